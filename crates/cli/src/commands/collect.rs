@@ -1,0 +1,69 @@
+//! `callsupport collect`: snapshot the support files into a bundle.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use callsupport_core::Error;
+use callsupport_core::bundle::manifest::Consent;
+use callsupport_core::collect::{Plan, collect};
+use callsupport_core::config::Config;
+use callsupport_core::consent::{Destination, Statement, human_bytes};
+use callsupport_core::report::{Category, Report};
+
+use crate::output;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Where to write the bundle (`.zip`); must not exist yet.
+    #[arg(long, value_name = "FILE.zip")]
+    out: PathBuf,
+    /// What went wrong, in one line.
+    #[arg(long)]
+    summary: String,
+    /// More detail.
+    #[arg(long, default_value = "")]
+    description: String,
+    /// cannot-join, dropped, audio, video, screen-share or other.
+    #[arg(long, default_value = "other")]
+    category: Category,
+    /// A call id the report is about; repeat for several.
+    #[arg(long = "call-id", value_name = "ID")]
+    call_ids: Vec<String>,
+}
+
+pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
+    let report = Report {
+        description: args.description,
+        category: args.category,
+        call_ids: args.call_ids,
+        ..Report::new(args.summary)
+    }
+    .normalized()?;
+    let plan = Plan::from_config(config)?;
+    // Whoever runs the CLI is the one agreeing; the record says what the bundle holds.
+    let statement = Statement::new(&plan, &Destination::File, false);
+    let consent = Consent {
+        accepted_at: chrono::Utc::now(),
+        statement_sha256: statement.sha256(),
+        redaction: false,
+        destination: Destination::File.label(),
+    };
+    let written = collect(&plan, report, consent, &args.out, output::progress(!json))?;
+    output::progress_done(!json);
+    if json {
+        output::json(&serde_json::json!({
+            "path": written.path, "bundle_id": written.manifest.bundle_id, "sha256": written.sha256,
+            "bytes": written.bytes, "files": written.manifest.files.len(), "skipped": written.manifest.skipped.len(),
+        }));
+    } else {
+        println!(
+            "wrote {} ({}, {} files, {} skipped), bundle {}",
+            written.path.display(),
+            human_bytes(written.bytes),
+            written.manifest.files.len(),
+            written.manifest.skipped.len(),
+            written.manifest.bundle_id
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,7 @@
+//! One module a subcommand; each parses its arguments and calls the core.
+
+pub mod collect;
+pub mod inspect;
+pub mod sources;
+pub mod submit;
+pub mod verify;

@@ -1,0 +1,52 @@
+//! `callsupport submit`: send a bundle to the ticket API and print the ticket id.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use callsupport_core::Error;
+use callsupport_core::api::ticket_request_for_file;
+use callsupport_core::bundle::reader::Bundle;
+use callsupport_core::config::Config;
+use callsupport_core::upload::Uploader;
+
+use crate::output;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The bundle to send.
+    bundle: PathBuf,
+}
+
+pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
+    // Never send a damaged bundle: the server would refuse it after the whole upload.
+    let verification = Bundle::open(&args.bundle)?.verify();
+    if let Some((name, problem)) = verification.problems.iter().next() {
+        return Err(Error::Io(format!(
+            "{} is damaged ({} file(s) fail their check, first {name}: {problem}); collect a new bundle",
+            args.bundle.display(),
+            verification.problems.len()
+        )));
+    }
+    let (request, _) = ticket_request_for_file(&args.bundle)?;
+    let uploader = Uploader::new(&config.ticket_api)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Io(e.to_string()))?;
+    let receipt =
+        runtime.block_on(uploader.submit(&args.bundle, &request, output::progress(!json)))?;
+    output::progress_done(!json);
+    if json {
+        output::json(&serde_json::json!({
+            "ticket_id": receipt.ticket_id, "ticket_url": receipt.ticket_url,
+            "bundle_id": request.bundle_id, "bundle_sha256": receipt.bundle_sha256, "bundle_bytes": receipt.bundle_bytes,
+        }));
+    } else {
+        println!("{}", receipt.ticket_id);
+        eprintln!(
+            "sent: ticket {} ({})",
+            receipt.ticket_id, receipt.ticket_url
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,83 @@
+//! `callsupport`: the core for scripts, IT and support agents, without a display.
+//!
+//! Every command takes `--config FILE` (or `CALLSUPPORT_CONFIG`) and `--json`; it exits 0 on success
+//! and otherwise prints one line saying what went wrong and what to do, and exits non-zero.
+
+mod commands;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use callsupport_core::config::Config;
+use callsupport_core::{Error, ErrorCode};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "callsupport",
+    version,
+    about = "Collect, check and send Call Support bundles"
+)]
+struct Cli {
+    /// Configuration file (default: the CALLSUPPORT_CONFIG environment variable).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print results as JSON on standard output.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the configured log sources and the support files each holds now.
+    Sources,
+    /// Collect the current support files into a bundle.
+    Collect(commands::collect::Args),
+    /// Send a bundle to the configured ticket API and print the ticket id.
+    Submit(commands::submit::Args),
+    /// Check every file of a bundle against its manifest.
+    Verify(commands::verify::Args),
+    /// Show a bundle's report, host facts and files without extracting it.
+    Inspect(commands::inspect::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    let result = match cli.command {
+        Command::Sources => load(cli.config).and_then(|c| commands::sources::run(&c, json)),
+        Command::Collect(args) => {
+            load(cli.config).and_then(|c| commands::collect::run(&c, args, json))
+        }
+        Command::Submit(args) => {
+            load(cli.config).and_then(|c| commands::submit::run(&c, args, json))
+        }
+        Command::Verify(args) => commands::verify::run(args, json),
+        Command::Inspect(args) => commands::inspect::run(args, json),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            output::error(&err, json);
+            ExitCode::from(exit_code(err.code()))
+        }
+    }
+}
+
+fn load(explicit: Option<PathBuf>) -> Result<Config, Error> {
+    let path = Config::locate(explicit.as_deref())?;
+    Ok(Config::load(&path)?)
+}
+
+/// Exit codes scripts can tell apart: 1 general, 3 configuration, 4 network, 5 refused by the server.
+fn exit_code(code: ErrorCode) -> u8 {
+    match code {
+        ErrorCode::ConfigInvalid => 3,
+        ErrorCode::Unreachable | ErrorCode::ServerBusy => 4,
+        ErrorCode::Unauthorized | ErrorCode::Rejected => 5,
+        _ => 1,
+    }
+}

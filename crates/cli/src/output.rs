@@ -1,0 +1,67 @@
+//! How the CLI talks: one-line errors, a progress line on a terminal, JSON when asked.
+
+use std::io::{IsTerminal, Write};
+
+use callsupport_core::Error;
+use callsupport_core::consent::human_bytes;
+use callsupport_core::progress::Progress;
+
+/// Prints an error as one line on stderr, and as JSON on stdout with `--json`.
+pub fn error(err: &Error, json: bool) {
+    let message = err.to_string().replace('\n', " ");
+    if json {
+        let value = serde_json::json!({ "error": { "code": err.code(), "message": message } });
+        println!("{value}");
+    }
+    eprintln!("error: {message}");
+}
+
+pub fn json(value: &impl serde::Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("serializes")
+    );
+}
+
+/// A progress callback that redraws one line on stderr when it is a terminal.
+pub fn progress(enabled: bool) -> impl Fn(Progress) -> bool + Send + Sync + Clone + 'static {
+    let tty = enabled && std::io::stderr().is_terminal();
+    move |progress| {
+        if tty {
+            let line = match progress {
+                Progress::Collecting {
+                    files_done,
+                    files_total,
+                    bytes_done,
+                    bytes_total,
+                } => format!(
+                    "collecting {files_done}/{files_total} files, {} of {}",
+                    human_bytes(bytes_done),
+                    human_bytes(bytes_total)
+                ),
+                Progress::Uploading {
+                    bytes_sent,
+                    bytes_total,
+                    bytes_per_second,
+                } => format!(
+                    "sending {} of {} ({}/s)",
+                    human_bytes(bytes_sent),
+                    human_bytes(bytes_total),
+                    human_bytes(bytes_per_second)
+                ),
+                Progress::Confirming => "waiting for the server to confirm".to_owned(),
+            };
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K{line}");
+            let _ = err.flush();
+        }
+        true
+    }
+}
+
+/// Ends the progress line, if one was drawn.
+pub fn progress_done(enabled: bool) {
+    if enabled && std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K");
+    }
+}

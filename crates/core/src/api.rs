@@ -1,0 +1,468 @@
+//! The use cases the shells call, and the types that cross the IPC boundary.
+//!
+//! # Brief overview
+//!
+//! A [`Desk`] is the app's working state: the loaded configuration, the data folder and the reports
+//! the user is reviewing. The Tauri shell keeps one in `tauri::State` and each command is one call to
+//! it; the CLI uses the same calls. Every type here derives `ts_rs::TS`; [`typescript`] renders them
+//! and a test keeps `ui/src/lib/backend/generated/types.ts` equal to it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::bundle::manifest::Consent;
+use crate::bundle::writer::WrittenBundle;
+use crate::collect::{Plan, collect};
+use crate::config::{Config, SourceKind};
+use crate::consent::{Destination, Statement};
+use crate::error::{Error, ErrorCode};
+use crate::host::HostFacts;
+use crate::progress::Progress;
+use crate::report::{Category, Report};
+use crate::sources::{SourceScan, display_path, scan};
+use crate::ticket::TicketRequest;
+use crate::upload::Uploader;
+
+/// Redaction of readable logs arrives with issue 4; until then the consent screen says files are
+/// sent unchanged and the manifest records `redaction: false`.
+const REDACTION_APPLIED: bool = false;
+
+/// The environment variable that moves the app's data folder (tests, portable installs).
+pub const DATA_DIR_ENV: &str = "CALLSUPPORT_DATA_DIR";
+
+/// The app's data folder: `CALLSUPPORT_DATA_DIR`, or the platform's local data folder.
+pub fn default_data_dir() -> PathBuf {
+    match std::env::var_os(DATA_DIR_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => dirs::data_local_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("callsupport"),
+    }
+}
+
+/// What the user fills in on the report screen.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ReportDraft {
+    pub summary: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub category: Category,
+    #[serde(default)]
+    pub call_ids: Vec<String>,
+}
+
+/// What the app knows at start: where reports go and what each source holds.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AppOverview {
+    pub destination: String,
+    pub organisation: Option<String>,
+    pub sources: Vec<SourceOverview>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SourceOverview {
+    pub id: String,
+    pub name: String,
+    pub kind: SourceKind,
+    pub file_count: u32,
+    pub total_bytes: u64,
+    /// Why the source could not be scanned, in words; `null` when it was.
+    pub problem: Option<String>,
+}
+
+/// Everything the consent screen shows. `statement` paragraphs are shown word for word.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ConsentView {
+    pub report_id: String,
+    pub destination: String,
+    pub organisation: Option<String>,
+    pub statement: Vec<String>,
+    pub statement_sha256: String,
+    pub groups: Vec<FileGroup>,
+    pub file_count: u32,
+    pub total_bytes: u64,
+    pub skipped: Vec<SkippedFile>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FileGroup {
+    pub source_id: String,
+    pub name: String,
+    pub kind: SourceKind,
+    pub files: Vec<FileEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FileEntry {
+    pub path: String,
+    pub size: u64,
+    #[ts(type = "string")]
+    pub modified_at: DateTime<Utc>,
+    pub encrypted: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SkippedFile {
+    pub path: String,
+    pub reason: String,
+}
+
+/// A report the server has stored.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SendReceipt {
+    pub ticket_id: String,
+    pub ticket_url: String,
+    pub bundle_id: String,
+    pub bundle_sha256: String,
+    pub bundle_bytes: u64,
+}
+
+/// The one error type of the IPC boundary: a code to branch on and a sentence to show.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        ApiError {
+            code: err.code(),
+            message: err.to_string(),
+        }
+    }
+}
+
+/// A report on the consent screen: the plan the user sees is the plan that is packed.
+struct Prepared {
+    report: Report,
+    plan: Plan,
+    statement: Statement,
+    destination: Destination,
+    /// Kept after a failed send so a retry sends the same bundle (same id: one ticket).
+    bundle: Option<WrittenBundle>,
+}
+
+/// The app's working state, shared by every command.
+pub struct Desk {
+    config: Config,
+    data_dir: PathBuf,
+    pending: Mutex<HashMap<String, Prepared>>,
+}
+
+impl Desk {
+    pub fn new(config: Config, data_dir: PathBuf) -> Desk {
+        Desk {
+            config,
+            data_dir,
+            pending: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn destination(&self) -> Destination {
+        Destination::TicketApi {
+            organisation: self.config.ticket_api.organisation.clone(),
+            host: self.config.ticket_api.destination_host(),
+        }
+    }
+
+    /// Scans every source, keeping the ones that can be read; the others say why they cannot.
+    fn scan_sources(&self) -> Vec<Result<SourceScan, crate::sources::SourceError>> {
+        let now = SystemTime::now();
+        self.config
+            .sources
+            .iter()
+            .map(|source| {
+                let days = source
+                    .max_age_days
+                    .unwrap_or(self.config.collection.max_age_days);
+                scan(
+                    source,
+                    std::time::Duration::from_secs(u64::from(days) * 86_400),
+                    now,
+                )
+            })
+            .collect()
+    }
+
+    /// Where reports go and what each source holds right now.
+    pub fn overview(&self) -> AppOverview {
+        let sources = self
+            .config
+            .sources
+            .iter()
+            .zip(self.scan_sources())
+            .map(|(source, scan)| match scan {
+                Ok(scan) => SourceOverview {
+                    id: source.id.clone(),
+                    name: source.name.clone(),
+                    kind: source.kind,
+                    file_count: scan.files.len() as u32,
+                    total_bytes: scan.files.iter().map(|f| f.size).sum(),
+                    problem: None,
+                },
+                Err(err) => SourceOverview {
+                    id: source.id.clone(),
+                    name: source.name.clone(),
+                    kind: source.kind,
+                    file_count: 0,
+                    total_bytes: 0,
+                    problem: Some(err.to_string()),
+                },
+            })
+            .collect();
+        AppOverview {
+            destination: self.config.ticket_api.destination_host(),
+            organisation: self.config.ticket_api.organisation.clone(),
+            sources,
+        }
+    }
+
+    /// Checks the draft, snapshots the file list and returns what the consent screen shows.
+    pub fn prepare_report(&self, draft: ReportDraft) -> Result<ConsentView, Error> {
+        let report = Report {
+            summary: draft.summary,
+            description: draft.description,
+            category: draft.category,
+            occurred_at: Utc::now(),
+            call_ids: draft.call_ids,
+            contact: None,
+        }
+        .normalized()?;
+        let scans: Vec<SourceScan> = self
+            .scan_sources()
+            .into_iter()
+            .filter_map(Result::ok)
+            .collect();
+        let plan = Plan::from_scans(
+            scans,
+            self.config.collection.max_bundle_mb.saturating_mul(1 << 20),
+        );
+        let destination = self.destination();
+        let statement = Statement::new(&plan, &destination, REDACTION_APPLIED);
+        let view = consent_view(Uuid::now_v7().to_string(), &plan, &statement, &self.config);
+        let prepared = Prepared {
+            report,
+            plan,
+            statement,
+            destination,
+            bundle: None,
+        };
+        self.pending
+            .lock()
+            .expect("pending reports lock")
+            .insert(view.report_id.clone(), prepared);
+        Ok(view)
+    }
+
+    /// Packs the prepared report exactly as shown and sends it. On failure the report stays
+    /// prepared, so sending again retries the same bundle.
+    pub async fn send_report(
+        &self,
+        report_id: &str,
+        on_progress: impl Fn(Progress) -> bool + Send + Sync + Clone + 'static,
+    ) -> Result<SendReceipt, Error> {
+        let mut prepared = self
+            .pending
+            .lock()
+            .expect("pending reports lock")
+            .remove(report_id)
+            .ok_or(Error::UnknownReport)?;
+        let result = self.send_prepared(&mut prepared, on_progress).await;
+        match &result {
+            Ok(_) => {
+                if let Some(bundle) = prepared.bundle.take() {
+                    let _ = std::fs::remove_file(&bundle.path);
+                }
+            }
+            Err(_) => {
+                self.pending
+                    .lock()
+                    .expect("pending reports lock")
+                    .insert(report_id.to_owned(), prepared);
+            }
+        }
+        result
+    }
+
+    async fn send_prepared(
+        &self,
+        prepared: &mut Prepared,
+        on_progress: impl Fn(Progress) -> bool + Send + Sync + Clone + 'static,
+    ) -> Result<SendReceipt, Error> {
+        let uploader = Uploader::new(&self.config.ticket_api)?;
+        if prepared.bundle.is_none() {
+            let outbox = self.data_dir.join("outbox");
+            std::fs::create_dir_all(&outbox)
+                .map_err(|err| Error::Io(format!("cannot create {}: {err}", outbox.display())))?;
+            let consent = Consent {
+                accepted_at: Utc::now(),
+                statement_sha256: prepared.statement.sha256(),
+                redaction: REDACTION_APPLIED,
+                destination: prepared.destination.label(),
+            };
+            let (plan, report) = (prepared.plan.clone(), prepared.report.clone());
+            let out = outbox.join(format!("{}.zip", Uuid::now_v7()));
+            let progress = on_progress.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                collect(&plan, report, consent, &out, progress)
+            })
+            .await
+            .map_err(|err| Error::Io(format!("collection stopped: {err}")))??;
+            prepared.bundle = Some(written);
+        }
+        let bundle = prepared.bundle.as_ref().expect("bundle written above");
+        let request = ticket_request(bundle);
+        let receipt = uploader
+            .submit(&bundle.path, &request, on_progress.clone())
+            .await?;
+        on_progress(Progress::Confirming);
+        Ok(SendReceipt {
+            ticket_id: receipt.ticket_id,
+            ticket_url: receipt.ticket_url,
+            bundle_id: bundle.manifest.bundle_id.to_string(),
+            bundle_sha256: receipt.bundle_sha256,
+            bundle_bytes: receipt.bundle_bytes,
+        })
+    }
+}
+
+/// The `report` part of the ticket request for a written bundle.
+pub fn ticket_request(bundle: &WrittenBundle) -> TicketRequest {
+    TicketRequest {
+        report: bundle.manifest.report.clone(),
+        bundle_id: bundle.manifest.bundle_id,
+        bundle_sha256: bundle.sha256.clone(),
+        app_version: crate::VERSION.to_owned(),
+        os_version: bundle.manifest.host.os_version.clone(),
+    }
+}
+
+/// The ticket request for a bundle read back from disk (CLI `submit`).
+pub fn ticket_request_for_file(path: &Path) -> Result<(TicketRequest, u64), Error> {
+    let bundle = crate::bundle::reader::Bundle::open(path)?;
+    let (sha256, bytes) = crate::hash::sha256_file(path)
+        .map_err(|err| Error::Io(format!("cannot read {}: {err}", path.display())))?;
+    let manifest = bundle.manifest;
+    let request = TicketRequest {
+        report: manifest.report,
+        bundle_id: manifest.bundle_id,
+        bundle_sha256: sha256,
+        app_version: crate::VERSION.to_owned(),
+        os_version: if manifest.host.os_version.is_empty() {
+            HostFacts::current().os_version
+        } else {
+            manifest.host.os_version
+        },
+    };
+    Ok((request, bytes))
+}
+
+fn consent_view(
+    report_id: String,
+    plan: &Plan,
+    statement: &Statement,
+    config: &Config,
+) -> ConsentView {
+    let groups = plan
+        .sources
+        .iter()
+        .map(|source| FileGroup {
+            source_id: source.id.clone(),
+            name: source.name.clone(),
+            kind: source.kind,
+            files: plan
+                .selected
+                .iter()
+                .filter(|f| f.source_id == source.id)
+                .map(|f| FileEntry {
+                    path: display_path(&f.path),
+                    size: f.size,
+                    modified_at: f.modified.into(),
+                    encrypted: f.encrypted,
+                })
+                .collect(),
+        })
+        .filter(|group| !group.files.is_empty())
+        .collect();
+    ConsentView {
+        report_id,
+        destination: config.ticket_api.destination_host(),
+        organisation: config.ticket_api.organisation.clone(),
+        statement: statement.paragraphs.clone(),
+        statement_sha256: statement.sha256(),
+        groups,
+        file_count: plan.selected.len() as u32,
+        total_bytes: plan.total_bytes(),
+        skipped: plan
+            .skipped
+            .iter()
+            .map(|s| SkippedFile {
+                path: display_path(&s.original_path),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The TypeScript declarations of every IPC type, as committed in the UI.
+pub fn typescript() -> String {
+    let cfg = ts_rs::Config::new().with_large_int("number");
+    let decls = [
+        ErrorCode::decl(&cfg),
+        ApiError::decl(&cfg),
+        Progress::decl(&cfg),
+        Category::decl(&cfg),
+        SourceKind::decl(&cfg),
+        ReportDraft::decl(&cfg),
+        AppOverview::decl(&cfg),
+        SourceOverview::decl(&cfg),
+        ConsentView::decl(&cfg),
+        FileGroup::decl(&cfg),
+        FileEntry::decl(&cfg),
+        SkippedFile::decl(&cfg),
+        SendReceipt::decl(&cfg),
+    ];
+    let mut out = String::from(
+        "// Generated from crates/core/src/api.rs by `cargo xtask codegen`. Do not edit by hand.\n",
+    );
+    for decl in decls {
+        out.push_str("\nexport ");
+        out.push_str(&decl);
+        out.push('\n');
+    }
+    out
+}
+
+/// Where the generated declarations live, relative to the workspace root.
+pub const TYPESCRIPT_PATH: &str = "ui/src/lib/backend/generated/types.ts";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typescript_bindings_are_fresh() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(TYPESCRIPT_PATH);
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == typescript(),
+            "{} is stale: run `cargo xtask codegen` and commit the result",
+            TYPESCRIPT_PATH
+        );
+    }
+}

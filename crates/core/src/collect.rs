@@ -1,0 +1,127 @@
+//! Collection: decide which support files go into a bundle, then write it.
+//!
+//! # Brief overview
+//!
+//! A [`Plan`] is the scanned sources cut to the bundle size limit: when the files are larger than
+//! `collection.max_bundle_mb`, the newest are kept and the rest are listed in `skipped` with the
+//! reason. The consent screen shows a plan; [`collect`] writes exactly that plan, so what the user
+//! agreed to is what is packed.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use chrono::Utc;
+use uuid::Uuid;
+
+use crate::bundle::manifest::{
+    Consent, FORMAT, Generator, Manifest, ManifestSkipped, ManifestSource,
+};
+use crate::bundle::writer::{WriteError, WrittenBundle, write_bundle};
+use crate::config::Config;
+use crate::host::HostFacts;
+use crate::progress::Progress;
+use crate::report::Report;
+use crate::sources::{Skipped, SourceError, SourceFile, SourceScan, display_path, scan_all};
+
+/// What will be collected, and what will not and why.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub sources: Vec<SourceScan>,
+    pub selected: Vec<SourceFile>,
+    pub skipped: Vec<Skipped>,
+}
+
+impl Plan {
+    /// Scans the configured sources now and applies the size limit.
+    pub fn from_config(config: &Config) -> Result<Plan, SourceError> {
+        let scans = scan_all(config, SystemTime::now())?;
+        Ok(Plan::from_scans(
+            scans,
+            config.collection.max_bundle_mb.saturating_mul(1024 * 1024),
+        ))
+    }
+
+    /// Keeps the newest files that fit in `max_bytes`; the others are skipped as too large.
+    pub fn from_scans(sources: Vec<SourceScan>, max_bytes: u64) -> Plan {
+        let mut candidates: Vec<SourceFile> = sources
+            .iter()
+            .flat_map(|s| s.files.iter().cloned())
+            .collect();
+        let mut skipped: Vec<Skipped> = sources
+            .iter()
+            .flat_map(|s| s.skipped.iter().cloned())
+            .collect();
+        candidates.sort_by(|a, b| b.modified.cmp(&a.modified));
+        let mut used = 0u64;
+        let mut selected = Vec::new();
+        for file in candidates {
+            if used.saturating_add(file.size) <= max_bytes {
+                used += file.size;
+                selected.push(file);
+            } else {
+                skipped.push(Skipped {
+                    original_path: file.path.clone(),
+                    reason: format!("over the bundle size limit of {} MiB", max_bytes >> 20),
+                });
+            }
+        }
+        // Bundle order follows the sources and their paths, not age.
+        let order = |f: &SourceFile| {
+            (
+                sources.iter().position(|s| s.id == f.source_id),
+                f.relative.clone(),
+            )
+        };
+        selected.sort_by_key(order);
+        Plan {
+            sources,
+            selected,
+            skipped,
+        }
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.selected.iter().map(|f| f.size).sum()
+    }
+}
+
+/// Writes the plan's files and the manifest into a new bundle at `out`.
+pub fn collect(
+    plan: &Plan,
+    report: Report,
+    consent: Consent,
+    out: &Path,
+    on_progress: impl FnMut(Progress) -> bool,
+) -> Result<WrittenBundle, WriteError> {
+    let manifest = Manifest {
+        format: FORMAT.to_owned(),
+        bundle_id: Uuid::now_v7(),
+        created_at: Utc::now(),
+        generator: Generator {
+            name: crate::GENERATOR.to_owned(),
+            version: crate::VERSION.to_owned(),
+        },
+        host: HostFacts::current(),
+        report,
+        consent,
+        sources: plan
+            .sources
+            .iter()
+            .map(|s| ManifestSource {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                kind: s.kind,
+            })
+            .collect(),
+        files: Vec::new(),
+        skipped: plan
+            .skipped
+            .iter()
+            .map(|s| ManifestSkipped {
+                original_path: display_path(&s.original_path),
+                reason: s.reason.clone(),
+            })
+            .collect(),
+    };
+    write_bundle(out, manifest, &plan.selected, on_progress)
+}

@@ -1,0 +1,445 @@
+//! The configuration file: TOML in the shape `PRODUCT.md` fixes, checked strictly.
+//!
+//! # Brief overview
+//!
+//! [`Config::load`] reads one file (named by `--config` or `CALLSUPPORT_CONFIG`), rejects unknown
+//! keys and bad values, and names the file, line and key of every error ([`ConfigError`]). Paths in
+//! source roots keep their placeholders here; [`crate::sources`] expands them when it scans.
+//! Machine-wide layering and `locked` keys come with IT deployment (issue 9).
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The environment variable that points at a configuration file for tests and scripts.
+pub const CONFIG_ENV: &str = "CALLSUPPORT_CONFIG";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub ticket_api: TicketApiConfig,
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub collection: CollectionConfig,
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketApiConfig {
+    /// Where reports are posted, e.g. `https://support.example.com/api/v1/tickets`.
+    pub url: String,
+    /// The environment variable that holds the bearer token, if the API needs one.
+    #[serde(default)]
+    pub token_env: Option<String>,
+    /// The organisation's name as the consent screen shows it ("Contoso IT").
+    #[serde(default)]
+    pub organisation: Option<String>,
+    #[serde(default = "default_connect_timeout")]
+    pub connect_timeout_secs: u64,
+    /// How long the connection may stay silent (no bytes either way) before it counts as failed.
+    #[serde(default = "default_read_timeout")]
+    pub read_timeout_secs: u64,
+    /// Allow plain `http://` to hosts other than loopback. Off: reports would cross the network unencrypted.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
+}
+
+fn default_connect_timeout() -> u64 {
+    10
+}
+fn default_read_timeout() -> u64 {
+    60
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Letters, digits and `-`; names the source's folder inside the bundle.
+    pub id: String,
+    pub name: String,
+    /// Folder to scan; may start with a placeholder such as `{local_data}`.
+    pub root: String,
+    #[serde(default = "default_include")]
+    pub include: Vec<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    pub kind: SourceKind,
+    /// Overrides `collection.max_age_days` for this source.
+    #[serde(default)]
+    pub max_age_days: Option<u32>,
+}
+
+fn default_include() -> Vec<String> {
+    vec!["**/*".to_owned()]
+}
+
+/// What a source's files are, which decides how they are packed and whether they can be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum SourceKind {
+    /// Vendor-encrypted SDK or media-stack logs (`*.blog`, `*.etl`): stored as they are.
+    Encrypted,
+    /// Readable text logs.
+    Text,
+    /// Call client operations records, one JSON object a line.
+    CallOperations,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Encrypted => "encrypted",
+            SourceKind::Text => "text",
+            SourceKind::CallOperations => "call-operations",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionConfig {
+    #[serde(default = "default_max_age_days")]
+    pub max_age_days: u32,
+    #[serde(default = "default_max_bundle_mb")]
+    pub max_bundle_mb: u64,
+}
+
+impl Default for CollectionConfig {
+    fn default() -> Self {
+        Self {
+            max_age_days: default_max_age_days(),
+            max_bundle_mb: default_max_bundle_mb(),
+        }
+    }
+}
+
+fn default_max_age_days() -> u32 {
+    7
+}
+fn default_max_bundle_mb() -> u64 {
+    200
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Replace personal details in readable logs. Redaction itself arrives with issue 4; until then
+    /// the consent statement says that readable files are sent unchanged.
+    #[serde(default = "yes")]
+    pub redact: bool,
+    #[serde(default)]
+    pub allow_contact_email: bool,
+    #[serde(default)]
+    pub allow_screenshot: bool,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        Self {
+            redact: true,
+            allow_contact_email: false,
+            allow_screenshot: false,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A configuration problem, located in its file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub path: PathBuf,
+    /// 1-based line, when the problem is tied to one.
+    pub line: Option<usize>,
+    /// Dotted key path such as `sources[0].root`, when known.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": key `{key}`")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl Config {
+    /// Finds the file to use: `explicit` (from `--config`) or else `CALLSUPPORT_CONFIG`.
+    pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+        if let Some(path) = explicit {
+            return Ok(path.to_path_buf());
+        }
+        match std::env::var_os(CONFIG_ENV) {
+            Some(path) if !path.is_empty() => Ok(PathBuf::from(path)),
+            _ => Err(ConfigError {
+                path: PathBuf::from("(none)"),
+                line: None,
+                key: None,
+                message: format!("no configuration given; pass --config FILE or set {CONFIG_ENV}"),
+            }),
+        }
+    }
+
+    /// Reads and checks one configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            key: None,
+            message: match err.kind() {
+                std::io::ErrorKind::NotFound => "file not found; check the path".to_owned(),
+                _ => format!("cannot read it: {err}"),
+            },
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses and checks configuration text; `path` only names it in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let error = |line, key: Option<String>, message: String| ConfigError {
+            path: path.to_path_buf(),
+            line,
+            key,
+            message,
+        };
+        let deserializer = toml::de::Deserializer::parse(text)
+            .map_err(|err| error(line_of(text, err.span()), None, err.message().to_owned()))?;
+        let config: Config = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+            let key = err.path().to_string();
+            let inner = err.into_inner();
+            let key = (key != ".").then_some(key);
+            error(line_of(text, inner.span()), key, inner.message().to_owned())
+        })?;
+        config.validate().map_err(|(key, message)| {
+            let line = line_of(text, span_of_key(text, &key));
+            error(line, Some(key), message)
+        })?;
+        Ok(config)
+    }
+
+    /// Checks values serde cannot: URL scheme, ids, globs, limits. Returns the key and the message.
+    fn validate(&self) -> Result<(), (String, String)> {
+        self.ticket_api
+            .validate()
+            .map_err(|m| ("ticket_api.url".to_owned(), m))?;
+        if let Some(name) = &self.ticket_api.token_env
+            && (name.is_empty() || name.contains('='))
+        {
+            return Err((
+                "ticket_api.token_env".into(),
+                "must name an environment variable".into(),
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, source) in self.sources.iter().enumerate() {
+            let key = |field: &str| format!("sources[{i}].{field}");
+            if source.id.is_empty()
+                || !source
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                return Err((key("id"), "use only letters, digits and '-'".into()));
+            }
+            if !seen.insert(source.id.as_str()) {
+                return Err((
+                    key("id"),
+                    format!("`{}` is used by another source", source.id),
+                ));
+            }
+            if source.root.trim().is_empty() {
+                return Err((key("root"), "must name a folder".into()));
+            }
+            for (j, glob) in source.include.iter().enumerate() {
+                globset::Glob::new(glob).map_err(|err| {
+                    (format!("sources[{i}].include[{j}]"), err.kind().to_string())
+                })?;
+            }
+            for (j, glob) in source.exclude.iter().enumerate() {
+                globset::Glob::new(glob).map_err(|err| {
+                    (format!("sources[{i}].exclude[{j}]"), err.kind().to_string())
+                })?;
+            }
+        }
+        if self.collection.max_bundle_mb == 0 {
+            return Err((
+                "collection.max_bundle_mb".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        if self.collection.max_age_days == 0 {
+            return Err((
+                "collection.max_age_days".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl TicketApiConfig {
+    /// The parsed URL. Only valid after [`Config::load`] succeeded.
+    pub fn parsed_url(&self) -> reqwest::Url {
+        reqwest::Url::parse(&self.url).expect("validated when the config was loaded")
+    }
+
+    /// The host a report goes to, as the consent screen names it.
+    pub fn destination_host(&self) -> String {
+        let url = self.parsed_url();
+        match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
+            None => url.host_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let url = reqwest::Url::parse(&self.url)
+            .map_err(|err| format!("`{}` is not a URL ({err})", self.url))?;
+        match url.scheme() {
+            "https" => Ok(()),
+            "http" if self.allow_insecure_http || is_loopback(&url) => Ok(()),
+            "http" => Err(format!(
+                "`{}` would send reports unencrypted; use https, or set ticket_api.allow_insecure_http = true",
+                self.url
+            )),
+            other => Err(format!("scheme `{other}` is not supported; use https")),
+        }
+    }
+}
+
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// 1-based line of a byte offset.
+fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> Option<usize> {
+    let start = span?.start.min(text.len());
+    Some(text[..start].bytes().filter(|&b| b == b'\n').count() + 1)
+}
+
+/// Finds where a dotted key such as `sources[0].include[1]` is written, to point errors at a line.
+fn span_of_key(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
+    let doc = toml::de::DeTable::parse(text).ok()?;
+    let mut span = doc.span();
+    let mut table = Some(doc.get_ref());
+    let mut value: Option<&toml::de::DeValue<'_>> = None;
+    for segment in key.split('.') {
+        let (name, indexes) = match segment.find('[') {
+            Some(at) => (&segment[..at], &segment[at..]),
+            None => (segment, ""),
+        };
+        let found = table?.iter().find(|(k, _)| k.get_ref() == name)?.1;
+        span = found.span();
+        let mut current = found.get_ref();
+        for index in indexes.split(['[', ']']).filter(|s| !s.is_empty()) {
+            let item = current.as_array()?.get(index.parse::<usize>().ok()?)?;
+            span = item.span();
+            current = item.get_ref();
+        }
+        value = Some(current);
+        table = current.as_table();
+    }
+    value.map(|_| span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("c.toml"), text)
+    }
+
+    const MINIMAL: &str = r#"
+[ticket_api]
+url = "https://support.example.com/api/v1/tickets"
+token_env = "CALLSUPPORT_TOKEN"
+
+[[sources]]
+id = "acs"
+name = "Calling SDK logs"
+root = "{local_data}/Packages"
+include = ["**/acs*.blog", "**/*.etl"]
+exclude = []
+kind = "encrypted"
+
+[collection]
+max_age_days = 7
+max_bundle_mb = 200
+
+[privacy]
+redact = true
+"#;
+
+    #[test]
+    fn the_documented_minimal_file_loads() {
+        let config = parse(MINIMAL).unwrap();
+        assert_eq!(config.sources[0].kind, SourceKind::Encrypted);
+        assert_eq!(config.ticket_api.destination_host(), "support.example.com");
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_key() {
+        let text = MINIMAL.replace(
+            "[privacy]\nredact = true",
+            "[privacy]\nredact = true\ncolour = 1",
+        );
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.line, Some(20), "{err}");
+        assert_eq!(err.key.as_deref(), Some("privacy"), "{err}");
+        assert!(err.message.contains("unknown field `colour`"), "{err}");
+    }
+
+    #[test]
+    fn bad_source_id_points_at_its_line() {
+        let err = parse(&MINIMAL.replace("id = \"acs\"", "id = \"a c s\"")).unwrap_err();
+        assert_eq!(
+            (err.line, err.key.as_deref()),
+            (Some(7), Some("sources[0].id")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        let remote = MINIMAL.replace("https://support.example.com", "http://support.example.com");
+        let err = parse(&remote).unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(err.message.contains("unencrypted"), "{err}");
+        assert!(
+            parse(&MINIMAL.replace("https://support.example.com", "http://127.0.0.1:9")).is_ok()
+        );
+        assert!(parse(&MINIMAL.replace("https://support.example.com", "http://[::1]:9")).is_ok());
+    }
+
+    #[test]
+    fn bad_glob_is_located() {
+        let err = parse(&MINIMAL.replace("\"**/*.etl\"", "\"**/[.etl\"")).unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("sources[0].include[1]"), "{err}");
+        assert_eq!(err.line, Some(10), "{err}");
+    }
+
+    #[test]
+    fn syntax_error_has_a_line() {
+        let err = parse("[ticket_api\nurl = 1").unwrap_err();
+        assert_eq!(err.line, Some(1), "{err}");
+    }
+}

@@ -1,0 +1,83 @@
+//! The crate's error type, and the small set of codes the UI and scripts branch on.
+
+use serde::Serialize;
+
+use crate::bundle::reader::ReadError;
+use crate::bundle::writer::WriteError;
+use crate::config::ConfigError;
+use crate::report::ReportError;
+use crate::sources::SourceError;
+use crate::upload::UploadError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Upload(#[from] UploadError),
+    #[error("this report was already sent or has expired; start a new report")]
+    UnknownReport,
+    #[error("{0}")]
+    Io(String),
+}
+
+/// What kind of failure happened, for code that must react to it. A variant exists only because a
+/// caller (the UI, or a script through the CLI's `--json`) branches on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The configuration is missing or wrong: IT must fix it.
+    ConfigInvalid,
+    /// A log folder is missing or unreadable.
+    SourceUnavailable,
+    /// The user's input needs fixing (e.g. empty summary).
+    ReportInvalid,
+    /// The user cancelled.
+    Cancelled,
+    /// The network or the server could not be reached: try again later.
+    Unreachable,
+    /// The server refused our credentials.
+    Unauthorized,
+    /// The server refused the report's content or size.
+    Rejected,
+    /// The server is overloaded or failed: try again later.
+    ServerBusy,
+    /// A bundle is damaged, or the server stored something else than we sent.
+    Integrity,
+    /// Reading or writing local files failed.
+    Io,
+}
+
+impl Error {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Config(_) => ErrorCode::ConfigInvalid,
+            Error::Source(_) => ErrorCode::SourceUnavailable,
+            Error::Report(_) | Error::UnknownReport => ErrorCode::ReportInvalid,
+            Error::Write(WriteError::Cancelled) | Error::Upload(UploadError::Cancelled) => {
+                ErrorCode::Cancelled
+            }
+            Error::Write(WriteError::Input { .. }) => ErrorCode::SourceUnavailable,
+            Error::Write(_) | Error::Io(_) => ErrorCode::Io,
+            Error::Read(_) => ErrorCode::Integrity,
+            Error::Upload(err) => match err {
+                UploadError::MissingToken(_) => ErrorCode::ConfigInvalid,
+                UploadError::Unreachable { .. } => ErrorCode::Unreachable,
+                UploadError::Unauthorized { .. } => ErrorCode::Unauthorized,
+                UploadError::TooLarge { .. } | UploadError::Rejected { .. } => ErrorCode::Rejected,
+                UploadError::Busy { .. } | UploadError::ServerError { .. } => ErrorCode::ServerBusy,
+                UploadError::HashMismatch { .. } => ErrorCode::Integrity,
+                UploadError::Bundle { .. } => ErrorCode::Io,
+                UploadError::Cancelled => ErrorCode::Cancelled,
+            },
+        }
+    }
+}

@@ -1,0 +1,33 @@
+//! Call Support's domain logic, shared by the desktop app, the CLI and the reference ticket server.
+//!
+//! # Brief overview
+//!
+//! A [`config::Config`] names the ticket API and the log [`sources`]. [`sources::scan`] finds the
+//! support files of each source; [`collect::collect`] snapshots them into a support bundle (a zip with
+//! a `manifest.json`, see [`bundle`]); [`upload::submit`] posts the bundle to the ticket API and checks
+//! the server's receipt. [`api`] holds the use cases the shells call and the types that cross the IPC
+//! boundary, with their generated TypeScript.
+//!
+//! This crate knows nothing of Tauri or any UI. Long operations report through a callback
+//! ([`progress::Progress`]) that returns `false` to cancel.
+
+pub mod api;
+pub mod bundle;
+pub mod collect;
+pub mod config;
+pub mod consent;
+pub mod error;
+pub mod hash;
+pub mod host;
+pub mod progress;
+pub mod report;
+pub mod sources;
+pub mod ticket;
+pub mod upload;
+
+pub use error::{Error, ErrorCode};
+
+/// The generator name written into every manifest and sent as the user agent.
+pub const GENERATOR: &str = "callsupport";
+/// This build's version, shared by the app, the CLI and the server.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

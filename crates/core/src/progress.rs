@@ -1,0 +1,28 @@
+//! Progress of the long operations, reported through a callback the caller supplies.
+//!
+//! The core calls `on_progress(Progress) -> bool`; returning `false` asks it to stop, and it then
+//! removes whatever it had started writing. The app forwards these values over a Tauri channel, the
+//! CLI prints them.
+
+use serde::Serialize;
+
+/// A stage of making and sending a report, with the numbers the UI shows.
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[serde(tag = "stage", rename_all = "snake_case")]
+pub enum Progress {
+    /// Copying and packing the files into the bundle.
+    Collecting {
+        files_done: u32,
+        files_total: u32,
+        bytes_done: u64,
+        bytes_total: u64,
+    },
+    /// Sending the bundle to the ticket API.
+    Uploading {
+        bytes_sent: u64,
+        bytes_total: u64,
+        bytes_per_second: u64,
+    },
+    /// Waiting for the server to check and store what it received.
+    Confirming,
+}

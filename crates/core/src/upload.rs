@@ -1,0 +1,253 @@
+//! Posts a bundle to the ticket API and checks the receipt.
+//!
+//! # Brief overview
+//!
+//! [`Uploader::new`] builds an HTTPS client (rustls with the operating system's trust store, system
+//! proxy settings honoured) with a connect timeout and a read-idle timeout, never a total deadline that
+//! a large upload would hit. [`Uploader::submit`] streams the zip from disk as a multipart part, reports
+//! progress, stops when the callback returns `false`, and only succeeds when the server's
+//! `bundle_sha256` matches ours. Retries and the outbox arrive with issue 5.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::TryStreamExt;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use tokio_util::io::ReaderStream;
+
+use crate::config::TicketApiConfig;
+use crate::progress::Progress;
+use crate::ticket::{IDEMPOTENCY_KEY, Problem, TicketReceipt, TicketRequest};
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("the ticket API token is missing: set the environment variable {0}")]
+    MissingToken(String),
+    #[error("cannot reach the support service at {host}: {detail}")]
+    Unreachable { host: String, detail: String },
+    #[error(
+        "the support service at {host} refused the report (not signed in: {detail}); check the API token"
+    )]
+    Unauthorized { host: String, detail: String },
+    #[error("the report is larger than the support service accepts ({detail})")]
+    TooLarge { detail: String },
+    #[error("the support service is busy; try again{}", retry_after.map(|s| format!(" in {s} s")).unwrap_or_default())]
+    Busy { retry_after: Option<u64> },
+    #[error("the support service rejected the report ({status} {code}): {detail}")]
+    Rejected {
+        status: u16,
+        code: String,
+        detail: String,
+    },
+    #[error("the support service failed ({status}): {detail}")]
+    ServerError { status: u16, detail: String },
+    #[error(
+        "the support service stored {stored} but the bundle is {ours}; the report was not counted as sent"
+    )]
+    HashMismatch { ours: String, stored: String },
+    #[error("cannot read the bundle {path}: {source}")]
+    Bundle {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// A configured client for one ticket API.
+pub struct Uploader {
+    client: reqwest::Client,
+    url: reqwest::Url,
+    token: Option<String>,
+}
+
+impl Uploader {
+    /// Builds the client; fails when the configured token variable is not set.
+    pub fn new(api: &TicketApiConfig) -> Result<Uploader, UploadError> {
+        let token = match &api.token_env {
+            Some(name) => match std::env::var(name) {
+                Ok(token) if !token.trim().is_empty() => Some(token.trim().to_owned()),
+                _ => return Err(UploadError::MissingToken(name.clone())),
+            },
+            None => None,
+        };
+        let client = reqwest::Client::builder()
+            .user_agent(format!("{}/{}", crate::GENERATOR, crate::VERSION))
+            .connect_timeout(Duration::from_secs(api.connect_timeout_secs))
+            .read_timeout(Duration::from_secs(api.read_timeout_secs))
+            .build()
+            .map_err(|err| UploadError::Unreachable {
+                host: api.destination_host(),
+                detail: err.to_string(),
+            })?;
+        Ok(Uploader {
+            client,
+            url: api.parsed_url(),
+            token,
+        })
+    }
+
+    fn host(&self) -> String {
+        match self.url.port() {
+            Some(port) => format!("{}:{port}", self.url.host_str().unwrap_or_default()),
+            None => self.url.host_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// Sends one bundle with its report; returns the server's receipt once its hash matches.
+    pub async fn submit(
+        &self,
+        bundle: &Path,
+        request: &TicketRequest,
+        on_progress: impl FnMut(Progress) -> bool + Send + 'static,
+    ) -> Result<TicketReceipt, UploadError> {
+        let bundle_error = |source| UploadError::Bundle {
+            path: bundle.display().to_string(),
+            source,
+        };
+        let file = tokio::fs::File::open(bundle).await.map_err(bundle_error)?;
+        let total = file.metadata().await.map_err(bundle_error)?.len();
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let body = progress_body(file, total, on_progress, cancelled.clone());
+
+        let report = Part::text(serde_json::to_string(request).expect("request serializes"))
+            .mime_str("application/json")
+            .expect("valid mime");
+        let bundle_part = Part::stream_with_length(body, total)
+            .file_name(format!("{}.zip", request.bundle_id))
+            .mime_str("application/zip")
+            .expect("valid mime");
+        let form = Form::new()
+            .part("report", report)
+            .part("bundle", bundle_part);
+
+        let mut builder = self
+            .client
+            .post(self.url.clone())
+            .header(IDEMPOTENCY_KEY, request.bundle_id.to_string())
+            .header(reqwest::header::ACCEPT, "application/json")
+            .multipart(form);
+        if let Some(token) = &self.token {
+            builder = builder.bearer_auth(token);
+        }
+        let response = match builder.send().await {
+            Ok(response) => response,
+            Err(_) if cancelled.load(Ordering::SeqCst) => return Err(UploadError::Cancelled),
+            Err(err) => {
+                return Err(UploadError::Unreachable {
+                    host: self.host(),
+                    detail: describe(&err),
+                });
+            }
+        };
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let text = response
+            .text()
+            .await
+            .map_err(|err| UploadError::Unreachable {
+                host: self.host(),
+                detail: describe(&err),
+            })?;
+        if status == StatusCode::CREATED || status == StatusCode::OK {
+            let receipt: TicketReceipt =
+                serde_json::from_str(&text).map_err(|err| UploadError::ServerError {
+                    status: status.as_u16(),
+                    detail: format!("unreadable receipt: {err}"),
+                })?;
+            if receipt.bundle_sha256 != request.bundle_sha256 {
+                return Err(UploadError::HashMismatch {
+                    ours: request.bundle_sha256.clone(),
+                    stored: receipt.bundle_sha256,
+                });
+            }
+            return Ok(receipt);
+        }
+        let problem: Problem = serde_json::from_str(&text).unwrap_or_else(|_| {
+            let detail: String = text.chars().take(200).collect();
+            Problem::new(
+                status.as_u16(),
+                "",
+                status.canonical_reason().unwrap_or(""),
+                detail,
+            )
+        });
+        let detail = if problem.detail.is_empty() {
+            problem.title.clone()
+        } else {
+            problem.detail.clone()
+        };
+        Err(match status {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => UploadError::Unauthorized {
+                host: self.host(),
+                detail,
+            },
+            StatusCode::PAYLOAD_TOO_LARGE => UploadError::TooLarge { detail },
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                UploadError::Busy { retry_after }
+            }
+            s if s.is_server_error() => UploadError::ServerError {
+                status: s.as_u16(),
+                detail,
+            },
+            s => UploadError::Rejected {
+                status: s.as_u16(),
+                code: problem.code,
+                detail,
+            },
+        })
+    }
+}
+
+/// The bundle as a body stream that reports progress and can be stopped.
+fn progress_body(
+    file: tokio::fs::File,
+    total: u64,
+    mut on_progress: impl FnMut(Progress) -> bool + Send + 'static,
+    cancelled: Arc<AtomicBool>,
+) -> reqwest::Body {
+    let started = Instant::now();
+    let mut sent = 0u64;
+    let stream = ReaderStream::with_capacity(file, 256 * 1024).and_then(move |chunk| {
+        sent += chunk.len() as u64;
+        let elapsed = started.elapsed().as_secs_f64().max(0.001);
+        let keep_going = on_progress(Progress::Uploading {
+            bytes_sent: sent,
+            bytes_total: total,
+            bytes_per_second: (sent as f64 / elapsed) as u64,
+        });
+        if !keep_going {
+            cancelled.store(true, Ordering::SeqCst);
+        }
+        let result = if keep_going {
+            Ok(chunk)
+        } else {
+            Err(std::io::Error::other("cancelled"))
+        };
+        std::future::ready(result)
+    });
+    reqwest::Body::wrap_stream(stream)
+}
+
+/// The innermost cause of a transport error, which is what tells the user something.
+fn describe(err: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let text = cause.to_string();
+    if err.is_timeout() {
+        format!("timed out ({text})")
+    } else if err.is_connect() {
+        format!("connection failed ({text})")
+    } else {
+        text
+    }
+}

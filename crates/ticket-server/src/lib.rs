@@ -1,0 +1,104 @@
+//! The reference ticket API: receives reports, stores bundles byte for byte, serves them to agents.
+//!
+//! # Brief overview
+//!
+//! [`start`] binds a listener and serves the routes of [`routes`]: `POST /api/v1/tickets` (the
+//! contract of `PRODUCT.md`, see [`callsupport_core::ticket`]), `GET /healthz`, and the agent side
+//! `GET /api/v1/tickets[/{id}[/bundle]]` behind a separate token. [`store::Store`] keeps tickets in
+//! SQLite and bundles in a folder, writing each upload under a temporary name and moving it into place
+//! only after its hash, its manifest and every file in it were checked. The binary and the tests both
+//! go through [`start`].
+
+pub mod problem;
+pub mod routes;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// How a server instance is set up.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Bearer token clients must send to submit; `None` accepts anyone (loopback demos only).
+    pub submit_token: Option<String>,
+    /// Bearer token for the agent endpoints; `None` turns them off.
+    pub agent_token: Option<String>,
+    pub max_bundle_bytes: u64,
+    /// Base of the `ticket_url`s handed out; defaults to `http://<listen address>`.
+    pub public_url: Option<String>,
+}
+
+/// A server that is accepting connections.
+pub struct RunningServer {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The ticket API URL clients post to.
+    pub fn tickets_url(&self) -> String {
+        format!("http://{}/api/v1/tickets", self.addr)
+    }
+
+    /// Stops accepting, lets running requests finish, and waits.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.task
+            .await
+            .unwrap_or_else(|err| Err(std::io::Error::other(err)))
+    }
+
+    /// Serves until the process is asked to stop.
+    pub async fn wait(self) -> std::io::Result<()> {
+        self.task
+            .await
+            .unwrap_or_else(|err| Err(std::io::Error::other(err)))
+    }
+}
+
+/// Opens the store, binds the listener and starts serving in the background.
+pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
+    let store = store::Store::open(&config.data_dir)?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let state = Arc::new(routes::AppState {
+        store,
+        submit_token: config.submit_token.clone(),
+        agent_token: config.agent_token.clone(),
+        max_bundle_bytes: config.max_bundle_bytes,
+        public_url: public_url.trim_end_matches('/').to_owned(),
+    });
+    let app = routes::router(state);
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = rx.await;
+            })
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
+}

@@ -1,0 +1,62 @@
+//! RFC 9457 problem responses with the machine-readable `code` the client maps to its errors.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use callsupport_core::ticket::{PROBLEM_JSON, Problem};
+
+/// An error answer: status, code and a sentence that says what to do.
+#[derive(Debug)]
+pub struct ApiProblem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub retry_after: Option<u64>,
+}
+
+impl ApiProblem {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiProblem {
+        ApiProblem {
+            status,
+            code,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn bad_request(code: &'static str, detail: impl Into<String>) -> ApiProblem {
+        ApiProblem::new(StatusCode::BAD_REQUEST, code, detail)
+    }
+
+    pub fn unprocessable(code: &'static str, detail: impl Into<String>) -> ApiProblem {
+        ApiProblem::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> ApiProblem {
+        ApiProblem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the server failed: {detail}"),
+        )
+    }
+}
+
+impl IntoResponse for ApiProblem {
+    fn into_response(self) -> Response {
+        let title = self.status.canonical_reason().unwrap_or("Error");
+        let body = Problem::new(self.status.as_u16(), self.code, title, self.detail);
+        let mut response = (
+            self.status,
+            serde_json::to_string(&body).expect("problem serializes"),
+        )
+            .into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if self.status == StatusCode::UNAUTHORIZED {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}

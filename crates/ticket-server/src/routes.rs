@@ -1,0 +1,346 @@
+//! HTTP routes of the reference ticket API.
+//!
+//! `POST /api/v1/tickets` streams the `bundle` part to disk with its SHA-256 and a size limit, checks
+//! it against the `report` part and against its own manifest (every file's hash), and only then creates
+//! the ticket. A repeated `Idempotency-Key` returns the first ticket with `200`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use callsupport_core::bundle::reader::Bundle;
+use callsupport_core::hash::HashingWriter;
+use callsupport_core::ticket::{IDEMPOTENCY_KEY, TicketReceipt, TicketRequest};
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+use crate::problem::ApiProblem;
+use crate::store::{Store, TicketRecord};
+
+/// Largest `report` part accepted.
+const MAX_REPORT_BYTES: usize = 1 << 20;
+
+pub struct AppState {
+    pub store: Store,
+    pub submit_token: Option<String>,
+    pub agent_token: Option<String>,
+    pub max_bundle_bytes: u64,
+    pub public_url: String,
+}
+
+type Shared = Arc<AppState>;
+
+pub fn router(state: Shared) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/tickets", post(create_ticket).get(list_tickets))
+        .route("/api/v1/tickets/{id}", get(get_ticket))
+        .route("/api/v1/tickets/{id}/bundle", get(get_bundle))
+        // The bundle size limit is enforced while streaming, with a problem document.
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// Compares without stopping at the first difference, so timing does not reveal the token.
+fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn check_token(headers: &HeaderMap, expected: Option<&str>, who: &str) -> Result<(), ApiProblem> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    match bearer(headers) {
+        Some(token) if same_secret(token, expected) => Ok(()),
+        Some(_) => Err(ApiProblem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            format!("the {who} token is not valid"),
+        )),
+        None => Err(ApiProblem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            format!("send the {who} token as `Authorization: Bearer <token>`"),
+        )),
+    }
+}
+
+fn receipt(state: &AppState, record: &TicketRecord) -> TicketReceipt {
+    TicketReceipt {
+        ticket_id: record.ticket_id.clone(),
+        ticket_url: format!("{}/api/v1/tickets/{}", state.public_url, record.ticket_id),
+        bundle_sha256: record.bundle_sha256.clone(),
+        bundle_bytes: record.bundle_bytes,
+    }
+}
+
+/// Removes an upload in progress unless it was moved into the store.
+struct Incoming(PathBuf);
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+async fn create_ticket(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Response, ApiProblem> {
+    check_token(&headers, state.submit_token.as_deref(), "submit")?;
+    let key = headers
+        .get(IDEMPOTENCY_KEY)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiProblem::bad_request(
+                "idempotency_key_missing",
+                "send the bundle id as the Idempotency-Key header",
+            )
+        })?;
+    let key = Uuid::parse_str(key.trim()).map_err(|_| {
+        ApiProblem::bad_request(
+            "idempotency_key_invalid",
+            "Idempotency-Key must be the bundle id (a UUID)",
+        )
+    })?;
+
+    let mut request: Option<TicketRequest> = None;
+    let mut upload: Option<(Incoming, String, u64)> = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(|err| {
+        ApiProblem::bad_request(
+            "multipart_invalid",
+            format!("the request body is not valid multipart: {err}"),
+        )
+    })? {
+        match field.name().unwrap_or_default() {
+            "report" => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field
+                    .chunk()
+                    .await
+                    .map_err(|err| ApiProblem::bad_request("multipart_invalid", err.to_string()))?
+                {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > MAX_REPORT_BYTES {
+                        return Err(ApiProblem::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "report_too_large",
+                            "the report part is over 1 MiB",
+                        ));
+                    }
+                }
+                let parsed: TicketRequest = serde_json::from_slice(&bytes).map_err(|err| {
+                    ApiProblem::unprocessable(
+                        "report_invalid",
+                        format!("the report part is not a valid report: {err}"),
+                    )
+                })?;
+                let parsed = TicketRequest {
+                    report: parsed.report.normalized().map_err(|err| {
+                        ApiProblem::unprocessable("report_invalid", err.to_string())
+                    })?,
+                    ..parsed
+                };
+                request = Some(parsed);
+            }
+            "bundle" => {
+                let incoming = Incoming(state.store.incoming_path());
+                let file = tokio::fs::File::create(&incoming.0)
+                    .await
+                    .map_err(ApiProblem::internal)?;
+                let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
+                let mut hasher = HashingWriter::new(std::io::sink());
+                let mut size = 0u64;
+                while let Some(chunk) = field.chunk().await.map_err(|err| {
+                    ApiProblem::bad_request(
+                        "multipart_invalid",
+                        format!("the upload broke off: {err}"),
+                    )
+                })? {
+                    size += chunk.len() as u64;
+                    if size > state.max_bundle_bytes {
+                        return Err(ApiProblem::new(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            "bundle_too_large",
+                            format!(
+                                "bundles may be at most {} MiB",
+                                state.max_bundle_bytes >> 20
+                            ),
+                        ));
+                    }
+                    std::io::Write::write_all(&mut hasher, &chunk).map_err(ApiProblem::internal)?;
+                    file.write_all(&chunk).await.map_err(ApiProblem::internal)?;
+                }
+                file.flush().await.map_err(ApiProblem::internal)?;
+                file.into_inner()
+                    .sync_all()
+                    .await
+                    .map_err(ApiProblem::internal)?;
+                let (sha256, _, _) = hasher.finish();
+                upload = Some((incoming, sha256, size));
+            }
+            other => {
+                return Err(ApiProblem::bad_request(
+                    "multipart_invalid",
+                    format!("unexpected part `{other}`; send `report` and `bundle`"),
+                ));
+            }
+        }
+    }
+    let request = request
+        .ok_or_else(|| ApiProblem::bad_request("report_missing", "the `report` part is missing"))?;
+    let (incoming, sha256, size) = upload
+        .ok_or_else(|| ApiProblem::bad_request("bundle_missing", "the `bundle` part is missing"))?;
+    if request.bundle_id != key {
+        return Err(ApiProblem::unprocessable(
+            "idempotency_key_mismatch",
+            "Idempotency-Key must equal the report's bundle_id",
+        ));
+    }
+    if request.bundle_sha256 != sha256 {
+        return Err(ApiProblem::unprocessable(
+            "bundle_hash_mismatch",
+            format!(
+                "the bundle received has SHA-256 {sha256}, the report says {}; it was damaged on the way",
+                request.bundle_sha256
+            ),
+        ));
+    }
+    let state2 = state.clone();
+    let (record, created) = tokio::task::spawn_blocking(move || {
+        check_bundle(&incoming.0, &request)?;
+        state2
+            .store
+            .commit(&request, &incoming.0, &sha256, size)
+            .map_err(ApiProblem::internal)
+    })
+    .await
+    .map_err(ApiProblem::internal)??;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let body = receipt(&state, &record);
+    Ok((
+        status,
+        [(header::LOCATION, body.ticket_url.clone())],
+        Json(body),
+    )
+        .into_response())
+}
+
+/// The bundle must open as a Call Support bundle, belong to this report, and be intact.
+fn check_bundle(path: &Path, request: &TicketRequest) -> Result<(), ApiProblem> {
+    let mut bundle = Bundle::open(path)
+        .map_err(|err| ApiProblem::unprocessable("bundle_invalid", err.to_string()))?;
+    if bundle.manifest.bundle_id != request.bundle_id {
+        return Err(ApiProblem::unprocessable(
+            "bundle_id_mismatch",
+            "the bundle's manifest has another bundle_id than the report",
+        ));
+    }
+    let verification = bundle.verify();
+    if let Some((name, problem)) = verification.problems.iter().next() {
+        return Err(ApiProblem::unprocessable(
+            "bundle_damaged",
+            format!(
+                "{} file(s) fail their check, first `{name}`: {problem}",
+                verification.problems.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn list_tickets(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Response, ApiProblem> {
+    agent(&state, &headers)?;
+    let records = state.store.list(500).map_err(ApiProblem::internal)?;
+    Ok(Json(serde_json::json!({ "tickets": records })).into_response())
+}
+
+async fn get_ticket(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiProblem> {
+    agent(&state, &headers)?;
+    let record = find(&state, &id)?;
+    Ok(Json(record).into_response())
+}
+
+async fn get_bundle(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    UrlPath(id): UrlPath<String>,
+) -> Result<Response, ApiProblem> {
+    agent(&state, &headers)?;
+    let record = find(&state, &id)?;
+    let file = tokio::fs::File::open(state.store.bundle_path(&record.ticket_id))
+        .await
+        .map_err(ApiProblem::internal)?;
+    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
+        file,
+        256 * 1024,
+    ));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zip".to_owned()),
+            (header::CONTENT_LENGTH, record.bundle_bytes.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}.zip\"", record.ticket_id),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+fn agent(state: &AppState, headers: &HeaderMap) -> Result<(), ApiProblem> {
+    match state.agent_token.as_deref() {
+        None => Err(ApiProblem::new(
+            StatusCode::FORBIDDEN,
+            "agent_access_off",
+            "agent access is off; start the server with --agent-token",
+        )),
+        Some(token) => check_token(headers, Some(token), "agent"),
+    }
+}
+
+fn find(state: &AppState, id: &str) -> Result<TicketRecord, ApiProblem> {
+    state
+        .store
+        .get(id)
+        .map_err(ApiProblem::internal)?
+        .ok_or_else(|| {
+            ApiProblem::new(
+                StatusCode::NOT_FOUND,
+                "ticket_not_found",
+                format!("no ticket `{id}`"),
+            )
+        })
+}
