@@ -9,7 +9,8 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
@@ -156,6 +157,8 @@ pub struct Desk {
     config: Config,
     data_dir: PathBuf,
     pending: Mutex<HashMap<String, Prepared>>,
+    /// Cancel flags of the sends in progress, by report id.
+    sending: Mutex<HashMap<String, Arc<AtomicBool>>>,
 }
 
 impl Desk {
@@ -164,6 +167,7 @@ impl Desk {
             config,
             data_dir,
             pending: Mutex::new(HashMap::new()),
+            sending: Mutex::new(HashMap::new()),
         }
     }
 
@@ -280,7 +284,15 @@ impl Desk {
             .expect("pending reports lock")
             .remove(report_id)
             .ok_or(Error::UnknownReport)?;
+        let cancelled = Arc::new(AtomicBool::new(false));
+        self.sending
+            .lock()
+            .expect("sending lock")
+            .insert(report_id.to_owned(), cancelled.clone());
+        let on_progress =
+            move |progress| !cancelled.load(Ordering::SeqCst) && on_progress(progress);
         let result = self.send_prepared(&mut prepared, on_progress).await;
+        self.sending.lock().expect("sending lock").remove(report_id);
         match &result {
             Ok(_) => {
                 if let Some(bundle) = prepared.bundle.take() {
@@ -295,6 +307,13 @@ impl Desk {
             }
         }
         result
+    }
+
+    /// Asks a send in progress to stop; it ends with `ErrorCode::Cancelled` and leaves nothing behind.
+    pub fn cancel(&self, report_id: &str) {
+        if let Some(flag) = self.sending.lock().expect("sending lock").get(report_id) {
+            flag.store(true, Ordering::SeqCst);
+        }
     }
 
     async fn send_prepared(

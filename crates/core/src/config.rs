@@ -404,7 +404,7 @@ redact = true
         );
         let err = parse(&text).unwrap_err();
         assert_eq!(err.line, Some(20), "{err}");
-        assert_eq!(err.key.as_deref(), Some("privacy"), "{err}");
+        assert_eq!(err.key.as_deref(), Some("privacy.colour"), "{err}");
         assert!(err.message.contains("unknown field `colour`"), "{err}");
     }
 

@@ -16,6 +16,7 @@ pub mod bundle;
 pub mod collect;
 pub mod config;
 pub mod consent;
+pub mod demo;
 pub mod error;
 pub mod hash;
 pub mod host;

@@ -1,0 +1,41 @@
+//! The IPC commands: each adapts one core call, nothing more.
+
+use callsupport_core::api::{ApiError, AppOverview, ConsentView, ReportDraft, SendReceipt};
+use callsupport_core::progress::Progress;
+use tauri::State;
+use tauri::ipc::Channel;
+
+use crate::AppState;
+
+#[tauri::command]
+pub fn overview(state: State<'_, AppState>) -> Result<AppOverview, ApiError> {
+    Ok(state.desk()?.overview())
+}
+
+#[tauri::command]
+pub fn prepare_report(
+    state: State<'_, AppState>,
+    draft: ReportDraft,
+) -> Result<ConsentView, ApiError> {
+    Ok(state.desk()?.prepare_report(draft)?)
+}
+
+#[tauri::command]
+pub async fn send_report(
+    state: State<'_, AppState>,
+    report_id: String,
+    on_progress: Channel<Progress>,
+) -> Result<SendReceipt, ApiError> {
+    // A closed window drops the channel; the send goes on regardless.
+    let progress = move |p: Progress| {
+        let _ = on_progress.send(p);
+        true
+    };
+    Ok(state.desk()?.send_report(&report_id, progress).await?)
+}
+
+#[tauri::command]
+pub fn cancel_send(state: State<'_, AppState>, report_id: String) -> Result<(), ApiError> {
+    state.desk()?.cancel(&report_id);
+    Ok(())
+}

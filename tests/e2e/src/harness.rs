@@ -1,0 +1,247 @@
+//! The environment every end-to-end test runs in: a private X display, the ticket server, demo
+//! logs, a hermetic home folder, and `tauri-driver`; plus one app session per test.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use callsupport_core::demo::{demo_config, write_demo_logs};
+use callsupport_ticket_server::{RunningServer, ServerConfig};
+use fantoccini::error::NewSessionError;
+use fantoccini::{Client, ClientBuilder};
+
+use crate::Options;
+
+pub const TOKEN_ENV: &str = "CALLSUPPORT_E2E_TOKEN";
+pub const SUBMIT_TOKEN: &str = "e2e-submit-token";
+pub const AGENT_TOKEN: &str = "e2e-agent-token";
+
+/// A child process stopped with SIGTERM (so WebKitWebDriver goes too), then killed if it lingers.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub struct Harness {
+    // Dropped first: the app and its driver go before their folders do.
+    _driver: Process,
+    _xvfb: Process,
+    pub app: PathBuf,
+    pub out: PathBuf,
+    pub server: Option<RunningServer>,
+    pub server_data: PathBuf,
+    pub logs: PathBuf,
+    pub config: PathBuf,
+    webdriver_url: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Harness {
+    pub async fn start(options: &Options) -> anyhow::Result<Harness> {
+        std::fs::create_dir_all(&options.out)?;
+        let dir = tempfile::Builder::new()
+            .prefix("callsupport-e2e-")
+            .tempdir()?;
+        let root = dir.path();
+        let (display, xvfb) = start_xvfb()?;
+
+        let server_data = root.join("server");
+        let server = callsupport_ticket_server::start(ServerConfig {
+            listen: "127.0.0.1:0".parse()?,
+            data_dir: server_data.clone(),
+            submit_token: Some(SUBMIT_TOKEN.to_owned()),
+            agent_token: Some(AGENT_TOKEN.to_owned()),
+            max_bundle_bytes: 512 << 20,
+            public_url: None,
+        })
+        .await?;
+        let logs = root.join("logs");
+        write_demo_logs(&logs, chrono::Utc::now())?;
+        let config = root.join("config.toml");
+        std::fs::write(
+            &config,
+            demo_config(&logs, &server.tickets_url(), TOKEN_ENV),
+        )?;
+
+        // The app, WebKit and the driver all see a private home: nothing lands in the real one.
+        let home = root.join("home");
+        for sub in ["", ".config", ".cache", ".local/share"] {
+            std::fs::create_dir_all(home.join(sub))?;
+        }
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let driver = Command::new(&options.tauri_driver)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+                "--native-driver",
+            ])
+            .arg(&options.native_driver)
+            .env("DISPLAY", &display)
+            .env("GSETTINGS_BACKEND", "memory")
+            .env("MESA_SHADER_CACHE_DISABLE", "true")
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env("XDG_CACHE_HOME", home.join(".cache"))
+            .env("XDG_DATA_HOME", home.join(".local/share"))
+            .env("CALLSUPPORT_DATA_DIR", root.join("app-data"))
+            .env(TOKEN_ENV, SUBMIT_TOKEN)
+            .env_remove("CALLSUPPORT_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start tauri-driver")?;
+        let driver = Process(driver);
+        wait_for(Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        })
+        .context("tauri-driver did not open its port")?;
+        Ok(Harness {
+            app: options.app.clone(),
+            out: options.out.clone(),
+            server: Some(server),
+            server_data,
+            logs,
+            config,
+            webdriver_url: format!("http://127.0.0.1:{port}"),
+            dir,
+            _driver: driver,
+            _xvfb: xvfb,
+        })
+    }
+
+    pub fn server_addr(&self) -> String {
+        self.server
+            .as_ref()
+            .expect("server running")
+            .addr()
+            .to_string()
+    }
+
+    /// Starts the app with `config` and opens a WebDriver session on it.
+    pub async fn session(&self, config: &Path) -> anyhow::Result<Client> {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "tauri:options".to_owned(),
+            serde_json::json!({
+                "application": self.app,
+                "args": ["--config", config],
+            }),
+        );
+        // tauri-driver opens its port before WebKitWebDriver is ready; retry briefly.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            match ClientBuilder::rustls()?
+                .capabilities(caps.clone())
+                .connect(&self.webdriver_url)
+                .await
+            {
+                Ok(client) => return Ok(client),
+                Err(err)
+                    if Instant::now() < deadline
+                        && matches!(
+                            err,
+                            NewSessionError::Lost(_)
+                                | NewSessionError::Failed(_)
+                                | NewSessionError::FailedC(_)
+                        ) =>
+                {
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(err) => return Err(err).context("cannot start a WebDriver session on the app"),
+            }
+        }
+    }
+
+    /// Ends a session and makes sure its app is gone: a window left behind would cover the next
+    /// test's window, and WebKit stops painting a covered window (its screenshots go stale).
+    pub async fn close(&self, client: Client, config: &Path) {
+        let _ = client.close().await;
+        let pattern = config.to_string_lossy().into_owned();
+        let running = || {
+            Command::new("pgrep")
+                .args(["-f", &pattern])
+                .output()
+                .map(|o| !o.stdout.is_empty())
+                .unwrap_or(false)
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while running() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        if running() {
+            let _ = Command::new("pkill")
+                .args(["-KILL", "-f", &pattern])
+                .status();
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = server.stop().await;
+        }
+    }
+}
+
+fn start_xvfb() -> anyhow::Result<(String, Process)> {
+    let number = (90..140)
+        .find(|n| {
+            !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+        })
+        .context("no free X display between :90 and :140")?;
+    let display = format!(":{number}");
+    let child = Command::new("Xvfb")
+        .args([
+            display.as_str(),
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start Xvfb (package xvfb)")?;
+    let process = Process(child);
+    wait_for(Duration::from_secs(10), || {
+        Path::new(&format!("/tmp/.X11-unix/X{number}")).exists()
+    })
+    .context("Xvfb did not start")?;
+    Ok((display, process))
+}
+
+/// A loopback port nobody listens on right now.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn wait_for(limit: Duration, mut ready: impl FnMut() -> bool) -> anyhow::Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if ready() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bail!("gave up after {} s", limit.as_secs())
+}

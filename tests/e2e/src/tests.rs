@@ -1,0 +1,291 @@
+//! The end-to-end tests. Each starts its own app instance and closes it at the end.
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
+use fantoccini::{Client, Locator};
+
+use crate::checks;
+use crate::harness::{AGENT_TOKEN, Harness, free_port};
+
+type TestFn = for<'a> fn(&'a Harness) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + 'a>>;
+
+pub fn all() -> Vec<(&'static str, TestFn)> {
+    vec![
+        ("report_is_sent_and_stored_intact", |h| {
+            Box::pin(report_is_sent_and_stored_intact(h))
+        }),
+        ("unreachable_server_keeps_the_report", |h| {
+            Box::pin(unreachable_server_keeps_the_report(h))
+        }),
+    ]
+}
+
+const WAIT: Duration = Duration::from_secs(30);
+
+fn css(selector: &str) -> Locator<'_> {
+    Locator::Css(selector)
+}
+
+async fn screenshot(client: &Client, harness: &Harness, name: &str) -> anyhow::Result<()> {
+    let png = client.screenshot().await.context("WebDriver screenshot")?;
+    std::fs::write(harness.out.join(name), png)?;
+    Ok(())
+}
+
+/// Waits until the element's text satisfies `ok`, and returns that text.
+async fn wait_text(
+    client: &Client,
+    selector: &str,
+    ok: impl Fn(&str) -> bool,
+) -> anyhow::Result<String> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if let Ok(element) = client.find(css(selector)).await {
+            let text = element.text().await.unwrap_or_default();
+            if ok(&text) {
+                return Ok(text);
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("`{selector}` says {text:?}, which is not what was expected");
+            }
+        } else if std::time::Instant::now() > deadline {
+            bail!("`{selector}` did not appear within {} s", WAIT.as_secs());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The whole path: report → consent → send → ticket id, then the server's copy is checked.
+async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<()> {
+    let client = harness.session(&harness.config).await?;
+    let result = async {
+        let ready = wait_text(&client, "[data-testid=files-ready]", |t| {
+            t.contains("ready")
+        })
+        .await?;
+        ensure!(
+            ready.contains("6 log files"),
+            "the report screen should count the 6 demo files: {ready:?}"
+        );
+        screenshot(&client, harness, "01-report.png").await?;
+
+        let summary = "Audio dropped during the weekly call";
+        client
+            .wait()
+            .at_most(WAIT)
+            .for_element(css("[data-testid=summary]"))
+            .await?
+            .send_keys(summary)
+            .await?;
+        client
+            .find(css("[data-testid=description]"))
+            .await?
+            .send_keys("Twice, around 10:15.")
+            .await?;
+        client
+            .find(css("[data-testid=category]"))
+            .await?
+            .select_by_value("audio")
+            .await?;
+        client
+            .find(css("[data-testid=review]"))
+            .await?
+            .click()
+            .await?;
+
+        client
+            .wait()
+            .at_most(WAIT)
+            .for_element(css("[data-testid=file-list]"))
+            .await?;
+        let destination = client
+            .find(css("[data-testid=destination]"))
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            destination.contains(&harness.server_addr()),
+            "consent must name the destination: {destination:?}"
+        );
+        let files = client.find_all(css("[data-testid=file]")).await?;
+        ensure!(
+            files.len() == 6,
+            "consent should list 6 files, lists {}",
+            files.len()
+        );
+        let statement = client
+            .find(css("[data-testid=statement]"))
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            statement.contains("only its vendor can read them")
+                || statement.contains("Only its vendor can read them"),
+            "consent must explain encrypted files: {statement:?}"
+        );
+        screenshot(&client, harness, "02-consent.png").await?;
+
+        client
+            .find(css("[data-testid=send]"))
+            .await?
+            .click()
+            .await?;
+        let ticket =
+            wait_text(&client, "[data-testid=ticket-id]", |t| t.starts_with("CS-")).await?;
+        screenshot(&client, harness, "03-sent.png").await?;
+        ensure!(
+            ticket.len() == 9 && ticket[3..].chars().all(|c| c.is_ascii_digit()),
+            "ticket id {ticket:?}"
+        );
+        check_stored(harness, &ticket, summary).await
+    }
+    .await;
+    harness.close(client, &harness.config).await;
+    result
+}
+
+/// What the server stored is the bundle the app made, intact, with the user's words.
+async fn check_stored(harness: &Harness, ticket: &str, summary: &str) -> anyhow::Result<()> {
+    let url = format!("http://{}/api/v1/tickets/{ticket}", harness.server_addr());
+    let record: serde_json::Value = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(AGENT_TOKEN)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let stored = harness
+        .server_data
+        .join("bundles")
+        .join(format!("{ticket}.zip"));
+    let sha = checks::sha256sum(&stored)?;
+    ensure!(
+        record["bundle_sha256"] == sha.as_str(),
+        "server recorded {} but the file hashes to {sha}",
+        record["bundle_sha256"]
+    );
+    checks::unzip_test(&stored)?;
+    let manifest = checks::python_verify(&stored)?;
+    ensure!(
+        manifest["format"] == "callsupport/bundle@1",
+        "format {}",
+        manifest["format"]
+    );
+    ensure!(
+        manifest["report"]["summary"] == summary,
+        "summary {}",
+        manifest["report"]["summary"]
+    );
+    ensure!(
+        manifest["report"]["category"] == "audio",
+        "category {}",
+        manifest["report"]["category"]
+    );
+    ensure!(
+        manifest["files"].as_array().map(Vec::len) == Some(6),
+        "manifest lists {} files",
+        manifest["files"]
+    );
+    ensure!(
+        manifest["consent"]["destination"] == harness.server_addr().as_str(),
+        "consent destination {}",
+        manifest["consent"]["destination"]
+    );
+    // The demo's encrypted SDK logs are stored byte for byte.
+    let original = harness.logs.join(
+        "AppData/Local/Packages/Contoso.Calling_8wekyb3d8bbwe/LocalState/logs/acs_sdk_0.blog",
+    );
+    let original_sha = checks::sha256sum(&original)?;
+    let listed = manifest["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|f| f["sha256"] == original_sha.as_str() && f["encrypted"] == true);
+    ensure!(
+        listed,
+        "acs_sdk_0.blog ({original_sha}) is not in the manifest as an encrypted file"
+    );
+    Ok(())
+}
+
+/// With the server unreachable the app says so in words, and nothing the user typed is lost.
+async fn unreachable_server_keeps_the_report(harness: &Harness) -> anyhow::Result<()> {
+    let port = free_port()?;
+    let text = std::fs::read_to_string(&harness.config)?
+        .replace(&harness.server_addr(), &format!("127.0.0.1:{port}"));
+    let config = harness.dir.path().join("unreachable.toml");
+    std::fs::write(&config, text)?;
+    let client = harness.session(Path::new(&config)).await?;
+    let result = async {
+        let review = client
+            .wait()
+            .at_most(WAIT)
+            .for_element(css("[data-testid=review]"))
+            .await?;
+        ensure!(
+            review.attr("disabled").await?.is_some(),
+            "review must be disabled while the summary is empty"
+        );
+        let summary = "Video froze and the call dropped";
+        client
+            .find(css("[data-testid=summary]"))
+            .await?
+            .send_keys(summary)
+            .await?;
+        ensure!(
+            review.attr("disabled").await?.is_none(),
+            "review must be enabled once there is a summary"
+        );
+        review.click().await?;
+        client
+            .wait()
+            .at_most(WAIT)
+            .for_element(css("[data-testid=send]"))
+            .await?
+            .click()
+            .await?;
+        let advice = wait_text(&client, "[data-testid=failure-advice]", |t| !t.is_empty()).await?;
+        ensure!(
+            advice.contains("internet connection"),
+            "advice should point at the connection: {advice:?}"
+        );
+        screenshot(&client, harness, "04-failed.png").await?;
+        ensure!(
+            client.find(css("[data-testid=retry]")).await.is_ok(),
+            "an unreachable server should offer Try again"
+        );
+
+        client
+            .find(css("[data-testid=failed-back]"))
+            .await?
+            .click()
+            .await?;
+        client
+            .wait()
+            .at_most(WAIT)
+            .for_element(css("[data-testid=back]"))
+            .await?
+            .click()
+            .await?;
+        let kept = client
+            .wait()
+            .at_most(WAIT)
+            .for_element(css("[data-testid=summary]"))
+            .await?
+            .prop("value")
+            .await?;
+        ensure!(
+            kept.as_deref() == Some(summary),
+            "the summary should survive the failure, found {kept:?}"
+        );
+        Ok(())
+    }
+    .await;
+    harness.close(client, &config).await;
+    result
+}

@@ -1,0 +1,28 @@
+/**
+ * The one door from the UI to the app: every call the screens make goes through `Backend`.
+ *
+ * `tauri.ts` implements it over Tauri IPC; tests implement it in memory. Nothing outside this
+ * folder imports `@tauri-apps/*`.
+ */
+import type { ApiError, AppOverview, ConsentView, Progress, ReportDraft, SendReceipt } from "./generated/types";
+
+export type * from "./generated/types";
+
+export interface Backend {
+  /** Where reports go and what each log source holds right now. */
+  overview(): Promise<AppOverview>;
+  /** Checks the report and snapshots the files the consent screen lists. */
+  prepareReport(draft: ReportDraft): Promise<ConsentView>;
+  /** Packs and sends a prepared report, exactly as the consent screen showed it. */
+  sendReport(reportId: string, onProgress: (progress: Progress) => void): Promise<SendReceipt>;
+  /** Stops a send in progress; nothing half-written is left. */
+  cancelSend(reportId: string): Promise<void>;
+}
+
+/** Turns whatever a backend call threw into the IPC error shape. */
+export function asApiError(error: unknown): ApiError {
+  if (typeof error === "object" && error !== null && "code" in error && "message" in error) {
+    return error as ApiError;
+  }
+  return { code: "io", message: error instanceof Error ? error.message : String(error) };
+}

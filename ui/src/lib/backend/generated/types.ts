@@ -1,0 +1,31 @@
+// Generated from crates/core/src/api.rs by `cargo xtask codegen`. Do not edit by hand.
+
+export type ErrorCode = "config_invalid" | "source_unavailable" | "report_invalid" | "cancelled" | "unreachable" | "unauthorized" | "rejected" | "server_busy" | "integrity" | "io";
+
+export type ApiError = { code: ErrorCode, message: string, };
+
+export type Progress = { "stage": "collecting", files_done: number, files_total: number, bytes_done: number, bytes_total: number, } | { "stage": "uploading", bytes_sent: number, bytes_total: number, bytes_per_second: number, } | { "stage": "confirming" };
+
+export type Category = "cannot_join" | "dropped" | "audio" | "video" | "screen_share" | "other";
+
+export type SourceKind = "encrypted" | "text" | "call-operations";
+
+export type ReportDraft = { summary: string, description: string, category: Category, call_ids: Array<string>, };
+
+export type AppOverview = { destination: string, organisation: string | null, sources: Array<SourceOverview>, };
+
+export type SourceOverview = { id: string, name: string, kind: SourceKind, file_count: number, total_bytes: number, 
+/**
+ * Why the source could not be scanned, in words; `null` when it was.
+ */
+problem: string | null, };
+
+export type ConsentView = { report_id: string, destination: string, organisation: string | null, statement: Array<string>, statement_sha256: string, groups: Array<FileGroup>, file_count: number, total_bytes: number, skipped: Array<SkippedFile>, };
+
+export type FileGroup = { source_id: string, name: string, kind: SourceKind, files: Array<FileEntry>, };
+
+export type FileEntry = { path: string, size: number, modified_at: string, encrypted: boolean, };
+
+export type SkippedFile = { path: string, reason: string, };
+
+export type SendReceipt = { ticket_id: string, ticket_url: string, bundle_id: string, bundle_sha256: string, bundle_bytes: number, };

@@ -1,0 +1,3 @@
+export { tauriBackend as backend } from "./tauri";
+export { asApiError } from "./backend";
+export type * from "./backend";

@@ -1,0 +1,15 @@
+/** `Backend` over Tauri IPC: one `invoke` per command, progress on a `Channel`. */
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type { Backend } from "./backend";
+import type { AppOverview, ConsentView, Progress, ReportDraft, SendReceipt } from "./generated/types";
+
+export const tauriBackend: Backend = {
+  overview: () => invoke<AppOverview>("overview"),
+  prepareReport: (draft: ReportDraft) => invoke<ConsentView>("prepare_report", { draft }),
+  sendReport(reportId: string, onProgress: (progress: Progress) => void) {
+    const channel = new Channel<Progress>();
+    channel.onmessage = onProgress;
+    return invoke<SendReceipt>("send_report", { reportId, onProgress: channel });
+  },
+  cancelSend: (reportId: string) => invoke<void>("cancel_send", { reportId }),
+};

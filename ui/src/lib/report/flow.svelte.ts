@@ -1,0 +1,109 @@
+/**
+ * The report flow as a small state machine: report → consent → sending → done (or failed).
+ *
+ * Screens read its fields and call its methods; it talks to the app only through `Backend`.
+ * Whatever fails, the user's input is kept.
+ */
+import { asApiError } from "../backend";
+import type {
+  ApiError, AppOverview, Backend, Category, ConsentView, Progress, ReportDraft, SendReceipt,
+} from "../backend";
+
+export type Screen = "report" | "consent" | "sending" | "done" | "failed";
+
+export const CATEGORIES: { value: Category; label: string }[] = [
+  { value: "cannot_join", label: "I couldn't join the call" },
+  { value: "dropped", label: "The call dropped" },
+  { value: "audio", label: "Sound problems" },
+  { value: "video", label: "Video problems" },
+  { value: "screen_share", label: "Screen sharing problems" },
+  { value: "other", label: "Something else" },
+];
+
+export class ReportFlow {
+  screen = $state<Screen>("report");
+  draft = $state<ReportDraft>({ summary: "", description: "", category: "other", call_ids: [] });
+  overview = $state<AppOverview | null>(null);
+  consent = $state<ConsentView | null>(null);
+  progress = $state<Progress | null>(null);
+  receipt = $state<SendReceipt | null>(null);
+  error = $state<ApiError | null>(null);
+  /** A short note shown on the consent screen, e.g. after a cancel. */
+  notice = $state<string | null>(null);
+  busy = $state(false);
+
+  constructor(private readonly backend: Backend) {}
+
+  async load(): Promise<void> {
+    try {
+      this.overview = await this.backend.overview();
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
+  /** Whether the required field is filled. */
+  get canReview(): boolean {
+    return this.draft.summary.trim().length > 0 && !this.busy;
+  }
+
+  async review(): Promise<void> {
+    if (!this.canReview) return;
+    this.busy = true;
+    this.error = null;
+    this.notice = null;
+    try {
+      this.consent = await this.backend.prepareReport($state.snapshot(this.draft));
+      this.screen = "consent";
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async send(): Promise<void> {
+    const consent = this.consent;
+    if (!consent || this.busy) return;
+    this.busy = true;
+    this.error = null;
+    this.notice = null;
+    this.progress = null;
+    this.screen = "sending";
+    try {
+      this.receipt = await this.backend.sendReport(consent.report_id, (p) => (this.progress = p));
+      this.screen = "done";
+    } catch (error) {
+      const apiError = asApiError(error);
+      if (apiError.code === "cancelled") {
+        this.notice = "Sending was cancelled. Nothing was sent.";
+        this.screen = "consent";
+      } else {
+        this.error = apiError;
+        this.screen = "failed";
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async cancel(): Promise<void> {
+    if (this.consent) await this.backend.cancelSend(this.consent.report_id);
+  }
+
+  back(): void {
+    this.error = null;
+    this.notice = null;
+    this.screen = this.screen === "failed" ? "consent" : "report";
+  }
+
+  /** After a sent report: a clean form for the next one. */
+  startOver(): void {
+    this.draft = { summary: "", description: "", category: "other", call_ids: [] };
+    this.consent = null;
+    this.receipt = null;
+    this.progress = null;
+    this.error = null;
+    this.screen = "report";
+  }
+}

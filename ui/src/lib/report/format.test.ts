@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { age, humanBytes, roughSendTime, timeLeft } from "./format";
+
+describe("humanBytes", () => {
+  it("matches the consent statement's wording", () => {
+    expect(humanBytes(532)).toBe("532 bytes");
+    expect(humanBytes(4_200_000)).toBe("4.2 MB");
+    expect(humanBytes(1_500_000_000)).toBe("1.5 GB");
+  });
+});
+
+describe("age", () => {
+  const now = new Date("2026-11-24T12:00:00Z");
+  it("reads like a person", () => {
+    expect(age("2026-11-24T11:59:30Z", now)).toBe("just now");
+    expect(age("2026-11-24T11:55:00Z", now)).toBe("5 minutes ago");
+    expect(age("2026-11-24T11:00:00Z", now)).toBe("1 hour ago");
+    expect(age("2026-11-23T10:00:00Z", now)).toBe("yesterday");
+    expect(age("2026-11-20T12:00:00Z", now)).toBe("4 days ago");
+  });
+});
+
+describe("timeLeft", () => {
+  it("is unknown until a rate is measured", () => {
+    expect(timeLeft(1000, 0)).toBeNull();
+  });
+  it("rounds to what a person needs", () => {
+    expect(timeLeft(1_000, 1_000)).toBe("a few seconds left");
+    expect(timeLeft(20_000, 1_000)).toBe("about 20 seconds left");
+    expect(timeLeft(600_000, 1_000)).toBe("about 10 minutes left");
+  });
+});
+
+describe("roughSendTime", () => {
+  it("gives an order of magnitude", () => {
+    expect(roughSendTime(2_000_000)).toBe("a few seconds");
+    expect(roughSendTime(300_000_000)).toBe("about 5 minutes");
+  });
+});

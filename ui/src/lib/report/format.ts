@@ -1,0 +1,44 @@
+/** How sizes, ages and durations read on the report screens. */
+
+/** `532 bytes`, `4.2 MB`: decimal units, as the consent statement (core `human_bytes`) writes them. */
+export function humanBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} bytes`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = units[0];
+  for (const u of units) {
+    value /= 1000;
+    unit = u;
+    if (value < 1000) break;
+  }
+  return `${value.toFixed(1)} ${unit}`;
+}
+
+/** `just now`, `5 minutes ago`, `yesterday`, `3 days ago`. */
+export function age(iso: string, now: Date = new Date()): string {
+  const seconds = Math.max(0, (now.getTime() - new Date(iso).getTime()) / 1000);
+  if (seconds < 60) return "just now";
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return minutes === 1 ? "1 minute ago" : `${minutes} minutes ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return hours === 1 ? "1 hour ago" : `${hours} hours ago`;
+  const days = Math.floor(hours / 24);
+  return days === 1 ? "yesterday" : `${days} days ago`;
+}
+
+/** `about 20 seconds left`, or `null` while the rate is not known yet. */
+export function timeLeft(bytesLeft: number, bytesPerSecond: number): string | null {
+  if (bytesPerSecond <= 0) return null;
+  const seconds = Math.ceil(bytesLeft / bytesPerSecond);
+  if (seconds < 5) return "a few seconds left";
+  if (seconds < 90) return `about ${seconds} seconds left`;
+  return `about ${Math.round(seconds / 60)} minutes left`;
+}
+
+/** A rough send time for the consent screen, assuming a modest 1 MB/s uplink. */
+export function roughSendTime(bytes: number): string {
+  const seconds = bytes / 1_000_000;
+  if (seconds < 10) return "a few seconds";
+  if (seconds < 90) return "under two minutes";
+  return `about ${Math.round(seconds / 60)} minutes`;
+}

@@ -1,0 +1,146 @@
+//! Installs what the build and the tests need and the machine lacks, saying what and why.
+//!
+//! Debian packages come from apt (as root, or through sudo), the UI's packages from `npm ci`, and
+//! `tauri-driver` from crates.io. Each is checked first, so a prepared machine installs nothing.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+
+use crate::util::{cmd, output, root, run, which};
+
+/// Debian packages needed to build the desktop app, with the reason shown to whoever installs them.
+pub const BUILD: &[(&str, &str)] = &[
+    (
+        "build-essential",
+        "C compiler for the bundled SQLite and the TLS library",
+    ),
+    ("pkg-config", "locates the system libraries below"),
+    (
+        "libwebkit2gtk-4.1-dev",
+        "the WebKitGTK webview the app's window is built on",
+    ),
+    ("libayatana-appindicator3-dev", "the tray icon"),
+    ("librsvg2-dev", "icons in the tray menu"),
+];
+
+/// Debian packages needed to run the tests.
+pub const TEST: &[(&str, &str)] = &[
+    (
+        "xvfb",
+        "a virtual display, so the app can run without a screen",
+    ),
+    ("xauth", "lets the app connect to the virtual display"),
+    (
+        "webkit2gtk-driver",
+        "WebKitWebDriver, through which the end-to-end tests drive the app",
+    ),
+    (
+        "unzip",
+        "Info-ZIP's `unzip -t` checks our bundles independently",
+    ),
+    (
+        "python3",
+        "Python's zipfile checks our bundles independently",
+    ),
+];
+
+/// Debian packages for `cargo xtask run --headless`.
+pub const HEADLESS: &[(&str, &str)] = &[
+    (
+        "xvfb",
+        "a virtual display, so the app can run without a screen",
+    ),
+    ("xauth", "lets the app connect to the virtual display"),
+    ("x11-utils", "xwininfo, to wait until the window is shown"),
+    ("imagemagick", "`import` takes the screenshot of the window"),
+];
+
+/// Installs the packages of `sets` that are missing (Debian and Ubuntu only).
+pub fn packages(sets: &[&[(&str, &str)]]) -> anyhow::Result<()> {
+    let wanted: Vec<(&str, &str)> = sets.iter().flat_map(|s| s.iter().copied()).collect();
+    if which("dpkg-query").is_none() {
+        eprintln!("note: this is not a Debian or Ubuntu system; make sure these are installed:");
+        for (name, why) in &wanted {
+            eprintln!("  {name}: {why}");
+        }
+        return Ok(());
+    }
+    let mut missing: Vec<(&str, &str)> = Vec::new();
+    for (name, why) in wanted {
+        let status = cmd("dpkg-query", &["-W", "-f=${Status}", name], &root()).output();
+        let installed = status
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+            .unwrap_or(false);
+        if !installed && !missing.iter().any(|(n, _)| *n == name) {
+            missing.push((name, why));
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("Installing Debian packages this project needs:");
+    for (name, why) in &missing {
+        eprintln!("  {name}: {why}");
+    }
+    let names: Vec<&str> = missing.iter().map(|(n, _)| *n).collect();
+    let uid = output(&mut cmd("id", &["-u"], &root())).unwrap_or_default();
+    let sudo: Vec<&str> = if uid.trim() == "0" {
+        vec![]
+    } else if which("sudo").is_some() {
+        vec!["sudo"]
+    } else {
+        bail!(
+            "installing needs root: run `apt-get install -y {}` as root, then run this again",
+            names.join(" ")
+        );
+    };
+    let apt = |args: &[&str]| {
+        let mut all: Vec<&str> = sudo.clone();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        let mut command = cmd(all[0], &all[1..], &root());
+        command.env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut command)
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(&names);
+    apt(&install)
+}
+
+/// Runs `npm ci` in `ui/` unless `node_modules` already matches the lock file.
+pub fn node_modules() -> anyhow::Result<()> {
+    let ui = root().join("ui");
+    if which("npm").is_none() {
+        bail!(
+            "npm is not installed; install Node.js 20 or newer (https://nodejs.org or `apt-get install nodejs npm`)"
+        );
+    }
+    let lock = ui.join("package-lock.json");
+    let installed = ui.join("node_modules/.package-lock.json");
+    let fresh = match (std::fs::metadata(&lock), std::fs::metadata(&installed)) {
+        (Ok(lock), Ok(installed)) => installed.modified()? >= lock.modified()?,
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    eprintln!("Installing the UI's npm packages (ui/package-lock.json)");
+    run(&mut cmd("npm", &["ci", "--no-audit", "--no-fund"], &ui))
+}
+
+/// Finds `tauri-driver`, installing it from crates.io if it is missing.
+pub fn tauri_driver() -> anyhow::Result<PathBuf> {
+    if let Some(path) = which("tauri-driver") {
+        return Ok(path);
+    }
+    eprintln!("Installing tauri-driver (the WebDriver bridge to the app) from crates.io");
+    run(&mut cmd(
+        "cargo",
+        &["install", "tauri-driver", "--version", "^2", "--locked"],
+        &root(),
+    ))?;
+    which("tauri-driver")
+        .context("tauri-driver was installed but is not on PATH or in ~/.cargo/bin")
+}

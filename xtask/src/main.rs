@@ -1,0 +1,30 @@
+//! `cargo xtask`: the project's automation, in Rust so it runs wherever cargo does.
+//!
+//! - `cargo xtask run [--headless]`: install what is missing, build, start the reference ticket
+//!   server with demo logs, and open the app (under Xvfb with a screenshot when headless).
+//! - `cargo xtask test`: install what is missing and run every suite: lints, UI unit tests, Rust
+//!   tests, and the end-to-end suite in the real app under Xvfb.
+//! - `cargo xtask codegen`: regenerate the committed TypeScript bindings.
+
+mod codegen;
+mod deps;
+mod run;
+mod test;
+mod util;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run::run(&args[1..]),
+        Some("test") => test::run(&args[1..]),
+        Some("codegen") => codegen::run(),
+        _ => {
+            eprintln!("usage: cargo xtask <run [--headless] | test | codegen>");
+            std::process::exit(2);
+        }
+    };
+    if let Err(err) = result {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}

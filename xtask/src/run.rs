@@ -1,0 +1,187 @@
+//! `cargo xtask run`: the product on this machine in one command, with demo logs and a local server.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use callsupport_core::demo::{demo_config, write_demo_logs};
+
+use crate::deps;
+use crate::util::{cmd, root, run as run_cmd, which};
+
+const TOKEN_ENV: &str = "CALLSUPPORT_DEMO_TOKEN";
+
+/// Kills a child process when dropped, so an error never leaves a server running.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let headless = match args {
+        [] => false,
+        [flag] if flag == "--headless" => true,
+        other => bail!(
+            "`cargo xtask run` takes only --headless (got `{}`)",
+            other.join(" ")
+        ),
+    };
+    let has_display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty())
+        || std::env::var_os("WAYLAND_DISPLAY").is_some_and(|d| !d.is_empty());
+    if !headless && !has_display {
+        bail!(
+            "no display found (DISPLAY and WAYLAND_DISPLAY are not set); run `cargo xtask run --headless` to run under Xvfb and save a screenshot to target/"
+        );
+    }
+    let root = root();
+    let sets: &[&[(&str, &str)]] = if headless {
+        &[deps::BUILD, deps::HEADLESS]
+    } else {
+        &[deps::BUILD]
+    };
+    deps::packages(sets)?;
+    deps::node_modules()?;
+    run_cmd(&mut cmd(
+        "npm",
+        &["run", "--silent", "build"],
+        &root.join("ui"),
+    ))?;
+    run_cmd(&mut cmd(
+        "cargo",
+        &[
+            "build",
+            "-p",
+            "callsupport-app",
+            "-p",
+            "callsupport-ticket-server",
+        ],
+        &root,
+    ))?;
+
+    let demo = root.join("target/demo");
+    let logs = demo.join("logs");
+    let _ = std::fs::remove_dir_all(&logs);
+    let files = write_demo_logs(&logs, chrono::Utc::now())?;
+    let token = format!("demo-{}", uuid_like());
+
+    let mut server = Command::new(root.join("target/debug/callsupport-ticket-server"));
+    server
+        .args(["--listen", "127.0.0.1:0", "--data"])
+        .arg(demo.join("server"))
+        .env("CALLSUPPORT_SERVER_TOKEN", &token)
+        .stdout(Stdio::piped());
+    let mut server = Guard(server.spawn().context("cannot start the ticket server")?);
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().expect("piped")).read_line(&mut line)?;
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .context("the ticket server did not start")?
+        .to_owned();
+    let config = demo.join("config.toml");
+    std::fs::write(
+        &config,
+        demo_config(&logs, &format!("{base}/api/v1/tickets"), TOKEN_ENV),
+    )?;
+    eprintln!(
+        "ticket server: {base} (tickets and bundles in {})",
+        demo.join("server").display()
+    );
+    eprintln!("demo logs:     {} ({files} files)", logs.display());
+    eprintln!("config:        {}", config.display());
+
+    let mut app = Command::new(root.join("target/debug/callsupport-app"));
+    app.arg("--config")
+        .arg(&config)
+        .env(TOKEN_ENV, &token)
+        .env("CALLSUPPORT_DATA_DIR", demo.join("app-data"));
+    if !headless {
+        eprintln!("opening Call Support; close its window to stop");
+        let status = app.status().context("cannot start the app")?;
+        drop(server);
+        if !status.success() {
+            bail!("the app exited with {status}");
+        }
+        return Ok(());
+    }
+    headless_run(&mut app, &root.join("target/callsupport-window.png"))
+}
+
+/// Runs the app on a private Xvfb display and saves a screenshot of its window.
+fn headless_run(app: &mut Command, screenshot: &Path) -> anyhow::Result<()> {
+    let display = free_display().context("no free X display number between :90 and :140")?;
+    let xvfb = Command::new("Xvfb")
+        .args([
+            display.as_str(),
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start Xvfb")?;
+    let _xvfb = Guard(xvfb);
+    wait_for(Duration::from_secs(10), || {
+        Path::new(&format!("/tmp/.X11-unix/X{}", &display[1..])).exists()
+    })
+    .context("Xvfb did not start")?;
+    let _app = Guard(
+        app.env("DISPLAY", &display)
+            .env("GSETTINGS_BACKEND", "memory")
+            .spawn()
+            .context("cannot start the app")?,
+    );
+    let xwininfo = which("xwininfo").context("xwininfo is missing (package x11-utils)")?;
+    wait_for(Duration::from_secs(30), || {
+        Command::new(&xwininfo)
+            .args(["-root", "-tree"])
+            .env("DISPLAY", &display)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains("\"Call Support\""))
+            .unwrap_or(false)
+    })
+    .context("the app's window did not appear within 30 s")?;
+    // The window exists before the webview has painted; give it a moment.
+    std::thread::sleep(Duration::from_secs(3));
+    run_cmd(
+        cmd("import", &["-window", "root"], Path::new("."))
+            .arg(screenshot)
+            .env("DISPLAY", &display),
+    )?;
+    eprintln!("screenshot of the running app: {}", screenshot.display());
+    Ok(())
+}
+
+fn free_display() -> Option<String> {
+    (90..140).map(|n| format!(":{n}")).find(|d| {
+        !Path::new(&format!("/tmp/.X11-unix/X{}", &d[1..])).exists()
+            && !Path::new(&format!("/tmp/.X{}-lock", &d[1..])).exists()
+    })
+}
+
+fn wait_for(limit: Duration, mut ready: impl FnMut() -> bool) -> anyhow::Result<()> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if ready() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    bail!("gave up after {} s", limit.as_secs())
+}
+
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!("{:x}{:x}", nanos, std::process::id())
+}

@@ -1,0 +1,91 @@
+//! `cargo xtask test`: every suite, in the order that fails fastest.
+
+use crate::deps;
+use crate::util::{Stages, cmd, root, run as run_cmd};
+
+pub fn run_all() -> anyhow::Result<()> {
+    let root = root();
+    let ui = root.join("ui");
+    let mut stages = Stages::default();
+    let result = (|| {
+        let driver = stages.time("install what is missing", || {
+            deps::packages(&[deps::BUILD, deps::TEST])?;
+            deps::node_modules()?;
+            deps::tauri_driver()
+        })?;
+        stages.time("Rust: format (cargo fmt --check)", || {
+            run_cmd(&mut cmd("cargo", &["fmt", "--all", "--", "--check"], &root))
+        })?;
+        stages.time("UI: types and Svelte checks (svelte-check)", || {
+            run_cmd(&mut cmd("npm", &["run", "--silent", "check"], &ui))
+        })?;
+        stages.time("UI: unit tests (vitest)", || {
+            run_cmd(&mut cmd("npm", &["test", "--silent"], &ui))
+        })?;
+        stages.time("UI: build (vite)", || {
+            run_cmd(&mut cmd("npm", &["run", "--silent", "build"], &ui))
+        })?;
+        stages.time("Rust: build", || {
+            run_cmd(&mut cmd(
+                "cargo",
+                &["build", "--workspace", "--all-targets"],
+                &root,
+            ))
+        })?;
+        stages.time("Rust: lints (clippy -D warnings)", || {
+            run_cmd(&mut cmd(
+                "cargo",
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &root,
+            ))
+        })?;
+        stages.time("Rust: unit and integration tests", || {
+            run_cmd(&mut cmd("cargo", &["test", "--workspace"], &root))
+        })?;
+        stages.time(
+            "end-to-end: the real app under Xvfb through WebDriver",
+            || {
+                let app = root.join("target/debug/callsupport-app");
+                let out = root.join("target/e2e");
+                let driver = driver.to_string_lossy().into_owned();
+                let (app, out) = (
+                    app.to_string_lossy().into_owned(),
+                    out.to_string_lossy().into_owned(),
+                );
+                run_cmd(&mut cmd(
+                    "cargo",
+                    &[
+                        "run",
+                        "--quiet",
+                        "-p",
+                        "callsupport-e2e",
+                        "--",
+                        "--app",
+                        &app,
+                        "--tauri-driver",
+                        &driver,
+                        "--out",
+                        &out,
+                    ],
+                    &root,
+                ))
+            },
+        )
+    })();
+    stages.print();
+    result
+}
+
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    if let Some(arg) = args.first() {
+        anyhow::bail!("`cargo xtask test` takes no arguments (got `{arg}`)");
+    }
+    run_all()
+}

@@ -1,0 +1,101 @@
+//! Small helpers: the workspace root, and running commands with their command line shown.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+/// A command with `dir` as its working directory.
+pub fn cmd(program: &str, args: &[&str], dir: &Path) -> Command {
+    let mut command = Command::new(program);
+    command.args(args).current_dir(dir);
+    command
+}
+
+/// Runs a command to completion, echoing it first; fails on a non-zero exit.
+pub fn run(command: &mut Command) -> anyhow::Result<()> {
+    let shown = show(command);
+    eprintln!("$ {shown}");
+    let status = command
+        .status()
+        .with_context(|| format!("cannot start `{shown}`"))?;
+    if !status.success() {
+        bail!("`{shown}` failed with {status}");
+    }
+    Ok(())
+}
+
+/// Runs a command and returns its standard output; fails on a non-zero exit.
+pub fn output(command: &mut Command) -> anyhow::Result<String> {
+    let shown = show(command);
+    let out = command
+        .output()
+        .with_context(|| format!("cannot start `{shown}`"))?;
+    if !out.status.success() {
+        bail!(
+            "`{shown}` failed with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn show(command: &Command) -> String {
+    let mut parts = vec![command.get_program().to_string_lossy().into_owned()];
+    parts.extend(command.get_args().map(|a| a.to_string_lossy().into_owned()));
+    parts.join(" ")
+}
+
+/// Finds a program on PATH or in cargo's bin folder.
+pub fn which(program: &str) -> Option<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("CARGO_HOME") {
+        dirs.push(PathBuf::from(home).join("bin"));
+    } else if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(PathBuf::from(home).join(".cargo/bin"));
+    }
+    dirs.into_iter()
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+/// Times named stages and prints a table at the end.
+#[derive(Default)]
+pub struct Stages {
+    done: Vec<(String, f64)>,
+}
+
+impl Stages {
+    pub fn time<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        eprintln!("\n==> {name}");
+        let start = Instant::now();
+        let result = f().with_context(|| format!("stage `{name}` failed"));
+        self.done
+            .push((name.to_owned(), start.elapsed().as_secs_f64()));
+        result
+    }
+
+    pub fn print(&self) {
+        eprintln!("\nstage timings:");
+        for (name, seconds) in &self.done {
+            eprintln!("  {seconds:>7.1} s  {name}");
+        }
+        let total: f64 = self.done.iter().map(|(_, s)| s).sum();
+        eprintln!("  {total:>7.1} s  total");
+    }
+}
