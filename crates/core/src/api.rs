@@ -103,6 +103,9 @@ pub struct FileGroup {
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct FileEntry {
+    /// Path below the source's folder, as the list shows it.
+    pub name: String,
+    /// Full path on this computer, home folder as `~`.
     pub path: String,
     pub size: u64,
     #[ts(type = "string")]
@@ -407,6 +410,7 @@ fn consent_view(
                 .iter()
                 .filter(|f| f.source_id == source.id)
                 .map(|f| FileEntry {
+                    name: f.relative.clone(),
                     path: display_path(&f.path),
                     size: f.size,
                     modified_at: f.modified.into(),

@@ -79,8 +79,7 @@ impl Statement {
             paragraphs.push(if redaction {
                 "Readable logs have personal details such as e-mail addresses replaced before sending.".to_owned()
             } else {
-                "Readable logs are sent as they are, without removing personal details. Untick any file you do not want to share."
-                    .to_owned()
+                "Readable logs are sent as they are, without removing personal details.".to_owned()
             });
         }
         Statement { paragraphs, files }

@@ -24,7 +24,15 @@ export type ConsentView = { report_id: string, destination: string, organisation
 
 export type FileGroup = { source_id: string, name: string, kind: SourceKind, files: Array<FileEntry>, };
 
-export type FileEntry = { path: string, size: number, modified_at: string, encrypted: boolean, };
+export type FileEntry = { 
+/**
+ * Path below the source's folder, as the list shows it.
+ */
+name: string, 
+/**
+ * Full path on this computer, home folder as `~`.
+ */
+path: string, size: number, modified_at: string, encrypted: boolean, };
 
 export type SkippedFile = { path: string, reason: string, };
 
