@@ -140,24 +140,38 @@ fn headless_run(app: &mut Command, screenshot: &Path) -> anyhow::Result<()> {
             .context("cannot start the app")?,
     );
     let xwininfo = which("xwininfo").context("xwininfo is missing (package x11-utils)")?;
+    let mut window = None;
     wait_for(Duration::from_secs(30), || {
-        Command::new(&xwininfo)
-            .args(["-root", "-tree"])
+        window = Command::new(&xwininfo)
+            .args(["-name", "Call Support"])
             .env("DISPLAY", &display)
             .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).contains("\"Call Support\""))
-            .unwrap_or(false)
+            .ok()
+            .and_then(|o| window_id(&String::from_utf8_lossy(&o.stdout)));
+        window.is_some()
     })
     .context("the app's window did not appear within 30 s")?;
+    let window = window.expect("found above");
     // The window exists before the webview has painted; give it a moment.
     std::thread::sleep(Duration::from_secs(3));
     run_cmd(
-        cmd("import", &["-window", "root"], Path::new("."))
+        cmd("import", &["-window", &window], Path::new("."))
             .arg(screenshot)
             .env("DISPLAY", &display),
     )?;
     eprintln!("screenshot of the running app: {}", screenshot.display());
     Ok(())
+}
+
+/// The id in xwininfo's "xwininfo: Window id: 0x1a00003 "Call Support"" line.
+fn window_id(xwininfo: &str) -> Option<String> {
+    xwininfo.lines().find_map(|line| {
+        line.split("Window id: ")
+            .nth(1)?
+            .split_whitespace()
+            .next()
+            .map(str::to_owned)
+    })
 }
 
 fn free_display() -> Option<String> {
