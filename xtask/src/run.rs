@@ -101,6 +101,14 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         .arg(&config)
         .env(TOKEN_ENV, &token)
         .env("CALLSUPPORT_DATA_DIR", demo.join("app-data"));
+    // The webview's own data and caches stay in target/ too: a demo leaves the home folder alone.
+    for (var, sub) in [
+        ("XDG_DATA_HOME", "data"),
+        ("XDG_CACHE_HOME", "cache"),
+        ("XDG_CONFIG_HOME", "config"),
+    ] {
+        app.env(var, demo.join("xdg").join(sub));
+    }
     if !headless {
         eprintln!("opening Call Support; close its window to stop");
         let status = app.status().context("cannot start the app")?;

@@ -51,7 +51,7 @@ impl Plan {
             .iter()
             .flat_map(|s| s.skipped.iter().cloned())
             .collect();
-        candidates.sort_by(|a, b| b.modified.cmp(&a.modified));
+        candidates.sort_by_key(|f| std::cmp::Reverse(f.modified));
         let mut used = 0u64;
         let mut selected = Vec::new();
         for file in candidates {

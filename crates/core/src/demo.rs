@@ -82,12 +82,15 @@ max_bundle_mb = 200
     )
 }
 
+/// One operation record: name, type, duration (ms), result, HTTP-like signature.
+type Operation = (&'static str, &'static str, u32, &'static str, u16);
+
 /// Three calls: one fine, one whose join failed twice before it worked, one that dropped.
 fn call_operations(now: DateTime<Utc>, rng: &mut Lcg) -> String {
     let client = rng.uuid();
     let sdk = "1.31.1.0";
     let agent = "azure-communication-services/1.3.2 azsdk-js-communication-calling/1.31.1 (javascript_calling_sdk). Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
-    let calls: [(i64, &[(&str, &str, u32, &str, u16)]); 3] = [
+    let calls: [(i64, &[Operation]); 3] = [
         (
             -180,
             &[

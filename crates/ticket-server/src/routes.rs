@@ -10,11 +10,13 @@ use std::sync::Arc;
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use callsupport_core::bundle::reader::Bundle;
+use callsupport_core::consent::human_bytes;
 use callsupport_core::hash::HashingWriter;
 use callsupport_core::ticket::{IDEMPOTENCY_KEY, TicketReceipt, TicketRequest};
 use tokio::io::AsyncWriteExt;
@@ -25,6 +27,8 @@ use crate::store::{Store, TicketRecord};
 
 /// Largest `report` part accepted.
 const MAX_REPORT_BYTES: usize = 1 << 20;
+/// How much more than the bundle limit a refused request may still send before the connection is cut.
+const DRAIN_MARGIN: u64 = 64 << 20;
 
 pub struct AppState {
     pub store: Store,
@@ -102,10 +106,45 @@ impl Drop for Incoming {
     }
 }
 
+/// Receives a report; on a refusal, first reads the rest of the request (up to a bound) so the
+/// client, still sending, gets to read the answer instead of a broken connection.
 async fn create_ticket(
     State(state): State<Shared>,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, ApiProblem> {
+    let mut multipart = multipart.map_err(|err| {
+        ApiProblem::bad_request(
+            "multipart_invalid",
+            format!("send multipart/form-data with `report` and `bundle` parts: {err}"),
+        )
+    })?;
+    let drain_budget = state.max_bundle_bytes.saturating_add(DRAIN_MARGIN);
+    match receive_ticket(state, headers, &mut multipart).await {
+        Ok(response) => Ok(response),
+        Err(problem) => {
+            drain(&mut multipart, drain_budget).await;
+            Err(problem)
+        }
+    }
+}
+
+/// Reads and discards what is left of a multipart body, giving up after `budget` bytes.
+async fn drain(multipart: &mut Multipart, mut budget: u64) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            match budget.checked_sub(chunk.len() as u64) {
+                Some(left) => budget = left,
+                None => return,
+            }
+        }
+    }
+}
+
+async fn receive_ticket(
+    state: Shared,
+    headers: HeaderMap,
+    multipart: &mut Multipart,
 ) -> Result<Response, ApiProblem> {
     check_token(&headers, state.submit_token.as_deref(), "submit")?;
     let key = headers
@@ -183,8 +222,8 @@ async fn create_ticket(
                             StatusCode::PAYLOAD_TOO_LARGE,
                             "bundle_too_large",
                             format!(
-                                "bundles may be at most {} MiB",
-                                state.max_bundle_bytes >> 20
+                                "bundles may be at most {}",
+                                human_bytes(state.max_bundle_bytes)
                             ),
                         ));
                     }

@@ -1,1 +1,10 @@
+//! Integration tests of the `callsupport` binary: one test binary, one module an area.
+//!
+//! Each test runs the built program as a subprocess with a hermetic environment (temporary `HOME`
+//! and data folder, no `CALLSUPPORT_*` variables inherited) against the real ticket server started
+//! in-process, and checks what it prints, its exit code, and the bundles it writes with `unzip`,
+//! Python and `sha256sum`.
 
+mod errors; // bad input: exit code and exactly one `error: ` line on stderr naming the problem
+mod support; // shared fixtures: the subprocess environment, config files, log tree, ticket server
+mod workflow; // collect -> unzip -t -> verify -> inspect -> submit, as text and as --json

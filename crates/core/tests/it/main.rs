@@ -1,1 +1,12 @@
+//! Integration tests of `callsupport-core`: one binary, one module an area (see `Cargo.toml`).
+//!
+//! Every test builds its own log tree, configuration and data folder under a temporary folder, talks
+//! to the real reference ticket server started in-process on `127.0.0.1:0`, and checks bundles with
+//! tools we did not write (`unzip -t`, Python's `zipfile` and `hashlib`, `sha256sum`).
 
+mod collect; // Plan + collect into a bundle: manifest fields, zip methods, limits, cancel, streaming
+mod config; // Config::load: the documented minimal file, located errors, missing file
+mod desk; // api::Desk end to end: prepare_report -> ConsentView -> send_report -> stored ticket
+mod reader; // Bundle::open / verify against hostile, hand-made zips
+mod support; // shared fixtures: log trees, config files, external tool runners, in-process server
+mod upload; // upload::Uploader against the real ticket server: receipt, idempotency, failures

@@ -1,1 +1,10 @@
+//! Integration tests of the reference ticket server: one binary, one module an area.
+//!
+//! Each test starts the real server in-process on `127.0.0.1:0` with its own temporary data folder,
+//! builds real bundles with `callsupport-core`, and talks plain HTTP to it with `reqwest`.
 
+mod agent; // GET /api/v1/tickets[/{id}[/bundle]]: agent token, 401 without it, 403 when turned off
+mod health; // GET /healthz
+mod store; // restart on the same data folder: tickets kept, numbering goes on, incoming/ cleared
+mod submit; // POST /api/v1/tickets: 201/200 idempotency, and every refusal as a problem document
+mod support; // shared fixtures: server, bundles built by core, multipart requests, problem checks

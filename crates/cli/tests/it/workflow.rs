@@ -1,0 +1,190 @@
+//! The commands working together as IT and support scripts use them: `collect` a bundle, check it
+//! with outside tools and `verify`, look at it with `inspect`, `submit` it; as text and as `--json`.
+
+use std::fs;
+
+use crate::support::{Machine, SUBMIT_TOKEN, TOKEN_ENV, TicketServer, names_in, sha256sum, tool};
+
+#[test]
+fn collect_verify_and_submit_print_what_scripts_read() {
+    let server = TicketServer::start();
+    let mut machine = Machine::new();
+    machine.env.push((TOKEN_ENV.into(), SUBMIT_TOKEN.into()));
+    let config = machine.config("callsupport.toml", &server.url());
+    let bundle = machine.out("B.zip");
+
+    let collect = machine
+        .run(&[
+            "collect",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            bundle.to_str().unwrap(),
+            "--summary",
+            "audio dropped",
+            "--category",
+            "audio",
+            "--call-id",
+            "7f3c-0001",
+        ])
+        .success();
+    assert!(
+        collect
+            .stdout()
+            .starts_with(&format!("wrote {}", bundle.display())),
+        "{}",
+        collect.stdout()
+    );
+    assert!(
+        collect.stdout().contains("4 files, 1 skipped"),
+        "{}",
+        collect.stdout()
+    );
+    assert_eq!(names_in(&machine.out("")), ["B.zip"]);
+    let unzip = tool("unzip", &["-t", bundle.to_str().unwrap()]);
+    assert!(unzip.contains("No errors detected"), "{unzip}");
+
+    let verify = machine.run(&["verify", bundle.to_str().unwrap()]).success();
+    assert!(
+        verify.stdout().starts_with("intact: 4 files"),
+        "{}",
+        verify.stdout()
+    );
+
+    let submit = machine
+        .run(&[
+            "submit",
+            bundle.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .success();
+    assert_eq!(submit.stdout(), "CS-000001\n");
+    assert!(!submit.stderr().contains("error"), "{}", submit.stderr());
+    assert_eq!(
+        fs::read(server.stored_bundle("CS-000001")).unwrap(),
+        fs::read(&bundle).unwrap(),
+        "the server stores the bundle byte for byte"
+    );
+
+    // Submitting the same bundle again is the same ticket.
+    let again = machine
+        .run(&[
+            "submit",
+            bundle.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .success();
+    assert_eq!(again.stdout(), "CS-000001\n");
+}
+
+#[test]
+fn json_output_parses_and_agrees_with_outside_tools() {
+    let server = TicketServer::start();
+    let mut machine = Machine::new();
+    machine.env.push((TOKEN_ENV.into(), SUBMIT_TOKEN.into()));
+    let config = machine.config("callsupport.toml", &server.url());
+    let bundle = machine.out("B.zip");
+
+    let collect = machine
+        .run(&[
+            "--json",
+            "collect",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            bundle.to_str().unwrap(),
+            "--summary",
+            "video froze",
+        ])
+        .success()
+        .json();
+    let sha256 = sha256sum(&bundle);
+    assert_eq!(collect["path"], bundle.to_str().unwrap());
+    assert_eq!(collect["sha256"], sha256.as_str());
+    assert_eq!(collect["bytes"], fs::metadata(&bundle).unwrap().len());
+    assert_eq!(collect["files"], 4);
+    assert_eq!(collect["skipped"], 1);
+    let bundle_id = collect["bundle_id"].as_str().unwrap().to_owned();
+
+    let verify = machine
+        .run(&["verify", bundle.to_str().unwrap(), "--json"])
+        .success()
+        .json();
+    assert_eq!(verify["intact"], true);
+    assert_eq!(verify["bundle_id"], bundle_id.as_str());
+    assert_eq!(verify["files_checked"], 4);
+    assert_eq!(verify["problems"], serde_json::json!([]));
+
+    let inspect = machine
+        .run(&["inspect", bundle.to_str().unwrap(), "--json"])
+        .success()
+        .json();
+    assert_eq!(inspect["format"], "callsupport/bundle@1");
+    assert_eq!(inspect["bundle_id"], bundle_id.as_str());
+    assert_eq!(inspect["report"]["summary"], "video froze");
+    // Original paths show the home folder as `~`; the temporary home never appears.
+    let home = machine.home().display().to_string();
+    for file in inspect["files"].as_array().unwrap() {
+        let original = file["original_path"].as_str().unwrap();
+        assert!(
+            original.starts_with("~/.local/share/ContosoCall/"),
+            "{original}"
+        );
+    }
+    assert!(!inspect.to_string().contains(&home), "{inspect}");
+    // Checked independently: Python hashes each entry as the manifest lists it.
+    let listed = tool(
+        "python3",
+        &[
+            "-c",
+            "import hashlib, json, sys, zipfile\nz = zipfile.ZipFile(sys.argv[1])\nm = json.loads(z.read('manifest.json'))\nprint(all(hashlib.sha256(z.read(f['path'])).hexdigest() == f['sha256'] for f in m['files']), len(m['files']))",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(listed.trim(), "True 4");
+
+    let submit = machine
+        .run(&[
+            "--json",
+            "submit",
+            bundle.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+        ])
+        .success()
+        .json();
+    assert_eq!(submit["ticket_id"], "CS-000001");
+    assert_eq!(submit["bundle_id"], bundle_id.as_str());
+    assert_eq!(submit["bundle_sha256"], sha256.as_str());
+    assert_eq!(
+        submit["ticket_url"],
+        format!("http://{}/api/v1/tickets/CS-000001", server.host())
+    );
+}
+
+#[test]
+fn the_config_can_come_from_callsupport_config() {
+    let mut machine = Machine::new();
+    let config = machine.config(
+        "from-env.toml",
+        "https://support.example.com/api/v1/tickets",
+    );
+    machine
+        .env
+        .push(("CALLSUPPORT_CONFIG".into(), config.display().to_string()));
+
+    let sources = machine.run(&["sources", "--json"]).success().json();
+
+    let ids: Vec<&str> = sources
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["app", "acs"]);
+    assert_eq!(sources[0]["files"].as_array().unwrap().len(), 2);
+    assert_eq!(sources[0]["skipped"][0]["reason"], "too old");
+    assert_eq!(sources[1]["files"].as_array().unwrap().len(), 2);
+}

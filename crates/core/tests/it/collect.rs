@@ -1,0 +1,362 @@
+//! Collection into a bundle: what the manifest says, what the zip holds (checked by `unzip`, Python
+//! and `sha256sum`), that sources stay untouched, and the limits, refusals and cancellation.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use callsupport_core::bundle::manifest::{Consent, Method};
+use callsupport_core::bundle::reader::Bundle;
+use callsupport_core::bundle::writer::WriteError;
+use callsupport_core::collect::{Plan, collect};
+use callsupport_core::config::{Config, SourceKind};
+use callsupport_core::consent::Destination;
+use callsupport_core::progress::Progress;
+use callsupport_core::report::Report;
+
+use crate::support::{
+    LogTree, age_file, assert_unzip_t_passes, config_toml, load_config, names_in, python_entries,
+    random_bytes, sha256_of, sha256sum, write_file,
+};
+
+const URL: &str = "https://support.example.com/api/v1/tickets";
+
+fn tree_config(tree: &LogTree, max_bundle_mb: u64) -> Config {
+    load_config(
+        tree.dir.path(),
+        &config_toml(URL, None, &tree.sources_toml(), max_bundle_mb),
+    )
+}
+
+fn consent() -> Consent {
+    Consent {
+        accepted_at: chrono::Utc::now(),
+        statement_sha256: "0".repeat(64),
+        redaction: false,
+        destination: Destination::File.label(),
+    }
+}
+
+/// Content hash and modification time of every file under `root`.
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, (String, SystemTime)> {
+    walk(root)
+        .into_iter()
+        .map(|path| {
+            let modified = fs::metadata(&path).unwrap().modified().unwrap();
+            (path.clone(), (sha256_of(&path), modified))
+        })
+        .collect()
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+fn out_dir(tree: &LogTree) -> PathBuf {
+    let out = tree.dir.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    out
+}
+
+#[test]
+fn a_collected_bundle_matches_its_sources() {
+    let tree = LogTree::new();
+    let config = tree_config(&tree, 200);
+    let before = snapshot(tree.dir.path());
+    let out = out_dir(&tree).join("bundle.zip");
+
+    let plan = Plan::from_config(&config).unwrap();
+    let report = Report {
+        description: "no sound after 2 minutes".into(),
+        call_ids: vec!["7f3c-0001".into()],
+        ..Report::new("audio dropped")
+    };
+    let written = collect(&plan, report.clone(), consent(), &out, |_| true).unwrap();
+    let manifest = &written.manifest;
+
+    // Manifest header.
+    assert_eq!(manifest.format, "callsupport/bundle@1");
+    assert_eq!(
+        manifest.bundle_id.get_version_num(),
+        7,
+        "bundle_id {} is not a UUID v7",
+        manifest.bundle_id
+    );
+    let age = chrono::Utc::now() - manifest.created_at;
+    assert!(
+        age >= chrono::TimeDelta::zero() && age < chrono::TimeDelta::seconds(60),
+        "created_at {}",
+        manifest.created_at
+    );
+    assert_eq!(manifest.generator.name, "callsupport");
+    assert_eq!(manifest.generator.version, callsupport_core::VERSION);
+    assert_eq!(manifest.report, report);
+    let sources: Vec<_> = manifest
+        .sources
+        .iter()
+        .map(|s| (s.id.as_str(), s.kind))
+        .collect();
+    assert_eq!(
+        sources,
+        [("app", SourceKind::Text), ("acs", SourceKind::Encrypted)]
+    );
+
+    // Files: exactly the expected ones, each equal to its source.
+    let expected = tree.expected_files();
+    let mut listed: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+    listed.sort();
+    let mut wanted: Vec<&str> = expected.iter().map(|(name, _)| name.as_str()).collect();
+    wanted.sort();
+    assert_eq!(listed, wanted);
+    for (name, source) in &expected {
+        let file = manifest.files.iter().find(|f| &f.path == name).unwrap();
+        let relative = name.splitn(3, '/').nth(2).unwrap();
+        let meta = fs::metadata(source).unwrap();
+        assert_eq!(file.sha256, sha256_of(source), "{name}");
+        assert_eq!(file.size, meta.len(), "{name}");
+        assert!(file.original_path.ends_with(relative), "{file:?}");
+        assert!(!file.truncated, "{name}");
+        assert_eq!(
+            file.modified_at,
+            chrono::DateTime::<chrono::Utc>::from(meta.modified().unwrap()),
+            "{name}"
+        );
+        let blog = name.ends_with(".blog");
+        assert_eq!(file.source, if blog { "acs" } else { "app" }, "{name}");
+        assert_eq!(file.encrypted, blog, "{name}");
+        assert_eq!(
+            file.method,
+            if blog {
+                Method::Stored
+            } else {
+                Method::Deflated
+            },
+            "{name}"
+        );
+    }
+
+    // Skipped: the too-old file with its reason; excluded and unmatched files are not mentioned.
+    let skipped: Vec<_> = manifest
+        .skipped
+        .iter()
+        .map(|s| (s.original_path.as_str(), s.reason.as_str()))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(skipped[0].0.ends_with("app/old.log"), "{skipped:?}");
+    assert_eq!(skipped[0].1, "too old");
+    let everything = serde_json::to_string(manifest).unwrap();
+    assert!(!everything.contains("secret-token"), "{everything}");
+    assert!(!everything.contains("notes.txt"), "{everything}");
+
+    // Outside tools agree with the manifest.
+    assert_unzip_t_passes(&out);
+    assert_eq!(sha256sum(&out), written.sha256);
+    assert_eq!(fs::metadata(&out).unwrap().len(), written.bytes);
+    let entries = python_entries(&out);
+    let entries = entries.as_object().unwrap();
+    let mut names: Vec<&str> = entries.keys().map(String::as_str).collect();
+    names.sort();
+    let mut wanted_names = wanted.clone();
+    wanted_names.push("manifest.json");
+    wanted_names.sort();
+    assert_eq!(names, wanted_names);
+    for file in &manifest.files {
+        let entry = &entries[&file.path];
+        assert_eq!(entry["sha256"], file.sha256.as_str(), "{}", file.path);
+        assert_eq!(entry["size"], file.size, "{}", file.path);
+        let zip_method = match file.method {
+            Method::Stored => 0,
+            Method::Deflated => 8,
+        };
+        assert_eq!(entry["compress_type"], zip_method, "{}", file.path);
+    }
+
+    // Our own reader reads back the same manifest and finds every file intact.
+    let mut bundle = Bundle::open(&out).unwrap();
+    assert_eq!(&bundle.manifest, manifest);
+    let verification = bundle.verify();
+    assert!(verification.intact(), "{:?}", verification.problems);
+    assert_eq!(verification.files_checked, 4);
+
+    // Sources untouched (content and mtime); the output folder holds the bundle and nothing else.
+    let after = snapshot(tree.dir.path());
+    assert_eq!(after.len(), before.len() + 1, "only bundle.zip is new");
+    for (path, state) in &before {
+        assert_eq!(&after[path], state, "{} changed", path.display());
+    }
+    assert_eq!(names_in(out.parent().unwrap()), ["bundle.zip"]);
+}
+
+#[test]
+fn an_existing_output_file_is_refused_and_kept() {
+    let tree = LogTree::new();
+    let config = tree_config(&tree, 200);
+    let out = out_dir(&tree).join("bundle.zip");
+    fs::write(&out, b"someone else's file").unwrap();
+    let plan = Plan::from_config(&config).unwrap();
+
+    let err = collect(&plan, Report::new("x"), consent(), &out, |_| true).unwrap_err();
+
+    match err {
+        WriteError::OutputExists(path) => assert_eq!(path, out),
+        other => panic!("expected OutputExists, got {other:?}"),
+    }
+    assert_eq!(fs::read(&out).unwrap(), b"someone else's file");
+    assert_eq!(names_in(out.parent().unwrap()), ["bundle.zip"]);
+}
+
+#[test]
+fn cancelling_leaves_nothing_behind() {
+    let tree = LogTree::new();
+    write_file(&tree.acs("acs_big.blog"), &random_bytes(1 << 20, 3));
+    let config = tree_config(&tree, 200);
+    let plan = Plan::from_config(&config).unwrap();
+    let total = plan.total_bytes();
+    let out_folder = out_dir(&tree);
+
+    // At the first callback, and in the middle of the 1 MiB file.
+    for (label, stop_after) in [("at once", 0u64), ("mid-file", 100_000)] {
+        let out = out_folder.join("bundle.zip");
+        let mut stopped_at = None;
+        let result = collect(&plan, Report::new("x"), consent(), &out, |progress| {
+            let Progress::Collecting { bytes_done, .. } = progress else {
+                panic!("unexpected {progress:?}");
+            };
+            if bytes_done >= stop_after {
+                stopped_at = Some(bytes_done);
+                return false;
+            }
+            true
+        });
+
+        assert!(
+            matches!(result, Err(WriteError::Cancelled)),
+            "{label}: {result:?}"
+        );
+        let stopped_at = stopped_at.unwrap();
+        assert!(stopped_at < total, "{label}: stopped at {stopped_at}");
+        assert!(
+            names_in(&out_folder).is_empty(),
+            "{label}: left {:?}",
+            names_in(&out_folder)
+        );
+    }
+}
+
+#[test]
+fn the_size_limit_keeps_the_newest_files() {
+    let tree = LogTree {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let kib = 1024;
+    for (i, (name, hours)) in [
+        ("acs_old.blog", 3),
+        ("acs_mid.blog", 2),
+        ("acs_new.blog", 1),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        write_file(&tree.acs(name), &random_bytes(400 * kib, i as u64 + 10));
+        age_file(&tree.acs(name), Duration::from_secs(hours * 3600));
+    }
+    fs::create_dir_all(tree.app_root()).unwrap();
+    let config = tree_config(&tree, 1);
+
+    let plan = Plan::from_config(&config).unwrap();
+    assert!(
+        plan.total_bytes() <= 1 << 20,
+        "plan keeps {} bytes",
+        plan.total_bytes()
+    );
+    let out = out_dir(&tree).join("bundle.zip");
+    let written = collect(&plan, Report::new("x"), consent(), &out, |_| true).unwrap();
+
+    let mut kept: Vec<&str> = written
+        .manifest
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
+    kept.sort();
+    assert_eq!(kept, ["files/acs/acs_mid.blog", "files/acs/acs_new.blog"]);
+    let skipped = &written.manifest.skipped;
+    assert_eq!(skipped.len(), 1, "{skipped:?}");
+    assert!(
+        skipped[0].original_path.ends_with("acs_old.blog"),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped[0].reason.contains("size limit"),
+        "{}",
+        skipped[0].reason
+    );
+    assert_unzip_t_passes(&out);
+}
+
+#[test]
+fn a_20_mib_file_is_streamed_and_intact() {
+    let tree = LogTree {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let big = tree.acs("2025/acs_call.blog");
+    write_file(&big, &random_bytes(20 << 20, 42));
+    fs::create_dir_all(tree.app_root()).unwrap();
+    let config = tree_config(&tree, 200);
+    let out = out_dir(&tree).join("big.zip");
+
+    let plan = Plan::from_config(&config).unwrap();
+    let mut seen = Vec::new();
+    let written = collect(&plan, Report::new("x"), consent(), &out, |progress| {
+        if let Progress::Collecting { bytes_done, .. } = progress {
+            seen.push(bytes_done);
+        }
+        true
+    })
+    .unwrap();
+
+    assert!(
+        seen.len() > 20,
+        "only {} progress reports for 20 MiB",
+        seen.len()
+    );
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    assert_eq!(*seen.last().unwrap(), 20 << 20);
+    let file = &written.manifest.files[0];
+    assert_eq!(file.path, "files/acs/2025/acs_call.blog");
+    assert_eq!(file.size, 20 << 20);
+    assert_eq!(file.sha256, sha256_of(&big));
+    assert_eq!(file.method, Method::Stored);
+    assert!(written.bytes > 20 << 20);
+    assert_unzip_t_passes(&out);
+    let entries = python_entries(&out);
+    assert_eq!(entries[&file.path]["sha256"], file.sha256.as_str());
+    assert_eq!(entries[&file.path]["compress_type"], 0);
+    assert!(Bundle::open(&out).unwrap().verify().intact());
+}
+
+#[test]
+fn a_missing_source_folder_is_named() {
+    let tree = LogTree::new();
+    fs::remove_dir_all(tree.acs_root()).unwrap();
+    let config = tree_config(&tree, 200);
+
+    let err = Plan::from_config(&config).unwrap_err();
+
+    let message = err.to_string();
+    assert!(
+        message.contains(&tree.acs_root().display().to_string()),
+        "{message}"
+    );
+    assert!(message.contains("does not exist"), "{message}");
+}

@@ -1,0 +1,150 @@
+//! `Config::load` on real files: the documented minimal file loads, and every error names the file,
+//! the line and the key.
+
+use std::fs;
+
+use callsupport_core::config::{Config, SourceKind};
+
+/// The smallest useful file, word for word as `PRODUCT.md` documents it.
+const MINIMAL: &str = r#"[ticket_api]
+url = "https://support.example.com/api/v1/tickets"
+token_env = "CALLSUPPORT_TOKEN"      # or a token stored in the OS keyring
+
+[[sources]]
+id = "acs"                            # letters, digits, '-'; names the folder in the bundle
+name = "Calling SDK logs"
+root = "{local_data}/Packages"        # placeholders: {home} {config} {data} {local_data} {temp} {env:NAME}
+include = ["**/acs*.blog", "**/*.etl"]
+exclude = []
+kind = "encrypted"                    # encrypted | text | call-operations
+
+[collection]
+max_age_days = 7
+max_bundle_mb = 200
+
+[privacy]
+redact = true
+"#;
+
+#[test]
+fn the_documented_minimal_file_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callsupport.toml");
+    fs::write(&path, MINIMAL).unwrap();
+
+    let config = Config::load(&path).unwrap();
+
+    assert_eq!(
+        config.ticket_api.url,
+        "https://support.example.com/api/v1/tickets"
+    );
+    assert_eq!(
+        config.ticket_api.token_env.as_deref(),
+        Some("CALLSUPPORT_TOKEN")
+    );
+    assert_eq!(config.ticket_api.destination_host(), "support.example.com");
+    assert_eq!(config.sources.len(), 1);
+    let source = &config.sources[0];
+    assert_eq!(
+        (source.id.as_str(), source.name.as_str()),
+        ("acs", "Calling SDK logs")
+    );
+    assert_eq!(
+        source.root, "{local_data}/Packages",
+        "placeholders are kept"
+    );
+    assert_eq!(source.include, ["**/acs*.blog", "**/*.etl"]);
+    assert!(source.exclude.is_empty());
+    assert_eq!(source.kind, SourceKind::Encrypted);
+    assert_eq!(config.collection.max_age_days, 7);
+    assert_eq!(config.collection.max_bundle_mb, 200);
+    assert!(config.privacy.redact);
+}
+
+#[test]
+fn unknown_key_names_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callsupport.toml");
+    let text = MINIMAL.replace("redact = true", "redact = true\ncolour = \"blue\"");
+    fs::write(&path, &text).unwrap();
+    let line = text.lines().position(|l| l.starts_with("colour")).unwrap() + 1;
+
+    let err = Config::load(&path).unwrap_err();
+
+    assert_eq!(err.path, path);
+    assert_eq!(err.line, Some(line), "{err}");
+    assert_eq!(err.key.as_deref(), Some("privacy.colour"), "{err}");
+    assert!(err.message.contains("colour"), "{err}");
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with(&format!("{}:{line}", path.display())),
+        "{shown}"
+    );
+    assert!(shown.contains("key `privacy.colour`"), "{shown}");
+}
+
+#[test]
+fn unknown_key_inside_a_source_is_located() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callsupport.toml");
+    let text = MINIMAL.replace(
+        "kind = \"encrypted\"",
+        "kind = \"encrypted\"\nrecursive = true",
+    );
+    fs::write(&path, &text).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("recursive"))
+        .unwrap()
+        + 1;
+
+    let err = Config::load(&path).unwrap_err();
+
+    assert_eq!(err.path, path);
+    assert_eq!(err.line, Some(line), "{err}");
+    assert_eq!(err.key.as_deref(), Some("sources[0].recursive"), "{err}");
+    assert!(err.message.contains("recursive"), "{err}");
+}
+
+#[test]
+fn bad_value_names_its_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callsupport.toml");
+    let text = MINIMAL.replace("max_bundle_mb = 200", "max_bundle_mb = 0");
+    fs::write(&path, &text).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("max_bundle_mb"))
+        .unwrap()
+        + 1;
+
+    let err = Config::load(&path).unwrap_err();
+
+    assert_eq!(
+        (err.line, err.key.as_deref()),
+        (Some(line), Some("collection.max_bundle_mb")),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_file_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nowhere").join("callsupport.toml");
+
+    let err = Config::load(&path).unwrap_err();
+
+    assert_eq!(err.path, path);
+    assert_eq!((err.line, err.key.as_deref()), (None, None), "{err}");
+    assert!(err.message.contains("not found"), "{err}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_explicit_path_wins_over_the_environment() {
+    let path = std::path::Path::new("/some/where/c.toml");
+    assert_eq!(Config::locate(Some(path)).unwrap(), path);
+}

@@ -1,0 +1,209 @@
+//! `api::Desk`, the use cases the app and the CLI call, end to end against the real ticket server:
+//! the consent screen's content, what is sent, what the server stores, and the refusals.
+
+use std::fs;
+
+use callsupport_core::api::{ApiError, Desk, ReportDraft};
+use callsupport_core::bundle::reader::Bundle;
+use callsupport_core::config::SourceKind;
+use callsupport_core::report::Category;
+use callsupport_core::{Error, ErrorCode};
+
+use crate::support::{
+    AGENT_TOKEN, LogTree, Server, TOKEN_ENV, config_toml, dead_url, load_config, names_in,
+    sha256_of, tokens,
+};
+
+fn draft(summary: &str) -> ReportDraft {
+    ReportDraft {
+        summary: summary.to_owned(),
+        description: "Remote side heard nothing after two minutes.".to_owned(),
+        category: Category::Audio,
+        call_ids: vec!["7f3c-0001".to_owned()],
+    }
+}
+
+fn desk(tree: &LogTree, server: &Server, data: &tempfile::TempDir) -> Desk {
+    let config = load_config(
+        tree.dir.path(),
+        &config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200),
+    );
+    Desk::new(config, data.path().to_path_buf())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_goes_from_consent_to_a_stored_ticket() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let desk = desk(&tree, &server, &data);
+    let host = server.running.addr().to_string();
+
+    let view = desk.prepare_report(draft("  audio\n dropped ")).unwrap();
+
+    // What the consent screen shows: where it goes, and every file grouped by source.
+    assert_eq!(view.destination, host);
+    assert!(
+        view.statement[0].contains(&host),
+        "the statement names the destination: {:?}",
+        view.statement
+    );
+    let groups: Vec<_> = view
+        .groups
+        .iter()
+        .map(|g| (g.source_id.as_str(), g.name.as_str(), g.kind, g.files.len()))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            ("app", "App logs", SourceKind::Text, 2),
+            ("acs", "Calling SDK logs", SourceKind::Encrypted, 2)
+        ]
+    );
+    for (name, source) in tree.expected_files() {
+        let group = &view.groups[usize::from(name.starts_with("files/acs/"))];
+        let entry = group
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(name.splitn(3, '/').nth(2).unwrap()))
+            .unwrap_or_else(|| panic!("{name} not on the consent screen: {group:?}"));
+        assert_eq!(entry.size, fs::metadata(&source).unwrap().len());
+        assert_eq!(entry.encrypted, group.source_id == "acs");
+    }
+    assert_eq!(view.file_count, 4);
+    assert_eq!(
+        view.total_bytes,
+        tree.expected_files()
+            .iter()
+            .map(|(_, p)| fs::metadata(p).unwrap().len())
+            .sum::<u64>()
+    );
+    assert!(
+        view.skipped
+            .iter()
+            .any(|s| s.path.ends_with("old.log") && s.reason == "too old"),
+        "{:?}",
+        view.skipped
+    );
+
+    let receipt = desk.send_report(&view.report_id, |_| true).await.unwrap();
+
+    // The server has the ticket, and the stored bundle records what the user agreed to.
+    assert_eq!(receipt.ticket_id, "CS-000001");
+    let client = reqwest::Client::new();
+    let ticket: serde_json::Value = client
+        .get(&receipt.ticket_url)
+        .bearer_auth(AGENT_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ticket["ticket_id"], "CS-000001");
+    assert_eq!(ticket["bundle_id"], receipt.bundle_id.as_str());
+    assert_eq!(ticket["summary"], "audio dropped");
+    assert_eq!(ticket["category"], "audio");
+    let stored = server.stored_bundle(&receipt.ticket_id);
+    assert_eq!(sha256_of(&stored), receipt.bundle_sha256);
+    let mut bundle = Bundle::open(&stored).unwrap();
+    assert!(bundle.verify().intact());
+    let manifest = &bundle.manifest;
+    assert_eq!(manifest.bundle_id.to_string(), receipt.bundle_id);
+    assert_eq!(manifest.consent.statement_sha256, view.statement_sha256);
+    assert_eq!(manifest.consent.destination, host);
+    assert_eq!(manifest.report.summary, "audio dropped");
+    assert_eq!(manifest.report.call_ids, ["7f3c-0001"]);
+    assert_eq!(manifest.files.len(), 4);
+
+    // Nothing waits in the outbox, and the report cannot be sent twice.
+    assert!(
+        names_in(&data.path().join("outbox")).is_empty(),
+        "outbox holds {:?}",
+        names_in(&data.path().join("outbox"))
+    );
+    let again = desk.send_report(&view.report_id, |_| true).await;
+    assert!(matches!(again, Err(Error::UnknownReport)), "{again:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_report_id_is_refused() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let desk = desk(&tree, &server, &data);
+
+    let err = desk
+        .send_report("0190b2a4-0000-7000-8000-000000000000", |_| true)
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, Error::UnknownReport), "{err:?}");
+    assert_eq!(ApiError::from(err).code, ErrorCode::ReportInvalid);
+    assert!(server.folder("bundles").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_summary_is_invalid() {
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let desk = desk(&tree, &server, &data);
+
+    let err = desk.prepare_report(draft(" \n\t ")).unwrap_err();
+
+    assert_eq!(err.code(), ErrorCode::ReportInvalid, "{err:?}");
+    let api = ApiError::from(err);
+    assert_eq!(api.code, ErrorCode::ReportInvalid);
+    assert!(api.message.contains("summary"), "{}", api.message);
+    assert_eq!(
+        serde_json::to_value(&api).unwrap()["code"],
+        "report_invalid"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_send_is_retried_with_the_same_bundle() {
+    // The first send finds no server: the report stays prepared and its bundle waits in the outbox.
+    // Once the server is up on that address, sending again delivers that very bundle.
+    tokens();
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let url = dead_url();
+    let config = load_config(
+        tree.dir.path(),
+        &config_toml(&url, Some(TOKEN_ENV), &tree.sources_toml(), 200),
+    );
+    let desk = Desk::new(config, data.path().to_path_buf());
+    let view = desk.prepare_report(draft("video froze")).unwrap();
+
+    let err = desk
+        .send_report(&view.report_id, |_| true)
+        .await
+        .unwrap_err();
+
+    assert_eq!(err.code(), ErrorCode::Unreachable, "{err:?}");
+    let outbox = data.path().join("outbox");
+    let waiting = names_in(&outbox);
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    let waiting_sha256 = sha256_of(&outbox.join(&waiting[0]));
+
+    let listen = url.trim_start_matches("http://").split('/').next().unwrap();
+    let server = Server::start_at(listen, 64 << 20).await;
+    let receipt = desk.send_report(&view.report_id, |_| true).await.unwrap();
+
+    assert_eq!(receipt.ticket_id, "CS-000001");
+    assert_eq!(
+        receipt.bundle_sha256, waiting_sha256,
+        "the bundle is the one that waited"
+    );
+    assert_eq!(
+        sha256_of(&server.stored_bundle("CS-000001")),
+        waiting_sha256
+    );
+    assert!(names_in(&outbox).is_empty(), "{:?}", names_in(&outbox));
+}

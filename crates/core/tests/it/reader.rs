@@ -1,0 +1,389 @@
+//! `Bundle::open` and `verify` treat every bundle as hostile. Each test hand-builds one bad zip
+//! (with the `zip` crate, or Python where the crate refuses to write such a thing) around an
+//! otherwise valid manifest, and checks the exact error or problem; none may panic.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use callsupport_core::bundle::reader::{Bundle, FileProblem, ReadError};
+use serde_json::Value;
+use tempfile::TempDir;
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
+
+use crate::support::{LogTree, assert_unzip_t_passes, collected_bundle, run_tool};
+
+/// The parts of a real bundle, to reassemble with one thing wrong.
+struct Parts {
+    _tree: LogTree,
+    dir: TempDir,
+    manifest: Value,
+    /// `(entry name, content)` of every collected file, in manifest order.
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl Parts {
+    fn new() -> Parts {
+        let tree = LogTree::new();
+        let written = collected_bundle(&tree);
+        let files = tree
+            .expected_files()
+            .into_iter()
+            .map(|(name, source)| (name, fs::read(source).unwrap()))
+            .collect();
+        Parts {
+            manifest: serde_json::to_value(&written.manifest).unwrap(),
+            files,
+            _tree: tree,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn manifest_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(&self.manifest).unwrap()
+    }
+
+    /// The good files and the manifest, as entries.
+    fn entries(&self) -> Vec<(String, Vec<u8>)> {
+        let mut entries = self.files.clone();
+        entries.push(("manifest.json".into(), self.manifest_bytes()));
+        entries
+    }
+
+    /// Writes `entries` as a zip with the `zip` crate, as given.
+    fn zip(&self, name: &str, entries: &[(String, Vec<u8>)]) -> PathBuf {
+        let path = self.dir.path().join(name);
+        let mut zip = ZipWriter::new(File::create(&path).unwrap());
+        for (entry, bytes) in entries {
+            let options =
+                SimpleFileOptions::default().compression_method(CompressionMethod::Deflated);
+            zip.start_file(entry.as_str(), options).unwrap();
+            zip.write_all(bytes).unwrap();
+        }
+        zip.finish().unwrap();
+        path
+    }
+
+    /// Writes `entries` as a zip with Python's `zipfile`, which keeps names exactly as given and
+    /// allows a name twice.
+    fn python_zip(&self, name: &str, entries: &[(String, Vec<u8>)]) -> PathBuf {
+        const SCRIPT: &str = r#"
+import json, sys, warnings, zipfile
+warnings.simplefilter("ignore")
+entries = json.load(open(sys.argv[2]))
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED) as z:
+    for name, data in entries:
+        z.writestr(zipfile.ZipInfo(name), bytes(data))
+"#;
+        let path = self.dir.path().join(name);
+        let spec = self.dir.path().join(format!("{name}.json"));
+        fs::write(&spec, serde_json::to_vec(entries).unwrap()).unwrap();
+        run_tool(
+            "python3",
+            &["-c", SCRIPT, path.to_str().unwrap(), spec.to_str().unwrap()],
+        );
+        path
+    }
+}
+
+fn open_err(path: &Path) -> ReadError {
+    match Bundle::open(path) {
+        Ok(bundle) => panic!(
+            "{} opened; manifest lists {} files",
+            path.display(),
+            bundle.manifest.files.len()
+        ),
+        Err(err) => err,
+    }
+}
+
+fn assert_refused(err: ReadError, entry: &str, why_contains: &str) {
+    match &err {
+        ReadError::UnsafeEntry { name, why, .. } => {
+            assert_eq!(name, entry, "{err}");
+            assert!(why.contains(why_contains), "{err}");
+        }
+        other => panic!("expected UnsafeEntry for `{entry}`, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_reassembled_bundle_is_intact() {
+    // The baseline the hostile cases change one thing of: it must open and verify.
+    let parts = Parts::new();
+    let path = parts.zip("good.zip", &parts.entries());
+    let mut bundle = Bundle::open(&path).unwrap();
+    let verification = bundle.verify();
+    assert!(verification.intact(), "{:?}", verification.problems);
+    assert_eq!(verification.files_checked, parts.files.len());
+}
+
+#[test]
+fn an_entry_that_goes_up_is_refused() {
+    let parts = Parts::new();
+    let mut entries = parts.entries();
+    entries.insert(0, ("../evil".into(), b"#!/bin/sh\n".to_vec()));
+    let path = parts.zip("up.zip", &entries);
+
+    assert_refused(open_err(&path), "../evil", "..");
+}
+
+#[test]
+fn a_nested_entry_that_goes_up_is_refused() {
+    let parts = Parts::new();
+    let mut entries = parts.entries();
+    entries.push(("files/app/../../../evil".into(), b"x".to_vec()));
+    let path = parts.zip("nested-up.zip", &entries);
+
+    assert_refused(open_err(&path), "files/app/../../../evil", "..");
+}
+
+#[test]
+fn an_absolute_entry_is_refused() {
+    let parts = Parts::new();
+    let mut entries = parts.entries();
+    entries.push(("/etc/x".into(), b"x".to_vec()));
+    let path = parts.python_zip("absolute.zip", &entries);
+
+    assert_refused(open_err(&path), "/etc/x", "absolute");
+}
+
+#[test]
+fn a_backslash_entry_is_refused() {
+    let parts = Parts::new();
+    let mut entries = parts.entries();
+    entries.push(("files\\..\\evil".into(), b"x".to_vec()));
+    let path = parts.zip("backslash.zip", &entries);
+
+    assert_refused(open_err(&path), "files\\..\\evil", "non-portable");
+}
+
+#[test]
+fn a_link_entry_is_refused() {
+    let parts = Parts::new();
+    let path = parts.dir.path().join("link.zip");
+    let mut zip = ZipWriter::new(File::create(&path).unwrap());
+    for (entry, bytes) in parts.entries() {
+        zip.start_file(entry.as_str(), SimpleFileOptions::default())
+            .unwrap();
+        zip.write_all(&bytes).unwrap();
+    }
+    zip.add_symlink(
+        "files/app/passwd",
+        "/etc/passwd",
+        SimpleFileOptions::default(),
+    )
+    .unwrap();
+    zip.finish().unwrap();
+
+    assert_refused(open_err(&path), "files/app/passwd", "link");
+}
+
+#[test]
+fn a_duplicate_name_is_refused() {
+    // An impostor `files/app/app.log` before the genuine one: which of the two a tool extracts is up
+    // to the tool, so a reader must refuse the bundle rather than vouch for one of them.
+    let parts = Parts::new();
+    let mut entries = parts.entries();
+    let (name, _) = parts.files[0].clone();
+    assert_eq!(name, "files/app/app.log");
+    entries.insert(
+        0,
+        (name.clone(), b"an impostor of another length\n".to_vec()),
+    );
+    let path = parts.python_zip("duplicate.zip", &entries);
+    // Python sees both entries: the zip really has the name twice.
+    let listed = run_tool(
+        "python3",
+        &[
+            "-c",
+            "import sys, zipfile; print(sum(n == sys.argv[2] for n in zipfile.ZipFile(sys.argv[1]).namelist()))",
+            path.to_str().unwrap(),
+            &name,
+        ],
+    );
+    assert_eq!(listed.trim(), "2");
+
+    match Bundle::open(&path) {
+        Err(err @ ReadError::DuplicateNames { .. }) => {
+            assert!(err.to_string().contains("same name"), "{err}")
+        }
+        Err(other) => panic!("expected DuplicateNames, got {other:?}"),
+        Ok(mut bundle) => {
+            let verification = bundle.verify();
+            panic!(
+                "a bundle with `{name}` twice opened; verify says intact = {} ({:?})",
+                verification.intact(),
+                verification.problems
+            );
+        }
+    }
+}
+
+#[test]
+fn a_bundle_without_manifest_is_refused() {
+    let parts = Parts::new();
+    let path = parts.zip("no-manifest.zip", &parts.files);
+
+    match open_err(&path) {
+        ReadError::NoManifest { path: at } => assert_eq!(at, path),
+        other => panic!("expected NoManifest, got {other:?}"),
+    }
+}
+
+#[test]
+fn another_format_is_refused_by_name() {
+    let mut parts = Parts::new();
+    parts.manifest["format"] = "callsupport/bundle@2".into();
+    let path = parts.zip("future.zip", &parts.entries());
+
+    let err = open_err(&path);
+    match &err {
+        ReadError::UnsupportedFormat { found, .. } => assert_eq!(found, "callsupport/bundle@2"),
+        other => panic!("expected UnsupportedFormat, got {other:?}"),
+    }
+    assert!(err.to_string().contains("callsupport/bundle@1"), "{err}");
+}
+
+#[test]
+fn a_manifest_path_outside_files_is_refused() {
+    let mut parts = Parts::new();
+    parts.manifest["files"][0]["path"] = "../outside.log".into();
+    let path = parts.zip("outside.zip", &parts.entries());
+
+    match open_err(&path) {
+        ReadError::BadManifest { detail, .. } => {
+            assert!(detail.contains("../outside.log"), "{detail}")
+        }
+        other => panic!("expected BadManifest, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_manifest_that_is_not_json_is_refused() {
+    let parts = Parts::new();
+    let mut entries = parts.files.clone();
+    entries.push(("manifest.json".into(), b"{\"format\": ".to_vec()));
+    let path = parts.zip("broken-manifest.zip", &entries);
+
+    assert!(
+        matches!(open_err(&path), ReadError::BadManifest { .. }),
+        "broken JSON must be a BadManifest"
+    );
+}
+
+#[test]
+fn something_that_is_not_a_zip_is_refused() {
+    let parts = Parts::new();
+    let path = parts.dir.path().join("not.zip");
+    fs::write(&path, crate::support::random_bytes(4096, 9)).unwrap();
+
+    assert!(matches!(open_err(&path), ReadError::NotAZip { .. }));
+}
+
+#[test]
+fn a_listed_file_that_is_absent_is_reported_missing() {
+    let parts = Parts::new();
+    let mut entries = parts.entries();
+    let (gone, _) = entries.remove(1);
+    let path = parts.zip("missing.zip", &entries);
+
+    let mut bundle = Bundle::open(&path).unwrap();
+    let verification = bundle.verify();
+
+    assert!(!verification.intact());
+    assert_eq!(
+        verification.problems.len(),
+        1,
+        "{:?}",
+        verification.problems
+    );
+    assert_eq!(
+        verification.problems.get(&gone),
+        Some(&FileProblem::Missing)
+    );
+    assert_eq!(verification.files_checked, parts.files.len() - 1);
+}
+
+#[test]
+fn changed_content_of_the_same_size_is_damaged() {
+    let parts = Parts::new();
+    let mut entries = parts.entries();
+    let (name, bytes) = &mut entries[2];
+    assert!(name.ends_with(".blog"), "{name}");
+    let name = name.clone();
+    bytes[100] ^= 0xff;
+    let path = parts.zip("damaged.zip", &entries);
+    // The zip itself is well formed (its CRCs match the changed bytes): only the manifest knows.
+    assert_unzip_t_passes(&path);
+
+    let mut bundle = Bundle::open(&path).unwrap();
+    let verification = bundle.verify();
+
+    assert_eq!(
+        verification.problems.len(),
+        1,
+        "{:?}",
+        verification.problems
+    );
+    match &verification.problems[&name] {
+        problem @ FileProblem::Damaged {
+            expected_sha256,
+            actual_sha256,
+            expected_size,
+            actual_size,
+        } => {
+            assert_eq!(expected_size, actual_size);
+            assert_ne!(expected_sha256, actual_sha256);
+            assert_eq!(
+                expected_sha256,
+                parts.manifest["files"][2]["sha256"].as_str().unwrap()
+            );
+            assert!(problem.to_string().contains("SHA-256"), "{problem}");
+        }
+        other => panic!("expected Damaged, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_longer_entry_is_damaged_and_bounded() {
+    let parts = Parts::new();
+    let mut entries = parts.entries();
+    let name = entries[0].0.clone();
+    let size = entries[0].1.len() as u64;
+    entries[0].1.extend(std::iter::repeat_n(b'A', 1 << 20));
+    let path = parts.zip("longer.zip", &entries);
+
+    let mut bundle = Bundle::open(&path).unwrap();
+    let verification = bundle.verify();
+
+    match &verification.problems[&name] {
+        FileProblem::Damaged {
+            expected_size,
+            actual_size,
+            ..
+        } => {
+            assert_eq!(*expected_size, size);
+            // Reading stops one byte past what the manifest promises.
+            assert_eq!(*actual_size, size + 1);
+        }
+        other => panic!("expected Damaged, got {other:?}"),
+    }
+}
+
+#[test]
+fn an_unlisted_entry_is_reported() {
+    let parts = Parts::new();
+    let mut entries = parts.entries();
+    entries.push(("files/app/extra.log".into(), b"smuggled\n".to_vec()));
+    let path = parts.zip("unlisted.zip", &entries);
+
+    let verification = Bundle::open(&path).unwrap().verify();
+
+    assert_eq!(
+        verification.problems.get("files/app/extra.log"),
+        Some(&FileProblem::Unlisted)
+    );
+    assert_eq!(verification.problems.len(), 1);
+}

@@ -1,0 +1,273 @@
+//! `upload::Uploader` against the real reference ticket server, started in-process: the receipt,
+//! the stored copy, idempotency, and each way a submit fails.
+
+use std::fs;
+
+use callsupport_core::api::ticket_request_for_file;
+use callsupport_core::bundle::writer::WrittenBundle;
+use callsupport_core::config::{Config, TicketApiConfig};
+use callsupport_core::progress::Progress;
+use callsupport_core::upload::{UploadError, Uploader};
+use callsupport_core::{Error, ErrorCode};
+
+use crate::support::{
+    LogTree, Server, TOKEN_ENV, UNSET_TOKEN_ENV, WRONG_TOKEN_ENV, collected_bundle, config_toml,
+    dead_url, random_bytes, sha256_of, sha256sum, tokens, write_file,
+};
+
+fn api(tree: &LogTree, url: &str, token_env: Option<&str>) -> TicketApiConfig {
+    let text = config_toml(url, token_env, &tree.sources_toml(), 200);
+    Config::parse(&tree.dir.path().join("upload.toml"), &text)
+        .unwrap()
+        .ticket_api
+}
+
+async fn submit(
+    api: &TicketApiConfig,
+    bundle: &WrittenBundle,
+) -> Result<callsupport_core::ticket::TicketReceipt, UploadError> {
+    let (request, bytes) = ticket_request_for_file(&bundle.path).unwrap();
+    assert_eq!(bytes, bundle.bytes);
+    Uploader::new(api)?
+        .submit(&bundle.path, &request, |_| true)
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_becomes_a_ticket_stored_byte_for_byte() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let bundle = collected_bundle(&tree);
+    let api = api(&tree, &server.url(), Some(TOKEN_ENV));
+    let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
+    assert_eq!(request.bundle_id, bundle.manifest.bundle_id);
+    assert_eq!(request.bundle_sha256, sha256sum(&bundle.path));
+
+    let progress = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let receipt = Uploader::new(&api)
+        .unwrap()
+        .submit(&bundle.path, &request, move |p| {
+            seen.lock().unwrap().push(p);
+            true
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(receipt.ticket_id, "CS-000001");
+    assert_eq!(receipt.bundle_sha256, sha256_of(&bundle.path));
+    assert_eq!(
+        receipt.bundle_bytes,
+        fs::metadata(&bundle.path).unwrap().len()
+    );
+    assert_eq!(
+        receipt.ticket_url,
+        format!("http://{}/api/v1/tickets/CS-000001", server.running.addr())
+    );
+    let stored = server.stored_bundle("CS-000001");
+    assert_eq!(fs::read(&stored).unwrap(), fs::read(&bundle.path).unwrap());
+    assert_eq!(sha256sum(&stored), receipt.bundle_sha256);
+    match progress.lock().unwrap().last() {
+        Some(Progress::Uploading {
+            bytes_sent,
+            bytes_total,
+            ..
+        }) => assert_eq!((bytes_sent, bytes_total), (&bundle.bytes, &bundle.bytes)),
+        other => panic!("last progress was {other:?}"),
+    }
+
+    // The same bundle again: the same ticket, and still one stored bundle.
+    let again = submit(&api, &bundle).await.unwrap();
+    assert_eq!(again, receipt);
+    assert_eq!(server.folder("bundles"), ["CS-000001.zip"]);
+    assert!(server.folder("incoming").is_empty());
+
+    // Another bundle is another ticket.
+    let other = LogTree::new();
+    let second = submit(&api, &collected_bundle(&other)).await.unwrap();
+    assert_eq!(second.ticket_id, "CS-000002");
+}
+
+/// A log tree whose bundle is about 1 MiB, the small end of real bundles.
+fn megabyte_tree() -> LogTree {
+    let tree = LogTree::new();
+    write_file(&tree.acs("acs_big.blog"), &random_bytes(1 << 20, 5));
+    tree
+}
+
+/// Submits `bundle` `attempts` times and returns every error. The server refuses some requests
+/// before it has read the whole body, so its answer races with the upload; the client must report
+/// the refusal every time, not only when it wins the race.
+async fn refusals(
+    api: &TicketApiConfig,
+    bundle: &WrittenBundle,
+    attempts: usize,
+) -> Vec<UploadError> {
+    let mut errors = Vec::new();
+    for _ in 0..attempts {
+        errors.push(
+            submit(api, bundle)
+                .await
+                .expect_err("the server must refuse"),
+        );
+    }
+    errors
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_token_is_unauthorized() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = megabyte_tree();
+    let bundle = collected_bundle(&tree);
+
+    let errors = refusals(
+        &api(&tree, &server.url(), Some(WRONG_TOKEN_ENV)),
+        &bundle,
+        20,
+    )
+    .await;
+
+    for err in &errors {
+        match err {
+            UploadError::Unauthorized { host, .. } => {
+                assert_eq!(host, &server.running.addr().to_string())
+            }
+            other => panic!(
+                "expected Unauthorized every time, got {other:?}; all attempts: {:?}",
+                errors.iter().map(ToString::to_string).collect::<Vec<_>>()
+            ),
+        }
+    }
+    let err = errors.into_iter().next().unwrap();
+    assert_eq!(Error::from(err).code(), ErrorCode::Unauthorized);
+    assert!(server.folder("bundles").is_empty());
+}
+
+#[test]
+fn an_unset_token_variable_is_named() {
+    let tree = LogTree::new();
+
+    let err = match Uploader::new(&api(
+        &tree,
+        "https://support.example.com/api/v1/tickets",
+        Some(UNSET_TOKEN_ENV),
+    )) {
+        Ok(_) => panic!("an uploader was built without its token"),
+        Err(err) => err,
+    };
+
+    match &err {
+        UploadError::MissingToken(name) => assert_eq!(name, UNSET_TOKEN_ENV),
+        other => panic!("expected MissingToken, got {other:?}"),
+    }
+    assert!(err.to_string().contains(UNSET_TOKEN_ENV), "{err}");
+    assert_eq!(Error::from(err).code(), ErrorCode::ConfigInvalid);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_is_not_listening_is_unreachable() {
+    let tree = LogTree::new();
+    let bundle = collected_bundle(&tree);
+    let url = dead_url();
+
+    let err = submit(&api(&tree, &url, None), &bundle).await.unwrap_err();
+
+    match &err {
+        UploadError::Unreachable { host, .. } => assert!(url.contains(host.as_str()), "{err}"),
+        other => panic!("expected Unreachable, got {other:?}"),
+    }
+    assert_eq!(Error::from(err).code(), ErrorCode::Unreachable);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_over_the_server_limit_is_too_large() {
+    tokens();
+    let server = Server::start(64 * 1024).await;
+    let tree = megabyte_tree();
+    let bundle = collected_bundle(&tree);
+    assert!(
+        bundle.bytes > 1 << 20,
+        "bundle is only {} bytes",
+        bundle.bytes
+    );
+
+    let errors = refusals(&api(&tree, &server.url(), Some(TOKEN_ENV)), &bundle, 20).await;
+
+    assert!(
+        errors
+            .iter()
+            .all(|err| matches!(err, UploadError::TooLarge { .. })),
+        "expected TooLarge every time, got {:?}",
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>()
+    );
+    let err = errors.into_iter().next().unwrap();
+    assert_eq!(Error::from(err).code(), ErrorCode::Rejected);
+    assert!(server.folder("bundles").is_empty());
+    assert!(server.folder("incoming").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_bundle_is_rejected_by_the_server() {
+    // The zip's own hash is right (the request is computed from the file as it is now), but one
+    // file inside no longer matches the manifest: the server checks every file and refuses.
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let bundle = collected_bundle(&tree);
+    // Rebuild the zip with Python so the CRCs match the changed byte: only the manifest knows.
+    let damaged = tree.dir.path().join("out/damaged.zip");
+    crate::support::run_tool(
+        "python3",
+        &[
+            "-c",
+            r#"
+import sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w") as b:
+    for info in a.infolist():
+        data = a.read(info)
+        if info.filename == "files/acs/acs_1.blog":
+            data = bytes([data[0] ^ 0xFF]) + data[1:]
+        b.writestr(info, data)
+"#,
+            bundle.path.to_str().unwrap(),
+            damaged.to_str().unwrap(),
+        ],
+    );
+    let (request, _) = ticket_request_for_file(&damaged).unwrap();
+
+    let err = Uploader::new(&api(&tree, &server.url(), Some(TOKEN_ENV)))
+        .unwrap()
+        .submit(&damaged, &request, |_| true)
+        .await
+        .unwrap_err();
+
+    match &err {
+        UploadError::Rejected { status, code, .. } => {
+            assert_eq!((*status, code.as_str()), (422, "bundle_damaged"), "{err}")
+        }
+        other => panic!("expected Rejected, got {other:?}"),
+    }
+    assert!(server.folder("bundles").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_an_upload_creates_no_ticket() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    write_file(&tree.acs("acs_big.blog"), &random_bytes(2 << 20, 5));
+    let bundle = collected_bundle(&tree);
+    let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
+
+    let err = Uploader::new(&api(&tree, &server.url(), Some(TOKEN_ENV)))
+        .unwrap()
+        .submit(&bundle.path, &request, |_| false)
+        .await
+        .unwrap_err();
+
+    assert!(matches!(err, UploadError::Cancelled), "{err:?}");
+    assert!(server.folder("bundles").is_empty());
+}

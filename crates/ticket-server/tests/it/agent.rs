@@ -1,0 +1,144 @@
+//! The agent side: `GET /api/v1/tickets`, `/{id}` and `/{id}/bundle` behind the agent token, which
+//! is distinct from the submit token; off (403) when the server has none.
+
+use callsupport_core::ticket::TicketReceipt;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+
+use crate::support::{
+    AGENT_TOKEN, Collected, SUBMIT_TOKEN, Server, Setup, Upload, assert_problem, sha256_hex,
+};
+
+/// A server with two tickets: CS-000001 and CS-000002.
+async fn server_with_two_tickets() -> (Server, Vec<Collected>) {
+    let server = Server::start().await;
+    let bundles = vec![Collected::new(), Collected::with_blog_bytes(20 * 1024)];
+    for (i, bundle) in bundles.iter().enumerate() {
+        let response = server.post(&Upload::of(bundle)).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let receipt: TicketReceipt = response.json().await.unwrap();
+        assert_eq!(receipt.ticket_id, format!("CS-{:06}", i + 1));
+    }
+    (server, bundles)
+}
+
+#[tokio::test]
+async fn an_agent_lists_reads_and_downloads_tickets() {
+    let (server, bundles) = server_with_two_tickets().await;
+
+    let list = server.get("/api/v1/tickets", Some(AGENT_TOKEN)).await;
+    assert_eq!(list.status(), StatusCode::OK);
+    let list: serde_json::Value = list.json().await.unwrap();
+    let ids: Vec<&str> = list["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["ticket_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["CS-000002", "CS-000001"], "newest first");
+
+    let ticket = server
+        .get("/api/v1/tickets/CS-000001", Some(AGENT_TOKEN))
+        .await;
+    assert_eq!(ticket.status(), StatusCode::OK);
+    let ticket: serde_json::Value = ticket.json().await.unwrap();
+    let first = &bundles[0];
+    assert_eq!(ticket["ticket_id"], "CS-000001");
+    assert_eq!(
+        ticket["bundle_id"],
+        first.written.manifest.bundle_id.to_string()
+    );
+    assert_eq!(ticket["summary"], "audio dropped");
+    assert_eq!(ticket["category"], "other");
+    assert_eq!(ticket["bundle_sha256"], sha256_hex(&first.bytes()));
+    assert_eq!(ticket["bundle_bytes"], first.bytes().len());
+    assert_eq!(
+        ticket["report"]["bundle_sha256"],
+        sha256_hex(&first.bytes())
+    );
+
+    for (i, bundle) in bundles.iter().enumerate() {
+        let id = format!("CS-{:06}", i + 1);
+        let response = server
+            .get(&format!("/api/v1/tickets/{id}/bundle"), Some(AGENT_TOKEN))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/zip");
+        assert_eq!(
+            response.headers()[CONTENT_DISPOSITION].to_str().unwrap(),
+            format!("attachment; filename=\"{id}.zip\"")
+        );
+        assert_eq!(response.content_length(), Some(bundle.bytes().len() as u64));
+        let body = response.bytes().await.unwrap();
+        assert!(
+            body[..] == bundle.bytes()[..],
+            "{id}: downloaded bytes differ from those sent"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_ticket_is_not_found() {
+    let (server, _) = server_with_two_tickets().await;
+
+    for path in [
+        "/api/v1/tickets/CS-000099",
+        "/api/v1/tickets/CS-000099/bundle",
+    ] {
+        assert_problem(
+            server.get(path, Some(AGENT_TOKEN)).await,
+            StatusCode::NOT_FOUND,
+            "ticket_not_found",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn without_the_agent_token_it_is_unauthorized() {
+    let (server, _) = server_with_two_tickets().await;
+
+    for path in [
+        "/api/v1/tickets",
+        "/api/v1/tickets/CS-000001",
+        "/api/v1/tickets/CS-000001/bundle",
+    ] {
+        for token in [None, Some("agent-s3creT"), Some(SUBMIT_TOKEN)] {
+            let response = server.get(path, token).await;
+            let problem = assert_problem(response, StatusCode::UNAUTHORIZED, "unauthorized").await;
+            assert!(
+                problem["detail"].as_str().unwrap().contains("agent"),
+                "{path} {token:?}: {problem}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn agent_access_is_off_without_an_agent_token() {
+    let server = Server::start_with(Setup {
+        agent_token: None,
+        ..Setup::default()
+    })
+    .await;
+    let bundle = Collected::new();
+    assert_eq!(
+        server.post(&Upload::of(&bundle)).await.status(),
+        StatusCode::CREATED
+    );
+
+    for path in [
+        "/api/v1/tickets",
+        "/api/v1/tickets/CS-000001",
+        "/api/v1/tickets/CS-000001/bundle",
+    ] {
+        for token in [None, Some(AGENT_TOKEN), Some(SUBMIT_TOKEN)] {
+            assert_problem(
+                server.get(path, token).await,
+                StatusCode::FORBIDDEN,
+                "agent_access_off",
+            )
+            .await;
+        }
+    }
+}

@@ -1,0 +1,313 @@
+//! Fixtures: a server with its data folder, bundles collected by the real core, the multipart request
+//! the client sends, and checks of RFC 9457 problem answers.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use callsupport_core::api::ticket_request;
+use callsupport_core::bundle::manifest::Consent;
+use callsupport_core::bundle::writer::WrittenBundle;
+use callsupport_core::collect::{Plan, collect};
+use callsupport_core::config::Config;
+use callsupport_core::consent::{Destination, Statement};
+use callsupport_core::report::Report;
+use callsupport_core::ticket::TicketRequest;
+use callsupport_ticket_server::{RunningServer, ServerConfig};
+use reqwest::multipart::{Form, Part};
+use reqwest::{Response, StatusCode};
+use sha2::{Digest, Sha256};
+use tempfile::TempDir;
+use uuid::Uuid;
+
+pub const SUBMIT_TOKEN: &str = "submit-s3cret";
+pub const AGENT_TOKEN: &str = "agent-s3cret";
+
+/// The reference server running in this test's runtime.
+pub struct Server {
+    pub running: RunningServer,
+    pub data: TempDir,
+    pub client: reqwest::Client,
+}
+
+/// How a test server is set up; `Setup::default()` is the usual one.
+pub struct Setup {
+    pub agent_token: Option<&'static str>,
+    pub max_bundle_bytes: u64,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            agent_token: Some(AGENT_TOKEN),
+            max_bundle_bytes: 64 << 20,
+        }
+    }
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        Server::start_with(Setup::default()).await
+    }
+
+    pub async fn start_with(setup: Setup) -> Server {
+        Server::start_in(tempfile::tempdir().unwrap(), setup).await
+    }
+
+    /// Starts a server on an existing data folder (to restart one).
+    pub async fn start_in(data: TempDir, setup: Setup) -> Server {
+        let running = callsupport_ticket_server::start(ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data.path().to_path_buf(),
+            submit_token: Some(SUBMIT_TOKEN.to_owned()),
+            agent_token: setup.agent_token.map(str::to_owned),
+            max_bundle_bytes: setup.max_bundle_bytes,
+            public_url: None,
+        })
+        .await
+        .unwrap();
+        Server {
+            running,
+            data,
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// Stops the server and hands back its data folder.
+    pub async fn stop(self) -> TempDir {
+        self.running.stop().await.unwrap();
+        self.data
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.running.addr())
+    }
+
+    /// Names in one of the server's folders (`bundles`, `incoming`), sorted.
+    pub fn folder(&self, name: &str) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(self.data.path().join(name))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Nothing was stored and nothing was left half-received.
+    pub fn assert_nothing_stored(&self) {
+        assert!(
+            self.folder("bundles").is_empty(),
+            "{:?}",
+            self.folder("bundles")
+        );
+        assert!(
+            self.folder("incoming").is_empty(),
+            "{:?}",
+            self.folder("incoming")
+        );
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut request = self.client.get(self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Posts a ticket request as the client does, with the parts and headers given.
+    pub async fn post(&self, upload: &Upload) -> Response {
+        self.try_post(upload).await.unwrap()
+    }
+
+    /// Like [`Server::post`], but hands back a transport error instead of failing on it.
+    pub async fn try_post(&self, upload: &Upload) -> reqwest::Result<Response> {
+        let mut form = Form::new();
+        if let Some(report) = &upload.report {
+            form = form.part(
+                "report",
+                Part::bytes(report.clone())
+                    .mime_str("application/json")
+                    .unwrap(),
+            );
+        }
+        if let Some(bundle) = &upload.bundle {
+            form = form.part(
+                "bundle",
+                Part::bytes(bundle.clone())
+                    .file_name("bundle.zip")
+                    .mime_str("application/zip")
+                    .unwrap(),
+            );
+        }
+        let mut request = self
+            .client
+            .post(self.url("/api/v1/tickets"))
+            .multipart(form);
+        if let Some(token) = upload.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(key) = &upload.key {
+            request = request.header("Idempotency-Key", key);
+        }
+        request.send().await
+    }
+}
+
+/// One ticket request, field by field, so a test can spoil exactly one thing.
+#[derive(Clone)]
+pub struct Upload {
+    pub token: Option<&'static str>,
+    pub key: Option<String>,
+    pub report: Option<Vec<u8>>,
+    pub bundle: Option<Vec<u8>>,
+}
+
+impl Upload {
+    /// What a correct client sends for `bundle`.
+    pub fn of(bundle: &Collected) -> Upload {
+        let request = bundle.request();
+        Upload {
+            token: Some(SUBMIT_TOKEN),
+            key: Some(request.bundle_id.to_string()),
+            report: Some(serde_json::to_vec(&request).unwrap()),
+            bundle: Some(fs::read(&bundle.written.path).unwrap()),
+        }
+    }
+
+    /// The same upload with another `report` part.
+    pub fn with_request(mut self, request: &TicketRequest) -> Upload {
+        self.report = Some(serde_json::to_vec(request).unwrap());
+        self
+    }
+}
+
+/// A bundle collected by the core from a small temporary log tree.
+pub struct Collected {
+    pub dir: TempDir,
+    pub written: WrittenBundle,
+}
+
+impl Collected {
+    pub fn new() -> Collected {
+        Collected::with_blog_bytes(6 * 1024)
+    }
+
+    /// A bundle whose `.blog` file has `len` random bytes, to make it as large as needed.
+    pub fn with_blog_bytes(len: usize) -> Collected {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        fs::create_dir_all(logs.join("nested")).unwrap();
+        let text: String = (0..40)
+            .map(|i| format!("2025-05-01T10:00:{i:02}Z INFO call 7f3c joined, attempt {i}\n"))
+            .collect();
+        fs::write(logs.join("app.log"), text).unwrap();
+        fs::write(logs.join("nested/acs_1.blog"), random_bytes(len, 7)).unwrap();
+        let config_path = dir.path().join("config.toml");
+        fs::write(
+            &config_path,
+            format!(
+                "[ticket_api]\nurl = \"https://support.example.com/api/v1/tickets\"\n\n[[sources]]\nid = \"app\"\nname = \"App\"\nroot = '{}'\nkind = \"text\"\n",
+                logs.display()
+            ),
+        )
+        .unwrap();
+        let config = Config::load(&config_path).unwrap();
+        let plan = Plan::from_config(&config).unwrap();
+        let statement = Statement::new(&plan, &Destination::File, false);
+        let consent = Consent {
+            accepted_at: chrono::Utc::now(),
+            statement_sha256: statement.sha256(),
+            redaction: false,
+            destination: Destination::File.label(),
+        };
+        let out = dir.path().join("bundle.zip");
+        let written =
+            collect(&plan, Report::new("audio dropped"), consent, &out, |_| true).unwrap();
+        assert_eq!(written.manifest.files.len(), 2);
+        Collected { dir, written }
+    }
+
+    /// The `report` part a client sends for this bundle.
+    pub fn request(&self) -> TicketRequest {
+        ticket_request(&self.written)
+    }
+
+    pub fn bytes(&self) -> Vec<u8> {
+        fs::read(&self.written.path).unwrap()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.written.path
+    }
+
+    /// A file path beside the bundle, for variants of it.
+    pub fn beside(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+/// Deterministic bytes that do not compress.
+pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    let mut out = Vec::with_capacity(len + 8);
+    while out.len() < len {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        out.extend_from_slice(&state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A fresh id for a report that is not in any bundle.
+pub fn other_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+/// Runs `python3 -c script args...`; it must succeed.
+pub fn python(script: &str, args: &[&str]) -> String {
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        output.status.success(),
+        "python3 failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The answer must be a problem document with this status and code; returns it for more checks.
+pub async fn assert_problem(
+    response: Response,
+    status: StatusCode,
+    code: &str,
+) -> serde_json::Value {
+    assert_eq!(response.status(), status, "{:?}", response.headers());
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status.as_u16(), "{body}");
+    for field in ["type", "title", "detail"] {
+        assert!(
+            body[field].as_str().is_some_and(|s| !s.is_empty()),
+            "`{field}` missing in {body}"
+        );
+    }
+    body
+}
