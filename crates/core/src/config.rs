@@ -20,12 +20,22 @@ pub const CONFIG_ENV: &str = "CALLSUPPORT_CONFIG";
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub ticket_api: TicketApiConfig,
+    /// Known calling apps to collect from, by name (see [`crate::presets`]).
+    #[serde(default)]
+    pub presets: Vec<String>,
     #[serde(default)]
     pub sources: Vec<SourceConfig>,
     #[serde(default)]
     pub collection: CollectionConfig,
     #[serde(default)]
     pub privacy: PrivacyConfig,
+    /// Problems that disable one source or preset but not the rest (bad glob, unknown placeholder,
+    /// unknown preset), located like any other configuration error.
+    #[serde(skip)]
+    pub problems: Vec<ConfigError>,
+    /// Things worth saying that are not problems, e.g. a preset for another platform was ignored.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -72,6 +82,12 @@ pub struct SourceConfig {
     /// Overrides `collection.max_age_days` for this source.
     #[serde(default)]
     pub max_age_days: Option<u32>,
+    /// The most this source may add to a bundle, in MiB; its newest files are kept.
+    #[serde(default)]
+    pub max_mb: Option<u64>,
+    /// Follow symbolic links while scanning, even out of the root. Off by default.
+    #[serde(default)]
+    pub follow_links: bool,
 }
 
 fn default_include() -> Vec<String> {
@@ -223,11 +239,74 @@ impl Config {
             let key = (key != ".").then_some(key);
             error(line_of(text, inner.span()), key, inner.message().to_owned())
         })?;
+        let mut config = config;
         config.validate().map_err(|(key, message)| {
             let line = line_of(text, span_of_key(text, &key));
             error(line, Some(key), message)
         })?;
+        config.expand_presets();
+        config.problems = config
+            .source_problems()
+            .into_iter()
+            .map(|(key, message)| error(line_of(text, span_of_key(text, &key)), Some(key), message))
+            .collect();
         Ok(config)
+    }
+
+    /// How old a source's files may be to go into a bundle.
+    pub fn max_age(&self, source: &SourceConfig) -> std::time::Duration {
+        let days = source.max_age_days.unwrap_or(self.collection.max_age_days);
+        std::time::Duration::from_secs(u64::from(days) * 86_400)
+    }
+
+    /// Appends the sources of the named presets that apply to this platform; unknown names become
+    /// problems, other platforms' presets notes.
+    fn expand_presets(&mut self) {
+        for name in self.presets.clone() {
+            match crate::presets::lookup(&name) {
+                crate::presets::Lookup::Unknown => {}
+                crate::presets::Lookup::OtherPlatform(platforms) => self.notes.push(format!(
+                    "preset `{name}` is for {platforms}, not {}; it was ignored",
+                    std::env::consts::OS
+                )),
+                crate::presets::Lookup::Found(sources) => {
+                    for source in sources {
+                        if !self.sources.iter().any(|s| s.id == source.id) {
+                            self.sources.push(source);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Problems confined to one source or preset: `(key, message)` pairs.
+    fn source_problems(&self) -> Vec<(String, String)> {
+        let mut problems = Vec::new();
+        for (i, name) in self.presets.iter().enumerate() {
+            if matches!(
+                crate::presets::lookup(name),
+                crate::presets::Lookup::Unknown
+            ) {
+                problems.push((
+                    format!("presets[{i}]"),
+                    format!(
+                        "unknown preset `{name}`; known presets: {}",
+                        crate::presets::names().join(", ")
+                    ),
+                ));
+            }
+        }
+        for (i, source) in self.sources.iter().enumerate() {
+            if let Err(err) = crate::sources::resolve(source) {
+                let key = match &err {
+                    crate::sources::SourceError::BadGlob { key, .. } => key.clone(),
+                    _ => "root".to_owned(),
+                };
+                problems.push((format!("sources[{i}].{key}"), err.to_string()));
+            }
+        }
+        problems
     }
 
     /// Checks values serde cannot: URL scheme, ids, globs, limits. Returns the key and the message.
@@ -263,15 +342,11 @@ impl Config {
             if source.root.trim().is_empty() {
                 return Err((key("root"), "must name a folder".into()));
             }
-            for (j, glob) in source.include.iter().enumerate() {
-                globset::Glob::new(glob).map_err(|err| {
-                    (format!("sources[{i}].include[{j}]"), err.kind().to_string())
-                })?;
+            if source.max_mb == Some(0) {
+                return Err((key("max_mb"), "must be at least 1".into()));
             }
-            for (j, glob) in source.exclude.iter().enumerate() {
-                globset::Glob::new(glob).map_err(|err| {
-                    (format!("sources[{i}].exclude[{j}]"), err.kind().to_string())
-                })?;
+            if source.max_age_days == Some(0) {
+                return Err((key("max_age_days"), "must be at least 1".into()));
             }
         }
         if self.collection.max_bundle_mb == 0 {
@@ -431,10 +506,31 @@ redact = true
     }
 
     #[test]
-    fn bad_glob_is_located() {
-        let err = parse(&MINIMAL.replace("\"**/*.etl\"", "\"**/[.etl\"")).unwrap_err();
+    fn bad_glob_is_located_and_confined_to_its_source() {
+        let config = parse(&MINIMAL.replace("\"**/*.etl\"", "\"**/[.etl\"")).unwrap();
+        let err = &config.problems[0];
         assert_eq!(err.key.as_deref(), Some("sources[0].include[1]"), "{err}");
         assert_eq!(err.line, Some(10), "{err}");
+        assert!(err.message.contains("source `acs`"), "{err}");
+    }
+
+    #[test]
+    fn unknown_preset_is_a_located_problem() {
+        let config = parse(&MINIMAL.replace(
+            "[ticket_api]",
+            "presets = [\"zoom\", \"skype-classic\"]\n[ticket_api]",
+        ))
+        .unwrap();
+        let err = &config.problems[0];
+        assert_eq!(
+            (err.line, err.key.as_deref()),
+            (Some(2), Some("presets[1]")),
+            "{err}"
+        );
+        assert!(
+            err.message.contains("unknown preset `skype-classic`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,11 +1,13 @@
-//! Log sources: expand a source's root, find its support files, and say why others were left out.
+//! Log sources: resolve a source's root and globs, find its support files, say why others are left out.
 //!
 //! # Brief overview
 //!
-//! [`expand_root`] turns `{local_data}/Packages` into a real folder. [`scan`] walks that folder without
-//! following links, keeps the files that match the include globs and none of the exclude globs, and
-//! sets aside files older than the age limit in [`SourceScan::skipped`]. The live watcher (issue 3)
-//! will keep the same [`SourceFile`] records up to date instead of rescanning.
+//! [`resolve`] turns a configured source into a [`ResolvedSource`]: its root with placeholders such as
+//! `{local_data}` expanded, and its include and exclude globs compiled. [`walk`] lists the matching
+//! files under a folder of it without following links (unless the source says so), noting unreadable
+//! folders and link loops in `skipped` instead of failing. [`scan`] is the one-shot form the CLI
+//! uses; the live [`crate::index`] keeps the same [`SourceFile`] records up to date from file-system
+//! events. Age and size limits apply when a bundle is planned, not while indexing.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -27,9 +29,11 @@ pub struct SourceFile {
     pub kind: SourceKind,
     /// Only the SDK vendor can read it; it is stored as it is and never redacted.
     pub encrypted: bool,
+    /// Call ids seen in a call-operations file (empty for other kinds and for one-shot scans).
+    pub call_ids: Vec<String>,
 }
 
-/// A file that was seen but will not be collected, and why.
+/// A file or folder that was seen but will not be collected, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skipped {
     pub original_path: PathBuf,
@@ -50,22 +54,29 @@ pub struct SourceScan {
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
     #[error(
-        "source `{source_id}`: unknown placeholder `{{{placeholder}}}` in root `{root}`; use {{home}}, {{config}}, {{data}}, {{local_data}}, {{temp}} or {{env:NAME}}"
+        "source `{source_id}`: key `root`: unknown placeholder `{{{placeholder}}}` in `{root}`; use {{home}}, {{config}}, {{data}}, {{local_data}}, {{temp}} or {{env:NAME}}"
     )]
     UnknownPlaceholder {
         source_id: String,
         root: String,
         placeholder: String,
     },
-    #[error("source `{source_id}`: root `{root}` uses {{env:{name}}} but {name} is not set")]
+    #[error("source `{source_id}`: key `root`: `{root}` uses {{env:{name}}} but {name} is not set")]
     MissingEnv {
         source_id: String,
         root: String,
         name: String,
     },
+    #[error("source `{source_id}`: key `{key}`: `{glob}` is not a valid glob: {reason}")]
+    BadGlob {
+        source_id: String,
+        key: String,
+        glob: String,
+        reason: String,
+    },
     #[error("source `{source_id}`: folder {} does not exist; check `root` in the configuration or start the calling app once", root.display())]
     RootMissing { source_id: String, root: PathBuf },
-    #[error("source `{source_id}`: {} is not a folder; `root` must name a folder", root.display())]
+    #[error("source `{source_id}`: key `root`: {} is a file, not a folder", root.display())]
     RootNotFolder { source_id: String, root: PathBuf },
     #[error("source `{source_id}`: cannot read folder {}: {error}", root.display())]
     RootUnreadable {
@@ -73,6 +84,138 @@ pub enum SourceError {
         root: PathBuf,
         error: std::io::Error,
     },
+}
+
+/// A source ready to scan: root expanded, globs compiled.
+#[derive(Debug, Clone)]
+pub struct ResolvedSource {
+    pub config: SourceConfig,
+    pub root: PathBuf,
+    include: GlobSet,
+    exclude: GlobSet,
+}
+
+/// What a source's root is right now.
+#[derive(Debug)]
+pub enum RootState {
+    Folder,
+    Missing,
+    NotFolder,
+    Unreadable(std::io::Error),
+}
+
+/// Expands the root and compiles the globs of a configured source.
+pub fn resolve(source: &SourceConfig) -> Result<ResolvedSource, SourceError> {
+    let root = expand_root(source)?;
+    let include = globs(source, "include", &source.include)?;
+    let exclude = globs(source, "exclude", &source.exclude)?;
+    Ok(ResolvedSource {
+        config: source.clone(),
+        root,
+        include,
+        exclude,
+    })
+}
+
+impl ResolvedSource {
+    pub fn id(&self) -> &str {
+        &self.config.id
+    }
+
+    /// Whether the file at `relative` (`/`-separated, below the root) belongs to this source.
+    pub fn matches(&self, relative: &str) -> bool {
+        self.include.is_match(relative) && !self.exclude.is_match(relative)
+    }
+
+    /// `path` below the root, `/`-separated; `None` when it is not below the root.
+    pub fn relative(&self, path: &Path) -> Option<String> {
+        let rest = path.strip_prefix(&self.root).ok()?;
+        let parts: Vec<_> = rest
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join("/"))
+    }
+
+    pub fn root_state(&self) -> RootState {
+        match std::fs::metadata(&self.root) {
+            Ok(meta) if meta.is_dir() => RootState::Folder,
+            Ok(_) => RootState::NotFolder,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => RootState::Missing,
+            Err(err) => RootState::Unreadable(err),
+        }
+    }
+
+    /// The record of the file at `path`, if it is a regular file this source includes.
+    pub fn file(&self, path: &Path, meta: &std::fs::Metadata) -> Option<SourceFile> {
+        if !meta.is_file() {
+            return None;
+        }
+        let relative = self.relative(path)?;
+        if !self.matches(&relative) {
+            return None;
+        }
+        Some(SourceFile {
+            source_id: self.config.id.clone(),
+            encrypted: is_encrypted(self.config.kind, &relative),
+            path: path.to_path_buf(),
+            relative,
+            size: meta.len(),
+            modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            kind: self.config.kind,
+            call_ids: Vec::new(),
+        })
+    }
+}
+
+/// What a walk found: matching files, folders passed through, and what could not be read.
+#[derive(Debug, Default)]
+pub struct Walked {
+    pub files: Vec<SourceFile>,
+    pub dirs: Vec<PathBuf>,
+    pub skipped: Vec<Skipped>,
+}
+
+/// Lists the source's files under `dir` (its root or a folder below it). Links are followed only
+/// when the source says so; a link loop or an unreadable folder is noted and the rest still listed.
+pub fn walk(source: &ResolvedSource, dir: &Path) -> Walked {
+    let mut walked = Walked::default();
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(source.config.follow_links)
+        .sort_by_file_name();
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err
+                    .path()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_else(|| dir.to_path_buf());
+                let reason = if err.loop_ancestor().is_some() {
+                    "link loop: a link points back to a folder above it".to_owned()
+                } else {
+                    format!("unreadable: {}", io_reason(&err))
+                };
+                walked.skipped.push(Skipped {
+                    original_path: path,
+                    reason,
+                });
+                continue;
+            }
+        };
+        if entry.file_type().is_dir() {
+            walked.dirs.push(entry.into_path());
+            continue;
+        }
+        match entry.metadata() {
+            Ok(meta) => walked.files.extend(source.file(entry.path(), &meta)),
+            Err(err) => walked.skipped.push(Skipped {
+                original_path: entry.path().to_path_buf(),
+                reason: format!("unreadable: {}", io_reason(&err)),
+            }),
+        }
+    }
+    walked
 }
 
 /// Replaces the placeholders of a configured root with this machine's folders.
@@ -119,35 +262,28 @@ fn placeholder(source: &SourceConfig, name: &str) -> Result<String, SourceError>
         .ok_or_else(unknown)
 }
 
-/// Scans every configured source; the first source that cannot be scanned stops it.
+/// Scans every configured source once; the first source that cannot be scanned stops it.
 pub fn scan_all(config: &Config, now: SystemTime) -> Result<Vec<SourceScan>, SourceError> {
     config
         .sources
         .iter()
-        .map(|source| {
-            let days = source
-                .max_age_days
-                .unwrap_or(config.collection.max_age_days);
-            scan(source, Duration::from_secs(u64::from(days) * 86_400), now)
-        })
+        .map(|source| scan(source, config.max_age(source), now))
         .collect()
 }
 
-/// Finds the files of one source that are younger than `max_age`.
+/// Finds the files of one source, once, setting aside those older than `max_age`.
 pub fn scan(
     source: &SourceConfig,
     max_age: Duration,
     now: SystemTime,
 ) -> Result<SourceScan, SourceError> {
-    let root = expand_root(source)?;
-    let source_id = source.id.clone();
-    match std::fs::metadata(&root) {
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => return Err(SourceError::RootNotFolder { source_id, root }),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-            return Err(SourceError::RootMissing { source_id, root });
-        }
-        Err(error) => {
+    let resolved = resolve(source)?;
+    let (source_id, root) = (source.id.clone(), resolved.root.clone());
+    match resolved.root_state() {
+        RootState::Folder => {}
+        RootState::Missing => return Err(SourceError::RootMissing { source_id, root }),
+        RootState::NotFolder => return Err(SourceError::RootNotFolder { source_id, root }),
+        RootState::Unreadable(error) => {
             return Err(SourceError::RootUnreadable {
                 source_id,
                 root,
@@ -155,81 +291,9 @@ pub fn scan(
             });
         }
     }
-    let include = globs(&source.include);
-    let exclude = globs(&source.exclude);
-    let oldest = now.checked_sub(max_age).unwrap_or(SystemTime::UNIX_EPOCH);
-
-    let mut files = Vec::new();
-    let mut skipped = Vec::new();
-    for entry in walkdir::WalkDir::new(&root)
-        .follow_links(false)
-        .sort_by_file_name()
-    {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                let path = err
-                    .path()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| root.clone());
-                if path == root {
-                    return Err(SourceError::RootUnreadable {
-                        source_id,
-                        root,
-                        error: err
-                            .into_io_error()
-                            .unwrap_or_else(|| std::io::Error::other("walk failed")),
-                    });
-                }
-                skipped.push(Skipped {
-                    original_path: path,
-                    reason: format!("unreadable: {}", io_reason(&err)),
-                });
-                continue;
-            }
-        };
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let Ok(relative) = entry.path().strip_prefix(&root) else {
-            continue;
-        };
-        let relative = relative
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        if !include.is_match(&relative) || exclude.is_match(&relative) {
-            continue;
-        }
-        let meta = match entry.metadata() {
-            Ok(meta) => meta,
-            Err(err) => {
-                skipped.push(Skipped {
-                    original_path: entry.path().to_path_buf(),
-                    reason: format!("unreadable: {}", io_reason(&err)),
-                });
-                continue;
-            }
-        };
-        let modified = meta.modified().unwrap_or(SystemTime::UNIX_EPOCH);
-        if modified < oldest {
-            skipped.push(Skipped {
-                original_path: entry.path().to_path_buf(),
-                reason: "too old".to_owned(),
-            });
-            continue;
-        }
-        files.push(SourceFile {
-            source_id: source.id.clone(),
-            encrypted: is_encrypted(source.kind, &relative),
-            path: entry.path().to_path_buf(),
-            relative,
-            size: meta.len(),
-            modified,
-            kind: source.kind,
-        });
-    }
+    let walked = walk(&resolved, &root);
+    let (files, mut skipped) = split_by_age(walked.files, max_age, now);
+    skipped.extend(walked.skipped);
     Ok(SourceScan {
         id: source.id.clone(),
         name: source.name.clone(),
@@ -238,6 +302,24 @@ pub fn scan(
         files,
         skipped,
     })
+}
+
+/// Keeps the files modified within `max_age` of `now`; the others are skipped as too old.
+pub fn split_by_age(
+    files: Vec<SourceFile>,
+    max_age: Duration,
+    now: SystemTime,
+) -> (Vec<SourceFile>, Vec<Skipped>) {
+    let oldest = now.checked_sub(max_age).unwrap_or(SystemTime::UNIX_EPOCH);
+    let (kept, old): (Vec<_>, Vec<_>) = files.into_iter().partition(|f| f.modified >= oldest);
+    let skipped = old
+        .into_iter()
+        .map(|f| Skipped {
+            original_path: f.path,
+            reason: "too old".to_owned(),
+        })
+        .collect();
+    (kept, skipped)
 }
 
 fn io_reason(err: &walkdir::Error) -> String {
@@ -258,15 +340,18 @@ fn is_encrypted(kind: SourceKind, relative: &str) -> bool {
     kind == SourceKind::Encrypted || matches!(ext.as_deref(), Some("blog" | "etl"))
 }
 
-fn globs(patterns: &[String]) -> GlobSet {
+fn globs(source: &SourceConfig, key: &str, patterns: &[String]) -> Result<GlobSet, SourceError> {
+    let bad = |i: usize, glob: &str, reason: String| SourceError::BadGlob {
+        source_id: source.id.clone(),
+        key: format!("{key}[{i}]"),
+        glob: glob.to_owned(),
+        reason,
+    };
     let mut builder = GlobSetBuilder::new();
-    for pattern in patterns {
-        // Patterns were checked when the config was loaded.
-        if let Ok(glob) = Glob::new(pattern) {
-            builder.add(glob);
-        }
+    for (i, pattern) in patterns.iter().enumerate() {
+        builder.add(Glob::new(pattern).map_err(|err| bad(i, pattern, err.kind().to_string()))?);
     }
-    builder.build().unwrap_or_else(|_| GlobSet::empty())
+    builder.build().map_err(|err| bad(0, "", err.to_string()))
 }
 
 /// Shows a path with the home folder as `~`, as manifests and the consent screen do.
@@ -292,6 +377,8 @@ mod tests {
             exclude: vec![],
             kind: SourceKind::Text,
             max_age_days: None,
+            max_mb: None,
+            follow_links: false,
         }
     }
 
@@ -302,6 +389,10 @@ mod tests {
         let err = expand_root(&source("{nope}/x")).unwrap_err();
         assert!(
             err.to_string().contains("unknown placeholder `{nope}`"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("source `acs`: key `root`"),
             "{err}"
         );
         let err = expand_root(&source("{env:CALLSUPPORT_SURELY_UNSET_VAR}/x")).unwrap_err();
@@ -317,5 +408,30 @@ mod tests {
         assert!(is_encrypted(SourceKind::Encrypted, "a.txt"));
         assert!(is_encrypted(SourceKind::Text, "x/acs_1.BLOG"));
         assert!(!is_encrypted(SourceKind::Text, "x/app.log"));
+    }
+
+    #[test]
+    fn globs_match_relative_paths_and_bad_ones_name_their_key() {
+        let mut config = source("/logs");
+        config.include = vec!["**/acs*.blog".into(), "*.etl".into()];
+        config.exclude = vec!["old/**".into()];
+        let resolved = resolve(&config).unwrap();
+        assert!(resolved.matches("a/b/acs_1.blog"));
+        assert!(resolved.matches("acs_1.blog"));
+        assert!(resolved.matches("trace.etl"));
+        assert!(!resolved.matches("old/acs_1.blog"));
+        assert!(!resolved.matches("a/media.blog"));
+        assert_eq!(
+            resolved.relative(Path::new("/logs/a/b.txt")).as_deref(),
+            Some("a/b.txt")
+        );
+        assert_eq!(resolved.relative(Path::new("/other/b.txt")), None);
+
+        config.exclude = vec!["[".into()];
+        let err = resolve(&config).unwrap_err();
+        assert!(
+            err.to_string().contains("source `acs`: key `exclude[0]`"),
+            "{err}"
+        );
     }
 }
