@@ -12,6 +12,10 @@ mod commands;
 
 use callsupport_core::api::{ApiError, Desk, default_data_dir};
 use callsupport_core::config::Config;
+use tauri::{Emitter, Manager};
+
+/// The event that carries each `IndexEvent` to the window.
+pub const INDEX_CHANGED: &str = "index-changed";
 
 /// What the commands work on: the desk, or why there is none.
 pub struct AppState {
@@ -32,16 +36,29 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    let desk = Config::locate(args.config.as_deref())
+    let config = Config::locate(args.config.as_deref())
         .and_then(|path| Config::load(&path))
-        .map(|config| Desk::new(config, default_data_dir()))
         .map_err(|err| ApiError::from(callsupport_core::Error::from(err)));
-    if let Err(err) = &desk {
-        eprintln!("warning: {}", err.message);
+    match &config {
+        Ok(config) => config
+            .problems
+            .iter()
+            .for_each(|p| eprintln!("warning: {p}; this source is left out")),
+        Err(err) => eprintln!("warning: {}", err.message),
     }
 
     tauri::Builder::default()
-        .manage(AppState { desk })
+        .setup(move |app| {
+            // The index pushes every change of the support files to the window: no polling.
+            let handle = app.handle().clone();
+            let desk = config.map(|config| {
+                Desk::with_index_sink(config, default_data_dir(), move |event| {
+                    let _ = handle.emit(INDEX_CHANGED, event);
+                })
+            });
+            app.manage(AppState { desk });
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![
             commands::overview,
             commands::prepare_report,

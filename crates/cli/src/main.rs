@@ -32,8 +32,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// List the configured log sources and the support files each holds now.
-    Sources,
+    /// List the configured log sources, their status and the support files each holds now.
+    Sources(commands::sources::Args),
     /// Collect the current support files into a bundle.
     Collect(commands::collect::Args),
     /// Send a bundle to the configured ticket API and print the ticket id.
@@ -48,7 +48,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
     let result = match cli.command {
-        Command::Sources => load(cli.config).and_then(|c| commands::sources::run(&c, json)),
+        Command::Sources(args) => {
+            load(cli.config).and_then(|c| commands::sources::run(&c, args, json))
+        }
         Command::Collect(args) => {
             load(cli.config).and_then(|c| commands::collect::run(&c, args, json))
         }
@@ -69,7 +71,14 @@ fn main() -> ExitCode {
 
 fn load(explicit: Option<PathBuf>) -> Result<Config, Error> {
     let path = Config::locate(explicit.as_deref())?;
-    Ok(Config::load(&path)?)
+    let config = Config::load(&path)?;
+    for note in &config.notes {
+        eprintln!("note: {note}");
+    }
+    for problem in &config.problems {
+        eprintln!("warning: {problem}; this source is left out");
+    }
+    Ok(config)
 }
 
 /// Exit codes scripts can tell apart: 1 general, 3 configuration, 4 network, 5 refused by the server.

@@ -25,9 +25,10 @@ use crate::config::{Config, SourceKind};
 use crate::consent::{Destination, Statement};
 use crate::error::{Error, ErrorCode};
 use crate::host::HostFacts;
+use crate::index::{Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
 use crate::progress::Progress;
 use crate::report::{Category, Report};
-use crate::sources::{SourceScan, display_path, scan};
+use crate::sources::{SourceScan, apply_size_limit, display_path};
 use crate::ticket::TicketRequest;
 use crate::upload::Uploader;
 
@@ -75,8 +76,9 @@ pub struct SourceOverview {
     pub kind: SourceKind,
     pub file_count: u32,
     pub total_bytes: u64,
-    /// Why the source could not be scanned, in words; `null` when it was.
+    /// Why the source has no files to offer, in words; `null` when it is fine.
     pub problem: Option<String>,
+    pub status: SourceStatus,
 }
 
 /// Everything the consent screen shows. `statement` paragraphs are shown word for word.
@@ -159,16 +161,30 @@ struct Prepared {
 pub struct Desk {
     config: Config,
     data_dir: PathBuf,
+    /// The live index of every source's files; the report screens read it, never the disk.
+    index: Index,
     pending: Mutex<HashMap<String, Prepared>>,
     /// Cancel flags of the sends in progress, by report id.
     sending: Mutex<HashMap<String, Arc<AtomicBool>>>,
 }
 
 impl Desk {
+    /// A desk whose index changes go nowhere (CLI, tests).
     pub fn new(config: Config, data_dir: PathBuf) -> Desk {
+        Desk::with_index_sink(config, data_dir, |_| {})
+    }
+
+    /// A desk that starts watching the configured sources and hands every change to `on_change`.
+    pub fn with_index_sink(
+        config: Config,
+        data_dir: PathBuf,
+        on_change: impl Fn(IndexEvent) + Send + 'static,
+    ) -> Desk {
+        let index = Index::start(&config, on_change);
         Desk {
             config,
             data_dir,
+            index,
             pending: Mutex::new(HashMap::new()),
             sending: Mutex::new(HashMap::new()),
         }
@@ -185,49 +201,29 @@ impl Desk {
         }
     }
 
-    /// Scans every source, keeping the ones that can be read; the others say why they cannot.
-    fn scan_sources(&self) -> Vec<Result<SourceScan, crate::sources::SourceError>> {
-        let now = SystemTime::now();
-        self.config
-            .sources
-            .iter()
-            .map(|source| {
-                let days = source
-                    .max_age_days
-                    .unwrap_or(self.config.collection.max_age_days);
-                scan(
-                    source,
-                    std::time::Duration::from_secs(u64::from(days) * 86_400),
-                    now,
-                )
-            })
-            .collect()
+    /// Every source as the index holds it; waits for the first scan if it is still running.
+    fn sources_now(&self) -> Vec<SourceSnapshot> {
+        self.index.wait_ready(FIRST_SCAN_WAIT);
+        self.index.snapshot()
     }
 
     /// Where reports go and what each source holds right now.
     pub fn overview(&self) -> AppOverview {
+        let now = SystemTime::now();
         let sources = self
-            .config
-            .sources
+            .sources_now()
             .iter()
-            .zip(self.scan_sources())
-            .map(|(source, scan)| match scan {
-                Ok(scan) => SourceOverview {
-                    id: source.id.clone(),
-                    name: source.name.clone(),
-                    kind: source.kind,
+            .map(|snapshot| {
+                let scan = snapshot.to_scan(self.config.max_age(&snapshot.config), now);
+                SourceOverview {
+                    id: snapshot.config.id.clone(),
+                    name: snapshot.config.name.clone(),
+                    kind: snapshot.config.kind,
                     file_count: scan.files.len() as u32,
                     total_bytes: scan.files.iter().map(|f| f.size).sum(),
-                    problem: None,
-                },
-                Err(err) => SourceOverview {
-                    id: source.id.clone(),
-                    name: source.name.clone(),
-                    kind: source.kind,
-                    file_count: 0,
-                    total_bytes: 0,
-                    problem: Some(err.to_string()),
-                },
+                    problem: problem(snapshot),
+                    status: snapshot.status.clone(),
+                }
             })
             .collect();
         AppOverview {
@@ -248,10 +244,16 @@ impl Desk {
             contact: None,
         }
         .normalized()?;
+        let now = SystemTime::now();
         let scans: Vec<SourceScan> = self
-            .scan_sources()
-            .into_iter()
-            .filter_map(Result::ok)
+            .sources_now()
+            .iter()
+            .filter(|s| s.root.is_some())
+            .map(|s| {
+                let mut scan = s.to_scan(self.config.max_age(&s.config), now);
+                apply_size_limit(&mut scan, s.config.max_mb);
+                scan
+            })
             .collect();
         let plan = Plan::from_scans(
             scans,
@@ -361,6 +363,28 @@ impl Desk {
     }
 }
 
+/// How long a report waits for the first scan of the sources before using what is known.
+const FIRST_SCAN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Why a source offers no files, for people: `None` while it is being watched or polled.
+fn problem(snapshot: &SourceSnapshot) -> Option<String> {
+    let root = snapshot
+        .root
+        .as_deref()
+        .map(display_path)
+        .unwrap_or_default();
+    match &snapshot.status {
+        SourceStatus::Watching | SourceStatus::Polling { .. } | SourceStatus::Starting => None,
+        SourceStatus::Missing => Some(format!(
+            "the folder {root} does not exist on this computer (yet)"
+        )),
+        SourceStatus::Denied { reason } => {
+            Some(format!("the folder {root} cannot be read: {reason}"))
+        }
+        SourceStatus::Invalid { reason } => Some(reason.clone()),
+    }
+}
+
 /// The `report` part of the ticket request for a written bundle.
 pub fn ticket_request(bundle: &WrittenBundle) -> TicketRequest {
     TicketRequest {
@@ -457,6 +481,9 @@ pub fn typescript() -> String {
         FileEntry::decl(&cfg),
         SkippedFile::decl(&cfg),
         SendReceipt::decl(&cfg),
+        SourceStatus::decl(&cfg),
+        IndexEvent::decl(&cfg),
+        IndexedFile::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/core/src/api.rs by `cargo xtask codegen`. Do not edit by hand.\n",

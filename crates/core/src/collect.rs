@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::host::HostFacts;
 use crate::progress::Progress;
 use crate::report::Report;
-use crate::sources::{Skipped, SourceError, SourceFile, SourceScan, display_path, scan_all};
+use crate::sources::{Skipped, SourceError, SourceFile, SourceScan, display_path, scan};
 
 /// What will be collected, and what will not and why.
 #[derive(Debug, Clone)]
@@ -32,13 +32,35 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Scans the configured sources now and applies the size limit.
-    pub fn from_config(config: &Config) -> Result<Plan, SourceError> {
-        let scans = scan_all(config, SystemTime::now())?;
-        Ok(Plan::from_scans(
+    /// Scans the configured sources once and applies the size limits. Sources that cannot be
+    /// scanned are returned beside the plan; only when none can is it an error.
+    pub fn from_config(config: &Config) -> Result<(Plan, Vec<SourceError>), SourceError> {
+        let now = SystemTime::now();
+        let (mut scans, mut errors, mut unread) = (Vec::new(), Vec::new(), Vec::new());
+        for source in &config.sources {
+            match scan(source, config.max_age(source), now) {
+                Ok(found) => scans.push(found),
+                Err(err) => {
+                    // The manifest says which sources could not be read, not only the CLI's warning.
+                    let root = crate::sources::expand_root(source)
+                        .unwrap_or_else(|_| source.root.clone().into());
+                    unread.push(Skipped {
+                        original_path: root,
+                        reason: err.to_string(),
+                    });
+                    errors.push(err);
+                }
+            }
+        }
+        if scans.is_empty() && !errors.is_empty() {
+            return Err(errors.remove(0));
+        }
+        let mut plan = Plan::from_scans(
             scans,
             config.collection.max_bundle_mb.saturating_mul(1024 * 1024),
-        ))
+        );
+        plan.skipped.extend(unread);
+        Ok((plan, errors))
     }
 
     /// Keeps the newest files that fit in `max_bytes`; the others are skipped as too large.

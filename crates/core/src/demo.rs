@@ -246,7 +246,7 @@ mod tests {
             "DEMO_TOKEN",
         );
         let config = Config::parse(Path::new("demo.toml"), &text).unwrap();
-        let plan = crate::collect::Plan::from_config(&config).unwrap();
+        let (plan, _) = crate::collect::Plan::from_config(&config).unwrap();
         assert_eq!(plan.selected.len(), count);
         let ops = plan
             .selected

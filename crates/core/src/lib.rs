@@ -20,6 +20,7 @@ pub mod demo;
 pub mod error;
 pub mod hash;
 pub mod host;
+pub mod index;
 pub mod presets;
 pub mod progress;
 pub mod report;

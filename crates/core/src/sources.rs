@@ -294,14 +294,39 @@ pub fn scan(
     let walked = walk(&resolved, &root);
     let (files, mut skipped) = split_by_age(walked.files, max_age, now);
     skipped.extend(walked.skipped);
-    Ok(SourceScan {
+    let mut scan = SourceScan {
         id: source.id.clone(),
         name: source.name.clone(),
         kind: source.kind,
         root,
         files,
         skipped,
-    })
+    };
+    apply_size_limit(&mut scan, source.max_mb);
+    Ok(scan)
+}
+
+/// Keeps the newest files within the source's `max_mb`, when it has one; the rest are skipped.
+pub fn apply_size_limit(scan: &mut SourceScan, max_mb: Option<u64>) {
+    let Some(max_mb) = max_mb else { return };
+    let max_bytes = max_mb.saturating_mul(1 << 20);
+    scan.files.sort_by_key(|f| std::cmp::Reverse(f.modified));
+    let mut used = 0u64;
+    let (kept, over): (Vec<_>, Vec<_>) =
+        std::mem::take(&mut scan.files).into_iter().partition(|f| {
+            let fits = used.saturating_add(f.size) <= max_bytes;
+            if fits {
+                used += f.size;
+            }
+            fits
+        });
+    scan.files = kept;
+    scan.files.sort_by(|a, b| a.relative.cmp(&b.relative));
+    let reason = format!("over this source's size limit of {max_mb} MiB");
+    scan.skipped.extend(over.into_iter().map(|f| Skipped {
+        original_path: f.path,
+        reason: reason.clone(),
+    }));
 }
 
 /// Keeps the files modified within `max_age` of `now`; the others are skipped as too old.

@@ -72,6 +72,16 @@ async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<(
             "the report screen should count the 6 demo files: {ready:?}"
         );
         screenshot(&client, harness, "01-report.png").await?;
+        // A log written while the dialog is open shows up without any action: the index pushes it.
+        std::fs::write(
+            harness.logs.join("app/calling-app.1.log"),
+            "2026-11-24T10:00:00Z [INFO ] rotated\n",
+        )?;
+        wait_text(&client, "[data-testid=files-ready]", |t| {
+            t.contains("7 log files")
+        })
+        .await
+        .context("a new log file should reach the open report screen")?;
 
         let summary = "Audio dropped during the weekly call";
         client
@@ -113,8 +123,8 @@ async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<(
         );
         let files = client.find_all(css("[data-testid=file]")).await?;
         ensure!(
-            files.len() == 6,
-            "consent should list 6 files, lists {}",
+            files.len() == 7,
+            "consent should list 7 files, lists {}",
             files.len()
         );
         let statement = client
@@ -187,7 +197,7 @@ async fn check_stored(harness: &Harness, ticket: &str, summary: &str) -> anyhow:
         manifest["report"]["category"]
     );
     ensure!(
-        manifest["files"].as_array().map(Vec::len) == Some(6),
+        manifest["files"].as_array().map(Vec::len) == Some(7),
         "manifest lists {} files",
         manifest["files"]
     );

@@ -39,7 +39,10 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
         ..Report::new(args.summary)
     }
     .normalized()?;
-    let plan = Plan::from_config(config)?;
+    let (plan, unavailable) = Plan::from_config(config)?;
+    for err in &unavailable {
+        eprintln!("warning: {err}; collecting the other sources");
+    }
     // Whoever runs the CLI is the one agreeing; the record says what the bundle holds.
     let statement = Statement::new(&plan, &Destination::File, false);
     let consent = Consent {

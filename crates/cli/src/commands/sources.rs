@@ -1,55 +1,124 @@
-//! `callsupport sources`: what each configured source holds right now.
+//! `callsupport sources [--watch]`: each source's root, status and files, from the live index.
 
 use std::process::ExitCode;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use callsupport_core::Error;
 use callsupport_core::config::Config;
 use callsupport_core::consent::human_bytes;
-use callsupport_core::sources::{display_path, scan_all};
+use callsupport_core::index::{Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
+use callsupport_core::sources::display_path;
 
 use crate::output;
 
-pub fn run(config: &Config, json: bool) -> Result<ExitCode, Error> {
-    let scans = scan_all(config, SystemTime::now())?;
-    if json {
-        let value: Vec<_> = scans
-            .iter()
-            .map(|s| {
-                serde_json::json!({
-                    "id": s.id, "name": s.name, "kind": s.kind, "root": display_path(&s.root),
-                    "files": s.files.iter().map(|f| serde_json::json!({
-                        "path": display_path(&f.path), "size": f.size, "encrypted": f.encrypted,
-                    })).collect::<Vec<_>>(),
-                    "skipped": s.skipped.iter().map(|k| serde_json::json!({
-                        "path": display_path(&k.original_path), "reason": k.reason,
-                    })).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        output::json(&value);
+#[derive(clap::Args)]
+pub struct Args {
+    /// After listing, keep watching and print every change as a JSON line until interrupted.
+    #[arg(long)]
+    watch: bool,
+}
+
+pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
+    let sink = move |event: IndexEvent| {
+        if args.watch {
+            println!(
+                "{}",
+                serde_json::to_string(&event).expect("events serialize")
+            );
+        }
+    };
+    let index = Index::start(config, sink);
+    if !index.wait_ready(Duration::from_secs(60)) {
+        return Err(Error::Io(
+            "the first scan of the sources did not finish within 60 s".into(),
+        ));
+    }
+    let snapshot = index.snapshot();
+    if args.watch {
+        // The listing came as events; now wait for changes.
+        eprintln!(
+            "watching {} source(s); press Ctrl+C to stop",
+            snapshot.len()
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Io(e.to_string()))?;
+        runtime
+            .block_on(async { tokio::signal::ctrl_c().await })
+            .map_err(|e| Error::Io(e.to_string()))?;
         return Ok(ExitCode::SUCCESS);
     }
-    for scan in &scans {
-        let bytes: u64 = scan.files.iter().map(|f| f.size).sum();
-        println!(
-            "{} ({}, {}): {} files, {}",
-            scan.id,
-            scan.name,
-            display_path(&scan.root),
-            scan.files.len(),
-            human_bytes(bytes)
+    if json {
+        output::json(
+            &snapshot
+                .iter()
+                .map(|s| source_json(config, s))
+                .collect::<Vec<_>>(),
         );
-        for file in &scan.files {
-            println!("  {}  {}", human_bytes(file.size), file.relative);
-        }
-        for skipped in &scan.skipped {
-            println!(
-                "  skipped {}: {}",
-                display_path(&skipped.original_path),
-                skipped.reason
-            );
+    } else {
+        for source in &snapshot {
+            print_source(config, source);
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn status_text(status: &SourceStatus) -> String {
+    match status {
+        SourceStatus::Polling { reason }
+        | SourceStatus::Denied { reason }
+        | SourceStatus::Invalid { reason } => {
+            format!("{} ({reason})", status.label())
+        }
+        other => other.label().to_owned(),
+    }
+}
+
+fn print_source(config: &Config, source: &SourceSnapshot) {
+    let scan = source.to_scan(config.max_age(&source.config), SystemTime::now());
+    let root = source
+        .root
+        .as_deref()
+        .map(display_path)
+        .unwrap_or_else(|| source.config.root.clone());
+    let bytes: u64 = scan.files.iter().map(|f| f.size).sum();
+    println!(
+        "{} ({}): {root}\n  status: {}\n  {} files, {}",
+        source.config.id,
+        source.config.name,
+        status_text(&source.status),
+        scan.files.len(),
+        human_bytes(bytes)
+    );
+    for file in &scan.files {
+        let calls = if file.call_ids.is_empty() {
+            String::new()
+        } else {
+            format!("  ({} calls)", file.call_ids.len())
+        };
+        println!("  {:>10}  {}{calls}", human_bytes(file.size), file.relative);
+    }
+    for skipped in &scan.skipped {
+        println!(
+            "  skipped {}: {}",
+            display_path(&skipped.original_path),
+            skipped.reason
+        );
+    }
+}
+
+fn source_json(config: &Config, source: &SourceSnapshot) -> serde_json::Value {
+    let scan = source.to_scan(config.max_age(&source.config), SystemTime::now());
+    serde_json::json!({
+        "id": source.config.id,
+        "name": source.config.name,
+        "kind": source.config.kind,
+        "root": source.root.as_deref().map(display_path),
+        "status": source.status,
+        "files": scan.files.iter().map(IndexedFile::from).collect::<Vec<_>>(),
+        "skipped": scan.skipped.iter().map(|k| serde_json::json!({
+            "path": display_path(&k.original_path), "reason": k.reason,
+        })).collect::<Vec<_>>(),
+    })
 }

@@ -141,8 +141,10 @@ fn an_unset_token_variable_is_named() {
 
 #[test]
 fn a_source_folder_that_does_not_exist_is_named() {
+    // With no source left to read, collecting is an error that names a missing folder.
     let machine = Machine::new();
     fs::remove_dir_all(machine.acs_logs()).unwrap();
+    fs::remove_dir_all(machine.app_logs()).unwrap();
     let config = machine.config("callsupport.toml", URL);
     let out = machine.out("B.zip");
 
@@ -156,8 +158,50 @@ fn a_source_folder_that_does_not_exist_is_named() {
         "x",
     ]);
 
-    run.failure(1, &[machine.acs_logs().to_str().unwrap(), "does not exist"]);
+    run.failure(1, &["does not exist"]);
     assert!(names_in(&machine.out("")).is_empty());
+}
+
+#[test]
+fn a_missing_source_is_named_and_the_others_are_still_collected() {
+    let machine = Machine::new();
+    fs::remove_dir_all(machine.acs_logs()).unwrap();
+    let config = machine.config("callsupport.toml", URL);
+    let out = machine.out("B.zip");
+
+    let run = machine
+        .run(&[
+            "collect",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--summary",
+            "x",
+        ])
+        .success();
+
+    let stderr = run.stderr();
+    assert_eq!(stderr.lines().count(), 1, "one warning line: {stderr}");
+    assert!(
+        stderr.starts_with("warning: ") && stderr.contains("does not exist"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(machine.acs_logs().to_str().unwrap()),
+        "names the folder: {stderr}"
+    );
+    // The manifest says what is missing and why, read by Python's zipfile.
+    let skipped = std::process::Command::new("python3")
+        .args(["-c", "import json,sys,zipfile; m=json.loads(zipfile.ZipFile(sys.argv[1]).read('manifest.json')); print(json.dumps(m['skipped']))"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let skipped = String::from_utf8_lossy(&skipped.stdout);
+    assert!(
+        skipped.contains("ContosoCall/acs") && skipped.contains("does not exist"),
+        "{skipped}"
+    );
 }
 
 #[test]

@@ -75,7 +75,7 @@ fn a_collected_bundle_matches_its_sources() {
     let before = snapshot(tree.dir.path());
     let out = out_dir(&tree).join("bundle.zip");
 
-    let plan = Plan::from_config(&config).unwrap();
+    let (plan, _) = Plan::from_config(&config).unwrap();
     let report = Report {
         description: "no sound after 2 minutes".into(),
         call_ids: vec!["7f3c-0001".into()],
@@ -203,7 +203,7 @@ fn an_existing_output_file_is_refused_and_kept() {
     let config = tree_config(&tree, 200);
     let out = out_dir(&tree).join("bundle.zip");
     fs::write(&out, b"someone else's file").unwrap();
-    let plan = Plan::from_config(&config).unwrap();
+    let (plan, _) = Plan::from_config(&config).unwrap();
 
     let err = collect(&plan, Report::new("x"), consent(), &out, |_| true).unwrap_err();
 
@@ -220,7 +220,7 @@ fn cancelling_leaves_nothing_behind() {
     let tree = LogTree::new();
     write_file(&tree.acs("acs_big.blog"), &random_bytes(1 << 20, 3));
     let config = tree_config(&tree, 200);
-    let plan = Plan::from_config(&config).unwrap();
+    let (plan, _) = Plan::from_config(&config).unwrap();
     let total = plan.total_bytes();
     let out_folder = out_dir(&tree);
 
@@ -273,7 +273,7 @@ fn the_size_limit_keeps_the_newest_files() {
     fs::create_dir_all(tree.app_root()).unwrap();
     let config = tree_config(&tree, 1);
 
-    let plan = Plan::from_config(&config).unwrap();
+    let (plan, _) = Plan::from_config(&config).unwrap();
     assert!(
         plan.total_bytes() <= 1 << 20,
         "plan keeps {} bytes",
@@ -315,7 +315,7 @@ fn a_20_mib_file_is_streamed_and_intact() {
     let config = tree_config(&tree, 200);
     let out = out_dir(&tree).join("big.zip");
 
-    let plan = Plan::from_config(&config).unwrap();
+    let (plan, _) = Plan::from_config(&config).unwrap();
     let mut seen = Vec::new();
     let written = collect(&plan, Report::new("x"), consent(), &out, |progress| {
         if let Progress::Collecting { bytes_done, .. } = progress {
@@ -346,17 +346,30 @@ fn a_20_mib_file_is_streamed_and_intact() {
 }
 
 #[test]
-fn a_missing_source_folder_is_named() {
+fn a_missing_source_folder_is_named_and_the_others_still_planned() {
     let tree = LogTree::new();
     fs::remove_dir_all(tree.acs_root()).unwrap();
     let config = tree_config(&tree, 200);
 
-    let err = Plan::from_config(&config).unwrap_err();
+    let (plan, unavailable) = Plan::from_config(&config).unwrap();
 
-    let message = err.to_string();
+    assert_eq!(unavailable.len(), 1);
+    let message = unavailable[0].to_string();
     assert!(
         message.contains(&tree.acs_root().display().to_string()),
         "{message}"
     );
     assert!(message.contains("does not exist"), "{message}");
+    assert!(
+        !plan.selected.is_empty(),
+        "the other source is still collected"
+    );
+    assert!(plan.selected.iter().all(|f| f.source_id != "acs"));
+    assert!(
+        plan.skipped
+            .iter()
+            .any(|s| s.original_path == tree.acs_root() && s.reason.contains("does not exist")),
+        "the missing folder is listed as skipped: {:?}",
+        plan.skipped
+    );
 }

@@ -212,7 +212,7 @@ pub fn load_config(dir: &Path, text: &str) -> Config {
 
 /// Collects `config`'s sources into `out`, agreeing as a file export would.
 pub fn collect_bundle(config: &Config, out: &Path) -> WrittenBundle {
-    let plan = Plan::from_config(config).unwrap();
+    let (plan, _) = Plan::from_config(config).unwrap();
     let statement = Statement::new(&plan, &Destination::File, false);
     let consent = Consent {
         accepted_at: chrono::Utc::now(),

@@ -213,7 +213,7 @@ impl Collected {
         )
         .unwrap();
         let config = Config::load(&config_path).unwrap();
-        let plan = Plan::from_config(&config).unwrap();
+        let (plan, _) = Plan::from_config(&config).unwrap();
         let statement = Statement::new(&plan, &Destination::File, false);
         let consent = Consent {
             accepted_at: chrono::Utc::now(),

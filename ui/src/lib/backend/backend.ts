@@ -4,7 +4,7 @@
  * `tauri.ts` implements it over Tauri IPC; tests implement it in memory. Nothing outside this
  * folder imports `@tauri-apps/*`.
  */
-import type { ApiError, AppOverview, ConsentView, Progress, ReportDraft, SendReceipt } from "./generated/types";
+import type { ApiError, AppOverview, ConsentView, IndexEvent, Progress, ReportDraft, SendReceipt } from "./generated/types";
 
 export type * from "./generated/types";
 
@@ -17,6 +17,8 @@ export interface Backend {
   sendReport(reportId: string, onProgress: (progress: Progress) => void): Promise<SendReceipt>;
   /** Stops a send in progress; nothing half-written is left. */
   cancelSend(reportId: string): Promise<void>;
+  /** Calls `listener` on every change of the support files; returns a function that stops it. */
+  onIndexChanged(listener: (event: IndexEvent) => void): Promise<() => void>;
 }
 
 /** Turns whatever a backend call threw into the IPC error shape. */

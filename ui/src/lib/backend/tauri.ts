@@ -1,7 +1,11 @@
 /** `Backend` over Tauri IPC: one `invoke` per command, progress on a `Channel`. */
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import type { Backend } from "./backend";
-import type { AppOverview, ConsentView, Progress, ReportDraft, SendReceipt } from "./generated/types";
+import type { AppOverview, ConsentView, IndexEvent, Progress, ReportDraft, SendReceipt } from "./generated/types";
+
+/** Must match `INDEX_CHANGED` in src-tauri/src/lib.rs. */
+const INDEX_CHANGED = "index-changed";
 
 export const tauriBackend: Backend = {
   overview: () => invoke<AppOverview>("overview"),
@@ -12,4 +16,5 @@ export const tauriBackend: Backend = {
     return invoke<SendReceipt>("send_report", { reportId, onProgress: channel });
   },
   cancelSend: (reportId: string) => invoke<void>("cancel_send", { reportId }),
+  onIndexChanged: (listener: (event: IndexEvent) => void) => listen<IndexEvent>(INDEX_CHANGED, (e) => listener(e.payload)),
 };

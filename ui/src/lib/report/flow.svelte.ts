@@ -20,6 +20,9 @@ export const CATEGORIES: { value: Category; label: string }[] = [
   { value: "other", label: "Something else" },
 ];
 
+/** How long index changes are gathered before the overview is read again. */
+export const REFRESH_DELAY_MS = 200;
+
 export class ReportFlow {
   screen = $state<Screen>("report");
   draft = $state<ReportDraft>({ summary: "", description: "", category: "other", call_ids: [] });
@@ -32,6 +35,8 @@ export class ReportFlow {
   notice = $state<string | null>(null);
   busy = $state(false);
 
+  private refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
   constructor(private readonly backend: Backend) {}
 
   async load(): Promise<void> {
@@ -40,6 +45,17 @@ export class ReportFlow {
     } catch (error) {
       this.error = asApiError(error);
     }
+  }
+
+  /** Keeps the file counts current: the app pushes index changes, bursts are folded into one refresh. */
+  async watch(): Promise<() => void> {
+    return this.backend.onIndexChanged(() => {
+      if (this.refreshTimer !== null) return;
+      this.refreshTimer = setTimeout(() => {
+        this.refreshTimer = null;
+        void this.load();
+      }, REFRESH_DELAY_MS);
+    });
   }
 
   /** Whether the required field is filled. */

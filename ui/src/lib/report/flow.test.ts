@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
-import { ReportFlow } from "./flow.svelte";
-import type { Backend, ConsentView, Progress, SendReceipt } from "../backend";
+import { describe, expect, it, vi } from "vitest";
+import { REFRESH_DELAY_MS, ReportFlow } from "./flow.svelte";
+import type { AppOverview, Backend, ConsentView, IndexEvent, Progress, SendReceipt } from "../backend";
 
 const consent: ConsentView = {
   report_id: "r1",
@@ -21,21 +21,48 @@ const receipt: SendReceipt = {
   bundle_bytes: 10,
 };
 
-function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendReceipt>): Backend & { drafts: unknown[] } {
+type Fake = Backend & { drafts: unknown[]; overviews: number; emit: (event: IndexEvent) => void };
+
+function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendReceipt>): Fake {
   const drafts: unknown[] = [];
-  return {
+  const listeners: ((event: IndexEvent) => void)[] = [];
+  const fake: Fake = {
     drafts,
-    overview: async () => ({ destination: "support.example.com", organisation: null, sources: [] }),
+    overviews: 0,
+    emit: (event) => listeners.forEach((l) => l(event)),
+    overview: async (): Promise<AppOverview> => {
+      fake.overviews += 1;
+      return { destination: "support.example.com", organisation: null, sources: [] };
+    },
     prepareReport: async (draft) => {
       drafts.push(draft);
       return consent;
     },
     sendReport: (_id, onProgress) => send(onProgress),
     cancelSend: async () => {},
+    onIndexChanged: async (listener) => {
+      listeners.push(listener);
+      return () => listeners.splice(listeners.indexOf(listener), 1);
+    },
   };
+  return fake;
 }
 
 describe("ReportFlow", () => {
+  it("reads the overview again after a burst of index changes, once", async () => {
+    vi.useFakeTimers();
+    const backend = fakeBackend(async () => receipt);
+    const flow = new ReportFlow(backend);
+    await flow.load();
+    await flow.watch();
+    const removed: IndexEvent = { type: "file_removed", source_id: "acs", path: "~/a.blog" };
+    for (let i = 0; i < 50; i++) backend.emit(removed);
+    expect(backend.overviews).toBe(1);
+    await vi.advanceTimersByTimeAsync(REFRESH_DELAY_MS);
+    expect(backend.overviews).toBe(2);
+    vi.useRealTimers();
+  });
+
   it("cannot review without a summary", async () => {
     const backend = fakeBackend(async () => receipt);
     const flow = new ReportFlow(backend);

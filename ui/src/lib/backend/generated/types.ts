@@ -16,9 +16,9 @@ export type AppOverview = { destination: string, organisation: string | null, so
 
 export type SourceOverview = { id: string, name: string, kind: SourceKind, file_count: number, total_bytes: number, 
 /**
- * Why the source could not be scanned, in words; `null` when it was.
+ * Why the source has no files to offer, in words; `null` when it is fine.
  */
-problem: string | null, };
+problem: string | null, status: SourceStatus, };
 
 export type ConsentView = { report_id: string, destination: string, organisation: string | null, statement: Array<string>, statement_sha256: string, groups: Array<FileGroup>, file_count: number, total_bytes: number, skipped: Array<SkippedFile>, };
 
@@ -37,3 +37,17 @@ path: string, size: number, modified_at: string, encrypted: boolean, };
 export type SkippedFile = { path: string, reason: string, };
 
 export type SendReceipt = { ticket_id: string, ticket_url: string, bundle_id: string, bundle_sha256: string, bundle_bytes: number, };
+
+export type SourceStatus = { "state": "starting" } | { "state": "watching" } | { "state": "polling", reason: string, } | { "state": "missing" } | { "state": "denied", reason: string, } | { "state": "invalid", reason: string, };
+
+export type IndexEvent = { "type": "file_added", file: IndexedFile, } | { "type": "file_changed", file: IndexedFile, } | { "type": "file_removed", source_id: string, path: string, } | { "type": "status_changed", source_id: string, status: SourceStatus, } | { "type": "rescanned", source_id: string, files: number, reason: string, };
+
+export type IndexedFile = { source_id: string, 
+/**
+ * Full path, home folder as `~`.
+ */
+path: string, 
+/**
+ * Path below the source's root.
+ */
+relative: string, size: number, modified_at: string, encrypted: boolean, call_ids: Array<string>, };

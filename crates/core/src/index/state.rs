@@ -1,0 +1,160 @@
+//! What the index knows about one source, and the change events each update produces.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::calls::CallTracker;
+use super::{IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
+use crate::config::{SourceConfig, SourceKind};
+use crate::sources::{ResolvedSource, Skipped, SourceFile, Walked, display_path, resolve};
+
+struct Entry {
+    file: SourceFile,
+    calls: Option<CallTracker>,
+}
+
+pub struct SourceState {
+    pub config: SourceConfig,
+    /// `None` when the configuration of this source is wrong (see `status`).
+    pub resolved: Option<ResolvedSource>,
+    pub status: SourceStatus,
+    files: BTreeMap<PathBuf, Entry>,
+    skipped: BTreeMap<PathBuf, String>,
+}
+
+impl SourceState {
+    pub fn new(config: SourceConfig) -> SourceState {
+        let (resolved, status) = match resolve(&config) {
+            Ok(resolved) => (Some(resolved), SourceStatus::Starting),
+            Err(err) => (
+                None,
+                SourceStatus::Invalid {
+                    reason: err.to_string(),
+                },
+            ),
+        };
+        SourceState {
+            config,
+            resolved,
+            status,
+            files: BTreeMap::new(),
+            skipped: BTreeMap::new(),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.config.id
+    }
+
+    pub fn snapshot(&self) -> SourceSnapshot {
+        SourceSnapshot {
+            config: self.config.clone(),
+            root: self.resolved.as_ref().map(|r| r.root.clone()),
+            status: self.status.clone(),
+            files: self.files.values().map(|e| e.file.clone()).collect(),
+            skipped: self
+                .skipped
+                .iter()
+                .map(|(path, reason)| Skipped {
+                    original_path: path.clone(),
+                    reason: reason.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn set_status(&mut self, status: SourceStatus, events: &mut Vec<IndexEvent>) {
+        if self.status != status {
+            self.status = status.clone();
+            events.push(IndexEvent::StatusChanged {
+                source_id: self.config.id.clone(),
+                status,
+            });
+        }
+    }
+
+    /// Adds or refreshes one file; reads new call ids of call-operations files.
+    pub fn upsert(&mut self, mut file: SourceFile, events: &mut Vec<IndexEvent>) {
+        let call_ops = self.config.kind == SourceKind::CallOperations;
+        let previous = self.files.remove(&file.path);
+        let unchanged = previous
+            .as_ref()
+            .is_some_and(|p| p.file.size == file.size && p.file.modified == file.modified);
+        let mut calls = previous.as_ref().and_then(|p| p.calls.clone());
+        if call_ops && !unchanged {
+            let tracker = calls.get_or_insert_with(CallTracker::default);
+            // A file that vanished between the event and now is removed by its own event.
+            let _ = tracker.update(&file.path);
+        }
+        file.call_ids = calls
+            .as_ref()
+            .map(CallTracker::call_ids)
+            .unwrap_or_default();
+        let event = match &previous {
+            None => Some(IndexEvent::FileAdded {
+                file: IndexedFile::from(&file),
+            }),
+            Some(_) if !unchanged => Some(IndexEvent::FileChanged {
+                file: IndexedFile::from(&file),
+            }),
+            Some(_) => None,
+        };
+        events.extend(event);
+        self.skipped.remove(&file.path);
+        self.files.insert(file.path.clone(), Entry { file, calls });
+    }
+
+    /// Forgets `path` and everything below it.
+    pub fn remove_under(&mut self, path: &Path, events: &mut Vec<IndexEvent>) {
+        let gone: Vec<PathBuf> = self
+            .files
+            .range(path.to_path_buf()..)
+            .map(|(p, _)| p.clone())
+            .take_while(|p| p.starts_with(path))
+            .collect();
+        for p in gone {
+            self.files.remove(&p);
+            events.push(IndexEvent::FileRemoved {
+                source_id: self.config.id.clone(),
+                path: display_path(&p),
+            });
+        }
+        self.skipped.retain(|p, _| !p.starts_with(path));
+    }
+
+    /// Applies a walk of `dir`: what it found is current, anything else under `dir` is gone.
+    pub fn apply_walk(&mut self, dir: &Path, walked: Walked, events: &mut Vec<IndexEvent>) {
+        let found: std::collections::HashSet<PathBuf> =
+            walked.files.iter().map(|f| f.path.clone()).collect();
+        let stale: Vec<PathBuf> = self
+            .files
+            .range(dir.to_path_buf()..)
+            .map(|(p, _)| p.clone())
+            .take_while(|p| p.starts_with(dir))
+            .filter(|p| !found.contains(p))
+            .collect();
+        for p in stale {
+            self.remove_under(&p, events);
+        }
+        self.skipped.retain(|p, _| !p.starts_with(dir));
+        for file in walked.files {
+            self.upsert(file, events);
+        }
+        for skipped in walked.skipped {
+            self.skipped.insert(skipped.original_path, skipped.reason);
+        }
+    }
+
+    /// Forgets every file (the root went away).
+    pub fn clear(&mut self, events: &mut Vec<IndexEvent>) {
+        if let Some(root) = self.resolved.as_ref().map(|r| r.root.clone()) {
+            self.remove_under(&root, events);
+        }
+        self.files.clear();
+        self.skipped.clear();
+    }
+}
