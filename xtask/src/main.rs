@@ -4,8 +4,10 @@
 //!   server with demo logs, and open the app (under Xvfb with a screenshot when headless).
 //! - `cargo xtask test`: install what is missing and run every suite: lints, UI unit tests, Rust
 //!   tests, and the end-to-end suite in the real app under Xvfb.
+//! - `cargo xtask bench`: release-build benchmarks against `find` and friends, medians and ratios.
 //! - `cargo xtask codegen`: regenerate the committed TypeScript bindings.
 
+mod bench;
 mod codegen;
 mod deps;
 mod run;
@@ -18,8 +20,11 @@ fn main() {
         Some("run") => run::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
         Some("codegen") => codegen::run(),
+        Some("bench") => bench::run_bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <run [--headless] | test | codegen>");
+            eprintln!(
+                "usage: cargo xtask <run [--headless] | test | bench [--idle-secs N] | codegen>"
+            );
             std::process::exit(2);
         }
     };

@@ -148,14 +148,13 @@ impl ResolvedSource {
 
     /// The record of the file at `path`, if it is a regular file this source includes.
     pub fn file(&self, path: &Path, meta: &std::fs::Metadata) -> Option<SourceFile> {
-        if !meta.is_file() {
-            return None;
-        }
         let relative = self.relative(path)?;
-        if !self.matches(&relative) {
-            return None;
-        }
-        Some(SourceFile {
+        (meta.is_file() && self.matches(&relative)).then(|| self.record(path, relative, meta))
+    }
+
+    /// The record of a file already known to match, at `relative` below the root.
+    fn record(&self, path: &Path, relative: String, meta: &std::fs::Metadata) -> SourceFile {
+        SourceFile {
             source_id: self.config.id.clone(),
             encrypted: is_encrypted(self.config.kind, &relative),
             path: path.to_path_buf(),
@@ -164,7 +163,7 @@ impl ResolvedSource {
             modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
             kind: self.config.kind,
             call_ids: Vec::new(),
-        })
+        }
     }
 }
 
@@ -178,12 +177,22 @@ pub struct Walked {
 
 /// Lists the source's files under `dir` (its root or a folder below it). Links are followed only
 /// when the source says so; a link loop or an unreadable folder is noted and the rest still listed.
+/// Only files whose path matches the globs are stat'ed.
 pub fn walk(source: &ResolvedSource, dir: &Path) -> Walked {
+    let mut walked = if source.config.follow_links {
+        walk_following_links(source, dir)
+    } else {
+        walk_parallel(source, dir)
+    };
+    walked.files.sort_by(|a, b| a.path.cmp(&b.path));
+    walked.dirs.sort();
+    walked
+}
+
+/// With links followed, walkdir's loop detection keeps a link back up the tree from looping.
+fn walk_following_links(source: &ResolvedSource, dir: &Path) -> Walked {
     let mut walked = Walked::default();
-    let walker = walkdir::WalkDir::new(dir)
-        .follow_links(source.config.follow_links)
-        .sort_by_file_name();
-    for entry in walker {
+    for entry in walkdir::WalkDir::new(dir).follow_links(true) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
@@ -205,17 +214,124 @@ pub fn walk(source: &ResolvedSource, dir: &Path) -> Walked {
         };
         if entry.file_type().is_dir() {
             walked.dirs.push(entry.into_path());
-            continue;
-        }
-        match entry.metadata() {
-            Ok(meta) => walked.files.extend(source.file(entry.path(), &meta)),
-            Err(err) => walked.skipped.push(Skipped {
-                original_path: entry.path().to_path_buf(),
-                reason: format!("unreadable: {}", io_reason(&err)),
-            }),
+        } else {
+            collect_file(source, entry.path(), &mut walked);
         }
     }
     walked
+}
+
+/// Without links nothing can loop, so folders are read by a few threads at once; entry types come
+/// from the directory listing, and only matching files are stat'ed.
+fn walk_parallel(source: &ResolvedSource, dir: &Path) -> Walked {
+    use std::sync::{Condvar, Mutex};
+    struct Queue {
+        dirs: Vec<PathBuf>,
+        busy: usize,
+    }
+    let queue = Mutex::new(Queue {
+        dirs: vec![dir.to_path_buf()],
+        busy: 0,
+    });
+    let wake = Condvar::new();
+    let threads = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 4);
+    let parts: Vec<Walked> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut walked = Walked::default();
+                    loop {
+                        let next = {
+                            let mut q = queue.lock().expect("walk queue");
+                            loop {
+                                if let Some(next) = q.dirs.pop() {
+                                    q.busy += 1;
+                                    break Some(next);
+                                }
+                                if q.busy == 0 {
+                                    break None;
+                                }
+                                q = wake.wait(q).expect("walk queue");
+                            }
+                        };
+                        let Some(next) = next else {
+                            wake.notify_all();
+                            return walked;
+                        };
+                        let found = read_folder(source, &next, &mut walked);
+                        walked.dirs.push(next);
+                        let mut q = queue.lock().expect("walk queue");
+                        q.dirs.extend(found);
+                        q.busy -= 1;
+                        wake.notify_all();
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("walk thread"))
+            .collect()
+    });
+    let mut walked = Walked::default();
+    for part in parts {
+        walked.files.extend(part.files);
+        walked.dirs.extend(part.dirs);
+        walked.skipped.extend(part.skipped);
+    }
+    walked
+}
+
+/// Lists one folder: files go into `walked`, sub-folders are returned. Links are skipped.
+fn read_folder(source: &ResolvedSource, dir: &Path, walked: &mut Walked) -> Vec<PathBuf> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) => {
+            walked.skipped.push(Skipped {
+                original_path: dir.to_path_buf(),
+                reason: unreadable(&err),
+            });
+            return Vec::new();
+        }
+    };
+    let mut dirs = Vec::new();
+    for entry in entries {
+        let Ok(entry) = entry else { continue };
+        match entry.file_type() {
+            Ok(kind) if kind.is_dir() => dirs.push(entry.path()),
+            Ok(kind) if kind.is_file() => collect_file(source, &entry.path(), walked),
+            _ => {}
+        }
+    }
+    dirs
+}
+
+/// Adds the file at `path` if its path matches; only then is it stat'ed.
+fn collect_file(source: &ResolvedSource, path: &Path, walked: &mut Walked) {
+    let Some(relative) = source
+        .relative(path)
+        .filter(|relative| source.matches(relative))
+    else {
+        return;
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => walked.files.push(source.record(path, relative, &meta)),
+        Ok(_) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+        Err(err) => walked.skipped.push(Skipped {
+            original_path: path.to_path_buf(),
+            reason: unreadable(&err),
+        }),
+    }
+}
+
+fn unreadable(err: &std::io::Error) -> String {
+    match err.kind() {
+        std::io::ErrorKind::PermissionDenied => "unreadable: permission denied".to_owned(),
+        _ => format!("unreadable: {err}"),
+    }
 }
 
 /// Replaces the placeholders of a configured root with this machine's folders.
@@ -381,8 +497,10 @@ fn globs(source: &SourceConfig, key: &str, patterns: &[String]) -> Result<GlobSe
 
 /// Shows a path with the home folder as `~`, as manifests and the consent screen do.
 pub fn display_path(path: &Path) -> String {
-    if let Some(home) = dirs::home_dir()
-        && let Ok(rest) = path.strip_prefix(&home)
+    // Looked up once: the index shows tens of thousands of paths.
+    static HOME: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    if let Some(home) = HOME.get_or_init(dirs::home_dir)
+        && let Ok(rest) = path.strip_prefix(home)
     {
         return Path::new("~").join(rest).to_string_lossy().into_owned();
     }
