@@ -2,21 +2,30 @@
 //!
 //! A [`CallTracker`] remembers how far it has read a JSON-lines file and which `CallId`s it saw.
 //! Each update reads only the bytes appended since, up to the last complete line; a file that
-//! shrank or was replaced (another inode) is read again from the start.
+//! shrank or was replaced is read again from the start. "Replaced" is told by the file's identity
+//! (device, inode and, where the system keeps it, creation time) and by its first bytes: a file
+//! deleted and written again can get the inode number of the one before it.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::time::SystemTime;
 
 /// Most call ids kept for one file; a real log holds a few dozen calls.
 const MAX_CALLS: usize = 1_000;
-/// Most bytes read in one update, so a huge new file does not stall the watcher.
+/// Most bytes read at once, so a huge new file does not take a huge buffer.
 const MAX_READ: u64 = 16 << 20;
+/// How many of a file's first bytes are remembered to notice it was replaced.
+const HEAD: usize = 64;
+
+type Identity = (u64, u64, Option<SystemTime>);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallTracker {
     offset: u64,
-    identity: Option<(u64, u64)>,
+    identity: Option<Identity>,
+    /// The file's first bytes (up to `HEAD`) as read the first time.
+    head: Vec<u8>,
     calls: BTreeSet<String>,
 }
 
@@ -28,37 +37,63 @@ impl CallTracker {
 
     /// Reads what was appended to `path` since the last update. Returns whether new ids appeared.
     pub fn update(&mut self, path: &Path) -> std::io::Result<bool> {
+        self.update_in_chunks(path, MAX_READ)
+    }
+
+    fn update_in_chunks(&mut self, path: &Path, max_read: u64) -> std::io::Result<bool> {
         let mut file = std::fs::File::open(path)?;
         let meta = file.metadata()?;
         let identity = identity(&meta);
-        if identity != self.identity || meta.len() < self.offset {
+        if identity != self.identity || meta.len() < self.offset || !self.same_head(&mut file)? {
             *self = CallTracker {
                 identity,
                 ..CallTracker::default()
             };
         }
-        let available = meta.len() - self.offset;
-        if available == 0 {
-            return Ok(false);
-        }
-        file.seek(SeekFrom::Start(self.offset))?;
-        let mut bytes = Vec::with_capacity(available.min(MAX_READ) as usize);
-        file.take(available.min(MAX_READ)).read_to_end(&mut bytes)?;
-        // Only complete lines: a line being written is read again next time.
-        let Some(end) = bytes.iter().rposition(|&b| b == b'\n') else {
-            return Ok(false);
-        };
         let before = self.calls.len();
-        for line in bytes[..end].split(|&b| b == b'\n') {
-            if self.calls.len() >= MAX_CALLS {
-                break;
+        while self.offset < meta.len() {
+            let available = (meta.len() - self.offset).min(max_read);
+            file.seek(SeekFrom::Start(self.offset))?;
+            let mut bytes = Vec::with_capacity(available as usize);
+            (&mut file).take(available).read_to_end(&mut bytes)?;
+            if self.offset == 0 {
+                self.head = bytes[..bytes.len().min(HEAD)].to_vec();
             }
-            if let Some(id) = call_id(line) {
-                self.calls.insert(id);
+            // Only complete lines: a line being written is read again next time. A whole chunk
+            // without a line end is no record of ours; it is passed over.
+            let end = match bytes.iter().rposition(|&b| b == b'\n') {
+                Some(end) => end,
+                None if bytes.len() as u64 == max_read => {
+                    self.offset += max_read;
+                    continue;
+                }
+                None => break,
+            };
+            for line in bytes[..end].split(|&b| b == b'\n') {
+                if self.calls.len() >= MAX_CALLS {
+                    break;
+                }
+                if let Some(id) = call_id(line) {
+                    self.calls.insert(id);
+                }
             }
+            self.offset += end as u64 + 1;
         }
-        self.offset += end as u64 + 1;
         Ok(self.calls.len() > before)
+    }
+
+    /// Whether the file still starts with the bytes it started with when first read.
+    fn same_head(&self, file: &mut std::fs::File) -> std::io::Result<bool> {
+        if self.head.is_empty() {
+            return Ok(true);
+        }
+        let mut now = vec![0; self.head.len()];
+        file.seek(SeekFrom::Start(0))?;
+        match file.read_exact(&mut now) {
+            Ok(()) => Ok(now == self.head),
+            Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
+            Err(err) => Err(err),
+        }
     }
 }
 
@@ -74,14 +109,14 @@ fn call_id(line: &[u8]) -> Option<String> {
 }
 
 #[cfg(unix)]
-fn identity(meta: &std::fs::Metadata) -> Option<(u64, u64)> {
+fn identity(meta: &std::fs::Metadata) -> Option<Identity> {
     use std::os::unix::fs::MetadataExt;
-    Some((meta.dev(), meta.ino()))
+    Some((meta.dev(), meta.ino(), meta.created().ok()))
 }
 
 #[cfg(not(unix))]
-fn identity(_meta: &std::fs::Metadata) -> Option<(u64, u64)> {
-    None
+fn identity(meta: &std::fs::Metadata) -> Option<Identity> {
+    Some((0, 0, meta.created().ok()))
 }
 
 #[cfg(test)]
@@ -115,5 +150,26 @@ mod tests {
         std::fs::write(&path, "{\"CallId\":\"z\"}\n").unwrap();
         tracker.update(&path).unwrap();
         assert_eq!(tracker.call_ids(), ["z"]);
+
+        // Rewritten in place (same inode), longer than what was read: its first bytes differ.
+        std::fs::write(&path, "{\"CallId\":\"y\"}\n{\"CallId\":\"x\"}\n").unwrap();
+        tracker.update(&path).unwrap();
+        assert_eq!(tracker.call_ids(), ["x", "y"]);
+    }
+
+    #[test]
+    fn reads_everything_appended_in_one_update_and_passes_over_chunks_without_a_line_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ops.jsonl");
+        let mut text = "x".repeat(40);
+        text.push('\n');
+        for id in ["p", "q", "r"] {
+            text.push_str(&format!("{{\"CallId\":\"{id}\"}}\n"));
+        }
+        std::fs::write(&path, &text).unwrap();
+        let mut tracker = CallTracker::default();
+        assert!(tracker.update_in_chunks(&path, 16).unwrap());
+        assert_eq!(tracker.call_ids(), ["p", "q", "r"]);
+        assert_eq!(tracker.offset, text.len() as u64);
     }
 }

@@ -8,10 +8,11 @@
 //! the CLI prints them. [`Index::snapshot`] answers "what are the support files now" without touching
 //! the disk, so the report dialog opens at once.
 //!
-//! It copes with: a root that does not exist yet or is deleted and recreated (checked every
-//! second while missing), rotation by rename, files appended to, folders that cannot be read (noted,
-//! the rest indexed), link loops, network file systems and exhausted inotify watches (falls back to
-//! polling and says so), and event overflow (full rescan).
+//! It copes with: a root that does not exist yet, cannot be read, or is deleted and recreated
+//! (looked for again every second meanwhile), rotation by rename, files appended to, folders that
+//! cannot be read (noted, the rest indexed), link loops, network file systems and exhausted inotify
+//! watches (falls back to polling, i.e. walking the source on a timer, and says so), and event
+//! overflow (full rescan). Paths reached through links are indexed only when the source says so.
 
 mod calls;
 mod fs_kind;
@@ -157,7 +158,7 @@ pub struct Options {
     pub debounce: Duration,
     /// Longest a change waits while events keep coming.
     pub max_delay: Duration,
-    /// How often a polled source is checked.
+    /// How often a polled source is walked again and compared with the index.
     pub poll_interval: Duration,
     /// How often a missing or unreadable root is looked for again.
     pub root_check: Duration,

@@ -79,13 +79,19 @@ impl SourceState {
 
     /// Adds or refreshes one file; reads new call ids of call-operations files.
     pub fn upsert(&mut self, mut file: SourceFile, events: &mut Vec<IndexEvent>) {
-        let call_ops = self.config.kind == SourceKind::CallOperations;
+        self.skipped.remove(&file.path);
+        // The common case of a walk or a poll: nothing changed, nothing to re-insert.
+        if self
+            .files
+            .get(&file.path)
+            .is_some_and(|p| p.file.size == file.size && p.file.modified == file.modified)
+        {
+            return;
+        }
         let previous = self.files.remove(&file.path);
-        let unchanged = previous
-            .as_ref()
-            .is_some_and(|p| p.file.size == file.size && p.file.modified == file.modified);
-        let mut calls = previous.as_ref().and_then(|p| p.calls.clone());
-        if call_ops && !unchanged {
+        let previous_existed = previous.is_some();
+        let mut calls = previous.and_then(|p| p.calls);
+        if self.config.kind == SourceKind::CallOperations {
             let tracker = calls.get_or_insert_with(CallTracker::default);
             // A file that vanished between the event and now is removed by its own event.
             let _ = tracker.update(&file.path);
@@ -94,27 +100,32 @@ impl SourceState {
             .as_ref()
             .map(CallTracker::call_ids)
             .unwrap_or_default();
-        let event = match &previous {
-            None => Some(IndexEvent::FileAdded {
-                file: IndexedFile::from(&file),
-            }),
-            Some(_) if !unchanged => Some(IndexEvent::FileChanged {
-                file: IndexedFile::from(&file),
-            }),
-            Some(_) => None,
-        };
-        events.extend(event);
-        self.skipped.remove(&file.path);
+        let indexed = IndexedFile::from(&file);
+        events.push(if previous_existed {
+            IndexEvent::FileChanged { file: indexed }
+        } else {
+            IndexEvent::FileAdded { file: indexed }
+        });
         self.files.insert(file.path.clone(), Entry { file, calls });
     }
 
     /// Forgets `path` and everything below it.
     pub fn remove_under(&mut self, path: &Path, events: &mut Vec<IndexEvent>) {
+        self.remove_where(path, true, events);
+    }
+
+    /// Forgets everything below `path` (a folder that became a file), but not `path` itself.
+    pub fn remove_inside(&mut self, path: &Path, events: &mut Vec<IndexEvent>) {
+        self.remove_where(path, false, events);
+    }
+
+    fn remove_where(&mut self, path: &Path, itself: bool, events: &mut Vec<IndexEvent>) {
         let gone: Vec<PathBuf> = self
             .files
             .range(path.to_path_buf()..)
             .map(|(p, _)| p.clone())
             .take_while(|p| p.starts_with(path))
+            .filter(|p| itself || p != path)
             .collect();
         for p in gone {
             self.files.remove(&p);
@@ -123,7 +134,8 @@ impl SourceState {
                 path: display_path(&p),
             });
         }
-        self.skipped.retain(|p, _| !p.starts_with(path));
+        self.skipped
+            .retain(|p, _| !p.starts_with(path) || (!itself && p == path));
     }
 
     /// Applies a walk of `dir`: what it found is current, anything else under `dir` is gone.

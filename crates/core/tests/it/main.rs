@@ -7,6 +7,7 @@
 mod collect; // Plan + collect into a bundle: manifest fields, zip methods, limits, cancel, streaming
 mod config; // Config::load: the documented minimal file, located errors, missing file
 mod desk; // api::Desk end to end: prepare_report -> ConsentView -> send_report -> stored ticket
+mod index; // the live index on real folders: changes, missing roots, rotation, bursts, links, polling
 mod reader; // Bundle::open / verify against hostile, hand-made zips
 mod support; // shared fixtures: log trees, config files, external tool runners, in-process server
 mod upload; // upload::Uploader against the real ticket server: receipt, idempotency, failures
