@@ -65,3 +65,16 @@ pub fn progress_done(enabled: bool) {
         eprint!("\r\x1b[2K");
     }
 }
+
+/// Prints one line on stdout; a reader that went away (`| head`) ends the program quietly, as
+/// other command-line tools do, instead of a panic.
+pub fn line(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(err) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {err}");
+        std::process::exit(1);
+    }
+}

@@ -129,12 +129,13 @@ impl ResolvedSource {
 
     /// `path` below the root, `/`-separated; `None` when it is not below the root.
     pub fn relative(&self, path: &Path) -> Option<String> {
-        let rest = path.strip_prefix(&self.root).ok()?;
-        let parts: Vec<_> = rest
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect();
-        (!parts.is_empty()).then(|| parts.join("/"))
+        let rest = path.strip_prefix(&self.root).ok()?.to_string_lossy();
+        let rest = if cfg!(windows) {
+            rest.replace('\\', "/")
+        } else {
+            rest.into_owned()
+        };
+        (!rest.is_empty()).then_some(rest)
     }
 
     pub fn root_state(&self) -> RootState {
@@ -475,10 +476,10 @@ fn io_reason(err: &walkdir::Error) -> String {
 
 /// Vendor-encrypted files: the whole source says so, or the file is an SDK binary log.
 fn is_encrypted(kind: SourceKind, relative: &str) -> bool {
-    let ext = relative
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase());
-    kind == SourceKind::Encrypted || matches!(ext.as_deref(), Some("blog" | "etl"))
+    let ext = relative.rsplit_once('.').map_or("", |(_, e)| e);
+    kind == SourceKind::Encrypted
+        || ext.eq_ignore_ascii_case("blog")
+        || ext.eq_ignore_ascii_case("etl")
 }
 
 fn globs(source: &SourceConfig, key: &str, patterns: &[String]) -> Result<GlobSet, SourceError> {

@@ -21,10 +21,7 @@ pub struct Args {
 pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
     let sink = move |event: IndexEvent| {
         if args.watch {
-            println!(
-                "{}",
-                serde_json::to_string(&event).expect("events serialize")
-            );
+            output::line(&serde_json::to_string(&event).expect("events serialize"));
         }
     };
     let index = Index::start(config, sink);
@@ -35,7 +32,16 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
     }
     let snapshot = index.snapshot();
     if args.watch {
-        // The listing came as events; now wait for changes.
+        // The first scan announces itself with one `rescanned` a source; list its files as
+        // `file_added` lines, so the stream alone tells the whole state.
+        for source in &snapshot {
+            for file in &source.files {
+                let event = IndexEvent::FileAdded {
+                    file: IndexedFile::from(file),
+                };
+                output::line(&serde_json::to_string(&event).expect("events serialize"));
+            }
+        }
         eprintln!(
             "watching {} source(s); press Ctrl+C to stop",
             snapshot.len()

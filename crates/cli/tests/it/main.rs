@@ -6,5 +6,6 @@
 //! Python and `sha256sum`.
 
 mod errors; // bad input: exit code and exactly one `error: ` line on stderr naming the problem
+mod sources; // `sources`: statuses from the live index, `--watch` streaming JSON lines
 mod support; // shared fixtures: the subprocess environment, config files, log tree, ticket server
 mod workflow; // collect -> unzip -t -> verify -> inspect -> submit, as text and as --json

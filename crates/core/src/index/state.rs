@@ -138,6 +138,35 @@ impl SourceState {
             .retain(|p, _| !p.starts_with(path) || (!itself && p == path));
     }
 
+    /// Applies a walk of the whole root. An empty index (first scan, root just appeared) is filled
+    /// in one go without an event per file: the `Rescanned` event that follows says "read it all
+    /// again". Otherwise it is a diff, with events, like any other walk.
+    pub fn apply_full_walk(&mut self, root: &Path, walked: Walked, events: &mut Vec<IndexEvent>) {
+        if !self.files.is_empty() {
+            return self.apply_walk(root, walked, events);
+        }
+        let call_ops = self.config.kind == SourceKind::CallOperations;
+        // The walk is sorted by path, so the map is built in one pass.
+        self.files = walked
+            .files
+            .into_iter()
+            .map(|mut file| {
+                let calls = call_ops.then(|| {
+                    let mut tracker = CallTracker::default();
+                    let _ = tracker.update(&file.path);
+                    file.call_ids = tracker.call_ids();
+                    tracker
+                });
+                (file.path.clone(), Entry { file, calls })
+            })
+            .collect();
+        self.skipped = walked
+            .skipped
+            .into_iter()
+            .map(|s| (s.original_path, s.reason))
+            .collect();
+    }
+
     /// Applies a walk of `dir`: what it found is current, anything else under `dir` is gone.
     pub fn apply_walk(&mut self, dir: &Path, walked: Walked, events: &mut Vec<IndexEvent>) {
         let found: std::collections::HashSet<PathBuf> =

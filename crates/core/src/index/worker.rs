@@ -279,7 +279,7 @@ impl Worker {
         }
         let reason = reason.to_owned();
         self.update(i, |state, events| {
-            state.apply_walk(&root, walked, events);
+            state.apply_full_walk(&root, walked, events);
             state.set_status(status, events);
             let files = state.file_count() as u32;
             events.push(IndexEvent::Rescanned {
