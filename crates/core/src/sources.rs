@@ -216,7 +216,12 @@ fn walk_following_links(source: &ResolvedSource, dir: &Path) -> Walked {
         if entry.file_type().is_dir() {
             walked.dirs.push(entry.into_path());
         } else {
-            collect_file(source, entry.path(), &mut walked);
+            collect_file(
+                source,
+                entry.path(),
+                || std::fs::metadata(entry.path()),
+                &mut walked,
+            );
         }
     }
     walked
@@ -302,7 +307,11 @@ fn read_folder(source: &ResolvedSource, dir: &Path, walked: &mut Walked) -> Vec<
         let Ok(entry) = entry else { continue };
         match entry.file_type() {
             Ok(kind) if kind.is_dir() => dirs.push(entry.path()),
-            Ok(kind) if kind.is_file() => collect_file(source, &entry.path(), walked),
+            Ok(kind) if kind.is_file() => {
+                let path = entry.path();
+                // Stat through the open folder (fstatat) rather than by path.
+                collect_file(source, &path, || entry.metadata(), walked)
+            }
             _ => {}
         }
     }
@@ -310,14 +319,19 @@ fn read_folder(source: &ResolvedSource, dir: &Path, walked: &mut Walked) -> Vec<
 }
 
 /// Adds the file at `path` if its path matches; only then is it stat'ed.
-fn collect_file(source: &ResolvedSource, path: &Path, walked: &mut Walked) {
+fn collect_file(
+    source: &ResolvedSource,
+    path: &Path,
+    stat: impl FnOnce() -> std::io::Result<std::fs::Metadata>,
+    walked: &mut Walked,
+) {
     let Some(relative) = source
         .relative(path)
         .filter(|relative| source.matches(relative))
     else {
         return;
     };
-    match std::fs::metadata(path) {
+    match stat() {
         Ok(meta) if meta.is_file() => walked.files.push(source.record(path, relative, &meta)),
         Ok(_) => {}
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
