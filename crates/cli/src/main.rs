@@ -42,6 +42,8 @@ enum Command {
     Verify(commands::verify::Args),
     /// Show a bundle's report, host facts and files without extracting it.
     Inspect(commands::inspect::Args),
+    /// Write a bundle's files into a new folder, checking each against the manifest.
+    Extract(commands::extract::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         }
         Command::Verify(args) => commands::verify::run(args, json),
         Command::Inspect(args) => commands::inspect::run(args, json),
+        Command::Extract(args) => commands::extract::run(args, json),
     };
     match result {
         Ok(code) => code,

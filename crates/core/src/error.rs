@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::bundle::extract::ExtractError;
 use crate::bundle::reader::ReadError;
 use crate::bundle::writer::WriteError;
 use crate::config::ConfigError;
@@ -21,6 +22,8 @@ pub enum Error {
     Write(#[from] WriteError),
     #[error(transparent)]
     Read(#[from] ReadError),
+    #[error(transparent)]
+    Extract(#[from] ExtractError),
     #[error(transparent)]
     Upload(#[from] UploadError),
     #[error("this report was already sent or has expired; start a new report")]
@@ -67,7 +70,8 @@ impl Error {
             }
             Error::Write(WriteError::Input { .. }) => ErrorCode::SourceUnavailable,
             Error::Write(_) | Error::Io(_) => ErrorCode::Io,
-            Error::Read(_) => ErrorCode::Integrity,
+            Error::Read(_) | Error::Extract(ExtractError::Damaged { .. }) => ErrorCode::Integrity,
+            Error::Extract(_) => ErrorCode::Io,
             Error::Upload(err) => match err {
                 UploadError::MissingToken(_) => ErrorCode::ConfigInvalid,
                 UploadError::Unreachable { .. } => ErrorCode::Unreachable,

@@ -188,3 +188,40 @@ fn the_config_can_come_from_callsupport_config() {
     assert_eq!(sources[0]["skipped"][0]["reason"], "too old");
     assert_eq!(sources[1]["files"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn extract_writes_checked_files_into_a_new_folder_only() {
+    let machine = Machine::new();
+    let config = machine.config("callsupport.toml", "http://127.0.0.1:9/api/v1/tickets");
+    let bundle = machine.collect(&config, "B.zip");
+    let to = machine.out("extracted");
+
+    let run = machine
+        .run(&[
+            "extract",
+            bundle.to_str().unwrap(),
+            "--to",
+            to.to_str().unwrap(),
+        ])
+        .success();
+    assert!(
+        run.stdout().starts_with("extracted 4 files"),
+        "{}",
+        run.stdout()
+    );
+    let app_log = to.join("files/app/app.log");
+    assert_eq!(
+        std::fs::read(&app_log).unwrap(),
+        std::fs::read(machine.app_logs().join("app.log")).unwrap()
+    );
+
+    // A second extraction into the same, now full, folder is refused and changes nothing.
+    let again = machine.run(&[
+        "extract",
+        bundle.to_str().unwrap(),
+        "--to",
+        to.to_str().unwrap(),
+    ]);
+    again.failure(1, &["is not empty"]);
+    assert!(app_log.is_file());
+}

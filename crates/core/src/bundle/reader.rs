@@ -22,6 +22,10 @@ use crate::hash::sha256_reader;
 const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
 /// Most entries a bundle may have.
 const MAX_ENTRIES: usize = 200_000;
+/// Largest decompressed-to-compressed ratio accepted for an entry over 1 MiB.
+const MAX_RATIO: u64 = 1_100;
+/// Most bytes a bundle may unpack to: far above any real report, far below a full disk.
+const MAX_TOTAL_BYTES: u64 = 64 << 30;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
@@ -43,6 +47,8 @@ pub enum ReadError {
     },
     #[error("{}: several entries have the same name; the bundle was altered after it was made", path.display())]
     DuplicateNames { path: PathBuf },
+    #[error("{}: would unpack to {bytes} bytes, more than a bundle may hold", path.display())]
+    TooLarge { path: PathBuf, bytes: u64 },
     #[error("{}: has {count} entries, more than the {MAX_ENTRIES} a bundle may have", path.display())]
     TooManyEntries { path: PathBuf, count: usize },
 }
@@ -135,6 +141,14 @@ impl Bundle {
         &self.path
     }
 
+    /// The decompressed content of one entry, or why it cannot be read.
+    pub fn entry(&mut self, name: &str) -> Result<impl Read + '_, String> {
+        self.archive.by_name(name).map_err(|err| match err {
+            zip::result::ZipError::FileNotFound => "listed in the manifest but missing".to_owned(),
+            other => other.to_string(),
+        })
+    }
+
     /// Hashes every file and compares it with the manifest.
     pub fn verify(&mut self) -> Verification {
         verify(self)
@@ -154,6 +168,7 @@ fn check_entries(path: &Path, archive: &mut ZipArchive<BufReader<File>>) -> Resu
             path: path.to_path_buf(),
         });
     }
+    let mut total = 0u64;
     for index in 0..archive.len() {
         let entry = archive
             .by_index_raw(index)
@@ -173,6 +188,19 @@ fn check_entries(path: &Path, archive: &mut ZipArchive<BufReader<File>>) -> Resu
         if entry.is_symlink() {
             return Err(refuse("links are not allowed"));
         }
+        // Deflate cannot shrink data more than about 1032:1; a bigger claim is a bomb or a lie.
+        if entry.size() > MAX_RATIO * entry.compressed_size().max(1) && entry.size() > 1 << 20 {
+            return Err(refuse(
+                "its compression ratio is impossible for a real file (a zip bomb)",
+            ));
+        }
+        total = total.saturating_add(entry.size());
+    }
+    if total > MAX_TOTAL_BYTES {
+        return Err(ReadError::TooLarge {
+            path: path.to_path_buf(),
+            bytes: total,
+        });
     }
     Ok(())
 }

@@ -387,3 +387,99 @@ fn an_unlisted_entry_is_reported() {
     );
     assert_eq!(verification.problems.len(), 1);
 }
+
+#[test]
+fn an_entry_claiming_an_impossible_ratio_is_refused_as_a_bomb() {
+    // A real entry whose headers were edited to claim 4 GiB from a few KB: deflate cannot do that.
+    let parts = Parts::new();
+    let path = parts.zip("bomb.zip", &parts.entries());
+    let mut bytes = fs::read(&path).unwrap();
+    let name = parts.files[0].0.as_bytes();
+    for (signature, size_at) in [
+        (&[0x50u8, 0x4b, 0x03, 0x04], 22usize),
+        (&[0x50, 0x4b, 0x01, 0x02], 24),
+    ] {
+        let name_at = if signature[2] == 3 { 30 } else { 46 };
+        let header = (0..bytes.len() - name_at)
+            .find(|&i| bytes[i..].starts_with(signature) && bytes[i + name_at..].starts_with(name))
+            .expect("header of the first entry");
+        bytes[header + size_at..header + size_at + 4]
+            .copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+    }
+    fs::write(&path, &bytes).unwrap();
+
+    let err = open_err(&path);
+    assert!(
+        matches!(&err, ReadError::UnsafeEntry { why, .. } if why.contains("zip bomb")),
+        "{err:?}"
+    );
+}
+
+mod extraction {
+    use super::*;
+    use callsupport_core::bundle::extract::{ExtractError, extract};
+
+    #[test]
+    fn every_file_comes_out_matching_sha256sum() {
+        let parts = Parts::new();
+        let path = parts.zip("good.zip", &parts.entries());
+        let to = parts.dir.path().join("out/nested");
+        let extracted = extract(&mut Bundle::open(&path).unwrap(), &to).unwrap();
+        assert_eq!(extracted.files, parts.files.len());
+        for (name, content) in &parts.files {
+            let sum = run_tool("sha256sum", &[to.join(name).to_str().unwrap()]);
+            assert_eq!(
+                sum.split_whitespace().next().unwrap(),
+                crate::support::sha256_hex(content),
+                "{name}"
+            );
+        }
+        assert!(to.join("manifest.json").is_file());
+        let leftovers: Vec<_> = fs::read_dir(to.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            leftovers,
+            [std::ffi::OsString::from("nested")],
+            "no staging folder left"
+        );
+    }
+
+    #[test]
+    fn a_damaged_file_leaves_nothing_behind() {
+        let parts = Parts::new();
+        let mut entries = parts.entries();
+        let last = entries[0].1.len() - 1;
+        entries[0].1[last] ^= 0xFF;
+        let path = parts.zip("damaged.zip", &entries);
+        let to = parts.dir.path().join("out");
+        let err = extract(&mut Bundle::open(&path).unwrap(), &to).unwrap_err();
+        assert!(
+            matches!(&err, ExtractError::Damaged { name, .. } if *name == entries[0].0),
+            "{err:?}"
+        );
+        assert!(!to.exists(), "nothing under the target");
+        let names: Vec<_> = fs::read_dir(parts.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            !names.iter().any(|n| n.starts_with(".callsupport-extract-")),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn a_folder_with_files_in_it_is_not_mixed_into() {
+        let parts = Parts::new();
+        let path = parts.zip("good.zip", &parts.entries());
+        let to = parts.dir.path().join("busy");
+        fs::create_dir_all(&to).unwrap();
+        fs::write(to.join("mine.txt"), "keep").unwrap();
+        let err = extract(&mut Bundle::open(&path).unwrap(), &to).unwrap_err();
+        assert!(matches!(err, ExtractError::TargetNotEmpty(_)), "{err:?}");
+        assert_eq!(fs::read_to_string(to.join("mine.txt")).unwrap(), "keep");
+        assert_eq!(fs::read_dir(&to).unwrap().count(), 1);
+    }
+}

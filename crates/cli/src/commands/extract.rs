@@ -1,0 +1,38 @@
+//! `callsupport extract`: write a bundle's files into a new folder, each checked on the way out.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use callsupport_core::Error;
+use callsupport_core::bundle::extract::extract;
+use callsupport_core::bundle::reader::Bundle;
+use callsupport_core::consent::human_bytes;
+
+use crate::output;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The bundle to extract.
+    bundle: PathBuf,
+    /// The folder to extract into; it must be new or empty. Nothing is written outside it.
+    #[arg(long, value_name = "DIR")]
+    to: PathBuf,
+}
+
+pub fn run(args: Args, json: bool) -> Result<ExitCode, Error> {
+    let mut bundle = Bundle::open(&args.bundle)?;
+    let extracted = extract(&mut bundle, &args.to)?;
+    if json {
+        output::json(&serde_json::json!({
+            "folder": extracted.folder, "files": extracted.files, "bytes": extracted.bytes,
+        }));
+    } else {
+        println!(
+            "extracted {} files ({}) to {}, each matching its SHA-256",
+            extracted.files,
+            human_bytes(extracted.bytes),
+            extracted.folder.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
