@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::bundle::manifest::{
     Consent, FORMAT, Generator, Manifest, ManifestSkipped, ManifestSource,
 };
-use crate::bundle::writer::{WriteError, WrittenBundle, write_bundle};
+use crate::bundle::writer::{ContentFilter, WriteError, WrittenBundle, write_bundle};
 use crate::config::Config;
 use crate::host::HostFacts;
 use crate::progress::Progress;
@@ -115,6 +115,18 @@ pub fn collect(
     out: &Path,
     on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<WrittenBundle, WriteError> {
+    collect_filtered(plan, report, consent, out, None, on_progress)
+}
+
+/// Like [`collect`], with readable files passed through `filter` (redaction) on their way in.
+pub fn collect_filtered(
+    plan: &Plan,
+    report: Report,
+    consent: Consent,
+    out: &Path,
+    filter: Option<&dyn ContentFilter>,
+    on_progress: impl FnMut(Progress) -> bool,
+) -> Result<WrittenBundle, WriteError> {
     let manifest = Manifest {
         format: FORMAT.to_owned(),
         bundle_id: Uuid::now_v7(),
@@ -145,5 +157,5 @@ pub fn collect(
             })
             .collect(),
     };
-    write_bundle(out, manifest, &plan.selected, on_progress)
+    write_bundle(out, manifest, &plan.selected, filter, on_progress)
 }
