@@ -19,22 +19,19 @@ use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::bundle::manifest::Consent;
-use crate::bundle::writer::WrittenBundle;
-use crate::collect::{Plan, collect};
+use crate::bundle::writer::{ContentFilter, WrittenBundle};
+use crate::collect::{Plan, collect_filtered};
 use crate::config::{Config, SourceKind};
 use crate::consent::{Destination, Statement};
 use crate::error::{Error, ErrorCode};
 use crate::host::HostFacts;
 use crate::index::{Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
 use crate::progress::Progress;
+use crate::redact::{RedactionContext, Redactor};
 use crate::report::{Category, Report};
 use crate::sources::{SourceScan, apply_size_limit, display_path};
 use crate::ticket::TicketRequest;
 use crate::upload::Uploader;
-
-/// Redaction of readable logs arrives with issue 4; until then the consent screen says files are
-/// sent unchanged and the manifest records `redaction: false`.
-const REDACTION_APPLIED: bool = false;
 
 /// The environment variable that moves the app's data folder (tests, portable installs).
 pub const DATA_DIR_ENV: &str = "CALLSUPPORT_DATA_DIR";
@@ -260,7 +257,7 @@ impl Desk {
             self.config.collection.max_bundle_mb.saturating_mul(1 << 20),
         );
         let destination = self.destination();
-        let statement = Statement::new(&plan, &destination, REDACTION_APPLIED);
+        let statement = Statement::new(&plan, &destination, self.config.privacy.redact);
         let view = consent_view(Uuid::now_v7().to_string(), &plan, &statement, &self.config);
         let prepared = Prepared {
             report,
@@ -334,14 +331,21 @@ impl Desk {
             let consent = Consent {
                 accepted_at: Utc::now(),
                 statement_sha256: prepared.statement.sha256(),
-                redaction: REDACTION_APPLIED,
+                redaction: self.config.privacy.redact,
                 destination: prepared.destination.label(),
             };
             let (plan, report) = (prepared.plan.clone(), prepared.report.clone());
             let out = outbox.join(format!("{}.zip", Uuid::now_v7()));
             let progress = on_progress.clone();
+            // One redactor for the whole bundle: a value gets the same token in every file.
+            let redactor = self
+                .config
+                .privacy
+                .redact
+                .then(|| Redactor::new(RedactionContext::current()));
             let written = tokio::task::spawn_blocking(move || {
-                collect(&plan, report, consent, &out, progress)
+                let filter = redactor.as_ref().map(|r| r as &dyn ContentFilter);
+                collect_filtered(&plan, report, consent, &out, filter, progress)
             })
             .await
             .map_err(|err| Error::Io(format!("collection stopped: {err}")))??;

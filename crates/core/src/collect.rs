@@ -20,6 +20,7 @@ use crate::bundle::writer::{ContentFilter, WriteError, WrittenBundle, write_bund
 use crate::config::Config;
 use crate::host::HostFacts;
 use crate::progress::Progress;
+use crate::redact::Redactor;
 use crate::report::Report;
 use crate::sources::{Skipped, SourceError, SourceFile, SourceScan, display_path, scan};
 
@@ -158,4 +159,16 @@ pub fn collect_filtered(
             .collect(),
     };
     write_bundle(out, manifest, &plan.selected, filter, on_progress)
+}
+
+/// Redaction as the writer's filter: every readable file of a bundle goes through one
+/// [`Redactor`], so the same value gets the same token in every file.
+impl ContentFilter for Redactor {
+    fn filter(
+        &self,
+        input: &mut dyn std::io::BufRead,
+        output: &mut dyn std::io::Write,
+    ) -> std::io::Result<std::collections::BTreeMap<String, u32>> {
+        Ok(self.redact_stream(input, output)?.by_kind)
+    }
 }

@@ -23,6 +23,7 @@ pub mod host;
 pub mod index;
 pub mod presets;
 pub mod progress;
+pub mod redact;
 pub mod report;
 pub mod sources;
 pub mod ticket;

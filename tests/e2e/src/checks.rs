@@ -65,3 +65,20 @@ with zipfile.ZipFile(sys.argv[1]) as z:
     }
     Ok(serde_json::from_slice(&out.stdout)?)
 }
+
+/// One entry's text, as Python's `zipfile` reads it.
+pub fn entry_text(bundle: &Path, name: &str) -> anyhow::Result<String> {
+    let out = Command::new("python3")
+        .args(["-c", "import sys, zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())"])
+        .arg(bundle)
+        .arg(name)
+        .output()
+        .context("cannot run python3")?;
+    if !out.status.success() {
+        bail!(
+            "python could not read {name}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}

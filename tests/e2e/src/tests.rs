@@ -220,6 +220,22 @@ async fn check_stored(harness: &Harness, ticket: &str, summary: &str) -> anyhow:
         listed,
         "acs_sdk_0.blog ({original_sha}) is not in the manifest as an encrypted file"
     );
+    // The app log went through redaction: the user's address is gone, a token stands in its place.
+    let app_log = checks::entry_text(&stored, "files/app/calling-app.log")?;
+    ensure!(
+        !app_log.contains("jane.doe@contoso.com") && app_log.contains("<email-1>"),
+        "the app log in the bundle is not redacted:\n{app_log}"
+    );
+    let entry = manifest["files"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|f| f["path"] == "files/app/calling-app.log")
+        .context("app log in the manifest")?;
+    ensure!(
+        entry["redaction"] == "applied" && entry["redactions_by_kind"]["email"].as_u64() >= Some(1),
+        "manifest redaction record: {entry}"
+    );
     Ok(())
 }
 

@@ -80,8 +80,28 @@ pub struct ManifestFile {
     pub encrypted: bool,
     /// The file grew while it was copied; the bundle holds it up to the size seen at the snapshot.
     pub truncated: bool,
+    /// Replacements made in this file, in all.
     pub redactions: u32,
+    /// Replacements by kind (`email`, `ipv4`, …).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub redactions_by_kind: std::collections::BTreeMap<String, u32>,
+    /// Whether personal details were replaced in this file, and if not, why.
+    #[serde(default)]
+    pub redaction: FileRedaction,
     pub method: Method,
+}
+
+/// Redaction of one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FileRedaction {
+    /// Readable, and personal details were replaced.
+    Applied,
+    /// Readable, but redaction was turned off.
+    #[default]
+    Off,
+    /// Encrypted by its vendor: it cannot be read, so it cannot be redacted.
+    Impossible,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]

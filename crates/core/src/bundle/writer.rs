@@ -14,7 +14,7 @@
 //! beside the target and is linked into place only once it is complete and flushed to disk. A
 //! cancelled or failed write removes the partial file.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ use zip::write::{SimpleFileOptions, ZipFileBuilder};
 use zip::{CompressionMethod, ZipWriter};
 
 use super::manifest::{
-    FILES_PREFIX, MANIFEST_NAME, Manifest, ManifestFile, ManifestSkipped, Method,
+    FILES_PREFIX, FileRedaction, MANIFEST_NAME, Manifest, ManifestFile, ManifestSkipped, Method,
 };
 use crate::hash::{HashingWriter, sha256_file};
 use crate::progress::Progress;
@@ -44,7 +44,9 @@ const TEXT_EXTENSIONS: &[&str] = &[
 
 const CHUNK: usize = 256 * 1024;
 /// Text files up to this size are compressed by worker threads, in memory.
-const PARALLEL_MAX: u64 = 8 << 20;
+const PARALLEL_MAX: u64 = 4 << 20;
+/// Input bytes of the text files queued for the workers at most; bounds memory.
+const IN_FLIGHT_BYTES: u64 = 16 << 20;
 /// Deflate level: zip's default, so bundles are no larger than `zip -6` makes them.
 const LEVEL: i64 = 6;
 
@@ -62,10 +64,14 @@ pub enum WriteError {
     Cancelled,
 }
 
-/// Rewrites a readable file on its way into the bundle (redaction). Returns the number of
-/// replacements. Shared by the worker threads of one bundle.
+/// Rewrites a readable file on its way into the bundle (redaction). Returns the replacements
+/// made, by kind. Shared by the worker threads of one bundle.
 pub trait ContentFilter: Send + Sync {
-    fn filter(&self, input: &mut dyn io::BufRead, output: &mut dyn Write) -> io::Result<u32>;
+    fn filter(
+        &self,
+        input: &mut dyn io::BufRead,
+        output: &mut dyn Write,
+    ) -> io::Result<BTreeMap<String, u32>>;
 }
 
 /// A finished bundle on disk.
@@ -128,7 +134,6 @@ pub fn write_bundle(
     let threads = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 8);
-    let max_in_flight = threads * 2;
     manifest.files.clear();
 
     let (job_tx, job_rx) = mpsc::channel::<(usize, mpsc::SyncSender<Result<Packed, WriteError>>)>();
@@ -147,14 +152,22 @@ pub fn write_bundle(
             let mut queued: VecDeque<(usize, mpsc::Receiver<Result<Packed, WriteError>>)> =
                 VecDeque::new();
             let mut next_job = 0;
+            let mut queued_bytes = 0u64;
             let mut bytes_done = 0u64;
             for (index, file) in files.iter().enumerate() {
-                // Keep the workers busy a few files ahead of the writer.
-                while next_job < files.len() && queued.len() < max_in_flight {
+                // Keep the workers busy ahead of the writer (which may be storing a large file
+                // meanwhile), within a budget of input bytes: each queued file holds its
+                // compressed bytes, never more than its input, until the writer takes it.
+                while next_job < files.len() {
                     if routes[next_job] == Route::Parallel {
+                        let size = queue_cost(&files[next_job]);
+                        if !queued.is_empty() && queued_bytes + size > IN_FLIGHT_BYTES {
+                            break;
+                        }
                         let (tx, rx) = mpsc::sync_channel(1);
                         job_tx.send((next_job, tx)).expect("workers alive");
                         queued.push_back((next_job, rx));
+                        queued_bytes += size;
                     }
                     next_job += 1;
                 }
@@ -171,6 +184,7 @@ pub fn write_bundle(
                 let packed = match routes[index] {
                     Route::Parallel => {
                         let (queued_index, rx) = queued.pop_front().expect("queued in order");
+                        queued_bytes -= queue_cost(file);
                         debug_assert_eq!(queued_index, index);
                         match rx.recv().expect("worker replies")? {
                             Packed::Ready {
@@ -245,6 +259,12 @@ pub fn write_bundle(
     })
 }
 
+/// What a queued file may hold in memory: its compressed bytes (at most its size) in a buffer
+/// that grows in steps, so small files count for more than their size.
+fn queue_cost(file: &SourceFile) -> u64 {
+    file.size.max(2 << 20)
+}
+
 /// Compresses one text file in memory (worker threads).
 fn pack_in_memory(
     file: &SourceFile,
@@ -311,7 +331,7 @@ fn copy_content<W: Write>(
         source,
     };
     let mut hashing = HashingWriter::new(out);
-    let mut redactions = 0;
+    let mut by_kind = BTreeMap::new();
     let limited = (&mut source).take(file.size);
     match filter.filter(|_| !file.encrypted) {
         Some(filter) => {
@@ -323,7 +343,7 @@ fn copy_content<W: Write>(
                     on_chunk,
                 },
             );
-            redactions = filter
+            by_kind = filter
                 .filter(&mut reader, &mut hashing)
                 .map_err(|err| cancel_or(err, input_error))?;
         }
@@ -349,7 +369,13 @@ fn copy_content<W: Write>(
         kind: file.kind,
         encrypted: file.encrypted,
         truncated: now_len > file.size,
-        redactions,
+        redactions: by_kind.values().sum(),
+        redactions_by_kind: by_kind,
+        redaction: match (file.encrypted, filter.is_some()) {
+            (true, _) => FileRedaction::Impossible,
+            (false, true) => FileRedaction::Applied,
+            (false, false) => FileRedaction::Off,
+        },
         method,
     };
     Ok((entry, out))

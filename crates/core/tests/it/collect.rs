@@ -17,7 +17,7 @@ use callsupport_core::report::Report;
 
 use crate::support::{
     LogTree, age_file, assert_unzip_t_passes, config_toml, load_config, names_in, python_entries,
-    random_bytes, sha256_of, sha256sum, write_file,
+    random_bytes, run_tool, sha256_of, sha256sum, write_file,
 };
 
 const URL: &str = "https://support.example.com/api/v1/tickets";
@@ -371,5 +371,119 @@ fn a_missing_source_folder_is_named_and_the_others_still_planned() {
             .any(|s| s.original_path == tree.acs_root() && s.reason.contains("does not exist")),
         "the missing folder is listed as skipped: {:?}",
         plan.skipped
+    );
+}
+
+#[test]
+fn readable_files_are_redacted_consistently_and_encrypted_ones_stored_as_they_are() {
+    use callsupport_core::bundle::manifest::FileRedaction;
+    use callsupport_core::bundle::writer::ContentFilter;
+    use callsupport_core::collect::collect_filtered;
+    use callsupport_core::redact::{RedactionContext, Redactor};
+
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("logs/app");
+    let enc = dir.path().join("logs/acs");
+    fs::create_dir_all(&text).unwrap();
+    fs::create_dir_all(&enc).unwrap();
+    let line = "2026-11-24T10:00:00Z joined call 92d800c4-abde-40be-91e9-3814ee786b19 as jane@contoso.com from 10.1.2.3\n";
+    fs::write(text.join("a.log"), line.repeat(3)).unwrap();
+    fs::write(text.join("b.log"), "mail jane@contoso.com again\n").unwrap();
+    let secret_bytes = b"jane@contoso.com inside an encrypted blob".to_vec();
+    fs::write(enc.join("acs_1.blog"), &secret_bytes).unwrap();
+    let before = (
+        fs::read(text.join("a.log")).unwrap(),
+        fs::read(enc.join("acs_1.blog")).unwrap(),
+    );
+    let config = Config::parse(
+        Path::new("c.toml"),
+        &format!(
+            "[ticket_api]\nurl = \"http://127.0.0.1:9/t\"\n[[sources]]\nid = \"app\"\nname = \"App\"\nroot = '{}'\nkind = \"text\"\n[[sources]]\nid = \"acs\"\nname = \"SDK\"\nroot = '{}'\nkind = \"encrypted\"\n",
+            text.display(),
+            enc.display()
+        ),
+    )
+    .unwrap();
+    let (plan, _) = Plan::from_config(&config).unwrap();
+    let redactor = Redactor::new(RedactionContext::default());
+    let out = dir.path().join("b.zip");
+    let written = collect_filtered(
+        &plan,
+        Report::new("x"),
+        consent(),
+        &out,
+        Some(&redactor as &dyn ContentFilter),
+        |_| true,
+    )
+    .unwrap();
+
+    let entries = python_entries(&out);
+    assert_eq!(
+        entries.as_object().map(|o| o.len()),
+        Some(4),
+        "three files and the manifest: {entries:?}"
+    );
+    let a = run_tool(
+        "python3",
+        &[
+            "-c",
+            "import sys,zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read('files/app/a.log').decode())",
+            out.to_str().unwrap(),
+        ],
+    );
+    let b = run_tool(
+        "python3",
+        &[
+            "-c",
+            "import sys,zipfile; sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read('files/app/b.log').decode())",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !a.contains("jane@contoso.com") && !a.contains("10.1.2.3"),
+        "{a}"
+    );
+    assert!(
+        a.contains("92d800c4-abde-40be-91e9-3814ee786b19") && a.contains("2026-11-24T10:00:00Z"),
+        "ids and times stay: {a}"
+    );
+    assert_eq!(a.matches("<email-1>").count(), 3, "{a}");
+    assert!(
+        b.contains("<email-1>"),
+        "the same address gets the same token in another file: {b}"
+    );
+    let file = |name: &str| {
+        written
+            .manifest
+            .files
+            .iter()
+            .find(|f| f.path == name)
+            .unwrap()
+            .clone()
+    };
+    let a_entry = file("files/app/a.log");
+    assert_eq!(a_entry.redaction, FileRedaction::Applied);
+    assert_eq!(a_entry.redactions, 6);
+    assert_eq!(a_entry.redactions_by_kind.get("email"), Some(&3));
+    assert_eq!(
+        a_entry.size,
+        a.len() as u64,
+        "the manifest describes the redacted content"
+    );
+    let blob = file("files/acs/acs_1.blog");
+    assert_eq!(blob.redaction, FileRedaction::Impossible);
+    assert_eq!(
+        blob.sha256,
+        crate::support::sha256_hex(&secret_bytes),
+        "encrypted files are stored byte for byte"
+    );
+    assert!(Bundle::open(&out).unwrap().verify().intact());
+    assert_eq!(
+        before,
+        (
+            fs::read(text.join("a.log")).unwrap(),
+            fs::read(enc.join("acs_1.blog")).unwrap()
+        ),
+        "sources untouched"
     );
 }

@@ -9,5 +9,6 @@ mod config; // Config::load: the documented minimal file, located errors, missin
 mod desk; // api::Desk end to end: prepare_report -> ConsentView -> send_report -> stored ticket
 mod index; // the live index on real folders: changes, missing roots, rotation, bursts, links, polling
 mod reader; // Bundle::open / verify against hostile, hand-made zips
+mod redact; // redact::Redactor: labelled corpus of log lines, consistency, streaming, bounds, threads
 mod support; // shared fixtures: log trees, config files, external tool runners, in-process server
 mod upload; // upload::Uploader against the real ticket server: receipt, idempotency, failures
