@@ -7,14 +7,23 @@ pub struct Args {
     pub config: Option<PathBuf>,
 }
 
+/// A command line the app cannot use.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum ArgsError {
+    #[error("--config needs a file: --config FILE")]
+    MissingValue,
+    #[error("unknown argument `{0}`; usage: callsupport-app [--config FILE]")]
+    Unknown(String),
+}
+
 impl Args {
-    pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
+    pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, ArgsError> {
         let mut parsed = Args::default();
         while let Some(arg) = args.next() {
             if let Some(value) = arg.strip_prefix("--config=") {
                 parsed.config = Some(PathBuf::from(value));
             } else if arg == "--config" {
-                let value = args.next().ok_or("--config needs a file: --config FILE")?;
+                let value = args.next().ok_or(ArgsError::MissingValue)?;
                 parsed.config = Some(PathBuf::from(value));
             } else if arg == "--help" || arg == "-h" {
                 println!(
@@ -22,9 +31,7 @@ impl Args {
                 );
                 std::process::exit(0);
             } else {
-                return Err(format!(
-                    "unknown argument `{arg}`; usage: callsupport-app [--config FILE]"
-                ));
+                return Err(ArgsError::Unknown(arg));
             }
         }
         Ok(parsed)
@@ -35,7 +42,7 @@ impl Args {
 mod tests {
     use super::*;
 
-    fn parse(args: &[&str]) -> Result<Args, String> {
+    fn parse(args: &[&str]) -> Result<Args, ArgsError> {
         Args::parse(args.iter().map(|s| s.to_string()))
     }
 
@@ -54,7 +61,12 @@ mod tests {
 
     #[test]
     fn bad_arguments_are_named() {
-        assert!(parse(&["--config"]).unwrap_err().contains("needs a file"));
-        assert!(parse(&["--colour"]).unwrap_err().contains("`--colour`"));
+        assert_eq!(parse(&["--config"]), Err(ArgsError::MissingValue));
+        assert!(
+            parse(&["--colour"])
+                .unwrap_err()
+                .to_string()
+                .contains("`--colour`")
+        );
     }
 }

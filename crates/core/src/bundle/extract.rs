@@ -63,9 +63,9 @@ pub fn extract(bundle: &mut Bundle, to: &Path) -> Result<Extracted, ExtractError
         let mut hashing = HashingWriter::new(BufWriter::new(out));
         let entry = bundle
             .entry(&file.path)
-            .map_err(|detail| ExtractError::Damaged {
+            .map_err(|problem| ExtractError::Damaged {
                 name: file.path.clone(),
-                detail,
+                detail: problem.to_string(),
             })?;
         // Never more than the manifest promises, plus one byte to notice a longer entry.
         io::copy(&mut entry.take(file.size + 1), &mut hashing).map_err(|err| match err.kind() {

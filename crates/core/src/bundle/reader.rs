@@ -141,11 +141,11 @@ impl Bundle {
         &self.path
     }
 
-    /// The decompressed content of one entry, or why it cannot be read.
-    pub fn entry(&mut self, name: &str) -> Result<impl Read + '_, String> {
+    /// The decompressed content of one entry, or what is wrong with it.
+    pub fn entry(&mut self, name: &str) -> Result<impl Read + '_, FileProblem> {
         self.archive.by_name(name).map_err(|err| match err {
-            zip::result::ZipError::FileNotFound => "listed in the manifest but missing".to_owned(),
-            other => other.to_string(),
+            zip::result::ZipError::FileNotFound => FileProblem::Missing,
+            other => FileProblem::Unreadable(other.to_string()),
         })
     }
 
