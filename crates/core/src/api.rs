@@ -252,9 +252,10 @@ impl Desk {
                 scan
             })
             .collect();
-        let plan = Plan::from_scans(
+        let plan = Plan::from_scans_for_calls(
             scans,
             self.config.collection.max_bundle_mb.saturating_mul(1 << 20),
+            &report.call_ids,
         );
         let destination = self.destination();
         let statement = Statement::new(&plan, &destination, self.config.privacy.redact);

@@ -36,6 +36,14 @@ impl Plan {
     /// Scans the configured sources once and applies the size limits. Sources that cannot be
     /// scanned are returned beside the plan; only when none can is it an error.
     pub fn from_config(config: &Config) -> Result<(Plan, Vec<SourceError>), SourceError> {
+        Plan::from_config_for_calls(config, &[])
+    }
+
+    /// Like [`Plan::from_config`], keeping files about `call_ids` first when over the limit.
+    pub fn from_config_for_calls(
+        config: &Config,
+        call_ids: &[String],
+    ) -> Result<(Plan, Vec<SourceError>), SourceError> {
         let now = SystemTime::now();
         let (mut scans, mut errors, mut unread) = (Vec::new(), Vec::new(), Vec::new());
         for source in &config.sources {
@@ -56,9 +64,10 @@ impl Plan {
         if scans.is_empty() && !errors.is_empty() {
             return Err(errors.remove(0));
         }
-        let mut plan = Plan::from_scans(
+        let mut plan = Plan::from_scans_for_calls(
             scans,
             config.collection.max_bundle_mb.saturating_mul(1024 * 1024),
+            call_ids,
         );
         plan.skipped.extend(unread);
         Ok((plan, errors))
@@ -66,6 +75,16 @@ impl Plan {
 
     /// Keeps the newest files that fit in `max_bytes`; the others are skipped as too large.
     pub fn from_scans(sources: Vec<SourceScan>, max_bytes: u64) -> Plan {
+        Plan::from_scans_for_calls(sources, max_bytes, &[])
+    }
+
+    /// Like [`Plan::from_scans`], but over the limit the files that mention one of `call_ids` are
+    /// kept first, then the newest: they are what support needs for this report.
+    pub fn from_scans_for_calls(
+        sources: Vec<SourceScan>,
+        max_bytes: u64,
+        call_ids: &[String],
+    ) -> Plan {
         let mut candidates: Vec<SourceFile> = sources
             .iter()
             .flat_map(|s| s.files.iter().cloned())
@@ -74,7 +93,8 @@ impl Plan {
             .iter()
             .flat_map(|s| s.skipped.iter().cloned())
             .collect();
-        candidates.sort_by_key(|f| std::cmp::Reverse(f.modified));
+        let about_the_call = |f: &SourceFile| f.call_ids.iter().any(|id| call_ids.contains(id));
+        candidates.sort_by_key(|f| (!about_the_call(f), std::cmp::Reverse(f.modified)));
         let mut used = 0u64;
         let mut selected = Vec::new();
         for file in candidates {
@@ -170,5 +190,60 @@ impl ContentFilter for Redactor {
         output: &mut dyn std::io::Write,
     ) -> std::io::Result<std::collections::BTreeMap<String, u32>> {
         Ok(self.redact_stream(input, output)?.by_kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::config::SourceKind;
+
+    fn file(name: &str, size: u64, age_secs: u64, call_ids: &[&str]) -> SourceFile {
+        SourceFile {
+            source_id: "ops".into(),
+            path: format!("/logs/{name}").into(),
+            relative: name.into(),
+            size,
+            modified: SystemTime::now() - Duration::from_secs(age_secs),
+            kind: SourceKind::CallOperations,
+            encrypted: false,
+            call_ids: call_ids.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn scan(files: Vec<SourceFile>) -> Vec<SourceScan> {
+        vec![SourceScan {
+            id: "ops".into(),
+            name: "Ops".into(),
+            kind: SourceKind::CallOperations,
+            root: "/logs".into(),
+            files,
+            skipped: vec![],
+        }]
+    }
+
+    #[test]
+    fn over_the_limit_files_about_the_reported_call_come_first_then_the_newest() {
+        let files = vec![
+            file("old-about-the-call.jsonl", 600, 3_600, &["call-1"]),
+            file("newest.jsonl", 600, 10, &["call-2"]),
+            file("newer.jsonl", 600, 100, &[]),
+        ];
+        let plan = Plan::from_scans_for_calls(scan(files.clone()), 1_300, &["call-1".to_owned()]);
+        let kept: Vec<&str> = plan.selected.iter().map(|f| f.relative.as_str()).collect();
+        assert_eq!(kept, ["newest.jsonl", "old-about-the-call.jsonl"]);
+        assert_eq!(plan.skipped.len(), 1);
+        assert!(
+            plan.skipped[0].reason.contains("size limit"),
+            "{:?}",
+            plan.skipped
+        );
+
+        // Without call ids, age alone decides.
+        let plan = Plan::from_scans(scan(files), 1_300);
+        let kept: Vec<&str> = plan.selected.iter().map(|f| f.relative.as_str()).collect();
+        assert_eq!(kept, ["newer.jsonl", "newest.jsonl"]);
     }
 }

@@ -422,7 +422,16 @@ pub fn scan(
             });
         }
     }
-    let walked = walk(&resolved, &root);
+    let mut walked = walk(&resolved, &root);
+    if source.kind == SourceKind::CallOperations {
+        // The calls each record file mentions, so a plan can keep the files about a reported call.
+        for file in &mut walked.files {
+            let mut tracker = crate::index::CallTracker::default();
+            if tracker.update(&file.path).is_ok() {
+                file.call_ids = tracker.call_ids();
+            }
+        }
+    }
     let (files, mut skipped) = split_by_age(walked.files, max_age, now);
     skipped.extend(walked.skipped);
     let mut scan = SourceScan {
@@ -590,6 +599,26 @@ mod tests {
         assert!(
             err.to_string().contains("source `acs`: key `exclude[0]`"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn one_shot_scans_read_the_call_ids_of_call_operations_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("ops.jsonl"),
+            "{\"CallId\":\"c-1\"}\n{\"CallId\":\"c-2\"}\n",
+        )
+        .unwrap();
+        let mut config = source(&dir.path().display().to_string());
+        config.kind = SourceKind::CallOperations;
+        let found = scan(&config, Duration::from_secs(86_400), SystemTime::now()).unwrap();
+        assert_eq!(found.files[0].call_ids, ["c-1", "c-2"]);
+        config.kind = SourceKind::Text;
+        let found = scan(&config, Duration::from_secs(86_400), SystemTime::now()).unwrap();
+        assert!(
+            found.files[0].call_ids.is_empty(),
+            "only call-operations files are read"
         );
     }
 }

@@ -41,7 +41,7 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
         ..Report::new(args.summary)
     }
     .normalized()?;
-    let (plan, unavailable) = Plan::from_config(config)?;
+    let (plan, unavailable) = Plan::from_config_for_calls(config, &report.call_ids)?;
     for err in &unavailable {
         eprintln!("warning: {err}; collecting the other sources");
     }
