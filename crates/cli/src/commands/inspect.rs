@@ -16,9 +16,22 @@ pub struct Args {
 }
 
 pub fn run(args: Args, json: bool) -> Result<ExitCode, Error> {
-    let manifest = Bundle::open(&args.bundle)?.manifest;
+    let mut bundle = Bundle::open(&args.bundle)?;
+    let verification = bundle.verify();
+    let manifest = bundle.manifest;
+    let problems: Vec<_> = verification
+        .problems
+        .iter()
+        .map(|(path, problem)| serde_json::json!({ "path": path, "problem": problem.to_string() }))
+        .collect();
     if json {
-        output::json(&manifest);
+        let mut value = serde_json::to_value(&manifest).expect("manifest serializes");
+        value["integrity"] = serde_json::json!({
+            "intact": verification.intact(),
+            "files_checked": verification.files_checked,
+            "problems": problems,
+        });
+        output::json(&value);
         return Ok(ExitCode::SUCCESS);
     }
     let report = &manifest.report;
@@ -59,6 +72,20 @@ pub fn run(args: Args, json: bool) -> Result<ExitCode, Error> {
         manifest.consent.destination,
         manifest.consent.statement_sha256
     );
+    if verification.intact() {
+        println!(
+            "integrity intact: every file matches its SHA-256 ({} files)",
+            verification.files_checked
+        );
+    } else {
+        println!(
+            "integrity DAMAGED: {} file(s) fail their check",
+            verification.problems.len()
+        );
+        for (path, problem) in &verification.problems {
+            println!("  {path}: {problem}");
+        }
+    }
     println!("files     {}", manifest.files.len());
     for file in &manifest.files {
         let flags = [(file.encrypted, "encrypted"), (file.truncated, "truncated")]

@@ -286,6 +286,30 @@ with zipfile.ZipFile(sys.argv[1]) as a, zipfile.ZipFile(sys.argv[2], "w") as b:
         ],
     );
 
+    // inspect still shows the bundle, and says which file is damaged.
+    let inspect = machine
+        .run(&["inspect", "--json", damaged.to_str().unwrap()])
+        .success();
+    let shown: serde_json::Value = serde_json::from_str(&inspect.stdout()).unwrap();
+    assert_eq!(shown["integrity"]["intact"], false, "{shown}");
+    assert_eq!(
+        shown["integrity"]["problems"][0]["path"], "files/acs/acs_1.blog",
+        "{shown}"
+    );
+    let good: serde_json::Value = serde_json::from_str(
+        &machine
+            .run(&["inspect", "--json", bundle.to_str().unwrap()])
+            .success()
+            .stdout(),
+    )
+    .unwrap();
+    assert_eq!(good["integrity"]["intact"], true, "{good}");
+    assert_eq!(
+        good["integrity"]["files_checked"],
+        good["files"].as_array().unwrap().len(),
+        "{good}"
+    );
+
     let verify = machine.run(&["verify", damaged.to_str().unwrap()]);
     verify.failure(2, &[damaged.to_str().unwrap(), "damaged"]);
     assert!(
