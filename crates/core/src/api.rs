@@ -18,16 +18,14 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
-use crate::bundle::manifest::Consent;
-use crate::bundle::writer::{ContentFilter, WrittenBundle};
-use crate::collect::{Plan, collect_filtered};
+use crate::bundle::writer::WrittenBundle;
+use crate::collect::{Plan, collect};
 use crate::config::{Config, SourceKind};
 use crate::consent::{Destination, Statement};
 use crate::error::{Error, ErrorCode};
 use crate::host::HostFacts;
 use crate::index::{Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
 use crate::progress::Progress;
-use crate::redact::{RedactionContext, Redactor};
 use crate::report::{Category, Report};
 use crate::sources::{SourceScan, apply_size_limit, display_path};
 use crate::ticket::TicketRequest;
@@ -329,24 +327,14 @@ impl Desk {
             let outbox = self.data_dir.join("outbox");
             std::fs::create_dir_all(&outbox)
                 .map_err(|err| Error::Io(format!("cannot create {}: {err}", outbox.display())))?;
-            let consent = Consent {
-                accepted_at: Utc::now(),
-                statement_sha256: prepared.statement.sha256(),
-                redaction: self.config.privacy.redact,
-                destination: prepared.destination.label(),
-            };
+            let consent = prepared
+                .statement
+                .agreed(&prepared.destination, self.config.privacy.redact);
             let (plan, report) = (prepared.plan.clone(), prepared.report.clone());
             let out = outbox.join(format!("{}.zip", Uuid::now_v7()));
             let progress = on_progress.clone();
-            // One redactor for the whole bundle: a value gets the same token in every file.
-            let redactor = self
-                .config
-                .privacy
-                .redact
-                .then(|| Redactor::new(RedactionContext::current()));
             let written = tokio::task::spawn_blocking(move || {
-                let filter = redactor.as_ref().map(|r| r as &dyn ContentFilter);
-                collect_filtered(&plan, report, consent, &out, filter, progress)
+                collect(&plan, report, consent, &out, progress)
             })
             .await
             .map_err(|err| Error::Io(format!("collection stopped: {err}")))??;

@@ -20,7 +20,7 @@ use crate::bundle::writer::{ContentFilter, WriteError, WrittenBundle, write_bund
 use crate::config::Config;
 use crate::host::HostFacts;
 use crate::progress::Progress;
-use crate::redact::Redactor;
+use crate::redact::{RedactionContext, Redactor};
 use crate::report::Report;
 use crate::sources::{Skipped, SourceError, SourceFile, SourceScan, display_path, scan};
 
@@ -128,7 +128,9 @@ impl Plan {
     }
 }
 
-/// Writes the plan's files and the manifest into a new bundle at `out`.
+/// Writes the plan's files and the manifest into a new bundle at `out`. Readable files are
+/// redacted exactly when the consent record says so, through one [`Redactor`] for the whole
+/// bundle (a value gets the same token in every file).
 pub fn collect(
     plan: &Plan,
     report: Report,
@@ -136,7 +138,11 @@ pub fn collect(
     out: &Path,
     on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<WrittenBundle, WriteError> {
-    collect_filtered(plan, report, consent, out, None, on_progress)
+    let redactor = consent
+        .redaction
+        .then(|| Redactor::new(RedactionContext::current()));
+    let filter = redactor.as_ref().map(|r| r as &dyn ContentFilter);
+    collect_filtered(plan, report, consent, out, filter, on_progress)
 }
 
 /// Like [`collect`], with readable files passed through `filter` (redaction) on their way in.

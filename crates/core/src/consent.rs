@@ -97,6 +97,20 @@ impl Statement {
     pub fn sha256(&self) -> String {
         sha256_str(&self.text())
     }
+
+    /// The manifest's record of the user agreeing to this statement, now.
+    pub fn agreed(
+        &self,
+        destination: &Destination,
+        redaction: bool,
+    ) -> crate::bundle::manifest::Consent {
+        crate::bundle::manifest::Consent {
+            accepted_at: chrono::Utc::now(),
+            statement_sha256: self.sha256(),
+            redaction,
+            destination: destination.label(),
+        }
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {

@@ -204,7 +204,10 @@ fn walk_following_links(source: &ResolvedSource, dir: &Path) -> Walked {
                 let reason = if err.loop_ancestor().is_some() {
                     "link loop: a link points back to a folder above it".to_owned()
                 } else {
-                    format!("unreadable: {}", io_reason(&err))
+                    match err.io_error() {
+                        Some(io) => unreadable(io),
+                        None => format!("unreadable: {err}"),
+                    }
                 };
                 walked.skipped.push(Skipped {
                     original_path: path,
@@ -485,16 +488,6 @@ pub fn split_by_age(
         })
         .collect();
     (kept, skipped)
-}
-
-fn io_reason(err: &walkdir::Error) -> String {
-    match err.io_error() {
-        Some(io) if io.kind() == std::io::ErrorKind::PermissionDenied => {
-            "permission denied".to_owned()
-        }
-        Some(io) => io.to_string(),
-        None => err.to_string(),
-    }
 }
 
 /// Vendor-encrypted files: the whole source says so, or the file is an SDK binary log.

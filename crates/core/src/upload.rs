@@ -61,6 +61,8 @@ pub enum UploadError {
 pub struct Uploader {
     client: reqwest::Client,
     url: reqwest::Url,
+    /// The destination as errors name it (`host:port`).
+    host: String,
     token: Option<String>,
 }
 
@@ -86,15 +88,9 @@ impl Uploader {
         Ok(Uploader {
             client,
             url: api.parsed_url(),
+            host: api.destination_host(),
             token,
         })
-    }
-
-    fn host(&self) -> String {
-        match self.url.port() {
-            Some(port) => format!("{}:{port}", self.url.host_str().unwrap_or_default()),
-            None => self.url.host_str().unwrap_or_default().to_owned(),
-        }
     }
 
     /// Sends one bundle with its report; returns the server's receipt once its hash matches.
@@ -138,7 +134,7 @@ impl Uploader {
             Err(_) if cancelled.load(Ordering::SeqCst) => return Err(UploadError::Cancelled),
             Err(err) => {
                 return Err(UploadError::Unreachable {
-                    host: self.host(),
+                    host: self.host.clone(),
                     detail: describe(&err),
                 });
             }
@@ -153,7 +149,7 @@ impl Uploader {
             .text()
             .await
             .map_err(|err| UploadError::Unreachable {
-                host: self.host(),
+                host: self.host.clone(),
                 detail: describe(&err),
             })?;
         if status == StatusCode::CREATED || status == StatusCode::OK {
@@ -186,7 +182,7 @@ impl Uploader {
         };
         Err(match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => UploadError::Unauthorized {
-                host: self.host(),
+                host: self.host.clone(),
                 detail,
             },
             StatusCode::PAYLOAD_TOO_LARGE => UploadError::TooLarge { detail },

@@ -4,12 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use callsupport_core::Error;
-use callsupport_core::bundle::manifest::Consent;
-use callsupport_core::bundle::writer::ContentFilter;
-use callsupport_core::collect::{Plan, collect_filtered};
+use callsupport_core::collect::{Plan, collect};
 use callsupport_core::config::Config;
 use callsupport_core::consent::{Destination, Statement, human_bytes};
-use callsupport_core::redact::{RedactionContext, Redactor};
 use callsupport_core::report::{Category, Report};
 
 use crate::output;
@@ -46,25 +43,9 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
         eprintln!("warning: {err}; collecting the other sources");
     }
     // Whoever runs the CLI is the one agreeing; the record says what the bundle holds.
-    let redact = config.privacy.redact;
-    let statement = Statement::new(&plan, &Destination::File, redact);
-    let consent = Consent {
-        accepted_at: chrono::Utc::now(),
-        statement_sha256: statement.sha256(),
-        redaction: redact,
-        destination: Destination::File.label(),
-    };
-    // One redactor for the whole bundle: a value gets the same token in every file.
-    let redactor = redact.then(|| Redactor::new(RedactionContext::current()));
-    let filter = redactor.as_ref().map(|r| r as &dyn ContentFilter);
-    let written = collect_filtered(
-        &plan,
-        report,
-        consent,
-        &args.out,
-        filter,
-        output::progress(!json),
-    )?;
+    let statement = Statement::new(&plan, &Destination::File, config.privacy.redact);
+    let consent = statement.agreed(&Destination::File, config.privacy.redact);
+    let written = collect(&plan, report, consent, &args.out, output::progress(!json))?;
     output::progress_done(!json);
     if json {
         output::json(&serde_json::json!({
