@@ -11,5 +11,6 @@ pub mod extract;
 pub mod manifest;
 pub mod reader;
 pub mod writer;
+pub mod zip_out;
 
 pub use manifest::{FORMAT, Manifest};

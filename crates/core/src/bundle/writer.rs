@@ -3,32 +3,42 @@
 //! # Brief overview
 //!
 //! Each file is read once, read-only, up to the size seen at the snapshot. Encrypted and
-//! already-compressed files (and content a quick probe finds incompressible) are *stored*, straight
-//! from disk into the archive; readable text is *deflated*, after the optional [`ContentFilter`]
-//! (redaction). Small and medium text files are compressed by worker threads while the writer
-//! thread stores the next file, and are appended in plan order, so the archive is the same whatever
-//! the timing. At most a few compressed files are held in memory at once, which bounds memory
-//! whatever the corpus size; larger text files are streamed by the writer thread itself.
+//! already-compressed files (and content a quick probe finds incompressible) are *stored*: the
+//! writer thread copies them straight from disk into the archive. Readable text is *deflated*
+//! after the optional [`ContentFilter`] (redaction), on every core at once:
+//!
+//! ```text
+//!  feeder thread ──segments (≤ 1 MiB, cut after a newline)──▶ workers: filter, CRC, deflate
+//!        │                                                            │
+//!        └──────── the plan's order: store / segment / skipped ──▶ writer thread ◀── results
+//! ```
+//!
+//! The feeder reads text files in segments and queues them for the workers; each worker filters
+//! its segment and deflates it as a piece of one deflate stream (a sync flush, a final block for
+//! the last one). The writer thread takes everything in the plan's order, appends the pieces to
+//! the zip ([`ZipOut`]), hashes the content and combines the CRCs, so the archive is the same
+//! whatever the timing and a large log is compressed on all cores. Memory is bounded by the
+//! segments in flight, whatever the corpus size; their buffers are reused.
 //!
 //! Nothing half-written is ever left under the final name: the zip grows as `.<name>.<id>.partial`
 //! beside the target and is linked into place only once it is complete and flushed to disk. A
 //! cancelled or failed write removes the partial file.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Seek, Write};
+use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, mpsc};
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
-use zip::write::{SimpleFileOptions, ZipFileBuilder};
-use zip::{CompressionMethod, ZipWriter};
+use flate2::{Compress, Compression, FlushCompress, Status};
+use sha2::{Digest, Sha256};
 
 use super::manifest::{
     FILES_PREFIX, FileRedaction, MANIFEST_NAME, Manifest, ManifestFile, ManifestSkipped, Method,
 };
-use crate::hash::{HashingWriter, sha256_file};
+use super::zip_out::{ZipMethod, ZipOut};
+use crate::hash::sha256_file;
 use crate::progress::Progress;
 use crate::sources::{SourceFile, display_path};
 
@@ -42,13 +52,17 @@ const TEXT_EXTENSIONS: &[&str] = &[
     "log", "txt", "json", "jsonl", "csv", "xml", "ini", "md", "out", "err",
 ];
 
+/// Read size for stored files and the output buffer.
 const CHUNK: usize = 256 * 1024;
-/// Text files up to this size are compressed by worker threads, in memory.
-const PARALLEL_MAX: u64 = 4 << 20;
-/// Input bytes of the text files queued for the workers at most; bounds memory.
-const IN_FLIGHT_BYTES: u64 = 16 << 20;
+/// Input bytes of one deflate job: large enough that cutting the stream costs nothing
+/// measurable, small enough that a few per core fit in a small memory budget.
+const SEGMENT: usize = 1 << 20;
+/// Segments queued per worker thread ahead of the writer.
+const SEGMENTS_PER_WORKER: usize = 4;
 /// Deflate level: zip's default, so bundles are no larger than `zip -6` makes them.
-const LEVEL: i64 = 6;
+const LEVEL: u32 = 6;
+/// Entries from this size on get ZIP64 room in their local header (deflate can grow a little).
+const LARGE_ENTRY: u64 = 0xF000_0000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -58,14 +72,13 @@ pub enum WriteError {
     Output { path: PathBuf, source: io::Error },
     #[error("cannot read {}: {source}", path.display())]
     Input { path: PathBuf, source: io::Error },
-    #[error("cannot pack the bundle: {0}")]
-    Zip(#[from] zip::result::ZipError),
     #[error("cancelled; nothing was written")]
     Cancelled,
 }
 
 /// Rewrites a readable file on its way into the bundle (redaction). Returns the replacements
-/// made, by kind. Shared by the worker threads of one bundle.
+/// made, by kind. Called on pieces of a file (each ends after a newline, unless a line is longer
+/// than a piece), from several threads at once.
 pub trait ContentFilter: Send + Sync {
     fn filter(
         &self,
@@ -87,32 +100,88 @@ pub struct WrittenBundle {
 /// How one file goes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Route {
-    /// Stored by the writer thread, straight from disk.
+    /// Copied as it is by the writer thread.
     Store,
-    /// Deflated by a worker thread, in memory.
-    Parallel,
-    /// Deflated by the writer thread, streamed (large text).
-    Stream,
+    /// Filtered and deflated in segments by the worker threads.
+    Deflate,
 }
 
-/// What packing one file produced.
-enum Packed {
-    Ready {
-        entry: ManifestFile,
-        prepared: Option<Box<zip::write::PreparedZipFile>>,
+/// What the feeder hands the writer, in the plan's order.
+enum Item {
+    /// The writer copies this file itself.
+    Store(usize),
+    /// The next piece of a deflated file: `first` opens its entry, `last` closes it.
+    Segment {
+        file: usize,
+        first: bool,
+        last: bool,
+        truncated: bool,
+        piece: mpsc::Receiver<io::Result<Piece>>,
     },
-    Skipped(ManifestSkipped),
+    /// Could not be opened: listed in `skipped`.
+    Skipped(usize, io::Error),
+    /// Failed while it was read: the bundle cannot be completed.
+    Failed(usize, io::Error),
+}
+
+/// A segment for a worker.
+struct Job {
+    input: Vec<u8>,
+    last: bool,
+    reply: mpsc::SyncSender<io::Result<Piece>>,
+}
+
+/// A worker's result for one segment.
+struct Piece {
+    input_len: u64,
+    /// The content as it goes into the bundle (filtered), for the entry's SHA-256.
+    content: Vec<u8>,
+    deflated: Vec<u8>,
+    crc: crc32fast::Hasher,
+    by_kind: BTreeMap<String, u32>,
+}
+
+/// The deflated entry the writer is appending pieces to.
+struct OpenEntry {
+    sha256: Sha256,
+    crc: crc32fast::Hasher,
+    size: u64,
+    by_kind: BTreeMap<String, u32>,
+}
+
+/// Reused segment buffers: without them, the allocator keeps every freed megabyte.
+struct Pool {
+    free: Mutex<Vec<Vec<u8>>>,
+    keep: usize,
+}
+
+impl Pool {
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let mut buffer = self.free.lock().expect("pool").pop().unwrap_or_default();
+        buffer.clear();
+        buffer.reserve(capacity);
+        buffer
+    }
+
+    fn give(&self, buffer: Vec<u8>) {
+        if buffer.capacity() <= 4 * SEGMENT {
+            let mut free = self.free.lock().expect("pool");
+            if free.len() < self.keep {
+                free.push(buffer);
+            }
+        }
+    }
 }
 
 /// Writes `files` into a new bundle at `out`. `manifest` carries everything but `files`, which this
 /// fills in from what was really copied; files that vanish or cannot be read move to `skipped`.
-/// `filter`, when given, rewrites readable (not encrypted) files.
+/// `filter`, when given, rewrites readable (deflated) files.
 pub fn write_bundle(
     out: &Path,
     mut manifest: Manifest,
     files: &[SourceFile],
     filter: Option<&dyn ContentFilter>,
-    mut on_progress: impl FnMut(Progress) -> bool,
+    on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<WrittenBundle, WriteError> {
     if out.exists() {
         return Err(WriteError::OutputExists(out.to_path_buf()));
@@ -122,131 +191,77 @@ pub fn write_bundle(
         path: out.to_path_buf(),
         source,
     };
-    let mut zip = ZipWriter::new(BufWriter::with_capacity(
+    let mut zip = ZipOut::new(BufWriter::with_capacity(
         CHUNK,
         partial.file.try_clone().map_err(output_error)?,
     ));
 
     let routes: Vec<Route> = files.iter().map(route).collect();
-    let files_total = files.len() as u32;
-    let bytes_total: u64 = files.iter().map(|f| f.size).sum();
-    let cancelled = AtomicBool::new(false);
-    let threads = std::thread::available_parallelism()
+    let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 8);
+    let in_flight = workers * SEGMENTS_PER_WORKER;
+    let pool = Pool {
+        free: Mutex::new(Vec::new()),
+        keep: 3 * (in_flight + workers + 2),
+    };
+    let cancelled = AtomicBool::new(false);
     manifest.files.clear();
 
-    let (job_tx, job_rx) = mpsc::channel::<(usize, mpsc::SyncSender<Result<Packed, WriteError>>)>();
+    let (item_tx, item_rx) = mpsc::sync_channel::<Item>(in_flight);
+    let (job_tx, job_rx) = mpsc::channel::<Job>();
     let job_rx = Mutex::new(job_rx);
     std::thread::scope(|scope| -> Result<(), WriteError> {
-        for _ in 0..threads {
-            scope.spawn(|| {
+        let (pool, cancelled, routes) = (&pool, &cancelled, &routes);
+        scope.spawn(move || feed(files, routes, item_tx, job_tx, pool, cancelled));
+        for _ in 0..workers {
+            let job_rx = &job_rx;
+            scope.spawn(move || {
+                let mut compress = Compress::new(Compression::new(LEVEL), false);
                 loop {
                     let job = job_rx.lock().expect("job queue").recv();
-                    let Ok((index, reply)) = job else { return };
-                    let _ = reply.send(pack_in_memory(&files[index], filter, &cancelled));
+                    let Ok(job) = job else { return };
+                    if cancelled.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let piece = pack_segment(job.input, job.last, filter, pool, &mut compress);
+                    let _ = job.reply.send(piece);
                 }
             });
         }
-        let result = (|| {
-            let mut queued: VecDeque<(usize, mpsc::Receiver<Result<Packed, WriteError>>)> =
-                VecDeque::new();
-            let mut next_job = 0;
-            let mut queued_bytes = 0u64;
-            let mut bytes_done = 0u64;
-            for (index, file) in files.iter().enumerate() {
-                // Keep the workers busy ahead of the writer (which may be storing a large file
-                // meanwhile), within a budget of input bytes: each queued file holds its
-                // compressed bytes, never more than its input, until the writer takes it.
-                while next_job < files.len() {
-                    if routes[next_job] == Route::Parallel {
-                        let size = queue_cost(&files[next_job]);
-                        if !queued.is_empty() && queued_bytes + size > IN_FLIGHT_BYTES {
-                            break;
-                        }
-                        let (tx, rx) = mpsc::sync_channel(1);
-                        job_tx.send((next_job, tx)).expect("workers alive");
-                        queued.push_back((next_job, rx));
-                        queued_bytes += size;
-                    }
-                    next_job += 1;
-                }
-                let keep_going = on_progress(Progress::Collecting {
-                    files_done: index as u32,
-                    files_total,
-                    bytes_done,
-                    bytes_total,
-                });
-                if !keep_going || cancelled.load(Ordering::SeqCst) {
-                    cancelled.store(true, Ordering::SeqCst);
-                    return Err(WriteError::Cancelled);
-                }
-                let packed = match routes[index] {
-                    Route::Parallel => {
-                        let (queued_index, rx) = queued.pop_front().expect("queued in order");
-                        queued_bytes -= queue_cost(file);
-                        debug_assert_eq!(queued_index, index);
-                        match rx.recv().expect("worker replies")? {
-                            Packed::Ready {
-                                entry,
-                                prepared: Some(prepared),
-                            } => {
-                                zip.add_prepared_file(*prepared)?;
-                                Packed::Ready {
-                                    entry,
-                                    prepared: None,
-                                }
-                            }
-                            other => other,
-                        }
-                    }
-                    route => {
-                        let mut chunk_progress = |done: u64| {
-                            let keep_going = on_progress(Progress::Collecting {
-                                files_done: index as u32,
-                                files_total,
-                                bytes_done: bytes_done + done,
-                                bytes_total,
-                            });
-                            if !keep_going {
-                                cancelled.store(true, Ordering::SeqCst);
-                            }
-                            keep_going
-                        };
-                        pack_streamed(&mut zip, file, route, filter, &mut chunk_progress)?
-                    }
-                };
-                match packed {
-                    Packed::Ready { entry, .. } => manifest.files.push(entry),
-                    Packed::Skipped(skipped) => manifest.skipped.push(skipped),
-                }
-                bytes_done += file.size;
-            }
-            if !on_progress(Progress::Collecting {
-                files_done: files_total,
-                files_total,
-                bytes_done,
-                bytes_total,
-            }) {
-                return Err(WriteError::Cancelled);
-            }
-            Ok(())
-        })();
+        let sink = Sink {
+            files,
+            filter: filter.is_some(),
+            pool,
+            out,
+        };
+        let result = sink.run(&mut zip, &mut manifest, item_rx, on_progress);
         if result.is_err() {
             cancelled.store(true, Ordering::SeqCst);
         }
-        drop(job_tx);
         result
     })?;
 
     let json = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
-    let options = SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
-        .last_modified_time(zip_time(manifest.created_at))
-        .unix_permissions(0o644);
-    zip.start_file(MANIFEST_NAME, options)?;
-    zip.write_all(&json).map_err(output_error)?;
-    let mut writer = zip.finish()?;
+    let mut deflated = Vec::with_capacity(json.len() / 2 + 64);
+    deflate_piece(
+        &mut Compress::new(Compression::new(LEVEL), false),
+        &json,
+        true,
+        &mut deflated,
+    )
+    .map_err(output_error)?;
+    zip.start_entry(
+        MANIFEST_NAME,
+        ZipMethod::Deflated,
+        manifest.created_at,
+        false,
+    )
+    .map_err(output_error)?;
+    zip.write_data(&deflated).map_err(output_error)?;
+    zip.end_entry(crc32(&json), json.len() as u64)
+        .map_err(output_error)?;
+    let mut writer = zip.finish().map_err(output_error)?;
     writer.flush().map_err(output_error)?;
     drop(writer);
     let path = partial.commit(out)?;
@@ -259,107 +274,371 @@ pub fn write_bundle(
     })
 }
 
-/// What a queued file may hold in memory: its compressed bytes (at most its size) in a buffer
-/// that grows in steps, so small files count for more than their size.
-fn queue_cost(file: &SourceFile) -> u64 {
-    file.size.max(2 << 20)
-}
-
-/// Compresses one text file in memory (worker threads).
-fn pack_in_memory(
-    file: &SourceFile,
-    filter: Option<&dyn ContentFilter>,
+/// The feeder thread: walks the plan in order, reads text files in segments for the workers and
+/// tells the writer what comes next. Stops when the writer stops listening.
+fn feed(
+    files: &[SourceFile],
+    routes: &[Route],
+    items: mpsc::SyncSender<Item>,
+    jobs: mpsc::Sender<Job>,
+    pool: &Pool,
     cancelled: &AtomicBool,
-) -> Result<Packed, WriteError> {
-    let source = match File::open(&file.path) {
-        Ok(source) => source,
-        Err(err) => return Ok(Packed::Skipped(skipped(file, &err))),
-    };
-    let builder = ZipFileBuilder::new(entry_name(file), options(file, Method::Deflated))?;
-    let mut keep_going = |_| !cancelled.load(Ordering::SeqCst);
-    let (entry, builder) = copy_content(
-        file,
-        source,
-        Method::Deflated,
-        filter,
-        builder,
-        &mut keep_going,
-    )?;
-    Ok(Packed::Ready {
-        entry,
-        prepared: Some(Box::new(builder.finish()?)),
-    })
-}
-
-/// Stores, or deflates while streaming, one file straight into the archive (writer thread).
-fn pack_streamed<W: Write + Seek>(
-    zip: &mut ZipWriter<W>,
-    file: &SourceFile,
-    route: Route,
-    filter: Option<&dyn ContentFilter>,
-    on_chunk: &mut dyn FnMut(u64) -> bool,
-) -> Result<Packed, WriteError> {
-    let source = match File::open(&file.path) {
-        Ok(source) => source,
-        Err(err) => return Ok(Packed::Skipped(skipped(file, &err))),
-    };
-    let method = if route == Route::Store {
-        Method::Stored
-    } else {
-        Method::Deflated
-    };
-    zip.start_file(entry_name(file), options(file, method))?;
-    let (entry, _) = copy_content(file, source, method, filter, &mut *zip, on_chunk)?;
-    Ok(Packed::Ready {
-        entry,
-        prepared: None,
-    })
-}
-
-/// Copies (and, for readable files with a filter, rewrites) a file into `out`, hashing what goes
-/// in. Reads at most the snapshot size; the file counts as truncated if it has grown since.
-fn copy_content<W: Write>(
-    file: &SourceFile,
-    mut source: File,
-    method: Method,
-    filter: Option<&dyn ContentFilter>,
-    out: W,
-    on_chunk: &mut dyn FnMut(u64) -> bool,
-) -> Result<(ManifestFile, W), WriteError> {
-    let input_error = |source| WriteError::Input {
-        path: file.path.clone(),
-        source,
-    };
-    let mut hashing = HashingWriter::new(out);
-    let mut by_kind = BTreeMap::new();
-    let limited = (&mut source).take(file.size);
-    match filter.filter(|_| !file.encrypted) {
-        Some(filter) => {
-            let mut reader = BufReader::with_capacity(
-                CHUNK,
-                Progressing {
-                    inner: limited,
-                    read: 0,
-                    on_chunk,
-                },
-            );
-            by_kind = filter
-                .filter(&mut reader, &mut hashing)
-                .map_err(|err| cancel_or(err, input_error))?;
+) {
+    for (index, file) in files.iter().enumerate() {
+        if cancelled.load(Ordering::SeqCst) {
+            return;
         }
-        None => {
-            let mut reader = Progressing {
-                inner: limited,
-                read: 0,
-                on_chunk,
-            };
-            io::copy(&mut reader, &mut hashing).map_err(|err| cancel_or(err, input_error))?;
+        let keep_going = match routes[index] {
+            Route::Store => items.send(Item::Store(index)).is_ok(),
+            Route::Deflate => feed_segments(index, file, &items, &jobs, pool),
+        };
+        if !keep_going {
+            return;
         }
     }
-    let (sha256, size, out) = hashing.finish();
-    // Cut only if the file really has more bytes now than were read.
-    let now_len = source.metadata().map(|m| m.len()).unwrap_or(file.size);
-    let entry = ManifestFile {
+}
+
+/// Queues one text file as segments that end after a newline (or, in a line longer than a
+/// segment, after a delimiter), up to the snapshot size. Returns whether to go on.
+fn feed_segments(
+    index: usize,
+    file: &SourceFile,
+    items: &mpsc::SyncSender<Item>,
+    jobs: &mpsc::Sender<Job>,
+    pool: &Pool,
+) -> bool {
+    let mut source = match File::open(&file.path) {
+        Ok(source) => source,
+        Err(err) => return items.send(Item::Skipped(index, err)).is_ok(),
+    };
+    let mut remaining = file.size;
+    let mut carry: Vec<u8> = Vec::new();
+    let mut first = true;
+    loop {
+        let mut input = pool.take(SEGMENT);
+        input.extend_from_slice(&carry);
+        carry.clear();
+        let want = ((SEGMENT - input.len()) as u64).min(remaining);
+        let read = match (&mut source).take(want).read_to_end(&mut input) {
+            Ok(read) => read as u64,
+            Err(err) => {
+                let _ = items.send(Item::Failed(index, err));
+                return false;
+            }
+        };
+        remaining -= read;
+        // A file that shrank ends early; one that grew is cut at the snapshot size.
+        let last = remaining == 0 || read < want;
+        if !last {
+            let end = segment_end(&input);
+            carry.extend_from_slice(&input[end..]);
+            input.truncate(end);
+        }
+        let truncated = last
+            && source
+                .metadata()
+                .is_ok_and(|metadata| metadata.len() > file.size);
+        let (reply, piece) = mpsc::sync_channel(1);
+        let item = Item::Segment {
+            file: index,
+            first,
+            last,
+            truncated,
+            piece,
+        };
+        if items.send(item).is_err() || jobs.send(Job { input, last, reply }).is_err() {
+            return false;
+        }
+        if last {
+            return true;
+        }
+        first = false;
+    }
+}
+
+/// Where a segment ends: after its last newline, else after a delimiter near its end.
+fn segment_end(segment: &[u8]) -> usize {
+    memchr::memrchr(b'\n', segment).map_or_else(|| crate::redact::cut_point(segment), |at| at + 1)
+}
+
+/// A worker's job: filter one segment, checksum it and deflate it as a piece of its file's stream.
+fn pack_segment(
+    input: Vec<u8>,
+    last: bool,
+    filter: Option<&dyn ContentFilter>,
+    pool: &Pool,
+    compress: &mut Compress,
+) -> io::Result<Piece> {
+    let input_len = input.len() as u64;
+    let (content, by_kind) = match filter {
+        Some(filter) => {
+            let mut content = pool.take(input.len() + input.len() / 8);
+            let by_kind = filter.filter(&mut &input[..], &mut content)?;
+            pool.give(input);
+            (content, by_kind)
+        }
+        None => (input, BTreeMap::new()),
+    };
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&content);
+    let mut deflated = pool.take(content.len() / 2 + 64);
+    deflate_piece(compress, &content, last, &mut deflated)?;
+    Ok(Piece {
+        input_len,
+        content,
+        deflated,
+        crc,
+        by_kind,
+    })
+}
+
+/// Deflates `input` on its own (no back-references before it) as one piece of a raw deflate
+/// stream: ended by a sync flush so the next piece can follow, or by the final block.
+fn deflate_piece(
+    compress: &mut Compress,
+    input: &[u8],
+    last: bool,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    compress.reset();
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
+    loop {
+        if out.capacity() - out.len() < 4096 {
+            out.reserve(out.capacity().max(64 * 1024));
+        }
+        let consumed = compress.total_in() as usize;
+        let status = compress
+            .compress_vec(&input[consumed..], out, flush)
+            .map_err(io::Error::other)?;
+        let all_in = compress.total_in() as usize == input.len();
+        // A flush is complete when it stopped with output room to spare.
+        let flushed = all_in && out.len() < out.capacity();
+        match status {
+            Status::StreamEnd => return Ok(()),
+            Status::Ok | Status::BufError if !last && flushed => return Ok(()),
+            Status::Ok | Status::BufError => {}
+        }
+    }
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(bytes);
+    hasher.finalize()
+}
+
+/// The writer thread's side: appends everything to the zip in the plan's order.
+struct Sink<'a> {
+    files: &'a [SourceFile],
+    filter: bool,
+    pool: &'a Pool,
+    out: &'a Path,
+}
+
+impl Sink<'_> {
+    fn run<W: Write + Seek>(
+        &self,
+        zip: &mut ZipOut<W>,
+        manifest: &mut Manifest,
+        items: mpsc::Receiver<Item>,
+        mut on_progress: impl FnMut(Progress) -> bool,
+    ) -> Result<(), WriteError> {
+        let files_total = self.files.len() as u32;
+        let bytes_total: u64 = self.files.iter().map(|f| f.size).sum();
+        let (mut files_done, mut bytes_done) = (0u32, 0u64);
+        let mut open: Option<OpenEntry> = None;
+        let mut buffer = vec![0u8; CHUNK];
+        let output_error = |source| WriteError::Output {
+            path: self.out.to_path_buf(),
+            source,
+        };
+        let mut report = |files_done: u32, bytes_done: u64| {
+            on_progress(Progress::Collecting {
+                files_done,
+                files_total,
+                bytes_done,
+                bytes_total,
+            })
+        };
+        for item in items {
+            if !report(files_done, bytes_done) {
+                return Err(WriteError::Cancelled);
+            }
+            match item {
+                Item::Store(index) => {
+                    let file = &self.files[index];
+                    let mut on_chunk = |done| report(files_done, bytes_done + done);
+                    match self.store(zip, file, &mut buffer, &mut on_chunk)? {
+                        Ok(entry) => manifest.files.push(entry),
+                        Err(skip) => manifest.skipped.push(skip),
+                    }
+                    files_done += 1;
+                    bytes_done += file.size;
+                }
+                Item::Skipped(index, err) => {
+                    manifest.skipped.push(skipped(&self.files[index], &err));
+                    files_done += 1;
+                    bytes_done += self.files[index].size;
+                }
+                Item::Failed(index, source) => {
+                    return Err(WriteError::Input {
+                        path: self.files[index].path.clone(),
+                        source,
+                    });
+                }
+                Item::Segment {
+                    file: index,
+                    first,
+                    last,
+                    truncated,
+                    piece,
+                } => {
+                    let file = &self.files[index];
+                    let input_error = |source| WriteError::Input {
+                        path: file.path.clone(),
+                        source,
+                    };
+                    if first {
+                        zip.start_entry(
+                            &entry_name(file),
+                            ZipMethod::Deflated,
+                            file.modified.into(),
+                            file.size >= LARGE_ENTRY,
+                        )
+                        .map_err(output_error)?;
+                        open = Some(OpenEntry {
+                            sha256: Sha256::new(),
+                            crc: crc32fast::Hasher::new(),
+                            size: 0,
+                            by_kind: BTreeMap::new(),
+                        });
+                    }
+                    let piece = piece
+                        .recv()
+                        .unwrap_or_else(|_| Err(io::Error::other("a compression worker stopped")))
+                        .map_err(input_error)?;
+                    let entry = open.as_mut().expect("the entry was opened by its first piece");
+                    zip.write_data(&piece.deflated).map_err(output_error)?;
+                    entry.sha256.update(&piece.content);
+                    entry.crc.combine(&piece.crc);
+                    entry.size += piece.content.len() as u64;
+                    for (kind, count) in piece.by_kind {
+                        *entry.by_kind.entry(kind).or_default() += count;
+                    }
+                    bytes_done += piece.input_len;
+                    self.pool.give(piece.content);
+                    self.pool.give(piece.deflated);
+                    if last {
+                        let entry = open.take().expect("open entry");
+                        zip.end_entry(entry.crc.finalize(), entry.size)
+                            .map_err(output_error)?;
+                        let redaction = if self.filter {
+                            FileRedaction::Applied
+                        } else {
+                            FileRedaction::Off
+                        };
+                        manifest.files.push(manifest_entry(
+                            file,
+                            Method::Deflated,
+                            hex::encode(entry.sha256.finalize()),
+                            entry.size,
+                            truncated,
+                            entry.by_kind,
+                            redaction,
+                        ));
+                        files_done += 1;
+                    }
+                }
+            }
+        }
+        if !report(files_done, bytes_done) {
+            return Err(WriteError::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// Copies one file as it is (writer thread). The inner result is the skip when the file
+    /// could not be opened.
+    fn store<W: Write + Seek>(
+        &self,
+        zip: &mut ZipOut<W>,
+        file: &SourceFile,
+        buffer: &mut [u8],
+        on_chunk: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<Result<ManifestFile, ManifestSkipped>, WriteError> {
+        let mut source = match File::open(&file.path) {
+            Ok(source) => source,
+            Err(err) => return Ok(Err(skipped(file, &err))),
+        };
+        let output_error = |source| WriteError::Output {
+            path: self.out.to_path_buf(),
+            source,
+        };
+        zip.start_entry(
+            &entry_name(file),
+            ZipMethod::Stored,
+            file.modified.into(),
+            file.size >= LARGE_ENTRY,
+        )
+        .map_err(output_error)?;
+        let (mut sha256, mut crc, mut size) = (Sha256::new(), crc32fast::Hasher::new(), 0u64);
+        let mut limited = (&mut source).take(file.size);
+        loop {
+            let n = match limited.read(buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(WriteError::Input {
+                        path: file.path.clone(),
+                        source,
+                    });
+                }
+            };
+            sha256.update(&buffer[..n]);
+            crc.update(&buffer[..n]);
+            zip.write_data(&buffer[..n]).map_err(output_error)?;
+            size += n as u64;
+            if !on_chunk(size) {
+                return Err(WriteError::Cancelled);
+            }
+        }
+        zip.end_entry(crc.finalize(), size).map_err(output_error)?;
+        let truncated = source
+            .metadata()
+            .is_ok_and(|metadata| metadata.len() > file.size);
+        // Stored content is encrypted or binary: there is no text to redact.
+        let redaction = if file.encrypted || self.filter {
+            FileRedaction::Impossible
+        } else {
+            FileRedaction::Off
+        };
+        Ok(Ok(manifest_entry(
+            file,
+            Method::Stored,
+            hex::encode(sha256.finalize()),
+            size,
+            truncated,
+            BTreeMap::new(),
+            redaction,
+        )))
+    }
+}
+
+fn manifest_entry(
+    file: &SourceFile,
+    method: Method,
+    sha256: String,
+    size: u64,
+    truncated: bool,
+    by_kind: BTreeMap<String, u32>,
+    redaction: FileRedaction,
+) -> ManifestFile {
+    ManifestFile {
         path: entry_name(file),
         source: file.source_id.clone(),
         original_path: display_path(&file.path),
@@ -368,55 +647,11 @@ fn copy_content<W: Write>(
         modified_at: file.modified.into(),
         kind: file.kind,
         encrypted: file.encrypted,
-        truncated: now_len > file.size,
+        truncated,
         redactions: by_kind.values().sum(),
         redactions_by_kind: by_kind,
-        redaction: match (file.encrypted, filter.is_some()) {
-            (true, _) => FileRedaction::Impossible,
-            (false, true) => FileRedaction::Applied,
-            (false, false) => FileRedaction::Off,
-        },
+        redaction,
         method,
-    };
-    Ok((entry, out))
-}
-
-/// A reader that reports bytes read and stops when told to.
-struct Progressing<'a, R> {
-    inner: R,
-    read: u64,
-    on_chunk: &'a mut dyn FnMut(u64) -> bool,
-}
-
-impl<R: Read> Read for Progressing<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        if !(self.on_chunk)(self.read) {
-            // Not `Interrupted`: `io::copy` would retry that.
-            return Err(io::Error::other(Cancel));
-        }
-        Ok(n)
-    }
-}
-
-/// Marks the I/O error that stands for "cancelled".
-#[derive(Debug)]
-struct Cancel;
-
-impl std::fmt::Display for Cancel {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("cancelled")
-    }
-}
-
-impl std::error::Error for Cancel {}
-
-fn cancel_or(err: io::Error, otherwise: impl FnOnce(io::Error) -> WriteError) -> WriteError {
-    if err.get_ref().is_some_and(|inner| inner.is::<Cancel>()) {
-        WriteError::Cancelled
-    } else {
-        otherwise(err)
     }
 }
 
@@ -424,20 +659,7 @@ fn entry_name(file: &SourceFile) -> String {
     format!("{FILES_PREFIX}{}/{}", file.source_id, file.relative)
 }
 
-fn options(file: &SourceFile, method: Method) -> SimpleFileOptions {
-    let options = SimpleFileOptions::default()
-        .large_file(file.size >= u64::from(u32::MAX))
-        .last_modified_time(zip_time(file.modified.into()))
-        .unix_permissions(0o644);
-    match method {
-        Method::Stored => options.compression_method(CompressionMethod::Stored),
-        Method::Deflated => options
-            .compression_method(CompressionMethod::Deflated)
-            .compression_level(Some(LEVEL)),
-    }
-}
-
-/// Store what is encrypted or already compressed; deflate text, in workers when it is small.
+/// Store what is encrypted or already compressed; deflate text.
 fn route(file: &SourceFile) -> Route {
     let ext = file
         .relative
@@ -447,13 +669,7 @@ fn route(file: &SourceFile) -> Route {
     let store = file.encrypted
         || STORED_EXTENSIONS.contains(&ext.as_str())
         || (!TEXT_EXTENSIONS.contains(&ext.as_str()) && incompressible(&file.path));
-    if store {
-        Route::Store
-    } else if file.size <= PARALLEL_MAX {
-        Route::Parallel
-    } else {
-        Route::Stream
-    }
+    if store { Route::Store } else { Route::Deflate }
 }
 
 /// A quick probe: deflating the first 64 KiB at the fastest level saves under 5%.
@@ -484,20 +700,6 @@ fn skipped(file: &SourceFile, err: &io::Error) -> ManifestSkipped {
         original_path: display_path(&file.path),
         reason,
     }
-}
-
-/// Zip entries carry local DOS times; clamp to the range the format can hold.
-fn zip_time(at: DateTime<Utc>) -> zip::DateTime {
-    let year = at.year().clamp(1980, 2107) as u16;
-    zip::DateTime::from_date_and_time(
-        year,
-        at.month() as u8,
-        at.day() as u8,
-        at.hour() as u8,
-        at.minute() as u8,
-        at.second() as u8,
-    )
-    .unwrap_or_default()
 }
 
 /// The bundle while it is being written; removed on drop unless committed.

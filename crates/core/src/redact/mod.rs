@@ -65,6 +65,7 @@ pub use context::RedactionContext;
 pub use kind::{Counts, Kind};
 pub use line::Span;
 pub use stream::{CUT_WINDOW, MAX_CHUNK};
+pub(crate) use stream::cut_point;
 
 use kind::Tally;
 use line::Engine;

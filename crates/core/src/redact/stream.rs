@@ -63,7 +63,7 @@ pub(crate) fn for_each_line<R: BufRead>(
 
 /// Where to end a piece of a long line: after the last whitespace or delimiter in the final
 /// [`CUT_WINDOW`] bytes, or at the end.
-fn cut_point(piece: &[u8]) -> usize {
+pub(crate) fn cut_point(piece: &[u8]) -> usize {
     let from = piece.len().saturating_sub(CUT_WINDOW);
     piece[from..]
         .iter()

@@ -487,3 +487,77 @@ fn readable_files_are_redacted_consistently_and_encrypted_ones_stored_as_they_ar
         "sources untouched"
     );
 }
+
+#[test]
+fn a_large_text_log_is_deflated_in_pieces_and_reads_back_whole_and_redacted() {
+    use callsupport_core::redact::{RedactionContext, Redactor};
+
+    let tree = LogTree {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    fs::create_dir_all(tree.acs_root()).unwrap();
+    // 6 MiB of lines (several pieces), one 2.5 MiB line without a newline (cut inside the line,
+    // after a space) and an empty file.
+    let mut big = String::new();
+    let mut n = 0;
+    while big.len() < 6 << 20 {
+        n += 1;
+        big.push_str(&format!(
+            "2026-11-24T10:00:{:02}Z INFO call 92d800c4-abde-40be-91e9-3814ee786b19 line {n} jane@contoso.com via 10.1.2.3\n",
+            n % 60
+        ));
+    }
+    let long_line = "word jane@contoso.com ".repeat((5 << 20) / 2 / 22);
+    write_file(&tree.app("big.log"), big.as_bytes());
+    write_file(&tree.app("long-line.log"), long_line.as_bytes());
+    write_file(&tree.app("empty.log"), b"");
+    let config = tree_config(&tree, 200);
+    let (plan, _) = Plan::from_config(&config).unwrap();
+    let out = out_dir(&tree).join("pieces.zip");
+    let redacting = Consent {
+        redaction: true,
+        ..consent()
+    };
+    let written = collect(&plan, Report::new("x"), redacting, &out, |_| true).unwrap();
+
+    // The same text through one redactor, in one pass, is what the bundle must hold.
+    let expected = |text: &str| {
+        let mut redacted = Vec::new();
+        Redactor::new(RedactionContext::current())
+            .redact_stream(text.as_bytes(), &mut redacted)
+            .unwrap();
+        String::from_utf8(redacted).unwrap()
+    };
+    assert_unzip_t_passes(&out);
+    let entries = python_entries(&out);
+    let mut archive = zip::ZipArchive::new(fs::File::open(&out).unwrap()).unwrap();
+    for (name, source) in [
+        ("files/app/big.log", big.as_str()),
+        ("files/app/long-line.log", long_line.as_str()),
+        ("files/app/empty.log", ""),
+    ] {
+        let mut content = String::new();
+        std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut content)
+            .unwrap();
+        assert!(content == expected(source), "{name} differs from one-pass redaction");
+        let entry = written
+            .manifest
+            .files
+            .iter()
+            .find(|f| f.path == name)
+            .unwrap();
+        assert_eq!(entry.method, Method::Deflated, "{name}");
+        assert_eq!(entry.size, content.len() as u64, "{name}");
+        assert_eq!(entries[name]["sha256"], entry.sha256.as_str(), "{name}");
+        assert_eq!(entries[name]["compress_type"], 8, "{name}");
+    }
+    let big_entry = written
+        .manifest
+        .files
+        .iter()
+        .find(|f| f.path == "files/app/big.log")
+        .unwrap();
+    assert_eq!(big_entry.redactions_by_kind.get("email"), Some(&n));
+    assert_eq!(big_entry.redactions_by_kind.get("ipv4"), Some(&n));
+    assert!(Bundle::open(&out).unwrap().verify().intact());
+}
