@@ -11,6 +11,7 @@ mod args;
 mod commands;
 
 use callsupport_core::api::{ApiError, Desk, default_data_dir};
+use callsupport_core::applog::AppLog;
 use callsupport_core::config::Config;
 use tauri::{Emitter, Manager};
 
@@ -36,6 +37,9 @@ pub fn run() {
             std::process::exit(2);
         }
     };
+    // Our own log, which bundles carry; without a writable data folder the app runs unlogged.
+    let _ = AppLog::open(&default_data_dir(), log::LevelFilter::Info).map(AppLog::install);
+    log::info!("Call Support {} started", callsupport_core::VERSION);
     let config = Config::locate(args.config.as_deref())
         .and_then(|path| Config::load(&path))
         .map_err(|err| ApiError::from(callsupport_core::Error::from(err)));

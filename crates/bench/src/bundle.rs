@@ -230,7 +230,9 @@ pub fn run(cli: &Path) {
         }
     }
     let (ours, theirs) = (median(&mut ours), median(&mut theirs));
-    println!("collect vs zip -r -6 (median of 3, same corpus, same run)");
+    println!(
+        "collect (redaction on, the default) vs zip -r -6 (median of 3, same corpus, same run)"
+    );
     println!(
         "  callsupport collect {:>8.2} s  {:>8.1} MiB  peak RSS {:>6.1} MiB",
         ours.as_secs_f64(),

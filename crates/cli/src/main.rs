@@ -9,6 +9,8 @@ mod output;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use callsupport_core::api::default_data_dir;
+use callsupport_core::applog::{self, AppLog};
 use callsupport_core::config::Config;
 use callsupport_core::{Error, ErrorCode};
 use clap::{Parser, Subcommand};
@@ -49,6 +51,13 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
+    // Our own log, which bundles carry; without a writable data folder the command runs unlogged.
+    let _ = AppLog::open(&default_data_dir(), log::LevelFilter::Info).map(AppLog::install);
+    log::info!(
+        "callsupport {} {}",
+        callsupport_core::VERSION,
+        std::env::args().nth(1).unwrap_or_default()
+    );
     let result = match cli.command {
         Command::Sources(args) => {
             load(cli.config).and_then(|c| commands::sources::run(&c, args, json))
@@ -74,7 +83,8 @@ fn main() -> ExitCode {
 
 fn load(explicit: Option<PathBuf>) -> Result<Config, Error> {
     let path = Config::locate(explicit.as_deref())?;
-    let config = Config::load(&path)?;
+    let mut config = Config::load(&path)?;
+    applog::add_source(&mut config, &default_data_dir());
     for note in &config.notes {
         eprintln!("note: {note}");
     }

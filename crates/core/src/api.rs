@@ -171,10 +171,11 @@ impl Desk {
 
     /// A desk that starts watching the configured sources and hands every change to `on_change`.
     pub fn with_index_sink(
-        config: Config,
+        mut config: Config,
         data_dir: PathBuf,
         on_change: impl Fn(IndexEvent) + Send + 'static,
     ) -> Desk {
+        crate::applog::add_source(&mut config, &data_dir);
         let index = Index::start(&config, on_change);
         Desk {
             config,

@@ -61,7 +61,9 @@ impl Plan {
                 }
             }
         }
-        if scans.is_empty() && !errors.is_empty() {
+        // Our own log alone is no report: some configured source must be readable.
+        let configured = |s: &SourceScan| s.id != crate::applog::SOURCE_ID;
+        if !scans.iter().any(configured) && !errors.is_empty() {
             return Err(errors.remove(0));
         }
         let mut plan = Plan::from_scans_for_calls(
@@ -184,7 +186,32 @@ pub fn collect_filtered(
             })
             .collect(),
     };
-    write_bundle(out, manifest, &plan.selected, filter, on_progress)
+    let bundle_id = manifest.bundle_id;
+    // Logged only once written: a line written meanwhile would cut our own log in this bundle.
+    let started = std::time::Instant::now();
+    let written = write_bundle(out, manifest, &plan.selected, filter, on_progress);
+    match &written {
+        Ok(bundle) => log::info!(
+            "bundle {bundle_id} written: {} bytes, {} files, {} skipped, {} redactions{}, {} ms",
+            bundle.bytes,
+            bundle.manifest.files.len(),
+            bundle.manifest.skipped.len(),
+            bundle
+                .manifest
+                .files
+                .iter()
+                .map(|f| u64::from(f.redactions))
+                .sum::<u64>(),
+            if filter.is_some() {
+                ""
+            } else {
+                " (redaction off)"
+            },
+            started.elapsed().as_millis()
+        ),
+        Err(err) => log::warn!("bundle {bundle_id} not written: {err}"),
+    }
+    written
 }
 
 /// Redaction as the writer's filter: every readable file of a bundle goes through one

@@ -333,6 +333,15 @@ impl Config {
             {
                 return Err((key("id"), "use only letters, digits and '-'".into()));
             }
+            if source.id == crate::applog::SOURCE_ID {
+                return Err((
+                    key("id"),
+                    format!(
+                        "`{}` is reserved for Call Support's own log; choose another id",
+                        source.id
+                    ),
+                ));
+            }
             if !seen.insert(source.id.as_str()) {
                 return Err((
                     key("id"),

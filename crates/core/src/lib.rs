@@ -12,6 +12,7 @@
 //! ([`progress::Progress`]) that returns `false` to cancel.
 
 pub mod api;
+pub mod applog;
 pub mod bundle;
 pub mod collect;
 pub mod config;

@@ -100,6 +100,28 @@ impl Uploader {
         request: &TicketRequest,
         on_progress: impl FnMut(Progress) -> bool + Send + 'static,
     ) -> Result<TicketReceipt, UploadError> {
+        log::info!("sending bundle {} to {}", request.bundle_id, self.host);
+        let started = std::time::Instant::now();
+        let result = self.submit_once(bundle, request, on_progress).await;
+        match &result {
+            Ok(receipt) => log::info!(
+                "bundle {} delivered as ticket {} ({} bytes, {} ms)",
+                request.bundle_id,
+                receipt.ticket_id,
+                receipt.bundle_bytes,
+                started.elapsed().as_millis()
+            ),
+            Err(err) => log::warn!("bundle {} not delivered: {err}", request.bundle_id),
+        }
+        result
+    }
+
+    async fn submit_once(
+        &self,
+        bundle: &Path,
+        request: &TicketRequest,
+        on_progress: impl FnMut(Progress) -> bool + Send + 'static,
+    ) -> Result<TicketReceipt, UploadError> {
         let bundle_error = |source| UploadError::Bundle {
             path: bundle.display().to_string(),
             source,

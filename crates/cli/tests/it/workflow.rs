@@ -36,7 +36,7 @@ fn collect_verify_and_submit_print_what_scripts_read() {
         collect.stdout()
     );
     assert!(
-        collect.stdout().contains("4 files, 1 skipped"),
+        collect.stdout().contains("5 files, 1 skipped"),
         "{}",
         collect.stdout()
     );
@@ -46,7 +46,7 @@ fn collect_verify_and_submit_print_what_scripts_read() {
 
     let verify = machine.run(&["verify", bundle.to_str().unwrap()]).success();
     assert!(
-        verify.stdout().starts_with("intact: 4 files"),
+        verify.stdout().starts_with("intact: 5 files"),
         "{}",
         verify.stdout()
     );
@@ -77,6 +77,30 @@ fn collect_verify_and_submit_print_what_scripts_read() {
         ])
         .success();
     assert_eq!(again.stdout(), "CS-000001\n");
+
+    // Our own log: the bundle carries it up to the collection, whole, and it goes on to tell
+    // what happened next; never the token.
+    let carried = tool(
+        "unzip",
+        &[
+            "-p",
+            bundle.to_str().unwrap(),
+            "files/callsupport/callsupport.log",
+        ],
+    );
+    assert!(
+        carried.contains(" INFO  callsupport callsupport "),
+        "{carried}"
+    );
+    assert!(carried.contains(" collect"), "{carried}");
+    let log = fs::read_to_string(machine.data().join("logs/callsupport.log")).unwrap();
+    assert!(
+        log.starts_with(&carried),
+        "the bundle holds the log as it was:\n{log}"
+    );
+    assert!(log.contains(" written: "), "{log}");
+    assert!(log.contains("delivered as ticket CS-000001"), "{log}");
+    assert!(!log.contains(SUBMIT_TOKEN), "{log}");
 }
 
 #[test]
@@ -104,7 +128,10 @@ fn json_output_parses_and_agrees_with_outside_tools() {
     assert_eq!(collect["path"], bundle.to_str().unwrap());
     assert_eq!(collect["sha256"], sha256.as_str());
     assert_eq!(collect["bytes"], fs::metadata(&bundle).unwrap().len());
-    assert_eq!(collect["files"], 4);
+    assert_eq!(
+        collect["files"], 5,
+        "four from the sources, and our own log"
+    );
     assert_eq!(collect["skipped"], 1);
     let bundle_id = collect["bundle_id"].as_str().unwrap().to_owned();
 
@@ -114,7 +141,7 @@ fn json_output_parses_and_agrees_with_outside_tools() {
         .json();
     assert_eq!(verify["intact"], true);
     assert_eq!(verify["bundle_id"], bundle_id.as_str());
-    assert_eq!(verify["files_checked"], 4);
+    assert_eq!(verify["files_checked"], 5);
     assert_eq!(verify["problems"], serde_json::json!([]));
 
     let inspect = machine
@@ -128,6 +155,10 @@ fn json_output_parses_and_agrees_with_outside_tools() {
     let home = machine.home().display().to_string();
     for file in inspect["files"].as_array().unwrap() {
         let original = file["original_path"].as_str().unwrap();
+        if file["source"] == "callsupport" {
+            assert!(original.ends_with("/logs/callsupport.log"), "{original}");
+            continue;
+        }
         assert!(
             original.starts_with("~/.local/share/ContosoCall/"),
             "{original}"
@@ -143,7 +174,7 @@ fn json_output_parses_and_agrees_with_outside_tools() {
             bundle.to_str().unwrap(),
         ],
     );
-    assert_eq!(listed.trim(), "True 4");
+    assert_eq!(listed.trim(), "True 5");
 
     let submit = machine
         .run(&[
@@ -183,7 +214,7 @@ fn the_config_can_come_from_callsupport_config() {
         .iter()
         .map(|s| s["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["app", "acs"]);
+    assert_eq!(ids, ["app", "acs", "callsupport"], "our own log comes last");
     assert_eq!(sources[0]["files"].as_array().unwrap().len(), 2);
     assert_eq!(sources[0]["skipped"][0]["reason"], "too old");
     assert_eq!(sources[1]["files"].as_array().unwrap().len(), 2);
@@ -205,7 +236,7 @@ fn extract_writes_checked_files_into_a_new_folder_only() {
         ])
         .success();
     assert!(
-        run.stdout().starts_with("extracted 4 files"),
+        run.stdout().starts_with("extracted 5 files"),
         "{}",
         run.stdout()
     );

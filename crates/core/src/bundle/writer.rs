@@ -58,7 +58,7 @@ const CHUNK: usize = 256 * 1024;
 /// measurable, small enough that a few per core fit in a small memory budget.
 const SEGMENT: usize = 1 << 20;
 /// Segments queued per worker thread ahead of the writer.
-const SEGMENTS_PER_WORKER: usize = 4;
+const SEGMENTS_PER_WORKER: usize = 3;
 /// Deflate level: zip's default, so bundles are no larger than `zip -6` makes them.
 const LEVEL: u32 = 6;
 /// Entries from this size on get ZIP64 room in their local header (deflate can grow a little).
@@ -149,10 +149,15 @@ struct OpenEntry {
     by_kind: BTreeMap<String, u32>,
 }
 
-/// Reused segment buffers: without them, the allocator keeps every freed megabyte.
+/// Reused buffers of one size class: without them, the allocator keeps every freed megabyte.
 struct Pool {
     free: Mutex<Vec<Vec<u8>>>,
     keep: usize,
+}
+
+struct Pools {
+    segments: Pool,
+    pieces: Pool,
 }
 
 impl Pool {
@@ -201,9 +206,16 @@ pub fn write_bundle(
         .map_or(2, |n| n.get())
         .clamp(1, 8);
     let in_flight = workers * SEGMENTS_PER_WORKER;
-    let pool = Pool {
-        free: Mutex::new(Vec::new()),
-        keep: 3 * (in_flight + workers + 2),
+    // Segments (and their filtered content) and their deflated pieces: two size classes.
+    let pools = Pools {
+        segments: Pool {
+            free: Mutex::new(Vec::new()),
+            keep: 2 * (in_flight + workers + 2),
+        },
+        pieces: Pool {
+            free: Mutex::new(Vec::new()),
+            keep: in_flight + workers + 2,
+        },
     };
     let cancelled = AtomicBool::new(false);
     manifest.files.clear();
@@ -212,8 +224,8 @@ pub fn write_bundle(
     let (job_tx, job_rx) = mpsc::channel::<Job>();
     let job_rx = Mutex::new(job_rx);
     std::thread::scope(|scope| -> Result<(), WriteError> {
-        let (pool, cancelled, routes) = (&pool, &cancelled, &routes);
-        scope.spawn(move || feed(files, routes, item_tx, job_tx, pool, cancelled));
+        let (pools, cancelled, routes) = (&pools, &cancelled, &routes);
+        scope.spawn(move || feed(files, routes, item_tx, job_tx, &pools.segments, cancelled));
         for _ in 0..workers {
             let job_rx = &job_rx;
             scope.spawn(move || {
@@ -224,7 +236,7 @@ pub fn write_bundle(
                     if cancelled.load(Ordering::SeqCst) {
                         continue;
                     }
-                    let piece = pack_segment(job.input, job.last, filter, pool, &mut compress);
+                    let piece = pack_segment(job.input, job.last, filter, pools, &mut compress);
                     let _ = job.reply.send(piece);
                 }
             });
@@ -232,7 +244,7 @@ pub fn write_bundle(
         let sink = Sink {
             files,
             filter: filter.is_some(),
-            pool,
+            pools,
             out,
         };
         let result = sink.run(&mut zip, &mut manifest, item_rx, on_progress);
@@ -366,22 +378,22 @@ fn pack_segment(
     input: Vec<u8>,
     last: bool,
     filter: Option<&dyn ContentFilter>,
-    pool: &Pool,
+    pools: &Pools,
     compress: &mut Compress,
 ) -> io::Result<Piece> {
     let input_len = input.len() as u64;
     let (content, by_kind) = match filter {
         Some(filter) => {
-            let mut content = pool.take(input.len() + input.len() / 8);
+            let mut content = pools.segments.take(input.len() + input.len() / 8);
             let by_kind = filter.filter(&mut &input[..], &mut content)?;
-            pool.give(input);
+            pools.segments.give(input);
             (content, by_kind)
         }
         None => (input, BTreeMap::new()),
     };
     let mut crc = crc32fast::Hasher::new();
     crc.update(&content);
-    let mut deflated = pool.take(content.len() / 2 + 64);
+    let mut deflated = pools.pieces.take(content.len() / 3 + 64);
     deflate_piece(compress, &content, last, &mut deflated)?;
     Ok(Piece {
         input_len,
@@ -435,7 +447,7 @@ fn crc32(bytes: &[u8]) -> u32 {
 struct Sink<'a> {
     files: &'a [SourceFile],
     filter: bool,
-    pool: &'a Pool,
+    pools: &'a Pools,
     out: &'a Path,
 }
 
@@ -521,7 +533,9 @@ impl Sink<'_> {
                         .recv()
                         .unwrap_or_else(|_| Err(io::Error::other("a compression worker stopped")))
                         .map_err(input_error)?;
-                    let entry = open.as_mut().expect("the entry was opened by its first piece");
+                    let entry = open
+                        .as_mut()
+                        .expect("the entry was opened by its first piece");
                     zip.write_data(&piece.deflated).map_err(output_error)?;
                     entry.sha256.update(&piece.content);
                     entry.crc.combine(&piece.crc);
@@ -530,8 +544,8 @@ impl Sink<'_> {
                         *entry.by_kind.entry(kind).or_default() += count;
                     }
                     bytes_done += piece.input_len;
-                    self.pool.give(piece.content);
-                    self.pool.give(piece.deflated);
+                    self.pools.segments.give(piece.content);
+                    self.pools.pieces.give(piece.deflated);
                     if last {
                         let entry = open.take().expect("open entry");
                         zip.end_entry(entry.crc.finalize(), entry.size)

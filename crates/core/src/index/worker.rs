@@ -164,6 +164,7 @@ impl Worker {
                 Ok(Msg::Fs(Err(err))) => {
                     // An error without a path (e.g. the event queue overflowed) leaves the index unsure.
                     if err.paths.is_empty() {
+                        log::warn!("the file watcher reported an error, rescanning: {err}");
                         rescan_all = Some("the watcher reported an error");
                     }
                     mark(err.paths, &mut dirty);
@@ -339,6 +340,7 @@ impl Worker {
 
     /// A polled source: walked again every `poll_interval`.
     fn polling(&self, reason: String) -> (Live, SourceStatus) {
+        log::warn!("polling a source instead of watching it: {reason}");
         (
             Live::Polling {
                 next: Instant::now() + self.options.poll_interval,

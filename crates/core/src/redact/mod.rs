@@ -64,8 +64,8 @@ use serde::{Deserialize, Serialize};
 pub use context::RedactionContext;
 pub use kind::{Counts, Kind};
 pub use line::Span;
-pub use stream::{CUT_WINDOW, MAX_CHUNK};
 pub(crate) use stream::cut_point;
+pub use stream::{CUT_WINDOW, MAX_CHUNK};
 
 use kind::Tally;
 use line::Engine;

@@ -537,9 +537,11 @@ fn a_large_text_log_is_deflated_in_pieces_and_reads_back_whole_and_redacted() {
         ("files/app/empty.log", ""),
     ] {
         let mut content = String::new();
-        std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut content)
-            .unwrap();
-        assert!(content == expected(source), "{name} differs from one-pass redaction");
+        std::io::Read::read_to_string(&mut archive.by_name(name).unwrap(), &mut content).unwrap();
+        assert!(
+            content == expected(source),
+            "{name} differs from one-pass redaction"
+        );
         let entry = written
             .manifest
             .files

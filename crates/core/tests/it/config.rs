@@ -128,6 +128,19 @@ fn bad_value_names_its_key_and_line() {
 }
 
 #[test]
+fn the_id_of_our_own_log_is_reserved() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callsupport.toml");
+    let text = MINIMAL.replace(r#"id = "acs""#, r#"id = "callsupport""#);
+    fs::write(&path, &text).unwrap();
+
+    let err = Config::load(&path).unwrap_err();
+
+    assert_eq!(err.key.as_deref(), Some("sources[0].id"), "{err}");
+    assert!(err.message.contains("reserved"), "{err}");
+}
+
+#[test]
 fn missing_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nowhere").join("callsupport.toml");
