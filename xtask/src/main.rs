@@ -4,7 +4,8 @@
 //!   server with demo logs, and open the app (under Xvfb with a screenshot when headless).
 //! - `cargo xtask test`: install what is missing and run every suite: lints, UI unit tests, Rust
 //!   tests, and the end-to-end suite in the real app under Xvfb.
-//! - `cargo xtask bench`: release-build benchmarks against `find` and friends, medians and ratios.
+//! - `cargo xtask bench`: release-build benchmarks against `find`, `zip` and friends, medians and
+//!   ratios, then a fixed-time fuzzing run of the bundle reader.
 //! - `cargo xtask codegen`: regenerate the committed TypeScript bindings.
 
 mod bench;
@@ -23,7 +24,7 @@ fn main() {
         Some("bench") => bench::run_bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run [--headless] | test | bench [--idle-secs N] | codegen>"
+                "usage: cargo xtask <run [--headless] | test | bench [index|redaction|bundle|fuzz] [--idle-secs N] [--fuzz-secs N] | codegen>"
             );
             std::process::exit(2);
         }

@@ -2,9 +2,11 @@
 //!
 //! Run through `cargo xtask bench` (release builds). Prints medians, ratios, sizes and peak memory,
 //! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle] [--idle-secs N]`
-//! runs one part; without a part it runs all.
+//! runs one part; without a part it runs all. `--fuzz-seeds DIR` writes the seed bundles the fuzz
+//! target starts from (the fuzzing itself is run by `cargo xtask bench fuzz`).
 
 mod bundle;
+mod fuzz_seeds;
 mod index;
 mod redaction;
 
@@ -24,6 +26,7 @@ fn main() {
     {
         ["--child-index", root] => index::child(Some(Path::new(root))),
         ["--child-baseline"] => index::child(None),
+        ["--fuzz-seeds", dir] => fuzz_seeds::write(Path::new(dir)),
         rest => {
             let (parts, idle) = parse(rest);
             if parts.contains(&"index") {

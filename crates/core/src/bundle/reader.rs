@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
-use std::io::{self, BufReader, Read};
+use std::io::{self, BufReader, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use zip::ZipArchive;
@@ -109,10 +109,11 @@ impl Verification {
     }
 }
 
-/// An opened bundle: its manifest and its checked directory.
-pub struct Bundle {
+/// An opened bundle: its manifest and its checked directory. Usually a file; any seekable
+/// reader for bundles held in memory (and the fuzz target).
+pub struct Bundle<R: Read + Seek = BufReader<File>> {
     path: PathBuf,
-    archive: ZipArchive<BufReader<File>>,
+    archive: ZipArchive<R>,
     pub manifest: Manifest,
 }
 
@@ -123,11 +124,17 @@ impl Bundle {
             path: path.to_path_buf(),
             source,
         })?;
-        let mut archive =
-            ZipArchive::new(BufReader::new(file)).map_err(|err| ReadError::NotAZip {
-                path: path.to_path_buf(),
-                detail: err.to_string(),
-            })?;
+        Bundle::from_reader(BufReader::new(file), path)
+    }
+}
+
+impl<R: Read + Seek> Bundle<R> {
+    /// Opens a bundle from `reader`; `path` only names it in errors.
+    pub fn from_reader(reader: R, path: &Path) -> Result<Bundle<R>, ReadError> {
+        let mut archive = ZipArchive::new(reader).map_err(|err| ReadError::NotAZip {
+            path: path.to_path_buf(),
+            detail: err.to_string(),
+        })?;
         check_entries(path, &mut archive)?;
         let manifest = read_manifest(path, &mut archive)?;
         Ok(Bundle {
@@ -155,7 +162,10 @@ impl Bundle {
     }
 }
 
-fn check_entries(path: &Path, archive: &mut ZipArchive<BufReader<File>>) -> Result<(), ReadError> {
+fn check_entries<R: Read + Seek>(
+    path: &Path,
+    archive: &mut ZipArchive<R>,
+) -> Result<(), ReadError> {
     if archive.len() > MAX_ENTRIES {
         return Err(ReadError::TooManyEntries {
             path: path.to_path_buf(),
@@ -223,9 +233,9 @@ pub fn unsafe_name(name: &str) -> Option<&'static str> {
     None
 }
 
-fn read_manifest(
+fn read_manifest<R: Read + Seek>(
     path: &Path,
-    archive: &mut ZipArchive<BufReader<File>>,
+    archive: &mut ZipArchive<R>,
 ) -> Result<Manifest, ReadError> {
     let bad = |detail: String| ReadError::BadManifest {
         path: path.to_path_buf(),
@@ -278,7 +288,7 @@ fn read_manifest(
     Ok(manifest)
 }
 
-fn verify(bundle: &mut Bundle) -> Verification {
+fn verify<R: Read + Seek>(bundle: &mut Bundle<R>) -> Verification {
     let mut problems = BTreeMap::new();
     let mut files_checked = 0;
     let mut bytes_checked = 0;
