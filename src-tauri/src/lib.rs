@@ -5,10 +5,13 @@
 //! [`run`] reads the command line, loads the configuration into a core [`Desk`] kept in
 //! `tauri::State`, and registers the commands of [`commands`], each a few lines that call the core.
 //! A configuration that cannot be loaded does not stop the app: every command then answers with the
-//! `config_invalid` error so the window can say what to fix.
+//! `config_invalid` error so the window can say what to fix. A background task sends what waits in
+//! the outbox, shortly after start and then every five minutes.
 
 mod args;
 mod commands;
+
+use std::time::Duration;
 
 use callsupport_core::api::{ApiError, Desk, default_data_dir};
 use callsupport_core::applog::AppLog;
@@ -26,6 +29,31 @@ pub struct AppState {
 impl AppState {
     fn desk(&self) -> Result<&Desk, ApiError> {
         self.desk.as_ref().map_err(Clone::clone)
+    }
+}
+
+/// Reports waiting in the outbox are sent shortly after start, then every few minutes.
+const OUTBOX_FIRST_PASS: Duration = Duration::from_secs(5);
+const OUTBOX_INTERVAL: Duration = Duration::from_secs(300);
+
+async fn flush_outbox_periodically(app: tauri::AppHandle) {
+    let mut wait = OUTBOX_FIRST_PASS;
+    loop {
+        tokio::time::sleep(wait).await;
+        wait = OUTBOX_INTERVAL;
+        let state = app.state::<AppState>();
+        let Ok(desk) = state.desk() else { return };
+        match desk.flush_outbox().await {
+            Ok(summary) if !summary.delivered.is_empty() || !summary.failed.is_empty() => {
+                log::info!(
+                    "outbox: {} delivered, {} still waiting",
+                    summary.delivered.len(),
+                    summary.failed.len()
+                );
+            }
+            Ok(_) => {}
+            Err(err) => log::warn!("outbox: {err}"),
+        }
     }
 }
 
@@ -61,6 +89,7 @@ pub fn run() {
                 })
             });
             app.manage(AppState { desk });
+            tauri::async_runtime::spawn(flush_outbox_periodically(app.handle().clone()));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use callsupport_core::api::default_data_dir;
 use callsupport_core::applog::{self, AppLog};
 use callsupport_core::config::Config;
+use callsupport_core::outbox::Outbox;
 use callsupport_core::{Error, ErrorCode};
 use clap::{Parser, Subcommand};
 
@@ -40,6 +41,11 @@ enum Command {
     Collect(commands::collect::Args),
     /// Send a bundle to the configured ticket API and print the ticket id.
     Submit(commands::submit::Args),
+    /// Collect a bundle into the outbox and send it; what cannot be sent now stays queued.
+    Report(commands::report::Args),
+    /// The reports waiting to be delivered: list, flush (send now) or remove one.
+    #[command(subcommand)]
+    Outbox(commands::outbox::Args),
     /// Check every file of a bundle against its manifest.
     Verify(commands::verify::Args),
     /// Show a bundle's report, host facts and files without extracting it.
@@ -68,6 +74,12 @@ fn main() -> ExitCode {
         Command::Submit(args) => {
             load(cli.config).and_then(|c| commands::submit::run(&c, args, json))
         }
+        Command::Report(args) => load(cli.config)
+            .and_then(|c| Ok((c, outbox()?)))
+            .and_then(|(c, o)| commands::report::run(&c, &o, args, json)),
+        Command::Outbox(args) => load(cli.config)
+            .and_then(|c| Ok((c, outbox()?)))
+            .and_then(|(c, o)| commands::outbox::run(&c, &o, args, json)),
         Command::Verify(args) => commands::verify::run(args, json),
         Command::Inspect(args) => commands::inspect::run(args, json),
         Command::Extract(args) => commands::extract::run(args, json),
@@ -94,8 +106,19 @@ fn load(explicit: Option<PathBuf>) -> Result<Config, Error> {
     Ok(config)
 }
 
+/// The outbox of this user's data folder (`CALLSUPPORT_DATA_DIR` moves it).
+fn outbox() -> Result<Outbox, Error> {
+    let data_dir = default_data_dir();
+    Outbox::open(&data_dir).map_err(|err| {
+        Error::Io(format!(
+            "cannot open the outbox in {}: {err}",
+            data_dir.display()
+        ))
+    })
+}
+
 /// Exit codes scripts can tell apart: 1 general, 3 configuration, 4 network, 5 refused by the server.
-fn exit_code(code: ErrorCode) -> u8 {
+pub(crate) fn exit_code(code: ErrorCode) -> u8 {
     match code {
         ErrorCode::ConfigInvalid => 3,
         ErrorCode::Unreachable | ErrorCode::ServerBusy => 4,

@@ -49,6 +49,12 @@ pub fn progress(enabled: bool) -> impl Fn(Progress) -> bool + Send + Sync + Clon
                     human_bytes(bytes_total),
                     human_bytes(bytes_per_second)
                 ),
+                Progress::Retrying {
+                    attempt,
+                    attempts,
+                    wait_seconds,
+                    reason,
+                } => format!("{reason}; attempt {attempt} of {attempts} in {wait_seconds} s"),
                 Progress::Confirming => "waiting for the server to confirm".to_owned(),
             };
             let mut err = std::io::stderr().lock();
@@ -77,4 +83,14 @@ pub fn line(text: &str) {
         eprintln!("error: cannot write to standard output: {err}");
         std::process::exit(1);
     }
+}
+
+/// A runtime for the commands that talk to the network.
+pub fn runtime() -> Result<tokio::runtime::Runtime, callsupport_core::Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|err| {
+            callsupport_core::Error::Io(format!("cannot start the network runtime: {err}"))
+        })
 }

@@ -19,17 +19,19 @@ use ts_rs::TS;
 use uuid::Uuid;
 
 use crate::bundle::writer::WrittenBundle;
-use crate::collect::{Plan, collect};
+use crate::collect::Plan;
 use crate::config::{Config, SourceKind};
 use crate::consent::{Destination, Statement};
 use crate::error::{Error, ErrorCode};
 use crate::host::HostFacts;
 use crate::index::{Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
+use crate::outbox::{Delivered, Outbox};
 use crate::progress::Progress;
 use crate::report::{Category, Report};
 use crate::sources::{SourceScan, apply_size_limit, display_path};
 use crate::ticket::TicketRequest;
 use crate::upload::Uploader;
+use crate::upload::retry::RetryPolicy;
 
 /// The environment variable that moves the app's data folder (tests, portable installs).
 pub const DATA_DIR_ENV: &str = "CALLSUPPORT_DATA_DIR";
@@ -148,8 +150,9 @@ struct Prepared {
     plan: Plan,
     statement: Statement,
     destination: Destination,
-    /// Kept after a failed send so a retry sends the same bundle (same id: one ticket).
-    bundle: Option<WrittenBundle>,
+    /// Its bundle in the outbox once collected: a retry sends the same bundle (same id: one
+    /// ticket).
+    queued: Option<Uuid>,
 }
 
 /// The app's working state, shared by every command.
@@ -264,7 +267,7 @@ impl Desk {
             plan,
             statement,
             destination,
-            bundle: None,
+            queued: None,
         };
         self.pending
             .lock()
@@ -273,8 +276,9 @@ impl Desk {
         Ok(view)
     }
 
-    /// Packs the prepared report exactly as shown and sends it. On failure the report stays
-    /// prepared, so sending again retries the same bundle.
+    /// Packs the prepared report exactly as shown into the outbox and sends it from there. On
+    /// failure it stays queued (and prepared), so sending again sends the same bundle; the outbox
+    /// also sends it on its own ([`Desk::flush_outbox`]).
     pub async fn send_report(
         &self,
         report_id: &str,
@@ -295,18 +299,11 @@ impl Desk {
             move |progress| !cancelled.load(Ordering::SeqCst) && on_progress(progress);
         let result = self.send_prepared(&mut prepared, on_progress).await;
         self.sending.lock().expect("sending lock").remove(report_id);
-        match &result {
-            Ok(_) => {
-                if let Some(bundle) = prepared.bundle.take() {
-                    let _ = std::fs::remove_file(&bundle.path);
-                }
-            }
-            Err(_) => {
-                self.pending
-                    .lock()
-                    .expect("pending reports lock")
-                    .insert(report_id.to_owned(), prepared);
-            }
+        if result.is_err() {
+            self.pending
+                .lock()
+                .expect("pending reports lock")
+                .insert(report_id.to_owned(), prepared);
         }
         result
     }
@@ -324,36 +321,100 @@ impl Desk {
         on_progress: impl Fn(Progress) -> bool + Send + Sync + Clone + 'static,
     ) -> Result<SendReceipt, Error> {
         let uploader = Uploader::new(&self.config.ticket_api)?;
-        if prepared.bundle.is_none() {
-            let outbox = self.data_dir.join("outbox");
-            std::fs::create_dir_all(&outbox)
-                .map_err(|err| Error::Io(format!("cannot create {}: {err}", outbox.display())))?;
-            let consent = prepared
-                .statement
-                .agreed(&prepared.destination, self.config.privacy.redact);
-            let (plan, report) = (prepared.plan.clone(), prepared.report.clone());
-            let out = outbox.join(format!("{}.zip", Uuid::now_v7()));
-            let progress = on_progress.clone();
-            let written = tokio::task::spawn_blocking(move || {
-                collect(&plan, report, consent, &out, progress)
-            })
-            .await
-            .map_err(|err| Error::Io(format!("collection stopped: {err}")))??;
-            prepared.bundle = Some(written);
-        }
-        let bundle = prepared.bundle.as_ref().expect("bundle written above");
-        let request = ticket_request(bundle);
-        let receipt = uploader
-            .submit(&bundle.path, &request, on_progress.clone())
+        let outbox = self.outbox()?;
+        let id = match prepared.queued {
+            Some(id) => id,
+            None => {
+                let consent = prepared
+                    .statement
+                    .agreed(&prepared.destination, self.config.privacy.redact);
+                let (plan, report) = (prepared.plan.clone(), prepared.report.clone());
+                let (queue, host) = (outbox.clone(), self.config.ticket_api.destination_host());
+                let progress = on_progress.clone();
+                let entry = tokio::task::spawn_blocking(move || {
+                    queue.queue(&plan, report, consent, host, progress)
+                })
+                .await
+                .map_err(|err| Error::Io(format!("collection stopped: {err}")))??;
+                prepared.queued = Some(entry.id);
+                entry.id
+            }
+        };
+        let entry = match outbox.get(id) {
+            Ok(entry) => entry,
+            // Gone from the outbox: the outbox delivered it meanwhile.
+            Err(_) => {
+                return match outbox
+                    .history()
+                    .ok()
+                    .and_then(|h| h.into_iter().find(|d| d.bundle_id == id.to_string()))
+                {
+                    Some(delivered) => Ok(receipt_of(&delivered)),
+                    None => Err(Error::UnknownReport),
+                };
+            }
+        };
+        let policy = RetryPolicy::for_api(&self.config.ticket_api);
+        let delivered = outbox
+            .deliver(&entry, &uploader, &policy, on_progress.clone())
             .await?;
         on_progress(Progress::Confirming);
-        Ok(SendReceipt {
-            ticket_id: receipt.ticket_id,
-            ticket_url: receipt.ticket_url,
-            bundle_id: bundle.manifest.bundle_id.to_string(),
-            bundle_sha256: receipt.bundle_sha256,
-            bundle_bytes: receipt.bundle_bytes,
+        Ok(receipt_of(&delivered))
+    }
+
+    fn outbox(&self) -> Result<Outbox, Error> {
+        Outbox::open(&self.data_dir).map_err(|err| {
+            Error::Io(format!(
+                "cannot open the outbox in {}: {err}",
+                self.data_dir.display()
+            ))
         })
+    }
+
+    /// Sends every queued report that is due (never tried, or failed in a way time can fix),
+    /// one after the other, skipping those another process is sending. Returns what was
+    /// delivered and what failed.
+    pub async fn flush_outbox(&self) -> Result<FlushSummary, Error> {
+        let outbox = self.outbox()?;
+        let (entries, problems) = outbox
+            .list()
+            .map_err(|err| Error::Io(format!("cannot read the outbox: {err}")))?;
+        let mut summary = FlushSummary {
+            problems,
+            ..FlushSummary::default()
+        };
+        if entries.is_empty() {
+            return Ok(summary);
+        }
+        let uploader = Uploader::new(&self.config.ticket_api)?;
+        let policy = RetryPolicy::for_api(&self.config.ticket_api);
+        for entry in entries.iter().filter(|e| e.due()) {
+            match outbox.deliver(entry, &uploader, &policy, |_| true).await {
+                Ok(delivered) => summary.delivered.push(delivered),
+                Err(Error::UnknownReport) => {}
+                Err(err) => summary.failed.push(ApiError::from(err)),
+            }
+        }
+        Ok(summary)
+    }
+}
+
+/// What one pass over the outbox did.
+#[derive(Debug, Clone, Default, Serialize, TS)]
+pub struct FlushSummary {
+    pub delivered: Vec<Delivered>,
+    pub failed: Vec<ApiError>,
+    /// Folders in the outbox that are not readable reports.
+    pub problems: Vec<String>,
+}
+
+fn receipt_of(delivered: &Delivered) -> SendReceipt {
+    SendReceipt {
+        ticket_id: delivered.ticket_id.clone(),
+        ticket_url: delivered.ticket_url.clone(),
+        bundle_id: delivered.bundle_id.clone(),
+        bundle_sha256: delivered.bundle_sha256.clone(),
+        bundle_bytes: delivered.bundle_bytes,
     }
 }
 

@@ -29,6 +29,8 @@ pub struct Config {
     pub collection: CollectionConfig,
     #[serde(default)]
     pub privacy: PrivacyConfig,
+    #[serde(default)]
+    pub outbox: OutboxConfig,
     /// Problems that disable one source or preset but not the rest (bad glob, unknown placeholder,
     /// unknown preset), located like any other configuration error.
     #[serde(skip)]
@@ -57,10 +59,17 @@ pub struct TicketApiConfig {
     /// Allow plain `http://` to hosts other than loopback. Off: reports would cross the network unencrypted.
     #[serde(default)]
     pub allow_insecure_http: bool,
+    /// Attempts after the first when the service cannot be reached or is busy (backing off from
+    /// 1 s to 60 s); after them the report waits in the outbox.
+    #[serde(default = "default_retries")]
+    pub retries: u32,
 }
 
 fn default_connect_timeout() -> u64 {
     10
+}
+fn default_retries() -> u32 {
+    4
 }
 fn default_read_timeout() -> u64 {
     60
@@ -114,6 +123,43 @@ impl SourceKind {
             SourceKind::CallOperations => "call-operations",
         }
     }
+}
+
+/// When queued reports are worth telling the user about. The outbox never drops a report itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// A report waiting longer than this is shown as a problem.
+    #[serde(default = "default_outbox_max_age_days")]
+    pub max_age_days: u32,
+    /// Reports waiting beyond this total size are shown as a problem.
+    #[serde(default = "default_outbox_max_total_mb")]
+    pub max_total_mb: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            max_age_days: default_outbox_max_age_days(),
+            max_total_mb: default_outbox_max_total_mb(),
+        }
+    }
+}
+
+impl OutboxConfig {
+    pub fn limits(&self) -> crate::outbox::Limits {
+        crate::outbox::Limits {
+            max_age: std::time::Duration::from_secs(u64::from(self.max_age_days) * 86_400),
+            max_total_bytes: self.max_total_mb.saturating_mul(1024 * 1024),
+        }
+    }
+}
+
+fn default_outbox_max_age_days() -> u32 {
+    14
+}
+fn default_outbox_max_total_mb() -> u64 {
+    1024
 }
 
 #[derive(Debug, Clone, Deserialize)]

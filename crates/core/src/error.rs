@@ -1,6 +1,6 @@
 //! The crate's error type, and the small set of codes the UI and scripts branch on.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bundle::extract::ExtractError;
 use crate::bundle::reader::ReadError;
@@ -30,11 +30,14 @@ pub enum Error {
     UnknownReport,
     #[error("{0}")]
     Io(String),
+    /// A send failed, and the report waits in the outbox; the code is the failure's.
+    #[error("{source}; report {id} waits in the outbox to be sent again")]
+    Queued { id: uuid::Uuid, source: Box<Error> },
 }
 
 /// What kind of failure happened, for code that must react to it. A variant exists only because a
 /// caller (the UI, or a script through the CLI's `--json`) branches on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The configuration is missing or wrong: IT must fix it.
@@ -62,6 +65,7 @@ pub enum ErrorCode {
 impl Error {
     pub fn code(&self) -> ErrorCode {
         match self {
+            Error::Queued { source, .. } => source.code(),
             Error::Config(_) => ErrorCode::ConfigInvalid,
             Error::Source(_) => ErrorCode::SourceUnavailable,
             Error::Report(_) | Error::UnknownReport => ErrorCode::ReportInvalid,

@@ -22,6 +22,7 @@ pub mod error;
 pub mod hash;
 pub mod host;
 pub mod index;
+pub mod outbox;
 pub mod presets;
 pub mod progress;
 pub mod redact;

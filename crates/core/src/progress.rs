@@ -23,6 +23,15 @@ pub enum Progress {
         bytes_total: u64,
         bytes_per_second: u64,
     },
+    /// A send failed in a way time can fix; the next attempt starts in `wait_seconds`.
+    Retrying {
+        /// The attempt about to be made (2 for the first retry).
+        attempt: u32,
+        attempts: u32,
+        wait_seconds: u64,
+        /// What went wrong, in words.
+        reason: String,
+    },
     /// Waiting for the server to check and store what it received.
     Confirming,
 }

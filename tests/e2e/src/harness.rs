@@ -136,6 +136,11 @@ impl Harness {
             .to_string()
     }
 
+    /// The app's data folder (outbox, history, our own log).
+    pub fn app_data(&self) -> PathBuf {
+        self.dir.path().join("app-data")
+    }
+
     /// Starts the app with `config` and opens a WebDriver session on it.
     pub async fn session(&self, config: &Path) -> anyhow::Result<Client> {
         let mut caps = serde_json::Map::new();

@@ -68,8 +68,8 @@ async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<(
         })
         .await?;
         ensure!(
-            ready.contains("6 log files"),
-            "the report screen should count the 6 demo files: {ready:?}"
+            ready.contains("7 log files"),
+            "the report screen should count the 6 demo files and our own log: {ready:?}"
         );
         screenshot(&client, harness, "01-report.png").await?;
         // A log written while the dialog is open shows up without any action: the index pushes it.
@@ -78,7 +78,7 @@ async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<(
             "2026-11-24T10:00:00Z [INFO ] rotated\n",
         )?;
         wait_text(&client, "[data-testid=files-ready]", |t| {
-            t.contains("7 log files")
+            t.contains("8 log files")
         })
         .await
         .context("a new log file should reach the open report screen")?;
@@ -123,8 +123,8 @@ async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<(
         );
         let files = client.find_all(css("[data-testid=file]")).await?;
         ensure!(
-            files.len() == 7,
-            "consent should list 7 files, lists {}",
+            files.len() == 8,
+            "consent should list 8 files (7 logs and our own), lists {}",
             files.len()
         );
         let statement = client
@@ -197,8 +197,16 @@ async fn check_stored(harness: &Harness, ticket: &str, summary: &str) -> anyhow:
         manifest["report"]["category"]
     );
     ensure!(
-        manifest["files"].as_array().map(Vec::len) == Some(7),
+        manifest["files"].as_array().map(Vec::len) == Some(8),
         "manifest lists {} files",
+        manifest["files"]
+    );
+    // Our own log rides along, so support sees what the app did.
+    ensure!(
+        manifest["files"]
+            .as_array()
+            .is_some_and(|files| files.iter().any(|f| f["source"] == "callsupport")),
+        "our own log is missing from {}",
         manifest["files"]
     );
     ensure!(
@@ -242,8 +250,10 @@ async fn check_stored(harness: &Harness, ticket: &str, summary: &str) -> anyhow:
 /// With the server unreachable the app says so in words, and nothing the user typed is lost.
 async fn unreachable_server_keeps_the_report(harness: &Harness) -> anyhow::Result<()> {
     let port = free_port()?;
+    // One retry, so the wait between attempts is seen without making the test slow.
     let text = std::fs::read_to_string(&harness.config)?
-        .replace(&harness.server_addr(), &format!("127.0.0.1:{port}"));
+        .replace(&harness.server_addr(), &format!("127.0.0.1:{port}"))
+        .replace("[ticket_api]\n", "[ticket_api]\nretries = 1\n");
     let config = harness.dir.path().join("unreachable.toml");
     std::fs::write(&config, text)?;
     let client = harness.session(Path::new(&config)).await?;
@@ -277,8 +287,19 @@ async fn unreachable_server_keeps_the_report(harness: &Harness) -> anyhow::Resul
             .await?;
         let advice = wait_text(&client, "[data-testid=failure-advice]", |t| !t.is_empty()).await?;
         ensure!(
-            advice.contains("internet connection"),
-            "advice should point at the connection: {advice:?}"
+            advice.contains("internet connection") && advice.contains("keeps the report"),
+            "advice should point at the connection and say the report is kept: {advice:?}"
+        );
+        let queued = harness.app_data().join("outbox");
+        let waiting: Vec<_> = std::fs::read_dir(&queued)?
+            .flatten()
+            .filter(|e| e.path().join("bundle.zip").is_file())
+            .collect();
+        ensure!(
+            waiting.len() == 1,
+            "the report should wait in {}, found {} entries",
+            queued.display(),
+            waiting.len()
         );
         screenshot(&client, harness, "04-failed.png").await?;
         ensure!(

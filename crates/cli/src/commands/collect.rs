@@ -7,8 +7,8 @@ use callsupport_core::Error;
 use callsupport_core::collect::{Plan, collect};
 use callsupport_core::config::Config;
 use callsupport_core::consent::{Destination, Statement, human_bytes};
-use callsupport_core::report::{Category, Report};
 
+use super::report_args::ReportArgs;
 use crate::output;
 
 #[derive(clap::Args)]
@@ -16,28 +16,12 @@ pub struct Args {
     /// Where to write the bundle (`.zip`); must not exist yet.
     #[arg(long, value_name = "FILE.zip")]
     out: PathBuf,
-    /// What went wrong, in one line.
-    #[arg(long)]
-    summary: String,
-    /// More detail.
-    #[arg(long, default_value = "")]
-    description: String,
-    /// cannot-join, dropped, audio, video, screen-share or other.
-    #[arg(long, default_value = "other")]
-    category: Category,
-    /// A call id the report is about; repeat for several.
-    #[arg(long = "call-id", value_name = "ID")]
-    call_ids: Vec<String>,
+    #[command(flatten)]
+    report: ReportArgs,
 }
 
 pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
-    let report = Report {
-        description: args.description,
-        category: args.category,
-        call_ids: args.call_ids,
-        ..Report::new(args.summary)
-    }
-    .normalized()?;
+    let report = args.report.report()?;
     let (plan, unavailable) = Plan::from_config_for_calls(config, &report.call_ids)?;
     for err in &unavailable {
         eprintln!("warning: {err}; collecting the other sources");

@@ -3,6 +3,9 @@
 pub mod collect;
 pub mod extract;
 pub mod inspect;
+pub mod outbox;
+pub mod report;
+mod report_args;
 pub mod sources;
 pub mod submit;
 pub mod verify;

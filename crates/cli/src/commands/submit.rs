@@ -8,6 +8,7 @@ use callsupport_core::api::ticket_request_for_file;
 use callsupport_core::bundle::reader::Bundle;
 use callsupport_core::config::Config;
 use callsupport_core::upload::Uploader;
+use callsupport_core::upload::retry::RetryPolicy;
 
 use crate::output;
 
@@ -29,12 +30,13 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
     }
     let (request, _) = ticket_request_for_file(&args.bundle)?;
     let uploader = Uploader::new(&config.ticket_api)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Io(e.to_string()))?;
-    let receipt =
-        runtime.block_on(uploader.submit(&args.bundle, &request, output::progress(!json)))?;
+    let policy = RetryPolicy::for_api(&config.ticket_api);
+    let receipt = output::runtime()?.block_on(uploader.deliver(
+        &args.bundle,
+        &request,
+        &policy,
+        output::progress(!json),
+    ))?;
     output::progress_done(!json);
     if json {
         output::json(&serde_json::json!({

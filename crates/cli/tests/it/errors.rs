@@ -59,6 +59,7 @@ fn an_unreachable_server_exits_4() {
     machine.env.push((TOKEN_ENV.into(), SUBMIT_TOKEN.into()));
     let url = dead_url();
     let config = machine.config("callsupport.toml", &url);
+    machine.no_retries(&config);
     let bundle = machine.collect(&config, "B.zip");
 
     let run = machine.run(&[

@@ -121,6 +121,16 @@ kind = "encrypted"
         path
     }
 
+    /// Turns retries off in a configuration file: a failure is final at once.
+    pub fn no_retries(&self, config: &Path) {
+        let text = fs::read_to_string(config).unwrap();
+        fs::write(
+            config,
+            text.replace("[ticket_api]\n", "[ticket_api]\nretries = 0\n"),
+        )
+        .unwrap();
+    }
+
     /// The `callsupport` binary with a hermetic environment: no inherited `CALLSUPPORT_*`
     /// variables (so no `CALLSUPPORT_CONFIG`), `HOME` and the XDG folders in the temporary machine,
     /// and `CALLSUPPORT_DATA_DIR` pointing at its data folder.

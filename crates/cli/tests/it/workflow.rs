@@ -256,3 +256,85 @@ fn extract_writes_checked_files_into_a_new_folder_only() {
     again.failure(1, &["is not empty"]);
     assert!(app_log.is_file());
 }
+
+#[test]
+fn a_report_that_cannot_be_sent_waits_in_the_outbox_until_flushed() {
+    let server = TicketServer::start();
+    let mut machine = Machine::new();
+    machine.env.push((TOKEN_ENV.into(), SUBMIT_TOKEN.into()));
+    let offline = machine.config("offline.toml", &crate::support::dead_url());
+    machine.no_retries(&offline);
+    let online = machine.config("online.toml", &server.url());
+
+    let report = machine.run(&[
+        "report",
+        "--config",
+        offline.to_str().unwrap(),
+        "--summary",
+        "no audio",
+        "--call-id",
+        "7f3c-0001",
+    ]);
+    report.failure(4, &["cannot reach", "waits in the outbox"]);
+    let listed = machine
+        .run(&[
+            "outbox",
+            "list",
+            "--json",
+            "--config",
+            offline.to_str().unwrap(),
+        ])
+        .success()
+        .json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["summary"], "no audio");
+    assert_eq!(listed[0]["attempts"]["last_error"]["code"], "unreachable");
+    let id = listed[0]["id"].as_str().unwrap().to_owned();
+    let queued = machine.data().join("outbox").join(&id).join("bundle.zip");
+    let queued_sha256 = sha256sum(&queued);
+    assert!(tool("unzip", &["-t", queued.to_str().unwrap()]).contains("No errors detected"));
+
+    let flush = machine
+        .run(&["outbox", "flush", "--config", online.to_str().unwrap()])
+        .success();
+    assert!(
+        flush
+            .stdout()
+            .contains(&format!("{id}  sent: ticket CS-000001")),
+        "{}",
+        flush.stdout()
+    );
+    assert_eq!(sha256sum(&server.stored_bundle("CS-000001")), queued_sha256);
+    let empty = machine
+        .run(&["outbox", "list", "--config", online.to_str().unwrap()])
+        .success();
+    assert_eq!(empty.stdout(), "the outbox is empty\n");
+    let history =
+        fs::read_to_string(machine.data().join("history").join(format!("{id}.json"))).unwrap();
+    assert!(history.contains("CS-000001"), "{history}");
+
+    // A report sent at once leaves nothing queued either; removing an unknown id is an error.
+    let sent = machine
+        .run(&[
+            "report",
+            "--config",
+            online.to_str().unwrap(),
+            "--summary",
+            "video froze",
+        ])
+        .success();
+    assert_eq!(sent.stdout(), "CS-000002\n");
+    assert_eq!(
+        names_in(&machine.data().join("outbox")),
+        Vec::<String>::new()
+    );
+    machine
+        .run(&[
+            "outbox",
+            "remove",
+            &id,
+            "--config",
+            online.to_str().unwrap(),
+        ])
+        .failure(1, &["no report", &id]);
+}

@@ -6,6 +6,7 @@ use std::fs;
 use callsupport_core::api::{ApiError, Desk, ReportDraft};
 use callsupport_core::bundle::reader::Bundle;
 use callsupport_core::config::SourceKind;
+use callsupport_core::progress::Progress;
 use callsupport_core::report::Category;
 use callsupport_core::{Error, ErrorCode};
 
@@ -167,9 +168,9 @@ async fn an_empty_summary_is_invalid() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_failed_send_is_retried_with_the_same_bundle() {
-    // The first send finds no server: the report stays prepared and its bundle waits in the outbox.
-    // Once the server is up on that address, sending again delivers that very bundle.
+async fn a_send_retries_until_the_server_answers() {
+    // No server at first: the send backs off and tries again, and reports each wait; the server
+    // comes up meanwhile and the same send call delivers the report.
     tokens();
     let tree = LogTree::new();
     let data = tempfile::tempdir().unwrap();
@@ -178,7 +179,63 @@ async fn a_failed_send_is_retried_with_the_same_bundle() {
         tree.dir.path(),
         &config_toml(&url, Some(TOKEN_ENV), &tree.sources_toml(), 200),
     );
-    let desk = Desk::new(config, data.path().to_path_buf());
+    let desk = std::sync::Arc::new(Desk::new(config, data.path().to_path_buf()));
+    let view = desk.prepare_report(draft("video froze")).unwrap();
+    let retries = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+
+    let sending = {
+        let (desk, retries) = (desk.clone(), retries.clone());
+        tokio::spawn(async move {
+            desk.send_report(&view.report_id, move |progress| {
+                if let Progress::Retrying {
+                    attempt, reason, ..
+                } = progress
+                {
+                    retries.lock().unwrap().push((attempt, reason));
+                }
+                true
+            })
+            .await
+        })
+    };
+    while retries.lock().unwrap().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let listen = url.trim_start_matches("http://").split('/').next().unwrap();
+    let server = Server::start_at(listen, 64 << 20).await;
+    let receipt = sending.await.unwrap().unwrap();
+
+    assert_eq!(receipt.ticket_id, "CS-000001");
+    let retries = retries.lock().unwrap().clone();
+    assert_eq!(
+        retries[0].0, 2,
+        "the second attempt was announced: {retries:?}"
+    );
+    assert!(
+        retries[0].1.contains("cannot reach"),
+        "the wait says why: {retries:?}"
+    );
+    assert_eq!(
+        sha256_of(&server.stored_bundle("CS-000001")),
+        receipt.bundle_sha256
+    );
+    assert!(names_in(&data.path().join("outbox")).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_that_cannot_be_sent_waits_in_the_outbox_and_is_delivered_once() {
+    // With no retries left, the send fails but the report is queued on disk, with why. The
+    // outbox delivers it once the server is up; sending it again from the screen is that ticket.
+    tokens();
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let url = dead_url();
+    let text = config_toml(&url, Some(TOKEN_ENV), &tree.sources_toml(), 200)
+        .replace("[ticket_api]\n", "[ticket_api]\nretries = 0\n");
+    let desk = Desk::new(
+        load_config(tree.dir.path(), &text),
+        data.path().to_path_buf(),
+    );
     let view = desk.prepare_report(draft("video froze")).unwrap();
 
     let err = desk
@@ -190,20 +247,31 @@ async fn a_failed_send_is_retried_with_the_same_bundle() {
     let outbox = data.path().join("outbox");
     let waiting = names_in(&outbox);
     assert_eq!(waiting.len(), 1, "{waiting:?}");
-    let waiting_sha256 = sha256_of(&outbox.join(&waiting[0]));
+    let queued = outbox.join(&waiting[0]);
+    let waiting_sha256 = sha256_of(&queued.join("bundle.zip"));
+    let attempts: serde_json::Value =
+        serde_json::from_slice(&fs::read(queued.join("attempts.json")).unwrap()).unwrap();
+    assert_eq!(attempts["count"], 1);
+    assert_eq!(attempts["last_error"]["code"], "unreachable");
+    assert_eq!(attempts["last_error"]["retryable"], true);
 
     let listen = url.trim_start_matches("http://").split('/').next().unwrap();
     let server = Server::start_at(listen, 64 << 20).await;
-    let receipt = desk.send_report(&view.report_id, |_| true).await.unwrap();
+    let flushed = desk.flush_outbox().await.unwrap();
 
-    assert_eq!(receipt.ticket_id, "CS-000001");
-    assert_eq!(
-        receipt.bundle_sha256, waiting_sha256,
-        "the bundle is the one that waited"
-    );
+    assert_eq!(flushed.delivered.len(), 1, "{flushed:?}");
+    assert!(flushed.failed.is_empty(), "{flushed:?}");
+    assert_eq!(flushed.delivered[0].ticket_id, "CS-000001");
     assert_eq!(
         sha256_of(&server.stored_bundle("CS-000001")),
-        waiting_sha256
+        waiting_sha256,
+        "the bundle is the one that waited"
     );
     assert!(names_in(&outbox).is_empty(), "{:?}", names_in(&outbox));
+    let again = desk.send_report(&view.report_id, |_| true).await.unwrap();
+    assert_eq!(
+        again.ticket_id, "CS-000001",
+        "the screen's retry finds it delivered"
+    );
+    assert_eq!(server.folder("bundles").len(), 1, "one ticket, one bundle");
 }

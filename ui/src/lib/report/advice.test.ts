@@ -20,4 +20,8 @@ describe("adviceFor", () => {
     expect(adviceFor("unauthorized").body).toContain("IT help desk");
     expect(adviceFor("unreachable").retry).toBe(true);
   });
+  it("says a report that waits for the network is kept, not lost", () => {
+    expect(adviceFor("unreachable").title).toContain("Saved");
+    expect(adviceFor("server_busy").body).toContain("sends it on its own");
+  });
 });

@@ -12,14 +12,14 @@ export function adviceFor(code: ErrorCode): Advice {
   switch (code) {
     case "unreachable":
       return {
-        title: "We couldn't reach your support service",
-        body: "Check your internet connection, then try again. Your report is still here.",
+        title: "Saved — it will be sent when your support service can be reached",
+        body: "We couldn't reach it just now. Check your internet connection; Call Support keeps the report and sends it on its own, even after a restart. You can also try again now.",
         retry: true,
       };
     case "server_busy":
       return {
-        title: "The support service is busy",
-        body: "It could not take the report just now. Try again in a few minutes.",
+        title: "Saved — the support service is busy",
+        body: "It could not take the report just now. Call Support keeps the report and sends it on its own in a few minutes, even after a restart.",
         retry: true,
       };
     case "unauthorized":

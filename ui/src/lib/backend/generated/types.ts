@@ -4,7 +4,15 @@ export type ErrorCode = "config_invalid" | "source_unavailable" | "report_invali
 
 export type ApiError = { code: ErrorCode, message: string, };
 
-export type Progress = { "stage": "collecting", files_done: number, files_total: number, bytes_done: number, bytes_total: number, } | { "stage": "uploading", bytes_sent: number, bytes_total: number, bytes_per_second: number, } | { "stage": "confirming" };
+export type Progress = { "stage": "collecting", files_done: number, files_total: number, bytes_done: number, bytes_total: number, } | { "stage": "uploading", bytes_sent: number, bytes_total: number, bytes_per_second: number, } | { "stage": "retrying", 
+/**
+ * The attempt about to be made (2 for the first retry).
+ */
+attempt: number, attempts: number, wait_seconds: number, 
+/**
+ * What went wrong, in words.
+ */
+reason: string, } | { "stage": "confirming" };
 
 export type Category = "cannot_join" | "dropped" | "audio" | "video" | "screen_share" | "other";
 

@@ -6,12 +6,15 @@
 //! proxy settings honoured) with a connect timeout and a read-idle timeout, never a total deadline that
 //! a large upload would hit. [`Uploader::submit`] streams the zip from disk as a multipart part, reports
 //! progress, stops when the callback returns `false`, and only succeeds when the server's
-//! `bundle_sha256` matches ours. Retries and the outbox arrive with issue 5.
+//! `bundle_sha256` matches ours. [`Uploader::deliver`] adds retries on what time can fix, per
+//! [`retry::RetryPolicy`], reporting the wait between attempts.
+
+pub mod retry;
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::TryStreamExt;
 use reqwest::StatusCode;
@@ -21,6 +24,7 @@ use tokio_util::io::ReaderStream;
 use crate::config::TicketApiConfig;
 use crate::progress::Progress;
 use crate::ticket::{IDEMPOTENCY_KEY, Problem, TicketReceipt, TicketRequest};
+use retry::{RetryPolicy, parse_retry_after};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -93,7 +97,62 @@ impl Uploader {
         })
     }
 
-    /// Sends one bundle with its report; returns the server's receipt once its hash matches.
+    /// Sends a bundle, trying again per `policy` when time can fix the failure. Between attempts
+    /// it reports [`Progress::Retrying`] every second; `false` from `on_progress` cancels the
+    /// wait as it cancels a send.
+    pub async fn deliver(
+        &self,
+        bundle: &Path,
+        request: &TicketRequest,
+        policy: &RetryPolicy,
+        on_progress: impl FnMut(Progress) -> bool + Send + 'static,
+    ) -> Result<TicketReceipt, UploadError> {
+        let on_progress = Arc::new(Mutex::new(on_progress));
+        let mut attempt = 1;
+        loop {
+            let sink = on_progress.clone();
+            let sent = self
+                .submit(bundle, request, move |p| {
+                    (sink.lock().unwrap_or_else(|e| e.into_inner()))(p)
+                })
+                .await;
+            let error = match sent {
+                Ok(receipt) => return Ok(receipt),
+                Err(error) => error,
+            };
+            let Some(delay) = policy.next_delay(attempt, &error, fastrand::f64()) else {
+                return Err(error);
+            };
+            attempt += 1;
+            log::info!(
+                "bundle {}: attempt {attempt} of {} in {} ms",
+                request.bundle_id,
+                policy.attempts,
+                delay.as_millis()
+            );
+            let reason = error.to_string();
+            let deadline = tokio::time::Instant::now() + delay;
+            loop {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                let keep_going =
+                    (on_progress.lock().unwrap_or_else(|e| e.into_inner()))(Progress::Retrying {
+                        attempt,
+                        attempts: policy.attempts,
+                        wait_seconds: left.as_secs_f64().ceil() as u64,
+                        reason: reason.clone(),
+                    });
+                if !keep_going {
+                    return Err(UploadError::Cancelled);
+                }
+                if left.is_zero() {
+                    break;
+                }
+                tokio::time::sleep(left.min(Duration::from_secs(1))).await;
+            }
+        }
+    }
+
+    /// Sends one bundle with its report, once; returns the server's receipt once its hash matches.
     pub async fn submit(
         &self,
         bundle: &Path,
@@ -166,7 +225,8 @@ impl Uploader {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+            .and_then(|v| parse_retry_after(v, SystemTime::now()))
+            .map(|wait| wait.as_secs());
         let text = response
             .text()
             .await

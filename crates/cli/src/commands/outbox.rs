@@ -1,0 +1,154 @@
+//! `callsupport outbox list|flush|remove ID`: the reports waiting to be delivered.
+
+use std::process::ExitCode;
+
+use callsupport_core::Error;
+use callsupport_core::config::Config;
+use callsupport_core::consent::human_bytes;
+use callsupport_core::outbox::{Entry, Outbox};
+use callsupport_core::upload::Uploader;
+use callsupport_core::upload::retry::RetryPolicy;
+use uuid::Uuid;
+
+use crate::output;
+
+#[derive(clap::Subcommand)]
+pub enum Args {
+    /// List the queued reports, with how sending them went so far.
+    List,
+    /// Send every queued report now (those that failed for good too, e.g. after a token fix).
+    Flush,
+    /// Remove a queued report without sending it.
+    Remove {
+        /// The report's bundle id, as `outbox list` shows it.
+        id: String,
+    },
+}
+
+pub fn run(config: &Config, outbox: &Outbox, args: Args, json: bool) -> Result<ExitCode, Error> {
+    match args {
+        Args::List => list(config, outbox, json),
+        Args::Flush => flush(config, outbox, json),
+        Args::Remove { id } => {
+            let parsed = Uuid::parse_str(&id).map_err(|_| {
+                Error::Io(format!(
+                    "`{id}` is not a report id; `callsupport outbox list` shows them"
+                ))
+            })?;
+            if !outbox
+                .remove(parsed)
+                .map_err(|err| Error::Io(err.to_string()))?
+            {
+                return Err(Error::Io(format!(
+                    "no report {id} in the outbox; `callsupport outbox list` shows them"
+                )));
+            }
+            if json {
+                output::json(&serde_json::json!({ "removed": id }));
+            } else {
+                output::line(&format!("removed {id}"));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn entries(outbox: &Outbox) -> Result<Vec<Entry>, Error> {
+    let (entries, problems) = outbox
+        .list()
+        .map_err(|err| Error::Io(format!("cannot read the outbox: {err}")))?;
+    for problem in problems {
+        eprintln!("warning: {problem}");
+    }
+    Ok(entries)
+}
+
+fn list(config: &Config, outbox: &Outbox, json: bool) -> Result<ExitCode, Error> {
+    let entries = entries(outbox)?;
+    for warning in outbox.warnings(&entries, config.outbox.limits(), chrono::Utc::now()) {
+        eprintln!("warning: {warning}");
+    }
+    if json {
+        let rows: Vec<serde_json::Value> = entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "id": e.id, "summary": e.queued.request.report.summary,
+                    "queued_at": e.queued.queued_at, "destination": e.queued.destination,
+                    "bytes": e.bytes, "attempts": e.attempts,
+                })
+            })
+            .collect();
+        output::json(&serde_json::Value::Array(rows));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if entries.is_empty() {
+        output::line("the outbox is empty");
+    }
+    for entry in &entries {
+        let state = match &entry.attempts.last_error {
+            None => "queued".to_owned(),
+            Some(error) if error.retryable => format!("will retry: {}", error.message),
+            Some(error) => format!("failed: {}", error.message),
+        };
+        output::line(&format!(
+            "{}  {}  {}  \"{}\"  {state}",
+            entry.id,
+            entry.queued.queued_at.format("%Y-%m-%d %H:%M"),
+            human_bytes(entry.bytes),
+            entry.queued.request.report.summary
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn flush(config: &Config, outbox: &Outbox, json: bool) -> Result<ExitCode, Error> {
+    let entries = entries(outbox)?;
+    if entries.is_empty() {
+        if json {
+            output::json(&serde_json::json!({ "delivered": [], "failed": [] }));
+        } else {
+            output::line("the outbox is empty");
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let uploader = Uploader::new(&config.ticket_api)?;
+    let policy = RetryPolicy::for_api(&config.ticket_api);
+    let runtime = output::runtime()?;
+    let (mut delivered, mut failed) = (Vec::new(), Vec::new());
+    for entry in &entries {
+        let sent =
+            runtime.block_on(outbox.deliver(entry, &uploader, &policy, output::progress(!json)));
+        output::progress_done(!json);
+        match sent {
+            Ok(receipt) => {
+                if !json {
+                    output::line(&format!("{}  sent: ticket {}", entry.id, receipt.ticket_id));
+                }
+                delivered.push(receipt);
+            }
+            // Delivered meanwhile by another process.
+            Err(Error::UnknownReport) => {}
+            Err(err) => {
+                if !json {
+                    output::line(&format!("{}  not sent: {err}", entry.id));
+                }
+                failed.push(serde_json::json!({ "id": entry.id, "code": err.code(), "message": err.to_string() }));
+            }
+        }
+    }
+    if json {
+        output::json(&serde_json::json!({ "delivered": delivered, "failed": failed }));
+    }
+    if let Some(first) = failed.first() {
+        eprintln!(
+            "error: {} of {} report(s) not sent; they stay in the outbox",
+            failed.len(),
+            entries.len()
+        );
+        let code = serde_json::from_value(first["code"].clone())
+            .unwrap_or(callsupport_core::ErrorCode::Io);
+        return Ok(ExitCode::from(crate::exit_code(code)));
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,70 @@
+//! `callsupport report`: collect a bundle into the outbox and send it, as the app's *Send* does.
+//! A report that cannot be sent now stays queued; `callsupport outbox flush` sends it later.
+
+use std::process::ExitCode;
+
+use callsupport_core::Error;
+use callsupport_core::collect::Plan;
+use callsupport_core::config::Config;
+use callsupport_core::consent::{Destination, Statement};
+use callsupport_core::outbox::Outbox;
+use callsupport_core::upload::Uploader;
+use callsupport_core::upload::retry::RetryPolicy;
+
+use super::report_args::ReportArgs;
+use crate::output;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    report: ReportArgs,
+}
+
+pub fn run(config: &Config, outbox: &Outbox, args: Args, json: bool) -> Result<ExitCode, Error> {
+    let report = args.report.report()?;
+    // Checked before collecting: without a token there is no point in packing anything.
+    let uploader = Uploader::new(&config.ticket_api)?;
+    let (plan, unavailable) = Plan::from_config_for_calls(config, &report.call_ids)?;
+    for err in &unavailable {
+        eprintln!("warning: {err}; collecting the other sources");
+    }
+    let destination = Destination::TicketApi {
+        organisation: config.ticket_api.organisation.clone(),
+        host: config.ticket_api.destination_host(),
+    };
+    // Whoever runs the CLI is the one agreeing; the record says what the bundle holds.
+    let statement = Statement::new(&plan, &destination, config.privacy.redact);
+    let consent = statement.agreed(&destination, config.privacy.redact);
+    let entry = outbox.queue(
+        &plan,
+        report,
+        consent,
+        config.ticket_api.destination_host(),
+        output::progress(!json),
+    )?;
+    let policy = RetryPolicy::for_api(&config.ticket_api);
+    let delivered = output::runtime()?.block_on(outbox.deliver(
+        &entry,
+        &uploader,
+        &policy,
+        output::progress(!json),
+    ));
+    output::progress_done(!json);
+    let delivered = delivered.map_err(|err| match err {
+        Error::Upload(_) => Error::Queued {
+            id: entry.id,
+            source: Box::new(err),
+        },
+        other => other,
+    })?;
+    if json {
+        output::json(&serde_json::to_value(&delivered).expect("serializes"));
+    } else {
+        output::line(&delivered.ticket_id);
+        eprintln!(
+            "sent: ticket {} ({})",
+            delivered.ticket_id, delivered.ticket_url
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,443 @@
+//! The outbox: every report waits on disk until the server has acknowledged it.
+//!
+//! # Brief overview
+//!
+//! A report is written here, complete, before its first byte is sent, and removed only once the
+//! server has answered with the bundle's own SHA-256; so a crash, a closed laptop or a dead network
+//! loses nothing, and the server's `Idempotency-Key` makes a send repeated after a lost answer the
+//! same ticket. The layout under the app's data folder:
+//!
+//! ```text
+//! outbox/
+//!   <bundle id>/            a queued report: complete, or it would not have this name
+//!     bundle.zip            the bundle, exactly as collected
+//!     report.json           what is posted with it (`Queued`)
+//!     attempts.json         how sending it went so far (`Attempts`), rewritten after each try
+//!     lock                  held (advisory lock) by the process sending it
+//!   .incoming-<uuid>/       a report being written; removed when found at start (a crash)
+//!   .sent-<bundle id>/      a delivered report being removed; likewise
+//! history/<bundle id>.json  the receipt of each delivered report (`Delivered`)
+//! ```
+//!
+//! Every file is written under a temporary name, flushed and renamed; folders are renamed into
+//! place only when complete, and their parent flushed.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+use uuid::Uuid;
+
+use crate::api::ticket_request;
+use crate::bundle::manifest::Consent;
+use crate::collect::{Plan, collect};
+use crate::error::{Error, ErrorCode};
+use crate::progress::Progress;
+use crate::report::Report;
+use crate::ticket::{TicketReceipt, TicketRequest};
+use crate::upload::retry::RetryPolicy;
+use crate::upload::{UploadError, Uploader};
+
+const BUNDLE: &str = "bundle.zip";
+const REPORT: &str = "report.json";
+const ATTEMPTS: &str = "attempts.json";
+const LOCK: &str = "lock";
+const INCOMING: &str = ".incoming-";
+const SENT: &str = ".sent-";
+
+/// What is posted with a queued bundle (`report.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Queued {
+    pub request: TicketRequest,
+    pub queued_at: DateTime<Utc>,
+    /// The host it was meant for when it was queued.
+    pub destination: String,
+}
+
+/// How sending a queued report went so far (`attempts.json`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct Attempts {
+    /// Deliveries tried (each may have made several requests, per the retry policy).
+    pub count: u32,
+    #[ts(type = "string | null")]
+    pub last_at: Option<DateTime<Utc>>,
+    pub last_error: Option<LastError>,
+}
+
+/// Why the last delivery failed, and whether waiting can fix it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct LastError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The network or the server may recover: the outbox tries again on its own.
+    pub retryable: bool,
+}
+
+/// A report in the outbox.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: Uuid,
+    pub dir: PathBuf,
+    pub queued: Queued,
+    pub attempts: Attempts,
+    pub bytes: u64,
+}
+
+impl Entry {
+    pub fn bundle_path(&self) -> PathBuf {
+        self.dir.join(BUNDLE)
+    }
+
+    /// Whether the outbox should try it without being asked: never tried, or failed in a way
+    /// time can fix.
+    pub fn due(&self) -> bool {
+        self.attempts
+            .last_error
+            .as_ref()
+            .is_none_or(|error| error.retryable)
+    }
+}
+
+/// The receipt of a delivered report (`history/<bundle id>.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Delivered {
+    pub bundle_id: String,
+    pub ticket_id: String,
+    pub ticket_url: String,
+    pub summary: String,
+    #[ts(type = "string")]
+    pub queued_at: DateTime<Utc>,
+    #[ts(type = "string")]
+    pub sent_at: DateTime<Utc>,
+    pub bundle_sha256: String,
+    pub bundle_bytes: u64,
+}
+
+/// A report being written into the outbox; removed unless committed.
+pub struct Incoming {
+    dir: PathBuf,
+    root: PathBuf,
+    committed: bool,
+}
+
+impl Incoming {
+    /// Where the bundle is to be written.
+    pub fn bundle_path(&self) -> PathBuf {
+        self.dir.join(BUNDLE)
+    }
+
+    /// Completes the report: its request is written and the folder renamed into place.
+    pub fn commit(mut self, request: TicketRequest, destination: String) -> io::Result<Entry> {
+        let queued = Queued {
+            request,
+            queued_at: Utc::now(),
+            destination,
+        };
+        write_json(&self.dir.join(REPORT), &queued)?;
+        sync_dir(&self.dir)?;
+        let id = queued.request.bundle_id;
+        let dir = self.root.join(id.to_string());
+        fs::rename(&self.dir, &dir)?;
+        sync_dir(&self.root)?;
+        self.committed = true;
+        let bytes = fs::metadata(dir.join(BUNDLE))?.len();
+        Ok(Entry {
+            id,
+            dir,
+            queued,
+            attempts: Attempts::default(),
+            bytes,
+        })
+    }
+}
+
+impl Drop for Incoming {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Limits past which the outbox tells the user (it never drops a report by itself).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_age: Duration,
+    pub max_total_bytes: u64,
+}
+
+/// The outbox folder of one data folder.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    root: PathBuf,
+    history: PathBuf,
+}
+
+impl Outbox {
+    /// Opens (creating) the outbox in `data_dir`, clearing what a crash left half-done.
+    pub fn open(data_dir: &Path) -> io::Result<Outbox> {
+        let outbox = Outbox {
+            root: data_dir.join("outbox"),
+            history: data_dir.join("history"),
+        };
+        fs::create_dir_all(&outbox.root)?;
+        fs::create_dir_all(&outbox.history)?;
+        for item in fs::read_dir(&outbox.root)? {
+            let item = item?;
+            let name = item.file_name().to_string_lossy().into_owned();
+            if name.starts_with(INCOMING) || name.starts_with(SENT) {
+                log::info!("outbox: removing {name}, left by an interrupted run");
+                let _ = fs::remove_dir_all(item.path());
+            }
+        }
+        Ok(outbox)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A new report to write into the outbox.
+    pub fn incoming(&self) -> io::Result<Incoming> {
+        let dir = self.root.join(format!("{INCOMING}{}", Uuid::now_v7()));
+        fs::create_dir(&dir)?;
+        Ok(Incoming {
+            dir,
+            root: self.root.clone(),
+            committed: false,
+        })
+    }
+
+    /// Collects `plan` into a new queued report: the bundle is complete on disk, with what is to
+    /// be posted with it, before anything is sent.
+    pub fn queue(
+        &self,
+        plan: &Plan,
+        report: Report,
+        consent: Consent,
+        destination: String,
+        on_progress: impl FnMut(Progress) -> bool,
+    ) -> Result<Entry, Error> {
+        let incoming = self
+            .incoming()
+            .map_err(|err| Error::Io(format!("cannot write to {}: {err}", self.root.display())))?;
+        let written = collect(plan, report, consent, &incoming.bundle_path(), on_progress)?;
+        incoming
+            .commit(ticket_request(&written), destination)
+            .map_err(|err| Error::Io(format!("cannot queue the report in the outbox: {err}")))
+    }
+
+    /// Every queued report, oldest first, and a message for each folder that is not one.
+    pub fn list(&self) -> io::Result<(Vec<Entry>, Vec<String>)> {
+        let (mut entries, mut problems) = (Vec::new(), Vec::new());
+        for item in fs::read_dir(&self.root)? {
+            let item = item?;
+            let name = item.file_name().to_string_lossy().into_owned();
+            let Ok(id) = Uuid::parse_str(&name) else {
+                continue;
+            };
+            match read_entry(id, &item.path()) {
+                Ok(entry) => entries.push(entry),
+                Err(err) => problems.push(format!(
+                    "{}: not a readable report ({err}); remove it with `callsupport outbox remove {id}`",
+                    item.path().display()
+                )),
+            }
+        }
+        entries.sort_by_key(|e| (e.queued.queued_at, e.id));
+        Ok((entries, problems))
+    }
+
+    /// One queued report.
+    pub fn get(&self, id: Uuid) -> io::Result<Entry> {
+        read_entry(id, &self.root.join(id.to_string()))
+    }
+
+    /// Removes a queued report without sending it. False if there was none.
+    pub fn remove(&self, id: Uuid) -> io::Result<bool> {
+        let dir = self.root.join(id.to_string());
+        if !dir.exists() {
+            return Ok(false);
+        }
+        let _lock = lock(&dir)?.ok_or_else(|| in_use(id))?;
+        self.discard(id, &dir)?;
+        Ok(true)
+    }
+
+    /// Receipts of delivered reports, newest first.
+    pub fn history(&self) -> io::Result<Vec<Delivered>> {
+        let mut delivered = Vec::new();
+        for item in fs::read_dir(&self.history)? {
+            let path = item?.path();
+            if path.extension().is_some_and(|e| e == "json")
+                && let Ok(text) = fs::read(&path)
+                && let Ok(receipt) = serde_json::from_slice::<Delivered>(&text)
+            {
+                delivered.push(receipt);
+            }
+        }
+        delivered.sort_by_key(|d| std::cmp::Reverse(d.sent_at));
+        Ok(delivered)
+    }
+
+    /// What the user should hear about: reports waiting longer than the limit, or an outbox
+    /// larger than it.
+    pub fn warnings(&self, entries: &[Entry], limits: Limits, now: DateTime<Utc>) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for entry in entries {
+            let age = (now - entry.queued.queued_at).to_std().unwrap_or_default();
+            if age > limits.max_age {
+                warnings.push(format!(
+                    "report {} (\"{}\") has waited {} days to reach {}; check the connection, or remove it",
+                    entry.id,
+                    entry.queued.request.report.summary,
+                    age.as_secs() / 86_400,
+                    entry.queued.destination
+                ));
+            }
+        }
+        let total: u64 = entries.iter().map(|e| e.bytes).sum();
+        if total > limits.max_total_bytes {
+            warnings.push(format!(
+                "the outbox holds {} MiB, more than the {} MiB allowed; reports are kept until sent or removed",
+                total >> 20,
+                limits.max_total_bytes >> 20
+            ));
+        }
+        warnings
+    }
+
+    /// Sends one queued report (with retries per `policy`) unless another process is sending it.
+    /// Delivered, it leaves the outbox for the history; failed, the failure is recorded with it.
+    pub async fn deliver(
+        &self,
+        entry: &Entry,
+        uploader: &Uploader,
+        policy: &RetryPolicy,
+        on_progress: impl FnMut(Progress) -> bool + Send + 'static,
+    ) -> Result<Delivered, Error> {
+        let io_error = |err: io::Error| Error::Io(format!("outbox {}: {err}", entry.id));
+        let _lock = lock(&entry.dir)
+            .map_err(io_error)?
+            .ok_or_else(|| Error::Io(in_use(entry.id).to_string()))?;
+        // Another process may have delivered it between listing and locking.
+        if !entry.dir.exists() {
+            return Err(Error::UnknownReport);
+        }
+        let sent = uploader
+            .deliver(
+                &entry.bundle_path(),
+                &entry.queued.request,
+                policy,
+                on_progress,
+            )
+            .await;
+        match sent {
+            Ok(receipt) => self.delivered(entry, receipt).map_err(io_error),
+            Err(UploadError::Cancelled) => Err(UploadError::Cancelled.into()),
+            Err(error) => {
+                let retryable = error.is_retryable();
+                let error = Error::from(error);
+                let attempts = Attempts {
+                    count: entry.attempts.count + 1,
+                    last_at: Some(Utc::now()),
+                    last_error: Some(LastError {
+                        code: error.code(),
+                        message: error.to_string(),
+                        retryable,
+                    }),
+                };
+                write_json(&entry.dir.join(ATTEMPTS), &attempts).map_err(io_error)?;
+                Err(error)
+            }
+        }
+    }
+
+    /// Records the receipt, then removes the report. A crash in between leaves it queued: sent
+    /// again, the server answers with the same ticket.
+    fn delivered(&self, entry: &Entry, receipt: TicketReceipt) -> io::Result<Delivered> {
+        let delivered = Delivered {
+            bundle_id: entry.id.to_string(),
+            ticket_id: receipt.ticket_id,
+            ticket_url: receipt.ticket_url,
+            summary: entry.queued.request.report.summary.clone(),
+            queued_at: entry.queued.queued_at,
+            sent_at: Utc::now(),
+            bundle_sha256: receipt.bundle_sha256,
+            bundle_bytes: receipt.bundle_bytes,
+        };
+        write_json(&self.history.join(format!("{}.json", entry.id)), &delivered)?;
+        sync_dir(&self.history)?;
+        self.discard(entry.id, &entry.dir)?;
+        Ok(delivered)
+    }
+
+    fn discard(&self, id: Uuid, dir: &Path) -> io::Result<()> {
+        let gone = self.root.join(format!("{SENT}{id}"));
+        fs::rename(dir, &gone)?;
+        sync_dir(&self.root)?;
+        fs::remove_dir_all(&gone)
+    }
+}
+
+fn read_entry(id: Uuid, dir: &Path) -> io::Result<Entry> {
+    let queued: Queued = serde_json::from_slice(&fs::read(dir.join(REPORT))?)
+        .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
+    let attempts = match fs::read(dir.join(ATTEMPTS)) {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Attempts::default(),
+        Err(err) => return Err(err),
+    };
+    let bytes = fs::metadata(dir.join(BUNDLE))?.len();
+    Ok(Entry {
+        id,
+        dir: dir.to_path_buf(),
+        queued,
+        attempts,
+        bytes,
+    })
+}
+
+/// The report's advisory lock, or `None` when another process holds it.
+fn lock(dir: &Path) -> io::Result<Option<File>> {
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(err)) => Err(err),
+    }
+}
+
+fn in_use(id: Uuid) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::ResourceBusy,
+        format!(
+            "report {id} is being sent by another Call Support process; try again when it is done"
+        ),
+    )
+}
+
+/// Writes `value` as JSON under a temporary name, flushes it and renames it into place.
+fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
+    let temp = path.with_extension("json.tmp");
+    let mut file = File::create(&temp)?;
+    file.write_all(&serde_json::to_vec_pretty(value).expect("serializes"))?;
+    file.sync_all()?;
+    fs::rename(&temp, path)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
