@@ -103,7 +103,7 @@ async fn exchange(
             }
             body.extend_from_slice(&buf[..n]);
         }
-        client.set_linger(Some(Duration::ZERO))?;
+        client.set_zero_linger()?;
         return Ok(());
     }
     while body.len() < body_len {
@@ -137,7 +137,7 @@ async fn exchange(
             server.write_all(&body).await?;
             let answer = read_response(&mut server).await?;
             if fault == Fault::AckThenDrop {
-                client.set_linger(Some(Duration::ZERO))?;
+                client.set_zero_linger()?;
                 return Ok(());
             }
             answer
