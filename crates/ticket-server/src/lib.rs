@@ -6,12 +6,20 @@
 //! contract of `PRODUCT.md`, see [`callsupport_core::ticket`]), `GET /healthz`, and the agent side
 //! `GET /api/v1/tickets[/{id}[/bundle]]` behind a separate token. [`store::Store`] keeps tickets in
 //! SQLite and bundles in a folder, writing each upload under a temporary name and moving it into place
-//! only after its hash, its manifest and every file in it were checked. The binary and the tests both
-//! go through [`start`].
+//! only after its hash, its manifest and every file in it were checked. Tokens are held only as
+//! SHA-256 digests ([`secret`]); submissions are rate-limited per client ([`limit`]); agents'
+//! downloads take byte ranges ([`range`]). The binary logs one JSON object a line. The binary and
+//! the tests both go through [`start`].
 
+pub mod limit;
 pub mod problem;
+pub mod range;
 pub mod routes;
+pub mod secret;
 pub mod store;
+
+pub use limit::RateLimit;
+pub use secret::Secret;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,11 +33,13 @@ use tokio::sync::oneshot;
 pub struct ServerConfig {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
-    /// Bearer token clients must send to submit; `None` accepts anyone (loopback demos only).
-    pub submit_token: Option<String>,
-    /// Bearer token for the agent endpoints; `None` turns them off.
-    pub agent_token: Option<String>,
+    /// The token clients must send to submit; `None` accepts anyone (loopback demos only).
+    pub submit_token: Option<Secret>,
+    /// The token for the agent endpoints; `None` turns them off.
+    pub agent_token: Option<Secret>,
     pub max_bundle_bytes: u64,
+    /// Submissions a client may make; `None` for no limit.
+    pub rate_limit: Option<RateLimit>,
     /// Base of the `ticket_url`s handed out; defaults to `http://<listen address>`.
     pub public_url: Option<String>,
 }
@@ -84,17 +94,21 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         store,
         submit_token: config.submit_token.clone(),
         agent_token: config.agent_token.clone(),
+        limiter: config.rate_limit.map(limit::Limiter::new),
         max_bundle_bytes: config.max_bundle_bytes,
         public_url: public_url.trim_end_matches('/').to_owned(),
     });
     let app = routes::router(state);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = rx.await;
+        })
+        .await
     });
     Ok(RunningServer {
         addr,

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use callsupport_ticket_server::{RateLimit, Secret};
 use clap::Parser;
 
 /// The reference ticket API for Call Support: receives reports, keeps each bundle byte for byte and
@@ -19,9 +20,31 @@ struct Args {
     /// Bearer token clients must send to submit reports (or set CALLSUPPORT_SERVER_TOKEN).
     #[arg(long, env = "CALLSUPPORT_SERVER_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// The submit token's SHA-256 (64 hex digits) instead of the token itself, so the server's
+    /// configuration never holds it (or set CALLSUPPORT_SERVER_TOKEN_SHA256).
+    #[arg(
+        long,
+        env = "CALLSUPPORT_SERVER_TOKEN_SHA256",
+        conflicts_with = "token"
+    )]
+    token_sha256: Option<String>,
     /// Bearer token for the agent endpoints (or set CALLSUPPORT_AGENT_TOKEN); without it they are off.
     #[arg(long, env = "CALLSUPPORT_AGENT_TOKEN", hide_env_values = true)]
     agent_token: Option<String>,
+    /// The agent token's SHA-256 instead of the token (or set CALLSUPPORT_AGENT_TOKEN_SHA256).
+    #[arg(
+        long,
+        env = "CALLSUPPORT_AGENT_TOKEN_SHA256",
+        conflicts_with = "agent_token"
+    )]
+    agent_token_sha256: Option<String>,
+    /// Reports one client (one submit token, or one address without a token) may send a minute;
+    /// 0 for no limit. Over it, clients get 429 with Retry-After.
+    #[arg(long, default_value_t = 600)]
+    rate_per_minute: u32,
+    /// Reports one client may send at once before the per-minute rate applies.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    rate_burst: u32,
     /// Largest bundle accepted, in MiB.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
     max_bundle_mb: u64,
@@ -33,7 +56,24 @@ struct Args {
 #[tokio::main]
 async fn main() {
     let args = Args::parse();
-    if args.token.is_none() && !args.listen.ip().is_loopback() {
+    // One JSON object a line on standard error: what was received, refused and why.
+    tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO)
+        .init();
+    let secret = |clear: &Option<String>, digest: &Option<String>, flag: &str| match (clear, digest)
+    {
+        (Some(token), _) => Some(Secret::from_token(token)),
+        (None, Some(hex)) => Some(Secret::from_sha256_hex(hex).unwrap_or_else(|err| {
+            eprintln!("error: --{flag}-sha256: {err}");
+            std::process::exit(2);
+        })),
+        (None, None) => None,
+    };
+    let submit_token = secret(&args.token, &args.token_sha256, "token");
+    let agent_token = secret(&args.agent_token, &args.agent_token_sha256, "agent-token");
+    if submit_token.is_none() && !args.listen.ip().is_loopback() {
         eprintln!(
             "error: --token is required when listening on a non-loopback address ({})",
             args.listen
@@ -47,9 +87,13 @@ async fn main() {
     let config = callsupport_ticket_server::ServerConfig {
         listen: args.listen,
         data_dir: args.data,
-        submit_token: args.token,
-        agent_token: args.agent_token,
+        submit_token,
+        agent_token,
         max_bundle_bytes: args.max_bundle_mb << 20,
+        rate_limit: (args.rate_per_minute > 0).then_some(RateLimit {
+            per_minute: args.rate_per_minute,
+            burst: args.rate_burst,
+        }),
         public_url: args.public_url,
     };
     let server = match callsupport_ticket_server::start(config).await {

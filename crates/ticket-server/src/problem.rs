@@ -31,6 +31,12 @@ impl ApiProblem {
         ApiProblem::new(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
     }
 
+    /// Tells the client when to try again (`Retry-After`, in seconds).
+    pub fn retry_after(mut self, seconds: u64) -> ApiProblem {
+        self.retry_after = Some(seconds);
+        self
+    }
+
     pub fn internal(detail: impl std::fmt::Display) -> ApiProblem {
         ApiProblem::new(
             StatusCode::INTERNAL_SERVER_ERROR,

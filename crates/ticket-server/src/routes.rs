@@ -4,14 +4,16 @@
 //! it against the `report` part and against its own manifest (every file's hash), and only then creates
 //! the ticket. A repeated `Idempotency-Key` returns the first ticket with `200`.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,10 +21,13 @@ use callsupport_core::bundle::reader::Bundle;
 use callsupport_core::consent::human_bytes;
 use callsupport_core::hash::HashingWriter;
 use callsupport_core::ticket::{IDEMPOTENCY_KEY, TicketReceipt, TicketRequest};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use uuid::Uuid;
 
+use crate::limit::Limiter;
 use crate::problem::ApiProblem;
+use crate::range::{RangeAsked, byte_range};
+use crate::secret::Secret;
 use crate::store::{Store, TicketRecord};
 
 /// Largest `report` part accepted.
@@ -32,8 +37,9 @@ const DRAIN_MARGIN: u64 = 64 << 20;
 
 pub struct AppState {
     pub store: Store,
-    pub submit_token: Option<String>,
-    pub agent_token: Option<String>,
+    pub submit_token: Option<Secret>,
+    pub agent_token: Option<Secret>,
+    pub limiter: Option<Limiter>,
     pub max_bundle_bytes: u64,
     pub public_url: String,
 }
@@ -60,21 +66,16 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// Compares without stopping at the first difference, so timing does not reveal the token.
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-fn check_token(headers: &HeaderMap, expected: Option<&str>, who: &str) -> Result<(), ApiProblem> {
+fn check_token(
+    headers: &HeaderMap,
+    expected: Option<&Secret>,
+    who: &str,
+) -> Result<(), ApiProblem> {
     let Some(expected) = expected else {
         return Ok(());
     };
     match bearer(headers) {
-        Some(token) if same_secret(token, expected) => Ok(()),
+        Some(token) if expected.matches(token) => Ok(()),
         Some(_) => Err(ApiProblem::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -110,6 +111,7 @@ impl Drop for Incoming {
 /// client, still sending, gets to read the answer instead of a broken connection.
 async fn create_ticket(
     State(state): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiProblem> {
@@ -120,9 +122,17 @@ async fn create_ticket(
         )
     })?;
     let drain_budget = state.max_bundle_bytes.saturating_add(DRAIN_MARGIN);
-    match receive_ticket(state, headers, &mut multipart).await {
+    let started = Instant::now();
+    match receive_ticket(state, peer, headers, &mut multipart).await {
         Ok(response) => Ok(response),
         Err(problem) => {
+            tracing::warn!(
+                peer = %peer,
+                status = problem.status.as_u16(),
+                code = problem.code,
+                ms = started.elapsed().as_millis() as u64,
+                "report refused"
+            );
             drain(&mut multipart, drain_budget).await;
             Err(problem)
         }
@@ -143,10 +153,28 @@ async fn drain(multipart: &mut Multipart, mut budget: u64) {
 
 async fn receive_ticket(
     state: Shared,
+    peer: SocketAddr,
     headers: HeaderMap,
     multipart: &mut Multipart,
 ) -> Result<Response, ApiProblem> {
-    check_token(&headers, state.submit_token.as_deref(), "submit")?;
+    let started = Instant::now();
+    check_token(&headers, state.submit_token.as_ref(), "submit")?;
+    if let Some(limiter) = &state.limiter {
+        // Per token when reports need one, else per address.
+        let client = match &state.submit_token {
+            Some(secret) => secret.label(),
+            None => peer.ip().to_string(),
+        };
+        if let Err(wait) = limiter.take(&client, Instant::now()) {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            return Err(ApiProblem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("too many reports from this client; try again in {secs} s"),
+            )
+            .retry_after(secs));
+        }
+    }
     let key = headers
         .get(IDEMPOTENCY_KEY)
         .and_then(|v| v.to_str().ok())
@@ -281,6 +309,16 @@ async fn receive_ticket(
         StatusCode::OK
     };
     let body = receipt(&state, &record);
+    tracing::info!(
+        peer = %peer,
+        status = status.as_u16(),
+        ticket_id = %record.ticket_id,
+        bundle_id = %record.bundle_id,
+        bytes = record.bundle_bytes,
+        ms = started.elapsed().as_millis() as u64,
+        "{}",
+        if created { "ticket created" } else { "ticket repeated" }
+    );
     Ok((
         status,
         [(header::LOCATION, body.ticket_url.clone())],
@@ -331,6 +369,8 @@ async fn get_ticket(
     Ok(Json(record).into_response())
 }
 
+/// The bundle, whole or a byte range of it (`Range: bytes=…`, one range), so an agent's
+/// download can resume.
 async fn get_bundle(
     State(state): State<Shared>,
     headers: HeaderMap,
@@ -338,17 +378,41 @@ async fn get_bundle(
 ) -> Result<Response, ApiProblem> {
     agent(&state, &headers)?;
     let record = find(&state, &id)?;
-    let file = tokio::fs::File::open(state.store.bundle_path(&record.ticket_id))
+    let mut file = tokio::fs::File::open(state.store.bundle_path(&record.ticket_id))
+        .await
+        .map_err(ApiProblem::internal)?;
+    let total = record.bundle_bytes;
+    let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+        None => None,
+        Some(value) => match byte_range(value, total) {
+            RangeAsked::One(start, end) => Some((start, end)),
+            RangeAsked::Ignored => None,
+            RangeAsked::Unsatisfiable => {
+                return Ok((
+                    StatusCode::RANGE_NOT_SATISFIABLE,
+                    [(header::CONTENT_RANGE, format!("bytes */{total}"))],
+                )
+                    .into_response());
+            }
+        },
+    };
+    let (status, start, len) = match range {
+        Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
+        None => (StatusCode::OK, 0, total),
+    };
+    file.seek(std::io::SeekFrom::Start(start))
         .await
         .map_err(ApiProblem::internal)?;
     let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
-        file,
+        file.take(len),
         256 * 1024,
     ));
-    Ok((
+    let mut response = (
+        status,
         [
             (header::CONTENT_TYPE, "application/zip".to_owned()),
-            (header::CONTENT_LENGTH, record.bundle_bytes.to_string()),
+            (header::CONTENT_LENGTH, len.to_string()),
+            (header::ACCEPT_RANGES, "bytes".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{}.zip\"", record.ticket_id),
@@ -356,11 +420,19 @@ async fn get_bundle(
         ],
         body,
     )
-        .into_response())
+        .into_response();
+    if range.is_some() {
+        let value = format!("bytes {start}-{}/{total}", start + len - 1);
+        response.headers_mut().insert(
+            header::CONTENT_RANGE,
+            value.parse().expect("a valid header value"),
+        );
+    }
+    Ok(response)
 }
 
 fn agent(state: &AppState, headers: &HeaderMap) -> Result<(), ApiProblem> {
-    match state.agent_token.as_deref() {
+    match state.agent_token.as_ref() {
         None => Err(ApiProblem::new(
             StatusCode::FORBIDDEN,
             "agent_access_off",

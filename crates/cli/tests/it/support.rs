@@ -250,9 +250,10 @@ impl TicketServer {
             .block_on(callsupport_ticket_server::start(ServerConfig {
                 listen: "127.0.0.1:0".parse().unwrap(),
                 data_dir: data.path().to_path_buf(),
-                submit_token: Some(SUBMIT_TOKEN.to_owned()),
+                submit_token: Some(SUBMIT_TOKEN.into()),
                 agent_token: None,
                 max_bundle_bytes: 64 << 20,
+                rate_limit: None,
                 public_url: None,
             }))
             .unwrap();

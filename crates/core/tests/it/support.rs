@@ -256,9 +256,10 @@ impl Server {
         let running = callsupport_ticket_server::start(ServerConfig {
             listen: listen.parse().unwrap(),
             data_dir: data.path().to_path_buf(),
-            submit_token: Some(SUBMIT_TOKEN.to_owned()),
-            agent_token: Some(AGENT_TOKEN.to_owned()),
+            submit_token: Some(SUBMIT_TOKEN.into()),
+            agent_token: Some(AGENT_TOKEN.into()),
             max_bundle_bytes,
+            rate_limit: None,
             public_url: None,
         })
         .await

@@ -142,3 +142,49 @@ async fn agent_access_is_off_without_an_agent_token() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_download_resumes_with_a_byte_range() {
+    let (server, bundles) = server_with_two_tickets().await;
+    let whole = bundles[1].bytes();
+    let total = whole.len();
+    let path = "/api/v1/tickets/CS-000002/bundle";
+    let ranged = |range: String| {
+        server
+            .client
+            .get(server.url(path))
+            .bearer_auth(AGENT_TOKEN)
+            .header(reqwest::header::RANGE, range)
+            .send()
+    };
+
+    // The first 1000 bytes, then the rest from where it stopped: together the whole bundle.
+    let head = ranged("bytes=0-999".into()).await.unwrap();
+    assert_eq!(head.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        head.headers()[reqwest::header::CONTENT_RANGE],
+        format!("bytes 0-999/{total}").as_str()
+    );
+    assert_eq!(head.headers()[reqwest::header::ACCEPT_RANGES], "bytes");
+    let mut joined = head.bytes().await.unwrap().to_vec();
+    let rest = ranged("bytes=1000-".into()).await.unwrap();
+    assert_eq!(rest.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(rest.content_length(), Some(total as u64 - 1000));
+    joined.extend_from_slice(&rest.bytes().await.unwrap());
+    assert!(joined == whole, "the two ranges make the bundle");
+
+    let tail = ranged("bytes=-22".into()).await.unwrap();
+    assert_eq!(tail.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(tail.bytes().await.unwrap()[..], whole[total - 22..]);
+
+    let beyond = ranged(format!("bytes={total}-")).await.unwrap();
+    assert_eq!(beyond.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        beyond.headers()[reqwest::header::CONTENT_RANGE],
+        format!("bytes */{total}").as_str()
+    );
+    // Several ranges at once are not served piecemeal: the whole bundle comes back.
+    let several = ranged("bytes=0-1,5-9".into()).await.unwrap();
+    assert_eq!(several.status(), StatusCode::OK);
+    assert_eq!(several.bytes().await.unwrap().len(), total);
+}

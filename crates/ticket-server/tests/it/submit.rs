@@ -401,3 +401,46 @@ async fn an_early_refusal_reaches_a_client_still_sending() {
     }
     server.assert_nothing_stored();
 }
+
+#[tokio::test]
+async fn a_client_over_its_rate_is_told_when_to_come_back() {
+    let server = Server::start_with(Setup {
+        rate_limit: Some(callsupport_ticket_server::RateLimit {
+            per_minute: 30,
+            burst: 2,
+        }),
+        ..Setup::default()
+    })
+    .await;
+    let bundles = [Collected::new(), Collected::new(), Collected::new()];
+
+    for bundle in &bundles[..2] {
+        assert_eq!(
+            server.post(&Upload::of(bundle)).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let refused = server.post(&Upload::of(&bundles[2])).await;
+    let retry_after: u64 = refused.headers()[reqwest::header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=2).contains(&retry_after),
+        "30 a minute: one every 2 s, said {retry_after}"
+    );
+    assert_problem(refused, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_eq!(
+        server.folder("bundles").len(),
+        2,
+        "the refused one is not stored"
+    );
+
+    tokio::time::sleep(std::time::Duration::from_secs(retry_after)).await;
+    assert_eq!(
+        server.post(&Upload::of(&bundles[2])).await.status(),
+        StatusCode::CREATED,
+        "after the wait it is taken"
+    );
+}

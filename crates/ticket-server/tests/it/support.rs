@@ -34,6 +34,7 @@ pub struct Server {
 pub struct Setup {
     pub agent_token: Option<&'static str>,
     pub max_bundle_bytes: u64,
+    pub rate_limit: Option<callsupport_ticket_server::RateLimit>,
 }
 
 impl Default for Setup {
@@ -41,6 +42,7 @@ impl Default for Setup {
         Setup {
             agent_token: Some(AGENT_TOKEN),
             max_bundle_bytes: 64 << 20,
+            rate_limit: None,
         }
     }
 }
@@ -59,9 +61,10 @@ impl Server {
         let running = callsupport_ticket_server::start(ServerConfig {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data.path().to_path_buf(),
-            submit_token: Some(SUBMIT_TOKEN.to_owned()),
-            agent_token: setup.agent_token.map(str::to_owned),
+            submit_token: Some(SUBMIT_TOKEN.into()),
+            agent_token: setup.agent_token.map(Into::into),
             max_bundle_bytes: setup.max_bundle_bytes,
+            rate_limit: setup.rate_limit,
             public_url: None,
         })
         .await
