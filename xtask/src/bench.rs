@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: release-build benchmarks against the real alternatives, in one run, and a
 //! fixed-time fuzzing run of the bundle reader.
 //!
-//! `cargo xtask bench [index|redaction|bundle|fuzz] [--idle-secs N] [--fuzz-secs N]`; without a
+//! `cargo xtask bench [index|redaction|bundle|upload|fuzz] [--idle-secs N] [--fuzz-secs N]`; without a
 //! part it runs them all. Fuzzing needs the nightly toolchain (sanitizers) and `cargo-fuzz`, which
 //! is installed from crates.io when missing.
 
@@ -15,6 +15,7 @@ use crate::util::{cmd, output, root, run, which};
 /// Debian packages the benchmarks compare against.
 const BENCH: &[(&str, &str)] = &[
     ("zip", "Info-ZIP's zip, which bundles are compared with"),
+    ("curl", "curl, which uploads are compared with"),
     ("findutils", "find, which the index is compared with"),
 ];
 
@@ -33,7 +34,7 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
                     .and_then(|s| s.parse().ok())
                     .context("--fuzz-secs needs a number of seconds")?;
             }
-            "index" | "redaction" | "bundle" => {
+            "index" | "redaction" | "bundle" | "upload" => {
                 parts += 1;
                 forwarded.push(arg.clone());
             }
@@ -51,6 +52,8 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
             "--quiet",
             "-p",
             "callsupport-cli",
+            "-p",
+            "callsupport-ticket-server",
             "-p",
             "callsupport-bench",
         ],

@@ -2,9 +2,10 @@
 //! same run; output sizes, peak memory of each, and `callsupport verify` speed.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Instant;
+
+use crate::measure::{measure, median, mib};
 
 /// The corpus: ACS-like encrypted logs (a few over 100 MiB, many small), call-operations records
 /// and plain text logs, about 1 GiB in all.
@@ -135,52 +136,6 @@ fn text_log(len: usize, seed: usize) -> Vec<u8> {
     out
 }
 
-/// Wall time and peak RSS (KiB) of a command, measured by a child of this program, so the
-/// figures are the command's own.
-fn measure(program: &Path, args: &[&str], dir: &Path) -> (Duration, u64) {
-    let exe = std::env::current_exe().expect("own path");
-    let started = Instant::now();
-    let out = Command::new(exe)
-        .arg("--measure")
-        .arg(program)
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run the measured command");
-    let elapsed = started.elapsed();
-    assert!(
-        out.status.success(),
-        "{} failed: {}",
-        program.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let peak = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or("0")
-        .trim()
-        .parse()
-        .expect("peak KiB");
-    (elapsed, peak)
-}
-
-/// `--measure PROGRAM ARGS…`: runs it, then prints the largest RSS any child reached (KiB).
-pub fn measure_child(args: &[String]) {
-    let status = Command::new(&args[0])
-        .args(&args[1..])
-        .stdout(std::process::Stdio::null())
-        .status()
-        .expect("start the measured program");
-    if !status.success() {
-        eprintln!("{} exited with {status}", args[0]);
-        std::process::exit(1);
-    }
-    // SAFETY: `usage` is a plain C struct that getrusage fills in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    println!("{}", usage.ru_maxrss);
-}
-
 pub fn run(cli: &Path) {
     let dir = tempfile::Builder::new()
         .prefix("callsupport-bench-bundle-")
@@ -297,20 +252,4 @@ max_age_days = 30
 max_bundle_mb = 4096
 "#
     )
-}
-
-fn median(values: &mut [Duration]) -> Duration {
-    values.sort();
-    values[values.len() / 2]
-}
-
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
-}
-
-/// The CLI built in release beside this program.
-pub fn cli_path() -> PathBuf {
-    std::env::current_exe()
-        .expect("own path")
-        .with_file_name("callsupport")
 }

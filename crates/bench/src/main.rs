@@ -1,14 +1,16 @@
 //! `callsupport-bench`: the project's benchmarks, each against the real alternative in the same run.
 //!
 //! Run through `cargo xtask bench` (release builds). Prints medians, ratios, sizes and peak memory,
-//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle] [--idle-secs N]`
+//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|upload] [--idle-secs N]`
 //! runs one part; without a part it runs all. `--fuzz-seeds DIR` writes the seed bundles the fuzz
 //! target starts from (the fuzzing itself is run by `cargo xtask bench fuzz`).
 
 mod bundle;
 mod fuzz_seeds;
 mod index;
+mod measure;
 mod redaction;
+mod upload;
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,7 +18,7 @@ use std::time::Duration;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("--measure") {
-        return bundle::measure_child(&args[1..]);
+        return measure::measure_child(&args[1..]);
     }
     match args
         .iter()
@@ -36,7 +38,10 @@ fn main() {
                 redaction::run();
             }
             if parts.contains(&"bundle") {
-                bundle::run(&bundle::cli_path());
+                bundle::run(&measure::cli_path());
+            }
+            if parts.contains(&"upload") {
+                upload::run(&measure::cli_path());
             }
         }
     }
@@ -48,7 +53,7 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match *arg {
-            "index" | "redaction" | "bundle" => parts.push(*arg),
+            "index" | "redaction" | "bundle" | "upload" => parts.push(*arg),
             "--idle-secs" => {
                 let secs = rest
                     .next()
@@ -60,12 +65,12 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
         }
     }
     if parts.is_empty() {
-        parts = vec!["index", "redaction", "bundle"];
+        parts = vec!["index", "redaction", "bundle", "upload"];
     }
     (parts, idle)
 }
 
 fn usage() -> ! {
-    eprintln!("usage: callsupport-bench [index] [redaction] [bundle] [--idle-secs N]");
+    eprintln!("usage: callsupport-bench [index] [redaction] [bundle] [upload] [--idle-secs N]");
     std::process::exit(2);
 }

@@ -1,0 +1,299 @@
+//! Delivery: `callsupport submit` of a 1 GiB bundle against `curl -F` to the same reference server
+//! on loopback, in the same run (time and client memory); then the server alone: reports per second
+//! for 1 MiB bundles from 32 concurrent clients, and its memory under 50 concurrent 20 MiB uploads.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use callsupport_core::api::ticket_request_for_file;
+use callsupport_core::collect::{Plan, collect};
+use callsupport_core::config::Config;
+use callsupport_core::consent::{Destination, Statement};
+use callsupport_core::report::Report;
+
+use crate::measure::{measure_with_env, median, mib};
+
+const TOKEN: &str = "bench-submit-token";
+const TOKEN_ENV: &str = "CALLSUPPORT_BENCH_TOKEN";
+
+/// The reference server as a separate process, so its memory is its own.
+struct ServerProcess {
+    child: Child,
+    addr: String,
+}
+
+impl ServerProcess {
+    fn start(data: &Path) -> ServerProcess {
+        let program = std::env::current_exe()
+            .expect("own path")
+            .with_file_name("callsupport-ticket-server");
+        let mut child = Command::new(program)
+            .args(["--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .args(["--token", TOKEN, "--max-bundle-mb", "2048"])
+            .args(["--rate-per-minute", "0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start callsupport-ticket-server (built by cargo xtask bench)");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("the server prints its address");
+        let addr = line
+            .trim()
+            .strip_prefix("listening on http://")
+            .expect("listening on …")
+            .to_owned();
+        ServerProcess { child, addr }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/api/v1/tickets", self.addr)
+    }
+
+    /// Resident memory now and at its peak, in KiB (`/proc/<pid>/status`).
+    fn memory(&self) -> (u64, u64) {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config(root: &Path, url: &str) -> Config {
+    let text = format!(
+        "[ticket_api]\nurl = \"{url}\"\ntoken_env = \"{TOKEN_ENV}\"\nretries = 0\n\n[[sources]]\nid = \"acs\"\nname = \"SDK\"\nroot = '{}'\nkind = \"encrypted\"\n",
+        root.display()
+    );
+    Config::parse(Path::new("bench.toml"), &text).expect("bench config")
+}
+
+/// `count` distinct bundles of the encrypted files under `logs` (each its own bundle id).
+fn bundles(logs: &Path, out: &Path, count: usize) -> Vec<PathBuf> {
+    std::fs::create_dir_all(out).expect("bundle folder");
+    let config = config(logs, "http://127.0.0.1:9/t");
+    let (plan, _) = Plan::from_config(&config).expect("plan");
+    (0..count)
+        .map(|i| {
+            let path = out.join(format!("b{i}.zip"));
+            let statement = Statement::new(&plan, &Destination::File, false);
+            collect(
+                &plan,
+                Report::new(format!("bench {i}")),
+                statement.agreed(&Destination::File, false),
+                &path,
+                |_| true,
+            )
+            .expect("bench bundle");
+            path
+        })
+        .collect()
+}
+
+fn random_file(path: &Path, len: usize, seed: u64) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("log folder");
+    let mut state = seed | 1;
+    let mut bytes = vec![0u8; len];
+    for chunk in bytes.chunks_mut(8) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+    }
+    std::fs::write(path, bytes).expect("log file");
+}
+
+/// Posts `paths` with `clients` concurrent connections, as the app does; returns the wall time.
+fn post_all(url: &str, paths: &[PathBuf], clients: usize) -> Duration {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let queue = Arc::new(Mutex::new(paths.to_vec()));
+    let started = Instant::now();
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut tasks = Vec::new();
+        for _ in 0..clients {
+            let (queue, client, url) = (queue.clone(), client.clone(), url.to_owned());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    let Some(path) = queue.lock().expect("queue").pop() else {
+                        return;
+                    };
+                    let (request, bytes) = ticket_request_for_file(&path).expect("request");
+                    let file = tokio::fs::File::open(&path).await.expect("bundle");
+                    let bundle = reqwest::multipart::Part::stream_with_length(file, bytes)
+                        .file_name("bundle.zip")
+                        .mime_str("application/zip")
+                        .expect("mime");
+                    let report = reqwest::multipart::Part::text(
+                        serde_json::to_string(&request).expect("json"),
+                    )
+                    .mime_str("application/json")
+                    .expect("mime");
+                    let form = reqwest::multipart::Form::new()
+                        .part("report", report)
+                        .part("bundle", bundle);
+                    let response = client
+                        .post(&url)
+                        .bearer_auth(TOKEN)
+                        .header("Idempotency-Key", request.bundle_id.to_string())
+                        .multipart(form)
+                        .send()
+                        .await
+                        .expect("post");
+                    assert!(
+                        response.status().is_success(),
+                        "server answered {}",
+                        response.status()
+                    );
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.expect("client task");
+        }
+    });
+    started.elapsed()
+}
+
+pub fn run(cli: &Path) {
+    let dir = tempfile::Builder::new()
+        .prefix("callsupport-bench-upload-")
+        .tempdir()
+        .expect("temp dir");
+    let root = dir.path();
+
+    // 1 GiB: the CLI against curl, one server, three runs each.
+    let big_logs = root.join("big-logs");
+    for i in 0..8 {
+        random_file(&big_logs.join(format!("acs_{i}.blog")), 128 << 20, i + 1);
+    }
+    let big = bundles(&big_logs, &root.join("big"), 1).remove(0);
+    let big_bytes = std::fs::metadata(&big).expect("bundle").len();
+    let server = ServerProcess::start(&root.join("server-1"));
+    let config_path = root.join("bench.toml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "[ticket_api]\nurl = \"{}\"\ntoken_env = \"{TOKEN_ENV}\"\nretries = 0\n",
+            server.url()
+        ),
+    )
+    .expect("config");
+    let (request, _) = ticket_request_for_file(&big).expect("request");
+    let report_json = root.join("report.json");
+    std::fs::write(&report_json, serde_json::to_vec(&request).expect("json")).expect("report");
+    let (mut ours, mut theirs, mut our_peak) = (Vec::new(), Vec::new(), 0);
+    for _ in 0..3 {
+        let (t, peak) = measure_with_env(
+            cli,
+            &[
+                "--config",
+                config_path.to_str().expect("utf-8"),
+                "submit",
+                big.to_str().expect("utf-8"),
+            ],
+            root,
+            &[(TOKEN_ENV, TOKEN)],
+        );
+        ours.push(t);
+        our_peak = our_peak.max(peak);
+        let (t, _) = measure_with_env(
+            Path::new("curl"),
+            &[
+                "-sS",
+                "--fail",
+                "-o",
+                "/dev/null",
+                "-H",
+                &format!("Authorization: Bearer {TOKEN}"),
+                "-H",
+                &format!("Idempotency-Key: {}", request.bundle_id),
+                "-F",
+                &format!("report=<{};type=application/json", report_json.display()),
+                "-F",
+                &format!("bundle=@{};type=application/zip", big.display()),
+                &server.url(),
+            ],
+            root,
+            &[],
+        );
+        theirs.push(t);
+    }
+    let (ours, theirs) = (median(&mut ours), median(&mut theirs));
+    println!(
+        "\nupload of a {:.0} MiB bundle to the reference server on loopback (median of 3, same run; the server verifies each upload)",
+        mib(big_bytes)
+    );
+    println!(
+        "  callsupport submit {:>8.2} s  {:>7.0} MB/s  peak RSS {:>6.1} MiB",
+        ours.as_secs_f64(),
+        big_bytes as f64 / 1e6 / ours.as_secs_f64(),
+        our_peak as f64 / 1024.0
+    );
+    println!(
+        "  curl -F            {:>8.2} s  {:>7.0} MB/s",
+        theirs.as_secs_f64(),
+        big_bytes as f64 / 1e6 / theirs.as_secs_f64()
+    );
+    println!(
+        "  time {:+.1}% against curl (goal: within 10%); client memory goal: under 64 MiB",
+        100.0 * (ours.as_secs_f64() / theirs.as_secs_f64() - 1.0)
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&big_logs);
+    let _ = std::fs::remove_dir_all(root.join("big"));
+    let _ = std::fs::remove_dir_all(root.join("server-1"));
+
+    // The server alone: 256 reports of 1 MiB from 32 clients at once.
+    let small_logs = root.join("small-logs");
+    random_file(&small_logs.join("acs_0.blog"), 1 << 20, 99);
+    let small = bundles(&small_logs, &root.join("small"), 256);
+    let server = ServerProcess::start(&root.join("server-2"));
+    let elapsed = post_all(&server.url(), &small, 32);
+    let (_, peak) = server.memory();
+    println!(
+        "server: {} reports of 1 MiB from 32 concurrent clients in {:.2} s: {:.0} reports/s, peak RSS {:.1} MiB",
+        small.len(),
+        elapsed.as_secs_f64(),
+        small.len() as f64 / elapsed.as_secs_f64(),
+        peak as f64 / 1024.0
+    );
+    drop(server);
+
+    // Memory under 50 concurrent 20 MiB uploads.
+    let mid_logs = root.join("mid-logs");
+    random_file(&mid_logs.join("acs_0.blog"), 20 << 20, 7);
+    let mid = bundles(&mid_logs, &root.join("mid"), 50);
+    let server = ServerProcess::start(&root.join("server-3"));
+    let (idle, _) = server.memory();
+    let elapsed = post_all(&server.url(), &mid, 50);
+    let (_, peak) = server.memory();
+    println!(
+        "server: 50 concurrent uploads of 20 MiB in {:.2} s, RSS {:.1} MiB idle, peak {:.1} MiB",
+        elapsed.as_secs_f64(),
+        idle as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
+}
