@@ -29,6 +29,7 @@ fn main() {
         ["--child-index", root] => index::child(Some(Path::new(root))),
         ["--child-baseline"] => index::child(None),
         ["--fuzz-seeds", dir] => fuzz_seeds::write(Path::new(dir)),
+        ["--upload-child", ..] => upload::upload_child(&args[1..]),
         rest => {
             let (parts, idle) = parse(rest);
             if parts.contains(&"index") {

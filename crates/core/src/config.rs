@@ -63,6 +63,10 @@ pub struct TicketApiConfig {
     /// 1 s to 60 s); after them the report waits in the outbox.
     #[serde(default = "default_retries")]
     pub retries: u32,
+    /// PEM files of extra certificate authorities to trust for the ticket API (a corporate CA),
+    /// on top of the operating system's.
+    #[serde(default)]
+    pub ca_files: Vec<String>,
 }
 
 fn default_connect_timeout() -> u64 {
@@ -360,6 +364,10 @@ impl Config {
         self.ticket_api
             .validate()
             .map_err(|m| ("ticket_api.url".to_owned(), m))?;
+        for (i, path) in self.ticket_api.ca_files.iter().enumerate() {
+            crate::upload::load_ca_file(Path::new(path))
+                .map_err(|m| (format!("ticket_api.ca_files[{i}]"), m))?;
+        }
         if let Some(name) = &self.ticket_api.token_env
             && (name.is_empty() || name.contains('='))
         {

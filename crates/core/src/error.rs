@@ -77,7 +77,9 @@ impl Error {
             Error::Read(_) | Error::Extract(ExtractError::Damaged { .. }) => ErrorCode::Integrity,
             Error::Extract(_) => ErrorCode::Io,
             Error::Upload(err) => match err {
-                UploadError::MissingToken(_) => ErrorCode::ConfigInvalid,
+                UploadError::MissingToken(_)
+                | UploadError::Untrusted { .. }
+                | UploadError::CaFile { .. } => ErrorCode::ConfigInvalid,
                 UploadError::Unreachable { .. } => ErrorCode::Unreachable,
                 UploadError::Unauthorized { .. } => ErrorCode::Unauthorized,
                 UploadError::TooLarge { .. } | UploadError::Rejected { .. } => ErrorCode::Rejected,

@@ -52,6 +52,12 @@ pub enum UploadError {
         "the support service stored {stored} but the bundle is {ours}; the report was not counted as sent"
     )]
     HashMismatch { ours: String, stored: String },
+    #[error(
+        "the support service at {host} presented a certificate this computer does not trust ({detail}); IT can add the organisation's certificate authority with ticket_api.ca_files"
+    )]
+    Untrusted { host: String, detail: String },
+    #[error("cannot use the certificate authority file {path}: {detail}")]
+    CaFile { path: String, detail: String },
     #[error("cannot read the bundle {path}: {source}")]
     Bundle {
         path: String,
@@ -80,7 +86,17 @@ impl Uploader {
             },
             None => None,
         };
+        let mut extra_roots = Vec::new();
+        for path in &api.ca_files {
+            extra_roots.extend(load_ca_file(Path::new(path)).map_err(|detail| {
+                UploadError::CaFile {
+                    path: path.clone(),
+                    detail,
+                }
+            })?);
+        }
         let client = reqwest::Client::builder()
+            .tls_certs_merge(extra_roots)
             .user_agent(format!("{}/{}", crate::GENERATOR, crate::VERSION))
             .connect_timeout(Duration::from_secs(api.connect_timeout_secs))
             .read_timeout(Duration::from_secs(api.read_timeout_secs))
@@ -213,6 +229,12 @@ impl Uploader {
         let response = match builder.send().await {
             Ok(response) => response,
             Err(_) if cancelled.load(Ordering::SeqCst) => return Err(UploadError::Cancelled),
+            Err(err) if untrusted_certificate(&err) => {
+                return Err(UploadError::Untrusted {
+                    host: self.host.clone(),
+                    detail: describe(&err),
+                });
+            }
             Err(err) => {
                 return Err(UploadError::Unreachable {
                     host: self.host.clone(),
@@ -312,6 +334,44 @@ fn progress_body(
         std::future::ready(result)
     });
     reqwest::Body::wrap_stream(stream)
+}
+
+/// The certificates of a PEM file (one or more), or why it cannot be used.
+pub fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let pem =
+        std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|err| format!("{} is not a PEM certificate file: {err}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!(
+            "{} holds no certificate (expected -----BEGIN CERTIFICATE-----)",
+            path.display()
+        ));
+    }
+    Ok(certs)
+}
+
+/// Whether a transport error is the server's certificate being refused: waiting cannot fix it.
+fn untrusted_certificate(err: &reqwest::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
+    while let Some(error) = cause {
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            );
+        }
+        // An I/O error carrying another error hands over its *source* as its source, skipping
+        // the carried error itself: step into it instead.
+        cause = match error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => error.source(),
+        };
+    }
+    false
 }
 
 /// The innermost cause of a transport error, which is what tells the user something.

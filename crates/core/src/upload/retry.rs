@@ -85,6 +85,8 @@ impl UploadError {
             | UploadError::Unauthorized { .. }
             | UploadError::TooLarge { .. }
             | UploadError::HashMismatch { .. }
+            | UploadError::Untrusted { .. }
+            | UploadError::CaFile { .. }
             | UploadError::Bundle { .. }
             | UploadError::Cancelled => false,
         }

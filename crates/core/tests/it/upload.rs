@@ -271,3 +271,98 @@ async fn cancelling_an_upload_creates_no_ticket() {
     assert!(matches!(err, UploadError::Cancelled), "{err:?}");
     assert!(server.folder("bundles").is_empty());
 }
+
+/// A TLS front for the test server: a certificate for `localhost` signed by a CA made here, which
+/// no operating system trusts.
+struct TlsFront {
+    port: u16,
+    ca_pem: String,
+}
+
+impl TlsFront {
+    async fn start(upstream: std::net::SocketAddr) -> TlsFront {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::from_params(&ca_params, &ca_key);
+        let leaf_key = KeyPair::generate().unwrap();
+        let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .signed_by(&leaf_key, &issuer)
+            .unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap(),
+        )
+        .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(stream).await else {
+                        return;
+                    };
+                    let Ok(mut plain) = tokio::net::TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                });
+            }
+        });
+        TlsFront {
+            port,
+            ca_pem: ca.pem(),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("https://localhost:{}/api/v1/tickets", self.port)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corporate_ca_from_the_config_is_trusted_and_without_it_the_error_says_so() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let front = TlsFront::start(server.running.addr()).await;
+    let tree = LogTree::new();
+    let bundle = collected_bundle(&tree);
+    let ca_file = tree.dir.path().join("contoso-ca.pem");
+    fs::write(&ca_file, &front.ca_pem).unwrap();
+
+    // Without the CA: refused at once (no retry can fix it), and the message says what IT can do.
+    let untrusted = api(&tree, &front.url(), Some(TOKEN_ENV));
+    let err = submit(&untrusted, &bundle).await.unwrap_err();
+    assert!(matches!(err, UploadError::Untrusted { .. }), "{err:?}");
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("ticket_api.ca_files"), "{err}");
+    assert_eq!(Error::from(err).code(), ErrorCode::ConfigInvalid);
+
+    // With it, over TLS, the report goes through.
+    let text = config_toml(&front.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200).replace(
+        "[ticket_api]\n",
+        &format!("[ticket_api]\nca_files = ['{}']\n", ca_file.display()),
+    );
+    let trusted = Config::parse(&tree.dir.path().join("tls.toml"), &text)
+        .unwrap()
+        .ticket_api;
+    let receipt = submit(&trusted, &bundle).await.unwrap();
+    assert_eq!(receipt.ticket_id, "CS-000001");
+    assert_eq!(receipt.bundle_sha256, bundle.sha256);
+
+    // A CA file that is not one is a configuration error naming the key.
+    fs::write(&ca_file, "not a certificate").unwrap();
+    let err = Config::parse(&tree.dir.path().join("tls.toml"), &text).unwrap_err();
+    assert_eq!(err.key.as_deref(), Some("ticket_api.ca_files[0]"), "{err}");
+}
