@@ -19,8 +19,14 @@ pub struct Args {
 }
 
 pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
-    // Never send a damaged bundle: the server would refuse it after the whole upload.
-    let verification = Bundle::open(&args.bundle)?.verify();
+    // Never send a damaged bundle: the server would refuse it after the whole upload. The check
+    // and the whole file's hash (for the request) each read the bundle: on two threads at once.
+    let (verification, request) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| ticket_request_for_file(&args.bundle));
+        let verification = Bundle::open(&args.bundle).map(|mut bundle| bundle.verify());
+        (verification, hashing.join().expect("the hashing thread ends"))
+    });
+    let verification = verification?;
     if let Some((name, problem)) = verification.problems.iter().next() {
         return Err(Error::Io(format!(
             "{} is damaged ({} file(s) fail their check, first {name}: {problem}); collect a new bundle",
@@ -28,7 +34,7 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
             verification.problems.len()
         )));
     }
-    let (request, _) = ticket_request_for_file(&args.bundle)?;
+    let (request, _) = request?;
     let uploader = Uploader::new(&config.ticket_api)?;
     let policy = RetryPolicy::for_api(&config.ticket_api);
     let receipt = output::runtime()?.block_on(uploader.deliver(
