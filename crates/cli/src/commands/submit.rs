@@ -24,7 +24,10 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
     let (verification, request) = std::thread::scope(|scope| {
         let hashing = scope.spawn(|| ticket_request_for_file(&args.bundle));
         let verification = Bundle::open(&args.bundle).map(|mut bundle| bundle.verify());
-        (verification, hashing.join().expect("the hashing thread ends"))
+        (
+            verification,
+            hashing.join().expect("the hashing thread ends"),
+        )
     });
     let verification = verification?;
     if let Some((name, problem)) = verification.problems.iter().next() {
