@@ -43,6 +43,10 @@ pub const TEST: &[(&str, &str)] = &[
         "python3",
         "Python's zipfile checks our bundles independently",
     ),
+    (
+        "python3-venv",
+        "a private Python environment for schemathesis, which checks the ticket API",
+    ),
 ];
 
 /// Debian packages for `cargo xtask run --headless`.
@@ -143,4 +147,44 @@ pub fn tauri_driver() -> anyhow::Result<PathBuf> {
     ))?;
     which("tauri-driver")
         .context("tauri-driver was installed but is not on PATH or in ~/.cargo/bin")
+}
+
+/// The schemathesis version the API conformance stage runs (from PyPI, into a venv under target/).
+const SCHEMATHESIS: &str = "4.32.5";
+
+/// Finds schemathesis's `st` in the project's own venv, creating the venv and installing it from
+/// PyPI if missing.
+pub fn schemathesis() -> anyhow::Result<PathBuf> {
+    let venv = root().join("target/tools/schemathesis");
+    let st = venv.join("bin/st");
+    if st.is_file()
+        && output(&mut cmd(
+            st.to_str().expect("utf-8 path"),
+            &["--version"],
+            &root(),
+        ))
+        .is_ok_and(|v| v.contains(SCHEMATHESIS))
+    {
+        return Ok(st);
+    }
+    eprintln!(
+        "Installing schemathesis {SCHEMATHESIS} (checks the ticket API against its OpenAPI document) from PyPI"
+    );
+    let _ = std::fs::remove_dir_all(&venv);
+    run(&mut cmd(
+        "python3",
+        &["-m", "venv", venv.to_str().expect("utf-8 path")],
+        &root(),
+    ))?;
+    run(&mut cmd(
+        venv.join("bin/pip").to_str().expect("utf-8 path"),
+        &[
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("schemathesis=={SCHEMATHESIS}"),
+        ],
+        &root(),
+    ))?;
+    Ok(st)
 }

@@ -8,6 +8,7 @@
 //!   ratios, then a fixed-time fuzzing run of the bundle reader.
 //! - `cargo xtask codegen`: regenerate the committed TypeScript bindings.
 
+mod api_check;
 mod bench;
 mod codegen;
 mod deps;

@@ -14,7 +14,8 @@ use crate::util::{cmd, root, run as run_cmd, which};
 const TOKEN_ENV: &str = "CALLSUPPORT_DEMO_TOKEN";
 
 /// Kills a child process when dropped, so an error never leaves a server running.
-struct Guard(Child);
+/// A child process killed when dropped.
+pub struct Guard(pub Child);
 
 impl Drop for Guard {
     fn drop(&mut self) {

@@ -1,17 +1,17 @@
 //! `cargo xtask test`: every suite, in the order that fails fastest.
 
-use crate::deps;
 use crate::util::{Stages, cmd, root, run as run_cmd};
+use crate::{api_check, deps};
 
 pub fn run_all() -> anyhow::Result<()> {
     let root = root();
     let ui = root.join("ui");
     let mut stages = Stages::default();
     let result = (|| {
-        let driver = stages.time("install what is missing", || {
+        let (driver, st) = stages.time("install what is missing", || {
             deps::packages(&[deps::BUILD, deps::TEST])?;
             deps::node_modules()?;
-            deps::tauri_driver()
+            Ok((deps::tauri_driver()?, deps::schemathesis()?))
         })?;
         stages.time("Rust: format (cargo fmt --check)", || {
             run_cmd(&mut cmd("cargo", &["fmt", "--all", "--", "--check"], &root))
@@ -49,6 +49,10 @@ pub fn run_all() -> anyhow::Result<()> {
         stages.time("Rust: unit and integration tests", || {
             run_cmd(&mut cmd("cargo", &["test", "--workspace"], &root))
         })?;
+        stages.time(
+            "API: schemathesis against the reference server's OpenAPI document",
+            || api_check::schemathesis(&root, &st),
+        )?;
         stages.time(
             "end-to-end: the real app under Xvfb through WebDriver",
             || {

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The kinds of problem a user can choose, after the SDK survey's issue tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
     CannotJoin,
@@ -28,6 +29,7 @@ impl std::str::FromStr for Category {
 
 /// The user's report as it is stored in the manifest.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     pub summary: String,
     #[serde(default)]

@@ -16,6 +16,7 @@ pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
 /// The `report` part of a ticket request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketRequest {
     #[serde(flatten)]
     pub report: Report,
@@ -27,6 +28,7 @@ pub struct TicketRequest {
 
 /// The server's answer once it has stored the bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TicketReceipt {
     pub ticket_id: String,
     pub ticket_url: String,
@@ -36,6 +38,7 @@ pub struct TicketReceipt {
 
 /// An RFC 9457 problem document with a machine-readable `code`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     #[serde(rename = "type", default = "about_blank")]
     pub kind: String,

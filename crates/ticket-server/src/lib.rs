@@ -12,6 +12,7 @@
 //! the tests both go through [`start`].
 
 pub mod limit;
+pub mod openapi;
 pub mod problem;
 pub mod range;
 pub mod routes;

@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use callsupport_core::bundle::reader::Bundle;
 use callsupport_core::consent::human_bytes;
 use callsupport_core::hash::HashingWriter;
-use callsupport_core::ticket::{IDEMPOTENCY_KEY, TicketReceipt, TicketRequest};
+use callsupport_core::ticket::{IDEMPOTENCY_KEY, Problem, TicketReceipt, TicketRequest};
 use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 use uuid::Uuid;
 
@@ -48,13 +48,37 @@ type Shared = Arc<AppState>;
 
 pub fn router(state: Shared) -> Router {
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/tickets", post(create_ticket).get(list_tickets))
         .route("/api/v1/tickets/{id}", get(get_ticket))
         .route("/api/v1/tickets/{id}/bundle", get(get_bundle))
         // The bundle size limit is enforced while streaming, with a problem document.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
+}
+
+/// Whether the server is up.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "operations",
+    responses((status = 200, description = "The server is up", body = String, content_type = "text/plain"))
+)]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", body = Object))
+)]
+pub async fn openapi_json() -> Response {
+    use utoipa::OpenApi;
+    Json(crate::openapi::ApiDoc::openapi()).into_response()
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -109,7 +133,32 @@ impl Drop for Incoming {
 
 /// Receives a report; on a refusal, first reads the rest of the request (up to a bound) so the
 /// client, still sending, gets to read the answer instead of a broken connection.
-async fn create_ticket(
+#[utoipa::path(
+    post,
+    path = "/api/v1/tickets",
+    tag = "submit",
+    request_body(
+        content = crate::openapi::TicketForm,
+        content_type = "multipart/form-data",
+        description = "The report and its bundle. The bundle is stored only once its SHA-256, its manifest and every file in it check out."
+    ),
+    params(("Idempotency-Key" = uuid::Uuid, Header, description = "The bundle id: a repeated request returns the first ticket")),
+    responses(
+        (status = 201, description = "Ticket created", body = TicketReceipt,
+            headers(("Location" = String, description = "The ticket's URL"))),
+        (status = 200, description = "The same Idempotency-Key again: the ticket made the first time", body = TicketReceipt,
+            headers(("Location" = String, description = "The ticket's URL"))),
+        (status = 400, description = "Malformed request: parts or headers missing or invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong submit token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The bundle or the report is over the limit", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The report is invalid, or the bundle is damaged, not a bundle, or another report's", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many reports from this client", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "The server failed", body = Problem, content_type = "application/problem+json")
+    ),
+    security(("submit_token" = []), ())
+)]
+pub async fn create_ticket(
     State(state): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
@@ -350,7 +399,19 @@ fn check_bundle(path: &Path, request: &TicketRequest) -> Result<(), ApiProblem> 
     Ok(())
 }
 
-async fn list_tickets(
+/// The newest tickets (up to 500).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets",
+    tag = "agents",
+    responses(
+        (status = 200, description = "The newest tickets first", body = crate::openapi::TicketList),
+        (status = 401, description = "Missing or wrong agent token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json")
+    ),
+    security(("agent_token" = []))
+)]
+pub async fn list_tickets(
     State(state): State<Shared>,
     headers: HeaderMap,
 ) -> Result<Response, ApiProblem> {
@@ -359,7 +420,21 @@ async fn list_tickets(
     Ok(Json(serde_json::json!({ "tickets": records })).into_response())
 }
 
-async fn get_ticket(
+/// One ticket.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}",
+    tag = "agents",
+    params(("id" = String, Path, description = "The ticket id", example = "CS-000001")),
+    responses(
+        (status = 200, description = "The ticket", body = TicketRecord),
+        (status = 401, description = "Missing or wrong agent token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json")
+    ),
+    security(("agent_token" = []))
+)]
+pub async fn get_ticket(
     State(state): State<Shared>,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
@@ -371,7 +446,27 @@ async fn get_ticket(
 
 /// The bundle, whole or a byte range of it (`Range: bytes=…`, one range), so an agent's
 /// download can resume.
-async fn get_bundle(
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/bundle",
+    tag = "agents",
+    params(
+        ("id" = String, Path, description = "The ticket id", example = "CS-000001"),
+        ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=1000-`")
+    ),
+    responses(
+        (status = 200, description = "The whole bundle", content_type = "application/zip", body = Vec<u8>),
+        (status = 206, description = "The range asked for", content_type = "application/zip", body = Vec<u8>,
+            headers(("Content-Range" = String, description = "bytes first-last/total"))),
+        (status = 401, description = "Missing or wrong agent token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "The range is past the end of the bundle",
+            headers(("Content-Range" = String, description = "bytes */total")))
+    ),
+    security(("agent_token" = []))
+)]
+pub async fn get_bundle(
     State(state): State<Shared>,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,

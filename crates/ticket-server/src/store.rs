@@ -14,13 +14,15 @@ use serde::Serialize;
 use uuid::Uuid;
 
 /// One stored ticket.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketRecord {
     pub ticket_id: String,
     pub bundle_id: String,
     pub created_at: String,
     pub summary: String,
     pub category: String,
+    /// The report as it was received.
+    #[schema(value_type = Object)]
     pub report: serde_json::Value,
     pub bundle_sha256: String,
     pub bundle_bytes: u64,

@@ -1,0 +1,63 @@
+//! The OpenAPI 3.1 document of the ticket API, generated from the handlers' annotations and the
+//! wire types themselves (`utoipa`), served at `GET /api/v1/openapi.json`.
+
+use callsupport_core::report::{Category, Report};
+use callsupport_core::ticket::{Problem, TicketReceipt, TicketRequest};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::routes;
+use crate::store::TicketRecord;
+
+/// The `multipart/form-data` body of `POST /api/v1/tickets`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TicketForm {
+    /// The report (`application/json`): the manifest's `report`, the bundle's id and SHA-256, and
+    /// the app's and the OS's versions.
+    report: TicketRequest,
+    /// The bundle (`application/zip`).
+    #[schema(value_type = String, format = Binary)]
+    bundle: Vec<u8>,
+}
+
+/// `GET /api/v1/tickets`: the newest tickets first.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TicketList {
+    tickets: Vec<TicketRecord>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Call Support ticket API",
+        description = "Receives support reports (a report and its bundle) from Call Support and serves them to support agents. Errors are RFC 9457 problem documents with a machine-readable `code`."
+    ),
+    paths(
+        routes::create_ticket,
+        routes::list_tickets,
+        routes::get_ticket,
+        routes::get_bundle,
+        routes::healthz,
+        routes::openapi_json
+    ),
+    components(schemas(TicketForm, TicketList, TicketRequest, TicketReceipt, TicketRecord, Problem, Report, Category)),
+    modifiers(&BearerTokens)
+)]
+pub struct ApiDoc;
+
+/// The two bearer tokens: one to submit, one for agents.
+struct BearerTokens;
+
+impl Modify for BearerTokens {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        for name in ["submit_token", "agent_token"] {
+            components.add_security_scheme(
+                name,
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+        }
+    }
+}

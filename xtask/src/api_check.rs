@@ -1,0 +1,94 @@
+//! The API conformance stage: schemathesis (from PyPI) against the real reference server, driven
+//! by the OpenAPI document the server itself serves. A real report is sent first, so the
+//! document's examples (`CS-000001`) reach a real ticket and its bundle.
+//!
+//! Every check schemathesis has runs, but `positive_data_acceptance`: a schema-valid random
+//! upload is still not a valid bundle, and the server is right to refuse it (422).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use anyhow::Context;
+use callsupport_core::demo::{demo_config, write_demo_logs};
+
+use crate::run::Guard;
+use crate::util::{cmd, run};
+
+const SUBMIT_TOKEN: &str = "conformance-submit";
+const AGENT_TOKEN: &str = "conformance-agent";
+const TOKEN_ENV: &str = "CALLSUPPORT_CONFORMANCE_TOKEN";
+
+pub fn schemathesis(root: &Path, st: &Path) -> anyhow::Result<()> {
+    let work = root.join("target/api-check");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let mut server = Command::new(root.join("target/debug/callsupport-ticket-server"));
+    server
+        .args(["--listen", "127.0.0.1:0", "--data"])
+        .arg(work.join("server"))
+        .args(["--token", SUBMIT_TOKEN, "--agent-token", AGENT_TOKEN])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut server = Guard(server.spawn().context("cannot start the ticket server")?);
+    let mut line = String::new();
+    BufReader::new(server.0.stdout.take().expect("piped")).read_line(&mut line)?;
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .context("the ticket server did not start")?
+        .to_owned();
+
+    // One real ticket, sent as the app sends it.
+    let logs = work.join("logs");
+    write_demo_logs(&logs, chrono::Utc::now())?;
+    let config = work.join("config.toml");
+    std::fs::write(
+        &config,
+        demo_config(&logs, &format!("{base}/api/v1/tickets"), TOKEN_ENV),
+    )?;
+    let mut report = cmd(
+        root.join("target/debug/callsupport")
+            .to_str()
+            .expect("utf-8 path"),
+        &["--config", config.to_str().expect("utf-8 path")],
+        root,
+    );
+    report
+        .args(["report", "--summary", "conformance seed"])
+        .env(TOKEN_ENV, SUBMIT_TOKEN)
+        .env("CALLSUPPORT_DATA_DIR", work.join("app-data"))
+        .stdout(Stdio::null());
+    run(&mut report)?;
+
+    let document = format!("{base}/api/v1/openapi.json");
+    let st = st.to_str().expect("utf-8 path");
+    for (token, filter) in [
+        (SUBMIT_TOKEN, ["--exclude-tag", "agents"]),
+        (AGENT_TOKEN, ["--include-tag", "agents"]),
+    ] {
+        let auth = format!("Authorization: Bearer {token}");
+        let mut check = cmd(
+            st,
+            &[
+                "run",
+                &document,
+                "--header",
+                &auth,
+                filter[0],
+                filter[1],
+                "--checks",
+                "all",
+                "--exclude-checks",
+                "positive_data_acceptance",
+                "--max-examples",
+                "50",
+                "--no-color",
+            ],
+            root,
+        );
+        check.current_dir(&work);
+        run(&mut check)?;
+    }
+    Ok(())
+}
