@@ -43,6 +43,8 @@ fn main() {
             }
             if parts.contains(&"upload") {
                 upload::run(&measure::cli_path());
+            } else if parts.contains(&"upload-server") {
+                upload::run_server_only();
             }
         }
     }
@@ -54,7 +56,7 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match *arg {
-            "index" | "redaction" | "bundle" | "upload" => parts.push(*arg),
+            "index" | "redaction" | "bundle" | "upload" | "upload-server" => parts.push(*arg),
             "--idle-secs" => {
                 let secs = rest
                     .next()

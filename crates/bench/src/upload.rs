@@ -177,6 +177,15 @@ fn post_all(url: &str, paths: &[PathBuf], clients: usize) -> Duration {
     started.elapsed()
 }
 
+/// `upload-server`: only the server's part of [`run`], in its own temporary folder.
+pub fn run_server_only() {
+    let dir = tempfile::Builder::new()
+        .prefix("callsupport-bench-server-")
+        .tempdir()
+        .expect("temp dir");
+    server_alone(dir.path());
+}
+
 pub fn run(cli: &Path) {
     let dir = tempfile::Builder::new()
         .prefix("callsupport-bench-upload-")
@@ -291,7 +300,12 @@ pub fn run(cli: &Path) {
     let _ = std::fs::remove_dir_all(root.join("big"));
     let _ = std::fs::remove_dir_all(root.join("server-1"));
 
-    // The server alone: 256 reports of 1 MiB from 32 clients at once.
+    server_alone(root);
+}
+
+/// The server alone: its throughput and its memory under concurrent uploads.
+pub fn server_alone(root: &Path) {
+    // 256 reports of 1 MiB from 32 clients at once.
     let small_logs = root.join("small-logs");
     random_file(&small_logs.join("acs_0.blog"), 1 << 20, 99);
     let small = bundles(&small_logs, &root.join("small"), 256);
