@@ -5,8 +5,8 @@
 //! [`run`] reads the command line, loads the configuration into a core [`Desk`] kept in
 //! `tauri::State`, and registers the commands of [`commands`], each a few lines that call the core.
 //! A configuration that cannot be loaded does not stop the app: every command then answers with the
-//! `config_invalid` error so the window can say what to fix. A background task sends what waits in
-//! the outbox, shortly after start and then every five minutes.
+//! `config_invalid` error so the window can say what to fix. A background task ticks the core's
+//! outbox schedule: what waits is sent after start, every five minutes, and when the network returns.
 
 mod args;
 mod commands;
@@ -16,6 +16,7 @@ use std::time::Duration;
 use callsupport_core::api::{ApiError, Desk, default_data_dir};
 use callsupport_core::applog::AppLog;
 use callsupport_core::config::Config;
+use callsupport_core::outbox::Tending;
 use tauri::{Emitter, Manager};
 
 /// The event that carries each `IndexEvent` to the window.
@@ -32,28 +33,26 @@ impl AppState {
     }
 }
 
-/// Reports waiting in the outbox are sent shortly after start, then every few minutes.
-const OUTBOX_FIRST_PASS: Duration = Duration::from_secs(5);
-const OUTBOX_INTERVAL: Duration = Duration::from_secs(300);
-
-async fn flush_outbox_periodically(app: tauri::AppHandle) {
-    let mut wait = OUTBOX_FIRST_PASS;
+/// Sends what waits in the outbox: shortly after start, every few minutes, and as soon as the
+/// service can be reached again after the network failed (the core decides; this only ticks).
+async fn tend_outbox(app: tauri::AppHandle) {
+    let mut tending = Tending::default();
+    tokio::time::sleep(Duration::from_secs(5)).await;
     loop {
-        tokio::time::sleep(wait).await;
-        wait = OUTBOX_INTERVAL;
         let state = app.state::<AppState>();
         let Ok(desk) = state.desk() else { return };
-        match desk.flush_outbox().await {
-            Ok(summary) if !summary.delivered.is_empty() || !summary.failed.is_empty() => {
+        match desk.tend_outbox(&mut tending).await {
+            Some(Ok(summary)) if !summary.delivered.is_empty() || !summary.failed.is_empty() => {
                 log::info!(
                     "outbox: {} delivered, {} still waiting",
                     summary.delivered.len(),
                     summary.failed.len()
                 );
             }
-            Ok(_) => {}
-            Err(err) => log::warn!("outbox: {err}"),
+            Some(Err(err)) => log::warn!("outbox: {err}"),
+            _ => {}
         }
+        tokio::time::sleep(Tending::TICK).await;
     }
 }
 
@@ -89,7 +88,7 @@ pub fn run() {
                 })
             });
             app.manage(AppState { desk });
-            tauri::async_runtime::spawn(flush_outbox_periodically(app.handle().clone()));
+            tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

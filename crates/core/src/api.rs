@@ -25,7 +25,7 @@ use crate::consent::{Destination, Statement};
 use crate::error::{Error, ErrorCode};
 use crate::host::HostFacts;
 use crate::index::{Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
-use crate::outbox::{Delivered, Outbox};
+use crate::outbox::{Delivered, FlushOutcome, Outbox, Tending};
 use crate::progress::Progress;
 use crate::report::{Category, Report};
 use crate::sources::{SourceScan, apply_size_limit, display_path};
@@ -396,6 +396,55 @@ impl Desk {
             }
         }
         Ok(summary)
+    }
+}
+
+impl Desk {
+    /// The app's background task calls this every [`Tending::TICK`]: while reports wait, it sends
+    /// them when `tending` says it is time, probing the service after the network failed. Returns
+    /// what a pass did, when one ran.
+    pub async fn tend_outbox(&self, tending: &mut Tending) -> Option<Result<FlushSummary, Error>> {
+        let waiting = self
+            .outbox()
+            .ok()
+            .and_then(|outbox| outbox.list().ok())
+            .is_some_and(|(entries, _)| entries.iter().any(|e| e.due()));
+        let now = std::time::Instant::now();
+        if !waiting || !tending.due(now, self.service_reachable()).await {
+            return None;
+        }
+        let result = self.flush_outbox().await;
+        let outcome = match &result {
+            Ok(summary) if summary.failed.is_empty() => FlushOutcome::Delivered,
+            Ok(summary)
+                if summary
+                    .failed
+                    .iter()
+                    .all(|e| e.code == ErrorCode::Unreachable) =>
+            {
+                FlushOutcome::Offline
+            }
+            _ => FlushOutcome::Refused,
+        };
+        tending.record(now, outcome);
+        Some(result)
+    }
+
+    /// Whether a TCP connection to the ticket API's host opens within a few seconds.
+    async fn service_reachable(&self) -> bool {
+        let url = self.config.ticket_api.parsed_url();
+        let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+            return false;
+        };
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_owned();
+        let connect = tokio::net::TcpStream::connect((host, port));
+        matches!(
+            tokio::time::timeout(std::time::Duration::from_secs(3), connect).await,
+            Ok(Ok(_))
+        )
     }
 }
 

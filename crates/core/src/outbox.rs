@@ -384,6 +384,55 @@ impl Outbox {
     }
 }
 
+/// When the app sends what waits on its own: shortly after it starts, then every
+/// [`Tending::INTERVAL`]; and, after the network failed, as soon as the service answers again
+/// (probed every tick while reports wait).
+#[derive(Debug, Clone, Default)]
+pub struct Tending {
+    last_flush: Option<std::time::Instant>,
+    last: Option<FlushOutcome>,
+}
+
+/// How the last pass went, as far as the schedule cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlushOutcome {
+    Delivered,
+    /// The service could not be reached: try again as soon as it can be.
+    Offline,
+    /// The service answered but did not take everything (busy, refused): wait for the interval.
+    Refused,
+}
+
+impl Tending {
+    /// How often the shell should call [`crate::api::Desk::tend_outbox`].
+    pub const TICK: Duration = Duration::from_secs(30);
+    /// The regular pass.
+    pub const INTERVAL: Duration = Duration::from_secs(300);
+
+    /// Whether to flush now. `reachable` is asked only when it matters (a probe costs a
+    /// connection).
+    pub async fn due<F>(&self, now: std::time::Instant, reachable: F) -> bool
+    where
+        F: std::future::Future<Output = bool>,
+    {
+        let Some(last_flush) = self.last_flush else {
+            return true;
+        };
+        if now.duration_since(last_flush) >= Self::INTERVAL {
+            return true;
+        }
+        match self.last {
+            Some(FlushOutcome::Offline) => reachable.await,
+            _ => false,
+        }
+    }
+
+    pub fn record(&mut self, now: std::time::Instant, outcome: FlushOutcome) {
+        self.last_flush = Some(now);
+        self.last = Some(outcome);
+    }
+}
+
 fn read_entry(id: Uuid, dir: &Path) -> io::Result<Entry> {
     let queued: Queued = serde_json::from_slice(&fs::read(dir.join(REPORT))?)
         .map_err(|err| io::Error::new(io::ErrorKind::InvalidData, err))?;
@@ -440,4 +489,40 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_first_pass_is_at_once_then_on_the_interval_or_when_the_network_returns() {
+        let mut tending = Tending::default();
+        let start = Instant::now();
+        assert!(
+            tending.due(start, async { false }).await,
+            "first pass at start"
+        );
+
+        tending.record(start, FlushOutcome::Delivered);
+        let soon = start + Tending::TICK;
+        assert!(!tending.due(soon, async { true }).await);
+        assert!(
+            tending
+                .due(start + Tending::INTERVAL, async { false })
+                .await
+        );
+
+        tending.record(start, FlushOutcome::Offline);
+        assert!(!tending.due(soon, async { false }).await, "still offline");
+        assert!(tending.due(soon, async { true }).await, "back online");
+
+        tending.record(start, FlushOutcome::Refused);
+        assert!(
+            !tending.due(soon, async { true }).await,
+            "a busy service is left alone until the interval"
+        );
+    }
 }

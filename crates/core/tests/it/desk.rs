@@ -275,3 +275,48 @@ async fn a_report_that_cannot_be_sent_waits_in_the_outbox_and_is_delivered_once(
     );
     assert_eq!(server.folder("bundles").len(), 1, "one ticket, one bundle");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outbox_sends_as_soon_as_the_network_returns() {
+    use callsupport_core::outbox::Tending;
+
+    tokens();
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let url = dead_url();
+    let text = config_toml(&url, Some(TOKEN_ENV), &tree.sources_toml(), 200)
+        .replace("[ticket_api]\n", "[ticket_api]\nretries = 0\n");
+    let desk = Desk::new(
+        load_config(tree.dir.path(), &text),
+        data.path().to_path_buf(),
+    );
+    let mut tending = Tending::default();
+    assert!(
+        desk.tend_outbox(&mut tending).await.is_none(),
+        "nothing waits: no pass"
+    );
+    let view = desk.prepare_report(draft("no audio")).unwrap();
+    desk.send_report(&view.report_id, |_| true)
+        .await
+        .unwrap_err();
+
+    // Offline: the pass fails, and the next tick only probes.
+    let first = desk.tend_outbox(&mut tending).await.unwrap().unwrap();
+    assert_eq!(first.failed.len(), 1, "{first:?}");
+    assert!(
+        desk.tend_outbox(&mut tending).await.is_none(),
+        "still offline"
+    );
+
+    // The network returns: the very next tick delivers, well before the regular interval.
+    let listen = url.trim_start_matches("http://").split('/').next().unwrap();
+    let server = Server::start_at(listen, 64 << 20).await;
+    let back = desk.tend_outbox(&mut tending).await.unwrap().unwrap();
+    assert_eq!(back.delivered.len(), 1, "{back:?}");
+    assert_eq!(back.delivered[0].ticket_id, "CS-000001");
+    assert_eq!(server.folder("bundles").len(), 1);
+    assert!(
+        desk.tend_outbox(&mut tending).await.is_none(),
+        "nothing left"
+    );
+}
