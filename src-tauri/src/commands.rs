@@ -1,6 +1,8 @@
 //! The IPC commands: each adapts one core call, nothing more.
 
-use callsupport_core::api::{ApiError, AppOverview, ConsentView, ReportDraft, SendReceipt};
+use callsupport_core::api::{
+    ApiError, AppOverview, ConsentView, FlushSummary, QueuedReports, ReportDraft, SendReceipt,
+};
 use callsupport_core::progress::Progress;
 use tauri::State;
 use tauri::ipc::Channel;
@@ -38,4 +40,19 @@ pub async fn send_report(
 pub fn cancel_send(state: State<'_, AppState>, report_id: String) -> Result<(), ApiError> {
     state.desk()?.cancel(&report_id);
     Ok(())
+}
+
+#[tauri::command]
+pub fn queued_reports(state: State<'_, AppState>) -> Result<QueuedReports, ApiError> {
+    Ok(state.desk()?.queued_reports()?)
+}
+
+#[tauri::command]
+pub async fn send_queued(state: State<'_, AppState>) -> Result<FlushSummary, ApiError> {
+    Ok(state.desk()?.flush_outbox().await?)
+}
+
+#[tauri::command]
+pub fn remove_queued(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
+    Ok(state.desk()?.remove_queued(&id)?)
 }

@@ -21,6 +21,8 @@ use tauri::{Emitter, Manager};
 
 /// The event that carries each `IndexEvent` to the window.
 pub const INDEX_CHANGED: &str = "index-changed";
+/// The event that tells the window the outbox changed on its own (a background pass).
+pub const OUTBOX_CHANGED: &str = "outbox-changed";
 
 /// What the commands work on: the desk, or why there is none.
 pub struct AppState {
@@ -48,6 +50,7 @@ async fn tend_outbox(app: tauri::AppHandle) {
                     summary.delivered.len(),
                     summary.failed.len()
                 );
+                let _ = app.emit(OUTBOX_CHANGED, ());
             }
             Some(Err(err)) => log::warn!("outbox: {err}"),
             _ => {}
@@ -96,6 +99,9 @@ pub fn run() {
             commands::prepare_report,
             commands::send_report,
             commands::cancel_send,
+            commands::queued_reports,
+            commands::send_queued,
+            commands::remove_queued,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Call Support");

@@ -25,7 +25,7 @@ use crate::consent::{Destination, Statement};
 use crate::error::{Error, ErrorCode};
 use crate::host::HostFacts;
 use crate::index::{Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
-use crate::outbox::{Delivered, FlushOutcome, Outbox, Tending};
+use crate::outbox::{Delivered, FlushOutcome, LastError, Outbox, Tending};
 use crate::progress::Progress;
 use crate::report::{Category, Report};
 use crate::sources::{SourceScan, apply_size_limit, display_path};
@@ -448,6 +448,65 @@ impl Desk {
     }
 }
 
+/// A report waiting in the outbox, as the app lists it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct QueuedReport {
+    pub id: String,
+    pub summary: String,
+    #[ts(type = "string")]
+    pub queued_at: DateTime<Utc>,
+    pub bytes: u64,
+    /// Deliveries tried so far.
+    pub attempts: u32,
+    /// Why the last one failed; `null` before the first.
+    pub last_error: Option<LastError>,
+}
+
+/// Everything that waits, and what the user should hear about it (too old, too much).
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct QueuedReports {
+    pub reports: Vec<QueuedReport>,
+    pub warnings: Vec<String>,
+}
+
+impl Desk {
+    /// The reports waiting in the outbox, oldest first.
+    pub fn queued_reports(&self) -> Result<QueuedReports, Error> {
+        let outbox = self.outbox()?;
+        let (entries, mut warnings) = outbox
+            .list()
+            .map_err(|err| Error::Io(format!("cannot read the outbox: {err}")))?;
+        warnings.extend(outbox.warnings(&entries, self.config.outbox.limits(), Utc::now()));
+        Ok(QueuedReports {
+            reports: entries
+                .into_iter()
+                .map(|entry| QueuedReport {
+                    id: entry.id.to_string(),
+                    summary: entry.queued.request.report.summary,
+                    queued_at: entry.queued.queued_at,
+                    bytes: entry.bytes,
+                    attempts: entry.attempts.count,
+                    last_error: entry.attempts.last_error,
+                })
+                .collect(),
+            warnings,
+        })
+    }
+
+    /// Removes a waiting report without sending it (the user's choice).
+    pub fn remove_queued(&self, id: &str) -> Result<(), Error> {
+        let parsed = Uuid::parse_str(id).map_err(|_| Error::UnknownReport)?;
+        match self.outbox()?.remove(parsed) {
+            Ok(true) => {
+                log::info!("outbox: report {id} removed by the user");
+                Ok(())
+            }
+            Ok(false) => Err(Error::UnknownReport),
+            Err(err) => Err(Error::Io(format!("cannot remove report {id}: {err}"))),
+        }
+    }
+}
+
 /// What one pass over the outbox did.
 #[derive(Debug, Clone, Default, Serialize, TS)]
 pub struct FlushSummary {
@@ -588,6 +647,11 @@ pub fn typescript() -> String {
         SourceStatus::decl(&cfg),
         IndexEvent::decl(&cfg),
         IndexedFile::decl(&cfg),
+        QueuedReport::decl(&cfg),
+        QueuedReports::decl(&cfg),
+        LastError::decl(&cfg),
+        FlushSummary::decl(&cfg),
+        Delivered::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/core/src/api.rs by `cargo xtask codegen`. Do not edit by hand.\n",

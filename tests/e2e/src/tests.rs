@@ -31,7 +31,21 @@ fn css(selector: &str) -> Locator<'_> {
 }
 
 async fn screenshot(client: &Client, harness: &Harness, name: &str) -> anyhow::Result<()> {
+    // The DOM can be ready before the first paint: wait for two frames to be drawn.
+    client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\n\
+             requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+            vec![],
+        )
+        .await
+        .context("waiting for the window to paint")?;
     let png = client.screenshot().await.context("WebDriver screenshot")?;
+    ensure!(
+        png.len() > 4_000,
+        "{name} is blank ({} bytes): the window did not paint",
+        png.len()
+    );
     std::fs::write(harness.out.join(name), png)?;
     Ok(())
 }
@@ -330,6 +344,39 @@ async fn unreachable_server_keeps_the_report(harness: &Harness) -> anyhow::Resul
             kept.as_deref() == Some(summary),
             "the summary should survive the failure, found {kept:?}"
         );
+        // The saved report is listed on the report screen, with why it waits.
+        let waiting = wait_text(&client, "[data-testid=outbox-report]", |t| {
+            t.contains(summary)
+        })
+        .await?;
+        ensure!(
+            waiting.contains("when the support service can be reached"),
+            "the waiting report should say why it waits: {waiting:?}"
+        );
+        screenshot(&client, harness, "05-outbox.png").await?;
+        // Removed by the user: gone from the screen and from the disk.
+        client
+            .find(css("[data-testid=outbox-remove]"))
+            .await?
+            .click()
+            .await?;
+        let deadline = std::time::Instant::now() + WAIT;
+        while client
+            .find(css("[data-testid=outbox-report]"))
+            .await
+            .is_ok()
+        {
+            ensure!(
+                std::time::Instant::now() < deadline,
+                "the removed report is still listed"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let left = std::fs::read_dir(&queued)?
+            .flatten()
+            .filter(|e| e.path().join("bundle.zip").is_file())
+            .count();
+        ensure!(left == 0, "{left} report(s) still in {}", queued.display());
         Ok(())
     }
     .await;

@@ -4,7 +4,17 @@
  * `tauri.ts` implements it over Tauri IPC; tests implement it in memory. Nothing outside this
  * folder imports `@tauri-apps/*`.
  */
-import type { ApiError, AppOverview, ConsentView, IndexEvent, Progress, ReportDraft, SendReceipt } from "./generated/types";
+import type {
+  ApiError,
+  AppOverview,
+  ConsentView,
+  FlushSummary,
+  IndexEvent,
+  Progress,
+  QueuedReports,
+  ReportDraft,
+  SendReceipt,
+} from "./generated/types";
 
 export type * from "./generated/types";
 
@@ -19,6 +29,14 @@ export interface Backend {
   cancelSend(reportId: string): Promise<void>;
   /** Calls `listener` on every change of the support files; returns a function that stops it. */
   onIndexChanged(listener: (event: IndexEvent) => void): Promise<() => void>;
+  /** The reports waiting in the outbox (not yet acknowledged by the server). */
+  queuedReports(): Promise<QueuedReports>;
+  /** Sends every waiting report now. */
+  sendQueued(): Promise<FlushSummary>;
+  /** Removes a waiting report without sending it. */
+  removeQueued(id: string): Promise<void>;
+  /** Calls `listener` when the outbox changed on its own (sent in the background). */
+  onOutboxChanged(listener: () => void): Promise<() => void>;
 }
 
 /** Turns whatever a backend call threw into the IPC error shape. */

@@ -2,10 +2,20 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type { Backend } from "./backend";
-import type { AppOverview, ConsentView, IndexEvent, Progress, ReportDraft, SendReceipt } from "./generated/types";
+import type {
+  AppOverview,
+  ConsentView,
+  FlushSummary,
+  IndexEvent,
+  Progress,
+  QueuedReports,
+  ReportDraft,
+  SendReceipt,
+} from "./generated/types";
 
-/** Must match `INDEX_CHANGED` in src-tauri/src/lib.rs. */
+/** Must match `INDEX_CHANGED` and `OUTBOX_CHANGED` in src-tauri/src/lib.rs. */
 const INDEX_CHANGED = "index-changed";
+const OUTBOX_CHANGED = "outbox-changed";
 
 export const tauriBackend: Backend = {
   overview: () => invoke<AppOverview>("overview"),
@@ -17,4 +27,8 @@ export const tauriBackend: Backend = {
   },
   cancelSend: (reportId: string) => invoke<void>("cancel_send", { reportId }),
   onIndexChanged: (listener: (event: IndexEvent) => void) => listen<IndexEvent>(INDEX_CHANGED, (e) => listener(e.payload)),
+  queuedReports: () => invoke<QueuedReports>("queued_reports"),
+  sendQueued: () => invoke<FlushSummary>("send_queued"),
+  removeQueued: (id: string) => invoke<void>("remove_queued", { id }),
+  onOutboxChanged: (listener: () => void) => listen(OUTBOX_CHANGED, () => listener()),
 };

@@ -44,6 +44,10 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
       listeners.push(listener);
       return () => listeners.splice(listeners.indexOf(listener), 1);
     },
+    queuedReports: async () => ({ reports: [], warnings: [] }),
+    sendQueued: async () => ({ delivered: [], failed: [], problems: [] }),
+    removeQueued: async () => {},
+    onOutboxChanged: async () => () => {},
   };
   return fake;
 }

@@ -59,3 +59,29 @@ path: string,
  * Path below the source's root.
  */
 relative: string, size: number, modified_at: string, encrypted: boolean, call_ids: Array<string>, };
+
+export type QueuedReport = { id: string, summary: string, queued_at: string, bytes: number, 
+/**
+ * Deliveries tried so far.
+ */
+attempts: number, 
+/**
+ * Why the last one failed; `null` before the first.
+ */
+last_error: LastError | null, };
+
+export type QueuedReports = { reports: Array<QueuedReport>, warnings: Array<string>, };
+
+export type LastError = { code: ErrorCode, message: string, 
+/**
+ * The network or the server may recover: the outbox tries again on its own.
+ */
+retryable: boolean, };
+
+export type FlushSummary = { delivered: Array<Delivered>, failed: Array<ApiError>, 
+/**
+ * Folders in the outbox that are not readable reports.
+ */
+problems: Array<string>, };
+
+export type Delivered = { bundle_id: string, ticket_id: string, ticket_url: string, summary: string, queued_at: string, sent_at: string, bundle_sha256: string, bundle_bytes: number, };

@@ -1,0 +1,80 @@
+/**
+ * The outbox as the window shows it: reports saved on this computer and not yet acknowledged by
+ * the support service, with why the last try failed, and *Send now* / *Remove*.
+ */
+import { asApiError, type ApiError, type Backend, type QueuedReport } from "../backend";
+
+export class OutboxState {
+  reports = $state<QueuedReport[]>([]);
+  warnings = $state<string[]>([]);
+  /** A send or removal is under way. */
+  busy = $state(false);
+  error = $state<ApiError | null>(null);
+  /** What the last *Send now* did, in words. */
+  outcome = $state<string | null>(null);
+
+  constructor(private readonly backend: Backend) {}
+
+  async load(): Promise<void> {
+    try {
+      const queued = await this.backend.queuedReports();
+      this.reports = queued.reports;
+      this.warnings = queued.warnings;
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
+  /** Reloads whenever the app sends in the background. */
+  async watch(): Promise<() => void> {
+    return this.backend.onOutboxChanged(() => void this.load());
+  }
+
+  async sendNow(): Promise<void> {
+    this.busy = true;
+    this.error = null;
+    this.outcome = null;
+    try {
+      const summary = await this.backend.sendQueued();
+      const sent = summary.delivered.length;
+      const failed = summary.failed.length;
+      this.outcome =
+        failed === 0
+          ? `${sent === 1 ? "1 report" : `${sent} reports`} sent.`
+          : `${sent} sent; ${failed === 1 ? "1 still waits" : `${failed} still wait`}: ${summary.failed[0].message}`;
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = false;
+      await this.load();
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    this.busy = true;
+    this.error = null;
+    try {
+      await this.backend.removeQueued(id);
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = false;
+      await this.load();
+    }
+  }
+}
+
+/** One line about a waiting report's state, by error code (the message goes in a tooltip). */
+export function stateOf(report: QueuedReport): string {
+  const error = report.last_error;
+  if (!error) return "Waiting to be sent";
+  if (!error.retryable) return `Not accepted: ${error.message}`;
+  return error.code === "server_busy"
+    ? "The support service is busy; it goes out on its own in a few minutes"
+    : "Goes out on its own when the support service can be reached";
+}
+
+/** Whether a waiting report needs the user (it will not go out on its own). */
+export function needsAttention(report: QueuedReport): boolean {
+  return report.last_error !== null && !report.last_error.retryable;
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import type { Backend, FlushSummary, QueuedReport, QueuedReports } from "../backend";
+import { OutboxState, stateOf } from "./outbox.svelte";
+
+const waiting: QueuedReport = {
+  id: "0190-a",
+  summary: "Video froze",
+  queued_at: "2026-11-25T10:00:00Z",
+  bytes: 1200,
+  attempts: 1,
+  last_error: { code: "unreachable", message: "cannot reach the support service", retryable: true },
+};
+
+function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { removed: string[] } {
+  const removed: string[] = [];
+  return {
+    removed,
+    overview: async () => ({ destination: "d", organisation: null, sources: [] }),
+    prepareReport: async () => {
+      throw new Error("unused");
+    },
+    sendReport: async () => {
+      throw new Error("unused");
+    },
+    cancelSend: async () => {},
+    onIndexChanged: async () => () => {},
+    queuedReports: async (): Promise<QueuedReports> => ({ reports: [...queue], warnings: [] }),
+    sendQueued: async () => {
+      const summary = flush();
+      queue.splice(0, summary.delivered.length);
+      return summary;
+    },
+    removeQueued: async (id) => {
+      removed.push(id);
+      queue.splice(
+        queue.findIndex((r) => r.id === id),
+        1,
+      );
+    },
+    onOutboxChanged: async () => () => {},
+  };
+}
+
+describe("OutboxState", () => {
+  it("lists what waits and says why", async () => {
+    const outbox = new OutboxState(fake([waiting], () => ({ delivered: [], failed: [], problems: [] })));
+    await outbox.load();
+    expect(outbox.reports).toHaveLength(1);
+    expect(stateOf(outbox.reports[0])).toContain("when the support service can be reached");
+    expect(stateOf({ ...waiting, last_error: { code: "server_busy", message: "503", retryable: true } })).toContain(
+      "busy",
+    );
+    expect(stateOf({ ...waiting, last_error: null })).toBe("Waiting to be sent");
+    expect(
+      stateOf({ ...waiting, last_error: { code: "rejected", message: "too large", retryable: false } }),
+    ).toBe("Not accepted: too large");
+  });
+
+  it("sends now, then shows what is left", async () => {
+    const delivered = {
+      bundle_id: "0190-a",
+      ticket_id: "CS-000007",
+      ticket_url: "u",
+      summary: "Video froze",
+      queued_at: "q",
+      sent_at: "s",
+      bundle_sha256: "h",
+      bundle_bytes: 1,
+    };
+    const outbox = new OutboxState(fake([waiting], () => ({ delivered: [delivered], failed: [], problems: [] })));
+    await outbox.load();
+    await outbox.sendNow();
+    expect(outbox.reports).toHaveLength(0);
+    expect(outbox.outcome).toBe("1 report sent.");
+    expect(outbox.busy).toBe(false);
+  });
+
+  it("removes a report the user does not want to send", async () => {
+    const backend = fake([waiting], () => ({ delivered: [], failed: [], problems: [] }));
+    const outbox = new OutboxState(backend);
+    await outbox.load();
+    await outbox.remove("0190-a");
+    expect(backend.removed).toEqual(["0190-a"]);
+    expect(outbox.reports).toHaveLength(0);
+  });
+});
