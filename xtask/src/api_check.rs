@@ -5,14 +5,12 @@
 //! Every check schemathesis has runs, but `positive_data_acceptance`: a schema-valid random
 //! upload is still not a valid bundle, and the server is right to refuse it (422).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-use anyhow::Context;
 use callsupport_core::demo::{demo_config, write_demo_logs};
 
-use crate::run::Guard;
+use crate::ticket_server;
 use crate::util::{cmd, run};
 
 const SUBMIT_TOKEN: &str = "conformance-submit";
@@ -23,21 +21,14 @@ pub fn schemathesis(root: &Path, st: &Path) -> anyhow::Result<()> {
     let work = root.join("target/api-check");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
-    let mut server = Command::new(root.join("target/debug/callsupport-ticket-server"));
-    server
-        .args(["--listen", "127.0.0.1:0", "--data"])
-        .arg(work.join("server"))
-        .args(["--token", SUBMIT_TOKEN, "--agent-token", AGENT_TOKEN])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut server = Guard(server.spawn().context("cannot start the ticket server")?);
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().expect("piped")).read_line(&mut line)?;
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .context("the ticket server did not start")?
-        .to_owned();
+    let (_server, base) = ticket_server::start(
+        root,
+        &work.join("server"),
+        &[
+            ("CALLSUPPORT_SERVER_TOKEN", SUBMIT_TOKEN),
+            ("CALLSUPPORT_AGENT_TOKEN", AGENT_TOKEN),
+        ],
+    )?;
 
     // One real ticket, sent as the app sends it.
     let logs = work.join("logs");

@@ -14,6 +14,7 @@ mod codegen;
 mod deps;
 mod run;
 mod test;
+mod ticket_server;
 mod util;
 
 fn main() {

@@ -1,28 +1,16 @@
 //! `cargo xtask run`: the product on this machine in one command, with demo logs and a local server.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use callsupport_core::demo::{demo_config, write_demo_logs};
 
-use crate::deps;
-use crate::util::{cmd, root, run as run_cmd, which};
+use crate::util::{Guard, cmd, root, run as run_cmd, which};
+use crate::{deps, ticket_server};
 
 const TOKEN_ENV: &str = "CALLSUPPORT_DEMO_TOKEN";
-
-/// Kills a child process when dropped, so an error never leaves a server running.
-/// A child process killed when dropped.
-pub struct Guard(pub Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     let headless = match args {
@@ -71,20 +59,11 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let files = write_demo_logs(&logs, chrono::Utc::now())?;
     let token = format!("demo-{}", uuid_like());
 
-    let mut server = Command::new(root.join("target/debug/callsupport-ticket-server"));
-    server
-        .args(["--listen", "127.0.0.1:0", "--data"])
-        .arg(demo.join("server"))
-        .env("CALLSUPPORT_SERVER_TOKEN", &token)
-        .stdout(Stdio::piped());
-    let mut server = Guard(server.spawn().context("cannot start the ticket server")?);
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().expect("piped")).read_line(&mut line)?;
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .context("the ticket server did not start")?
-        .to_owned();
+    let (server, base) = ticket_server::start(
+        &root,
+        &demo.join("server"),
+        &[("CALLSUPPORT_SERVER_TOKEN", &token)],
+    )?;
     let config = demo.join("config.toml");
     std::fs::write(
         &config,

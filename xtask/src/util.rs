@@ -1,7 +1,7 @@
 //! Small helpers: the workspace root, and running commands with their command line shown.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -97,5 +97,15 @@ impl Stages {
         }
         let total: f64 = self.done.iter().map(|(_, s)| s).sum();
         eprintln!("  {total:>7.1} s  total");
+    }
+}
+
+/// Kills a child process when dropped, so an error never leaves a server or a display running.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }

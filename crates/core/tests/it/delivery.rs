@@ -50,7 +50,10 @@ struct Proxy {
 }
 
 impl Proxy {
-    async fn start(upstream: String, retry_after_secs: u64) -> Proxy {
+    /// A proxy in front of `server`; its 503 and 429 ask for `retry_after_secs`.
+    async fn start(server: &Server, retry_after_secs: u64) -> Proxy {
+        tokens();
+        let upstream = server.running.addr().to_string();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let script = Arc::new(Mutex::new(VecDeque::new()));
@@ -223,16 +226,8 @@ fn fast_retries() -> RetryPolicy {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_reports_through_a_failing_network_each_arrive_exactly_once() {
-    tokens();
     let server = Server::start(64 << 20).await;
-    let upstream = server.url();
-    let upstream = upstream
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let proxy = Proxy::start(upstream, 0).await;
+    let proxy = Proxy::start(&server, 0).await;
     let tree = LogTree::new();
     let data = tempfile::tempdir().unwrap();
     let text = config_toml(&proxy.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200)
@@ -308,16 +303,8 @@ async fn two_hundred_reports_through_a_failing_network_each_arrive_exactly_once(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_after_is_honoured() {
-    tokens();
     let server = Server::start(64 << 20).await;
-    let upstream = server.url();
-    let upstream = upstream
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let proxy = Proxy::start(upstream, 2).await;
+    let proxy = Proxy::start(&server, 2).await;
     let tree = LogTree::new();
     let data = tempfile::tempdir().unwrap();
     let config = load_config(

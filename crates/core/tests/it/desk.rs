@@ -24,6 +24,47 @@ fn draft(summary: &str) -> ReportDraft {
     }
 }
 
+/// A desk whose ticket API is not there yet (nothing listens on `url`), with no retries: a send
+/// fails at once and the report waits in the outbox.
+struct Offline {
+    _tree: LogTree,
+    data: tempfile::TempDir,
+    url: String,
+    desk: Desk,
+}
+
+impl Offline {
+    fn new() -> Offline {
+        tokens();
+        let tree = LogTree::new();
+        let data = tempfile::tempdir().unwrap();
+        let url = dead_url();
+        let text = config_toml(&url, Some(TOKEN_ENV), &tree.sources_toml(), 200)
+            .replace("[ticket_api]\n", "[ticket_api]\nretries = 0\n");
+        let desk = Desk::new(
+            load_config(tree.dir.path(), &text),
+            data.path().to_path_buf(),
+        );
+        Offline {
+            _tree: tree,
+            data,
+            url,
+            desk,
+        }
+    }
+
+    /// Starts the server where the desk sends.
+    async fn server_comes_up(&self) -> Server {
+        let listen = self
+            .url
+            .trim_start_matches("http://")
+            .split('/')
+            .next()
+            .unwrap();
+        Server::start_at(listen, 64 << 20).await
+    }
+}
+
 fn desk(tree: &LogTree, server: &Server, data: &tempfile::TempDir) -> Desk {
     let config = load_config(
         tree.dir.path(),
@@ -226,16 +267,8 @@ async fn a_send_retries_until_the_server_answers() {
 async fn a_report_that_cannot_be_sent_waits_in_the_outbox_and_is_delivered_once() {
     // With no retries left, the send fails but the report is queued on disk, with why. The
     // outbox delivers it once the server is up; sending it again from the screen is that ticket.
-    tokens();
-    let tree = LogTree::new();
-    let data = tempfile::tempdir().unwrap();
-    let url = dead_url();
-    let text = config_toml(&url, Some(TOKEN_ENV), &tree.sources_toml(), 200)
-        .replace("[ticket_api]\n", "[ticket_api]\nretries = 0\n");
-    let desk = Desk::new(
-        load_config(tree.dir.path(), &text),
-        data.path().to_path_buf(),
-    );
+    let offline = Offline::new();
+    let (desk, data) = (&offline.desk, &offline.data);
     let view = desk.prepare_report(draft("video froze")).unwrap();
 
     let err = desk
@@ -255,8 +288,7 @@ async fn a_report_that_cannot_be_sent_waits_in_the_outbox_and_is_delivered_once(
     assert_eq!(attempts["last_error"]["code"], "unreachable");
     assert_eq!(attempts["last_error"]["retryable"], true);
 
-    let listen = url.trim_start_matches("http://").split('/').next().unwrap();
-    let server = Server::start_at(listen, 64 << 20).await;
+    let server = offline.server_comes_up().await;
     let flushed = desk.flush_outbox().await.unwrap();
 
     assert_eq!(flushed.delivered.len(), 1, "{flushed:?}");
@@ -280,16 +312,8 @@ async fn a_report_that_cannot_be_sent_waits_in_the_outbox_and_is_delivered_once(
 async fn the_outbox_sends_as_soon_as_the_network_returns() {
     use callsupport_core::outbox::Tending;
 
-    tokens();
-    let tree = LogTree::new();
-    let data = tempfile::tempdir().unwrap();
-    let url = dead_url();
-    let text = config_toml(&url, Some(TOKEN_ENV), &tree.sources_toml(), 200)
-        .replace("[ticket_api]\n", "[ticket_api]\nretries = 0\n");
-    let desk = Desk::new(
-        load_config(tree.dir.path(), &text),
-        data.path().to_path_buf(),
-    );
+    let offline = Offline::new();
+    let desk = &offline.desk;
     let mut tending = Tending::default();
     assert!(
         desk.tend_outbox(&mut tending).await.is_none(),
@@ -309,8 +333,7 @@ async fn the_outbox_sends_as_soon_as_the_network_returns() {
     );
 
     // The network returns: the very next tick delivers, well before the regular interval.
-    let listen = url.trim_start_matches("http://").split('/').next().unwrap();
-    let server = Server::start_at(listen, 64 << 20).await;
+    let server = offline.server_comes_up().await;
     let back = desk.tend_outbox(&mut tending).await.unwrap().unwrap();
     assert_eq!(back.delivered.len(), 1, "{back:?}");
     assert_eq!(back.delivered[0].ticket_id, "CS-000001");
