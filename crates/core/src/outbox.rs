@@ -117,11 +117,13 @@ pub struct Delivered {
     pub bundle_bytes: u64,
 }
 
-/// A report being written into the outbox; removed unless committed.
+/// A report being written into the outbox; removed unless committed. Its folder is locked while
+/// it is written, so another process (or another [`Outbox::open`]) never takes it for a leftover.
 pub struct Incoming {
     dir: PathBuf,
     root: PathBuf,
     committed: bool,
+    _lock: File,
 }
 
 impl Incoming {
@@ -189,7 +191,10 @@ impl Outbox {
         for item in fs::read_dir(&outbox.root)? {
             let item = item?;
             let name = item.file_name().to_string_lossy().into_owned();
-            if name.starts_with(INCOMING) || name.starts_with(SENT) {
+            let leftover = name.starts_with(SENT)
+                // Being written by a live process holds the lock; a crashed one does not.
+                || (name.starts_with(INCOMING) && lock(&item.path()).is_ok_and(|l| l.is_some()));
+            if leftover {
                 log::info!("outbox: removing {name}, left by an interrupted run");
                 let _ = fs::remove_dir_all(item.path());
             }
@@ -205,10 +210,19 @@ impl Outbox {
     pub fn incoming(&self) -> io::Result<Incoming> {
         let dir = self.root.join(format!("{INCOMING}{}", Uuid::now_v7()));
         fs::create_dir(&dir)?;
+        let held = match lock(&dir) {
+            Ok(Some(held)) => held,
+            Ok(None) => return Err(io::Error::other("a new outbox folder is locked already")),
+            Err(err) => {
+                let _ = fs::remove_dir_all(&dir);
+                return Err(err);
+            }
+        };
         Ok(Incoming {
             dir,
             root: self.root.clone(),
             committed: false,
+            _lock: held,
         })
     }
 
@@ -496,6 +510,36 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
+
+    #[test]
+    fn a_report_being_written_is_not_taken_for_a_leftover() {
+        let data = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(data.path()).unwrap();
+        let writing = outbox.incoming().unwrap();
+        fs::write(writing.bundle_path(), b"half").unwrap();
+
+        // Another process (or the app's own schedule) opens the outbox meanwhile.
+        Outbox::open(data.path()).unwrap();
+        assert!(
+            writing.bundle_path().exists(),
+            "the report in progress was removed"
+        );
+
+        // A process that died while writing leaves its folder unlocked (the system drops a dead
+        // process's locks): cleared at the next open.
+        let crashed = outbox.root().join(format!("{INCOMING}dead"));
+        fs::create_dir(&crashed).unwrap();
+        fs::write(crashed.join(BUNDLE), b"half").unwrap();
+        fs::write(crashed.join(LOCK), b"").unwrap();
+        Outbox::open(data.path()).unwrap();
+        assert!(!crashed.exists());
+        assert!(writing.bundle_path().exists());
+
+        // Given up without committing: gone.
+        let dir = writing.dir.clone();
+        drop(writing);
+        assert!(!dir.exists());
+    }
 
     #[tokio::test]
     async fn the_first_pass_is_at_once_then_on_the_interval_or_when_the_network_returns() {
