@@ -394,7 +394,11 @@ impl Outbox {
         let gone = self.root.join(format!("{SENT}{id}"));
         fs::rename(dir, &gone)?;
         sync_dir(&self.root)?;
-        fs::remove_dir_all(&gone)
+        // Another process opening the outbox meanwhile may have cleared it already.
+        match fs::remove_dir_all(&gone) {
+            Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
+            _ => Ok(()),
+        }
     }
 }
 
