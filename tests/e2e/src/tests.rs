@@ -261,7 +261,8 @@ async fn check_stored(harness: &Harness, ticket: &str, summary: &str) -> anyhow:
     Ok(())
 }
 
-/// With the server unreachable the app says so in words, and nothing the user typed is lost.
+/// With the server unreachable the report is saved, not failed: the app says so in words, lists it
+/// as waiting, and the user can remove it.
 async fn unreachable_server_keeps_the_report(harness: &Harness) -> anyhow::Result<()> {
     let port = free_port()?;
     // One retry, so the wait between attempts is seen without making the test slow.
@@ -299,10 +300,11 @@ async fn unreachable_server_keeps_the_report(harness: &Harness) -> anyhow::Resul
             .await?
             .click()
             .await?;
-        let advice = wait_text(&client, "[data-testid=failure-advice]", |t| !t.is_empty()).await?;
+        // Not a failure: the report is saved and goes out on its own later.
+        let advice = wait_text(&client, "[data-testid=queued-advice]", |t| !t.is_empty()).await?;
         ensure!(
-            advice.contains("internet connection") && advice.contains("keeps the report"),
-            "advice should point at the connection and say the report is kept: {advice:?}"
+            advice.contains("couldn't reach") && advice.contains("automatically"),
+            "the queued screen should say why and that it goes out on its own: {advice:?}"
         );
         let queued = harness.app_data().join("outbox");
         let waiting: Vec<_> = std::fs::read_dir(&queued)?
@@ -315,25 +317,19 @@ async fn unreachable_server_keeps_the_report(harness: &Harness) -> anyhow::Resul
             queued.display(),
             waiting.len()
         );
-        screenshot(&client, harness, "04-failed.png").await?;
+        screenshot(&client, harness, "04-queued.png").await?;
         ensure!(
-            client.find(css("[data-testid=retry]")).await.is_ok(),
-            "an unreachable server should offer Try again"
+            client.find(css("[data-testid=try-now]")).await.is_ok(),
+            "a queued report should offer Try now"
         );
 
+        // A new report starts clean; the saved one is listed, not lost.
         client
-            .find(css("[data-testid=failed-back]"))
+            .find(css("[data-testid=queued-new]"))
             .await?
             .click()
             .await?;
-        client
-            .wait()
-            .at_most(WAIT)
-            .for_element(css("[data-testid=back]"))
-            .await?
-            .click()
-            .await?;
-        let kept = client
+        let fresh = client
             .wait()
             .at_most(WAIT)
             .for_element(css("[data-testid=summary]"))
@@ -341,8 +337,8 @@ async fn unreachable_server_keeps_the_report(harness: &Harness) -> anyhow::Resul
             .prop("value")
             .await?;
         ensure!(
-            kept.as_deref() == Some(summary),
-            "the summary should survive the failure, found {kept:?}"
+            fresh.as_deref() == Some(""),
+            "a new report should start empty, found {fresh:?}"
         );
         // The saved report is listed on the report screen, with why it waits.
         let waiting = wait_text(&client, "[data-testid=outbox-report]", |t| {

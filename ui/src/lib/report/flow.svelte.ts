@@ -1,15 +1,19 @@
 /**
- * The report flow as a small state machine: report → consent → sending → done (or failed).
+ * The report flow as a small state machine: report → consent → sending → done, queued or failed.
  *
  * Screens read its fields and call its methods; it talks to the app only through `Backend`.
- * Whatever fails, the user's input is kept.
+ * Whatever fails, the user's input is kept: a report that could not be sent because the network
+ * or the service is down is *queued* (saved in the outbox, sent on its own later), not failed.
  */
 import { asApiError } from "../backend";
 import type {
   ApiError, AppOverview, Backend, Category, ConsentView, Progress, ReportDraft, SendReceipt,
 } from "../backend";
 
-export type Screen = "report" | "consent" | "sending" | "done" | "failed";
+export type Screen = "report" | "consent" | "sending" | "done" | "queued" | "failed";
+
+/** Failures time can fix: the report waits in the outbox and goes out on its own. */
+const QUEUED_CODES: ReadonlySet<ApiError["code"]> = new Set(["unreachable", "server_busy"]);
 
 export const CATEGORIES: { value: Category; label: string }[] = [
   { value: "cannot_join", label: "I couldn't join the call" },
@@ -96,7 +100,7 @@ export class ReportFlow {
         this.screen = "consent";
       } else {
         this.error = apiError;
-        this.screen = "failed";
+        this.screen = QUEUED_CODES.has(apiError.code) ? "queued" : "failed";
       }
     } finally {
       this.busy = false;
@@ -113,7 +117,7 @@ export class ReportFlow {
     this.screen = this.screen === "failed" ? "consent" : "report";
   }
 
-  /** After a sent report: a clean form for the next one. */
+  /** After a sent or queued report: a clean form for the next one. */
   startOver(): void {
     this.draft = { summary: "", description: "", category: "other", call_ids: [] };
     this.consent = null;

@@ -94,18 +94,18 @@ describe("ReportFlow", () => {
     expect(flow.progress).toEqual(seen[0]);
   });
 
-  it("keeps the input when sending fails, and a cancel returns to consent", async () => {
-    let fail: "cancelled" | "unreachable" = "unreachable";
+  it("keeps the input when sending is refused, and a cancel returns to consent", async () => {
+    let fail: "cancelled" | "rejected" = "rejected";
     const flow = new ReportFlow(
       fakeBackend(async () => {
-        throw { code: fail, message: "no route" };
+        throw { code: fail, message: "too large" };
       }),
     );
     flow.draft.summary = "Video froze";
     await flow.review();
     await flow.send();
     expect(flow.screen).toBe("failed");
-    expect(flow.error?.code).toBe("unreachable");
+    expect(flow.error?.code).toBe("rejected");
     expect(flow.draft.summary).toBe("Video froze");
     flow.back();
     expect(flow.screen).toBe("consent");
@@ -113,5 +113,22 @@ describe("ReportFlow", () => {
     await flow.send();
     expect(flow.screen).toBe("consent");
     expect(flow.notice).toContain("Nothing was sent");
+  });
+
+  it("a report the network or a busy service keeps from going is queued, then starts over clean", async () => {
+    for (const code of ["unreachable", "server_busy"] as const) {
+      const flow = new ReportFlow(
+        fakeBackend(async () => {
+          throw { code, message: "no route" };
+        }),
+      );
+      flow.draft.summary = "Video froze";
+      await flow.review();
+      await flow.send();
+      expect(flow.screen, code).toBe("queued");
+      flow.startOver();
+      expect(flow.screen).toBe("report");
+      expect(flow.draft.summary, "the saved report is in the outbox; the form is new").toBe("");
+    }
   });
 });
