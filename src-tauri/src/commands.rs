@@ -23,6 +23,15 @@ pub fn prepare_report(
 }
 
 #[tauri::command]
+pub fn choose_files(
+    state: State<'_, AppState>,
+    report_id: String,
+    left_out: Vec<String>,
+) -> Result<ConsentView, ApiError> {
+    Ok(state.desk()?.choose_files(&report_id, &left_out)?)
+}
+
+#[tauri::command]
 pub async fn send_report(
     state: State<'_, AppState>,
     report_id: String,

@@ -97,6 +97,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::overview,
             commands::prepare_report,
+            commands::choose_files,
             commands::send_report,
             commands::cancel_send,
             commands::queued_reports,

@@ -102,6 +102,8 @@ pub struct FileGroup {
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct FileEntry {
+    /// Stable id for choosing the file: `<source id>/<path below the source's folder>`.
+    pub id: String,
     /// Path below the source's folder, as the list shows it.
     pub name: String,
     /// Full path on this computer, home folder as `~`.
@@ -110,6 +112,8 @@ pub struct FileEntry {
     #[ts(type = "string")]
     pub modified_at: DateTime<Utc>,
     pub encrypted: bool,
+    /// Ticked: it goes into the report. Unticked files are listed, and left out.
+    pub included: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -144,9 +148,15 @@ impl From<Error> for ApiError {
     }
 }
 
+/// The reason recorded for a file the user unticked.
+pub const LEFT_OUT_BY_USER: &str = "left out by you";
+
 /// A report on the consent screen: the plan the user sees is the plan that is packed.
 struct Prepared {
     report: Report,
+    /// Every file the consent screen lists, ticked or not.
+    offered: Plan,
+    /// What is packed: `offered` without the files the user unticked.
     plan: Plan,
     statement: Statement,
     destination: Destination,
@@ -261,9 +271,16 @@ impl Desk {
         );
         let destination = self.destination();
         let statement = Statement::new(&plan, &destination, self.config.privacy.redact);
-        let view = consent_view(Uuid::now_v7().to_string(), &plan, &statement, &self.config);
+        let view = consent_view(
+            Uuid::now_v7().to_string(),
+            &plan,
+            &plan,
+            &statement,
+            &self.config,
+        );
         let prepared = Prepared {
             report,
+            offered: plan.clone(),
             plan,
             statement,
             destination,
@@ -274,6 +291,46 @@ impl Desk {
             .expect("pending reports lock")
             .insert(view.report_id.clone(), prepared);
         Ok(view)
+    }
+
+    /// Leaves the files with the given ids (see [`FileEntry::id`]) out of a prepared report, and
+    /// puts back every other file offered. Returns the consent screen as it now reads: the
+    /// statement, the totals and the skipped list change with the choice, and what is sent is
+    /// exactly that.
+    pub fn choose_files(&self, report_id: &str, left_out: &[String]) -> Result<ConsentView, Error> {
+        let mut pending = self.pending.lock().expect("pending reports lock");
+        let prepared = pending.get_mut(report_id).ok_or(Error::UnknownReport)?;
+        if prepared.queued.is_some() {
+            // Already packed into the outbox: the bundle cannot change any more.
+            return Err(Error::UnknownReport);
+        }
+        let offered_ids: Vec<String> = prepared.offered.selected.iter().map(file_id).collect();
+        if let Some(unknown) = left_out.iter().find(|id| !offered_ids.contains(id)) {
+            return Err(Error::Io(format!(
+                "`{unknown}` is not one of the files offered for this report"
+            )));
+        }
+        let mut plan = prepared.offered.clone();
+        let (kept, dropped): (Vec<_>, Vec<_>) = plan
+            .selected
+            .into_iter()
+            .partition(|f| !left_out.contains(&file_id(f)));
+        plan.selected = kept;
+        plan.skipped
+            .extend(dropped.into_iter().map(|f| crate::sources::Skipped {
+                original_path: f.path,
+                reason: LEFT_OUT_BY_USER.to_owned(),
+            }));
+        prepared.statement =
+            Statement::new(&plan, &prepared.destination, self.config.privacy.redact);
+        prepared.plan = plan;
+        Ok(consent_view(
+            report_id.to_owned(),
+            &prepared.offered,
+            &prepared.plan,
+            &prepared.statement,
+            &self.config,
+        ))
     }
 
     /// Packs the prepared report exactly as shown into the outbox and sends it from there. On
@@ -579,29 +636,39 @@ pub fn ticket_request_for_file(path: &Path) -> Result<(TicketRequest, u64), Erro
     Ok((request, bytes))
 }
 
+/// A file's id on the consent screen: its place in the bundle, without `files/`.
+fn file_id(file: &crate::sources::SourceFile) -> String {
+    format!("{}/{}", file.source_id, file.relative)
+}
+
+/// The consent screen: every file `offered`, ticked when `plan` (what is packed) holds it.
 fn consent_view(
     report_id: String,
+    offered: &Plan,
     plan: &Plan,
     statement: &Statement,
     config: &Config,
 ) -> ConsentView {
-    let groups = plan
+    let included: std::collections::HashSet<String> = plan.selected.iter().map(file_id).collect();
+    let groups = offered
         .sources
         .iter()
         .map(|source| FileGroup {
             source_id: source.id.clone(),
             name: source.name.clone(),
             kind: source.kind,
-            files: plan
+            files: offered
                 .selected
                 .iter()
                 .filter(|f| f.source_id == source.id)
                 .map(|f| FileEntry {
+                    id: file_id(f),
                     name: f.relative.clone(),
                     path: display_path(&f.path),
                     size: f.size,
                     modified_at: f.modified.into(),
                     encrypted: f.encrypted,
+                    included: included.contains(&file_id(f)),
                 })
                 .collect(),
         })
@@ -616,9 +683,11 @@ fn consent_view(
         groups,
         file_count: plan.selected.len() as u32,
         total_bytes: plan.total_bytes(),
+        // The files the user unticked stay in the list above; the others left out are here.
         skipped: plan
             .skipped
             .iter()
+            .filter(|s| s.reason != LEFT_OUT_BY_USER)
             .map(|s| SkippedFile {
                 path: display_path(&s.original_path),
                 reason: s.reason.clone(),

@@ -151,6 +151,15 @@ async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<(
                 || statement.contains("Only its vendor can read them"),
             "consent must explain encrypted files: {statement:?}"
         );
+        // Unticking a file keeps it out: the totals follow at once, the manifest says why.
+        client
+            .find(css("[data-testid=file-include]"))
+            .await?
+            .click()
+            .await?;
+        wait_text(&client, "[data-testid=total]", |t| t.starts_with("7 files"))
+            .await
+            .context("unticking a file should update the total")?;
         screenshot(&client, harness, "02-consent.png").await?;
 
         client
@@ -211,9 +220,21 @@ async fn check_stored(harness: &Harness, ticket: &str, summary: &str) -> anyhow:
         manifest["report"]["category"]
     );
     ensure!(
-        manifest["files"].as_array().map(Vec::len) == Some(8),
+        manifest["files"].as_array().map(Vec::len) == Some(7),
         "manifest lists {} files",
         manifest["files"]
+    );
+    ensure!(
+        manifest["skipped"]
+            .as_array()
+            .is_some_and(
+                |skipped| skipped.iter().any(|s| s["reason"] == "left out by you"
+                    && s["original_path"]
+                        .as_str()
+                        .is_some_and(|p| p.ends_with("MediaStackETW-0.etl")))
+            ),
+        "the unticked file should be listed as left out by the user: {}",
+        manifest["skipped"]
     );
     // Our own log rides along, so support sees what the app did.
     ensure!(

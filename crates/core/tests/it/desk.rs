@@ -343,3 +343,66 @@ async fn the_outbox_sends_as_soon_as_the_network_returns() {
         "nothing left"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unticked_file_stays_out_and_the_statement_agreed_to_says_so() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let desk = desk(&tree, &server, &data);
+    let view = desk.prepare_report(draft("audio dropped")).unwrap();
+    let blob = view.groups[1].files[0].clone();
+    assert!(blob.included && blob.encrypted, "{blob:?}");
+
+    let chosen = desk
+        .choose_files(&view.report_id, std::slice::from_ref(&blob.id))
+        .unwrap();
+
+    // Still listed, unticked; the totals and the statement follow the choice.
+    let listed = chosen.groups[1]
+        .files
+        .iter()
+        .find(|f| f.id == blob.id)
+        .unwrap();
+    assert!(!listed.included);
+    assert_eq!(chosen.file_count, view.file_count - 1);
+    assert_eq!(chosen.total_bytes, view.total_bytes - blob.size);
+    assert_ne!(chosen.statement_sha256, view.statement_sha256);
+    assert!(
+        desk.choose_files(&view.report_id, &["acs/no-such.blog".to_owned()])
+            .is_err(),
+        "only offered files can be chosen"
+    );
+    // Ticking it again and unticking it once more ends where it was.
+    let again = desk.choose_files(&view.report_id, &[]).unwrap();
+    assert_eq!(again.statement_sha256, view.statement_sha256);
+    let chosen = desk
+        .choose_files(&view.report_id, std::slice::from_ref(&blob.id))
+        .unwrap();
+
+    let receipt = desk.send_report(&view.report_id, |_| true).await.unwrap();
+    let stored = Bundle::open(&server.stored_bundle(&receipt.ticket_id)).unwrap();
+    let manifest = &stored.manifest;
+    assert!(
+        manifest
+            .files
+            .iter()
+            .all(|f| f.path != format!("files/{}", blob.id)),
+        "{:?}",
+        manifest.files
+    );
+    assert_eq!(manifest.files.len() as u32, chosen.file_count);
+    assert!(
+        manifest
+            .skipped
+            .iter()
+            .any(|s| s.original_path == blob.path && s.reason == "left out by you"),
+        "{:?}",
+        manifest.skipped
+    );
+    assert_eq!(
+        manifest.consent.statement_sha256, chosen.statement_sha256,
+        "the record is of the statement shown after the choice"
+    );
+}

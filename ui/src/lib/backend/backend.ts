@@ -23,6 +23,8 @@ export interface Backend {
   overview(): Promise<AppOverview>;
   /** Checks the report and snapshots the files the consent screen lists. */
   prepareReport(draft: ReportDraft): Promise<ConsentView>;
+  /** Leaves these files (by `FileEntry.id`) out of a prepared report; returns the consent screen as it now reads. */
+  chooseFiles(reportId: string, leftOut: string[]): Promise<ConsentView>;
   /** Packs and sends a prepared report, exactly as the consent screen showed it. */
   sendReport(reportId: string, onProgress: (progress: Progress) => void): Promise<SendReceipt>;
   /** Stops a send in progress; nothing half-written is left. */

@@ -20,6 +20,7 @@ const OUTBOX_CHANGED = "outbox-changed";
 export const tauriBackend: Backend = {
   overview: () => invoke<AppOverview>("overview"),
   prepareReport: (draft: ReportDraft) => invoke<ConsentView>("prepare_report", { draft }),
+  chooseFiles: (reportId: string, leftOut: string[]) => invoke<ConsentView>("choose_files", { reportId, leftOut }),
   sendReport(reportId: string, onProgress: (progress: Progress) => void) {
     const channel = new Channel<Progress>();
     channel.onmessage = onProgress;

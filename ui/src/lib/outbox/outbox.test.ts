@@ -19,6 +19,9 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
     prepareReport: async () => {
       throw new Error("unused");
     },
+    chooseFiles: async () => {
+      throw new Error("unused");
+    },
     sendReport: async () => {
       throw new Error("unused");
     },

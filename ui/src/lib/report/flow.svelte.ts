@@ -82,6 +82,25 @@ export class ReportFlow {
     }
   }
 
+  /** Ticks or unticks one file on the consent screen; the statement and totals follow. */
+  async toggleFile(fileId: string): Promise<void> {
+    const consent = this.consent;
+    if (!consent || this.busy) return;
+    const leftOut = consent.groups
+      .flatMap((g) => g.files)
+      .filter((f) => (f.id === fileId ? f.included : !f.included))
+      .map((f) => f.id);
+    this.busy = true;
+    this.error = null;
+    try {
+      this.consent = await this.backend.chooseFiles(consent.report_id, leftOut);
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
   async send(): Promise<void> {
     const consent = this.consent;
     if (!consent || this.busy) return;

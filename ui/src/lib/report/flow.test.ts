@@ -38,6 +38,13 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
       drafts.push(draft);
       return consent;
     },
+    chooseFiles: async (_id, leftOut) => ({
+      ...consent,
+      groups: consent.groups.map((g) => ({
+        ...g,
+        files: g.files.map((f) => ({ ...f, included: !leftOut.includes(f.id) })),
+      })),
+    }),
     sendReport: (_id, onProgress) => send(onProgress),
     cancelSend: async () => {},
     onIndexChanged: async (listener) => {
@@ -130,5 +137,53 @@ describe("ReportFlow", () => {
       expect(flow.screen).toBe("report");
       expect(flow.draft.summary, "the saved report is in the outbox; the form is new").toBe("");
     }
+  });
+});
+
+describe("ReportFlow consent choices", () => {
+  it("unticking a file asks the app for the new consent screen, and ticking puts it back", async () => {
+    const withFiles: ConsentView = {
+      ...consent,
+      groups: [
+        {
+          source_id: "acs",
+          name: "Calling SDK logs",
+          kind: "encrypted",
+          files: ["a", "b"].map((n) => ({
+            id: `acs/${n}.blog`,
+            name: `${n}.blog`,
+            path: `~/${n}.blog`,
+            size: 1,
+            modified_at: "2026-11-25T10:00:00Z",
+            encrypted: true,
+            included: true,
+          })),
+        },
+      ],
+    };
+    const calls: string[][] = [];
+    const backend = fakeBackend(async () => receipt);
+    backend.prepareReport = async () => withFiles;
+    const choose = backend.chooseFiles;
+    backend.chooseFiles = async (id, leftOut) => {
+      calls.push(leftOut);
+      return choose.call(backend, id, leftOut).then((view) => ({
+        ...view,
+        groups: withFiles.groups.map((g) => ({
+          ...g,
+          files: g.files.map((f) => ({ ...f, included: !leftOut.includes(f.id) })),
+        })),
+      }));
+    };
+    const flow = new ReportFlow(backend);
+    flow.draft.summary = "x";
+    await flow.review();
+    await flow.toggleFile("acs/b.blog");
+    expect(calls).toEqual([["acs/b.blog"]]);
+    expect(flow.consent?.groups[0].files.map((f) => f.included)).toEqual([true, false]);
+    await flow.toggleFile("acs/a.blog");
+    expect(calls[1]).toEqual(["acs/a.blog", "acs/b.blog"]);
+    await flow.toggleFile("acs/b.blog");
+    expect(calls[2]).toEqual(["acs/a.blog"]);
   });
 });

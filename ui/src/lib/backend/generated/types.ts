@@ -34,13 +34,21 @@ export type FileGroup = { source_id: string, name: string, kind: SourceKind, fil
 
 export type FileEntry = { 
 /**
+ * Stable id for choosing the file: `<source id>/<path below the source's folder>`.
+ */
+id: string, 
+/**
  * Path below the source's folder, as the list shows it.
  */
 name: string, 
 /**
  * Full path on this computer, home folder as `~`.
  */
-path: string, size: number, modified_at: string, encrypted: boolean, };
+path: string, size: number, modified_at: string, encrypted: boolean, 
+/**
+ * Ticked: it goes into the report. Unticked files are listed, and left out.
+ */
+included: boolean, };
 
 export type SkippedFile = { path: string, reason: string, };
 
