@@ -9,7 +9,9 @@ use anyhow::{Context, bail, ensure};
 use fantoccini::{Client, Locator};
 
 use crate::checks;
-use crate::harness::{AGENT_TOKEN, Harness, free_port};
+use callsupport_ticket_server::ServerConfig;
+
+use crate::harness::{AGENT_TOKEN, Harness, SUBMIT_TOKEN, free_port};
 
 type TestFn = for<'a> fn(&'a Harness) -> Pin<Box<dyn Future<Output = anyhow::Result<()>> + 'a>>;
 
@@ -282,8 +284,8 @@ async fn check_stored(harness: &Harness, ticket: &str, summary: &str) -> anyhow:
     Ok(())
 }
 
-/// With the server unreachable the report is saved, not failed: the app says so in words, lists it
-/// as waiting, and the user can remove it.
+/// With the server unreachable the report is saved, not failed: the app says so in words and lists
+/// it as waiting; once the server is up, *Send now* delivers that very bundle.
 async fn unreachable_server_keeps_the_report(harness: &Harness) -> anyhow::Result<()> {
     let port = free_port()?;
     // One retry, so the wait between attempts is seen without making the test slow.
@@ -371,29 +373,53 @@ async fn unreachable_server_keeps_the_report(harness: &Harness) -> anyhow::Resul
             "the waiting report should say why it waits: {waiting:?}"
         );
         screenshot(&client, harness, "05-outbox.png").await?;
-        // Removed by the user: gone from the screen and from the disk.
+        // The service comes back: *Send now* delivers the saved report, byte for byte.
+        let late_data = harness.dir.path().join("server-late");
+        let late = callsupport_ticket_server::start(ServerConfig {
+            listen: format!("127.0.0.1:{port}").parse()?,
+            data_dir: late_data.clone(),
+            submit_token: Some(SUBMIT_TOKEN.into()),
+            agent_token: None,
+            max_bundle_bytes: 512 << 20,
+            rate_limit: None,
+            public_url: None,
+        })
+        .await?;
+        let saved = std::fs::read_dir(&queued)?
+            .flatten()
+            .map(|e| e.path().join("bundle.zip"))
+            .find(|p| p.is_file())
+            .context("the saved report's bundle")?;
+        let saved_sha = checks::sha256sum(&saved)?;
         client
-            .find(css("[data-testid=outbox-remove]"))
+            .find(css("[data-testid=outbox-send]"))
             .await?
             .click()
             .await?;
-        let deadline = std::time::Instant::now() + WAIT;
-        while client
-            .find(css("[data-testid=outbox-report]"))
-            .await
-            .is_ok()
-        {
-            ensure!(
-                std::time::Instant::now() < deadline,
-                "the removed report is still listed"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let outcome = wait_text(&client, "[data-testid=outbox-outcome]", |t| {
+            t.contains("Sent")
+        })
+        .await?;
+        ensure!(outcome == "Sent: ticket CS-000001.", "outcome {outcome:?}");
+        screenshot(&client, harness, "06-sent-later.png").await?;
+        let stored = late_data.join("bundles/CS-000001.zip");
+        ensure!(
+            checks::sha256sum(&stored)? == saved_sha,
+            "the server should hold the very bundle that waited"
+        );
         let left = std::fs::read_dir(&queued)?
             .flatten()
             .filter(|e| e.path().join("bundle.zip").is_file())
             .count();
         ensure!(left == 0, "{left} report(s) still in {}", queued.display());
+        ensure!(
+            client
+                .find(css("[data-testid=outbox-report]"))
+                .await
+                .is_err(),
+            "a sent report is no longer listed as waiting"
+        );
+        late.stop().await?;
         Ok(())
     }
     .await;

@@ -38,10 +38,12 @@ export class OutboxState {
       const summary = await this.backend.sendQueued();
       const sent = summary.delivered.length;
       const failed = summary.failed.length;
+      const tickets = summary.delivered.map((d) => d.ticket_id).join(", ");
+      const done = sent === 1 ? `Sent: ticket ${tickets}.` : `${sent} reports sent: tickets ${tickets}.`;
       this.outcome =
         failed === 0
-          ? `${sent === 1 ? "1 report" : `${sent} reports`} sent.`
-          : `${sent} sent; ${failed === 1 ? "1 still waits" : `${failed} still wait`}: ${summary.failed[0].message}`;
+          ? done
+          : `${sent > 0 ? done + " " : ""}${failed === 1 ? "1 still waits" : `${failed} still wait`}: ${summary.failed[0].message}`;
     } catch (error) {
       this.error = asApiError(error);
     } finally {

@@ -74,7 +74,7 @@ describe("OutboxState", () => {
     await outbox.load();
     await outbox.sendNow();
     expect(outbox.reports).toHaveLength(0);
-    expect(outbox.outcome).toBe("1 report sent.");
+    expect(outbox.outcome).toBe("Sent: ticket CS-000007.");
     expect(outbox.busy).toBe(false);
   });
 
