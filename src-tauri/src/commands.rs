@@ -1,7 +1,8 @@
 //! The IPC commands: each adapts one core call, nothing more.
 
 use callsupport_core::api::{
-    ApiError, AppOverview, ConsentView, FlushSummary, QueuedReports, ReportDraft, SendReceipt,
+    ApiError, AppOverview, ConsentView, FlushSummary, HistoryEntry, QueuedReports, ReportDraft,
+    SendReceipt,
 };
 use callsupport_core::progress::Progress;
 use tauri::State;
@@ -64,4 +65,14 @@ pub async fn send_queued(state: State<'_, AppState>) -> Result<FlushSummary, Api
 #[tauri::command]
 pub fn remove_queued(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
     Ok(state.desk()?.remove_queued(&id)?)
+}
+
+#[tauri::command]
+pub fn history(state: State<'_, AppState>) -> Result<Vec<HistoryEntry>, ApiError> {
+    Ok(state.desk()?.history()?)
+}
+
+#[tauri::command]
+pub fn delete_local_copy(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
+    Ok(state.desk()?.delete_local_copy(&id)?)
 }

@@ -103,6 +103,8 @@ pub fn run() {
             commands::queued_reports,
             commands::send_queued,
             commands::remove_queued,
+            commands::history,
+            commands::delete_local_copy,
         ])
         .run(tauri::generate_context!())
         .expect("error while running Call Support");

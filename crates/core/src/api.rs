@@ -564,6 +564,81 @@ impl Desk {
     }
 }
 
+/// Where a report is, for the History screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportState {
+    /// In the outbox; it goes out on its own.
+    Waiting,
+    /// In the outbox, refused by the service; it needs the user (or IT).
+    NotAccepted,
+    /// Delivered: the service has it.
+    Sent,
+}
+
+/// One report on the History screen.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct HistoryEntry {
+    pub id: String,
+    pub summary: String,
+    /// When it was made (queued).
+    #[ts(type = "string")]
+    pub made_at: DateTime<Utc>,
+    pub state: ReportState,
+    pub ticket_id: Option<String>,
+    pub ticket_url: Option<String>,
+    /// Why it waits or was refused, in words.
+    pub detail: Option<String>,
+}
+
+impl Desk {
+    /// Every report this computer made and still knows of: the waiting ones first, then the
+    /// delivered ones, newest first.
+    pub fn history(&self) -> Result<Vec<HistoryEntry>, Error> {
+        let queued = self.queued_reports()?;
+        let delivered = self
+            .outbox()?
+            .history()
+            .map_err(|err| Error::Io(format!("cannot read the history: {err}")))?;
+        let waiting = queued.reports.into_iter().map(|r| HistoryEntry {
+            state: match &r.last_error {
+                Some(error) if !error.retryable => ReportState::NotAccepted,
+                _ => ReportState::Waiting,
+            },
+            detail: r.last_error.map(|e| e.message),
+            id: r.id,
+            summary: r.summary,
+            made_at: r.queued_at,
+            ticket_id: None,
+            ticket_url: None,
+        });
+        let sent = delivered.into_iter().map(|d| HistoryEntry {
+            id: d.bundle_id,
+            summary: d.summary,
+            made_at: d.queued_at,
+            state: ReportState::Sent,
+            ticket_id: Some(d.ticket_id),
+            ticket_url: Some(d.ticket_url),
+            detail: None,
+        });
+        Ok(waiting.chain(sent).collect())
+    }
+
+    /// Deletes what this computer keeps of a report: a waiting report is removed without being
+    /// sent; a delivered one leaves the history (the service keeps its copy).
+    pub fn delete_local_copy(&self, id: &str) -> Result<(), Error> {
+        let parsed = Uuid::parse_str(id).map_err(|_| Error::UnknownReport)?;
+        let outbox = self.outbox()?;
+        let io = |err: std::io::Error| Error::Io(format!("cannot delete report {id}: {err}"));
+        if outbox.remove(parsed).map_err(io)? || outbox.forget_delivered(parsed).map_err(io)? {
+            log::info!("report {id}: local copy deleted by the user");
+            Ok(())
+        } else {
+            Err(Error::UnknownReport)
+        }
+    }
+}
+
 /// What one pass over the outbox did.
 #[derive(Debug, Clone, Default, Serialize, TS)]
 pub struct FlushSummary {
@@ -717,6 +792,8 @@ pub fn typescript() -> String {
         IndexEvent::decl(&cfg),
         IndexedFile::decl(&cfg),
         QueuedReport::decl(&cfg),
+        ReportState::decl(&cfg),
+        HistoryEntry::decl(&cfg),
         QueuedReports::decl(&cfg),
         LastError::decl(&cfg),
         FlushSummary::decl(&cfg),

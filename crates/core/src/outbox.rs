@@ -298,6 +298,15 @@ impl Outbox {
         Ok(delivered)
     }
 
+    /// Deletes the receipt of a delivered report from the history. False if there was none.
+    pub fn forget_delivered(&self, id: Uuid) -> io::Result<bool> {
+        match fs::remove_file(self.history.join(format!("{id}.json"))) {
+            Ok(()) => Ok(true),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+
     /// What the user should hear about: reports waiting longer than the limit, or an outbox
     /// larger than it.
     pub fn warnings(&self, entries: &[Entry], limits: Limits, now: DateTime<Utc>) -> Vec<String> {

@@ -176,6 +176,33 @@ async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<(
             ticket.len() == 9 && ticket[3..].chars().all(|c| c.is_ascii_digit()),
             "ticket id {ticket:?}"
         );
+        // The History lists it as sent, with its ticket.
+        client
+            .find(css("[data-testid=done]"))
+            .await?
+            .click()
+            .await?;
+        client
+            .wait()
+            .at_most(WAIT)
+            .for_element(css("[data-testid=open-history]"))
+            .await?
+            .click()
+            .await?;
+        let listed = wait_text(&client, "[data-testid=history-item]", |t| {
+            t.contains(summary)
+        })
+        .await?;
+        ensure!(
+            listed.contains(&format!("Sent · ticket {ticket}")),
+            "the history should show the report as sent with its ticket: {listed:?}"
+        );
+        screenshot(&client, harness, "07-history.png").await?;
+        client
+            .find(css("[data-testid=history-close]"))
+            .await?
+            .click()
+            .await?;
         check_stored(harness, &ticket, summary).await
     }
     .await;

@@ -406,3 +406,52 @@ async fn an_unticked_file_stays_out_and_the_statement_agreed_to_says_so() {
         "the record is of the statement shown after the choice"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_shows_waiting_and_sent_reports_and_local_copies_can_be_deleted() {
+    use callsupport_core::api::ReportState;
+
+    let offline = Offline::new();
+    let desk = &offline.desk;
+    for summary in ["first", "second"] {
+        let view = desk.prepare_report(draft(summary)).unwrap();
+        desk.send_report(&view.report_id, |_| true)
+            .await
+            .unwrap_err();
+    }
+    let history = desk.history().unwrap();
+    assert_eq!(
+        history
+            .iter()
+            .map(|h| (h.summary.as_str(), h.state))
+            .collect::<Vec<_>>(),
+        [
+            ("first", ReportState::Waiting),
+            ("second", ReportState::Waiting)
+        ]
+    );
+    assert!(
+        history[0]
+            .detail
+            .as_deref()
+            .unwrap()
+            .contains("cannot reach")
+    );
+
+    // One is deleted before it goes; the other is delivered.
+    desk.delete_local_copy(&history[0].id).unwrap();
+    let _server = offline.server_comes_up().await;
+    desk.flush_outbox().await.unwrap();
+    let history = desk.history().unwrap();
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(history[0].summary, "second");
+    assert_eq!(history[0].state, ReportState::Sent);
+    assert_eq!(history[0].ticket_id.as_deref(), Some("CS-000001"));
+
+    desk.delete_local_copy(&history[0].id).unwrap();
+    assert!(desk.history().unwrap().is_empty());
+    assert!(matches!(
+        desk.delete_local_copy(&history[0].id),
+        Err(Error::UnknownReport)
+    ));
+}

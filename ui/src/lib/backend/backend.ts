@@ -9,6 +9,7 @@ import type {
   AppOverview,
   ConsentView,
   FlushSummary,
+  HistoryEntry,
   IndexEvent,
   Progress,
   QueuedReports,
@@ -37,6 +38,10 @@ export interface Backend {
   sendQueued(): Promise<FlushSummary>;
   /** Removes a waiting report without sending it. */
   removeQueued(id: string): Promise<void>;
+  /** Every report this computer made and still knows of: waiting ones first, then sent ones. */
+  history(): Promise<HistoryEntry[]>;
+  /** Deletes the local copy of a report (a waiting one is not sent). */
+  deleteLocalCopy(id: string): Promise<void>;
   /** Calls `listener` when the outbox changed on its own (sent in the background). */
   onOutboxChanged(listener: () => void): Promise<() => void>;
 }

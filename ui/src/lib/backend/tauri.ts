@@ -6,6 +6,7 @@ import type {
   AppOverview,
   ConsentView,
   FlushSummary,
+  HistoryEntry,
   IndexEvent,
   Progress,
   QueuedReports,
@@ -31,5 +32,7 @@ export const tauriBackend: Backend = {
   queuedReports: () => invoke<QueuedReports>("queued_reports"),
   sendQueued: () => invoke<FlushSummary>("send_queued"),
   removeQueued: (id: string) => invoke<void>("remove_queued", { id }),
+  history: () => invoke<HistoryEntry[]>("history"),
+  deleteLocalCopy: (id: string) => invoke<void>("delete_local_copy", { id }),
   onOutboxChanged: (listener: () => void) => listen(OUTBOX_CHANGED, () => listener()),
 };

@@ -41,6 +41,8 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
       );
     },
     onOutboxChanged: async () => () => {},
+    history: async () => [],
+    deleteLocalCopy: async () => {},
   };
 }
 

@@ -55,6 +55,8 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     sendQueued: async () => ({ delivered: [], failed: [], problems: [] }),
     removeQueued: async () => {},
     onOutboxChanged: async () => () => {},
+    history: async () => [],
+    deleteLocalCopy: async () => {},
   };
   return fake;
 }

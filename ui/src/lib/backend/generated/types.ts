@@ -78,6 +78,18 @@ attempts: number,
  */
 last_error: LastError | null, };
 
+export type ReportState = "waiting" | "not_accepted" | "sent";
+
+export type HistoryEntry = { id: string, summary: string, 
+/**
+ * When it was made (queued).
+ */
+made_at: string, state: ReportState, ticket_id: string | null, ticket_url: string | null, 
+/**
+ * Why it waits or was refused, in words.
+ */
+detail: string | null, };
+
 export type QueuedReports = { reports: Array<QueuedReport>, warnings: Array<string>, };
 
 export type LastError = { code: ErrorCode, message: string, 

@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import type { HistoryEntry } from "../backend";
+import { stateLabel } from "./history.svelte";
+
+const base: HistoryEntry = {
+  id: "0190-a",
+  summary: "Video froze",
+  made_at: "2026-11-25T10:00:00Z",
+  state: "sent",
+  ticket_id: "CS-000003",
+  ticket_url: "http://x/CS-000003",
+  detail: null,
+};
+
+describe("stateLabel", () => {
+  it("says where each report is, in words", () => {
+    expect(stateLabel(base)).toBe("Sent · ticket CS-000003");
+    expect(stateLabel({ ...base, state: "waiting", ticket_id: null })).toContain("goes out on its own");
+    expect(stateLabel({ ...base, state: "not_accepted", detail: "too large" })).toBe("Not accepted: too large");
+  });
+});
