@@ -366,7 +366,7 @@ impl Config {
             .map_err(|m| ("ticket_api.url".to_owned(), m))?;
         for (i, path) in self.ticket_api.ca_files.iter().enumerate() {
             crate::upload::load_ca_file(Path::new(path))
-                .map_err(|m| (format!("ticket_api.ca_files[{i}]"), m))?;
+                .map_err(|err| (format!("ticket_api.ca_files[{i}]"), err.to_string()))?;
         }
         if let Some(name) = &self.ticket_api.token_env
             && (name.is_empty() || name.contains('='))

@@ -79,7 +79,7 @@ impl Error {
             Error::Upload(err) => match err {
                 UploadError::MissingToken(_)
                 | UploadError::Untrusted { .. }
-                | UploadError::CaFile { .. } => ErrorCode::ConfigInvalid,
+                | UploadError::CaFile(_) => ErrorCode::ConfigInvalid,
                 UploadError::Unreachable { .. } => ErrorCode::Unreachable,
                 UploadError::Unauthorized { .. } => ErrorCode::Unauthorized,
                 UploadError::TooLarge { .. } | UploadError::Rejected { .. } => ErrorCode::Rejected,

@@ -2,6 +2,11 @@
 
 use sha2::{Digest, Sha256};
 
+/// A token digest that is not 64 hexadecimal digits.
+#[derive(Debug, thiserror::Error)]
+#[error("a token digest is 64 hexadecimal digits (`printf %s TOKEN | sha256sum`)")]
+pub struct BadDigest;
+
 /// The digest of a token the server accepts.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret([u8; 32]);
@@ -14,12 +19,9 @@ impl Secret {
 
     /// A digest given as 64 hex digits (`sha256sum` of the token without a newline), so the
     /// server's own configuration need not hold the token at all.
-    pub fn from_sha256_hex(hex_digest: &str) -> Result<Secret, String> {
-        let bytes = hex::decode(hex_digest.trim())
-            .map_err(|_| "a token digest is 64 hexadecimal digits".to_owned())?;
-        let digest: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| "a token digest is 64 hexadecimal digits".to_owned())?;
+    pub fn from_sha256_hex(hex_digest: &str) -> Result<Secret, BadDigest> {
+        let bytes = hex::decode(hex_digest.trim()).map_err(|_| BadDigest)?;
+        let digest: [u8; 32] = bytes.try_into().map_err(|_| BadDigest)?;
         Ok(Secret(digest))
     }
 

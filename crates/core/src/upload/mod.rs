@@ -11,7 +11,7 @@
 
 pub mod retry;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -56,8 +56,8 @@ pub enum UploadError {
         "the support service at {host} presented a certificate this computer does not trust ({detail}); IT can add the organisation's certificate authority with ticket_api.ca_files"
     )]
     Untrusted { host: String, detail: String },
-    #[error("cannot use the certificate authority file {path}: {detail}")]
-    CaFile { path: String, detail: String },
+    #[error("cannot use a certificate authority file: {0}")]
+    CaFile(#[from] CaFileError),
     #[error("cannot read the bundle {path}: {source}")]
     Bundle {
         path: String,
@@ -88,12 +88,7 @@ impl Uploader {
         };
         let mut extra_roots = Vec::new();
         for path in &api.ca_files {
-            extra_roots.extend(load_ca_file(Path::new(path)).map_err(|detail| {
-                UploadError::CaFile {
-                    path: path.clone(),
-                    detail,
-                }
-            })?);
+            extra_roots.extend(load_ca_file(Path::new(path))?);
         }
         let client = reqwest::Client::builder()
             .tls_certs_merge(extra_roots)
@@ -336,17 +331,34 @@ fn progress_body(
     reqwest::Body::wrap_stream(stream)
 }
 
+/// Why a certificate authority file from `ticket_api.ca_files` cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CaFileError {
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not a PEM certificate file: {detail}", path.display())]
+    NotPem { path: PathBuf, detail: String },
+    #[error("{} holds no certificate (expected -----BEGIN CERTIFICATE-----)", path.display())]
+    Empty { path: PathBuf },
+}
+
 /// The certificates of a PEM file (one or more), or why it cannot be used.
-pub fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, String> {
-    let pem =
-        std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem)
-        .map_err(|err| format!("{} is not a PEM certificate file: {err}", path.display()))?;
+pub fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, CaFileError> {
+    let pem = std::fs::read(path).map_err(|source| CaFileError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| CaFileError::NotPem {
+        path: path.to_path_buf(),
+        detail: err.to_string(),
+    })?;
     if certs.is_empty() {
-        return Err(format!(
-            "{} holds no certificate (expected -----BEGIN CERTIFICATE-----)",
-            path.display()
-        ));
+        return Err(CaFileError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     Ok(certs)
 }

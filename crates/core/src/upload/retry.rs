@@ -86,7 +86,7 @@ impl UploadError {
             | UploadError::TooLarge { .. }
             | UploadError::HashMismatch { .. }
             | UploadError::Untrusted { .. }
-            | UploadError::CaFile { .. }
+            | UploadError::CaFile(_)
             | UploadError::Bundle { .. }
             | UploadError::Cancelled => false,
         }
