@@ -1,9 +1,9 @@
 //! The IPC commands: each adapts one core call, nothing more.
 
 use callsupport_core::api::{
-    ApiError, AppOverview, ConsentView, FlushSummary, HistoryEntry, QueuedReports, ReportDraft,
-    SendReceipt,
+    ApiError, AppOverview, ConsentView, HistoryEntry, QueuedReports, ReportDraft, SendReceipt,
 };
+use callsupport_core::outbox::FlushSummary;
 use callsupport_core::progress::Progress;
 use tauri::State;
 use tauri::ipc::Channel;

@@ -25,7 +25,9 @@ use crate::consent::{Destination, Statement};
 use crate::error::{Error, ErrorCode};
 use crate::host::HostFacts;
 use crate::index::{Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
-use crate::outbox::{Delivered, FlushOutcome, LastError, Outbox, Tending};
+use crate::outbox::{
+    Delivered, FlushOutcome, FlushSummary, LastError, NotDelivered, Outbox, Tending, Which,
+};
 use crate::progress::Progress;
 use crate::report::{Category, Report};
 use crate::sources::{SourceScan, apply_size_limit, display_path};
@@ -174,6 +176,8 @@ pub struct Desk {
     pending: Mutex<HashMap<String, Prepared>>,
     /// Cancel flags of the sends in progress, by report id.
     sending: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// Opened at first use; `None` until then or while it cannot be opened.
+    outbox: Mutex<Option<Outbox>>,
 }
 
 impl Desk {
@@ -196,6 +200,7 @@ impl Desk {
             index,
             pending: Mutex::new(HashMap::new()),
             sending: Mutex::new(HashMap::new()),
+            outbox: Mutex::new(None),
         }
     }
 
@@ -419,40 +424,33 @@ impl Desk {
         Ok(receipt_of(&delivered))
     }
 
+    /// The outbox, opened (and cleared of what dead processes left) once per desk.
     fn outbox(&self) -> Result<Outbox, Error> {
-        Outbox::open(&self.data_dir).map_err(|err| {
+        let mut opened = self.outbox.lock().expect("outbox lock");
+        if let Some(outbox) = opened.as_ref() {
+            return Ok(outbox.clone());
+        }
+        let outbox = Outbox::open(&self.data_dir).map_err(|err| {
             Error::Io(format!(
                 "cannot open the outbox in {}: {err}",
                 self.data_dir.display()
             ))
-        })
+        })?;
+        *opened = Some(outbox.clone());
+        Ok(outbox)
     }
 
     /// Sends every queued report that is due (never tried, or failed in a way time can fix),
-    /// one after the other, skipping those another process is sending. Returns what was
-    /// delivered and what failed.
+    /// one after the other ([`Outbox::flush`]). One that another process is sending right now
+    /// counts as not delivered this time. Returns what was delivered and what failed.
     pub async fn flush_outbox(&self) -> Result<FlushSummary, Error> {
         let outbox = self.outbox()?;
-        let (entries, problems) = outbox
-            .list()
-            .map_err(|err| Error::Io(format!("cannot read the outbox: {err}")))?;
-        let mut summary = FlushSummary {
-            problems,
-            ..FlushSummary::default()
-        };
-        if entries.is_empty() {
-            return Ok(summary);
-        }
         let uploader = Uploader::new(&self.config.ticket_api)?;
         let policy = RetryPolicy::for_api(&self.config.ticket_api);
-        for entry in entries.iter().filter(|e| e.due()) {
-            match outbox.deliver(entry, &uploader, &policy, |_| true).await {
-                Ok(delivered) => summary.delivered.push(delivered),
-                Err(Error::UnknownReport) => {}
-                Err(err) => summary.failed.push(ApiError::from(err)),
-            }
-        }
-        Ok(summary)
+        outbox
+            .flush(&uploader, &policy, Which::Due, |_| |_| true)
+            .await
+            .map_err(|err| Error::Io(format!("cannot read the outbox: {err}")))
     }
 }
 
@@ -639,15 +637,6 @@ impl Desk {
     }
 }
 
-/// What one pass over the outbox did.
-#[derive(Debug, Clone, Default, Serialize, TS)]
-pub struct FlushSummary {
-    pub delivered: Vec<Delivered>,
-    pub failed: Vec<ApiError>,
-    /// Folders in the outbox that are not readable reports.
-    pub problems: Vec<String>,
-}
-
 fn receipt_of(delivered: &Delivered) -> SendReceipt {
     SendReceipt {
         ticket_id: delivered.ticket_id.clone(),
@@ -797,6 +786,7 @@ pub fn typescript() -> String {
         QueuedReports::decl(&cfg),
         LastError::decl(&cfg),
         FlushSummary::decl(&cfg),
+        NotDelivered::decl(&cfg),
         Delivered::decl(&cfg),
     ];
     let mut out = String::from(

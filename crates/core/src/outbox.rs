@@ -117,6 +117,32 @@ pub struct Delivered {
     pub bundle_bytes: u64,
 }
 
+/// Which waiting reports a pass sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// Those that may go out on their own: never tried, or failed in a way time can fix.
+    Due,
+    /// Every one, also those refused before (the user or IT asked, e.g. after a token fix).
+    All,
+}
+
+/// A report a pass could not deliver.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct NotDelivered {
+    pub id: String,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// What one pass over the outbox did.
+#[derive(Debug, Clone, Default, Serialize, TS)]
+pub struct FlushSummary {
+    pub delivered: Vec<Delivered>,
+    pub failed: Vec<NotDelivered>,
+    /// Folders in the outbox that are not readable reports.
+    pub problems: Vec<String>,
+}
+
 /// A report being written into the outbox; removed unless committed. Its folder is locked while
 /// it is written, so another process (or another [`Outbox::open`]) never takes it for a leftover.
 pub struct Incoming {
@@ -378,6 +404,37 @@ impl Outbox {
                 Err(error)
             }
         }
+    }
+
+    /// Sends the waiting reports `which` asks for, one after the other, skipping those another
+    /// process delivered meanwhile. `progress` makes the progress callback of each send.
+    pub async fn flush<P>(
+        &self,
+        uploader: &Uploader,
+        policy: &RetryPolicy,
+        which: Which,
+        mut progress: impl FnMut(&Entry) -> P,
+    ) -> io::Result<FlushSummary>
+    where
+        P: FnMut(Progress) -> bool + Send + 'static,
+    {
+        let (entries, problems) = self.list()?;
+        let mut summary = FlushSummary {
+            problems,
+            ..FlushSummary::default()
+        };
+        for entry in entries.iter().filter(|e| which == Which::All || e.due()) {
+            match self.deliver(entry, uploader, policy, progress(entry)).await {
+                Ok(delivered) => summary.delivered.push(delivered),
+                Err(Error::UnknownReport) => {}
+                Err(err) => summary.failed.push(NotDelivered {
+                    id: entry.id.to_string(),
+                    code: err.code(),
+                    message: err.to_string(),
+                }),
+            }
+        }
+        Ok(summary)
     }
 
     /// Records the receipt, then removes the report. A crash in between leaves it queued: sent

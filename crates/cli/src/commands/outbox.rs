@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use callsupport_core::Error;
 use callsupport_core::config::Config;
 use callsupport_core::consent::human_bytes;
-use callsupport_core::outbox::{Entry, Outbox};
+use callsupport_core::outbox::{Entry, Outbox, Which};
 use callsupport_core::upload::Uploader;
 use callsupport_core::upload::retry::RetryPolicy;
 use uuid::Uuid;
@@ -103,8 +103,8 @@ fn list(config: &Config, outbox: &Outbox, json: bool) -> Result<ExitCode, Error>
 }
 
 fn flush(config: &Config, outbox: &Outbox, json: bool) -> Result<ExitCode, Error> {
-    let entries = entries(outbox)?;
-    if entries.is_empty() {
+    let waiting = entries(outbox)?.len();
+    if waiting == 0 {
         if json {
             output::json(&serde_json::json!({ "delivered": [], "failed": [] }));
         } else {
@@ -114,41 +114,31 @@ fn flush(config: &Config, outbox: &Outbox, json: bool) -> Result<ExitCode, Error
     }
     let uploader = Uploader::new(&config.ticket_api)?;
     let policy = RetryPolicy::for_api(&config.ticket_api);
-    let runtime = output::runtime()?;
-    let (mut delivered, mut failed) = (Vec::new(), Vec::new());
-    for entry in &entries {
-        let sent =
-            runtime.block_on(outbox.deliver(entry, &uploader, &policy, output::progress(!json)));
-        output::progress_done(!json);
-        match sent {
-            Ok(receipt) => {
-                if !json {
-                    output::line(&format!("{}  sent: ticket {}", entry.id, receipt.ticket_id));
-                }
-                delivered.push(receipt);
-            }
-            // Delivered meanwhile by another process.
-            Err(Error::UnknownReport) => {}
-            Err(err) => {
-                if !json {
-                    output::line(&format!("{}  not sent: {err}", entry.id));
-                }
-                failed.push(serde_json::json!({ "id": entry.id, "code": err.code(), "message": err.to_string() }));
-            }
+    let summary = output::runtime()?
+        .block_on(outbox.flush(&uploader, &policy, Which::All, |_| output::progress(!json)))
+        .map_err(|err| Error::Io(format!("cannot read the outbox: {err}")))?;
+    output::progress_done(!json);
+    if json {
+        output::json(
+            &serde_json::json!({ "delivered": summary.delivered, "failed": summary.failed }),
+        );
+    } else {
+        for sent in &summary.delivered {
+            output::line(&format!(
+                "{}  sent: ticket {}",
+                sent.bundle_id, sent.ticket_id
+            ));
+        }
+        for failed in &summary.failed {
+            output::line(&format!("{}  not sent: {}", failed.id, failed.message));
         }
     }
-    if json {
-        output::json(&serde_json::json!({ "delivered": delivered, "failed": failed }));
-    }
-    if let Some(first) = failed.first() {
+    if let Some(first) = summary.failed.first() {
         eprintln!(
-            "error: {} of {} report(s) not sent; they stay in the outbox",
-            failed.len(),
-            entries.len()
+            "error: {} of {waiting} report(s) not sent; they stay in the outbox",
+            summary.failed.len()
         );
-        let code = serde_json::from_value(first["code"].clone())
-            .unwrap_or(callsupport_core::ErrorCode::Io);
-        return Ok(ExitCode::from(crate::exit_code(code)));
+        return Ok(ExitCode::from(crate::exit_code(first.code)));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -98,10 +98,12 @@ export type LastError = { code: ErrorCode, message: string,
  */
 retryable: boolean, };
 
-export type FlushSummary = { delivered: Array<Delivered>, failed: Array<ApiError>, 
+export type FlushSummary = { delivered: Array<Delivered>, failed: Array<NotDelivered>, 
 /**
  * Folders in the outbox that are not readable reports.
  */
 problems: Array<string>, };
+
+export type NotDelivered = { id: string, code: ErrorCode, message: string, };
 
 export type Delivered = { bundle_id: string, ticket_id: string, ticket_url: string, summary: string, queued_at: string, sent_at: string, bundle_sha256: string, bundle_bytes: number, };
