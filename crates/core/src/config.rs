@@ -412,6 +412,12 @@ impl Config {
                 return Err((key("max_age_days"), "must be at least 1".into()));
             }
         }
+        if self.outbox.max_age_days == 0 {
+            return Err(("outbox.max_age_days".into(), "must be at least 1".into()));
+        }
+        if self.outbox.max_total_mb == 0 {
+            return Err(("outbox.max_total_mb".into(), "must be at least 1".into()));
+        }
         if self.collection.max_bundle_mb == 0 {
             return Err((
                 "collection.max_bundle_mb".into(),

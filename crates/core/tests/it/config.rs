@@ -141,6 +141,24 @@ fn the_id_of_our_own_log_is_reserved() {
 }
 
 #[test]
+fn outbox_limits_of_zero_are_refused_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("callsupport.toml");
+    for key in ["max_age_days", "max_total_mb"] {
+        fs::write(&path, format!("{MINIMAL}\n[outbox]\n{key} = 0\n")).unwrap();
+
+        let err = Config::load(&path).unwrap_err();
+
+        assert_eq!(
+            err.key.as_deref(),
+            Some(format!("outbox.{key}").as_str()),
+            "{err}"
+        );
+        assert!(err.line.is_some(), "{err}");
+    }
+}
+
+#[test]
 fn missing_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nowhere").join("callsupport.toml");
