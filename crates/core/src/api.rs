@@ -24,12 +24,12 @@ use crate::config::{Config, SourceKind};
 use crate::consent::{Destination, Statement};
 use crate::error::{Error, ErrorCode};
 use crate::host::HostFacts;
-use crate::index::{Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
+use crate::index::{CallSeen, Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
 use crate::outbox::{
     Delivered, FlushOutcome, FlushSummary, LastError, NotDelivered, Outbox, Tending, Which,
 };
 use crate::progress::Progress;
-use crate::report::{Category, Report};
+use crate::report::{Category, Report, ReportError};
 use crate::sources::{SourceScan, apply_size_limit, display_path};
 use crate::ticket::TicketRequest;
 use crate::upload::Uploader;
@@ -58,15 +58,29 @@ pub struct ReportDraft {
     pub category: Category,
     #[serde(default)]
     pub call_ids: Vec<String>,
+    /// When it happened; now when not given.
+    #[serde(default)]
+    #[ts(type = "string | null")]
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// An address support may write to; only where `privacy.allow_contact_email` allows it.
+    #[serde(default)]
+    pub contact: Option<String>,
 }
 
-/// What the app knows at start: where reports go and what each source holds.
+/// What the app knows at start: where reports go, what each source holds, the calls its logs show.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AppOverview {
     pub destination: String,
     pub organisation: Option<String>,
     pub sources: Vec<SourceOverview>,
+    /// The latest calls in the call-operations logs, newest first (at most [`RECENT_CALLS`]).
+    pub recent_calls: Vec<CallSeen>,
+    /// Whether the report form offers a contact e-mail (`privacy.allow_contact_email`).
+    pub allow_contact: bool,
 }
+
+/// How many recent calls the report screen offers.
+pub const RECENT_CALLS: usize = 8;
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct SourceOverview {
@@ -224,8 +238,8 @@ impl Desk {
     /// Where reports go and what each source holds right now.
     pub fn overview(&self) -> AppOverview {
         let now = SystemTime::now();
-        let sources = self
-            .sources_now()
+        let snapshots = self.sources_now();
+        let sources = snapshots
             .iter()
             .map(|snapshot| {
                 let scan = snapshot.to_scan(self.config.max_age(&snapshot.config), now);
@@ -244,18 +258,24 @@ impl Desk {
             destination: self.config.ticket_api.destination_host(),
             organisation: self.config.ticket_api.organisation.clone(),
             sources,
+            recent_calls: recent_calls(&snapshots),
+            allow_contact: self.config.privacy.allow_contact_email,
         }
     }
 
     /// Checks the draft, snapshots the file list and returns what the consent screen shows.
     pub fn prepare_report(&self, draft: ReportDraft) -> Result<ConsentView, Error> {
+        let contact = draft.contact.filter(|c| !c.trim().is_empty());
+        if contact.is_some() && !self.config.privacy.allow_contact_email {
+            return Err(ReportError::ContactNotAllowed.into());
+        }
         let report = Report {
             summary: draft.summary,
             description: draft.description,
             category: draft.category,
-            occurred_at: Utc::now(),
+            occurred_at: draft.occurred_at.unwrap_or_else(Utc::now),
             call_ids: draft.call_ids,
-            contact: None,
+            contact,
         }
         .normalized()?;
         let now = SystemTime::now();
@@ -651,6 +671,26 @@ fn receipt_of(delivered: &Delivered) -> SendReceipt {
 const FIRST_SCAN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Why a source offers no files, for people: `None` while it is being watched or polled.
+/// The calls of every call-operations file, one entry per call id, newest first; calls without a
+/// time come last.
+fn recent_calls(snapshots: &[SourceSnapshot]) -> Vec<CallSeen> {
+    let mut by_id: HashMap<&str, CallSeen> = HashMap::new();
+    for call in snapshots
+        .iter()
+        .flat_map(|s| &s.files)
+        .flat_map(|f| &f.calls)
+    {
+        by_id
+            .entry(&call.call_id)
+            .and_modify(|seen| seen.merge(call))
+            .or_insert_with(|| call.clone());
+    }
+    let mut calls: Vec<CallSeen> = by_id.into_values().collect();
+    calls.sort_by(|a, b| (b.last_at, &b.call_id).cmp(&(a.last_at, &a.call_id)));
+    calls.truncate(RECENT_CALLS);
+    calls
+}
+
 fn problem(snapshot: &SourceSnapshot) -> Option<String> {
     let root = snapshot
         .root
@@ -771,6 +811,7 @@ pub fn typescript() -> String {
         SourceKind::decl(&cfg),
         ReportDraft::decl(&cfg),
         AppOverview::decl(&cfg),
+        CallSeen::decl(&cfg),
         SourceOverview::decl(&cfg),
         ConsentView::decl(&cfg),
         FileGroup::decl(&cfg),

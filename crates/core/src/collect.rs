@@ -95,7 +95,7 @@ impl Plan {
             .iter()
             .flat_map(|s| s.skipped.iter().cloned())
             .collect();
-        let about_the_call = |f: &SourceFile| f.call_ids.iter().any(|id| call_ids.contains(id));
+        let about_the_call = |f: &SourceFile| f.calls.iter().any(|c| call_ids.contains(&c.call_id));
         candidates.sort_by_key(|f| (!about_the_call(f), std::cmp::Reverse(f.modified)));
         let mut used = 0u64;
         let mut selected = Vec::new();
@@ -242,7 +242,10 @@ mod tests {
             modified: SystemTime::now() - Duration::from_secs(age_secs),
             kind: SourceKind::CallOperations,
             encrypted: false,
-            call_ids: call_ids.iter().map(|s| (*s).to_owned()).collect(),
+            calls: call_ids
+                .iter()
+                .map(|id| crate::index::CallSeen::new((*id).to_owned()))
+                .collect(),
         }
     }
 

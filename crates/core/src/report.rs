@@ -59,7 +59,24 @@ pub enum ReportError {
     SummaryTooLong(usize),
     #[error("the description is {0} characters long; the limit is {MAX_DESCRIPTION_CHARS}")]
     DescriptionTooLong(usize),
+    #[error("`{0}` is not an e-mail address; write it as name@example.com or leave it empty")]
+    BadContact(String),
+    #[error(
+        "your organisation does not allow a contact e-mail in reports (privacy.allow_contact_email); leave it empty"
+    )]
+    ContactNotAllowed,
+    #[error("the time of the problem is in the future ({0}); pick the time it happened")]
+    InTheFuture(DateTime<Utc>),
+    #[error("{0} call ids is too many; name at most {MAX_CALL_IDS}")]
+    TooManyCalls(usize),
+    #[error("`{0}` is not a call id; it must be 1 to 128 characters without spaces")]
+    BadCallId(String),
 }
+
+/// Most call ids one report may name.
+pub const MAX_CALL_IDS: usize = 20;
+/// How far ahead of this computer's clock a report's time may be (another clock's idea of now).
+const CLOCK_SLACK_SECS: i64 = 300;
 
 impl Report {
     /// A report about something that happened just now.
@@ -93,8 +110,49 @@ impl Report {
         if chars > MAX_DESCRIPTION_CHARS {
             return Err(ReportError::DescriptionTooLong(chars));
         }
+        self.contact = match self.contact.map(|c| c.trim().to_owned()) {
+            Some(c) if c.is_empty() => None,
+            Some(c) if !is_email(&c) => return Err(ReportError::BadContact(c)),
+            other => other,
+        };
+        if self.occurred_at > Utc::now() + chrono::Duration::seconds(CLOCK_SLACK_SECS) {
+            return Err(ReportError::InTheFuture(self.occurred_at));
+        }
+        self.call_ids = self
+            .call_ids
+            .iter()
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty())
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        self.call_ids.retain(|id| seen.insert(id.clone()));
+        if self.call_ids.len() > MAX_CALL_IDS {
+            return Err(ReportError::TooManyCalls(self.call_ids.len()));
+        }
+        if let Some(bad) = self
+            .call_ids
+            .iter()
+            .find(|id| id.len() > 128 || id.chars().any(|c| c.is_whitespace() || c.is_control()))
+        {
+            return Err(ReportError::BadCallId(bad.clone()));
+        }
         Ok(self)
     }
+}
+
+/// A plausible address: one `@` with text on both sides, a dot in the domain, no spaces, at most
+/// 254 characters. Whether it receives mail only support can find out.
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    text.len() <= 254
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 #[cfg(test)]
@@ -112,6 +170,67 @@ mod tests {
         assert!(matches!(
             Report::new("x".repeat(201)).normalized(),
             Err(ReportError::SummaryTooLong(201))
+        ));
+    }
+
+    #[test]
+    fn contact_time_and_call_ids_are_checked() {
+        let with_contact = |c: &str| {
+            Report {
+                contact: Some(c.to_owned()),
+                ..Report::new("audio")
+            }
+            .normalized()
+        };
+        assert_eq!(
+            with_contact(" ana@example.com ")
+                .unwrap()
+                .contact
+                .as_deref(),
+            Some("ana@example.com")
+        );
+        assert_eq!(with_contact("  ").unwrap().contact, None);
+        for bad in [
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "a na@example.com",
+            "a@b@c.d",
+        ] {
+            assert!(
+                matches!(with_contact(bad), Err(ReportError::BadContact(_))),
+                "{bad}"
+            );
+        }
+        let tomorrow = Report {
+            occurred_at: Utc::now() + chrono::Duration::days(1),
+            ..Report::new("audio")
+        };
+        assert!(matches!(
+            tomorrow.normalized(),
+            Err(ReportError::InTheFuture(_))
+        ));
+        let calls = |ids: Vec<String>| {
+            Report {
+                call_ids: ids,
+                ..Report::new("audio")
+            }
+            .normalized()
+        };
+        assert_eq!(
+            calls(vec![" a ".into(), "a".into(), "".into(), "b".into()])
+                .unwrap()
+                .call_ids,
+            ["a", "b"]
+        );
+        assert!(matches!(
+            calls(vec!["has space".into()]),
+            Err(ReportError::BadCallId(_))
+        ));
+        assert!(matches!(
+            calls((0..21).map(|i| i.to_string()).collect()),
+            Err(ReportError::TooManyCalls(21))
         ));
     }
 

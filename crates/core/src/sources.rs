@@ -29,8 +29,8 @@ pub struct SourceFile {
     pub kind: SourceKind,
     /// Only the SDK vendor can read it; it is stored as it is and never redacted.
     pub encrypted: bool,
-    /// Call ids seen in a call-operations file (empty for other kinds and for one-shot scans).
-    pub call_ids: Vec<String>,
+    /// Calls seen in a call-operations file (empty for other kinds).
+    pub calls: Vec<crate::index::CallSeen>,
 }
 
 /// A file or folder that was seen but will not be collected, and why.
@@ -163,7 +163,7 @@ impl ResolvedSource {
             size: meta.len(),
             modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
             kind: self.config.kind,
-            call_ids: Vec::new(),
+            calls: Vec::new(),
         }
     }
 }
@@ -431,7 +431,7 @@ pub fn scan(
         for file in &mut walked.files {
             let mut tracker = crate::index::CallTracker::default();
             if tracker.update(&file.path).is_ok() {
-                file.call_ids = tracker.call_ids();
+                file.calls = tracker.calls();
             }
         }
     }
@@ -606,11 +606,12 @@ mod tests {
         let mut config = source(&dir.path().display().to_string());
         config.kind = SourceKind::CallOperations;
         let found = scan(&config, Duration::from_secs(86_400), SystemTime::now()).unwrap();
-        assert_eq!(found.files[0].call_ids, ["c-1", "c-2"]);
+        let ids: Vec<_> = found.files[0].calls.iter().map(|c| &c.call_id).collect();
+        assert_eq!(ids, ["c-1", "c-2"]);
         config.kind = SourceKind::Text;
         let found = scan(&config, Duration::from_secs(86_400), SystemTime::now()).unwrap();
         assert!(
-            found.files[0].call_ids.is_empty(),
+            found.files[0].calls.is_empty(),
             "only call-operations files are read"
         );
     }

@@ -117,6 +117,21 @@ async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<(
             .await?
             .select_by_value("audio")
             .await?;
+        // "When": the most recent call the demo's call-operations log shows.
+        let when = client.find(css("[data-testid=when]")).await?;
+        let call_label = when
+            .find(css("option:nth-child(2)"))
+            .await
+            .context("the demo's calls should be offered under When")?
+            .text()
+            .await?;
+        ensure!(
+            call_label.starts_with("Call: Today"),
+            "a call from the demo log should read as today's: {call_label:?}"
+        );
+        when.select_by_index(1).await?;
+        let call_id = when.prop("value").await?.unwrap_or_default();
+        ensure!(call_id.len() == 36, "the chosen call's id: {call_id:?}");
         client
             .find(css("[data-testid=review]"))
             .await?
@@ -203,7 +218,13 @@ async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<(
             .await?
             .click()
             .await?;
-        check_stored(harness, &ticket, summary).await
+        let manifest = check_stored(harness, &ticket, summary).await?;
+        ensure!(
+            manifest["report"]["call_ids"] == serde_json::json!([call_id]),
+            "the chosen call should be named in the report: {}",
+            manifest["report"]
+        );
+        Ok(())
     }
     .await;
     harness.close(client, &harness.config).await;
@@ -211,7 +232,12 @@ async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<(
 }
 
 /// What the server stored is the bundle the app made, intact, with the user's words.
-async fn check_stored(harness: &Harness, ticket: &str, summary: &str) -> anyhow::Result<()> {
+/// Checks the server's copy of a sent report and returns its manifest.
+async fn check_stored(
+    harness: &Harness,
+    ticket: &str,
+    summary: &str,
+) -> anyhow::Result<serde_json::Value> {
     let url = format!("http://{}/api/v1/tickets/{ticket}", harness.server_addr());
     let record: serde_json::Value = reqwest::Client::new()
         .get(&url)
@@ -308,7 +334,7 @@ async fn check_stored(harness: &Harness, ticket: &str, summary: &str) -> anyhow:
         entry["redaction"] == "applied" && entry["redactions_by_kind"]["email"].as_u64() >= Some(1),
         "manifest redaction record: {entry}"
     );
-    Ok(())
+    Ok(manifest)
 }
 
 /// With the server unreachable the report is saved, not failed: the app says so in words and lists

@@ -98,10 +98,10 @@ fn print_source(config: &Config, source: &SourceSnapshot) {
         human_bytes(bytes)
     );
     for file in &scan.files {
-        let calls = if file.call_ids.is_empty() {
+        let calls = if file.calls.is_empty() {
             String::new()
         } else {
-            format!("  ({} calls)", file.call_ids.len())
+            format!("  ({} calls)", file.calls.len())
         };
         println!("  {:>10}  {}{calls}", human_bytes(file.size), file.relative);
     }

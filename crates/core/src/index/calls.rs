@@ -1,15 +1,21 @@
 //! Call ids in call-operations logs, read incrementally as the file grows.
 //!
-//! A [`CallTracker`] remembers how far it has read a JSON-lines file and which `CallId`s it saw.
+//! A [`CallTracker`] remembers how far it has read a JSON-lines file and which `CallId`s it saw,
+//! with each call's first and last record time and how many of its operations failed
+//! ([`CallSeen`]): enough for the report screen to offer "one of your recent calls".
 //! Each update reads only the bytes appended since, up to the last complete line; a file that
 //! shrank or was replaced is read again from the start. "Replaced" is told by the file's identity
 //! (device, inode and, where the system keeps it, creation time) and by its first bytes: a file
 //! deleted and written again can get the inode number of the one before it.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 use std::time::SystemTime;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Most call ids kept for one file; a real log holds a few dozen calls.
 const MAX_CALLS: usize = 1_000;
@@ -26,13 +32,71 @@ pub struct CallTracker {
     identity: Option<Identity>,
     /// The file's first bytes (up to `HEAD`) as read the first time.
     head: Vec<u8>,
-    calls: BTreeSet<String>,
+    calls: BTreeMap<String, CallSeen>,
+}
+
+/// One call as the records of call-operations logs show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+pub struct CallSeen {
+    pub call_id: String,
+    /// The earliest record time (`CallClientTimeStamp`, else `time` or `TimeGenerated`).
+    #[ts(type = "string | null")]
+    pub first_at: Option<DateTime<Utc>>,
+    /// The latest record time, plus that operation's `DurationMs`.
+    #[ts(type = "string | null")]
+    pub last_at: Option<DateTime<Utc>>,
+    pub operations: u32,
+    /// Operations whose `ResultType` is not `Succeeded` or whose `ResultSignature` is 400 or more.
+    pub failures: u32,
+}
+
+impl CallSeen {
+    /// A call known only by its id, no records counted yet.
+    pub fn new(call_id: String) -> CallSeen {
+        CallSeen {
+            call_id,
+            first_at: None,
+            last_at: None,
+            operations: 0,
+            failures: 0,
+        }
+    }
+
+    /// Adds what another file says about the same call.
+    pub fn merge(&mut self, other: &CallSeen) {
+        self.first_at = min_some(self.first_at, other.first_at);
+        self.last_at = self.last_at.max(other.last_at);
+        self.operations += other.operations;
+        self.failures += other.failures;
+    }
+
+    fn record(&mut self, record: &Record) {
+        self.operations += 1;
+        self.failures += u32::from(record.failed);
+        self.first_at = min_some(self.first_at, record.at);
+        let end = record
+            .at
+            .map(|at| at + chrono::Duration::milliseconds(record.duration_ms));
+        self.last_at = self.last_at.max(end);
+    }
+}
+
+fn min_some<T: Ord>(a: Option<T>, b: Option<T>) -> Option<T> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
 }
 
 impl CallTracker {
     /// The call ids seen so far, in order.
     pub fn call_ids(&self) -> Vec<String> {
-        self.calls.iter().cloned().collect()
+        self.calls.keys().cloned().collect()
+    }
+
+    /// The calls seen so far, by call id.
+    pub fn calls(&self) -> Vec<CallSeen> {
+        self.calls.values().cloned().collect()
     }
 
     /// Reads what was appended to `path` since the last update. Returns whether new ids appeared.
@@ -70,11 +134,15 @@ impl CallTracker {
                 None => break,
             };
             for line in bytes[..end].split(|&b| b == b'\n') {
-                if self.calls.len() >= MAX_CALLS {
-                    break;
-                }
-                if let Some(id) = call_id(line) {
-                    self.calls.insert(id);
+                let Some(record) = Record::parse(line) else {
+                    continue;
+                };
+                if let Some(seen) = self.calls.get_mut(&record.call_id) {
+                    seen.record(&record);
+                } else if self.calls.len() < MAX_CALLS {
+                    let mut seen = CallSeen::new(record.call_id.clone());
+                    seen.record(&record);
+                    self.calls.insert(record.call_id, seen);
                 }
             }
             self.offset += end as u64 + 1;
@@ -97,15 +165,57 @@ impl CallTracker {
     }
 }
 
-/// The `CallId` of one record, at the top level or inside `properties` (Azure Monitor exports).
-fn call_id(line: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(line).ok()?;
-    let id = value
-        .get("CallId")
-        .or_else(|| value.get("properties")?.get("CallId"))?
-        .as_str()?
-        .trim();
-    (!id.is_empty() && id.len() <= 128).then(|| id.to_owned())
+/// What one call-operations record says about its call.
+struct Record {
+    call_id: String,
+    at: Option<DateTime<Utc>>,
+    duration_ms: i64,
+    failed: bool,
+}
+
+impl Record {
+    /// Reads a record with its fields at the top level or inside `properties` (Azure Monitor
+    /// exports). A line without a `CallId` is no record of a call.
+    fn parse(line: &[u8]) -> Option<Record> {
+        let value: Value = serde_json::from_slice(line).ok()?;
+        let field = |name: &str| {
+            value
+                .get(name)
+                .or_else(|| value.get("properties")?.get(name))
+        };
+        let id = field("CallId")?.as_str()?.trim();
+        if id.is_empty() || id.len() > 128 {
+            return None;
+        }
+        let at = ["CallClientTimeStamp", "time", "TimeGenerated"]
+            .iter()
+            .find_map(|name| field(name)?.as_str()?.parse::<DateTime<Utc>>().ok());
+        let duration_ms = field("DurationMs")
+            .and_then(number)
+            .unwrap_or(0)
+            .clamp(0, 86_400_000);
+        let failed = field("ResultType")
+            .and_then(Value::as_str)
+            .is_some_and(|result| !result.eq_ignore_ascii_case("Succeeded"))
+            || field("ResultSignature")
+                .and_then(number)
+                .is_some_and(|code| code >= 400);
+        Some(Record {
+            call_id: id.to_owned(),
+            at,
+            duration_ms,
+            failed,
+        })
+    }
+}
+
+/// A number written as a JSON number or as a string of digits (the schema's samples quote them).
+fn number(value: &Value) -> Option<i64> {
+    match value {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
+        _ => None,
+    }
 }
 
 #[cfg(unix)]
@@ -171,5 +281,35 @@ mod tests {
         assert!(tracker.update_in_chunks(&path, 16).unwrap());
         assert_eq!(tracker.call_ids(), ["p", "q", "r"]);
         assert_eq!(tracker.offset, text.len() as u64);
+    }
+
+    #[test]
+    fn calls_keep_their_times_and_failures() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ops.jsonl");
+        let lines = [
+            r#"{"CallClientTimeStamp":"2024-01-09T15:07:56.066Z","OperationName":"Join","CallId":"c1","DurationMs":"577","ResultType":"Succeeded","ResultSignature":"200"}"#,
+            r#"{"CallClientTimeStamp":"2024-01-09T15:09:00Z","OperationName":"Mute","CallId":"c1","DurationMs":1000,"ResultType":"Failed","ResultSignature":"500"}"#,
+            r#"{"time":"2024-01-09T16:00:00Z","properties":{"CallId":"c2","ResultType":"Succeeded","ResultSignature":403}}"#,
+            r#"{"CallId":"c3"}"#,
+        ];
+        std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+        let mut tracker = CallTracker::default();
+        tracker.update(&path).unwrap();
+        let calls = tracker.calls();
+        let at = |s: &str| Some(s.parse::<DateTime<Utc>>().unwrap());
+        assert_eq!(calls[0].call_id, "c1");
+        assert_eq!(calls[0].first_at, at("2024-01-09T15:07:56.066Z"));
+        assert_eq!(calls[0].last_at, at("2024-01-09T15:09:01Z"));
+        assert_eq!((calls[0].operations, calls[0].failures), (2, 1));
+        assert_eq!(calls[1].first_at, at("2024-01-09T16:00:00Z"));
+        assert_eq!(calls[1].failures, 1, "a signature of 403 is a failure");
+        assert_eq!((calls[2].first_at, calls[2].failures), (None, 0));
+
+        let mut merged = calls[0].clone();
+        merged.merge(&calls[1]);
+        assert_eq!(merged.first_at, calls[0].first_at);
+        assert_eq!(merged.last_at, at("2024-01-09T16:00:00Z"));
+        assert_eq!(merged.operations, 3);
     }
 }

@@ -27,7 +27,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-pub use calls::CallTracker;
+pub use calls::{CallSeen, CallTracker};
 
 use crate::config::{Config, SourceConfig, SourceKind};
 use crate::sources::{Skipped, SourceFile, SourceScan, display_path, split_by_age};
@@ -88,7 +88,7 @@ impl From<&SourceFile> for IndexedFile {
             size: file.size,
             modified_at: file.modified.into(),
             encrypted: file.encrypted,
-            call_ids: file.call_ids.clone(),
+            call_ids: file.calls.iter().map(|c| c.call_id.clone()).collect(),
         }
     }
 }

@@ -96,10 +96,7 @@ impl SourceState {
             // A file that vanished between the event and now is removed by its own event.
             let _ = tracker.update(&file.path);
         }
-        file.call_ids = calls
-            .as_ref()
-            .map(CallTracker::call_ids)
-            .unwrap_or_default();
+        file.calls = calls.as_ref().map(CallTracker::calls).unwrap_or_default();
         let indexed = IndexedFile::from(&file);
         events.push(if previous_existed {
             IndexEvent::FileChanged { file: indexed }
@@ -154,7 +151,7 @@ impl SourceState {
                 let calls = call_ops.then(|| {
                     let mut tracker = CallTracker::default();
                     let _ = tracker.update(&file.path);
-                    file.call_ids = tracker.call_ids();
+                    file.calls = tracker.calls();
                     tracker
                 });
                 (file.path.clone(), Entry { file, calls })

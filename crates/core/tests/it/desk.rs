@@ -21,6 +21,8 @@ fn draft(summary: &str) -> ReportDraft {
         description: "Remote side heard nothing after two minutes.".to_owned(),
         category: Category::Audio,
         call_ids: vec!["7f3c-0001".to_owned()],
+        occurred_at: None,
+        contact: None,
     }
 }
 
@@ -454,4 +456,89 @@ async fn the_history_shows_waiting_and_sent_reports_and_local_copies_can_be_dele
         desk.delete_local_copy(&history[0].id),
         Err(Error::UnknownReport)
     ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_report_form_offers_recent_calls_and_a_contact_only_where_allowed() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let ops = tree.dir.path().join("ops");
+    fs::create_dir_all(&ops).unwrap();
+    // One call spread over two files, an older one, and one with a failure.
+    let now = chrono::Utc::now();
+    let record = |call: &str, minutes_ago: i64, result: &str| {
+        let at = (now - chrono::Duration::minutes(minutes_ago)).to_rfc3339();
+        format!(
+            "{{\"CallClientTimeStamp\":\"{at}\",\"OperationName\":\"Join\",\"CallId\":\"{call}\",\"DurationMs\":\"100\",\"ResultType\":\"{result}\",\"ResultSignature\":\"200\"}}\n"
+        )
+    };
+    fs::write(
+        ops.join("a.jsonl"),
+        record("old-call", 120, "Succeeded") + &record("mid-call", 60, "Succeeded"),
+    )
+    .unwrap();
+    fs::write(
+        ops.join("b.jsonl"),
+        record("mid-call", 50, "Failed") + &record("new-call", 5, "Succeeded"),
+    )
+    .unwrap();
+    let sources = format!(
+        "{}\n[[sources]]\nid = \"ops\"\nname = \"Call records\"\nroot = '{}'\ninclude = [\"*.jsonl\"]\nkind = \"call-operations\"\n",
+        tree.sources_toml(),
+        ops.display()
+    );
+    let data = tempfile::tempdir().unwrap();
+    let text = config_toml(&server.url(), Some(TOKEN_ENV), &sources, 200);
+    let desk = Desk::new(
+        load_config(tree.dir.path(), &text),
+        data.path().to_path_buf(),
+    );
+
+    let overview = desk.overview();
+    let calls: Vec<_> = overview
+        .recent_calls
+        .iter()
+        .map(|c| (c.call_id.as_str(), c.operations, c.failures))
+        .collect();
+    assert_eq!(
+        calls,
+        [("new-call", 1, 0), ("mid-call", 2, 1), ("old-call", 1, 0)]
+    );
+    let mid = &overview.recent_calls[1];
+    assert!(mid.first_at.unwrap() < mid.last_at.unwrap());
+    assert!(
+        !overview.allow_contact,
+        "off unless the organisation allows it"
+    );
+
+    // A contact where the configuration does not allow one is refused, saying which key.
+    let with_contact = ReportDraft {
+        contact: Some("ana@example.com".into()),
+        occurred_at: mid.first_at,
+        call_ids: vec!["mid-call".into()],
+        ..draft("echo")
+    };
+    let refused = ApiError::from(desk.prepare_report(with_contact.clone()).unwrap_err());
+    assert_eq!(refused.code, ErrorCode::ReportInvalid);
+    assert!(
+        refused.message.contains("privacy.allow_contact_email"),
+        "{}",
+        refused.message
+    );
+
+    // Allowed, the contact and the chosen call's time reach the manifest.
+    let allowed = text.replace("[privacy]\n", "[privacy]\nallow_contact_email = true\n");
+    let desk = Desk::new(
+        load_config(tree.dir.path(), &allowed),
+        data.path().to_path_buf(),
+    );
+    assert!(desk.overview().allow_contact);
+    let view = desk.prepare_report(with_contact).unwrap();
+    let receipt = desk.send_report(&view.report_id, |_| true).await.unwrap();
+    let bundle = Bundle::open(&server.stored_bundle(&receipt.ticket_id)).unwrap();
+    let report = &bundle.manifest.report;
+    assert_eq!(report.contact.as_deref(), Some("ana@example.com"));
+    assert_eq!(report.call_ids, ["mid-call"]);
+    assert_eq!(Some(report.occurred_at), mid.first_at);
 }

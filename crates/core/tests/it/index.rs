@@ -274,7 +274,7 @@ fn first_scan_lists_matching_files_with_size_and_encryption() {
     for file in &acs.files {
         assert_eq!(file.path, root.join(&file.relative), "{file:?}");
         assert_eq!(file.source_id, "acs");
-        assert!(file.call_ids.is_empty(), "{file:?}");
+        assert!(file.calls.is_empty(), "{file:?}");
         let encrypted = file.relative.ends_with(".blog") || file.relative.ends_with(".etl");
         assert_eq!(file.encrypted, encrypted, "{file:?}");
     }
@@ -560,10 +560,12 @@ fn call_operations_files_list_their_call_ids() {
     let calls = source("calls", &root, &["**/*.jsonl"], SourceKind::CallOperations);
     let w = start(vec![calls], options());
     let ids = |s: &SourceSnapshot, name: &str| {
-        s.files
-            .iter()
-            .find(|f| f.relative == name)
-            .map(|f| f.call_ids.clone())
+        s.files.iter().find(|f| f.relative == name).map(|f| {
+            f.calls
+                .iter()
+                .map(|c| c.call_id.clone())
+                .collect::<Vec<_>>()
+        })
     };
     assert_eq!(
         ids(&w.source("calls"), "ops.jsonl").unwrap(),

@@ -15,7 +15,9 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
   const removed: string[] = [];
   return {
     removed,
-    overview: async () => ({ destination: "d", organisation: null, sources: [] }),
+    overview: async () => ({
+      destination: "d", organisation: null, sources: [], recent_calls: [], allow_contact: false,
+    }),
     prepareReport: async () => {
       throw new Error("unused");
     },

@@ -10,6 +10,12 @@ import type {
   ApiError, AppOverview, Backend, Category, ConsentView, Progress, ReportDraft, SendReceipt,
 } from "../backend";
 
+function emptyDraft(): ReportDraft {
+  return {
+    summary: "", description: "", category: "other", call_ids: [], occurred_at: null, contact: null,
+  };
+}
+
 export type Screen = "report" | "consent" | "sending" | "done" | "queued" | "failed";
 
 /** Failures time can fix: the report waits in the outbox and goes out on its own. */
@@ -29,7 +35,9 @@ export const REFRESH_DELAY_MS = 200;
 
 export class ReportFlow {
   screen = $state<Screen>("report");
-  draft = $state<ReportDraft>({ summary: "", description: "", category: "other", call_ids: [] });
+  draft = $state<ReportDraft>(emptyDraft());
+  /** The recent call the report is about, by call id; `""` for "just now". */
+  when = $state("");
   overview = $state<AppOverview | null>(null);
   consent = $state<ConsentView | null>(null);
   progress = $state<Progress | null>(null);
@@ -60,6 +68,14 @@ export class ReportFlow {
         void this.load();
       }, REFRESH_DELAY_MS);
     });
+  }
+
+  /** Points the report at one of the recent calls (its id and start time), or `""` at just now. */
+  chooseWhen(callId: string): void {
+    const call = this.overview?.recent_calls.find((c) => c.call_id === callId);
+    this.when = call ? callId : "";
+    this.draft.call_ids = call ? [call.call_id] : [];
+    this.draft.occurred_at = call?.first_at ?? null;
   }
 
   /** Whether the required field is filled. */
@@ -138,7 +154,8 @@ export class ReportFlow {
 
   /** After a sent or queued report: a clean form for the next one. */
   startOver(): void {
-    this.draft = { summary: "", description: "", category: "other", call_ids: [] };
+    this.draft = emptyDraft();
+    this.when = "";
     this.consent = null;
     this.receipt = null;
     this.progress = null;

@@ -32,7 +32,21 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     emit: (event) => listeners.forEach((l) => l(event)),
     overview: async (): Promise<AppOverview> => {
       fake.overviews += 1;
-      return { destination: "support.example.com", organisation: null, sources: [] };
+      return {
+        destination: "support.example.com",
+        organisation: null,
+        sources: [],
+        recent_calls: [
+          {
+            call_id: "call-1",
+            first_at: "2026-11-25T10:00:00Z",
+            last_at: "2026-11-25T10:20:00Z",
+            operations: 9,
+            failures: 2,
+          },
+        ],
+        allow_contact: false,
+      };
     },
     prepareReport: async (draft) => {
       drafts.push(draft);
@@ -74,6 +88,23 @@ describe("ReportFlow", () => {
     await vi.advanceTimersByTimeAsync(REFRESH_DELAY_MS);
     expect(backend.overviews).toBe(2);
     vi.useRealTimers();
+  });
+
+  it("a recent call fills the call id and the time; just now clears them", async () => {
+    const backend = fakeBackend(async () => receipt);
+    const flow = new ReportFlow(backend);
+    await flow.load();
+    flow.chooseWhen("call-1");
+    expect(flow.when).toBe("call-1");
+    flow.draft.summary = "Echo";
+    await flow.review();
+    expect(backend.drafts[0]).toMatchObject({ call_ids: ["call-1"], occurred_at: "2026-11-25T10:00:00Z" });
+    flow.chooseWhen("");
+    expect(flow.draft).toMatchObject({ call_ids: [], occurred_at: null });
+    flow.chooseWhen("call-1");
+    flow.startOver();
+    expect(flow.when).toBe("");
+    expect(flow.draft.call_ids).toEqual([]);
   });
 
   it("cannot review without a summary", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { age, humanBytes, roughSendTime, timeLeft } from "./format";
+import { age, callTime, humanBytes, roughSendTime, timeLeft } from "./format";
 
 describe("humanBytes", () => {
   it("matches the consent statement's wording", () => {
@@ -35,5 +35,16 @@ describe("roughSendTime", () => {
   it("gives an order of magnitude", () => {
     expect(roughSendTime(2_000_000)).toBe("a few seconds");
     expect(roughSendTime(300_000_000)).toBe("about 5 minutes");
+  });
+});
+
+describe("callTime", () => {
+  const now = new Date(2026, 10, 25, 15, 0);
+  const at = (h: number, m: number, day = 25) => new Date(2026, 10, day, h, m).toISOString();
+  it("says the day, the start and how long", () => {
+    expect(callTime(at(14, 0), at(14, 12), now)).toMatch(/^Today (14|02).00( PM)? · 12 min$/);
+    expect(callTime(at(9, 30, 24), at(10, 35, 24), now)).toMatch(/^Yesterday .* · 1 h 5 min$/);
+    expect(callTime(at(9, 0, 20), null, now)).toMatch(/ · under a minute$/);
+    expect(callTime(null, null, now)).toBe("Time unknown");
   });
 });

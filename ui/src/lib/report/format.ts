@@ -42,3 +42,21 @@ export function roughSendTime(bytes: number): string {
   if (seconds < 90) return "under two minutes";
   return `about ${Math.round(seconds / 60)} minutes`;
 }
+
+/** `Today 14:05 · 12 min`, `Yesterday 09:30 · 1 h 5 min`, `Mon 3 Nov 16:00`: when a call was. */
+export function callTime(firstAt: string | null, lastAt: string | null, now: Date = new Date()): string {
+  if (!firstAt) return "Time unknown";
+  const start = new Date(firstAt);
+  const clock = start.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  const days = Math.round((startOfDay(now) - startOfDay(start)) / 86_400_000);
+  const day = days === 0 ? "Today" : days === 1 ? "Yesterday"
+    : start.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short" });
+  const minutes = lastAt ? Math.round((new Date(lastAt).getTime() - start.getTime()) / 60_000) : 0;
+  const length = minutes < 1 ? "under a minute"
+    : minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  return `${day} ${clock} · ${length}`;
+}
+
+function startOfDay(date: Date): number {
+  return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
+}

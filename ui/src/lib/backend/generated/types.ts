@@ -18,9 +18,39 @@ export type Category = "cannot_join" | "dropped" | "audio" | "video" | "screen_s
 
 export type SourceKind = "encrypted" | "text" | "call-operations";
 
-export type ReportDraft = { summary: string, description: string, category: Category, call_ids: Array<string>, };
+export type ReportDraft = { summary: string, description: string, category: Category, call_ids: Array<string>, 
+/**
+ * When it happened; now when not given.
+ */
+occurred_at: string | null, 
+/**
+ * An address support may write to; only where `privacy.allow_contact_email` allows it.
+ */
+contact: string | null, };
 
-export type AppOverview = { destination: string, organisation: string | null, sources: Array<SourceOverview>, };
+export type AppOverview = { destination: string, organisation: string | null, sources: Array<SourceOverview>, 
+/**
+ * The latest calls in the call-operations logs, newest first (at most [`RECENT_CALLS`]).
+ */
+recent_calls: Array<CallSeen>, 
+/**
+ * Whether the report form offers a contact e-mail (`privacy.allow_contact_email`).
+ */
+allow_contact: boolean, };
+
+export type CallSeen = { call_id: string, 
+/**
+ * The earliest record time (`CallClientTimeStamp`, else `time` or `TimeGenerated`).
+ */
+first_at: string | null, 
+/**
+ * The latest record time, plus that operation's `DurationMs`.
+ */
+last_at: string | null, operations: number, 
+/**
+ * Operations whose `ResultType` is not `Succeeded` or whose `ResultSignature` is 400 or more.
+ */
+failures: number, };
 
 export type SourceOverview = { id: string, name: string, kind: SourceKind, file_count: number, total_bytes: number, 
 /**
