@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::api::{ExportError, PreviewError};
 use crate::bundle::extract::ExtractError;
 use crate::bundle::reader::ReadError;
 use crate::bundle::writer::WriteError;
@@ -26,6 +27,10 @@ pub enum Error {
     Extract(#[from] ExtractError),
     #[error(transparent)]
     Upload(#[from] UploadError),
+    #[error(transparent)]
+    Preview(#[from] PreviewError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
     #[error("this report was already sent or has expired; start a new report")]
     UnknownReport,
     #[error("{0}")]
@@ -75,7 +80,9 @@ impl Error {
             Error::Write(WriteError::Input { .. }) => ErrorCode::SourceUnavailable,
             Error::Write(_) | Error::Io(_) => ErrorCode::Io,
             Error::Read(_) | Error::Extract(ExtractError::Damaged { .. }) => ErrorCode::Integrity,
-            Error::Extract(_) => ErrorCode::Io,
+            Error::Extract(_) | Error::Export(_) => ErrorCode::Io,
+            Error::Preview(PreviewError::Unreadable { .. }) => ErrorCode::Io,
+            Error::Preview(_) => ErrorCode::ReportInvalid,
             Error::Upload(err) => match err {
                 UploadError::MissingToken(_)
                 | UploadError::Untrusted { .. }

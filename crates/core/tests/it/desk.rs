@@ -10,9 +10,11 @@ use callsupport_core::progress::Progress;
 use callsupport_core::report::Category;
 use callsupport_core::{Error, ErrorCode};
 
+use callsupport_core::redact::Kind;
+
 use crate::support::{
-    AGENT_TOKEN, LogTree, Server, TOKEN_ENV, config_toml, dead_url, load_config, names_in,
-    sha256_of, tokens,
+    AGENT_TOKEN, LogTree, Server, TOKEN_ENV, assert_unzip_t_passes, config_toml, dead_url,
+    load_config, names_in, sha256_of, sha256sum, text_log, tokens, write_file,
 };
 
 fn draft(summary: &str) -> ReportDraft {
@@ -541,4 +543,114 @@ async fn the_report_form_offers_recent_calls_and_a_contact_only_where_allowed() 
     assert_eq!(report.contact.as_deref(), Some("ana@example.com"));
     assert_eq!(report.call_ids, ["mid-call"]);
     assert_eq!(Some(report.occurred_at), mid.first_at);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_readable_file_is_previewed_as_it_will_be_sent() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let mut log = text_log("app", 20);
+    log.push_str("2025-05-01T10:30:00Z WARN joined by jane.doe@contoso.com from 10.20.30.40\n");
+    write_file(&tree.app("app.log"), log.as_bytes());
+    let data = tempfile::tempdir().unwrap();
+    let desk = desk(&tree, &server, &data);
+    let view = desk.prepare_report(draft("echo")).unwrap();
+
+    let preview = desk.preview_file(&view.report_id, "app/app.log").unwrap();
+    assert!(preview.redaction);
+    assert_eq!(preview.size, log.len() as u64);
+    assert_eq!(preview.counts.get(Kind::Email), 1);
+    assert_eq!(preview.counts.get(Kind::Ipv4), 1);
+    let shown: String = preview.parts.iter().map(|p| p.text.as_str()).collect();
+    assert!(
+        !shown.contains("jane.doe") && !shown.contains("10.20.30.40"),
+        "{shown}"
+    );
+    let kinds: Vec<_> = preview.parts.iter().filter_map(|p| p.kind).collect();
+    assert_eq!(kinds, [Kind::Email, Kind::Ipv4]);
+
+    for (id, code) in [
+        ("acs/acs_1.blog", ErrorCode::ReportInvalid),
+        ("app/nope.log", ErrorCode::ReportInvalid),
+    ] {
+        let err = ApiError::from(desk.preview_file(&view.report_id, id).unwrap_err());
+        assert_eq!(err.code, code, "{id}: {}", err.message);
+    }
+    let encrypted = ApiError::from(
+        desk.preview_file(&view.report_id, "acs/acs_1.blog")
+            .unwrap_err(),
+    );
+    assert!(
+        encrypted.message.contains("only its vendor can read it"),
+        "{}",
+        encrypted.message
+    );
+    assert!(matches!(
+        desk.preview_file("no-such-report", "app/app.log"),
+        Err(Error::UnknownReport)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn save_to_file_writes_the_report_as_ticked_or_nothing() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let desk = desk(&tree, &server, &data);
+    let view = desk.prepare_report(draft("echo")).unwrap();
+    let view = desk
+        .choose_files(&view.report_id, &["acs/acs_1.blog".to_owned()])
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+
+    // Failures leave nothing behind and say what to do.
+    let missing = out.path().join("no-such-folder/report.zip");
+    let err = ApiError::from(
+        desk.export_report(&view.report_id, &missing, |_| true)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(err.code, ErrorCode::Io);
+    assert!(err.message.contains("does not exist"), "{}", err.message);
+    let dest = out.path().join("report.zip");
+    fs::write(&dest, b"what was there before").unwrap();
+    let cancelled = desk
+        .export_report(&view.report_id, &dest, |p| {
+            !matches!(p, Progress::Collecting { .. })
+        })
+        .await;
+    assert!(
+        matches!(&cancelled, Err(e) if e.code() == ErrorCode::Cancelled),
+        "{cancelled:?}"
+    );
+    assert_eq!(fs::read(&dest).unwrap(), b"what was there before");
+    assert_eq!(
+        names_in(out.path()),
+        ["report.zip"],
+        "no partial file is left"
+    );
+
+    // Saved over the old file (the dialog asked), the bundle holds what was ticked.
+    let receipt = desk
+        .export_report(&view.report_id, &dest, |_| true)
+        .await
+        .unwrap();
+    assert_eq!(names_in(out.path()), ["report.zip"]);
+    assert_eq!(receipt.bundle_sha256, sha256sum(&dest));
+    assert_unzip_t_passes(&dest);
+    let bundle = Bundle::open(&dest).unwrap();
+    let manifest = &bundle.manifest;
+    assert_eq!(manifest.consent.destination, "file");
+    assert_eq!(manifest.files.len(), 3);
+    assert!(
+        manifest
+            .skipped
+            .iter()
+            .any(|s| s.original_path.ends_with("acs_1.blog") && s.reason == "left out by you")
+    );
+    // Nothing was sent, and the report can still be sent.
+    assert!(server.folder("bundles").is_empty());
+    desk.send_report(&view.report_id, |_| true).await.unwrap();
 }

@@ -84,6 +84,44 @@ export type SkippedFile = { path: string, reason: string, };
 
 export type SendReceipt = { ticket_id: string, ticket_url: string, bundle_id: string, bundle_sha256: string, bundle_bytes: number, };
 
+export type FilePreview = { file_id: string, 
+/**
+ * Full path on this computer, home folder as `~`.
+ */
+path: string, parts: Array<PreviewPart>, 
+/**
+ * Bytes of the file shown (its last ones) and the file's size as it will be sent.
+ */
+shown_bytes: number, size: number, 
+/**
+ * Replacements in the whole file, per kind.
+ */
+counts: Counts, 
+/**
+ * Whether personal details are replaced (`privacy.redact`); off, the text is sent as it is.
+ */
+redaction: boolean, };
+
+export type PreviewPart = { text: string, kind: Kind | null, };
+
+export type Kind = "email" | "phone" | "ipv4" | "ipv6" | "token" | "jwt" | "secret" | "user" | "host";
+
+export type Counts = { 
+/**
+ * All replacements, every kind together.
+ */
+total: number, 
+/**
+ * Replacements per kind, keyed by [`Kind::as_str`]; kinds with none are absent.
+ */
+by_kind: { [key in string]: number }, };
+
+export type ExportReceipt = { 
+/**
+ * Where it was saved, home folder as `~`.
+ */
+path: string, bundle_id: string, bundle_sha256: string, bundle_bytes: number, };
+
 export type SourceStatus = { "state": "starting" } | { "state": "watching" } | { "state": "polling", reason: string, } | { "state": "missing" } | { "state": "denied", reason: string, } | { "state": "invalid", reason: string, };
 
 export type IndexEvent = { "type": "file_added", file: IndexedFile, } | { "type": "file_changed", file: IndexedFile, } | { "type": "file_removed", source_id: string, path: string, } | { "type": "status_changed", source_id: string, status: SourceStatus, } | { "type": "rescanned", source_id: string, files: number, reason: string, };

@@ -7,6 +7,12 @@
 //! it; the CLI uses the same calls. Every type here derives `ts_rs::TS`; [`typescript`] renders them
 //! and a test keeps `ui/src/lib/backend/generated/types.ts` equal to it.
 
+mod export;
+mod preview;
+
+pub use export::{ExportError, ExportReceipt};
+pub use preview::{FilePreview, PREVIEW_BYTES, PreviewError, PreviewPart};
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,6 +35,7 @@ use crate::outbox::{
     Delivered, FlushOutcome, FlushSummary, LastError, NotDelivered, Outbox, Tending, Which,
 };
 use crate::progress::Progress;
+use crate::redact::{RedactionContext, Redactor};
 use crate::report::{Category, Report, ReportError};
 use crate::sources::{SourceScan, apply_size_limit, display_path};
 use crate::ticket::TicketRequest;
@@ -356,6 +363,32 @@ impl Desk {
             &prepared.statement,
             &self.config,
         ))
+    }
+
+    /// One readable file of a prepared report as it will be sent, replacements marked
+    /// ([`preview::preview_file`]).
+    pub fn preview_file(&self, report_id: &str, id: &str) -> Result<FilePreview, Error> {
+        let file = {
+            let pending = self.pending.lock().expect("pending reports lock");
+            let prepared = pending.get(report_id).ok_or(Error::UnknownReport)?;
+            prepared
+                .offered
+                .selected
+                .iter()
+                .find(|f| file_id(f) == id)
+                .cloned()
+                .ok_or_else(|| PreviewError::UnknownFile(id.to_owned()))?
+        };
+        let redactor = self
+            .config
+            .privacy
+            .redact
+            .then(|| Redactor::new(RedactionContext::current()));
+        Ok(preview::preview_file(
+            id.to_owned(),
+            &file,
+            redactor.as_ref(),
+        )?)
     }
 
     /// Packs the prepared report exactly as shown into the outbox and sends it from there. On
@@ -818,6 +851,11 @@ pub fn typescript() -> String {
         FileEntry::decl(&cfg),
         SkippedFile::decl(&cfg),
         SendReceipt::decl(&cfg),
+        FilePreview::decl(&cfg),
+        PreviewPart::decl(&cfg),
+        crate::redact::Kind::decl(&cfg),
+        crate::redact::Counts::decl(&cfg),
+        ExportReceipt::decl(&cfg),
         SourceStatus::decl(&cfg),
         IndexEvent::decl(&cfg),
         IndexedFile::decl(&cfg),

@@ -1,0 +1,126 @@
+//! *Save to file instead*: a prepared report written as a bundle where the user chooses.
+//!
+//! # Brief overview
+//!
+//! [`Desk::export_report`] packs the files the consent screen lists, as ticked, into a bundle
+//! whose consent record names a file as the destination (nothing is sent). The bundle is written
+//! beside the chosen path under a hidden name and renamed over it only when complete, so the
+//! chosen path holds either the whole bundle or what it held before (the save dialog has asked
+//! before replacing a file). A cancel or a failure removes everything it wrote.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::Desk;
+use crate::collect::{Plan, collect};
+use crate::consent::{Destination, Statement};
+use crate::error::Error;
+use crate::progress::Progress;
+use crate::report::Report;
+
+/// A report saved to a file.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ExportReceipt {
+    /// Where it was saved, home folder as `~`.
+    pub path: String,
+    pub bundle_id: String,
+    pub bundle_sha256: String,
+    pub bundle_bytes: u64,
+}
+
+/// Why a report cannot be saved where the user chose.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("{} is not a file name; choose a file to save the report to", .0.display())]
+    NoFileName(PathBuf),
+    #[error("the folder {} does not exist; choose another place to save the report", .0.display())]
+    NoFolder(PathBuf),
+    #[error("{} is a folder; choose a file name to save the report to", .0.display())]
+    IsFolder(PathBuf),
+}
+
+impl Desk {
+    /// Writes the prepared report to `dest` as shown on the consent screen, with a file as its
+    /// destination. The report stays prepared: it can still be sent afterwards.
+    pub async fn export_report(
+        &self,
+        report_id: &str,
+        dest: &Path,
+        on_progress: impl Fn(Progress) -> bool + Send + Sync + 'static,
+    ) -> Result<ExportReceipt, Error> {
+        let (plan, report) = {
+            let pending = self.pending.lock().expect("pending reports lock");
+            let prepared = pending.get(report_id).ok_or(Error::UnknownReport)?;
+            (prepared.plan.clone(), prepared.report.clone())
+        };
+        let cancelled = Arc::new(AtomicBool::new(false));
+        self.sending
+            .lock()
+            .expect("sending lock")
+            .insert(report_id.to_owned(), cancelled.clone());
+        let on_progress =
+            move |progress| !cancelled.load(Ordering::SeqCst) && on_progress(progress);
+        let (dest, redact) = (dest.to_path_buf(), self.config.privacy.redact);
+        let result = tokio::task::spawn_blocking(move || {
+            write_export(&plan, report, redact, &dest, on_progress)
+        })
+        .await
+        .map_err(|err| Error::Io(format!("saving stopped: {err}")));
+        self.sending.lock().expect("sending lock").remove(report_id);
+        result?
+    }
+}
+
+/// Writes the bundle beside `dest` and renames it over `dest` once complete.
+fn write_export(
+    plan: &Plan,
+    report: Report,
+    redact: bool,
+    dest: &Path,
+    on_progress: impl FnMut(Progress) -> bool,
+) -> Result<ExportReceipt, Error> {
+    let name = dest
+        .file_name()
+        .ok_or_else(|| ExportError::NoFileName(dest.to_path_buf()))?;
+    let folder = match dest.parent() {
+        Some(parent) if parent.as_os_str().is_empty() => Path::new("."),
+        Some(parent) => parent,
+        None => return Err(ExportError::NoFileName(dest.to_path_buf()).into()),
+    };
+    if !folder.is_dir() {
+        return Err(ExportError::NoFolder(folder.to_path_buf()).into());
+    }
+    if dest.is_dir() {
+        return Err(ExportError::IsFolder(dest.to_path_buf()).into());
+    }
+    let statement = Statement::new(plan, &Destination::File, redact);
+    let consent = statement.agreed(&Destination::File, redact);
+    let staging = folder.join(format!(
+        ".{}.{}.saving",
+        name.to_string_lossy(),
+        uuid::Uuid::now_v7().simple()
+    ));
+    let written = collect(plan, report, consent, &staging, on_progress)?;
+    if let Err(err) = std::fs::rename(&staging, dest) {
+        let _ = std::fs::remove_file(&staging);
+        return Err(Error::Io(format!(
+            "cannot save the report as {}: {err}",
+            dest.display()
+        )));
+    }
+    log::info!(
+        "bundle {} saved to a file: {} bytes",
+        written.manifest.bundle_id,
+        written.bytes
+    );
+    Ok(ExportReceipt {
+        path: crate::sources::display_path(dest),
+        bundle_id: written.manifest.bundle_id.to_string(),
+        bundle_sha256: written.sha256,
+        bundle_bytes: written.bytes,
+    })
+}

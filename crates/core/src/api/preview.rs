@@ -1,0 +1,216 @@
+//! The consent screen's *Preview*: a readable file as it will be sent, replacements marked.
+//!
+//! # Brief overview
+//!
+//! [`preview_file`] reads the end of one file of a prepared report (the part nearest the
+//! problem, at most [`PREVIEW_BYTES`], starting at a line), redacts it with the same rules the
+//! bundle uses and returns it as [`PreviewPart`]s: plain text, and tokens with their kind, so
+//! the screen can highlight them without offsets that would differ between Rust's UTF-8 and
+//! JavaScript's UTF-16. The counts cover the whole file as the snapshot saw it, read in a
+//! stream: what the manifest will record for it.
+
+use std::io::{BufReader, Read, Seek, SeekFrom};
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::redact::{Counts, Kind, Redactor};
+use crate::sources::{SourceFile, display_path};
+
+/// The most of a file the preview shows, from its end.
+pub const PREVIEW_BYTES: u64 = 192 * 1024;
+
+/// A file as it will be sent, for the consent screen.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct FilePreview {
+    pub file_id: String,
+    /// Full path on this computer, home folder as `~`.
+    pub path: String,
+    pub parts: Vec<PreviewPart>,
+    /// Bytes of the file shown (its last ones) and the file's size as it will be sent.
+    pub shown_bytes: u64,
+    pub size: u64,
+    /// Replacements in the whole file, per kind.
+    pub counts: Counts,
+    /// Whether personal details are replaced (`privacy.redact`); off, the text is sent as it is.
+    pub redaction: bool,
+}
+
+/// A run of text as it will be sent; `kind` is set when the run is a token that replaced a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct PreviewPart {
+    pub text: String,
+    pub kind: Option<Kind>,
+}
+
+/// Why a file cannot be previewed.
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    #[error("`{0}` is not one of the files offered for this report")]
+    UnknownFile(String),
+    #[error(
+        "{0} is encrypted by the calling software; only its vendor can read it, so there is nothing to preview"
+    )]
+    Encrypted(String),
+    #[error("cannot read {path} for the preview: {source}")]
+    Unreadable {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Reads `file` up to the size the snapshot saw and returns its preview; `redactor` is `None`
+/// when redaction is off.
+pub fn preview_file(
+    file_id: String,
+    file: &SourceFile,
+    redactor: Option<&Redactor>,
+) -> Result<FilePreview, PreviewError> {
+    let path = display_path(&file.path);
+    if file.encrypted {
+        return Err(PreviewError::Encrypted(path));
+    }
+    let unreadable = |source| PreviewError::Unreadable {
+        path: path.clone(),
+        source,
+    };
+    let mut opened = std::fs::File::open(&file.path).map_err(unreadable)?;
+    // The file may have grown since the snapshot: only what will be sent counts.
+    let size = opened.metadata().map_err(unreadable)?.len().min(file.size);
+    let counts = match redactor {
+        Some(redactor) => redactor
+            .redact_stream(BufReader::new((&opened).take(size)), std::io::sink())
+            .map_err(unreadable)?,
+        None => Counts::default(),
+    };
+    let start = size.saturating_sub(PREVIEW_BYTES);
+    opened.seek(SeekFrom::Start(start)).map_err(unreadable)?;
+    let mut bytes = Vec::with_capacity((size - start) as usize);
+    opened
+        .take(size - start)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if start > 0 {
+        // Begin at a whole line, unless the tail is one long line.
+        if let Some(newline) = bytes.iter().position(|&b| b == b'\n') {
+            bytes.drain(..=newline);
+        }
+    }
+    let shown_bytes = bytes.len() as u64;
+    let text = String::from_utf8_lossy(&bytes);
+    let parts = match redactor {
+        Some(redactor) => parts(redactor, &text),
+        None => vec![PreviewPart {
+            text: text.into_owned(),
+            kind: None,
+        }],
+    };
+    Ok(FilePreview {
+        file_id,
+        path,
+        parts,
+        shown_bytes,
+        size,
+        counts,
+        redaction: redactor.is_some(),
+    })
+}
+
+/// Splits redacted text at its tokens.
+fn parts(redactor: &Redactor, text: &str) -> Vec<PreviewPart> {
+    let preview = redactor.preview(text);
+    let mut parts = Vec::with_capacity(preview.spans.len() * 2 + 1);
+    let mut at = 0;
+    let plain = |parts: &mut Vec<PreviewPart>, text: &str| {
+        if !text.is_empty() {
+            parts.push(PreviewPart {
+                text: text.to_owned(),
+                kind: None,
+            });
+        }
+    };
+    for span in &preview.spans {
+        plain(&mut parts, &preview.text[at..span.start]);
+        parts.push(PreviewPart {
+            text: preview.text[span.start..span.end].to_owned(),
+            kind: Some(span.kind),
+        });
+        at = span.end;
+    }
+    plain(&mut parts, &preview.text[at..]);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SourceKind;
+    use crate::redact::RedactionContext;
+
+    fn source_file(path: &std::path::Path, encrypted: bool) -> SourceFile {
+        SourceFile {
+            source_id: "app".into(),
+            path: path.to_path_buf(),
+            relative: "app.log".into(),
+            size: std::fs::metadata(path).unwrap().len(),
+            modified: std::time::SystemTime::now(),
+            kind: SourceKind::Text,
+            encrypted,
+            calls: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn tokens_are_their_own_parts_and_the_whole_file_is_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        let mut text = "joined by jane.doe@contoso.com from 10.1.2.3\n".to_owned();
+        // Pushes the first line out of the shown tail; it still counts.
+        text.push_str(&"x".repeat(PREVIEW_BYTES as usize));
+        text.push_str("\nlast line: bob@example.org left\n");
+        std::fs::write(&path, &text).unwrap();
+        let redactor = Redactor::new(RedactionContext::default());
+
+        let preview = preview_file(
+            "app/app.log".into(),
+            &source_file(&path, false),
+            Some(&redactor),
+        )
+        .unwrap();
+        assert_eq!(preview.counts.get(Kind::Email), 2);
+        assert_eq!(preview.counts.get(Kind::Ipv4), 1);
+        assert_eq!(preview.size, text.len() as u64);
+        assert!(
+            preview.shown_bytes < PREVIEW_BYTES,
+            "starts at a whole line"
+        );
+        let tokens: Vec<_> = preview.parts.iter().filter(|p| p.kind.is_some()).collect();
+        assert_eq!(tokens.len(), 1, "{tokens:?}");
+        assert_eq!(tokens[0].kind, Some(Kind::Email));
+        assert!(tokens[0].text.starts_with("<email-"));
+        let shown: String = preview.parts.iter().map(|p| p.text.as_str()).collect();
+        assert!(
+            shown.ends_with(" left\n") && !shown.contains("bob@"),
+            "{shown}"
+        );
+
+        // Redaction off: the text as it is, nothing counted.
+        let plain = preview_file("app/app.log".into(), &source_file(&path, false), None).unwrap();
+        assert!(!plain.redaction && plain.counts.is_empty());
+        assert!(plain.parts[0].text.contains("bob@example.org"));
+    }
+
+    #[test]
+    fn encrypted_files_are_not_previewed_and_growth_after_the_snapshot_is_not_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("app.log");
+        std::fs::write(&path, "first\n").unwrap();
+        let file = source_file(&path, false);
+        std::fs::write(&path, "first\nwritten later\n").unwrap();
+        let preview = preview_file("app/app.log".into(), &file, None).unwrap();
+        assert_eq!(preview.parts[0].text, "first\n");
+
+        let err = preview_file("acs/a.blog".into(), &source_file(&path, true), None).unwrap_err();
+        assert!(matches!(err, PreviewError::Encrypted(_)), "{err}");
+    }
+}
