@@ -1,7 +1,8 @@
 //! The IPC commands: each adapts one core call, nothing more.
 
 use callsupport_core::api::{
-    ApiError, AppOverview, ConsentView, HistoryEntry, QueuedReports, ReportDraft, SendReceipt,
+    ApiError, AppOverview, ConsentView, ExportReceipt, FilePreview, HistoryEntry, QueuedReports,
+    ReportDraft, SendReceipt, suggested_file_name, suggested_folder,
 };
 use callsupport_core::outbox::FlushSummary;
 use callsupport_core::progress::Progress;
@@ -15,7 +16,7 @@ pub fn overview(state: State<'_, AppState>) -> Result<AppOverview, ApiError> {
     Ok(state.desk()?.overview())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn prepare_report(
     state: State<'_, AppState>,
     draft: ReportDraft,
@@ -44,6 +45,47 @@ pub async fn send_report(
         true
     };
     Ok(state.desk()?.send_report(&report_id, progress).await?)
+}
+
+/// Reads and redacts a whole file: off the main thread.
+#[tauri::command(async)]
+pub fn preview_file(
+    state: State<'_, AppState>,
+    report_id: String,
+    file_id: String,
+) -> Result<FilePreview, ApiError> {
+    Ok(state.desk()?.preview_file(&report_id, &file_id)?)
+}
+
+/// Asks where to save the report (native dialog) and writes it there; `null` when the user
+/// closed the dialog.
+#[tauri::command]
+pub async fn save_report(
+    window: tauri::Window,
+    state: State<'_, AppState>,
+    report_id: String,
+    on_progress: Channel<Progress>,
+) -> Result<Option<ExportReceipt>, ApiError> {
+    let desk = state.desk()?;
+    let mut dialog = rfd::AsyncFileDialog::new()
+        .set_title("Save the report")
+        .set_file_name(suggested_file_name(chrono::Local::now()))
+        .add_filter("Report (.zip)", &["zip"])
+        .set_parent(&window);
+    if let Some(folder) = suggested_folder() {
+        dialog = dialog.set_directory(folder);
+    }
+    let Some(file) = dialog.save_file().await else {
+        return Ok(None);
+    };
+    let progress = move |p: Progress| {
+        let _ = on_progress.send(p);
+        true
+    };
+    Ok(Some(
+        desk.export_report(&report_id, file.path(), progress)
+            .await?,
+    ))
 }
 
 #[tauri::command]

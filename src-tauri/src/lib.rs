@@ -98,6 +98,8 @@ pub fn run() {
             commands::overview,
             commands::prepare_report,
             commands::choose_files,
+            commands::preview_file,
+            commands::save_report,
             commands::send_report,
             commands::cancel_send,
             commands::queued_reports,

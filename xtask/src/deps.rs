@@ -47,6 +47,10 @@ pub const TEST: &[(&str, &str)] = &[
         "python3-venv",
         "a private Python environment for schemathesis, which checks the ticket API",
     ),
+    (
+        "xdotool",
+        "types into the native save dialog, which WebDriver cannot reach",
+    ),
 ];
 
 /// Debian packages for `cargo xtask run --headless`.

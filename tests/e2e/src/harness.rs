@@ -48,6 +48,8 @@ pub struct Harness {
     pub server_data: PathBuf,
     pub logs: PathBuf,
     pub config: PathBuf,
+    /// The X display the app runs on (`:99`), for driving native dialogs.
+    pub display: String,
     webdriver_url: String,
     pub dir: tempfile::TempDir,
 }
@@ -122,6 +124,7 @@ impl Harness {
             server_data,
             logs,
             config,
+            display,
             webdriver_url: format!("http://127.0.0.1:{port}"),
             dir,
             _driver: driver,

@@ -7,7 +7,9 @@
 //! Each test gets its own app instance; a screenshot of every screen is saved under `--out`.
 
 mod checks;
+mod consent;
 mod harness;
+mod native_dialog;
 mod tests;
 
 use std::path::PathBuf;

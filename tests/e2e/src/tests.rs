@@ -23,16 +23,19 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("unreachable_server_keeps_the_report", |h| {
             Box::pin(unreachable_server_keeps_the_report(h))
         }),
+        ("preview_then_save_to_file", |h| {
+            Box::pin(crate::consent::preview_then_save_to_file(h))
+        }),
     ]
 }
 
-const WAIT: Duration = Duration::from_secs(30);
+pub const WAIT: Duration = Duration::from_secs(30);
 
-fn css(selector: &str) -> Locator<'_> {
+pub fn css(selector: &str) -> Locator<'_> {
     Locator::Css(selector)
 }
 
-async fn screenshot(client: &Client, harness: &Harness, name: &str) -> anyhow::Result<()> {
+pub async fn screenshot(client: &Client, harness: &Harness, name: &str) -> anyhow::Result<()> {
     // The DOM can be ready before the first paint: wait for two frames to be drawn.
     client
         .execute_async(
@@ -53,7 +56,7 @@ async fn screenshot(client: &Client, harness: &Harness, name: &str) -> anyhow::R
 }
 
 /// Waits until the element's text satisfies `ok`, and returns that text.
-async fn wait_text(
+pub async fn wait_text(
     client: &Client,
     selector: &str,
     ok: impl Fn(&str) -> bool,

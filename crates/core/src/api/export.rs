@@ -43,6 +43,16 @@ pub enum ExportError {
     IsFolder(PathBuf),
 }
 
+/// The name the save dialog suggests: `call-support-report-2026-11-25-1015.zip`, local time.
+pub fn suggested_file_name(now: chrono::DateTime<chrono::Local>) -> String {
+    format!("call-support-report-{}.zip", now.format("%Y-%m-%d-%H%M"))
+}
+
+/// The folder the save dialog opens in: the user's Downloads folder, else their home.
+pub fn suggested_folder() -> Option<PathBuf> {
+    dirs::download_dir().or_else(dirs::home_dir)
+}
+
 impl Desk {
     /// Writes the prepared report to `dest` as shown on the consent screen, with a file as its
     /// destination. The report stays prepared: it can still be sent afterwards.

@@ -10,7 +10,7 @@
 mod export;
 mod preview;
 
-pub use export::{ExportError, ExportReceipt};
+pub use export::{ExportError, ExportReceipt, suggested_file_name, suggested_folder};
 pub use preview::{FilePreview, PREVIEW_BYTES, PreviewError, PreviewPart};
 
 use std::collections::HashMap;

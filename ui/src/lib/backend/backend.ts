@@ -8,6 +8,8 @@ import type {
   ApiError,
   AppOverview,
   ConsentView,
+  ExportReceipt,
+  FilePreview,
   FlushSummary,
   HistoryEntry,
   IndexEvent,
@@ -28,7 +30,11 @@ export interface Backend {
   chooseFiles(reportId: string, leftOut: string[]): Promise<ConsentView>;
   /** Packs and sends a prepared report, exactly as the consent screen showed it. */
   sendReport(reportId: string, onProgress: (progress: Progress) => void): Promise<SendReceipt>;
-  /** Stops a send in progress; nothing half-written is left. */
+  /** One readable file of a prepared report as it will be sent, replacements marked. */
+  previewFile(reportId: string, fileId: string): Promise<FilePreview>;
+  /** Asks where to save the report (native dialog) and writes it there; `null` if the user closed the dialog. */
+  saveReport(reportId: string, onProgress: (progress: Progress) => void): Promise<ExportReceipt | null>;
+  /** Stops a send or save in progress; nothing half-written is left. */
   cancelSend(reportId: string): Promise<void>;
   /** Calls `listener` on every change of the support files; returns a function that stops it. */
   onIndexChanged(listener: (event: IndexEvent) => void): Promise<() => void>;

@@ -5,6 +5,8 @@ import type { Backend } from "./backend";
 import type {
   AppOverview,
   ConsentView,
+  ExportReceipt,
+  FilePreview,
   FlushSummary,
   HistoryEntry,
   IndexEvent,
@@ -26,6 +28,12 @@ export const tauriBackend: Backend = {
     const channel = new Channel<Progress>();
     channel.onmessage = onProgress;
     return invoke<SendReceipt>("send_report", { reportId, onProgress: channel });
+  },
+  previewFile: (reportId: string, fileId: string) => invoke<FilePreview>("preview_file", { reportId, fileId }),
+  saveReport(reportId: string, onProgress: (progress: Progress) => void) {
+    const channel = new Channel<Progress>();
+    channel.onmessage = onProgress;
+    return invoke<ExportReceipt | null>("save_report", { reportId, onProgress: channel });
   },
   cancelSend: (reportId: string) => invoke<void>("cancel_send", { reportId }),
   onIndexChanged: (listener: (event: IndexEvent) => void) => listen<IndexEvent>(INDEX_CHANGED, (e) => listener(e.payload)),

@@ -28,6 +28,10 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
       throw new Error("unused");
     },
     cancelSend: async () => {},
+    previewFile: async () => {
+      throw new Error("not used");
+    },
+    saveReport: async () => null,
     onIndexChanged: async () => () => {},
     queuedReports: async (): Promise<QueuedReports> => ({ reports: [...queue], warnings: [] }),
     sendQueued: async () => {

@@ -1,5 +1,6 @@
 /**
- * The report flow as a small state machine: report → consent → sending → done, queued or failed.
+ * The report flow as a small state machine: report → consent → sending → done, queued or failed;
+ * from consent also → preview (one file as it will be sent) and → saving → saved (to a file).
  *
  * Screens read its fields and call its methods; it talks to the app only through `Backend`.
  * Whatever fails, the user's input is kept: a report that could not be sent because the network
@@ -7,7 +8,8 @@
  */
 import { asApiError } from "../backend";
 import type {
-  ApiError, AppOverview, Backend, Category, ConsentView, Progress, ReportDraft, SendReceipt,
+  ApiError, AppOverview, Backend, Category, ConsentView, ExportReceipt, FilePreview, Progress,
+  ReportDraft, SendReceipt,
 } from "../backend";
 
 function emptyDraft(): ReportDraft {
@@ -16,7 +18,8 @@ function emptyDraft(): ReportDraft {
   };
 }
 
-export type Screen = "report" | "consent" | "sending" | "done" | "queued" | "failed";
+export type Screen =
+  | "report" | "consent" | "preview" | "sending" | "saving" | "saved" | "done" | "queued" | "failed";
 
 /** Failures time can fix: the report waits in the outbox and goes out on its own. */
 const QUEUED_CODES: ReadonlySet<ApiError["code"]> = new Set(["unreachable", "server_busy"]);
@@ -42,6 +45,10 @@ export class ReportFlow {
   consent = $state<ConsentView | null>(null);
   progress = $state<Progress | null>(null);
   receipt = $state<SendReceipt | null>(null);
+  /** Where the report was saved, after *Save to file instead*. */
+  exported = $state<ExportReceipt | null>(null);
+  /** The file shown on the preview screen. */
+  preview = $state<FilePreview | null>(null);
   error = $state<ApiError | null>(null);
   /** A short note shown on the consent screen, e.g. after a cancel. */
   notice = $state<string | null>(null);
@@ -117,6 +124,61 @@ export class ReportFlow {
     }
   }
 
+  /** Shows one readable file as it will be sent. */
+  async openPreview(fileId: string): Promise<void> {
+    const consent = this.consent;
+    if (!consent || this.busy) return;
+    this.busy = true;
+    this.error = null;
+    try {
+      this.preview = await this.backend.previewFile(consent.report_id, fileId);
+      this.screen = "preview";
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  closePreview(): void {
+    this.preview = null;
+    this.screen = "consent";
+  }
+
+  /** From *Report saved*: the same report, to send it as well. */
+  returnToConsent(): void {
+    if (this.consent) this.screen = "consent";
+  }
+
+  /** *Save to file instead*: the native dialog asks where; closing it changes nothing. */
+  async save(): Promise<void> {
+    const consent = this.consent;
+    if (!consent || this.busy) return;
+    this.busy = true;
+    this.error = null;
+    this.notice = null;
+    this.progress = null;
+    try {
+      const exported = await this.backend.saveReport(consent.report_id, (p) => {
+        this.progress = p;
+        this.screen = "saving";
+      });
+      if (exported) {
+        this.exported = exported;
+        this.screen = "saved";
+      } else {
+        this.screen = "consent";
+      }
+    } catch (error) {
+      const apiError = asApiError(error);
+      if (apiError.code === "cancelled") this.notice = "Saving was cancelled. Nothing was saved.";
+      else this.error = apiError;
+      this.screen = "consent";
+    } finally {
+      this.busy = false;
+    }
+  }
+
   async send(): Promise<void> {
     const consent = this.consent;
     if (!consent || this.busy) return;
@@ -158,6 +220,8 @@ export class ReportFlow {
     this.when = "";
     this.consent = null;
     this.receipt = null;
+    this.exported = null;
+    this.preview = null;
     this.progress = null;
     this.error = null;
     this.screen = "report";

@@ -1,6 +1,9 @@
 import { describe, expect, it, vi } from "vitest";
 import { REFRESH_DELAY_MS, ReportFlow } from "./flow.svelte";
-import type { AppOverview, Backend, ConsentView, IndexEvent, Progress, SendReceipt } from "../backend";
+import type {
+  ApiError, AppOverview, Backend, ConsentView, ExportReceipt, FilePreview, IndexEvent, Progress,
+  SendReceipt,
+} from "../backend";
 
 const consent: ConsentView = {
   report_id: "r1",
@@ -21,7 +24,17 @@ const receipt: SendReceipt = {
   bundle_bytes: 10,
 };
 
-type Fake = Backend & { drafts: unknown[]; overviews: number; emit: (event: IndexEvent) => void };
+type Fake = Backend & {
+  drafts: unknown[];
+  overviews: number;
+  emit: (event: IndexEvent) => void;
+  /** What the save dialog answers: a receipt, `null` (closed) or an error to throw. */
+  saved: ExportReceipt | null | ApiError;
+};
+
+const exported: ExportReceipt = {
+  path: "~/Downloads/report.zip", bundle_id: "b", bundle_sha256: "cd", bundle_bytes: 10,
+};
 
 function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendReceipt>): Fake {
   const drafts: unknown[] = [];
@@ -61,6 +74,23 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     }),
     sendReport: (_id, onProgress) => send(onProgress),
     cancelSend: async () => {},
+    saved: exported,
+    previewFile: async (_id, fileId): Promise<FilePreview> => ({
+      file_id: fileId,
+      path: `~/logs/${fileId}`,
+      parts: [{ text: "joined by ", kind: null }, { text: "<email-1>", kind: "email" }],
+      shown_bytes: 19,
+      size: 19,
+      counts: { total: 1, by_kind: { email: 1 } },
+      redaction: true,
+    }),
+    saveReport: async (_id, onProgress) => {
+      if (fake.saved && "code" in fake.saved) throw fake.saved;
+      if (fake.saved) {
+        onProgress({ stage: "collecting", files_done: 1, files_total: 1, bytes_done: 10, bytes_total: 10 });
+      }
+      return fake.saved;
+    },
     onIndexChanged: async (listener) => {
       listeners.push(listener);
       return () => listeners.splice(listeners.indexOf(listener), 1);
@@ -218,5 +248,50 @@ describe("ReportFlow consent choices", () => {
     expect(calls[1]).toEqual(["acs/a.blog", "acs/b.blog"]);
     await flow.toggleFile("acs/b.blog");
     expect(calls[2]).toEqual(["acs/a.blog"]);
+  });
+});
+
+describe("ReportFlow preview and save to file", () => {
+  it("previews a file and comes back to the list", async () => {
+    const flow = new ReportFlow(fakeBackend(async () => receipt));
+    flow.draft.summary = "x";
+    await flow.review();
+    await flow.openPreview("app/app.log");
+    expect(flow.screen).toBe("preview");
+    expect(flow.preview?.parts[1].kind).toBe("email");
+    flow.closePreview();
+    expect(flow.screen).toBe("consent");
+    expect(flow.preview).toBeNull();
+  });
+
+  it("saves to a file; a closed dialog changes nothing; a cancel or a failure returns to consent", async () => {
+    const backend = fakeBackend(async () => receipt);
+    const flow = new ReportFlow(backend);
+    flow.draft.summary = "x";
+    await flow.review();
+
+    backend.saved = null;
+    await flow.save();
+    expect(flow.screen).toBe("consent");
+    expect(flow.error).toBeNull();
+
+    backend.saved = { code: "cancelled", message: "cancelled" };
+    await flow.save();
+    expect([flow.screen, flow.notice]).toEqual(["consent", "Saving was cancelled. Nothing was saved."]);
+
+    backend.saved = { code: "io", message: "the folder /x does not exist; choose another place" };
+    await flow.save();
+    expect(flow.screen).toBe("consent");
+    expect(flow.error?.message).toContain("does not exist");
+
+    backend.saved = exported;
+    await flow.save();
+    expect(flow.screen).toBe("saved");
+    expect(flow.exported?.path).toBe("~/Downloads/report.zip");
+    expect(flow.error).toBeNull();
+    flow.returnToConsent();
+    expect(flow.screen).toBe("consent");
+    flow.startOver();
+    expect(flow.exported).toBeNull();
   });
 });

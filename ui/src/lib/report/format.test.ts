@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { age, callTime, humanBytes, roughSendTime, timeLeft } from "./format";
+import { age, callTime, humanBytes, replacements, roughSendTime, timeLeft } from "./format";
 
 describe("humanBytes", () => {
   it("matches the consent statement's wording", () => {
@@ -46,5 +46,14 @@ describe("callTime", () => {
     expect(callTime(at(9, 30, 24), at(10, 35, 24), now)).toMatch(/^Yesterday .* · 1 h 5 min$/);
     expect(callTime(at(9, 0, 20), null, now)).toMatch(/ · under a minute$/);
     expect(callTime(null, null, now)).toBe("Time unknown");
+  });
+});
+
+describe("replacements", () => {
+  it("counts in words, kinds that read the same together", () => {
+    expect(replacements({ email: 3, ipv4: 1, ipv6: 1, user: 1 })).toBe(
+      "3 e-mail addresses, 2 network addresses, 1 user name",
+    );
+    expect(replacements({})).toBe("");
   });
 });

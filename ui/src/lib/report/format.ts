@@ -60,3 +60,35 @@ export function callTime(firstAt: string | null, lastAt: string | null, now: Dat
 function startOfDay(date: Date): number {
   return new Date(date.getFullYear(), date.getMonth(), date.getDate()).getTime();
 }
+
+/** What each kind of replaced detail is, in the user's words (singular, plural). */
+const KIND_WORDS: Record<string, [string, string]> = {
+  email: ["e-mail address", "e-mail addresses"],
+  phone: ["phone number", "phone numbers"],
+  ipv4: ["network address", "network addresses"],
+  ipv6: ["network address", "network addresses"],
+  token: ["sign-in token", "sign-in tokens"],
+  jwt: ["sign-in token", "sign-in tokens"],
+  secret: ["password or key", "passwords and keys"],
+  user: ["user name", "user names"],
+  host: ["computer name", "computer names"],
+};
+
+/** `3 e-mail addresses, 1 network address`: counts by kind (the core's keys), kinds merged by wording. */
+export function replacements(byKind: Partial<Record<string, number>>): string {
+  const totals = new Map<string, [number, [string, string]]>();
+  for (const [kind, count] of Object.entries(byKind)) {
+    if (!count) continue;
+    const words = KIND_WORDS[kind] ?? [kind, kind];
+    const [before] = totals.get(words[1]) ?? [0];
+    totals.set(words[1], [before + count, words]);
+  }
+  return [...totals.values()]
+    .map(([count, [one, many]]) => `${count} ${count === 1 ? one : many}`)
+    .join(", ");
+}
+
+/** The label a highlighted token carries for screen readers and on hover. */
+export function kindLabel(kind: string): string {
+  return `${(KIND_WORDS[kind] ?? [kind])[0]} replaced`;
+}
