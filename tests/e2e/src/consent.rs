@@ -2,24 +2,11 @@
 //! highlighted, and *Save to file instead* through the native save dialog.
 
 use anyhow::{Context, ensure};
-use fantoccini::Client;
 
 use crate::checks;
 use crate::harness::Harness;
 use crate::native_dialog::answer_save_dialog;
-use crate::tests::{WAIT, css, screenshot, wait_text};
-
-async fn click(client: &Client, test_id: &str) -> anyhow::Result<()> {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(css(&format!("[data-testid={test_id}]")))
-        .await
-        .with_context(|| format!("`{test_id}` did not appear"))?
-        .click()
-        .await?;
-    Ok(())
-}
+use crate::tests::{WAIT, click, css, screenshot, tickets, wait_text};
 
 /// The demo app log's e-mail address is highlighted as replaced in the preview; the report saved
 /// to a file holds what the consent screen listed, with a file as its destination, and nothing
@@ -106,14 +93,7 @@ pub async fn preview_then_save_to_file(harness: &Harness) -> anyhow::Result<()> 
             .filter(|name| name.contains(".saving"))
             .collect();
         ensure!(leftovers.is_empty(), "left behind: {leftovers:?}");
-        let tickets: serde_json::Value = reqwest::Client::new()
-            .get(format!("http://{}/api/v1/tickets", harness.server_addr()))
-            .bearer_auth(crate::harness::AGENT_TOKEN)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
+        let tickets = tickets(harness).await?;
         ensure!(
             !tickets
                 .to_string()

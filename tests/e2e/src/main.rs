@@ -6,10 +6,12 @@
 //! `callsupport-e2e --app target/debug/callsupport-app --tauri-driver PATH --out target/e2e`.
 //! Each test gets its own app instance; a screenshot of every screen is saved under `--out`.
 
+mod cancel;
 mod checks;
 mod consent;
 mod harness;
 mod native_dialog;
+mod slow_link;
 mod tests;
 
 use std::path::PathBuf;

@@ -26,6 +26,9 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("preview_then_save_to_file", |h| {
             Box::pin(crate::consent::preview_then_save_to_file(h))
         }),
+        ("cancel_during_upload_sends_nothing", |h| {
+            Box::pin(crate::cancel::cancel_during_upload_sends_nothing(h))
+        }),
     ]
 }
 
@@ -53,6 +56,31 @@ pub async fn screenshot(client: &Client, harness: &Harness, name: &str) -> anyho
     );
     std::fs::write(harness.out.join(name), png)?;
     Ok(())
+}
+
+/// Waits for the element with `data-testid` `test_id` and clicks it.
+pub async fn click(client: &Client, test_id: &str) -> anyhow::Result<()> {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(css(&format!("[data-testid={test_id}]")))
+        .await
+        .with_context(|| format!("`{test_id}` did not appear"))?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// The ticket server's list of tickets, as an agent sees it.
+pub async fn tickets(harness: &Harness) -> anyhow::Result<serde_json::Value> {
+    Ok(reqwest::Client::new()
+        .get(format!("http://{}/api/v1/tickets", harness.server_addr()))
+        .bearer_auth(AGENT_TOKEN)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
 }
 
 /// Waits until the element's text satisfies `ok`, and returns that text.

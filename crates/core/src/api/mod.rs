@@ -410,10 +410,22 @@ impl Desk {
             .lock()
             .expect("sending lock")
             .insert(report_id.to_owned(), cancelled.clone());
-        let on_progress =
-            move |progress| !cancelled.load(Ordering::SeqCst) && on_progress(progress);
-        let result = self.send_prepared(&mut prepared, on_progress).await;
+        let flag = cancelled.clone();
+        let on_progress = move |progress| !flag.load(Ordering::SeqCst) && on_progress(progress);
+        let result = self
+            .send_prepared(&mut prepared, on_progress, &cancelled)
+            .await;
         self.sending.lock().expect("sending lock").remove(report_id);
+        if let (Err(err), Some(id)) = (&result, prepared.queued)
+            && err.code() == ErrorCode::Cancelled
+        {
+            // The user stopped it: it must not go out later from the outbox either.
+            match self.outbox().map(|outbox| outbox.remove(id)) {
+                Ok(Ok(_)) => prepared.queued = None,
+                Ok(Err(err)) => log::warn!("outbox: cancelled report {id} not removed: {err}"),
+                Err(err) => log::warn!("outbox: cancelled report {id} not removed: {err}"),
+            }
+        }
         if result.is_err() {
             self.pending
                 .lock()
@@ -430,10 +442,14 @@ impl Desk {
         }
     }
 
+    /// Collects (cancelled through `on_progress`, so nothing half-written is queued) and delivers
+    /// (cancelled also while waiting for the server's answer: the request is dropped, and the
+    /// server stores nothing from a request that did not end).
     async fn send_prepared(
         &self,
         prepared: &mut Prepared,
         on_progress: impl Fn(Progress) -> bool + Send + Sync + Clone + 'static,
+        cancelled: &AtomicBool,
     ) -> Result<SendReceipt, Error> {
         let uploader = Uploader::new(&self.config.ticket_api)?;
         let outbox = self.outbox()?;
@@ -470,9 +486,11 @@ impl Desk {
             }
         };
         let policy = RetryPolicy::for_api(&self.config.ticket_api);
-        let delivered = outbox
-            .deliver(&entry, &uploader, &policy, on_progress.clone())
-            .await?;
+        let deliver = outbox.deliver(&entry, &uploader, &policy, on_progress.clone());
+        let delivered = tokio::select! {
+            delivered = deliver => delivered?,
+            () = until_set(cancelled) => return Err(crate::upload::UploadError::Cancelled.into()),
+        };
         on_progress(Progress::Confirming);
         Ok(receipt_of(&delivered))
     }
@@ -704,6 +722,13 @@ fn receipt_of(delivered: &Delivered) -> SendReceipt {
 const FIRST_SCAN_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Why a source offers no files, for people: `None` while it is being watched or polled.
+/// Resolves once `flag` is set (checked every 50 ms).
+async fn until_set(flag: &AtomicBool) {
+    while !flag.load(Ordering::SeqCst) {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// The calls of every call-operations file, one entry per call id, newest first; calls without a
 /// time come last.
 fn recent_calls(snapshots: &[SourceSnapshot]) -> Vec<CallSeen> {

@@ -654,3 +654,94 @@ async fn save_to_file_writes_the_report_as_ticked_or_nothing() {
     assert!(server.folder("bundles").is_empty());
     desk.send_report(&view.report_id, |_| true).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_cancelled_during_the_upload_is_not_sent_later() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let desk = desk(&tree, &server, &data);
+    let view = desk.prepare_report(draft("echo")).unwrap();
+
+    let cancelled = desk
+        .send_report(&view.report_id, |p| {
+            !matches!(p, Progress::Uploading { .. })
+        })
+        .await;
+    assert!(
+        matches!(&cancelled, Err(e) if e.code() == ErrorCode::Cancelled),
+        "{cancelled:?}"
+    );
+    assert!(
+        server.folder("bundles").is_empty(),
+        "nothing reached the server"
+    );
+    assert!(
+        desk.queued_reports().unwrap().reports.is_empty(),
+        "a cancelled report must not wait in the outbox to go out later"
+    );
+    let flushed = desk.flush_outbox().await.unwrap();
+    assert!(flushed.delivered.is_empty());
+
+    // The user can change their mind: sending again packs it afresh and sends it once.
+    let receipt = desk.send_report(&view.report_id, |_| true).await.unwrap();
+    assert_eq!(
+        server.folder("bundles"),
+        [format!("{}.zip", receipt.ticket_id)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_stops_a_send_that_waits_for_the_server_to_answer() {
+    tokens();
+    // A service that takes the whole request and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/v1/tickets", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut sink = Vec::new();
+                let _ = tokio::io::AsyncReadExt::read_to_end(&mut socket, &mut sink).await;
+            });
+        }
+    });
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let config = load_config(
+        tree.dir.path(),
+        &config_toml(&url, Some(TOKEN_ENV), &tree.sources_toml(), 200),
+    );
+    let desk = Desk::new(config, data.path().to_path_buf());
+    let view = desk.prepare_report(draft("echo")).unwrap();
+
+    let uploaded = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = uploaded.clone();
+    let send = desk.send_report(&view.report_id, move |p| {
+        if matches!(p, Progress::Uploading { bytes_sent, bytes_total, .. } if bytes_sent == bytes_total)
+        {
+            seen.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        true
+    });
+    let cancel = async {
+        while !uploaded.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // Everything is written; the send now only waits for an answer.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        desk.cancel(&view.report_id);
+    };
+    let started = std::time::Instant::now();
+    let (result, ()) = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        tokio::join!(send, cancel)
+    })
+    .await
+    .expect("a cancelled send must end, not wait for the read timeout");
+    assert!(
+        matches!(&result, Err(e) if e.code() == ErrorCode::Cancelled),
+        "{result:?}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(desk.queued_reports().unwrap().reports.is_empty());
+}
