@@ -1,10 +1,16 @@
-//! The app's command line: `callsupport-app [--config FILE]`.
+//! The app's command line: `callsupport-app [--config FILE] [--background] [LINK]`.
 
 use std::path::PathBuf;
+
+const USAGE: &str = "usage: callsupport-app [--config FILE] [--background] [callsupport://LINK]";
 
 #[derive(Debug, Default, PartialEq)]
 pub struct Args {
     pub config: Option<PathBuf>,
+    /// Start in the tray without a window (the login start).
+    pub background: bool,
+    /// A `callsupport://` link to open (support asking for logs).
+    pub link: Option<String>,
 }
 
 /// A command line the app cannot use.
@@ -12,7 +18,7 @@ pub struct Args {
 pub enum ArgsError {
     #[error("--config needs a file: --config FILE")]
     MissingValue,
-    #[error("unknown argument `{0}`; usage: callsupport-app [--config FILE]")]
+    #[error("unknown argument `{0}`; {USAGE}")]
     Unknown(String),
 }
 
@@ -25,9 +31,13 @@ impl Args {
             } else if arg == "--config" {
                 let value = args.next().ok_or(ArgsError::MissingValue)?;
                 parsed.config = Some(PathBuf::from(value));
+            } else if arg == "--background" {
+                parsed.background = true;
+            } else if arg.starts_with("callsupport:") && parsed.link.is_none() {
+                parsed.link = Some(arg);
             } else if arg == "--help" || arg == "-h" {
                 println!(
-                    "usage: callsupport-app [--config FILE]\n\nWithout --config the app reads the file named by CALLSUPPORT_CONFIG."
+                    "{USAGE}\n\nWithout --config the app reads the file named by CALLSUPPORT_CONFIG.\n--background starts it in the tray without a window."
                 );
                 std::process::exit(0);
             } else {
@@ -57,6 +67,16 @@ mod tests {
             Some(PathBuf::from("b.toml"))
         );
         assert_eq!(parse(&[]).unwrap(), Args::default());
+    }
+
+    #[test]
+    fn background_and_a_link() {
+        let args = parse(&["--background", "callsupport://report?ticket=CS-1"]).unwrap();
+        assert!(args.background);
+        assert_eq!(
+            args.link.as_deref(),
+            Some("callsupport://report?ticket=CS-1")
+        );
     }
 
     #[test]

@@ -7,9 +7,17 @@
 //! A configuration that cannot be loaded does not stop the app: every command then answers with the
 //! `config_invalid` error so the window can say what to fix. A background task ticks the core's
 //! outbox schedule: what waits is sent after start, every five minutes, and when the network returns.
+//!
+//! The app lives in the tray ([`tray`]) and runs once per user: a second launch hands its command
+//! line to the first and exits. Its one window ([`window`]) is made when asked for (launch, tray,
+//! the global [`shortcut`]) and destroyed when closed, so an idle app holds no webview; closing it
+//! does not end the app or a send in progress.
 
 mod args;
 mod commands;
+mod shortcut;
+mod tray;
+mod window;
 
 use std::time::Duration;
 
@@ -17,7 +25,9 @@ use callsupport_core::api::{ApiError, Desk, default_data_dir};
 use callsupport_core::applog::AppLog;
 use callsupport_core::config::Config;
 use callsupport_core::outbox::Tending;
-use tauri::{Emitter, Manager};
+use tauri::{Emitter, Manager, RunEvent};
+
+use crate::window::View;
 
 /// The event that carries each `IndexEvent` to the window.
 pub const INDEX_CHANGED: &str = "index-changed";
@@ -81,7 +91,14 @@ pub fn run() {
         Err(err) => eprintln!("warning: {}", err.message),
     }
 
-    tauri::Builder::default()
+    let background = args.background;
+    let report_shortcut = config.as_ref().ok().and_then(|c| c.shortcut.report());
+    let app = tauri::Builder::default()
+        // First: a second launch stops here, in the second process.
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            second_launch(app, argv)
+        }))
+        .plugin(tauri_plugin_global_shortcut::Builder::new().build())
         .setup(move |app| {
             // The index pushes every change of the support files to the window: no polling.
             let handle = app.handle().clone();
@@ -92,6 +109,11 @@ pub fn run() {
             });
             app.manage(AppState { desk });
             tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
+            tray::create(app.handle())?;
+            shortcut::register(app.handle(), report_shortcut);
+            if !background {
+                window::show(app.handle(), View::Report);
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -108,6 +130,24 @@ pub fn run() {
             commands::history,
             commands::delete_local_copy,
         ])
-        .run(tauri::generate_context!())
-        .expect("error while running Call Support");
+        .build(tauri::generate_context!())
+        .expect("error while building Call Support");
+    app.run(|_, event| {
+        // Closing the last window leaves the app in the tray; only Quit (an exit code) ends it.
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            api.prevent_exit();
+        }
+    });
+}
+
+/// Another launch of the app (a start-menu click, a link) while this one runs: show the window.
+fn second_launch(app: &tauri::AppHandle, argv: Vec<String>) {
+    match args::Args::parse(argv.into_iter().skip(1)) {
+        Ok(args) if args.background => {}
+        Ok(_) => window::show(app, View::Report),
+        Err(err) => log::warn!("second launch with a bad command line: {err}"),
+    }
 }

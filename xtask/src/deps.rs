@@ -48,6 +48,10 @@ pub const TEST: &[(&str, &str)] = &[
         "a private Python environment for schemathesis, which checks the ticket API",
     ),
     (
+        "dbus-daemon",
+        "a private session bus for the app under test (single instance, tray)",
+    ),
+    (
         "xdotool",
         "types into the native save dialog, which WebDriver cannot reach",
     ),

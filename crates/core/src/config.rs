@@ -31,6 +31,8 @@ pub struct Config {
     pub privacy: PrivacyConfig,
     #[serde(default)]
     pub outbox: OutboxConfig,
+    #[serde(default)]
+    pub shortcut: ShortcutConfig,
     /// Problems that disable one source or preset but not the rest (bad glob, unknown placeholder,
     /// unknown preset), located like any other configuration error.
     #[serde(skip)]
@@ -164,6 +166,34 @@ fn default_outbox_max_age_days() -> u32 {
 }
 fn default_outbox_max_total_mb() -> u64 {
     1024
+}
+
+/// The global keyboard shortcut, the desktop counterpart of shake-to-report.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShortcutConfig {
+    /// Opens the report dialog from any app, e.g. `CmdOrCtrl+Alt+Shift+R`; `""` turns it off.
+    #[serde(default = "default_report_shortcut")]
+    pub report: String,
+}
+
+impl Default for ShortcutConfig {
+    fn default() -> Self {
+        Self {
+            report: default_report_shortcut(),
+        }
+    }
+}
+
+impl ShortcutConfig {
+    /// The checked report shortcut; `None` when turned off.
+    pub fn report(&self) -> Option<crate::shortcut::Shortcut> {
+        crate::shortcut::Shortcut::parse(&self.report).ok()
+    }
+}
+
+fn default_report_shortcut() -> String {
+    crate::shortcut::DEFAULT_REPORT_SHORTCUT.to_owned()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -375,6 +405,10 @@ impl Config {
                 "ticket_api.token_env".into(),
                 "must name an environment variable".into(),
             ));
+        }
+        if !self.shortcut.report.is_empty() {
+            crate::shortcut::Shortcut::parse(&self.shortcut.report)
+                .map_err(|err| ("shortcut.report".to_owned(), err.to_string()))?;
         }
         let mut seen = std::collections::HashSet::new();
         for (i, source) in self.sources.iter().enumerate() {
@@ -600,6 +634,21 @@ redact = true
             err.message.contains("unknown preset `skype-classic`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_report_shortcut_has_a_default_can_be_turned_off_and_is_checked() {
+        assert_eq!(
+            parse(MINIMAL).unwrap().shortcut.report().unwrap().as_str(),
+            "CmdOrCtrl+Alt+Shift+R"
+        );
+        let off = parse(&format!("{MINIMAL}\n[shortcut]\nreport = \"\"\n")).unwrap();
+        assert!(off.shortcut.report().is_none());
+        let text = format!("{MINIMAL}\n[shortcut]\nreport = \"Ctlr+R\"\n");
+        let err = parse(&text).unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("shortcut.report"), "{err}");
+        assert_eq!(err.line, Some(text.lines().count()), "{err}");
+        assert!(err.message.contains("`Ctlr`"), "{err}");
     }
 
     #[test]

@@ -5,8 +5,8 @@ use anyhow::{Context, ensure};
 
 use crate::checks;
 use crate::harness::Harness;
-use crate::native_dialog::answer_save_dialog;
 use crate::tests::{WAIT, click, css, screenshot, tickets, wait_text};
+use crate::x11::answer_save_dialog;
 
 /// The demo app log's e-mail address is highlighted as replaced in the preview; the report saved
 /// to a file holds what the consent screen listed, with a file as its destination, and nothing

@@ -1,6 +1,7 @@
 //! The environment every end-to-end test runs in: a private X display, the ticket server, demo
 //! logs, a hermetic home folder, and `tauri-driver`; plus one app session per test.
 
+use std::ffi::OsString;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -41,6 +42,7 @@ impl Drop for Process {
 pub struct Harness {
     // Dropped first: the app and its driver go before their folders do.
     _driver: Process,
+    _dbus: Process,
     _xvfb: Process,
     pub app: PathBuf,
     pub out: PathBuf,
@@ -50,6 +52,8 @@ pub struct Harness {
     pub config: PathBuf,
     /// The X display the app runs on (`:99`), for driving native dialogs.
     pub display: String,
+    /// What the app's environment holds (display, bus, private home, data folder, token).
+    env: Vec<(String, OsString)>,
     webdriver_url: String,
     pub dir: tempfile::TempDir,
 }
@@ -62,6 +66,7 @@ impl Harness {
             .tempdir()?;
         let root = dir.path();
         let (display, xvfb) = start_xvfb()?;
+        let (bus, dbus) = start_session_bus(root)?;
 
         let server_data = root.join("server");
         let server = callsupport_ticket_server::start(ServerConfig {
@@ -87,6 +92,18 @@ impl Harness {
         for sub in ["", ".config", ".cache", ".local/share"] {
             std::fs::create_dir_all(home.join(sub))?;
         }
+        let env: Vec<(String, OsString)> = vec![
+            ("DISPLAY".into(), display.clone().into()),
+            ("DBUS_SESSION_BUS_ADDRESS".into(), bus.into()),
+            ("GSETTINGS_BACKEND".into(), "memory".into()),
+            ("MESA_SHADER_CACHE_DISABLE".into(), "true".into()),
+            ("HOME".into(), home.clone().into()),
+            ("XDG_CONFIG_HOME".into(), home.join(".config").into()),
+            ("XDG_CACHE_HOME".into(), home.join(".cache").into()),
+            ("XDG_DATA_HOME".into(), home.join(".local/share").into()),
+            ("CALLSUPPORT_DATA_DIR".into(), root.join("app-data").into()),
+            (TOKEN_ENV.into(), SUBMIT_TOKEN.into()),
+        ];
         let port = free_port()?;
         let native_port = free_port()?;
         let driver = Command::new(&options.tauri_driver)
@@ -98,15 +115,7 @@ impl Harness {
                 "--native-driver",
             ])
             .arg(&options.native_driver)
-            .env("DISPLAY", &display)
-            .env("GSETTINGS_BACKEND", "memory")
-            .env("MESA_SHADER_CACHE_DISABLE", "true")
-            .env("HOME", &home)
-            .env("XDG_CONFIG_HOME", home.join(".config"))
-            .env("XDG_CACHE_HOME", home.join(".cache"))
-            .env("XDG_DATA_HOME", home.join(".local/share"))
-            .env("CALLSUPPORT_DATA_DIR", root.join("app-data"))
-            .env(TOKEN_ENV, SUBMIT_TOKEN)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env_remove("CALLSUPPORT_CONFIG")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -125,9 +134,11 @@ impl Harness {
             logs,
             config,
             display,
+            env,
             webdriver_url: format!("http://127.0.0.1:{port}"),
             dir,
             _driver: driver,
+            _dbus: dbus,
             _xvfb: xvfb,
         })
     }
@@ -141,6 +152,19 @@ impl Harness {
     }
 
     /// The app's data folder (outbox, history, our own log).
+    /// The app started directly (not through WebDriver), in the same environment.
+    pub fn app_command(&self, config: &Path) -> Command {
+        let mut command = Command::new(&self.app);
+        command
+            .arg("--config")
+            .arg(config)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env_remove("CALLSUPPORT_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        command
+    }
+
     pub fn app_data(&self) -> PathBuf {
         self.dir.path().join("app-data")
     }
@@ -237,6 +261,23 @@ fn start_xvfb() -> anyhow::Result<(String, Process)> {
     })
     .context("Xvfb did not start")?;
     Ok((display, process))
+}
+
+/// A private D-Bus session bus: the app finds its running instance (single instance) and shows
+/// its tray icon through it, as on a desktop, without touching the machine's own session.
+fn start_session_bus(root: &Path) -> anyhow::Result<(String, Process)> {
+    let socket = root.join("session-bus");
+    let address = format!("unix:path={}", socket.display());
+    let child = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--nopidfile"])
+        .arg(format!("--address={address}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("cannot start dbus-daemon (package dbus-daemon)")?;
+    let process = Process(child);
+    wait_for(Duration::from_secs(10), || socket.exists()).context("dbus-daemon did not start")?;
+    Ok((address, process))
 }
 
 /// A loopback port nobody listens on right now.

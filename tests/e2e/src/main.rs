@@ -10,9 +10,10 @@ mod cancel;
 mod checks;
 mod consent;
 mod harness;
-mod native_dialog;
+mod reach;
 mod slow_link;
 mod tests;
+mod x11;
 
 use std::path::PathBuf;
 use std::time::Instant;

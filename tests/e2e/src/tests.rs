@@ -29,6 +29,9 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("cancel_during_upload_sends_nothing", |h| {
             Box::pin(crate::cancel::cancel_during_upload_sends_nothing(h))
         }),
+        ("closed_it_stays_in_the_tray_and_comes_back", |h| {
+            Box::pin(crate::reach::closed_it_stays_in_the_tray_and_comes_back(h))
+        }),
     ]
 }
 

@@ -1,0 +1,86 @@
+//! What WebDriver cannot reach: native dialogs, the global shortcut, windows appearing. Windows
+//! are found by title on the X display and keys sent with `xdotool` (real key events through
+//! XTEST, as a user's keyboard would send them).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+/// Waits for the GTK save dialog titled `title`, types `path` into its name field and presses
+/// Enter.
+pub async fn answer_save_dialog(display: &str, title: &str, path: &str) -> anyhow::Result<()> {
+    let window = wait_for_window(display, title).await?;
+    xdotool(display, &["windowfocus", "--sync", &window])?;
+    // The name field has the focus and the suggested name selected: replace it with the path.
+    xdotool(display, &["key", "--clearmodifiers", "ctrl+a"])?;
+    xdotool(display, &["type", "--delay", "5", path])?;
+    xdotool(display, &["key", "Return"])?;
+    Ok(())
+}
+
+/// Asks window `id` to close, as the close button of a window manager does: a `WM_PROTOCOLS`
+/// client message carrying `WM_DELETE_WINDOW` (the app may refuse or do something else).
+pub fn request_close(display: &str, id: &str) -> anyhow::Result<()> {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask};
+    let window: u32 = id.parse().context("an X window id")?;
+    let (conn, _) = x11rb::connect(Some(display)).context("cannot connect to the X display")?;
+    let atom =
+        |name: &[u8]| -> anyhow::Result<u32> { Ok(conn.intern_atom(false, name)?.reply()?.atom) };
+    let protocols = atom(b"WM_PROTOCOLS")?;
+    let delete = atom(b"WM_DELETE_WINDOW")?;
+    let event = ClientMessageEvent::new(
+        32,
+        window,
+        protocols,
+        [delete, x11rb::CURRENT_TIME, 0, 0, 0],
+    );
+    conn.send_event(false, window, EventMask::NO_EVENT, event)?;
+    conn.flush()?;
+    Ok(())
+}
+
+/// Presses a key combination (`ctrl+alt+shift+r`) on the display, wherever the focus is.
+pub fn press(display: &str, keys: &str) -> anyhow::Result<()> {
+    xdotool(display, &["key", "--clearmodifiers", keys])
+}
+
+/// The visible windows whose title matches `title` (a regular expression).
+pub fn visible_windows(display: &str, title: &str) -> anyhow::Result<Vec<String>> {
+    let out = Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", title])
+        .env("DISPLAY", display)
+        .output()
+        .context("cannot run xdotool (package xdotool)")?;
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Waits up to 20 s for a visible window whose title matches `title`; returns its id.
+pub async fn wait_for_window(display: &str, title: &str) -> anyhow::Result<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(id) = visible_windows(display, title)?.into_iter().next() {
+            return Ok(id);
+        }
+        if Instant::now() > deadline {
+            bail!("no window titled {title:?} appeared on {display}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn xdotool(display: &str, args: &[&str]) -> anyhow::Result<()> {
+    let status = Command::new("xdotool")
+        .args(args)
+        .env("DISPLAY", display)
+        .status()
+        .context("cannot run xdotool (package xdotool)")?;
+    if !status.success() {
+        bail!("xdotool {} failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
