@@ -4,7 +4,7 @@
 //! closing the window destroys it and [`show`] builds a new one (or brings the open one forward
 //! and tells it which screen to show, with the `navigate` event).
 
-use serde::Serialize;
+pub use callsupport_core::api::View;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
 /// The window's label, as the capabilities name it.
@@ -12,44 +12,31 @@ pub const MAIN: &str = "main";
 /// The event that tells an open window which screen to show.
 pub const NAVIGATE: &str = "navigate";
 
-/// A screen the tray, the shortcut or a link can ask for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "view", rename_all = "snake_case")]
-pub enum View {
-    Report,
-    Export,
-    History,
-    Settings,
-}
-
-impl View {
-    fn query(&self) -> &'static str {
-        match self {
-            View::Report => "view=report",
-            View::Export => "view=export",
-            View::History => "view=history",
-            View::Settings => "view=settings",
-        }
-    }
-}
-
 /// Shows `view`: in the open window, or in a new one.
 pub fn show(app: &AppHandle, view: View) {
     if let Some(window) = app.get_webview_window(MAIN) {
-        let _ = window.emit(NAVIGATE, &view);
+        let _ = window.emit(NAVIGATE, view);
         let _ = window.unminimize();
         let _ = window.show();
         let _ = window.set_focus();
         return;
     }
-    let url = WebviewUrl::App(format!("index.html?{}", view.query()).into());
+    let url = WebviewUrl::App(format!("index.html?view={}", view.as_str()).into());
     let built = WebviewWindowBuilder::new(app, MAIN, url)
         .title("Call Support")
         .inner_size(560.0, 720.0)
         .min_inner_size(420.0, 520.0)
         .focused(true)
         .build();
-    if let Err(err) = built {
-        log::error!("cannot open the window: {err}");
+    match built {
+        Ok(window) => {
+            log::info!("window opened ({})", view.as_str());
+            window.on_window_event(|event| {
+                if let tauri::WindowEvent::Destroyed = event {
+                    log::info!("window closed; the app stays in the tray");
+                }
+            });
+        }
+        Err(err) => log::error!("cannot open the window: {err}"),
     }
 }

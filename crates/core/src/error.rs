@@ -73,7 +73,9 @@ impl Error {
             Error::Queued { source, .. } => source.code(),
             Error::Config(_) => ErrorCode::ConfigInvalid,
             Error::Source(_) => ErrorCode::SourceUnavailable,
-            Error::Report(_) | Error::UnknownReport => ErrorCode::ReportInvalid,
+            Error::Report(_) | Error::UnknownReport | Error::Export(ExportError::NotForSending) => {
+                ErrorCode::ReportInvalid
+            }
             Error::Write(WriteError::Cancelled) | Error::Upload(UploadError::Cancelled) => {
                 ErrorCode::Cancelled
             }

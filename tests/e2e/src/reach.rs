@@ -30,10 +30,14 @@ pub async fn closed_it_stays_in_the_tray_and_comes_back(harness: &Harness) -> an
         request_close(&harness.display, &windows[0])?;
         let deadline = Instant::now() + Duration::from_secs(5);
         while !visible_windows(&harness.display, TITLE)?.is_empty() {
-            ensure!(
-                Instant::now() < deadline,
-                "the window should be gone after a close request"
-            );
+            if Instant::now() > deadline {
+                let log = std::fs::read_to_string(harness.app_data().join("logs/callsupport.log"))
+                    .unwrap_or_default();
+                anyhow::bail!(
+                    "the window should be gone after a close request; the app's log ends:\n{}",
+                    log.lines().rev().take(8).collect::<Vec<_>>().join("\n")
+                );
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         ensure!(

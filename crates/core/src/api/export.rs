@@ -41,6 +41,10 @@ pub enum ExportError {
     NoFolder(PathBuf),
     #[error("{} is a folder; choose a file name to save the report to", .0.display())]
     IsFolder(PathBuf),
+    #[error(
+        "this report was prepared to be saved to a file, and the consent given was for that; start a new report to send one"
+    )]
+    NotForSending,
 }
 
 /// The name the save dialog suggests: `call-support-report-2026-11-25-1015.zip`, local time.
@@ -62,10 +66,20 @@ impl Desk {
         dest: &Path,
         on_progress: impl Fn(Progress) -> bool + Send + Sync + 'static,
     ) -> Result<ExportReceipt, Error> {
-        let (plan, report) = {
+        let (plan, report, statement) = {
             let pending = self.pending.lock().expect("pending reports lock");
             let prepared = pending.get(report_id).ok_or(Error::UnknownReport)?;
-            (prepared.plan.clone(), prepared.report.clone())
+            // Prepared for a file (Export Logs), the statement shown is the one agreed to; from
+            // the send screen (Save to file instead), the same words with a file as destination.
+            let statement = match prepared.destination {
+                Destination::File => prepared.statement.clone(),
+                _ => Statement::new(
+                    &prepared.plan,
+                    &Destination::File,
+                    self.config.privacy.redact,
+                ),
+            };
+            (prepared.plan.clone(), prepared.report.clone(), statement)
         };
         let cancelled = Arc::new(AtomicBool::new(false));
         self.sending
@@ -76,7 +90,7 @@ impl Desk {
             move |progress| !cancelled.load(Ordering::SeqCst) && on_progress(progress);
         let (dest, redact) = (dest.to_path_buf(), self.config.privacy.redact);
         let result = tokio::task::spawn_blocking(move || {
-            write_export(&plan, report, redact, &dest, on_progress)
+            write_export(&plan, report, &statement, redact, &dest, on_progress)
         })
         .await
         .map_err(|err| Error::Io(format!("saving stopped: {err}")));
@@ -89,6 +103,7 @@ impl Desk {
 fn write_export(
     plan: &Plan,
     report: Report,
+    statement: &Statement,
     redact: bool,
     dest: &Path,
     on_progress: impl FnMut(Progress) -> bool,
@@ -107,7 +122,6 @@ fn write_export(
     if dest.is_dir() {
         return Err(ExportError::IsFolder(dest.to_path_buf()).into());
     }
-    let statement = Statement::new(plan, &Destination::File, redact);
     let consent = statement.agreed(&Destination::File, redact);
     let staging = folder.join(format!(
         ".{}.{}.saving",

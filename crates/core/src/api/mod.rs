@@ -72,6 +72,32 @@ pub struct ReportDraft {
     /// An address support may write to; only where `privacy.allow_contact_email` allows it.
     #[serde(default)]
     pub contact: Option<String>,
+    /// *Export Logs*: the report is to be saved to a file, and the consent screen says so.
+    #[serde(default)]
+    pub to_file: bool,
+}
+
+/// A screen of the app window that the tray, the shortcut or a link asks for: the payload of the
+/// `navigate` event, and `?view=` in the address of a new window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    Report,
+    /// *Export Logs*: the report flow, saving to a file.
+    Export,
+    History,
+    Settings,
+}
+
+impl View {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            View::Report => "report",
+            View::Export => "export",
+            View::History => "history",
+            View::Settings => "settings",
+        }
+    }
 }
 
 /// What the app knows at start: where reports go, what each source holds, the calls its logs show.
@@ -109,6 +135,8 @@ pub struct ConsentView {
     pub organisation: Option<String>,
     pub statement: Vec<String>,
     pub statement_sha256: String,
+    /// Prepared to be saved to a file (*Export Logs*) rather than sent.
+    pub to_file: bool,
     pub groups: Vec<FileGroup>,
     pub file_count: u32,
     pub total_bytes: u64,
@@ -301,13 +329,18 @@ impl Desk {
             self.config.collection.max_bundle_mb.saturating_mul(1 << 20),
             &report.call_ids,
         );
-        let destination = self.destination();
+        let destination = if draft.to_file {
+            Destination::File
+        } else {
+            self.destination()
+        };
         let statement = Statement::new(&plan, &destination, self.config.privacy.redact);
         let view = consent_view(
             Uuid::now_v7().to_string(),
             &plan,
             &plan,
             &statement,
+            &destination,
             &self.config,
         );
         let prepared = Prepared {
@@ -361,6 +394,7 @@ impl Desk {
             &prepared.offered,
             &prepared.plan,
             &prepared.statement,
+            &prepared.destination,
             &self.config,
         ))
     }
@@ -399,12 +433,17 @@ impl Desk {
         report_id: &str,
         on_progress: impl Fn(Progress) -> bool + Send + Sync + Clone + 'static,
     ) -> Result<SendReceipt, Error> {
-        let mut prepared = self
-            .pending
-            .lock()
-            .expect("pending reports lock")
-            .remove(report_id)
-            .ok_or(Error::UnknownReport)?;
+        let mut prepared = {
+            let mut pending = self.pending.lock().expect("pending reports lock");
+            match pending.get(report_id) {
+                None => return Err(Error::UnknownReport),
+                // The user agreed to a file, not to sending.
+                Some(p) if p.destination == Destination::File => {
+                    return Err(ExportError::NotForSending.into());
+                }
+                Some(_) => pending.remove(report_id).expect("just seen"),
+            }
+        };
         let cancelled = Arc::new(AtomicBool::new(false));
         self.sending
             .lock()
@@ -809,6 +848,7 @@ fn consent_view(
     offered: &Plan,
     plan: &Plan,
     statement: &Statement,
+    destination: &Destination,
     config: &Config,
 ) -> ConsentView {
     let included: std::collections::HashSet<String> = plan.selected.iter().map(file_id).collect();
@@ -842,6 +882,7 @@ fn consent_view(
         organisation: config.ticket_api.organisation.clone(),
         statement: statement.paragraphs.clone(),
         statement_sha256: statement.sha256(),
+        to_file: *destination == Destination::File,
         groups,
         file_count: plan.selected.len() as u32,
         total_bytes: plan.total_bytes(),
@@ -868,6 +909,7 @@ pub fn typescript() -> String {
         Category::decl(&cfg),
         SourceKind::decl(&cfg),
         ReportDraft::decl(&cfg),
+        View::decl(&cfg),
         AppOverview::decl(&cfg),
         CallSeen::decl(&cfg),
         SourceOverview::decl(&cfg),

@@ -25,6 +25,7 @@ fn draft(summary: &str) -> ReportDraft {
         call_ids: vec!["7f3c-0001".to_owned()],
         occurred_at: None,
         contact: None,
+        to_file: false,
     }
 }
 
@@ -744,4 +745,48 @@ async fn cancel_stops_a_send_that_waits_for_the_server_to_answer() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert!(desk.queued_reports().unwrap().reports.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_logs_shows_and_records_a_file_as_the_destination() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let desk = desk(&tree, &server, &data);
+    let view = desk
+        .prepare_report(ReportDraft {
+            to_file: true,
+            ..draft("logs for the help desk")
+        })
+        .unwrap();
+    assert!(view.to_file);
+    assert!(
+        view.statement[0].contains("saved to a file") && !view.statement[0].contains("goes to"),
+        "{:?}",
+        view.statement
+    );
+    let refused = ApiError::from(
+        desk.send_report(&view.report_id, |_| true)
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        refused.code,
+        ErrorCode::ReportInvalid,
+        "{}",
+        refused.message
+    );
+
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("logs.zip");
+    desk.export_report(&view.report_id, &dest, |_| true)
+        .await
+        .unwrap();
+    let bundle = Bundle::open(&dest).unwrap();
+    assert_eq!(
+        bundle.manifest.consent.statement_sha256, view.statement_sha256,
+        "the record hashes the very statement shown"
+    );
+    assert!(server.folder("bundles").is_empty());
 }

@@ -17,6 +17,7 @@ import type {
   QueuedReports,
   ReportDraft,
   SendReceipt,
+  View,
 } from "./generated/types";
 
 export type * from "./generated/types";
@@ -48,6 +49,8 @@ export interface Backend {
   history(): Promise<HistoryEntry[]>;
   /** Deletes the local copy of a report (a waiting one is not sent). */
   deleteLocalCopy(id: string): Promise<void>;
+  /** Calls `listener` when the app asks the open window to show another screen (tray, shortcut). */
+  onNavigate(listener: (view: View) => void): Promise<() => void>;
   /** Calls `listener` when the outbox changed on its own (sent in the background). */
   onOutboxChanged(listener: () => void): Promise<() => void>;
 }

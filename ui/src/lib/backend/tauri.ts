@@ -14,11 +14,13 @@ import type {
   QueuedReports,
   ReportDraft,
   SendReceipt,
+  View,
 } from "./generated/types";
 
-/** Must match `INDEX_CHANGED` and `OUTBOX_CHANGED` in src-tauri/src/lib.rs. */
+/** Must match `INDEX_CHANGED` and `OUTBOX_CHANGED` in src-tauri/src/lib.rs and `NAVIGATE` in window.rs. */
 const INDEX_CHANGED = "index-changed";
 const OUTBOX_CHANGED = "outbox-changed";
+const NAVIGATE = "navigate";
 
 export const tauriBackend: Backend = {
   overview: () => invoke<AppOverview>("overview"),
@@ -43,4 +45,5 @@ export const tauriBackend: Backend = {
   history: () => invoke<HistoryEntry[]>("history"),
   deleteLocalCopy: (id: string) => invoke<void>("delete_local_copy", { id }),
   onOutboxChanged: (listener: () => void) => listen(OUTBOX_CHANGED, () => listener()),
+  onNavigate: (listener: (view: View) => void) => listen<View>(NAVIGATE, (e) => listener(e.payload)),
 };

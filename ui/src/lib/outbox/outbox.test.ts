@@ -48,6 +48,7 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
     },
     onOutboxChanged: async () => () => {},
     history: async () => [],
+    onNavigate: async () => () => {},
     deleteLocalCopy: async () => {},
   };
 }

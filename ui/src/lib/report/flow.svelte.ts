@@ -12,9 +12,15 @@ import type {
   ReportDraft, SendReceipt,
 } from "../backend";
 
-function emptyDraft(): ReportDraft {
+function emptyDraft(toFile = false): ReportDraft {
   return {
-    summary: "", description: "", category: "other", call_ids: [], occurred_at: null, contact: null,
+    summary: toFile ? "Logs exported from this computer" : "",
+    description: "",
+    category: "other",
+    call_ids: [],
+    occurred_at: null,
+    contact: null,
+    to_file: toFile,
   };
 }
 
@@ -214,9 +220,15 @@ export class ReportFlow {
     this.screen = this.screen === "failed" ? "consent" : "report";
   }
 
+  /** *Export Logs* (saved to a file) or *Report an Issue* (sent): a clean form in that mode. */
+  setMode(toFile: boolean): void {
+    if (this.draft.to_file === toFile && this.screen === "report") return;
+    this.startOver(toFile);
+  }
+
   /** After a sent or queued report: a clean form for the next one. */
-  startOver(): void {
-    this.draft = emptyDraft();
+  startOver(toFile: boolean = this.draft.to_file): void {
+    this.draft = emptyDraft(toFile);
     this.when = "";
     this.consent = null;
     this.receipt = null;

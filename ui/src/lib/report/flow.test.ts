@@ -11,6 +11,7 @@ const consent: ConsentView = {
   organisation: null,
   statement: ["Your report goes to your organisation's support service at support.example.com."],
   statement_sha256: "ab",
+  to_file: false,
   groups: [],
   file_count: 0,
   total_bytes: 0,
@@ -100,6 +101,7 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     removeQueued: async () => {},
     onOutboxChanged: async () => () => {},
     history: async () => [],
+    onNavigate: async () => () => {},
     deleteLocalCopy: async () => {},
   };
   return fake;
@@ -293,5 +295,21 @@ describe("ReportFlow preview and save to file", () => {
     expect(flow.screen).toBe("consent");
     flow.startOver();
     expect(flow.exported).toBeNull();
+  });
+});
+
+describe("ReportFlow modes", () => {
+  it("Export Logs starts a form that saves to a file; Report an Issue one that sends", async () => {
+    const backend = fakeBackend(async () => receipt);
+    const flow = new ReportFlow(backend);
+    flow.setMode(true);
+    expect(flow.draft.to_file).toBe(true);
+    expect(flow.draft.summary, "a file needs no story").not.toBe("");
+    await flow.review();
+    expect(backend.drafts[0]).toMatchObject({ to_file: true });
+    flow.startOver();
+    expect(flow.draft.to_file, "a new form keeps the mode").toBe(true);
+    flow.setMode(false);
+    expect([flow.draft.to_file, flow.draft.summary]).toEqual([false, ""]);
   });
 });

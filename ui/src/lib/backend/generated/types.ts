@@ -26,7 +26,13 @@ occurred_at: string | null,
 /**
  * An address support may write to; only where `privacy.allow_contact_email` allows it.
  */
-contact: string | null, };
+contact: string | null, 
+/**
+ * *Export Logs*: the report is to be saved to a file, and the consent screen says so.
+ */
+to_file: boolean, };
+
+export type View = "report" | "export" | "history" | "settings";
 
 export type AppOverview = { destination: string, organisation: string | null, sources: Array<SourceOverview>, 
 /**
@@ -58,7 +64,11 @@ export type SourceOverview = { id: string, name: string, kind: SourceKind, file_
  */
 problem: string | null, status: SourceStatus, };
 
-export type ConsentView = { report_id: string, destination: string, organisation: string | null, statement: Array<string>, statement_sha256: string, groups: Array<FileGroup>, file_count: number, total_bytes: number, skipped: Array<SkippedFile>, };
+export type ConsentView = { report_id: string, destination: string, organisation: string | null, statement: Array<string>, statement_sha256: string, 
+/**
+ * Prepared to be saved to a file (*Export Logs*) rather than sent.
+ */
+to_file: boolean, groups: Array<FileGroup>, file_count: number, total_bytes: number, skipped: Array<SkippedFile>, };
 
 export type FileGroup = { source_id: string, name: string, kind: SourceKind, files: Array<FileEntry>, };
 
