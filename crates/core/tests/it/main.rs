@@ -9,6 +9,7 @@ mod config; // Config::load: the documented minimal file, located errors, missin
 mod delivery; // the outbox through a fault-injecting proxy: 200 reports, each delivered exactly once
 mod desk; // api::Desk end to end: prepare_report -> ConsentView -> send_report -> stored ticket
 mod index; // the live index on real folders: changes, missing roots, rotation, bursts, links, polling
+mod layers; // machine-wide file + user file: locked keys, origins, a broken user file, changing a setting
 mod reader; // Bundle::open / verify against hostile, hand-made zips
 mod redact; // redact::Redactor: labelled corpus of log lines, consistency, streaming, bounds, threads
 mod support; // shared fixtures: log trees, config files, external tool runners, in-process server

@@ -5,7 +5,15 @@
 //! [`Config::load`] reads one file (named by `--config` or `CALLSUPPORT_CONFIG`), rejects unknown
 //! keys and bad values, and names the file, line and key of every error ([`ConfigError`]). Paths in
 //! source roots keep their placeholders here; [`crate::sources`] expands them when it scans.
-//! Machine-wide layering and `locked` keys come with IT deployment (issue 9).
+//! [`layers`] lays the user's file over the machine-wide one, which may lock keys; [`settings`]
+//! lists the effective values with where each came from and changes the user's own.
+
+mod layers;
+pub mod settings;
+
+pub use layers::{
+    ConfigFiles, Layer, Layered, MANAGED_CONFIG_ENV, Origin, load_layered, managed_path, user_path,
+};
 
 use std::fmt;
 use std::net::IpAddr;
@@ -33,6 +41,10 @@ pub struct Config {
     pub outbox: OutboxConfig,
     #[serde(default)]
     pub shortcut: ShortcutConfig,
+    /// Keys (or sections) the user's file and the app cannot change; read from the machine-wide
+    /// file only.
+    #[serde(default)]
+    pub locked: Vec<String>,
     /// Problems that disable one source or preset but not the rest (bad glob, unknown placeholder,
     /// unknown preset), located like any other configuration error.
     #[serde(skip)]
@@ -405,6 +417,14 @@ impl Config {
                 "ticket_api.token_env".into(),
                 "must name an environment variable".into(),
             ));
+        }
+        for (i, key) in self.locked.iter().enumerate() {
+            if !settings::is_known_key(key) {
+                return Err((
+                    format!("locked[{i}]"),
+                    format!("`{key}` is not a key of this configuration"),
+                ));
+            }
         }
         if !self.shortcut.report.is_empty() {
             crate::shortcut::Shortcut::parse(&self.shortcut.report)
