@@ -159,7 +159,7 @@ pub fn load_layered(files: &ConfigFiles) -> Result<Layered, ConfigError> {
     }
     let locked = managed
         .as_ref()
-        .map(|m| locked_keys(m))
+        .map(locked_keys)
         .transpose()?
         .unwrap_or_default();
 
