@@ -4,6 +4,7 @@ use callsupport_core::api::{
     ApiError, AppOverview, ConsentView, ExportReceipt, FilePreview, HistoryEntry, QueuedReports,
     ReportDraft, SendReceipt, suggested_file_name, suggested_folder,
 };
+use callsupport_core::config::settings::SettingsView;
 use callsupport_core::outbox::FlushSummary;
 use callsupport_core::progress::Progress;
 use tauri::State;
@@ -117,4 +118,25 @@ pub fn history(state: State<'_, AppState>) -> Result<Vec<HistoryEntry>, ApiError
 #[tauri::command]
 pub fn delete_local_copy(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
     Ok(state.desk()?.delete_local_copy(&id)?)
+}
+
+#[tauri::command]
+pub fn settings(state: State<'_, AppState>) -> Result<SettingsView, ApiError> {
+    Ok(state.desk()?.settings()?)
+}
+
+/// Changes one of the user's settings; a new shortcut takes effect at once.
+#[tauri::command]
+pub fn change_setting(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    key: String,
+    value: String,
+) -> Result<SettingsView, ApiError> {
+    let desk = state.desk()?;
+    let view = desk.change_setting(&key, &value)?;
+    if key == "shortcut.report" {
+        crate::shortcut::replace(&app, desk.config().shortcut.report());
+    }
+    Ok(view)
 }

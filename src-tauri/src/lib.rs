@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use callsupport_core::api::{ApiError, Desk, default_data_dir};
 use callsupport_core::applog::AppLog;
-use callsupport_core::config::Config;
+use callsupport_core::config::{ConfigFiles, load_layered};
 use callsupport_core::outbox::Tending;
 use tauri::{Emitter, Manager, RunEvent};
 
@@ -80,19 +80,28 @@ pub fn run() {
     // Our own log, which bundles carry; without a writable data folder the app runs unlogged.
     let _ = AppLog::open(&default_data_dir(), log::LevelFilter::Info).map(AppLog::install);
     log::info!("Call Support {} started", callsupport_core::VERSION);
-    let config = Config::locate(args.config.as_deref())
-        .and_then(|path| Config::load(&path))
-        .map_err(|err| ApiError::from(callsupport_core::Error::from(err)));
-    match &config {
-        Ok(config) => config
-            .problems
-            .iter()
-            .for_each(|p| eprintln!("warning: {p}; this source is left out")),
+    // The machine-wide file under the user's; a broken user file is ignored and said so.
+    let files = ConfigFiles::locate(args.config.as_deref());
+    let layered =
+        load_layered(&files).map_err(|err| ApiError::from(callsupport_core::Error::from(err)));
+    match &layered {
+        Ok(layered) => {
+            for ignored in &layered.ignored {
+                log::warn!("configuration: {ignored}");
+                eprintln!("warning: {ignored}");
+            }
+            for problem in &layered.config.problems {
+                eprintln!("warning: {problem}; this source is left out");
+            }
+        }
         Err(err) => eprintln!("warning: {}", err.message),
     }
 
     let background = args.background;
-    let report_shortcut = config.as_ref().ok().and_then(|c| c.shortcut.report());
+    let report_shortcut = layered
+        .as_ref()
+        .ok()
+        .and_then(|l| l.config.shortcut.report());
     let app = tauri::Builder::default()
         // First: a second launch stops here, in the second process.
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
@@ -102,10 +111,16 @@ pub fn run() {
         .setup(move |app| {
             // The index pushes every change of the support files to the window: no polling.
             let handle = app.handle().clone();
-            let desk = config.map(|config| {
-                Desk::with_index_sink(config, default_data_dir(), move |event| {
-                    let _ = handle.emit(INDEX_CHANGED, event);
-                })
+            let desk = layered.map(|layered| {
+                let desk = Desk::with_index_sink(
+                    layered.config.clone(),
+                    default_data_dir(),
+                    move |event| {
+                        let _ = handle.emit(INDEX_CHANGED, event);
+                    },
+                );
+                desk.set_layers(files, layered);
+                desk
             });
             app.manage(AppState { desk });
             tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
@@ -129,6 +144,8 @@ pub fn run() {
             commands::remove_queued,
             commands::history,
             commands::delete_local_copy,
+            commands::settings,
+            commands::change_setting,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Call Support");

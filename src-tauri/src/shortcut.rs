@@ -24,3 +24,11 @@ pub fn register(app: &AppHandle, shortcut: Option<Shortcut>) {
         Err(err) => log::warn!("report shortcut {shortcut} not registered: {err}"),
     }
 }
+
+/// Drops the registered shortcut and registers `shortcut` instead.
+pub fn replace(app: &AppHandle, shortcut: Option<Shortcut>) {
+    if let Err(err) = app.global_shortcut().unregister_all() {
+        log::warn!("report shortcut not removed: {err}");
+    }
+    register(app, shortcut);
+}

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use callsupport_core::api::default_data_dir;
 use callsupport_core::applog::{self, AppLog};
-use callsupport_core::config::Config;
+use callsupport_core::config::{Config, ConfigFiles, load_layered};
 use callsupport_core::outbox::Outbox;
 use callsupport_core::{Error, ErrorCode};
 use clap::{Parser, Subcommand};
@@ -93,9 +93,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// The machine-wide file under the user's (`--config`, `CALLSUPPORT_CONFIG` or their own).
 fn load(explicit: Option<PathBuf>) -> Result<Config, Error> {
-    let path = Config::locate(explicit.as_deref())?;
-    let mut config = Config::load(&path)?;
+    let layered = load_layered(&ConfigFiles::locate(explicit.as_deref()))?;
+    for ignored in &layered.ignored {
+        eprintln!("warning: {ignored}");
+    }
+    let mut config = layered.config;
     applog::add_source(&mut config, &default_data_dir());
     for note in &config.notes {
         eprintln!("note: {note}");

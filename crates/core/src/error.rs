@@ -7,6 +7,7 @@ use crate::bundle::extract::ExtractError;
 use crate::bundle::reader::ReadError;
 use crate::bundle::writer::WriteError;
 use crate::config::ConfigError;
+use crate::config::settings::SettingError;
 use crate::report::ReportError;
 use crate::sources::SourceError;
 use crate::upload::UploadError;
@@ -31,6 +32,8 @@ pub enum Error {
     Preview(#[from] PreviewError),
     #[error(transparent)]
     Export(#[from] ExportError),
+    #[error(transparent)]
+    Setting(#[from] SettingError),
     #[error("this report was already sent or has expired; start a new report")]
     UnknownReport,
     #[error("{0}")]
@@ -65,6 +68,8 @@ pub enum ErrorCode {
     Integrity,
     /// Reading or writing local files failed.
     Io,
+    /// The organisation manages this setting; it cannot be changed here.
+    Managed,
 }
 
 impl Error {
@@ -83,6 +88,11 @@ impl Error {
             Error::Write(_) | Error::Io(_) => ErrorCode::Io,
             Error::Read(_) | Error::Extract(ExtractError::Damaged { .. }) => ErrorCode::Integrity,
             Error::Extract(_) | Error::Export(_) => ErrorCode::Io,
+            Error::Setting(SettingError::Managed(_) | SettingError::NotForUsers(_)) => {
+                ErrorCode::Managed
+            }
+            Error::Setting(SettingError::Write { .. } | SettingError::NoUserFile) => ErrorCode::Io,
+            Error::Setting(_) => ErrorCode::ReportInvalid,
             Error::Preview(PreviewError::Unreadable { .. }) => ErrorCode::Io,
             Error::Preview(_) => ErrorCode::ReportInvalid,
             Error::Upload(err) => match err {

@@ -103,6 +103,11 @@ impl Harness {
             ("XDG_DATA_HOME".into(), home.join(".local/share").into()),
             ("CALLSUPPORT_DATA_DIR".into(), root.join("app-data").into()),
             (TOKEN_ENV.into(), SUBMIT_TOKEN.into()),
+            // The organisation's file: absent unless a test writes it.
+            (
+                "CALLSUPPORT_MANAGED_CONFIG".into(),
+                root.join("managed.toml").into(),
+            ),
         ];
         let port = free_port()?;
         let native_port = free_port()?;
@@ -163,6 +168,11 @@ impl Harness {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         command
+    }
+
+    /// Where the organisation's (machine-wide) configuration file is for this run.
+    pub fn managed_config(&self) -> PathBuf {
+        self.dir.path().join("managed.toml")
     }
 
     pub fn app_data(&self) -> PathBuf {

@@ -11,6 +11,7 @@ mod checks;
 mod consent;
 mod harness;
 mod reach;
+mod settings;
 mod slow_link;
 mod tests;
 mod x11;

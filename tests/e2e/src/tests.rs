@@ -29,6 +29,9 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("cancel_during_upload_sends_nothing", |h| {
             Box::pin(crate::cancel::cancel_during_upload_sends_nothing(h))
         }),
+        ("a_locked_setting_cannot_be_changed", |h| {
+            Box::pin(crate::settings::a_locked_setting_cannot_be_changed(h))
+        }),
         ("closed_it_stays_in_the_tray_and_comes_back", |h| {
             Box::pin(crate::reach::closed_it_stays_in_the_tray_and_comes_back(h))
         }),

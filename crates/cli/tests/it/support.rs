@@ -148,6 +148,7 @@ kind = "encrypted"
             .env("XDG_CONFIG_HOME", self.home().join(".config"))
             .env("XDG_CACHE_HOME", self.home().join(".cache"))
             .env("CALLSUPPORT_DATA_DIR", self.data())
+            .env("CALLSUPPORT_MANAGED_CONFIG", "")
             .envs(self.env.iter().map(|(k, v)| (k, v)));
         command
     }

@@ -76,7 +76,7 @@ impl Desk {
                 _ => Statement::new(
                     &prepared.plan,
                     &Destination::File,
-                    self.config.privacy.redact,
+                    self.config().privacy.redact,
                 ),
             };
             (prepared.plan.clone(), prepared.report.clone(), statement)
@@ -88,7 +88,7 @@ impl Desk {
             .insert(report_id.to_owned(), cancelled.clone());
         let on_progress =
             move |progress| !cancelled.load(Ordering::SeqCst) && on_progress(progress);
-        let (dest, redact) = (dest.to_path_buf(), self.config.privacy.redact);
+        let (dest, redact) = (dest.to_path_buf(), self.config().privacy.redact);
         let result = tokio::task::spawn_blocking(move || {
             write_export(&plan, report, &statement, redact, &dest, on_progress)
         })

@@ -16,7 +16,7 @@ pub use preview::{FilePreview, PREVIEW_BYTES, PreviewError, PreviewPart};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
@@ -26,7 +26,8 @@ use uuid::Uuid;
 
 use crate::bundle::writer::WrittenBundle;
 use crate::collect::Plan;
-use crate::config::{Config, SourceKind};
+use crate::config::settings::{self, SettingError, SettingsView};
+use crate::config::{Config, ConfigFiles, Layered, SourceKind};
 use crate::consent::{Destination, Statement};
 use crate::error::{Error, ErrorCode};
 use crate::host::HostFacts;
@@ -218,7 +219,9 @@ struct Prepared {
 
 /// The app's working state, shared by every command.
 pub struct Desk {
-    config: Config,
+    config: RwLock<Arc<Config>>,
+    /// The files the configuration came from, when the app loaded them (for Settings).
+    layers: Mutex<Option<(ConfigFiles, Layered)>>,
     data_dir: PathBuf,
     /// The live index of every source's files; the report screens read it, never the disk.
     index: Index,
@@ -244,7 +247,8 @@ impl Desk {
         crate::applog::add_source(&mut config, &data_dir);
         let index = Index::start(&config, on_change);
         Desk {
-            config,
+            config: RwLock::new(Arc::new(config)),
+            layers: Mutex::new(None),
             data_dir,
             index,
             pending: Mutex::new(HashMap::new()),
@@ -253,14 +257,40 @@ impl Desk {
         }
     }
 
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// The configuration in effect now (a setting changed in the app replaces it).
+    pub fn config(&self) -> Arc<Config> {
+        self.config.read().expect("config lock").clone()
+    }
+
+    /// Gives the desk the files its configuration came from, for the Settings screen.
+    pub fn set_layers(&self, files: ConfigFiles, layered: Layered) {
+        *self.layers.lock().expect("layers lock") = Some((files, layered));
+    }
+
+    /// The Settings screen: every key's effective value, where it came from, whether it is locked.
+    pub fn settings(&self) -> Result<SettingsView, Error> {
+        let layers = self.layers.lock().expect("layers lock");
+        let (_, layered) = layers.as_ref().ok_or(SettingError::NoUserFile)?;
+        Ok(settings::view(layered))
+    }
+
+    /// Changes one of the user's settings in their file and puts it into effect.
+    pub fn change_setting(&self, key: &str, value: &str) -> Result<SettingsView, Error> {
+        let mut layers = self.layers.lock().expect("layers lock");
+        let (files, layered) = layers.as_mut().ok_or(SettingError::NoUserFile)?;
+        let changed = settings::change(files, layered, key, value)?;
+        let mut config = changed.config.clone();
+        crate::applog::add_source(&mut config, &self.data_dir);
+        *self.config.write().expect("config lock") = Arc::new(config);
+        log::info!("setting {key} changed");
+        *layered = changed;
+        Ok(settings::view(layered))
     }
 
     fn destination(&self) -> Destination {
         Destination::TicketApi {
-            organisation: self.config.ticket_api.organisation.clone(),
-            host: self.config.ticket_api.destination_host(),
+            organisation: self.config().ticket_api.organisation.clone(),
+            host: self.config().ticket_api.destination_host(),
         }
     }
 
@@ -277,7 +307,7 @@ impl Desk {
         let sources = snapshots
             .iter()
             .map(|snapshot| {
-                let scan = snapshot.to_scan(self.config.max_age(&snapshot.config), now);
+                let scan = snapshot.to_scan(self.config().max_age(&snapshot.config), now);
                 SourceOverview {
                     id: snapshot.config.id.clone(),
                     name: snapshot.config.name.clone(),
@@ -290,18 +320,18 @@ impl Desk {
             })
             .collect();
         AppOverview {
-            destination: self.config.ticket_api.destination_host(),
-            organisation: self.config.ticket_api.organisation.clone(),
+            destination: self.config().ticket_api.destination_host(),
+            organisation: self.config().ticket_api.organisation.clone(),
             sources,
             recent_calls: recent_calls(&snapshots),
-            allow_contact: self.config.privacy.allow_contact_email,
+            allow_contact: self.config().privacy.allow_contact_email,
         }
     }
 
     /// Checks the draft, snapshots the file list and returns what the consent screen shows.
     pub fn prepare_report(&self, draft: ReportDraft) -> Result<ConsentView, Error> {
         let contact = draft.contact.filter(|c| !c.trim().is_empty());
-        if contact.is_some() && !self.config.privacy.allow_contact_email {
+        if contact.is_some() && !self.config().privacy.allow_contact_email {
             return Err(ReportError::ContactNotAllowed.into());
         }
         let report = Report {
@@ -319,14 +349,17 @@ impl Desk {
             .iter()
             .filter(|s| s.root.is_some())
             .map(|s| {
-                let mut scan = s.to_scan(self.config.max_age(&s.config), now);
+                let mut scan = s.to_scan(self.config().max_age(&s.config), now);
                 apply_size_limit(&mut scan, s.config.max_mb);
                 scan
             })
             .collect();
         let plan = Plan::from_scans_for_calls(
             scans,
-            self.config.collection.max_bundle_mb.saturating_mul(1 << 20),
+            self.config()
+                .collection
+                .max_bundle_mb
+                .saturating_mul(1 << 20),
             &report.call_ids,
         );
         let destination = if draft.to_file {
@@ -334,14 +367,14 @@ impl Desk {
         } else {
             self.destination()
         };
-        let statement = Statement::new(&plan, &destination, self.config.privacy.redact);
+        let statement = Statement::new(&plan, &destination, self.config().privacy.redact);
         let view = consent_view(
             Uuid::now_v7().to_string(),
             &plan,
             &plan,
             &statement,
             &destination,
-            &self.config,
+            &self.config(),
         );
         let prepared = Prepared {
             report,
@@ -387,7 +420,7 @@ impl Desk {
                 reason: LEFT_OUT_BY_USER.to_owned(),
             }));
         prepared.statement =
-            Statement::new(&plan, &prepared.destination, self.config.privacy.redact);
+            Statement::new(&plan, &prepared.destination, self.config().privacy.redact);
         prepared.plan = plan;
         Ok(consent_view(
             report_id.to_owned(),
@@ -395,7 +428,7 @@ impl Desk {
             &prepared.plan,
             &prepared.statement,
             &prepared.destination,
-            &self.config,
+            &self.config(),
         ))
     }
 
@@ -414,7 +447,7 @@ impl Desk {
                 .ok_or_else(|| PreviewError::UnknownFile(id.to_owned()))?
         };
         let redactor = self
-            .config
+            .config()
             .privacy
             .redact
             .then(|| Redactor::new(RedactionContext::current()));
@@ -490,16 +523,16 @@ impl Desk {
         on_progress: impl Fn(Progress) -> bool + Send + Sync + Clone + 'static,
         cancelled: &AtomicBool,
     ) -> Result<SendReceipt, Error> {
-        let uploader = Uploader::new(&self.config.ticket_api)?;
+        let uploader = Uploader::new(&self.config().ticket_api)?;
         let outbox = self.outbox()?;
         let id = match prepared.queued {
             Some(id) => id,
             None => {
                 let consent = prepared
                     .statement
-                    .agreed(&prepared.destination, self.config.privacy.redact);
+                    .agreed(&prepared.destination, self.config().privacy.redact);
                 let (plan, report) = (prepared.plan.clone(), prepared.report.clone());
-                let (queue, host) = (outbox.clone(), self.config.ticket_api.destination_host());
+                let (queue, host) = (outbox.clone(), self.config().ticket_api.destination_host());
                 let progress = on_progress.clone();
                 let entry = tokio::task::spawn_blocking(move || {
                     queue.queue(&plan, report, consent, host, progress)
@@ -524,7 +557,7 @@ impl Desk {
                 };
             }
         };
-        let policy = RetryPolicy::for_api(&self.config.ticket_api);
+        let policy = RetryPolicy::for_api(&self.config().ticket_api);
         let deliver = outbox.deliver(&entry, &uploader, &policy, on_progress.clone());
         let delivered = tokio::select! {
             delivered = deliver => delivered?,
@@ -555,8 +588,8 @@ impl Desk {
     /// counts as not delivered this time. Returns what was delivered and what failed.
     pub async fn flush_outbox(&self) -> Result<FlushSummary, Error> {
         let outbox = self.outbox()?;
-        let uploader = Uploader::new(&self.config.ticket_api)?;
-        let policy = RetryPolicy::for_api(&self.config.ticket_api);
+        let uploader = Uploader::new(&self.config().ticket_api)?;
+        let policy = RetryPolicy::for_api(&self.config().ticket_api);
         outbox
             .flush(&uploader, &policy, Which::Due, |_| |_| true)
             .await
@@ -597,7 +630,7 @@ impl Desk {
 
     /// Whether a TCP connection to the ticket API's host opens within a few seconds.
     async fn service_reachable(&self) -> bool {
-        let url = self.config.ticket_api.parsed_url();
+        let url = self.config().ticket_api.parsed_url();
         let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
             return false;
         };
@@ -641,7 +674,7 @@ impl Desk {
         let (entries, mut warnings) = outbox
             .list()
             .map_err(|err| Error::Io(format!("cannot read the outbox: {err}")))?;
-        warnings.extend(outbox.warnings(&entries, self.config.outbox.limits(), Utc::now()));
+        warnings.extend(outbox.warnings(&entries, self.config().outbox.limits(), Utc::now()));
         Ok(QueuedReports {
             reports: entries
                 .into_iter()
@@ -910,6 +943,10 @@ pub fn typescript() -> String {
         SourceKind::decl(&cfg),
         ReportDraft::decl(&cfg),
         View::decl(&cfg),
+        SettingsView::decl(&cfg),
+        settings::Setting::decl(&cfg),
+        settings::SettingKind::decl(&cfg),
+        crate::config::Origin::decl(&cfg),
         AppOverview::decl(&cfg),
         CallSeen::decl(&cfg),
         SourceOverview::decl(&cfg),

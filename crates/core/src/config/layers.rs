@@ -39,6 +39,9 @@ pub fn user_path() -> Option<PathBuf> {
 pub struct ConfigFiles {
     pub managed: Option<PathBuf>,
     pub user: Option<PathBuf>,
+    /// The files were named (`--config`, the environment): one that is missing is an error,
+    /// not an absent layer.
+    pub named: bool,
 }
 
 impl ConfigFiles {
@@ -50,12 +53,18 @@ impl ConfigFiles {
             Some(path) => Some(PathBuf::from(path)),
             None => Some(managed_path()),
         };
+        let named =
+            explicit.is_some() || std::env::var_os(CONFIG_ENV).is_some_and(|p| !p.is_empty());
         let user = match (explicit, std::env::var_os(CONFIG_ENV)) {
             (Some(path), _) => Some(path.to_path_buf()),
             (None, Some(path)) if !path.is_empty() => Some(PathBuf::from(path)),
             _ => user_path(),
         };
-        ConfigFiles { managed, user }
+        ConfigFiles {
+            managed,
+            user,
+            named,
+        }
     }
 }
 
@@ -132,6 +141,17 @@ pub fn load_layered(files: &ConfigFiles) -> Result<Layered, ConfigError> {
         None => None,
     };
     let mut ignored = Vec::new();
+    if files.named
+        && let Some(path) = &files.user
+        && !path.exists()
+    {
+        return Err(ConfigError {
+            path: path.clone(),
+            line: None,
+            key: None,
+            message: "file not found; check the path".to_owned(),
+        });
+    }
     let user = match &files.user {
         Some(path) => match read_layer(path) {
             Ok(layer) => layer,

@@ -332,6 +332,7 @@ pub fn change(
     let trial = ConfigFiles {
         managed: files.managed.clone(),
         user: Some(staging.clone()),
+        named: true,
     };
     let checked = load_layered(&trial)
         .map_err(SettingError::Invalid)

@@ -41,6 +41,7 @@ impl Files {
         ConfigFiles {
             managed: Some(self.path("managed.toml")),
             user: Some(self.path("user.toml")),
+            named: false,
         }
     }
 

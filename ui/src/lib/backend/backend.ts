@@ -17,6 +17,7 @@ import type {
   QueuedReports,
   ReportDraft,
   SendReceipt,
+  SettingsView,
   View,
 } from "./generated/types";
 
@@ -49,6 +50,10 @@ export interface Backend {
   history(): Promise<HistoryEntry[]>;
   /** Deletes the local copy of a report (a waiting one is not sent). */
   deleteLocalCopy(id: string): Promise<void>;
+  /** The Settings screen: effective values, where each came from, which are locked. */
+  settings(): Promise<SettingsView>;
+  /** Changes one of the user's settings; refused for keys the organisation manages. */
+  changeSetting(key: string, value: string): Promise<SettingsView>;
   /** Calls `listener` when the app asks the open window to show another screen (tray, shortcut). */
   onNavigate(listener: (view: View) => void): Promise<() => void>;
   /** Calls `listener` when the outbox changed on its own (sent in the background). */

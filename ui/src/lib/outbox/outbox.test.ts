@@ -49,6 +49,12 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
     onOutboxChanged: async () => () => {},
     history: async () => [],
     onNavigate: async () => () => {},
+    settings: async () => {
+      throw new Error("not used");
+    },
+    changeSetting: async () => {
+      throw new Error("not used");
+    },
     deleteLocalCopy: async () => {},
   };
 }

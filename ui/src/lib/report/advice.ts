@@ -56,6 +56,12 @@ export function adviceFor(code: ErrorCode): Advice {
       return { title: "The report needs a change", body: "Go back and check what you wrote.", retry: false };
     case "cancelled":
       return { title: "Cancelled", body: "Nothing was sent.", retry: true };
+    case "managed":
+      return {
+        title: "Your organisation manages this",
+        body: "It cannot be changed on this computer. Contact your IT help desk if it needs to change.",
+        retry: false,
+      };
     case "io":
       return {
         title: "Something went wrong on this computer",

@@ -102,6 +102,12 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     onOutboxChanged: async () => () => {},
     history: async () => [],
     onNavigate: async () => () => {},
+    settings: async () => {
+      throw new Error("not used");
+    },
+    changeSetting: async () => {
+      throw new Error("not used");
+    },
     deleteLocalCopy: async () => {},
   };
   return fake;

@@ -1,6 +1,6 @@
 // Generated from crates/core/src/api.rs by `cargo xtask codegen`. Do not edit by hand.
 
-export type ErrorCode = "config_invalid" | "source_unavailable" | "report_invalid" | "cancelled" | "unreachable" | "unauthorized" | "rejected" | "server_busy" | "integrity" | "io";
+export type ErrorCode = "config_invalid" | "source_unavailable" | "report_invalid" | "cancelled" | "unreachable" | "unauthorized" | "rejected" | "server_busy" | "integrity" | "io" | "managed";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -33,6 +33,38 @@ contact: string | null,
 to_file: boolean, };
 
 export type View = "report" | "export" | "history" | "settings";
+
+export type SettingsView = { settings: Array<Setting>, 
+/**
+ * The machine-wide file, home folder as `~`, when there is one.
+ */
+managed_file: string | null, 
+/**
+ * The user's file, where changes are written.
+ */
+user_file: string | null, 
+/**
+ * What of the user's file was ignored, in words (with file, line and key).
+ */
+ignored: Array<string>, };
+
+export type Setting = { key: string, label: string, 
+/**
+ * The effective value as text (`""` when unset).
+ */
+value: string, kind: SettingKind, origin: Origin, 
+/**
+ * Locked by the organisation: shown as managed, cannot be changed.
+ */
+locked: boolean, 
+/**
+ * The user may change it here.
+ */
+editable: boolean, };
+
+export type SettingKind = "text" | "number" | "switch" | "list";
+
+export type Origin = "default" | "organisation" | "user";
 
 export type AppOverview = { destination: string, organisation: string | null, sources: Array<SourceOverview>, 
 /**
