@@ -12,7 +12,7 @@ use tauri::ipc::Channel;
 
 use crate::AppState;
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn overview(state: State<'_, AppState>) -> Result<AppOverview, ApiError> {
     Ok(state.desk()?.overview())
 }
@@ -139,4 +139,11 @@ pub fn change_setting(
         crate::shortcut::replace(&app, desk.config().shortcut.report());
     }
     Ok(view)
+}
+
+/// Sets support's request for logs (or a refused link's message) aside.
+#[tauri::command]
+pub fn dismiss_link(state: State<'_, AppState>) -> Result<(), ApiError> {
+    state.desk()?.dismiss_link();
+    Ok(())
 }

@@ -98,6 +98,7 @@ pub fn run() {
     }
 
     let background = args.background;
+    let link = args.link.clone();
     let report_shortcut = layered
         .as_ref()
         .ok()
@@ -126,7 +127,10 @@ pub fn run() {
             tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
             tray::create(app.handle())?;
             shortcut::register(app.handle(), report_shortcut);
-            if !background {
+            if let Some(link) = &link {
+                open_link(app.handle(), link);
+            }
+            if !background || link.is_some() {
                 window::show(app.handle(), View::Report);
             }
             Ok(())
@@ -146,6 +150,7 @@ pub fn run() {
             commands::delete_local_copy,
             commands::settings,
             commands::change_setting,
+            commands::dismiss_link,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Call Support");
@@ -163,8 +168,22 @@ pub fn run() {
 /// Another launch of the app (a start-menu click, a link) while this one runs: show the window.
 fn second_launch(app: &tauri::AppHandle, argv: Vec<String>) {
     match args::Args::parse(argv.into_iter().skip(1)) {
-        Ok(args) if args.background => {}
-        Ok(_) => window::show(app, View::Report),
+        Ok(args) => {
+            if let Some(link) = &args.link {
+                open_link(app, link);
+            }
+            if !args.background || args.link.is_some() {
+                window::show(app, View::Report);
+            }
+        }
         Err(err) => log::warn!("second launch with a bad command line: {err}"),
+    }
+}
+
+/// A `callsupport://` link from support: the report screen names its ticket, or says why the
+/// link cannot be used (the core keeps either for the window).
+fn open_link(app: &tauri::AppHandle, link: &str) {
+    if let Ok(desk) = app.state::<AppState>().desk() {
+        let _ = desk.open_link(link);
     }
 }

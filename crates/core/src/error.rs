@@ -34,6 +34,8 @@ pub enum Error {
     Export(#[from] ExportError),
     #[error(transparent)]
     Setting(#[from] SettingError),
+    #[error(transparent)]
+    Link(#[from] crate::support_link::LinkError),
     #[error("this report was already sent or has expired; start a new report")]
     UnknownReport,
     #[error("{0}")]
@@ -92,7 +94,7 @@ impl Error {
                 ErrorCode::Managed
             }
             Error::Setting(SettingError::Write { .. } | SettingError::NoUserFile) => ErrorCode::Io,
-            Error::Setting(_) => ErrorCode::ReportInvalid,
+            Error::Setting(_) | Error::Link(_) => ErrorCode::ReportInvalid,
             Error::Preview(PreviewError::Unreadable { .. }) => ErrorCode::Io,
             Error::Preview(_) => ErrorCode::ReportInvalid,
             Error::Upload(err) => match err {

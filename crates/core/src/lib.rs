@@ -29,6 +29,7 @@ pub mod redact;
 pub mod report;
 pub mod shortcut;
 pub mod sources;
+pub mod support_link;
 pub mod ticket;
 pub mod upload;
 

@@ -42,6 +42,9 @@ pub struct Report {
     pub call_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<String>,
+    /// The existing ticket these logs are for, when support asked for them with a link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_id: Option<String>,
 }
 
 /// Longest summary accepted, in characters: one line, as a ticket title.
@@ -71,6 +74,10 @@ pub enum ReportError {
     TooManyCalls(usize),
     #[error("`{0}` is not a call id; it must be 1 to 128 characters without spaces")]
     BadCallId(String),
+    #[error(
+        "support's request for logs for ticket {0} is no longer open (the link expired or was set aside); report the problem as a new issue"
+    )]
+    RequestClosed(String),
 }
 
 /// Most call ids one report may name.
@@ -88,6 +95,7 @@ impl Report {
             occurred_at: Utc::now(),
             call_ids: Vec::new(),
             contact: None,
+            ticket_id: None,
         }
     }
 

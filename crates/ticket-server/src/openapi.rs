@@ -39,10 +39,11 @@ pub struct TicketList {
         routes::list_tickets,
         routes::get_ticket,
         routes::get_bundle,
+        routes::get_attachment,
         routes::healthz,
         routes::openapi_json
     ),
-    components(schemas(TicketForm, TicketList, TicketRequest, TicketReceipt, TicketRecord, Problem, Report, Category)),
+    components(schemas(TicketForm, TicketList, TicketRequest, TicketReceipt, TicketRecord, crate::store::AttachmentRecord, Problem, Report, Category)),
     modifiers(&BearerTokens)
 )]
 pub struct ApiDoc;

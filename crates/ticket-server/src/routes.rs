@@ -28,7 +28,7 @@ use crate::limit::Limiter;
 use crate::problem::ApiProblem;
 use crate::range::{RangeAsked, byte_range};
 use crate::secret::Secret;
-use crate::store::{Store, TicketRecord};
+use crate::store::{Commit, Store, Stored, TicketRecord};
 
 /// Largest `report` part accepted.
 const MAX_REPORT_BYTES: usize = 1 << 20;
@@ -53,6 +53,10 @@ pub fn router(state: Shared) -> Router {
         .route("/api/v1/tickets", post(create_ticket).get(list_tickets))
         .route("/api/v1/tickets/{id}", get(get_ticket))
         .route("/api/v1/tickets/{id}/bundle", get(get_bundle))
+        .route(
+            "/api/v1/tickets/{id}/attachments/{bundle_id}",
+            get(get_attachment),
+        )
         // The bundle size limit is enforced while streaming, with a problem document.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
@@ -113,12 +117,12 @@ fn check_token(
     }
 }
 
-fn receipt(state: &AppState, record: &TicketRecord) -> TicketReceipt {
+fn receipt(state: &AppState, stored: &Stored) -> TicketReceipt {
     TicketReceipt {
-        ticket_id: record.ticket_id.clone(),
-        ticket_url: format!("{}/api/v1/tickets/{}", state.public_url, record.ticket_id),
-        bundle_sha256: record.bundle_sha256.clone(),
-        bundle_bytes: record.bundle_bytes,
+        ticket_id: stored.ticket_id.clone(),
+        ticket_url: format!("{}/api/v1/tickets/{}", state.public_url, stored.ticket_id),
+        bundle_sha256: stored.bundle_sha256.clone(),
+        bundle_bytes: stored.bundle_bytes,
     }
 }
 
@@ -343,7 +347,7 @@ async fn receive_ticket(
         ));
     }
     let state2 = state.clone();
-    let (record, created) = tokio::task::spawn_blocking(move || {
+    let commit = tokio::task::spawn_blocking(move || {
         check_bundle(&incoming.0, &request)?;
         state2
             .store
@@ -352,6 +356,15 @@ async fn receive_ticket(
     })
     .await
     .map_err(ApiProblem::internal)??;
+    let (record, created) = match commit {
+        Commit::Stored(stored, created) => (stored, created),
+        Commit::UnknownTicket(ticket) => {
+            return Err(ApiProblem::unprocessable(
+                "ticket_not_found",
+                format!("the report adds to ticket `{ticket}`, and there is no such ticket"),
+            ));
+        }
+    };
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -366,7 +379,7 @@ async fn receive_ticket(
         bytes = record.bundle_bytes,
         ms = started.elapsed().as_millis() as u64,
         "{}",
-        if created { "ticket created" } else { "ticket repeated" }
+        if created { "bundle stored" } else { "bundle repeated" }
     );
     Ok((
         status,
@@ -473,10 +486,67 @@ pub async fn get_bundle(
 ) -> Result<Response, ApiProblem> {
     agent(&state, &headers)?;
     let record = find(&state, &id)?;
-    let mut file = tokio::fs::File::open(state.store.bundle_path(&record.ticket_id))
+    let path = state.store.bundle_path(&record.ticket_id);
+    serve_zip(&path, record.bundle_bytes, &record.ticket_id, &headers).await
+}
+
+/// A bundle added to the ticket later (support asked for logs), whole or a byte range of it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{id}/attachments/{bundle_id}",
+    tag = "agents",
+    params(
+        ("id" = String, Path, description = "The ticket id", example = "CS-000001"),
+        ("bundle_id" = String, Path, description = "The added bundle's id, as the ticket lists it"),
+        ("Range" = Option<String>, Header, description = "One byte range, e.g. `bytes=1000-`")
+    ),
+    responses(
+        (status = 200, description = "The whole bundle", content_type = "application/zip", body = Vec<u8>),
+        (status = 206, description = "The range asked for", content_type = "application/zip", body = Vec<u8>,
+            headers(("Content-Range" = String, description = "bytes first-last/total"))),
+        (status = 401, description = "Missing or wrong agent token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such ticket, or no such bundle on it", body = Problem, content_type = "application/problem+json"),
+        (status = 416, description = "The range is past the end of the bundle",
+            headers(("Content-Range" = String, description = "bytes */total")))
+    ),
+    security(("agent_token" = []))
+)]
+pub async fn get_attachment(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    UrlPath((id, bundle_id)): UrlPath<(String, String)>,
+) -> Result<Response, ApiProblem> {
+    agent(&state, &headers)?;
+    let record = find(&state, &id)?;
+    let attachment = state
+        .store
+        .attachment(&record.ticket_id, &bundle_id)
+        .map_err(ApiProblem::internal)?
+        .ok_or_else(|| {
+            ApiProblem::new(
+                StatusCode::NOT_FOUND,
+                "bundle_not_found",
+                format!("ticket `{id}` has no bundle `{bundle_id}`"),
+            )
+        })?;
+    let path = state
+        .store
+        .attachment_path(&record.ticket_id, &attachment.bundle_id);
+    let name = format!("{}-{}", record.ticket_id, attachment.bundle_id);
+    serve_zip(&path, attachment.bundle_bytes, &name, &headers).await
+}
+
+/// Sends a stored zip of `total` bytes as `name.zip`, honouring one `Range`.
+async fn serve_zip(
+    path: &Path,
+    total: u64,
+    name: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiProblem> {
+    let mut file = tokio::fs::File::open(path)
         .await
         .map_err(ApiProblem::internal)?;
-    let total = record.bundle_bytes;
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         None => None,
         Some(value) => match byte_range(value, total) {
@@ -510,7 +580,7 @@ pub async fn get_bundle(
             (header::ACCEPT_RANGES, "bytes".to_owned()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}.zip\"", record.ticket_id),
+                format!("attachment; filename=\"{name}.zip\""),
             ),
         ],
         body,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 
 use crate::harness::Harness;
-use crate::tests::{WAIT, css};
+use crate::tests::{WAIT, click, css, screenshot, wait_text};
 use crate::x11::{press, request_close, visible_windows, wait_for_window};
 
 /// The app window's title, as a pattern for `xdotool search --name`.
@@ -92,4 +92,91 @@ fn running(config: &std::path::Path) -> bool {
         .output()
         .map(|o| !o.stdout.is_empty())
         .unwrap_or(false)
+}
+
+/// Support sends a `callsupport://` link for a ticket: opening it (a second launch, as a browser
+/// does) brings the running app's report form up naming that ticket, and the report is added to
+/// it. An expired link is refused in words.
+pub async fn a_link_from_support_adds_logs_to_its_ticket(harness: &Harness) -> anyhow::Result<()> {
+    let config = harness.config.clone();
+    let client = harness.session(&config).await?;
+    let result = async {
+        // A ticket exists: the user reported a problem earlier.
+        type_summary(&client, "No sound in the team call").await?;
+        click(&client, "review").await?;
+        click(&client, "send").await?;
+        let ticket =
+            wait_text(&client, "[data-testid=ticket-id]", |t| t.starts_with("CS-")).await?;
+
+        // Support asks for more logs with a link, which the desktop opens with the app.
+        let expires = (chrono::Utc::now() + chrono::Duration::hours(24)).timestamp();
+        let link = format!("callsupport://report?ticket={ticket}&expires={expires}");
+        let status = harness.app_command(&config).arg(&link).status()?;
+        ensure!(status.success(), "the link's launch exited with {status}");
+        let asked = wait_text(&client, "[data-testid=support-request]", |t| {
+            t.contains(&ticket)
+        })
+        .await
+        .context("the report form should name the ticket support asked about")?;
+        ensure!(asked.contains("added to it"), "{asked:?}");
+        screenshot(&client, harness, "13-support-request.png").await?;
+        type_summary(&client, "The logs you asked for").await?;
+        click(&client, "review").await?;
+        click(&client, "send").await?;
+        let added = wait_text(&client, "[data-testid=ticket-id]", |t| t.starts_with("CS-")).await?;
+        ensure!(
+            added == ticket,
+            "added to {ticket}, not a new ticket {added}"
+        );
+        let title = client.find(css("#done-title")).await?.text().await?;
+        ensure!(
+            title.contains("added"),
+            "the done screen says so: {title:?}"
+        );
+        let record = ticket_record(harness, &ticket).await?;
+        ensure!(
+            record["attachments"][0]["summary"] == "The logs you asked for",
+            "the ticket should list the added logs: {}",
+            record["attachments"]
+        );
+
+        // An expired link is refused, saying what to do.
+        click(&client, "done").await?;
+        let stale = format!("callsupport://report?ticket={ticket}&expires=1700000000");
+        harness.app_command(&config).arg(&stale).status()?;
+        let problem = wait_text(&client, "[data-testid=link-problem]", |t| !t.is_empty()).await?;
+        ensure!(
+            problem.contains("expired") && problem.contains("new one"),
+            "an expired link should say so and what to do: {problem:?}"
+        );
+        Ok(())
+    }
+    .await;
+    harness.close(client, &config).await;
+    result
+}
+
+async fn type_summary(client: &fantoccini::Client, summary: &str) -> anyhow::Result<()> {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(css("[data-testid=summary]"))
+        .await?
+        .send_keys(summary)
+        .await?;
+    Ok(())
+}
+
+async fn ticket_record(harness: &Harness, ticket: &str) -> anyhow::Result<serde_json::Value> {
+    Ok(reqwest::Client::new()
+        .get(format!(
+            "http://{}/api/v1/tickets/{ticket}",
+            harness.server_addr()
+        ))
+        .bearer_auth(crate::harness::AGENT_TOKEN)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
 }

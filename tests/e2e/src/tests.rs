@@ -32,6 +32,9 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("a_locked_setting_cannot_be_changed", |h| {
             Box::pin(crate::settings::a_locked_setting_cannot_be_changed(h))
         }),
+        ("a_link_from_support_adds_logs_to_its_ticket", |h| {
+            Box::pin(crate::reach::a_link_from_support_adds_logs_to_its_ticket(h))
+        }),
         ("closed_it_stays_in_the_tray_and_comes_back", |h| {
             Box::pin(crate::reach::closed_it_stays_in_the_tray_and_comes_back(h))
         }),

@@ -9,6 +9,7 @@
 
 mod export;
 mod preview;
+mod support;
 
 pub use export::{ExportError, ExportReceipt, suggested_file_name, suggested_folder};
 pub use preview::{FilePreview, PREVIEW_BYTES, PreviewError, PreviewPart};
@@ -39,6 +40,7 @@ use crate::progress::Progress;
 use crate::redact::{RedactionContext, Redactor};
 use crate::report::{Category, Report, ReportError};
 use crate::sources::{SourceScan, apply_size_limit, display_path};
+use crate::support_link::SupportRequest;
 use crate::ticket::TicketRequest;
 use crate::upload::Uploader;
 use crate::upload::retry::RetryPolicy;
@@ -76,6 +78,9 @@ pub struct ReportDraft {
     /// *Export Logs*: the report is to be saved to a file, and the consent screen says so.
     #[serde(default)]
     pub to_file: bool,
+    /// Adds the logs to this existing ticket; only the one support's open link names.
+    #[serde(default)]
+    pub ticket_id: Option<String>,
 }
 
 /// A screen of the app window that the tray, the shortcut or a link asks for: the payload of the
@@ -111,6 +116,10 @@ pub struct AppOverview {
     pub recent_calls: Vec<CallSeen>,
     /// Whether the report form offers a contact e-mail (`privacy.allow_contact_email`).
     pub allow_contact: bool,
+    /// Support's open request for logs (from a link), if any.
+    pub support_request: Option<SupportRequest>,
+    /// Why the last link could not be used, in words.
+    pub link_problem: Option<String>,
 }
 
 /// How many recent calls the report screen offers.
@@ -230,6 +239,8 @@ pub struct Desk {
     sending: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// Opened at first use; `None` until then or while it cannot be opened.
     outbox: Mutex<Option<Outbox>>,
+    /// Support's request for logs from the last link opened.
+    link: Mutex<support::LinkState>,
 }
 
 impl Desk {
@@ -254,6 +265,7 @@ impl Desk {
             pending: Mutex::new(HashMap::new()),
             sending: Mutex::new(HashMap::new()),
             outbox: Mutex::new(None),
+            link: Mutex::new(support::LinkState::default()),
         }
     }
 
@@ -304,6 +316,7 @@ impl Desk {
     pub fn overview(&self) -> AppOverview {
         let now = SystemTime::now();
         let snapshots = self.sources_now();
+        let (support_request, link_problem) = self.link_state();
         let sources = snapshots
             .iter()
             .map(|snapshot| {
@@ -325,6 +338,8 @@ impl Desk {
             sources,
             recent_calls: recent_calls(&snapshots),
             allow_contact: self.config().privacy.allow_contact_email,
+            support_request,
+            link_problem,
         }
     }
 
@@ -334,6 +349,10 @@ impl Desk {
         if contact.is_some() && !self.config().privacy.allow_contact_email {
             return Err(ReportError::ContactNotAllowed.into());
         }
+        let ticket_id = draft
+            .ticket_id
+            .map(|t| self.requested_ticket(&t))
+            .transpose()?;
         let report = Report {
             summary: draft.summary,
             description: draft.description,
@@ -341,6 +360,7 @@ impl Desk {
             occurred_at: draft.occurred_at.unwrap_or_else(Utc::now),
             call_ids: draft.call_ids,
             contact,
+            ticket_id,
         }
         .normalized()?;
         let now = SystemTime::now();
@@ -498,11 +518,15 @@ impl Desk {
                 Err(err) => log::warn!("outbox: cancelled report {id} not removed: {err}"),
             }
         }
-        if result.is_err() {
-            self.pending
-                .lock()
-                .expect("pending reports lock")
-                .insert(report_id.to_owned(), prepared);
+        match (&result, &prepared.report.ticket_id) {
+            (Ok(_), Some(ticket)) => self.request_answered(ticket),
+            (Ok(_), None) => {}
+            (Err(_), _) => {
+                self.pending
+                    .lock()
+                    .expect("pending reports lock")
+                    .insert(report_id.to_owned(), prepared);
+            }
         }
         result
     }
@@ -949,6 +973,7 @@ pub fn typescript() -> String {
         crate::config::Origin::decl(&cfg),
         AppOverview::decl(&cfg),
         CallSeen::decl(&cfg),
+        SupportRequest::decl(&cfg),
         SourceOverview::decl(&cfg),
         ConsentView::decl(&cfg),
         FileGroup::decl(&cfg),

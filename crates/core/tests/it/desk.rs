@@ -7,7 +7,7 @@ use callsupport_core::api::{ApiError, Desk, ReportDraft};
 use callsupport_core::bundle::reader::Bundle;
 use callsupport_core::config::SourceKind;
 use callsupport_core::progress::Progress;
-use callsupport_core::report::Category;
+use callsupport_core::report::{Category, ReportError};
 use callsupport_core::{Error, ErrorCode};
 
 use callsupport_core::redact::Kind;
@@ -26,6 +26,7 @@ fn draft(summary: &str) -> ReportDraft {
         occurred_at: None,
         contact: None,
         to_file: false,
+        ticket_id: None,
     }
 }
 
@@ -789,4 +790,78 @@ async fn export_logs_shows_and_records_a_file_as_the_destination() {
         "the record hashes the very statement shown"
     );
     assert!(server.folder("bundles").is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_support_asked_for_with_a_link_are_added_to_that_ticket() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let desk = desk(&tree, &server, &data);
+    let first = desk.prepare_report(draft("echo")).unwrap();
+    let ticket = desk
+        .send_report(&first.report_id, |_| true)
+        .await
+        .unwrap()
+        .ticket_id;
+
+    // An expired link is refused in words, and the report screen says so.
+    let expired = format!("callsupport://report?ticket={ticket}&expires=2020-01-01T00:00:00Z");
+    let err = ApiError::from(desk.open_link(&expired).unwrap_err());
+    assert_eq!(err.code, ErrorCode::ReportInvalid);
+    let overview = desk.overview();
+    assert!(overview.support_request.is_none());
+    assert!(overview.link_problem.unwrap().contains("expired"));
+
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let link =
+        format!("callsupport://report?ticket={ticket}&expires={tomorrow}").replace('+', "%2B");
+    desk.open_link(&link).unwrap();
+    let overview = desk.overview();
+    assert_eq!(overview.support_request.unwrap().ticket_id, ticket);
+    assert!(overview.link_problem.is_none());
+
+    // Only the ticket the open link names.
+    let other = desk.prepare_report(ReportDraft {
+        ticket_id: Some("CS-999999".into()),
+        ..draft("logs")
+    });
+    assert!(
+        matches!(&other, Err(Error::Report(ReportError::RequestClosed(t))) if t == "CS-999999"),
+        "{other:?}"
+    );
+    let view = desk
+        .prepare_report(ReportDraft {
+            ticket_id: Some(ticket.clone()),
+            ..draft("the logs you asked for")
+        })
+        .unwrap();
+    let receipt = desk.send_report(&view.report_id, |_| true).await.unwrap();
+    assert_eq!(
+        receipt.ticket_id, ticket,
+        "added to the ticket, not a new one"
+    );
+    assert!(
+        desk.overview().support_request.is_none(),
+        "the request is answered"
+    );
+
+    let record: serde_json::Value = reqwest::Client::new()
+        .get(&receipt.ticket_url)
+        .bearer_auth(AGENT_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        record["attachments"][0]["bundle_id"],
+        receipt.bundle_id.as_str()
+    );
+    assert_eq!(
+        record["attachments"][0]["summary"],
+        "the logs you asked for"
+    );
 }

@@ -188,3 +188,81 @@ async fn a_download_resumes_with_a_byte_range() {
     assert_eq!(several.status(), StatusCode::OK);
     assert_eq!(several.bytes().await.unwrap().len(), total);
 }
+
+#[tokio::test]
+async fn logs_support_asked_for_are_added_to_the_existing_ticket() {
+    let (server, _) = server_with_two_tickets().await;
+    let added = Collected::new();
+    let mut request = added.request();
+    request.report.ticket_id = Some("CS-000001".into());
+    let upload = Upload::of(&added).with_request(&request);
+
+    let response = server.post(&upload).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let receipt: TicketReceipt = response.json().await.unwrap();
+    assert_eq!(receipt.ticket_id, "CS-000001", "no new ticket");
+    assert_eq!(receipt.bundle_sha256, sha256_hex(&added.bytes()));
+    let again = server.post(&upload).await;
+    assert_eq!(
+        again.status(),
+        StatusCode::OK,
+        "the same bundle again is the same answer"
+    );
+
+    let ticket: serde_json::Value = server
+        .get("/api/v1/tickets/CS-000001", Some(AGENT_TOKEN))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bundle_id = added.written.manifest.bundle_id.to_string();
+    assert_eq!(ticket["attachments"][0]["bundle_id"], bundle_id.as_str());
+    assert_eq!(ticket["attachments"][0]["report"]["ticket_id"], "CS-000001");
+    assert_eq!(ticket["attachments"].as_array().unwrap().len(), 1);
+    let list: serde_json::Value = server
+        .get("/api/v1/tickets", Some(AGENT_TOKEN))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["tickets"].as_array().unwrap().len(), 2);
+
+    let download = server
+        .get(
+            &format!("/api/v1/tickets/CS-000001/attachments/{bundle_id}"),
+            Some(AGENT_TOKEN),
+        )
+        .await;
+    assert_eq!(download.status(), StatusCode::OK);
+    assert!(download.bytes().await.unwrap()[..] == added.bytes()[..]);
+    assert_problem(
+        server
+            .get(
+                &format!("/api/v1/tickets/CS-000002/attachments/{bundle_id}"),
+                Some(AGENT_TOKEN),
+            )
+            .await,
+        StatusCode::NOT_FOUND,
+        "bundle_not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn logs_for_a_ticket_that_does_not_exist_are_refused() {
+    let (server, _) = server_with_two_tickets().await;
+    let added = Collected::new();
+    let mut request = added.request();
+    request.report.ticket_id = Some("CS-000099".into());
+    let problem = assert_problem(
+        server
+            .post(&Upload::of(&added).with_request(&request))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "ticket_not_found",
+    )
+    .await;
+    assert!(problem["detail"].as_str().unwrap().contains("CS-000099"));
+    assert_eq!(server.folder("incoming"), Vec::<String>::new());
+    assert_eq!(server.folder("bundles").len(), 2, "nothing stored");
+}

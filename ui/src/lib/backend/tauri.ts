@@ -46,6 +46,7 @@ export const tauriBackend: Backend = {
   history: () => invoke<HistoryEntry[]>("history"),
   deleteLocalCopy: (id: string) => invoke<void>("delete_local_copy", { id }),
   onOutboxChanged: (listener: () => void) => listen(OUTBOX_CHANGED, () => listener()),
+  dismissLink: () => invoke<void>("dismiss_link"),
   settings: () => invoke<SettingsView>("settings"),
   changeSetting: (key: string, value: string) => invoke<SettingsView>("change_setting", { key, value }),
   onNavigate: (listener: (view: View) => void) => listen<View>(NAVIGATE, (e) => listener(e.payload)),

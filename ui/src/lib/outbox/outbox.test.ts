@@ -16,7 +16,7 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
   return {
     removed,
     overview: async () => ({
-      destination: "d", organisation: null, sources: [], recent_calls: [], allow_contact: false,
+      destination: "d", organisation: null, sources: [], recent_calls: [], allow_contact: false, support_request: null, link_problem: null,
     }),
     prepareReport: async () => {
       throw new Error("unused");
@@ -49,6 +49,7 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
     onOutboxChanged: async () => () => {},
     history: async () => [],
     onNavigate: async () => () => {},
+    dismissLink: async () => {},
     settings: async () => {
       throw new Error("not used");
     },

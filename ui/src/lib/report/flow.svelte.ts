@@ -21,6 +21,7 @@ function emptyDraft(toFile = false): ReportDraft {
     occurred_at: null,
     contact: null,
     to_file: toFile,
+    ticket_id: null,
   };
 }
 
@@ -67,6 +68,10 @@ export class ReportFlow {
   async load(): Promise<void> {
     try {
       this.overview = await this.backend.overview();
+      // Support's open request for logs: the report goes to that ticket (sending only).
+      if (!this.draft.to_file && this.screen === "report") {
+        this.draft.ticket_id = this.overview.support_request?.ticket_id ?? null;
+      }
     } catch (error) {
       this.error = asApiError(error);
     }
@@ -89,6 +94,17 @@ export class ReportFlow {
     this.when = call ? callId : "";
     this.draft.call_ids = call ? [call.call_id] : [];
     this.draft.occurred_at = call?.first_at ?? null;
+  }
+
+  /** "Not for this ticket": the report becomes a new issue; a refused link's note goes away. */
+  async dismissLink(): Promise<void> {
+    this.draft.ticket_id = null;
+    try {
+      await this.backend.dismissLink();
+      await this.load();
+    } catch (error) {
+      this.error = asApiError(error);
+    }
   }
 
   /** Whether the required field is filled. */

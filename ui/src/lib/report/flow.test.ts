@@ -60,6 +60,8 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
           },
         ],
         allow_contact: false,
+        support_request: null,
+        link_problem: null,
       };
     },
     prepareReport: async (draft) => {
@@ -102,6 +104,7 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     onOutboxChanged: async () => () => {},
     history: async () => [],
     onNavigate: async () => () => {},
+    dismissLink: async () => {},
     settings: async () => {
       throw new Error("not used");
     },
@@ -317,5 +320,34 @@ describe("ReportFlow modes", () => {
     expect(flow.draft.to_file, "a new form keeps the mode").toBe(true);
     flow.setMode(false);
     expect([flow.draft.to_file, flow.draft.summary]).toEqual([false, ""]);
+  });
+});
+
+describe("ReportFlow and support's request for logs", () => {
+  it("a link's ticket goes with the report until the user says it is not for it", async () => {
+    const backend = fakeBackend(async () => receipt);
+    let request: { ticket_id: string; expires_at: string } | null = {
+      ticket_id: "CS-000042",
+      expires_at: "2030-01-01T00:00:00Z",
+    };
+    const overview = backend.overview;
+    backend.overview = async () => ({ ...(await overview()), support_request: request });
+    let dismissed = 0;
+    backend.dismissLink = async () => {
+      dismissed += 1;
+      request = null;
+    };
+    const flow = new ReportFlow(backend);
+    await flow.load();
+    expect(flow.draft.ticket_id).toBe("CS-000042");
+    flow.draft.summary = "logs as asked";
+    await flow.review();
+    expect(backend.drafts[0]).toMatchObject({ ticket_id: "CS-000042" });
+    flow.back();
+    await flow.dismissLink();
+    expect([dismissed, flow.draft.ticket_id]).toEqual([1, null]);
+    flow.setMode(true);
+    await flow.load();
+    expect(flow.draft.ticket_id, "a file export attaches to no ticket").toBeNull();
   });
 });

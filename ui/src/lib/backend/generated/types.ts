@@ -30,7 +30,11 @@ contact: string | null,
 /**
  * *Export Logs*: the report is to be saved to a file, and the consent screen says so.
  */
-to_file: boolean, };
+to_file: boolean, 
+/**
+ * Adds the logs to this existing ticket; only the one support's open link names.
+ */
+ticket_id: string | null, };
 
 export type View = "report" | "export" | "history" | "settings";
 
@@ -74,7 +78,15 @@ recent_calls: Array<CallSeen>,
 /**
  * Whether the report form offers a contact e-mail (`privacy.allow_contact_email`).
  */
-allow_contact: boolean, };
+allow_contact: boolean, 
+/**
+ * Support's open request for logs (from a link), if any.
+ */
+support_request: SupportRequest | null, 
+/**
+ * Why the last link could not be used, in words.
+ */
+link_problem: string | null, };
 
 export type CallSeen = { call_id: string, 
 /**
@@ -89,6 +101,16 @@ last_at: string | null, operations: number,
  * Operations whose `ResultType` is not `Succeeded` or whose `ResultSignature` is 400 or more.
  */
 failures: number, };
+
+export type SupportRequest = { 
+/**
+ * The existing ticket the logs are for.
+ */
+ticket_id: string, 
+/**
+ * Until when the link may be used.
+ */
+expires_at: string, };
 
 export type SourceOverview = { id: string, name: string, kind: SourceKind, file_count: number, total_bytes: number, 
 /**
