@@ -1,3 +1,29 @@
+//! Declares the app's own commands, so a window may call only those its capability allows
+//! (`capabilities/main.json`); a command missing here cannot be called at all.
+
+/// Every command of `src/commands.rs`; keep in step with `generate_handler!` in `src/lib.rs`.
+const COMMANDS: &[&str] = &[
+    "overview",
+    "prepare_report",
+    "choose_files",
+    "preview_file",
+    "save_report",
+    "send_report",
+    "cancel_send",
+    "queued_reports",
+    "send_queued",
+    "remove_queued",
+    "history",
+    "delete_local_copy",
+    "settings",
+    "change_setting",
+    "dismiss_link",
+];
+
 fn main() {
-    tauri_build::build()
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri-build failed");
 }

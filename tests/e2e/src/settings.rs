@@ -64,6 +64,19 @@ pub async fn a_locked_setting_cannot_be_changed(harness: &Harness) -> anyhow::Re
             refused == "managed",
             "changing a locked key must be refused with `managed`, got {refused}"
         );
+        // The page may call the app's commands and listen to its events, nothing else of Tauri.
+        let window_api = client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\n\
+                 window.__TAURI_INTERNALS__.invoke('plugin:window|set_title', {label: 'main', value: 'x'})\n\
+                   .then(() => done('allowed'), (e) => done(String(e)));",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            window_api.as_str().is_some_and(|e| e.contains("not allowed")),
+            "the capability must not allow window APIs from the page: {window_api}"
+        );
 
         // The user's own setting is saved to their file.
         let input = client
