@@ -47,7 +47,48 @@ pub fn css(selector: &str) -> Locator<'_> {
     Locator::Css(selector)
 }
 
+/// axe-core, from the UI's npm packages (`ui/package.json` pins it).
+const AXE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../ui/node_modules/axe-core/axe.min.js"
+);
+
+/// Runs axe-core on the screen shown: any WCAG 2.1 A/AA violation fails the test, listed with
+/// the elements it concerns.
+pub async fn check_accessibility(client: &Client, name: &str) -> anyhow::Result<()> {
+    let axe = std::fs::read_to_string(AXE)
+        .with_context(|| format!("cannot read {AXE}; run `npm ci` in ui/"))?;
+    client
+        .execute(&format!("{axe}\nreturn true;"), vec![])
+        .await
+        .context("loading axe-core into the page")?;
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];\n\
+             axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})\n\
+               .then((r) => done(r.violations.map((v) => ({id: v.id, help: v.help, nodes: v.nodes.map((n) => n.target.join(' '))}))))\n\
+               .catch((e) => done([{id: 'axe-error', help: String(e), nodes: []}]));",
+            vec![],
+        )
+        .await
+        .context("running axe-core")?;
+    let violations = found.as_array().cloned().unwrap_or_default();
+    ensure!(
+        violations.is_empty(),
+        "{name}: axe-core found {} accessibility violation(s):\n{}",
+        violations.len(),
+        violations
+            .iter()
+            .map(|v| format!("  {} ({}): {}", v["id"], v["help"], v["nodes"]))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    Ok(())
+}
+
+/// Saves a screenshot of the screen shown under `name`, after checking its accessibility.
 pub async fn screenshot(client: &Client, harness: &Harness, name: &str) -> anyhow::Result<()> {
+    check_accessibility(client, name).await?;
     // The DOM can be ready before the first paint: wait for two frames to be drawn.
     client
         .execute_async(
