@@ -26,6 +26,8 @@ pub fn show(app: &AppHandle, view: View) {
         .title("Call Support")
         .inner_size(560.0, 720.0)
         .min_inner_size(420.0, 520.0)
+        // Ctrl+= and Ctrl+- zoom the page, for those who need larger text.
+        .zoom_hotkeys_enabled(true)
         .focused(true)
         .build();
     match built {

@@ -29,6 +29,9 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("cancel_during_upload_sends_nothing", |h| {
             Box::pin(crate::cancel::cancel_during_upload_sends_nothing(h))
         }),
+        ("text_fits_at_200_percent", |h| {
+            Box::pin(crate::look::text_fits_at_200_percent(h))
+        }),
         ("a_locked_setting_cannot_be_changed", |h| {
             Box::pin(crate::settings::a_locked_setting_cannot_be_changed(h))
         }),

@@ -41,6 +41,11 @@ pub fn request_close(display: &str, id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Gives window `id` the keyboard focus.
+pub fn focus(display: &str, id: &str) -> anyhow::Result<()> {
+    xdotool(display, &["windowfocus", "--sync", id])
+}
+
 /// Presses a key combination (`ctrl+alt+shift+r`) on the display, wherever the focus is.
 pub fn press(display: &str, keys: &str) -> anyhow::Result<()> {
     xdotool(display, &["key", "--clearmodifiers", keys])
