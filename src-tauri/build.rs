@@ -18,6 +18,7 @@ const COMMANDS: &[&str] = &[
     "settings",
     "change_setting",
     "dismiss_link",
+    "window_ready",
 ];
 
 fn main() {

@@ -147,3 +147,9 @@ pub fn dismiss_link(state: State<'_, AppState>) -> Result<(), ApiError> {
     state.desk()?.dismiss_link();
     Ok(())
 }
+
+/// The page has drawn its first screen with what it needs: the window may be shown.
+#[tauri::command]
+pub fn window_ready(app: tauri::AppHandle) {
+    crate::window::ready(&app);
+}

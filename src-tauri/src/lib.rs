@@ -124,6 +124,7 @@ pub fn run() {
                 desk
             });
             app.manage(AppState { desk });
+            app.manage(window::Opening::new());
             tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
             tray::create(app.handle())?;
             shortcut::register(app.handle(), report_shortcut);
@@ -151,6 +152,7 @@ pub fn run() {
             commands::settings,
             commands::change_setting,
             commands::dismiss_link,
+            commands::window_ready,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Call Support");

@@ -2,7 +2,11 @@
 //!
 //! The app lives in the tray; its window holds a WebKit webview, most of the app's memory, so
 //! closing the window destroys it and [`show`] builds a new one (or brings the open one forward
-//! and tells it which screen to show, with the `navigate` event).
+//! and tells it which screen to show, with the `navigate` event). A new window stays hidden until
+//! the page says its first screen is drawn with what it needs ([`ready`]), so the user never sees
+//! an empty window; if the page does not say so within [`READY_LIMIT`], it is shown anyway.
+
+use std::time::{Duration, Instant};
 
 pub use callsupport_core::api::View;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
@@ -11,6 +15,17 @@ use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 pub const MAIN: &str = "main";
 /// The event that tells an open window which screen to show.
 pub const NAVIGATE: &str = "navigate";
+/// Longest a new window waits hidden for its page.
+pub const READY_LIMIT: Duration = Duration::from_secs(2);
+
+/// When the window being opened was asked for.
+pub struct Opening(std::sync::Mutex<Option<Instant>>);
+
+impl Opening {
+    pub fn new() -> Opening {
+        Opening(std::sync::Mutex::new(None))
+    }
+}
 
 /// Shows `view`: in the open window, or in a new one.
 pub fn show(app: &AppHandle, view: View) {
@@ -21,24 +36,60 @@ pub fn show(app: &AppHandle, view: View) {
         let _ = window.set_focus();
         return;
     }
+    *app.state::<Opening>().0.lock().expect("opening lock") = Some(Instant::now());
     let url = WebviewUrl::App(format!("index.html?view={}", view.as_str()).into());
     let built = WebviewWindowBuilder::new(app, MAIN, url)
         .title("Call Support")
         .inner_size(560.0, 720.0)
         .min_inner_size(420.0, 520.0)
+        .visible(false)
         // Ctrl+= and Ctrl+- zoom the page, for those who need larger text.
         .zoom_hotkeys_enabled(true)
-        .focused(true)
         .build();
     match built {
         Ok(window) => {
-            log::info!("window opened ({})", view.as_str());
+            log::info!("window opening ({})", view.as_str());
             window.on_window_event(|event| {
                 if let tauri::WindowEvent::Destroyed = event {
                     log::info!("window closed; the app stays in the tray");
                 }
             });
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(READY_LIMIT).await;
+                if app
+                    .get_webview_window(MAIN)
+                    .is_some_and(|w| !w.is_visible().unwrap_or(true))
+                {
+                    log::warn!("the page did not say it was ready; showing the window anyway");
+                    ready(&app);
+                }
+            });
         }
         Err(err) => log::error!("cannot open the window: {err}"),
+    }
+}
+
+/// The page has drawn its first screen: show the window.
+pub fn ready(app: &AppHandle) {
+    let Some(window) = app.get_webview_window(MAIN) else {
+        return;
+    };
+    if window.is_visible().unwrap_or(false) {
+        return;
+    }
+    let _ = window.show();
+    let _ = window.set_focus();
+    if let Some(asked) = app
+        .state::<Opening>()
+        .0
+        .lock()
+        .expect("opening lock")
+        .take()
+    {
+        log::info!(
+            "window shown {} ms after it was asked for",
+            asked.elapsed().as_millis()
+        );
     }
 }

@@ -197,7 +197,14 @@ impl Harness {
                 .connect(&self.webdriver_url)
                 .await
             {
-                Ok(client) => return Ok(client),
+                Ok(client) => {
+                    // The app shows its window once the first screen is drawn; a user cannot
+                    // type into it before, and neither do the tests.
+                    crate::x11::wait_for_window(&self.display, "^Call Support$")
+                        .await
+                        .context("the app window was not shown")?;
+                    return Ok(client);
+                }
                 Err(err)
                     if Instant::now() < deadline
                         && matches!(

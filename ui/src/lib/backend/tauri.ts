@@ -47,6 +47,7 @@ export const tauriBackend: Backend = {
   deleteLocalCopy: (id: string) => invoke<void>("delete_local_copy", { id }),
   onOutboxChanged: (listener: () => void) => listen(OUTBOX_CHANGED, () => listener()),
   dismissLink: () => invoke<void>("dismiss_link"),
+  windowReady: () => invoke<void>("window_ready"),
   settings: () => invoke<SettingsView>("settings"),
   changeSetting: (key: string, value: string) => invoke<SettingsView>("change_setting", { key, value }),
   onNavigate: (listener: (view: View) => void) => listen<View>(NAVIGATE, (e) => listener(e.payload)),

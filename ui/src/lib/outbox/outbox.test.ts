@@ -50,6 +50,7 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
     history: async () => [],
     onNavigate: async () => () => {},
     dismissLink: async () => {},
+    windowReady: async () => {},
     settings: async () => {
       throw new Error("not used");
     },

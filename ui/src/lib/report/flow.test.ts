@@ -105,6 +105,7 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     history: async () => [],
     onNavigate: async () => () => {},
     dismissLink: async () => {},
+    windowReady: async () => {},
     settings: async () => {
       throw new Error("not used");
     },
