@@ -1,8 +1,9 @@
 //! `cargo xtask bench`: release-build benchmarks against the real alternatives, in one run, and a
 //! fixed-time fuzzing run of the bundle reader.
 //!
-//! `cargo xtask bench [index|redaction|bundle|upload|fuzz] [--idle-secs N] [--fuzz-secs N]`; without a
-//! part it runs them all. Fuzzing needs the nightly toolchain (sanitizers) and `cargo-fuzz`, which
+//! `cargo xtask bench [index|redaction|bundle|upload|app|fuzz] [--idle-secs N] [--fuzz-secs N]`;
+//! without a part it runs them all. `app` builds the UI and the desktop app in release, beside a
+//! bare Tauri window, and runs both on a private X display. Fuzzing needs the nightly toolchain (sanitizers) and `cargo-fuzz`, which
 //! is installed from crates.io when missing.
 
 use std::path::Path;
@@ -17,6 +18,9 @@ const BENCH: &[(&str, &str)] = &[
     ("zip", "Info-ZIP's zip, which bundles are compared with"),
     ("curl", "curl, which uploads are compared with"),
     ("findutils", "find, which the index is compared with"),
+    ("xvfb", "a virtual display for the app's start, open time and memory"),
+    ("xdotool", "presses the report shortcut and watches windows appear"),
+    ("dbus-daemon", "a private session bus for the app (single instance, tray)"),
 ];
 
 const FUZZ_TARGET: &str = "bundle_reader";
@@ -34,7 +38,7 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
                     .and_then(|s| s.parse().ok())
                     .context("--fuzz-secs needs a number of seconds")?;
             }
-            "index" | "redaction" | "bundle" | "upload" => {
+            "index" | "redaction" | "bundle" | "upload" | "app" => {
                 parts += 1;
                 forwarded.push(arg.clone());
             }
@@ -59,6 +63,23 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
         ],
         &root,
     ))?;
+    if everything || forwarded.iter().any(|a| a == "app") {
+        // The app embeds the UI: build it first, then the app and the bare window beside it.
+        run(&mut cmd("npm", &["run", "--silent", "build"], &root.join("ui")))?;
+        run(&mut cmd(
+            "cargo",
+            &[
+                "build",
+                "--release",
+                "--quiet",
+                "-p",
+                "callsupport-app",
+                "-p",
+                "bare-window",
+            ],
+            &root,
+        ))?;
+    }
     let bench = root.join("target/release/callsupport-bench");
     let bench = bench.to_str().expect("utf-8 path");
     if everything || parts > 0 {

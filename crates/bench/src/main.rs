@@ -1,10 +1,11 @@
 //! `callsupport-bench`: the project's benchmarks, each against the real alternative in the same run.
 //!
 //! Run through `cargo xtask bench` (release builds). Prints medians, ratios, sizes and peak memory,
-//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|upload] [--idle-secs N]`
+//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|upload|app] [--idle-secs N]`
 //! runs one part; without a part it runs all. `--fuzz-seeds DIR` writes the seed bundles the fuzz
 //! target starts from (the fuzzing itself is run by `cargo xtask bench fuzz`).
 
+mod app;
 mod bundle;
 mod fuzz_seeds;
 mod index;
@@ -46,6 +47,14 @@ fn main() {
             } else if parts.contains(&"upload-server") {
                 upload::run_server_only();
             }
+            if parts.contains(&"app") {
+                let beside = |name: &str| {
+                    std::env::current_exe()
+                        .expect("own path")
+                        .with_file_name(name)
+                };
+                app::run(&beside("callsupport-app"), &beside("bare-window"));
+            }
         }
     }
 }
@@ -56,7 +65,9 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match *arg {
-            "index" | "redaction" | "bundle" | "upload" | "upload-server" => parts.push(*arg),
+            "index" | "redaction" | "bundle" | "upload" | "upload-server" | "app" => {
+                parts.push(*arg)
+            }
             "--idle-secs" => {
                 let secs = rest
                     .next()
@@ -68,12 +79,14 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
         }
     }
     if parts.is_empty() {
-        parts = vec!["index", "redaction", "bundle", "upload"];
+        parts = vec!["index", "redaction", "bundle", "upload", "app"];
     }
     (parts, idle)
 }
 
 fn usage() -> ! {
-    eprintln!("usage: callsupport-bench [index] [redaction] [bundle] [upload] [--idle-secs N]");
+    eprintln!(
+        "usage: callsupport-bench [index] [redaction] [bundle] [upload] [app] [--idle-secs N]"
+    );
     std::process::exit(2);
 }

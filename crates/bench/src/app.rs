@@ -1,0 +1,304 @@
+//! The desktop app against a bare Tauri window, in the same run, on a private X display:
+//! release binary sizes; start to window shown; the report dialog's open time (global shortcut to
+//! the window shown with its file list); memory (PSS summed over the app and its WebKit
+//! processes) with the window open and idle in the tray with no window.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use callsupport_core::demo::{demo_config, write_demo_logs};
+
+use crate::measure::{median, mib};
+
+const RUNS: usize = 5;
+const APP_TITLE: &str = "^Call Support$";
+const BARE_TITLE: &str = "^Bare Tauri$";
+/// How long a window settles before its memory is read.
+const SETTLE: Duration = Duration::from_secs(3);
+
+/// A child process stopped with SIGTERM (its WebKit processes go with it), killed if it lingers.
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // SAFETY: sending a signal to our own child.
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The private desktop: an X display, a session bus, a home folder, demo logs and a config.
+struct Desktop {
+    display: String,
+    env: Vec<(String, PathBuf)>,
+    config: PathBuf,
+    _bus: Process,
+    _x: Process,
+    _dir: tempfile::TempDir,
+}
+
+impl Desktop {
+    fn start() -> Desktop {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let number = (150..199)
+            .find(|n| !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists())
+            .expect("a free X display");
+        let display = format!(":{number}");
+        let x = Process(
+            Command::new("Xvfb")
+                .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb (package xvfb)"),
+        );
+        wait(Duration::from_secs(10), || {
+            Path::new(&format!("/tmp/.X11-unix/X{number}")).exists()
+        })
+        .expect("Xvfb started");
+        let socket = dir.path().join("bus");
+        let bus = Process(
+            Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--nopidfile"])
+                .arg(format!("--address=unix:path={}", socket.display()))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("dbus-daemon (package dbus-daemon)"),
+        );
+        wait(Duration::from_secs(10), || socket.exists()).expect("dbus-daemon started");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        let logs = dir.path().join("logs");
+        write_demo_logs(&logs, chrono::Utc::now()).expect("demo logs");
+        let config = dir.path().join("config.toml");
+        // Nothing listens there: the benchmark sends nothing.
+        std::fs::write(
+            &config,
+            demo_config(&logs, "http://127.0.0.1:9/api/v1/tickets", "CALLSUPPORT_BENCH_NONE"),
+        )
+        .expect("config");
+        let env = vec![
+            ("DISPLAY".to_owned(), PathBuf::from(&display)),
+            (
+                "DBUS_SESSION_BUS_ADDRESS".to_owned(),
+                PathBuf::from(format!("unix:path={}", socket.display())),
+            ),
+            ("HOME".to_owned(), home.clone()),
+            ("XDG_CONFIG_HOME".to_owned(), home.join(".config")),
+            ("XDG_CACHE_HOME".to_owned(), home.join(".cache")),
+            ("XDG_DATA_HOME".to_owned(), home.join(".local/share")),
+            ("CALLSUPPORT_DATA_DIR".to_owned(), dir.path().join("data")),
+            ("CALLSUPPORT_MANAGED_CONFIG".to_owned(), PathBuf::new()),
+            ("GSETTINGS_BACKEND".to_owned(), PathBuf::from("memory")),
+        ];
+        Desktop {
+            display,
+            env,
+            config,
+            _bus: bus,
+            _x: x,
+            _dir: dir,
+        }
+    }
+
+    fn spawn(&self, program: &Path, args: &[&str]) -> Process {
+        Process(
+            Command::new(program)
+                .args(args)
+                .envs(self.env.iter().map(|(k, v)| (k, v)))
+                .env_remove("CALLSUPPORT_CONFIG")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|err| panic!("cannot start {}: {err}", program.display())),
+        )
+    }
+
+    fn windows(&self, title: &str) -> Vec<String> {
+        let out = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", title])
+            .env("DISPLAY", &self.display)
+            .output()
+            .expect("xdotool (package xdotool)");
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Time until a visible window titled `title` appears, polled every 2 ms.
+    fn time_to_window(&self, since: Instant, title: &str) -> Duration {
+        wait(Duration::from_secs(20), || !self.windows(title).is_empty())
+            .unwrap_or_else(|_| panic!("no window {title} within 20 s"));
+        since.elapsed()
+    }
+
+    fn press(&self, keys: &str) {
+        let status = Command::new("xdotool")
+            .args(["key", "--clearmodifiers", keys])
+            .env("DISPLAY", &self.display)
+            .status()
+            .expect("xdotool");
+        assert!(status.success(), "xdotool key {keys}");
+    }
+
+    /// Closes the window as a window manager's close button does.
+    fn close(&self, title: &str) {
+        use x11rb::connection::Connection;
+        use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask};
+        let (conn, _) = x11rb::connect(Some(&self.display)).expect("X display");
+        let atom = |name: &[u8]| conn.intern_atom(false, name).unwrap().reply().unwrap().atom;
+        let (protocols, delete) = (atom(b"WM_PROTOCOLS"), atom(b"WM_DELETE_WINDOW"));
+        for id in self.windows(title) {
+            let window: u32 = id.parse().expect("window id");
+            let event =
+                ClientMessageEvent::new(32, window, protocols, [delete, x11rb::CURRENT_TIME, 0, 0, 0]);
+            conn.send_event(false, window, EventMask::NO_EVENT, event)
+                .expect("send close");
+        }
+        conn.flush().expect("flush");
+        wait(Duration::from_secs(10), || self.windows(title).is_empty()).expect("window closed");
+    }
+}
+
+pub fn run(app: &Path, bare: &Path) {
+    let desktop = Desktop::start();
+    let config = desktop.config.to_str().expect("utf-8 path").to_owned();
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    println!(
+        "app binary (release): {:.1} MiB; bare Tauri window: {:.1} MiB",
+        mib(size(app)),
+        mib(size(bare))
+    );
+
+    // Start to window shown, and memory with the window open, each median of RUNS.
+    let mut starts = (Vec::new(), Vec::new());
+    let mut open = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let process = desktop.spawn(app, &["--config", &config]);
+        starts.0.push(desktop.time_to_window(started, APP_TITLE));
+        std::thread::sleep(SETTLE);
+        open.0.push(pss_tree(process.0.id()));
+        drop(process);
+
+        let started = Instant::now();
+        let process = desktop.spawn(bare, &[]);
+        starts.1.push(desktop.time_to_window(started, BARE_TITLE));
+        std::thread::sleep(SETTLE);
+        open.1.push(pss_tree(process.0.id()));
+        drop(process);
+    }
+    let (app_start, bare_start) = (median(&mut starts.0), median(&mut starts.1));
+    println!(
+        "start to window shown: app {} ms (with its file list), bare Tauri {} ms; median of {RUNS}",
+        app_start.as_millis(),
+        bare_start.as_millis()
+    );
+    let (app_open, bare_open) = (median_u64(&mut open.0), median_u64(&mut open.1));
+    println!(
+        "memory with the window open (PSS, app + WebKit processes): app {:.1} MiB, bare Tauri {:.1} MiB = {:.2}x (goal at most 1.2x)",
+        kib_mib(app_open),
+        kib_mib(bare_open),
+        app_open as f64 / bare_open as f64
+    );
+
+    // In the tray: the shortcut opens the report dialog; closed, the webview goes.
+    let process = desktop.spawn(app, &["--config", &config, "--background"]);
+    std::thread::sleep(SETTLE);
+    let first_idle = pss_tree(process.0.id());
+    let (mut opens, mut idles) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        let pressed = Instant::now();
+        desktop.press("ctrl+alt+shift+r");
+        opens.push(desktop.time_to_window(pressed, APP_TITLE));
+        std::thread::sleep(Duration::from_millis(500));
+        desktop.close(APP_TITLE);
+        std::thread::sleep(SETTLE);
+        idles.push(pss_tree(process.0.id()));
+    }
+    let open_time = median(&mut opens);
+    println!(
+        "report dialog open (shortcut to window shown with its file list): median {} ms of {RUNS} (goal under 300 ms); fastest {} ms",
+        open_time.as_millis(),
+        opens.iter().min().expect("runs").as_millis()
+    );
+    println!(
+        "memory idle in the tray, no window (PSS): {:.1} MiB at start, {:.1} MiB after a window was opened and closed (median of {RUNS}); goal under 60 MiB",
+        kib_mib(first_idle),
+        kib_mib(median_u64(&mut idles))
+    );
+    drop(process);
+}
+
+/// PSS (KiB) of `pid` and every process below it.
+fn pss_tree(pid: u32) -> u64 {
+    let mut total = 0;
+    let mut queue = vec![pid];
+    while let Some(pid) = queue.pop() {
+        total += pss(pid);
+        queue.extend(children(pid));
+    }
+    total
+}
+
+fn pss(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|l| l.strip_prefix("Pss:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn children(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            std::fs::read_to_string(format!("/proc/{child}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    // `pid (name) state ppid …`; the name may hold spaces and parentheses.
+                    let after = &stat[stat.rfind(')')? + 2..];
+                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(pid)
+        })
+        .collect()
+}
+
+fn median_u64(values: &mut [u64]) -> u64 {
+    values.sort_unstable();
+    values[values.len() / 2]
+}
+
+fn kib_mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+fn wait(limit: Duration, mut ready: impl FnMut() -> bool) -> Result<(), ()> {
+    let deadline = Instant::now() + limit;
+    while !ready() {
+        if Instant::now() > deadline {
+            return Err(());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Ok(())
+}
