@@ -52,6 +52,7 @@ pub fn show(app: &AppHandle, view: View) {
             window.on_window_event(|event| {
                 if let tauri::WindowEvent::Destroyed = event {
                     log::info!("window closed; the app stays in the tray");
+                    release_freed_memory();
                 }
             });
             let app = app.clone();
@@ -91,5 +92,15 @@ pub fn ready(app: &AppHandle) {
             "window shown {} ms after it was asked for",
             asked.elapsed().as_millis()
         );
+    }
+}
+
+/// Gives the memory the closed window's page freed back to the system, so an app idle in the
+/// tray does not keep it.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }

@@ -18,9 +18,18 @@ const BENCH: &[(&str, &str)] = &[
     ("zip", "Info-ZIP's zip, which bundles are compared with"),
     ("curl", "curl, which uploads are compared with"),
     ("findutils", "find, which the index is compared with"),
-    ("xvfb", "a virtual display for the app's start, open time and memory"),
-    ("xdotool", "presses the report shortcut and watches windows appear"),
-    ("dbus-daemon", "a private session bus for the app (single instance, tray)"),
+    (
+        "xvfb",
+        "a virtual display for the app's start, open time and memory",
+    ),
+    (
+        "xdotool",
+        "presses the report shortcut and watches windows appear",
+    ),
+    (
+        "dbus-daemon",
+        "a private session bus for the app (single instance, tray)",
+    ),
 ];
 
 const FUZZ_TARGET: &str = "bundle_reader";
@@ -65,7 +74,11 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
     ))?;
     if everything || forwarded.iter().any(|a| a == "app") {
         // The app embeds the UI: build it first, then the app and the bare window beside it.
-        run(&mut cmd("npm", &["run", "--silent", "build"], &root.join("ui")))?;
+        run(&mut cmd(
+            "npm",
+            &["run", "--silent", "build"],
+            &root.join("ui"),
+        ))?;
         run(&mut cmd(
             "cargo",
             &[

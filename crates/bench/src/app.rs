@@ -84,7 +84,11 @@ impl Desktop {
         // Nothing listens there: the benchmark sends nothing.
         std::fs::write(
             &config,
-            demo_config(&logs, "http://127.0.0.1:9/api/v1/tickets", "CALLSUPPORT_BENCH_NONE"),
+            demo_config(
+                &logs,
+                "http://127.0.0.1:9/api/v1/tickets",
+                "CALLSUPPORT_BENCH_NONE",
+            ),
         )
         .expect("config");
         let env = vec![
@@ -161,8 +165,12 @@ impl Desktop {
         let (protocols, delete) = (atom(b"WM_PROTOCOLS"), atom(b"WM_DELETE_WINDOW"));
         for id in self.windows(title) {
             let window: u32 = id.parse().expect("window id");
-            let event =
-                ClientMessageEvent::new(32, window, protocols, [delete, x11rb::CURRENT_TIME, 0, 0, 0]);
+            let event = ClientMessageEvent::new(
+                32,
+                window,
+                protocols,
+                [delete, x11rb::CURRENT_TIME, 0, 0, 0],
+            );
             conn.send_event(false, window, EventMask::NO_EVENT, event)
                 .expect("send close");
         }

@@ -10,6 +10,7 @@ mod cancel;
 mod checks;
 mod consent;
 mod harness;
+mod keyboard;
 mod look;
 mod reach;
 mod settings;

@@ -29,6 +29,9 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("cancel_during_upload_sends_nothing", |h| {
             Box::pin(crate::cancel::cancel_during_upload_sends_nothing(h))
         }),
+        ("the_report_flow_works_with_the_keyboard_alone", |h| {
+            Box::pin(crate::keyboard::the_report_flow_works_with_the_keyboard_alone(h))
+        }),
         ("text_fits_at_200_percent", |h| {
             Box::pin(crate::look::text_fits_at_200_percent(h))
         }),
