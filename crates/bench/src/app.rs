@@ -12,8 +12,8 @@ use callsupport_core::demo::{demo_config, write_demo_logs};
 use crate::measure::{median, mib};
 
 const RUNS: usize = 5;
-const APP_TITLE: &str = "^Call Support$";
-const BARE_TITLE: &str = "^Bare Tauri$";
+const APP_TITLE: &str = "Call Support";
+const BARE_TITLE: &str = "Bare Tauri";
 /// How long a window settles before its memory is read.
 const SETTLE: Duration = Duration::from_secs(3);
 
@@ -39,6 +39,8 @@ impl Drop for Process {
 /// The private desktop: an X display, a session bus, a home folder, demo logs and a config.
 struct Desktop {
     display: String,
+    /// One connection for watching windows, opened at first use.
+    conn: std::cell::RefCell<Option<x11rb::rust_connection::RustConnection>>,
     env: Vec<(String, PathBuf)>,
     config: PathBuf,
     _bus: Process,
@@ -107,6 +109,7 @@ impl Desktop {
         ];
         Desktop {
             display,
+            conn: std::cell::RefCell::new(None),
             env,
             config,
             _bus: bus,
@@ -128,16 +131,42 @@ impl Desktop {
         )
     }
 
-    fn windows(&self, title: &str) -> Vec<String> {
-        let out = Command::new("xdotool")
-            .args(["search", "--onlyvisible", "--name", title])
-            .env("DISPLAY", &self.display)
-            .output()
-            .expect("xdotool (package xdotool)");
-        String::from_utf8_lossy(&out.stdout)
-            .split_whitespace()
-            .map(str::to_owned)
+    /// The mapped top-level windows titled exactly `title`, asked over one X connection (a new
+    /// `xdotool` every poll would flood the server with connections and slow the app down).
+    fn windows(&self, title: &str) -> Vec<u32> {
+        use x11rb::connection::Connection;
+        use x11rb::protocol::xproto::{AtomEnum, ConnectionExt, MapState};
+        let conn = self.x11();
+        let root = conn.setup().roots[0].root;
+        let Ok(tree) = conn.query_tree(root).map(|c| c.reply()) else {
+            return Vec::new();
+        };
+        let Ok(tree) = tree else { return Vec::new() };
+        tree.children
+            .into_iter()
+            .filter(|&window| {
+                let mapped = conn
+                    .get_window_attributes(window)
+                    .ok()
+                    .and_then(|c| c.reply().ok())
+                    .is_some_and(|a| a.map_state == MapState::VIEWABLE);
+                mapped
+                    && conn
+                        .get_property(false, window, AtomEnum::WM_NAME, AtomEnum::ANY, 0, 256)
+                        .ok()
+                        .and_then(|c| c.reply().ok())
+                        .is_some_and(|p| p.value == title.as_bytes())
+            })
             .collect()
+    }
+
+    fn x11(&self) -> std::cell::RefMut<'_, x11rb::rust_connection::RustConnection> {
+        let mut slot = self.conn.borrow_mut();
+        if slot.is_none() {
+            let (conn, _) = x11rb::connect(Some(&self.display)).expect("X display");
+            *slot = Some(conn);
+        }
+        std::cell::RefMut::map(slot, |c| c.as_mut().expect("connected"))
     }
 
     /// Time until a visible window titled `title` appears, polled every 2 ms.
@@ -160,11 +189,11 @@ impl Desktop {
     fn close(&self, title: &str) {
         use x11rb::connection::Connection;
         use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask};
-        let (conn, _) = x11rb::connect(Some(&self.display)).expect("X display");
+        let windows = self.windows(title);
+        let conn = self.x11();
         let atom = |name: &[u8]| conn.intern_atom(false, name).unwrap().reply().unwrap().atom;
         let (protocols, delete) = (atom(b"WM_PROTOCOLS"), atom(b"WM_DELETE_WINDOW"));
-        for id in self.windows(title) {
-            let window: u32 = id.parse().expect("window id");
+        for window in windows {
             let event = ClientMessageEvent::new(
                 32,
                 window,
@@ -175,6 +204,7 @@ impl Desktop {
                 .expect("send close");
         }
         conn.flush().expect("flush");
+        drop(conn);
         wait(Duration::from_secs(10), || self.windows(title).is_empty()).expect("window closed");
     }
 }

@@ -151,8 +151,15 @@ fn rotate(dir: &Path) -> io::Result<()> {
 }
 
 impl log::Log for AppLog {
+    /// Our own lines at the chosen level; other crates' (D-Bus, HTTP, …) only when they warn.
     fn enabled(&self, metadata: &log::Metadata) -> bool {
-        metadata.level() <= self.level
+        let ours = metadata.target().starts_with("callsupport");
+        metadata.level()
+            <= if ours {
+                self.level
+            } else {
+                self.level.min(log::LevelFilter::Warn)
+            }
     }
 
     fn log(&self, record: &log::Record) {
@@ -205,8 +212,22 @@ mod tests {
                 .args(format_args!("dropped below the level"))
                 .build(),
         );
+        // Other crates' chatter stays out unless it warns.
+        for (level, words) in [
+            (log::Level::Info, "name acquired"),
+            (log::Level::Warn, "bus lost"),
+        ] {
+            log.log(
+                &log::Record::builder()
+                    .level(level)
+                    .target("zbus::connection")
+                    .args(format_args!("{words}"))
+                    .build(),
+            );
+        }
         let text = std::fs::read_to_string(dir(data.path()).join(FILE_NAME)).unwrap();
-        assert_eq!(text.lines().count(), 1, "{text}");
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.contains("zbus::connection bus lost") && !text.contains("acquired"));
         assert!(
             text.contains(" INFO  callsupport_core::collect bundle written: 12 files"),
             "{text}"
