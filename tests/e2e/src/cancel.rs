@@ -7,7 +7,7 @@ use anyhow::{Context, ensure};
 
 use crate::harness::Harness;
 use crate::slow_link::SlowLink;
-use crate::tests::{WAIT, click, css, screenshot, tickets, wait_text};
+use crate::tests::{click, screenshot, tickets, type_summary, wait_text};
 
 pub async fn cancel_during_upload_sends_nothing(harness: &Harness) -> anyhow::Result<()> {
     // About 890 KB at 100 KB/s: nine seconds of upload to cancel in.
@@ -19,13 +19,7 @@ pub async fn cancel_during_upload_sends_nothing(harness: &Harness) -> anyhow::Re
     let summary = "Cancelled on second thought";
     let client = harness.session(&config).await?;
     let result = async {
-        client
-            .wait()
-            .at_most(WAIT)
-            .for_element(css("[data-testid=summary]"))
-            .await?
-            .send_keys(summary)
-            .await?;
+        type_summary(&client, summary).await?;
         click(&client, "review").await?;
         click(&client, "send").await?;
         wait_text(&client, "[data-testid=sending] .stages li.active", |t| {

@@ -5,7 +5,7 @@ use anyhow::{Context, ensure};
 
 use crate::checks;
 use crate::harness::Harness;
-use crate::tests::{WAIT, click, css, screenshot, tickets, wait_text};
+use crate::tests::{WAIT, click, css, screenshot, tickets, type_summary, wait_text};
 use crate::x11::answer_save_dialog;
 
 /// The demo app log's e-mail address is highlighted as replaced in the preview; the report saved
@@ -14,13 +14,7 @@ use crate::x11::answer_save_dialog;
 pub async fn preview_then_save_to_file(harness: &Harness) -> anyhow::Result<()> {
     let client = harness.session(&harness.config).await?;
     let result = async {
-        client
-            .wait()
-            .at_most(WAIT)
-            .for_element(css("[data-testid=summary]"))
-            .await?
-            .send_keys("Saving the logs for the help desk")
-            .await?;
+        type_summary(&client, "Saving the logs for the help desk").await?;
         click(&client, "review").await?;
         client
             .wait()

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 
 use crate::harness::Harness;
-use crate::tests::{WAIT, click, css, screenshot, wait_text};
+use crate::tests::{WAIT, click, css, screenshot, type_summary, wait_text};
 use crate::x11::{press, request_close, visible_windows, wait_for_window};
 
 /// The app window's title, as a pattern for `xdotool search --name`.
@@ -154,17 +154,6 @@ pub async fn a_link_from_support_adds_logs_to_its_ticket(harness: &Harness) -> a
     .await;
     harness.close(client, &config).await;
     result
-}
-
-async fn type_summary(client: &fantoccini::Client, summary: &str) -> anyhow::Result<()> {
-    client
-        .wait()
-        .at_most(WAIT)
-        .for_element(css("[data-testid=summary]"))
-        .await?
-        .send_keys(summary)
-        .await?;
-    Ok(())
 }
 
 async fn ticket_record(harness: &Harness, ticket: &str) -> anyhow::Result<serde_json::Value> {

@@ -127,6 +127,18 @@ pub async fn click(client: &Client, test_id: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Waits for the report form and types `summary` into it.
+pub async fn type_summary(client: &Client, summary: &str) -> anyhow::Result<()> {
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(css("[data-testid=summary]"))
+        .await?
+        .send_keys(summary)
+        .await?;
+    Ok(())
+}
+
 /// The ticket server's list of tickets, as an agent sees it.
 pub async fn tickets(harness: &Harness) -> anyhow::Result<serde_json::Value> {
     Ok(reqwest::Client::new()
@@ -187,13 +199,7 @@ async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<(
         .context("a new log file should reach the open report screen")?;
 
         let summary = "Audio dropped during the weekly call";
-        client
-            .wait()
-            .at_most(WAIT)
-            .for_element(css("[data-testid=summary]"))
-            .await?
-            .send_keys(summary)
-            .await?;
+        type_summary(&client, summary).await?;
         client
             .find(css("[data-testid=description]"))
             .await?

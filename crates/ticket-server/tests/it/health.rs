@@ -47,6 +47,7 @@ async fn the_openapi_document_describes_every_route_and_problem() {
             "/api/v1/openapi.json",
             "/api/v1/tickets",
             "/api/v1/tickets/{id}",
+            "/api/v1/tickets/{id}/attachments/{bundle_id}",
             "/api/v1/tickets/{id}/bundle",
             "/healthz"
         ]
