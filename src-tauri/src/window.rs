@@ -49,11 +49,13 @@ pub fn show(app: &AppHandle, view: View) {
     match built {
         Ok(window) => {
             log::info!("window opening ({})", view.as_str());
-            window.on_window_event(|event| {
-                if let tauri::WindowEvent::Destroyed = event {
+            window.on_window_event(|event| match event {
+                tauri::WindowEvent::CloseRequested { .. } => log::info!("window close requested"),
+                tauri::WindowEvent::Destroyed => {
                     log::info!("window closed; the app stays in the tray");
                     release_freed_memory();
                 }
+                _ => {}
             });
             let app = app.clone();
             tauri::async_runtime::spawn(async move {
