@@ -53,35 +53,46 @@ pub fn run_all() -> anyhow::Result<()> {
             "API: schemathesis against the reference server's OpenAPI document",
             || api_check::schemathesis(&root, &st),
         )?;
+        let e2e = |out: &str, theme: Option<&str>| {
+            let app = root.join("target/debug/callsupport-app");
+            let out = root.join(out);
+            let driver = driver.to_string_lossy().into_owned();
+            let (app, out) = (
+                app.to_string_lossy().into_owned(),
+                out.to_string_lossy().into_owned(),
+            );
+            let mut command = cmd(
+                "cargo",
+                &[
+                    "run",
+                    "--quiet",
+                    "-p",
+                    "callsupport-e2e",
+                    "--",
+                    "--app",
+                    &app,
+                    "--tauri-driver",
+                    &driver,
+                    "--out",
+                    &out,
+                ],
+                &root,
+            );
+            match theme {
+                Some(theme) => command.env("GTK_THEME", theme),
+                None => command.env_remove("GTK_THEME"),
+            };
+            run_cmd(&mut command)
+        };
         stages.time(
             "end-to-end: the real app under Xvfb through WebDriver",
-            || {
-                let app = root.join("target/debug/callsupport-app");
-                let out = root.join("target/e2e");
-                let driver = driver.to_string_lossy().into_owned();
-                let (app, out) = (
-                    app.to_string_lossy().into_owned(),
-                    out.to_string_lossy().into_owned(),
-                );
-                run_cmd(&mut cmd(
-                    "cargo",
-                    &[
-                        "run",
-                        "--quiet",
-                        "-p",
-                        "callsupport-e2e",
-                        "--",
-                        "--app",
-                        &app,
-                        "--tauri-driver",
-                        &driver,
-                        "--out",
-                        &out,
-                    ],
-                    &root,
-                ))
-            },
-        )
+            || e2e("target/e2e", None),
+        )?;
+        // The same screens in the dark theme the system asks for: axe-core checks each again
+        // (contrast above all); screenshots in target/e2e-dark.
+        stages.time("end-to-end again in the dark theme", || {
+            e2e("target/e2e-dark", Some("Adwaita:dark"))
+        })
     })();
     stages.print();
     result
