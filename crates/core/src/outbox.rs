@@ -303,7 +303,7 @@ impl Outbox {
         if !dir.exists() {
             return Ok(false);
         }
-        let _lock = lock(&dir)?.ok_or_else(|| in_use(id))?;
+        let _lock = lock_patiently(&dir)?.ok_or_else(|| in_use(id))?;
         self.discard(id, &dir)?;
         Ok(true)
     }
@@ -370,9 +370,13 @@ impl Outbox {
         on_progress: impl FnMut(Progress) -> bool + Send + 'static,
     ) -> Result<Delivered, Error> {
         let io_error = |err: io::Error| Error::Io(format!("outbox {}: {err}", entry.id));
-        let _lock = lock(&entry.dir)
-            .map_err(io_error)?
-            .ok_or_else(|| Error::Io(in_use(entry.id).to_string()))?;
+        let mut held = lock(&entry.dir).map_err(io_error)?;
+        let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+        while held.is_none() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(LOCK_RETRY).await;
+            held = lock(&entry.dir).map_err(io_error)?;
+        }
+        let _lock = held.ok_or_else(|| Error::Io(in_use(entry.id).to_string()))?;
         // Another process may have delivered it between listing and locking.
         if !entry.dir.exists() {
             return Err(Error::UnknownReport);
@@ -546,6 +550,24 @@ fn lock(dir: &Path) -> io::Result<Option<File>> {
         Ok(()) => Ok(Some(file)),
         Err(fs::TryLockError::WouldBlock) => Ok(None),
         Err(fs::TryLockError::Error(err)) => Err(err),
+    }
+}
+
+/// How long a report's lock is tried again before it counts as held by another process. A lock
+/// this process just released can still be held for a moment by a child being started elsewhere
+/// in the process (between `fork` and `exec` it shares the open file); a real send holds it far
+/// longer.
+const LOCK_PATIENCE: Duration = Duration::from_millis(500);
+const LOCK_RETRY: Duration = Duration::from_millis(10);
+
+/// Like [`lock`], trying again for [`LOCK_PATIENCE`].
+fn lock_patiently(dir: &Path) -> io::Result<Option<File>> {
+    let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        match lock(dir)? {
+            None if std::time::Instant::now() < deadline => std::thread::sleep(LOCK_RETRY),
+            held => return Ok(held),
+        }
     }
 }
 
