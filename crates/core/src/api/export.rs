@@ -9,8 +9,7 @@
 //! before replacing a file). A cancel or a failure removes everything it wrote.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -81,11 +80,7 @@ impl Desk {
             };
             (prepared.plan.clone(), prepared.report.clone(), statement)
         };
-        let cancelled = Arc::new(AtomicBool::new(false));
-        self.sending
-            .lock()
-            .expect("sending lock")
-            .insert(report_id.to_owned(), cancelled.clone());
+        let cancelled = self.start_cancellable(report_id);
         let on_progress =
             move |progress| !cancelled.load(Ordering::SeqCst) && on_progress(progress);
         let (dest, redact) = (dest.to_path_buf(), self.config().privacy.redact);
@@ -94,7 +89,7 @@ impl Desk {
         })
         .await
         .map_err(|err| Error::Io(format!("saving stopped: {err}")));
-        self.sending.lock().expect("sending lock").remove(report_id);
+        self.end_cancellable(report_id);
         result?
     }
 }

@@ -497,17 +497,13 @@ impl Desk {
                 Some(_) => pending.remove(report_id).expect("just seen"),
             }
         };
-        let cancelled = Arc::new(AtomicBool::new(false));
-        self.sending
-            .lock()
-            .expect("sending lock")
-            .insert(report_id.to_owned(), cancelled.clone());
+        let cancelled = self.start_cancellable(report_id);
         let flag = cancelled.clone();
         let on_progress = move |progress| !flag.load(Ordering::SeqCst) && on_progress(progress);
         let result = self
             .send_prepared(&mut prepared, on_progress, &cancelled)
             .await;
-        self.sending.lock().expect("sending lock").remove(report_id);
+        self.end_cancellable(report_id);
         if let (Err(err), Some(id)) = (&result, prepared.queued)
             && err.code() == ErrorCode::Cancelled
         {
@@ -529,6 +525,20 @@ impl Desk {
             }
         }
         result
+    }
+
+    /// Registers a send or save of `report_id` that [`Desk::cancel`] can stop; returns its flag.
+    fn start_cancellable(&self, report_id: &str) -> Arc<AtomicBool> {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        self.sending
+            .lock()
+            .expect("sending lock")
+            .insert(report_id.to_owned(), cancelled.clone());
+        cancelled
+    }
+
+    fn end_cancellable(&self, report_id: &str) {
+        self.sending.lock().expect("sending lock").remove(report_id);
     }
 
     /// Asks a send in progress to stop; it ends with `ErrorCode::Cancelled` and leaves nothing behind.

@@ -114,12 +114,19 @@ export class ReportFlow {
 
   async review(): Promise<void> {
     if (!this.canReview) return;
-    this.busy = true;
-    this.error = null;
     this.notice = null;
-    try {
+    await this.whileBusy(async () => {
       this.consent = await this.backend.prepareReport($state.snapshot(this.draft));
       this.screen = "consent";
+    });
+  }
+
+  /** Runs one call to the app with the form busy; a failure is kept in `error`. */
+  private async whileBusy(call: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    this.error = null;
+    try {
+      await call();
     } catch (error) {
       this.error = asApiError(error);
     } finally {
@@ -135,31 +142,19 @@ export class ReportFlow {
       .flatMap((g) => g.files)
       .filter((f) => (f.id === fileId ? f.included : !f.included))
       .map((f) => f.id);
-    this.busy = true;
-    this.error = null;
-    try {
+    await this.whileBusy(async () => {
       this.consent = await this.backend.chooseFiles(consent.report_id, leftOut);
-    } catch (error) {
-      this.error = asApiError(error);
-    } finally {
-      this.busy = false;
-    }
+    });
   }
 
   /** Shows one readable file as it will be sent. */
   async openPreview(fileId: string): Promise<void> {
     const consent = this.consent;
     if (!consent || this.busy) return;
-    this.busy = true;
-    this.error = null;
-    try {
+    await this.whileBusy(async () => {
       this.preview = await this.backend.previewFile(consent.report_id, fileId);
       this.screen = "preview";
-    } catch (error) {
-      this.error = asApiError(error);
-    } finally {
-      this.busy = false;
-    }
+    });
   }
 
   closePreview(): void {
