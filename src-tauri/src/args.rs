@@ -1,23 +1,37 @@
-//! The app's command line: `callsupport-app [--config FILE] [--background] [LINK]`.
+//! The app's command line: `callsupport-app [--config FILE] [--show VIEW] [LINK]`.
 
 use std::path::PathBuf;
 
-const USAGE: &str = "usage: callsupport-app [--config FILE] [--background] [callsupport://LINK]";
+use callsupport_core::api::View;
 
-#[derive(Debug, Default, PartialEq)]
+const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings] [callsupport://LINK]";
+
+#[derive(Debug, PartialEq)]
 pub struct Args {
     pub config: Option<PathBuf>,
-    /// Start in the tray without a window (the login start).
-    pub background: bool,
+    /// The screen to open with (the tray's menu and shortcut name one).
+    pub show: View,
     /// A `callsupport://` link to open (support asking for logs).
     pub link: Option<String>,
+}
+
+impl Default for Args {
+    fn default() -> Args {
+        Args {
+            config: None,
+            show: View::Report,
+            link: None,
+        }
+    }
 }
 
 /// A command line the app cannot use.
 #[derive(Debug, PartialEq, thiserror::Error)]
 pub enum ArgsError {
-    #[error("--config needs a file: --config FILE")]
-    MissingValue,
+    #[error("{0} needs a value; {USAGE}")]
+    MissingValue(&'static str),
+    #[error("--show takes report, export, history or settings, not `{0}`")]
+    UnknownView(String),
     #[error("unknown argument `{0}`; {USAGE}")]
     Unknown(String),
 }
@@ -26,22 +40,31 @@ impl Args {
     pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, ArgsError> {
         let mut parsed = Args::default();
         while let Some(arg) = args.next() {
-            if let Some(value) = arg.strip_prefix("--config=") {
-                parsed.config = Some(PathBuf::from(value));
-            } else if arg == "--config" {
-                let value = args.next().ok_or(ArgsError::MissingValue)?;
-                parsed.config = Some(PathBuf::from(value));
-            } else if arg == "--background" {
-                parsed.background = true;
-            } else if arg.starts_with("callsupport:") && parsed.link.is_none() {
-                parsed.link = Some(arg);
-            } else if arg == "--help" || arg == "-h" {
-                println!(
-                    "{USAGE}\n\nWithout --config the app reads the file named by CALLSUPPORT_CONFIG.\n--background starts it in the tray without a window."
-                );
-                std::process::exit(0);
-            } else {
-                return Err(ArgsError::Unknown(arg));
+            let (name, inline) = match arg.split_once('=') {
+                Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
+                _ => (arg.as_str(), None),
+            };
+            match name {
+                "--config" => {
+                    let value = inline.or_else(|| args.next());
+                    parsed.config = Some(value.ok_or(ArgsError::MissingValue("--config"))?.into());
+                }
+                "--show" => {
+                    let value = inline
+                        .or_else(|| args.next())
+                        .ok_or(ArgsError::MissingValue("--show"))?;
+                    parsed.show = View::parse(&value).ok_or(ArgsError::UnknownView(value))?;
+                }
+                "--help" | "-h" => {
+                    println!(
+                        "{USAGE}\n\nWithout --config the app reads the file named by CALLSUPPORT_CONFIG.\nThe tray icon and the report shortcut belong to callsupport-tray, which the app starts."
+                    );
+                    std::process::exit(0);
+                }
+                _ if arg.starts_with("callsupport:") && parsed.link.is_none() => {
+                    parsed.link = Some(arg);
+                }
+                _ => return Err(ArgsError::Unknown(arg)),
             }
         }
         Ok(parsed)
@@ -70,23 +93,31 @@ mod tests {
     }
 
     #[test]
-    fn background_and_a_link() {
-        let args = parse(&["--background", "callsupport://report?ticket=CS-1"]).unwrap();
-        assert!(args.background);
+    fn a_screen_and_a_link() {
+        let args = parse(&["--show", "history", "callsupport://report?ticket=CS-1"]).unwrap();
+        assert_eq!(args.show, View::History);
         assert_eq!(
             args.link.as_deref(),
             Some("callsupport://report?ticket=CS-1")
         );
+        assert_eq!(parse(&["--show=export"]).unwrap().show, View::Export);
     }
 
     #[test]
     fn bad_arguments_are_named() {
-        assert_eq!(parse(&["--config"]), Err(ArgsError::MissingValue));
+        assert_eq!(
+            parse(&["--config"]),
+            Err(ArgsError::MissingValue("--config"))
+        );
+        assert_eq!(
+            parse(&["--show", "tray"]),
+            Err(ArgsError::UnknownView("tray".into()))
+        );
         assert!(
-            parse(&["--colour"])
+            parse(&["--background"])
                 .unwrap_err()
                 .to_string()
-                .contains("`--colour`")
+                .contains("`--background`")
         );
     }
 }

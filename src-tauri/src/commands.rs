@@ -128,17 +128,12 @@ pub fn settings(state: State<'_, AppState>) -> Result<SettingsView, ApiError> {
 /// Changes one of the user's settings; a new shortcut takes effect at once.
 #[tauri::command]
 pub fn change_setting(
-    app: tauri::AppHandle,
     state: State<'_, AppState>,
     key: String,
     value: String,
 ) -> Result<SettingsView, ApiError> {
-    let desk = state.desk()?;
-    let view = desk.change_setting(&key, &value)?;
-    if key == "shortcut.report" {
-        crate::shortcut::replace(&app, desk.config().shortcut.report());
-    }
-    Ok(view)
+    // The tray agent sees the user's file change and takes up a new shortcut by itself.
+    Ok(state.desk()?.change_setting(&key, &value)?)
 }
 
 /// Sets support's request for logs (or a refused link's message) aside.

@@ -8,15 +8,15 @@
 //! `config_invalid` error so the window can say what to fix. A background task ticks the core's
 //! outbox schedule: what waits is sent after start, every five minutes, and when the network returns.
 //!
-//! The app lives in the tray ([`tray`]) and runs once per user: a second launch hands its command
-//! line to the first and exits. Its one window ([`window`]) is made when asked for (launch, tray,
-//! the global [`shortcut`]) and destroyed when closed, so an idle app holds no webview; closing it
-//! does not end the app or a send in progress.
+//! The app runs while it has a window, or work the window started: its one window ([`window`])
+//! holds a WebKit webview, most of its memory, so when the window closes and no send or save is
+//! under way, the app ends. What runs all day is the tray [`agent`], `callsupport-tray`, which
+//! the app starts and which starts the app again from its menu and the report shortcut. The app
+//! runs once per user: a second launch hands its command line to the first and exits.
 
+mod agent;
 mod args;
 mod commands;
-mod shortcut;
-mod tray;
 mod window;
 
 use std::time::Duration;
@@ -26,8 +26,6 @@ use callsupport_core::applog::AppLog;
 use callsupport_core::config::{ConfigFiles, load_layered};
 use callsupport_core::outbox::Tending;
 use tauri::{Emitter, Manager, RunEvent};
-
-use crate::window::View;
 
 /// The event that carries each `IndexEvent` to the window.
 pub const INDEX_CHANGED: &str = "index-changed";
@@ -97,18 +95,13 @@ pub fn run() {
         Err(err) => eprintln!("warning: {}", err.message),
     }
 
-    let background = args.background;
-    let link = args.link.clone();
-    let report_shortcut = layered
-        .as_ref()
-        .ok()
-        .and_then(|l| l.config.shortcut.report());
+    agent::ensure_running(args.config.as_deref());
+    let (show, link) = (args.show, args.link.clone());
     let app = tauri::Builder::default()
         // First: a second launch stops here, in the second process.
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             second_launch(app, argv)
         }))
-        .plugin(tauri_plugin_global_shortcut::Builder::new().build())
         .setup(move |app| {
             // The index pushes every change of the support files to the window: no polling.
             let handle = app.handle().clone();
@@ -126,14 +119,10 @@ pub fn run() {
             app.manage(AppState { desk });
             app.manage(window::Opening::new());
             tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
-            tray::create(app.handle())?;
-            shortcut::register(app.handle(), report_shortcut);
             if let Some(link) = &link {
                 open_link(app.handle(), link);
             }
-            if !background || link.is_some() {
-                window::show(app.handle(), View::Report);
-            }
+            window::show(app.handle(), show);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -157,7 +146,8 @@ pub fn run() {
         .build(tauri::generate_context!())
         .expect("error while building Call Support");
     app.run(|_, event| {
-        // Closing the last window leaves the app in the tray; only Quit (an exit code) ends it.
+        // The last window closing does not end the app by itself: [`window`] ends it once the
+        // work that window started is done.
         if let RunEvent::ExitRequested {
             code: None, api, ..
         } = event
@@ -167,16 +157,15 @@ pub fn run() {
     });
 }
 
-/// Another launch of the app (a start-menu click, a link) while this one runs: show the window.
+/// Another launch of the app (the tray, the shortcut, a start-menu click, a link) while this one
+/// runs: show the screen it asks for.
 fn second_launch(app: &tauri::AppHandle, argv: Vec<String>) {
     match args::Args::parse(argv.into_iter().skip(1)) {
         Ok(args) => {
             if let Some(link) = &args.link {
                 open_link(app, link);
             }
-            if !args.background || args.link.is_some() {
-                window::show(app, View::Report);
-            }
+            window::show(app, args.show);
         }
         Err(err) => log::warn!("second launch with a bad command line: {err}"),
     }

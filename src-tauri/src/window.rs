@@ -1,8 +1,9 @@
 //! The one app window: created when needed, destroyed when closed.
 //!
-//! The app lives in the tray; its window holds a WebKit webview, most of the app's memory, so
-//! closing the window destroys it and [`show`] builds a new one (or brings the open one forward
-//! and tells it which screen to show, with the `navigate` event). A new window stays hidden until
+//! The window holds a WebKit webview, most of the app's memory: closing it destroys it, and once
+//! the work it started is done the app ends ([`finish_when_idle`]); the tray agent starts the app
+//! again when asked. [`show`] builds the window, or brings the open one forward and tells it which
+//! screen to show (the `navigate` event). A new window stays hidden until
 //! the page says its first screen is drawn with what it needs ([`ready`]), so the user never sees
 //! an empty window; if the page does not say so within [`READY_LIMIT`], it is shown anyway.
 
@@ -49,12 +50,10 @@ pub fn show(app: &AppHandle, view: View) {
     match built {
         Ok(window) => {
             log::info!("window opening ({})", view.as_str());
-            window.on_window_event(|event| match event {
+            let closed = app.clone();
+            window.on_window_event(move |event| match event {
                 tauri::WindowEvent::CloseRequested { .. } => log::info!("window close requested"),
-                tauri::WindowEvent::Destroyed => {
-                    log::info!("window closed; the app stays in the tray");
-                    release_freed_memory();
-                }
+                tauri::WindowEvent::Destroyed => finish_when_idle(closed.clone()),
                 _ => {}
             });
             let app = app.clone();
@@ -97,12 +96,24 @@ pub fn ready(app: &AppHandle) {
     }
 }
 
-/// Gives the memory the closed window's page freed back to the system, so an app idle in the
-/// tray does not keep it.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages to the kernel.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+/// The window is gone: the app ends as soon as no send or save it started is under way, unless
+/// a new window was asked for meanwhile. A send goes on after its window closes and is not cut.
+fn finish_when_idle(app: AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            if app.get_webview_window(MAIN).is_some() {
+                return;
+            }
+            let busy = app
+                .state::<crate::AppState>()
+                .desk()
+                .is_ok_and(|desk| desk.is_busy());
+            if !busy {
+                log::info!("window closed; the app ends (the tray agent stays)");
+                app.exit(0);
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
 }

@@ -73,7 +73,7 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
         &root,
     ))?;
     if everything || forwarded.iter().any(|a| a == "app") {
-        // The app embeds the UI: build it first, then the app and the bare window beside it.
+        // The app embeds the UI: build it first, then the app, its tray agent and the bare window.
         run(&mut cmd(
             "npm",
             &["run", "--silent", "build"],
@@ -87,6 +87,8 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
                 "--quiet",
                 "-p",
                 "callsupport-app",
+                "-p",
+                "callsupport-tray",
                 "-p",
                 "bare-window",
             ],

@@ -53,7 +53,11 @@ fn main() {
                         .expect("own path")
                         .with_file_name(name)
                 };
-                app::run(&beside("callsupport-app"), &beside("bare-window"));
+                app::run(
+                    &beside("callsupport-app"),
+                    &beside("callsupport-tray"),
+                    &beside("bare-window"),
+                );
             }
         }
     }

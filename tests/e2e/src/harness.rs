@@ -225,6 +225,8 @@ impl Harness {
     /// test's window, and WebKit stops painting a covered window (its screenshots go stale).
     pub async fn close(&self, client: Client, config: &Path) {
         let _ = client.close().await;
+        // The tray agent the app started runs until Quit; the next test starts its own.
+        self.stop_agent();
         let pattern = config.to_string_lossy().into_owned();
         let running = || {
             Command::new("pgrep")
@@ -244,11 +246,36 @@ impl Harness {
         }
     }
 
+    /// Ends this run's tray agent (`callsupport-tray`), as *Quit* would, and waits until it is gone.
+    pub fn stop_agent(&self) {
+        let pattern = format!("callsupport-tray --config {}", self.dir.path().display());
+        let _ = Command::new("pkill")
+            .args(["-TERM", "-f", &pattern])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while agent_running(&pattern) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if agent_running(&pattern) {
+            let _ = Command::new("pkill")
+                .args(["-KILL", "-f", &pattern])
+                .status();
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(server) = self.server.take() {
             let _ = server.stop().await;
         }
     }
+}
+
+fn agent_running(pattern: &str) -> bool {
+    Command::new("pgrep")
+        .args(["-f", pattern])
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false)
 }
 
 fn start_xvfb() -> anyhow::Result<(String, Process)> {

@@ -28,6 +28,8 @@ pub struct Options {
     pub tauri_driver: PathBuf,
     pub native_driver: PathBuf,
     pub out: PathBuf,
+    /// Runs only the tests whose name holds this (while working on one).
+    pub only: Option<String>,
 }
 
 fn parse_args() -> anyhow::Result<Options> {
@@ -35,6 +37,7 @@ fn parse_args() -> anyhow::Result<Options> {
     let mut tauri_driver = None;
     let mut native_driver = PathBuf::from("/usr/bin/WebKitWebDriver");
     let mut out = PathBuf::from("target/e2e");
+    let mut only = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().with_context(|| format!("{arg} needs a value"));
@@ -43,8 +46,9 @@ fn parse_args() -> anyhow::Result<Options> {
             "--tauri-driver" => tauri_driver = Some(PathBuf::from(value()?)),
             "--native-driver" => native_driver = PathBuf::from(value()?),
             "--out" => out = PathBuf::from(value()?),
+            "--only" => only = Some(value()?),
             other => bail!(
-                "unknown argument `{other}`; usage: callsupport-e2e --app PATH --tauri-driver PATH [--native-driver PATH] [--out DIR]"
+                "unknown argument `{other}`; usage: callsupport-e2e --app PATH --tauri-driver PATH [--native-driver PATH] [--out DIR] [--only NAME]"
             ),
         }
     }
@@ -53,6 +57,7 @@ fn parse_args() -> anyhow::Result<Options> {
         tauri_driver: tauri_driver.context("--tauri-driver PATH is required")?,
         native_driver,
         out,
+        only,
     };
     for (what, path) in [
         ("--app", &options.app),
@@ -84,7 +89,14 @@ async fn main() {
         }
     };
     let mut failed = 0;
-    let all = tests::all();
+    let mut all = tests::all();
+    if let Some(only) = &options.only {
+        all.retain(|(name, _)| name.contains(only.as_str()));
+        if all.is_empty() {
+            eprintln!("error: no test's name holds `{only}`");
+            std::process::exit(2);
+        }
+    }
     for (name, test) in &all {
         let start = Instant::now();
         match test(&harness).await {

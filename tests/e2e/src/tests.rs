@@ -41,8 +41,8 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("a_link_from_support_adds_logs_to_its_ticket", |h| {
             Box::pin(crate::reach::a_link_from_support_adds_logs_to_its_ticket(h))
         }),
-        ("closed_it_stays_in_the_tray_and_comes_back", |h| {
-            Box::pin(crate::reach::closed_it_stays_in_the_tray_and_comes_back(h))
+        ("closed_it_ends_and_the_tray_brings_it_back", |h| {
+            Box::pin(crate::reach::closed_it_ends_and_the_tray_brings_it_back(h))
         }),
     ]
 }

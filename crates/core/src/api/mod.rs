@@ -104,6 +104,13 @@ impl View {
             View::Settings => "settings",
         }
     }
+
+    /// The view named `name` (as [`View::as_str`] spells it).
+    pub fn parse(name: &str) -> Option<View> {
+        [View::Report, View::Export, View::History, View::Settings]
+            .into_iter()
+            .find(|view| view.as_str() == name)
+    }
 }
 
 /// What the app knows at start: where reports go, what each source holds, the calls its logs show.
@@ -257,6 +264,18 @@ impl Desk {
     ) -> Desk {
         crate::applog::add_source(&mut config, &data_dir);
         let index = Index::start(&config, on_change);
+        Desk::assemble(config, data_dir, index)
+    }
+
+    /// A desk that only delivers what waits in the outbox (the tray agent): it watches no source.
+    pub fn for_delivery(config: Config, data_dir: PathBuf) -> Desk {
+        let mut nothing = config.clone();
+        nothing.sources.clear();
+        let index = Index::start(&nothing, |_| {});
+        Desk::assemble(config, data_dir, index)
+    }
+
+    fn assemble(config: Config, data_dir: PathBuf, index: Index) -> Desk {
         Desk {
             config: RwLock::new(Arc::new(config)),
             layers: Mutex::new(None),
@@ -539,6 +558,11 @@ impl Desk {
 
     fn end_cancellable(&self, report_id: &str) {
         self.sending.lock().expect("sending lock").remove(report_id);
+    }
+
+    /// Whether a send or a save is in progress (the app waits for it before it ends).
+    pub fn is_busy(&self) -> bool {
+        !self.sending.lock().expect("sending lock").is_empty()
     }
 
     /// Asks a send in progress to stop; it ends with `ErrorCode::Cancelled` and leaves nothing behind.

@@ -1,0 +1,40 @@
+//! Starts the app, `callsupport-app`, to show a screen. The app runs once per user: when it
+//! already runs, the new launch hands the screen to it and ends.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::menu::View;
+
+pub struct Launcher {
+    program: PathBuf,
+    config: Option<PathBuf>,
+}
+
+impl Launcher {
+    /// The app installed beside the agent; `config` is handed on.
+    pub fn new(config: Option<PathBuf>) -> Launcher {
+        let name = format!("callsupport-app{}", std::env::consts::EXE_SUFFIX);
+        let program = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(&name)))
+            .unwrap_or_else(|| PathBuf::from(name));
+        Launcher { program, config }
+    }
+
+    pub fn show(&self, view: View) {
+        let mut command = Command::new(&self.program);
+        command.args(["--show", view.as_str()]);
+        if let Some(config) = &self.config {
+            command.arg("--config").arg(config);
+        }
+        match command.spawn() {
+            Ok(mut child) => {
+                log::info!("app started for {}", view.as_str());
+                // Reaped when it ends, so no finished app lingers as a zombie.
+                std::thread::spawn(move || child.wait());
+            }
+            Err(err) => log::error!("cannot start {}: {err}", self.program.display()),
+        }
+    }
+}
