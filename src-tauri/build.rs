@@ -19,6 +19,7 @@ const COMMANDS: &[&str] = &[
     "change_setting",
     "dismiss_link",
     "window_ready",
+    "open_ticket",
 ];
 
 fn main() {

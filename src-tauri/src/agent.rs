@@ -1,6 +1,7 @@
 //! The tray agent, `callsupport-tray`, installed beside the app: it holds the tray icon, the
 //! report shortcut and the outbox while no window is open. The app starts it every time it
-//! starts; one already running keeps the job and the new one ends at once.
+//! starts, unless the agent started the app; one already running keeps the job and the new one
+//! ends at once.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -8,6 +9,10 @@ use std::process::{Command, Stdio};
 /// Starts the agent beside this program, handing on `config`; its failure is logged, not fatal
 /// (the app works without a tray).
 pub fn ensure_running(config: Option<&Path>) {
+    // Set by the agent in the environment of the apps it starts.
+    if std::env::var_os("CALLSUPPORT_TRAY_AGENT").is_some() {
+        return;
+    }
     let name = format!("callsupport-tray{}", std::env::consts::EXE_SUFFIX);
     let program = std::env::current_exe()
         .ok()

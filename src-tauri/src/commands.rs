@@ -1,4 +1,5 @@
-//! The IPC commands: each adapts one core call, nothing more.
+//! The IPC commands: each adapts one core call, nothing more. Whatever touches the disk or the
+//! network runs `async`, off the main thread, so the window never waits on it.
 
 use callsupport_core::api::{
     ApiError, AppOverview, ConsentView, ExportReceipt, FilePreview, HistoryEntry, QueuedReports,
@@ -95,7 +96,7 @@ pub fn cancel_send(state: State<'_, AppState>, report_id: String) -> Result<(), 
     Ok(())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn queued_reports(state: State<'_, AppState>) -> Result<QueuedReports, ApiError> {
     Ok(state.desk()?.queued_reports()?)
 }
@@ -105,28 +106,28 @@ pub async fn send_queued(state: State<'_, AppState>) -> Result<FlushSummary, Api
     Ok(state.desk()?.flush_outbox().await?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn remove_queued(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
     Ok(state.desk()?.remove_queued(&id)?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn history(state: State<'_, AppState>) -> Result<Vec<HistoryEntry>, ApiError> {
     Ok(state.desk()?.history()?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn delete_local_copy(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
     Ok(state.desk()?.delete_local_copy(&id)?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 pub fn settings(state: State<'_, AppState>) -> Result<SettingsView, ApiError> {
     Ok(state.desk()?.settings()?)
 }
 
 /// Changes one of the user's settings; a new shortcut takes effect at once.
-#[tauri::command]
+#[tauri::command(async)]
 pub fn change_setting(
     state: State<'_, AppState>,
     key: String,
@@ -147,4 +148,16 @@ pub fn dismiss_link(state: State<'_, AppState>) -> Result<(), ApiError> {
 #[tauri::command]
 pub fn window_ready(app: tauri::AppHandle) {
     crate::window::ready(&app);
+}
+
+/// Opens the page of a ticket this computer's reports went to in the user's browser.
+#[tauri::command(async)]
+pub fn open_ticket(state: State<'_, AppState>, ticket_id: String) -> Result<(), ApiError> {
+    let link = state.desk()?.ticket_link(&ticket_id)?;
+    open::that_detached(&link).map_err(|err| {
+        callsupport_core::Error::Io(format!(
+            "cannot open a browser ({err}); copy the ticket's link instead"
+        ))
+    })?;
+    Ok(())
 }

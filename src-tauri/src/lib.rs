@@ -142,6 +142,7 @@ pub fn run() {
             commands::change_setting,
             commands::dismiss_link,
             commands::window_ready,
+            commands::open_ticket,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Call Support");

@@ -48,6 +48,8 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             "-p",
             "callsupport-app",
             "-p",
+            "callsupport-tray",
+            "-p",
             "callsupport-ticket-server",
         ],
         &root,
@@ -92,13 +94,23 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     if !headless {
         eprintln!("opening Call Support; close its window to stop");
         let status = app.status().context("cannot start the app")?;
+        stop_agent(&config);
         drop(server);
         if !status.success() {
             bail!("the app exited with {status}");
         }
         return Ok(());
     }
-    headless_run(&mut app, &root.join("target/callsupport-window.png"))
+    let result = headless_run(&mut app, &root.join("target/callsupport-window.png"));
+    stop_agent(&config);
+    result
+}
+
+/// Ends the tray agent the demo app started (it outlives the app by design; the demo's server
+/// and folders do not).
+fn stop_agent(config: &Path) {
+    let pattern = format!("callsupport-tray --config {}", config.display());
+    let _ = Command::new("pkill").args(["-f", &pattern]).status();
 }
 
 /// Runs the app on a private Xvfb display and saves a screenshot of its window.

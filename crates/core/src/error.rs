@@ -38,6 +38,12 @@ pub enum Error {
     Link(#[from] crate::support_link::LinkError),
     #[error("this report was already sent or has expired; start a new report")]
     UnknownReport,
+    #[error("no report from this computer went to ticket {0}; look it up in History")]
+    UnknownTicket(String),
+    #[error(
+        "the ticket service gave `{0}` as the ticket's link, which is not a web address; copy the ticket id instead"
+    )]
+    NotAWebLink(String),
     #[error("{0}")]
     Io(String),
     /// A send failed, and the report waits in the outbox; the code is the failure's.
@@ -80,9 +86,11 @@ impl Error {
             Error::Queued { source, .. } => source.code(),
             Error::Config(_) => ErrorCode::ConfigInvalid,
             Error::Source(_) => ErrorCode::SourceUnavailable,
-            Error::Report(_) | Error::UnknownReport | Error::Export(ExportError::NotForSending) => {
-                ErrorCode::ReportInvalid
-            }
+            Error::Report(_)
+            | Error::UnknownReport
+            | Error::UnknownTicket(_)
+            | Error::NotAWebLink(_)
+            | Error::Export(ExportError::NotForSending) => ErrorCode::ReportInvalid,
             Error::Write(WriteError::Cancelled) | Error::Upload(UploadError::Cancelled) => {
                 ErrorCode::Cancelled
             }

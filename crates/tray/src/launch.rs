@@ -6,6 +6,9 @@ use std::process::Command;
 
 use crate::menu::View;
 
+/// Set in the app's environment when the agent started it (the agent's process id).
+pub const AGENT_ENV: &str = "CALLSUPPORT_TRAY_AGENT";
+
 pub struct Launcher {
     program: PathBuf,
     config: Option<PathBuf>,
@@ -25,6 +28,8 @@ impl Launcher {
     pub fn show(&self, view: View) {
         let mut command = Command::new(&self.program);
         command.args(["--show", view.as_str()]);
+        // The app need not start an agent: this one runs.
+        command.env(AGENT_ENV, std::process::id().to_string());
         if let Some(config) = &self.config {
             command.arg("--config").arg(config);
         }

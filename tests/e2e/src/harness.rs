@@ -92,7 +92,24 @@ impl Harness {
         for sub in ["", ".config", ".cache", ".local/share"] {
             std::fs::create_dir_all(home.join(sub))?;
         }
+        // The desktop's URL opener, as xdg-open: there is no browser here, so it writes down
+        // what it was asked to open ([`Harness::opened`]).
+        let bin = root.join("bin");
+        std::fs::create_dir_all(&bin)?;
+        let opener = bin.join("xdg-open");
+        std::fs::write(
+            &opener,
+            format!(
+                "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n",
+                root.join("opened.txt").display()
+            ),
+        )?;
+        std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+        let path = std::env::join_paths(std::iter::once(bin.clone()).chain(
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+        ))?;
         let env: Vec<(String, OsString)> = vec![
+            ("PATH".into(), path),
             ("DISPLAY".into(), display.clone().into()),
             ("DBUS_SESSION_BUS_ADDRESS".into(), bus.into()),
             ("GSETTINGS_BACKEND".into(), "memory".into()),
@@ -154,6 +171,13 @@ impl Harness {
             .expect("server running")
             .addr()
             .to_string()
+    }
+
+    /// Every address the app asked the desktop to open (its browser), in order.
+    pub fn opened(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("opened.txt"))
+            .map(|text| text.lines().map(str::to_owned).collect())
+            .unwrap_or_default()
     }
 
     /// The app's data folder (outbox, history, our own log).

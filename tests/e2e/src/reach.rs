@@ -98,7 +98,10 @@ async fn close_window(harness: &Harness) -> anyhow::Result<()> {
             }
             requests += 1;
             if requests == 2 {
-                println!("  note: the first close request went unanswered; sent it again");
+                println!(
+                    "  note: the first close request went unanswered; sent it again ({})",
+                    window_owners(harness)
+                );
             }
         }
         if Instant::now() > deadline {
@@ -120,6 +123,32 @@ async fn close_window(harness: &Harness) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Ok(())
+}
+
+/// Each app window's id, its process and what that process's main thread is doing (state and
+/// kernel wait channel), to tell a busy app from a lost request.
+fn window_owners(harness: &Harness) -> String {
+    let windows = visible_windows(&harness.display, TITLE).unwrap_or_default();
+    windows
+        .iter()
+        .map(|window| {
+            let pid = Command::new("xdotool")
+                .args(["getwindowpid", window])
+                .env("DISPLAY", &harness.display)
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                .unwrap_or_default();
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = stat
+                .rsplit_once(") ")
+                .and_then(|(_, rest)| rest.split(' ').next())
+                .unwrap_or("?")
+                .to_owned();
+            let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+            format!("window {window}: pid {pid}, main thread {state} in {wchan:?}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Whether a process whose command line matches `pattern` runs.

@@ -284,6 +284,22 @@ async fn report_is_sent_and_stored_intact(harness: &Harness) -> anyhow::Result<(
             ticket.len() == 9 && ticket[3..].chars().all(|c| c.is_ascii_digit()),
             "ticket id {ticket:?}"
         );
+        // *Open ticket* hands the ticket's page, as the server named it, to the desktop.
+        let link = client
+            .find(css("[data-testid=ticket-url]"))
+            .await?
+            .text()
+            .await?;
+        click(&client, "open-ticket").await?;
+        let deadline = std::time::Instant::now() + WAIT;
+        while !harness.opened().contains(&link) {
+            ensure!(
+                std::time::Instant::now() < deadline,
+                "Open ticket should open {link}; the desktop was asked for {:?}",
+                harness.opened()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
         // The History lists it as sent, with its ticket.
         client
             .find(css("[data-testid=done]"))

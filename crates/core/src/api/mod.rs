@@ -791,6 +791,22 @@ pub struct HistoryEntry {
 }
 
 impl Desk {
+    /// The web page of a ticket this computer's reports went to, for the browser. Only a link
+    /// the ticket service gave for one of them, and only `http` or `https`, is ever handed out:
+    /// the window cannot have the app open anything else.
+    pub fn ticket_link(&self, ticket_id: &str) -> Result<String, Error> {
+        let link = self
+            .history()?
+            .into_iter()
+            .find(|entry| entry.ticket_id.as_deref() == Some(ticket_id))
+            .and_then(|entry| entry.ticket_url)
+            .ok_or_else(|| Error::UnknownTicket(ticket_id.to_owned()))?;
+        match url::Url::parse(&link) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => Ok(link),
+            _ => Err(Error::NotAWebLink(link)),
+        }
+    }
+
     /// Every report this computer made and still knows of: the waiting ones first, then the
     /// delivered ones, newest first.
     pub fn history(&self) -> Result<Vec<HistoryEntry>, Error> {

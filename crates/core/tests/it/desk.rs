@@ -453,9 +453,21 @@ async fn the_history_shows_waiting_and_sent_reports_and_local_copies_can_be_dele
     assert_eq!(history[0].summary, "second");
     assert_eq!(history[0].state, ReportState::Sent);
     assert_eq!(history[0].ticket_id.as_deref(), Some("CS-000001"));
+    // Its ticket's page may be opened; a ticket no report went to may not.
+    let link = desk.ticket_link("CS-000001").unwrap();
+    assert_eq!(Some(&link), history[0].ticket_url.as_ref());
+    assert!(link.starts_with("http://127.0.0.1:"), "{link}");
+    assert!(matches!(
+        desk.ticket_link("CS-999999"),
+        Err(Error::UnknownTicket(id)) if id == "CS-999999"
+    ));
 
     desk.delete_local_copy(&history[0].id).unwrap();
     assert!(desk.history().unwrap().is_empty());
+    assert!(matches!(
+        desk.ticket_link("CS-000001"),
+        Err(Error::UnknownTicket(_))
+    ));
     assert!(matches!(
         desk.delete_local_copy(&history[0].id),
         Err(Error::UnknownReport)

@@ -50,6 +50,8 @@ export interface Backend {
   history(): Promise<HistoryEntry[]>;
   /** Deletes the local copy of a report (a waiting one is not sent). */
   deleteLocalCopy(id: string): Promise<void>;
+  /** Opens the page of a ticket this computer's reports went to in the user's browser. */
+  openTicket(ticketId: string): Promise<void>;
   /** Tells the app the first screen is drawn, so it shows the (until then hidden) window. */
   windowReady(): Promise<void>;
   /** Sets support's request for logs (or a refused link's message) aside. */

@@ -48,6 +48,7 @@ export const tauriBackend: Backend = {
   onOutboxChanged: (listener: () => void) => listen(OUTBOX_CHANGED, () => listener()),
   dismissLink: () => invoke<void>("dismiss_link"),
   windowReady: () => invoke<void>("window_ready"),
+  openTicket: (ticketId: string) => invoke<void>("open_ticket", { ticketId }),
   settings: () => invoke<SettingsView>("settings"),
   changeSetting: (key: string, value: string) => invoke<SettingsView>("change_setting", { key, value }),
   onNavigate: (listener: (view: View) => void) => listen<View>(NAVIGATE, (e) => listener(e.payload)),

@@ -23,6 +23,16 @@ export class HistoryState {
     }
   }
 
+  /** Opens a ticket's page in the browser; a failure says why (the link can still be copied). */
+  async openTicket(ticketId: string): Promise<void> {
+    try {
+      await this.backend.openTicket(ticketId);
+      this.error = null;
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
   async deleteLocalCopy(id: string): Promise<void> {
     this.busy = true;
     try {

@@ -51,6 +51,7 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
     onNavigate: async () => () => {},
     dismissLink: async () => {},
     windowReady: async () => {},
+    openTicket: async () => {},
     settings: async () => {
       throw new Error("not used");
     },

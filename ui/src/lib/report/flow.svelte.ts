@@ -221,6 +221,17 @@ export class ReportFlow {
     }
   }
 
+  /** Opens the ticket just made (or added to) in the browser; a failure is kept in `error`. */
+  async openTicket(): Promise<void> {
+    if (!this.receipt) return;
+    this.error = null;
+    try {
+      await this.backend.openTicket(this.receipt.ticket_id);
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
   async cancel(): Promise<void> {
     if (this.consent) await this.backend.cancelSend(this.consent.report_id);
   }

@@ -31,6 +31,9 @@ type Fake = Backend & {
   emit: (event: IndexEvent) => void;
   /** What the save dialog answers: a receipt, `null` (closed) or an error to throw. */
   saved: ExportReceipt | null | ApiError;
+  /** The tickets asked to be opened; `refuseOpen` makes the next one fail. */
+  opened: string[];
+  refuseOpen: ApiError | null;
 };
 
 const exported: ExportReceipt = {
@@ -43,6 +46,12 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
   const fake: Fake = {
     drafts,
     overviews: 0,
+    opened: [],
+    refuseOpen: null,
+    openTicket: async (ticketId) => {
+      if (fake.refuseOpen) throw fake.refuseOpen;
+      fake.opened.push(ticketId);
+    },
     emit: (event) => listeners.forEach((l) => l(event)),
     overview: async (): Promise<AppOverview> => {
       fake.overviews += 1;
@@ -174,6 +183,21 @@ describe("ReportFlow", () => {
     expect(flow.screen).toBe("done");
     expect(flow.receipt?.ticket_id).toBe("CS-000001");
     expect(flow.progress).toEqual(seen[0]);
+  });
+
+  it("opens the new ticket in the browser, and says so when it cannot", async () => {
+    const backend = fakeBackend(async () => receipt);
+    const flow = new ReportFlow(backend);
+    flow.draft.summary = "No sound";
+    await flow.review();
+    await flow.send();
+    await flow.openTicket();
+    expect(backend.opened).toEqual(["CS-000001"]);
+    expect(flow.error).toBeNull();
+    backend.refuseOpen = { code: "io", message: "cannot open a browser" };
+    await flow.openTicket();
+    expect(flow.error?.message).toContain("cannot open a browser");
+    expect(flow.screen).toBe("done");
   });
 
   it("keeps the input when sending is refused, and a cancel returns to consent", async () => {
