@@ -20,6 +20,8 @@ const COMMANDS: &[&str] = &[
     "dismiss_link",
     "window_ready",
     "open_ticket",
+    "take_screenshot",
+    "discard_screenshot",
 ];
 
 fn main() {

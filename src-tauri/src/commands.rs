@@ -3,7 +3,7 @@
 
 use callsupport_core::api::{
     ApiError, AppOverview, ConsentView, ExportReceipt, FilePreview, HistoryEntry, QueuedReports,
-    ReportDraft, SendReceipt, suggested_file_name, suggested_folder,
+    ReportDraft, ScreenshotView, SendReceipt, suggested_file_name, suggested_folder,
 };
 use callsupport_core::config::settings::SettingsView;
 use callsupport_core::outbox::FlushSummary;
@@ -159,5 +159,37 @@ pub fn open_ticket(state: State<'_, AppState>, ticket_id: String) -> Result<(), 
             "cannot open a browser ({err}); copy the ticket's link instead"
         ))
     })?;
+    Ok(())
+}
+
+/// Takes a screenshot for the report: the window steps aside for a moment so the picture shows
+/// what is behind it, then comes back with the picture.
+#[tauri::command]
+pub async fn take_screenshot(
+    window: tauri::WebviewWindow,
+    state: State<'_, AppState>,
+) -> Result<ScreenshotView, ApiError> {
+    let desk = state.desk()?;
+    desk.screenshot_allowed()?;
+    let _ = window.hide();
+    // Long enough for the screen to be redrawn without the window.
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let picture = tokio::task::spawn_blocking(crate::screen::capture)
+        .await
+        .unwrap_or_else(|err| Err(format!("the capture stopped: {err}")));
+    let _ = window.show();
+    let _ = window.set_focus();
+    let picture = picture.map_err(|reason| {
+        callsupport_core::Error::from(callsupport_core::screenshot::ScreenshotError::Unavailable(
+            reason,
+        ))
+    })?;
+    Ok(desk.keep_screenshot(picture.width, picture.height, &picture.rgba)?)
+}
+
+/// Takes the screenshot out of the report; it is deleted.
+#[tauri::command(async)]
+pub fn discard_screenshot(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
+    state.desk()?.discard_screenshot(&id);
     Ok(())
 }

@@ -17,6 +17,7 @@
 mod agent;
 mod args;
 mod commands;
+mod screen;
 mod window;
 
 use std::time::Duration;
@@ -143,6 +144,8 @@ pub fn run() {
             commands::dismiss_link,
             commands::window_ready,
             commands::open_ticket,
+            commands::take_screenshot,
+            commands::discard_screenshot,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Call Support");

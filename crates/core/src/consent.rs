@@ -7,6 +7,7 @@
 //! `path<TAB>bytes` line a file), which is what `manifest.consent.statement_sha256` records.
 
 use crate::collect::Plan;
+use crate::config::SourceKind;
 use crate::hash::sha256_str;
 use crate::sources::display_path;
 
@@ -75,7 +76,21 @@ impl Statement {
                     .to_owned(),
             );
         }
-        if plan.selected.iter().any(|f| !f.encrypted) {
+        if plan
+            .selected
+            .iter()
+            .any(|f| f.kind == SourceKind::Screenshot)
+        {
+            paragraphs.push(
+                "It includes your screenshot. A picture is sent as it is: nothing in it can be hidden, so check that it shows nothing private."
+                    .to_owned(),
+            );
+        }
+        if plan
+            .selected
+            .iter()
+            .any(|f| !f.encrypted && f.kind != SourceKind::Screenshot)
+        {
             paragraphs.push(if redaction {
                 "Readable logs have personal details such as e-mail addresses replaced before sending.".to_owned()
             } else {

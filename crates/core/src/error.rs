@@ -9,6 +9,7 @@ use crate::bundle::writer::WriteError;
 use crate::config::ConfigError;
 use crate::config::settings::SettingError;
 use crate::report::ReportError;
+use crate::screenshot::ScreenshotError;
 use crate::sources::SourceError;
 use crate::upload::UploadError;
 
@@ -36,6 +37,8 @@ pub enum Error {
     Setting(#[from] SettingError),
     #[error(transparent)]
     Link(#[from] crate::support_link::LinkError),
+    #[error(transparent)]
+    Screenshot(#[from] crate::screenshot::ScreenshotError),
     #[error("this report was already sent or has expired; start a new report")]
     UnknownReport,
     #[error("no report from this computer went to ticket {0}; look it up in History")]
@@ -103,6 +106,11 @@ impl Error {
             }
             Error::Setting(SettingError::Write { .. } | SettingError::NoUserFile) => ErrorCode::Io,
             Error::Setting(_) | Error::Link(_) => ErrorCode::ReportInvalid,
+            Error::Screenshot(ScreenshotError::NotAllowed) => ErrorCode::Managed,
+            Error::Screenshot(ScreenshotError::Gone | ScreenshotError::BadPicture { .. }) => {
+                ErrorCode::ReportInvalid
+            }
+            Error::Screenshot(_) => ErrorCode::Io,
             Error::Preview(PreviewError::Unreadable { .. }) => ErrorCode::Io,
             Error::Preview(_) => ErrorCode::ReportInvalid,
             Error::Upload(err) => match err {

@@ -27,6 +27,7 @@ pub mod presets;
 pub mod progress;
 pub mod redact;
 pub mod report;
+pub mod screenshot;
 pub mod shortcut;
 pub mod sources;
 pub mod support_link;

@@ -12,6 +12,7 @@ mod consent;
 mod harness;
 mod keyboard;
 mod look;
+mod picture;
 mod reach;
 mod settings;
 mod slow_link;

@@ -35,6 +35,9 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("text_fits_at_200_percent", |h| {
             Box::pin(crate::look::text_fits_at_200_percent(h))
         }),
+        ("a_screenshot_goes_with_the_report", |h| {
+            Box::pin(crate::picture::a_screenshot_goes_with_the_report(h))
+        }),
         ("a_locked_setting_cannot_be_changed", |h| {
             Box::pin(crate::settings::a_locked_setting_cannot_be_changed(h))
         }),

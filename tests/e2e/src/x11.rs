@@ -89,3 +89,21 @@ fn xdotool(display: &str, args: &[&str]) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Paints the screen's background (the root window) one colour, `0xRRGGBB`, so a screenshot has
+/// something known to show; `None` puts back the server's default.
+pub fn paint_background(display: &str, colour: Option<u32>) -> anyhow::Result<()> {
+    use x11rb::connection::Connection;
+    use x11rb::protocol::xproto::{ChangeWindowAttributesAux, ConnectionExt};
+    use x11rb::wrapper::ConnectionExt as _;
+    let (conn, screen) = x11rb::connect(Some(display)).context("cannot reach the X display")?;
+    let root = conn.setup().roots[screen].root;
+    let attributes = match colour {
+        Some(colour) => ChangeWindowAttributesAux::new().background_pixel(colour),
+        None => ChangeWindowAttributesAux::new().background_pixmap(0u32),
+    };
+    conn.change_window_attributes(root, &attributes)?;
+    conn.clear_area(false, root, 0, 0, 0, 0)?;
+    conn.sync()?;
+    Ok(())
+}

@@ -9,10 +9,12 @@
 
 mod export;
 mod preview;
+mod screenshot;
 mod support;
 
 pub use export::{ExportError, ExportReceipt, suggested_file_name, suggested_folder};
 pub use preview::{FilePreview, PREVIEW_BYTES, PreviewError, PreviewPart};
+pub use screenshot::ScreenshotView;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -81,6 +83,10 @@ pub struct ReportDraft {
     /// Adds the logs to this existing ticket; only the one support's open link names.
     #[serde(default)]
     pub ticket_id: Option<String>,
+    /// A screenshot the user took for this report ([`ScreenshotView::id`]); only where
+    /// `privacy.allow_screenshot` allows it.
+    #[serde(default)]
+    pub screenshot: Option<String>,
 }
 
 /// A screen of the app window that the tray, the shortcut or a link asks for: the payload of the
@@ -123,6 +129,8 @@ pub struct AppOverview {
     pub recent_calls: Vec<CallSeen>,
     /// Whether the report form offers a contact e-mail (`privacy.allow_contact_email`).
     pub allow_contact: bool,
+    /// Whether the report form offers a screenshot (`privacy.allow_screenshot`).
+    pub allow_screenshot: bool,
     /// Support's open request for logs (from a link), if any.
     pub support_request: Option<SupportRequest>,
     /// Why the last link could not be used, in words.
@@ -357,6 +365,7 @@ impl Desk {
             sources,
             recent_calls: recent_calls(&snapshots),
             allow_contact: self.config().privacy.allow_contact_email,
+            allow_screenshot: self.config().privacy.allow_screenshot,
             support_request,
             link_problem,
         }
@@ -393,6 +402,12 @@ impl Desk {
                 scan
             })
             .collect();
+        let mut scans = scans;
+        if let Some(id) = &draft.screenshot {
+            self.screenshot_allowed()?;
+            let path = crate::screenshot::path_of(&self.data_dir, id)?;
+            scans.insert(0, crate::screenshot::scan(&path)?);
+        }
         let plan = Plan::from_scans_for_calls(
             scans,
             self.config()
@@ -531,6 +546,14 @@ impl Desk {
                 Ok(Ok(_)) => prepared.queued = None,
                 Ok(Err(err)) => log::warn!("outbox: cancelled report {id} not removed: {err}"),
                 Err(err) => log::warn!("outbox: cancelled report {id} not removed: {err}"),
+            }
+        }
+        if result.is_ok() {
+            // It went with the report (or was left out of it): it is not kept any longer.
+            for file in &prepared.offered.selected {
+                if file.source_id == crate::screenshot::SOURCE_ID {
+                    let _ = std::fs::remove_file(&file.path);
+                }
             }
         }
         match (&result, &prepared.report.ticket_id) {
@@ -1035,6 +1058,7 @@ pub fn typescript() -> String {
         crate::redact::Kind::decl(&cfg),
         crate::redact::Counts::decl(&cfg),
         ExportReceipt::decl(&cfg),
+        ScreenshotView::decl(&cfg),
         SourceStatus::decl(&cfg),
         IndexEvent::decl(&cfg),
         IndexedFile::decl(&cfg),

@@ -14,6 +14,7 @@ use std::io::{BufReader, Read, Seek, SeekFrom};
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::config::SourceKind;
 use crate::redact::{Counts, Kind, Redactor};
 use crate::sources::{SourceFile, display_path};
 
@@ -52,6 +53,8 @@ pub enum PreviewError {
         "{0} is encrypted by the calling software; only its vendor can read it, so there is nothing to preview"
     )]
     Encrypted(String),
+    #[error("the screenshot is the picture shown on the report form; it is sent as it is")]
+    Picture,
     #[error("cannot read {path} for the preview: {source}")]
     Unreadable {
         path: String,
@@ -69,6 +72,9 @@ pub fn preview_file(
     let path = display_path(&file.path);
     if file.encrypted {
         return Err(PreviewError::Encrypted(path));
+    }
+    if file.kind == SourceKind::Screenshot {
+        return Err(PreviewError::Picture);
     }
     let unreadable = |source| PreviewError::Unreadable {
         path: path.clone(),

@@ -131,6 +131,9 @@ pub enum SourceKind {
     Text,
     /// Call client operations records, one JSON object a line.
     CallOperations,
+    /// A screenshot the user added to a report: a picture, stored as it is. Not for configured
+    /// sources (see [`crate::screenshot`]).
+    Screenshot,
 }
 
 impl SourceKind {
@@ -139,6 +142,7 @@ impl SourceKind {
             SourceKind::Encrypted => "encrypted",
             SourceKind::Text => "text",
             SourceKind::CallOperations => "call-operations",
+            SourceKind::Screenshot => "screenshot",
         }
     }
 }
@@ -441,6 +445,21 @@ impl Config {
             {
                 return Err((key("id"), "use only letters, digits and '-'".into()));
             }
+            if source.kind == SourceKind::Screenshot {
+                return Err((
+                    key("kind"),
+                    "`screenshot` is for the pictures users add to a report; use encrypted, text or call-operations".into(),
+                ));
+            }
+            if source.id == crate::screenshot::SOURCE_ID {
+                return Err((
+                    key("id"),
+                    format!(
+                        "`{}` is reserved for screenshots users add to a report; choose another id",
+                        source.id
+                    ),
+                ));
+            }
             if source.id == crate::applog::SOURCE_ID {
                 return Err((
                     key("id"),
@@ -626,6 +645,21 @@ redact = true
             parse(&MINIMAL.replace("https://support.example.com", "http://127.0.0.1:9")).is_ok()
         );
         assert!(parse(&MINIMAL.replace("https://support.example.com", "http://[::1]:9")).is_ok());
+    }
+
+    #[test]
+    fn screenshots_are_not_a_kind_or_an_id_for_configured_sources() {
+        let err =
+            parse(&MINIMAL.replace("kind = \"encrypted\"", "kind = \"screenshot\"")).unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("sources[0].kind"), "{err}");
+        assert!(
+            err.message
+                .contains("use encrypted, text or call-operations"),
+            "{err}"
+        );
+        let err = parse(&MINIMAL.replace("id = \"acs\"", "id = \"screenshot\"")).unwrap_err();
+        assert_eq!(err.key.as_deref(), Some("sources[0].id"), "{err}");
+        assert!(err.message.contains("reserved"), "{err}");
     }
 
     #[test]

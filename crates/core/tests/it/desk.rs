@@ -27,6 +27,7 @@ fn draft(summary: &str) -> ReportDraft {
         contact: None,
         to_file: false,
         ticket_id: None,
+        screenshot: None,
     }
 }
 
@@ -876,4 +877,98 @@ async fn logs_support_asked_for_with_a_link_are_added_to_that_ticket() {
         record["attachments"][0]["summary"],
         "the logs you asked for"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_screenshot_goes_as_it_is_and_only_where_allowed() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let (width, height) = (48u32, 30u32);
+    let rgba: Vec<u8> = (0..width * height)
+        .flat_map(|i| [(i % 256) as u8, 40, 90, 255])
+        .collect();
+
+    // Not allowed (the default): refused before anything is kept, and a draft cannot name one.
+    let desk = desk(&tree, &server, &data);
+    let refused = desk.keep_screenshot(width, height, &rgba).unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::Managed, "{refused}");
+    assert!(
+        refused.to_string().contains("privacy.allow_screenshot"),
+        "{refused}"
+    );
+    assert!(!data.path().join("screenshots").exists());
+
+    let text = config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200)
+        .replace("[privacy]\n", "[privacy]\nallow_screenshot = true\n");
+    let desk = Desk::new(
+        load_config(tree.dir.path(), &text),
+        data.path().to_path_buf(),
+    );
+    assert!(desk.overview().allow_screenshot);
+    let shot = desk.keep_screenshot(width, height, &rgba).unwrap();
+    assert!(shot.data_url.starts_with("data:image/png;base64,"));
+    let kept = data
+        .path()
+        .join("screenshots")
+        .join(format!("{}.png", shot.id));
+    assert_eq!(fs::metadata(&kept).unwrap().len(), shot.bytes);
+
+    // Only our ids: a path is not a screenshot.
+    let mut sneaky = draft("picture");
+    sneaky.screenshot = Some("../../etc/passwd".into());
+    let err = desk.prepare_report(sneaky).unwrap_err();
+    assert!(err.to_string().contains("no longer here"), "{err}");
+
+    let mut with_shot = draft("Video froze");
+    with_shot.screenshot = Some(shot.id.clone());
+    let view = desk.prepare_report(with_shot).unwrap();
+    let group = view
+        .groups
+        .iter()
+        .find(|g| g.source_id == "screenshot")
+        .expect("the screenshot is listed on the consent screen");
+    assert_eq!(group.kind, SourceKind::Screenshot);
+    assert_eq!(group.files.len(), 1);
+    assert!(
+        view.statement
+            .iter()
+            .any(|p| p.contains("screenshot") && p.contains("nothing in it can be hidden")),
+        "the statement says what a picture means: {:?}",
+        view.statement
+    );
+    let preview = desk.preview_file(&view.report_id, &group.files[0].id);
+    assert!(preview.is_err(), "a picture has no text preview");
+
+    let receipt = desk.send_report(&view.report_id, |_| true).await.unwrap();
+    let stored = server.stored_bundle(&receipt.ticket_id);
+    let mut bundle = Bundle::open(&stored).unwrap();
+    assert!(bundle.verify().intact());
+    let entry = bundle
+        .manifest
+        .files
+        .iter()
+        .find(|f| f.path == "files/screenshot/screenshot.png")
+        .expect("the bundle holds the screenshot")
+        .clone();
+    assert_eq!(entry.kind, SourceKind::Screenshot);
+    assert!(!entry.encrypted);
+    assert_eq!(entry.redactions, 0);
+    // Byte for byte what was kept, checked with a tool we did not write.
+    let out = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new("unzip")
+        .arg("-q")
+        .arg(&stored)
+        .arg(&entry.path)
+        .arg("-d")
+        .arg(out.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let unpacked = out.path().join(&entry.path);
+    assert_eq!(sha256sum(&unpacked), entry.sha256);
+    assert_eq!(&fs::read(&unpacked).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+    // Sent, it is not kept any longer.
+    assert!(!kept.exists(), "the screenshot stays after it was sent");
 }

@@ -10,6 +10,7 @@ import type {
   ConsentView,
   ExportReceipt,
   FilePreview,
+  ScreenshotView,
   FlushSummary,
   HistoryEntry,
   IndexEvent,
@@ -50,6 +51,10 @@ export interface Backend {
   history(): Promise<HistoryEntry[]>;
   /** Deletes the local copy of a report (a waiting one is not sent). */
   deleteLocalCopy(id: string): Promise<void>;
+  /** Takes a screenshot for the report (the window steps aside for a moment); refused with `managed` where not allowed. */
+  takeScreenshot(): Promise<ScreenshotView>;
+  /** Deletes a screenshot taken for a report. */
+  discardScreenshot(id: string): Promise<void>;
   /** Opens the page of a ticket this computer's reports went to in the user's browser. */
   openTicket(ticketId: string): Promise<void>;
   /** Tells the app the first screen is drawn, so it shows the (until then hidden) window. */

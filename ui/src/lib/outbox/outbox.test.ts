@@ -16,7 +16,7 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
   return {
     removed,
     overview: async () => ({
-      destination: "d", organisation: null, sources: [], recent_calls: [], allow_contact: false, support_request: null, link_problem: null,
+      destination: "d", organisation: null, sources: [], recent_calls: [], allow_contact: false, allow_screenshot: false, support_request: null, link_problem: null,
     }),
     prepareReport: async () => {
       throw new Error("unused");
@@ -51,6 +51,8 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
     onNavigate: async () => () => {},
     dismissLink: async () => {},
     windowReady: async () => {},
+    takeScreenshot: async () => ({ id: "s1", width: 4, height: 3, bytes: 70, data_url: "data:image/png;base64,AA==" }),
+    discardScreenshot: async () => {},
     openTicket: async () => {},
     settings: async () => {
       throw new Error("not used");

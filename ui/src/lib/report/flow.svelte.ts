@@ -9,7 +9,7 @@
 import { asApiError } from "../backend";
 import type {
   ApiError, AppOverview, Backend, Category, ConsentView, ExportReceipt, FilePreview, Progress,
-  ReportDraft, SendReceipt,
+  ReportDraft, ScreenshotView, SendReceipt,
 } from "../backend";
 
 function emptyDraft(toFile = false): ReportDraft {
@@ -22,6 +22,7 @@ function emptyDraft(toFile = false): ReportDraft {
     contact: null,
     to_file: toFile,
     ticket_id: null,
+    screenshot: null,
   };
 }
 
@@ -49,6 +50,8 @@ export class ReportFlow {
   /** The recent call the report is about, by call id; `""` for "just now". */
   when = $state("");
   overview = $state<AppOverview | null>(null);
+  /** The screenshot taken for this report, shown on the form. */
+  screenshot = $state<ScreenshotView | null>(null);
   consent = $state<ConsentView | null>(null);
   progress = $state<Progress | null>(null);
   receipt = $state<SendReceipt | null>(null);
@@ -94,6 +97,24 @@ export class ReportFlow {
     this.when = call ? callId : "";
     this.draft.call_ids = call ? [call.call_id] : [];
     this.draft.occurred_at = call?.first_at ?? null;
+  }
+
+  /** Takes a screenshot (the window steps aside for a moment) and adds it to the report. */
+  async takeScreenshot(): Promise<void> {
+    const previous = this.screenshot;
+    await this.whileBusy(async () => {
+      this.screenshot = await this.backend.takeScreenshot();
+      this.draft.screenshot = this.screenshot.id;
+      if (previous) await this.backend.discardScreenshot(previous.id);
+    });
+  }
+
+  /** Takes the screenshot out of the report; it is deleted. */
+  async removeScreenshot(): Promise<void> {
+    const shot = this.screenshot;
+    this.screenshot = null;
+    this.draft.screenshot = null;
+    if (shot) await this.whileBusy(() => this.backend.discardScreenshot(shot.id));
   }
 
   /** "Not for this ticket": the report becomes a new issue; a refused link's note goes away. */
@@ -251,6 +272,7 @@ export class ReportFlow {
   /** After a sent or queued report: a clean form for the next one. */
   startOver(toFile: boolean = this.draft.to_file): void {
     this.draft = emptyDraft(toFile);
+    this.screenshot = null;
     this.when = "";
     this.consent = null;
     this.receipt = null;

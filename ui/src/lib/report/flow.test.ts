@@ -34,6 +34,9 @@ type Fake = Backend & {
   /** The tickets asked to be opened; `refuseOpen` makes the next one fail. */
   opened: string[];
   refuseOpen: ApiError | null;
+  /** Screenshots taken and deleted, by id. */
+  shots: number;
+  discarded: string[];
 };
 
 const exported: ExportReceipt = {
@@ -48,6 +51,8 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     overviews: 0,
     opened: [],
     refuseOpen: null,
+    shots: 0,
+    discarded: [],
     openTicket: async (ticketId) => {
       if (fake.refuseOpen) throw fake.refuseOpen;
       fake.opened.push(ticketId);
@@ -69,6 +74,7 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
           },
         ],
         allow_contact: false,
+        allow_screenshot: false,
         support_request: null,
         link_problem: null,
       };
@@ -115,6 +121,13 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     onNavigate: async () => () => {},
     dismissLink: async () => {},
     windowReady: async () => {},
+    takeScreenshot: async () => {
+      fake.shots += 1;
+      return { id: `s${fake.shots}`, width: 4, height: 3, bytes: 70, data_url: "data:image/png;base64,AA==" };
+    },
+    discardScreenshot: async (id) => {
+      fake.discarded.push(id);
+    },
     settings: async () => {
       throw new Error("not used");
     },
@@ -183,6 +196,25 @@ describe("ReportFlow", () => {
     expect(flow.screen).toBe("done");
     expect(flow.receipt?.ticket_id).toBe("CS-000001");
     expect(flow.progress).toEqual(seen[0]);
+  });
+
+  it("a screenshot goes with the draft; taken again, the old one is deleted; removed, it is gone", async () => {
+    const backend = fakeBackend(async () => receipt);
+    const flow = new ReportFlow(backend);
+    await flow.takeScreenshot();
+    expect(flow.draft.screenshot).toBe("s1");
+    expect(flow.screenshot?.width).toBe(4);
+    await flow.takeScreenshot();
+    expect(flow.draft.screenshot).toBe("s2");
+    expect(backend.discarded).toEqual(["s1"]);
+    flow.draft.summary = "Frozen video";
+    await flow.review();
+    expect(backend.drafts.at(-1)).toMatchObject({ screenshot: "s2" });
+    flow.back();
+    await flow.removeScreenshot();
+    expect(flow.draft.screenshot).toBeNull();
+    expect(flow.screenshot).toBeNull();
+    expect(backend.discarded).toEqual(["s1", "s2"]);
   });
 
   it("opens the new ticket in the browser, and says so when it cannot", async () => {

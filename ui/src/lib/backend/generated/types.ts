@@ -16,7 +16,7 @@ reason: string, } | { "stage": "confirming" };
 
 export type Category = "cannot_join" | "dropped" | "audio" | "video" | "screen_share" | "other";
 
-export type SourceKind = "encrypted" | "text" | "call-operations";
+export type SourceKind = "encrypted" | "text" | "call-operations" | "screenshot";
 
 export type ReportDraft = { summary: string, description: string, category: Category, call_ids: Array<string>, 
 /**
@@ -34,7 +34,12 @@ to_file: boolean,
 /**
  * Adds the logs to this existing ticket; only the one support's open link names.
  */
-ticket_id: string | null, };
+ticket_id: string | null, 
+/**
+ * A screenshot the user took for this report ([`ScreenshotView::id`]); only where
+ * `privacy.allow_screenshot` allows it.
+ */
+screenshot: string | null, };
 
 export type View = "report" | "export" | "history" | "settings";
 
@@ -79,6 +84,10 @@ recent_calls: Array<CallSeen>,
  * Whether the report form offers a contact e-mail (`privacy.allow_contact_email`).
  */
 allow_contact: boolean, 
+/**
+ * Whether the report form offers a screenshot (`privacy.allow_screenshot`).
+ */
+allow_screenshot: boolean, 
 /**
  * Support's open request for logs (from a link), if any.
  */
@@ -185,6 +194,16 @@ export type ExportReceipt = {
  * Where it was saved, home folder as `~`.
  */
 path: string, bundle_id: string, bundle_sha256: string, bundle_bytes: number, };
+
+export type ScreenshotView = { 
+/**
+ * What the report's `screenshot` names.
+ */
+id: string, width: number, height: number, bytes: number, 
+/**
+ * The picture itself, `data:image/png;base64,…`, for the window to show.
+ */
+data_url: string, };
 
 export type SourceStatus = { "state": "starting" } | { "state": "watching" } | { "state": "polling", reason: string, } | { "state": "missing" } | { "state": "denied", reason: string, } | { "state": "invalid", reason: string, };
 

@@ -1,0 +1,61 @@
+//! The screenshot a user adds to a report ([`crate::screenshot`]): kept by the desk only where
+//! `privacy.allow_screenshot` allows it, and shown back to the window before it goes anywhere.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+use super::Desk;
+use crate::error::Error;
+use crate::screenshot::{self, ScreenshotError};
+
+/// A screenshot kept for the report being written.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ScreenshotView {
+    /// What the report's `screenshot` names.
+    pub id: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    /// The picture itself, `data:image/png;base64,…`, for the window to show.
+    pub data_url: String,
+}
+
+impl Desk {
+    /// Refuses when the organisation does not allow screenshots, before anything is captured.
+    pub fn screenshot_allowed(&self) -> Result<(), Error> {
+        if self.config().privacy.allow_screenshot {
+            Ok(())
+        } else {
+            Err(ScreenshotError::NotAllowed.into())
+        }
+    }
+
+    /// Keeps the screen's picture (`width` × `height` RGBA pixels) for a report.
+    pub fn keep_screenshot(
+        &self,
+        width: u32,
+        height: u32,
+        rgba: &[u8],
+    ) -> Result<ScreenshotView, Error> {
+        self.screenshot_allowed()?;
+        let kept = screenshot::keep(&self.data_dir, width, height, rgba)?;
+        log::info!(
+            "screenshot kept: {}x{}, {} bytes",
+            kept.width,
+            kept.height,
+            kept.bytes
+        );
+        Ok(ScreenshotView {
+            data_url: screenshot::data_url(&kept.path)?,
+            id: kept.id,
+            width: kept.width,
+            height: kept.height,
+            bytes: kept.bytes,
+        })
+    }
+
+    /// The user took the screenshot out of the report: it is deleted.
+    pub fn discard_screenshot(&self, id: &str) {
+        screenshot::remove(&self.data_dir, id);
+    }
+}
