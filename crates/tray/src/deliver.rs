@@ -1,7 +1,7 @@
 //! The agent's background thread: sends what waits in the outbox (shortly after start, every
 //! few minutes, and as soon as the service can be reached again; the core decides, this only
-//! ticks) and notices when the configuration files change, so a new shortcut or ticket API takes
-//! effect without a restart.
+//! ticks) and notices when the configuration files change, so a new shortcut, ticket API or login
+//! start takes effect without a restart.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -12,6 +12,7 @@ use callsupport_core::outbox::Tending;
 use tao::event_loop::EventLoopProxy;
 
 use crate::AgentEvent;
+use crate::autostart::LoginStart;
 
 /// How often the configuration files' times are looked at.
 const CONFIG_CHECK: Duration = Duration::from_secs(2);
@@ -22,6 +23,7 @@ pub fn start(
     files: ConfigFiles,
     config: Option<Config>,
     data_dir: PathBuf,
+    login: LoginStart,
     proxy: EventLoopProxy<AgentEvent>,
 ) {
     let spawned = std::thread::Builder::new()
@@ -31,7 +33,7 @@ pub fn start(
                 .enable_all()
                 .build();
             match runtime {
-                Ok(runtime) => runtime.block_on(run(files, config, data_dir, proxy)),
+                Ok(runtime) => runtime.block_on(run(files, config, data_dir, login, proxy)),
                 Err(err) => log::error!("outbox: no runtime: {err}"),
             }
         });
@@ -44,6 +46,7 @@ async fn run(
     files: ConfigFiles,
     config: Option<Config>,
     data_dir: PathBuf,
+    login: LoginStart,
     proxy: EventLoopProxy<AgentEvent>,
 ) {
     let mut stamps = Stamps::of(&files);
@@ -64,6 +67,7 @@ async fn run(
                         shortcut = new_shortcut.clone();
                         let _ = proxy.send_event(AgentEvent::ShortcutChanged(new_shortcut));
                     }
+                    login.set(layered.config.startup.at_login);
                     desk = Some(Desk::for_delivery(layered.config, data_dir.clone()));
                 }
                 // The last good one stays in effect.

@@ -9,9 +9,11 @@
 //! asked ([`launch`]) and which ends when its window closes and its work is done.
 //!
 //! One agent runs per data folder ([`instance`]): a second one exits at once, so the app starts
-//! the agent every time it starts, and the login start runs `callsupport-tray` itself.
+//! the agent every time it starts, and the login start ([`autostart`], `startup.at_login`) runs
+//! `callsupport-tray` itself.
 
 mod args;
+mod autostart;
 mod deliver;
 mod hotkey;
 mod instance;
@@ -76,13 +78,18 @@ fn main() {
         None => Shortcut::parse(DEFAULT_REPORT_SHORTCUT).ok(),
     };
 
+    let login = autostart::LoginStart::new(args.config.clone());
+    if let Some(config) = &config {
+        login.set(config.startup.at_login);
+    }
+
     let event_loop = EventLoopBuilder::<AgentEvent>::with_user_event().build();
     let proxy = event_loop.create_proxy();
     MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
         let _ = proxy.send_event(AgentEvent::Menu(event.id.0));
     }));
     let keys = hotkey::Keys::new(event_loop.create_proxy());
-    deliver::start(files, config, data_dir, event_loop.create_proxy());
+    deliver::start(files, config, data_dir, login, event_loop.create_proxy());
     let launcher = launch::Launcher::new(args.config);
 
     let mut tray = None;

@@ -30,6 +30,22 @@ pub async fn closed_it_ends_and_the_tray_brings_it_back(harness: &Harness) -> an
         wait_until(Duration::from_secs(10), || running(&agent))
             .await
             .context("the app should start the tray agent, callsupport-tray")?;
+        // startup.at_login is on by default: the agent is in the user's login start.
+        let entry = harness
+            .dir
+            .path()
+            .join("home/.config/autostart/callsupport-tray.desktop");
+        wait_until(Duration::from_secs(5), || entry.exists())
+            .await
+            .with_context(|| {
+                format!("the login start entry {} should be there", entry.display())
+            })?;
+        let text = std::fs::read_to_string(&entry)?;
+        ensure!(
+            text.contains("callsupport-tray\" --config ")
+                && text.contains(&*config.to_string_lossy()),
+            "the login start should run this agent with this configuration:\n{text}"
+        );
 
         // Closed as by its close button, the window goes, and with it the app.
         close_window(harness).await?;

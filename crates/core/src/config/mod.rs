@@ -41,6 +41,8 @@ pub struct Config {
     pub outbox: OutboxConfig,
     #[serde(default)]
     pub shortcut: ShortcutConfig,
+    #[serde(default)]
+    pub startup: StartupConfig,
     /// Keys (or sections) the user's file and the app cannot change; read from the machine-wide
     /// file only.
     #[serde(default)]
@@ -210,6 +212,21 @@ impl ShortcutConfig {
 
 fn default_report_shortcut() -> String {
     crate::shortcut::DEFAULT_REPORT_SHORTCUT.to_owned()
+}
+
+/// What runs when the user signs in.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartupConfig {
+    /// Start the tray agent at sign-in, so the shortcut works and waiting reports are sent.
+    #[serde(default = "yes")]
+    pub at_login: bool,
+}
+
+impl Default for StartupConfig {
+    fn default() -> Self {
+        Self { at_login: true }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

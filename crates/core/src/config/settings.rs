@@ -114,6 +114,12 @@ pub const KEYS: &[Key] = &[
         false,
     ),
     key(
+        "startup.at_login",
+        "Start Call Support when you sign in",
+        SettingKind::Switch,
+        true,
+    ),
+    key(
         "privacy.redact",
         "Replace personal details in readable logs",
         SettingKind::Switch,
@@ -153,7 +159,14 @@ pub const KEYS: &[Key] = &[
 ];
 
 /// Sections that `locked` may name as a whole.
-const SECTIONS: &[&str] = &["ticket_api", "collection", "privacy", "outbox", "shortcut"];
+const SECTIONS: &[&str] = &[
+    "ticket_api",
+    "collection",
+    "privacy",
+    "outbox",
+    "shortcut",
+    "startup",
+];
 
 /// Whether `key` names a key or section of this configuration.
 pub fn is_known_key(key: &str) -> bool {
@@ -241,6 +254,7 @@ fn value(config: &Config, key: &str) -> String {
     let api = &config.ticket_api;
     match key {
         "shortcut.report" => config.shortcut.report.clone(),
+        "startup.at_login" => config.startup.at_login.to_string(),
         "collection.max_age_days" => config.collection.max_age_days.to_string(),
         "collection.max_bundle_mb" => config.collection.max_bundle_mb.to_string(),
         "ticket_api.url" => api.url.clone(),
