@@ -1,0 +1,118 @@
+/**
+ * An in-memory `Backend` for component tests: every call answers with plain demo data and is
+ * recorded in `calls`; a test overrides what it needs with `fakeBackend({ ... })`.
+ */
+import type {
+  AppOverview, Backend, ConsentView, FileEntry, FileGroup, SendReceipt, SettingsView,
+} from "../backend";
+
+export const overview: AppOverview = {
+  destination: "support.contoso.com",
+  organisation: "Contoso IT",
+  sources: [
+    { id: "acs", name: "Calling SDK logs", kind: "encrypted", file_count: 2, total_bytes: 2048, problem: null, status: { state: "watching" } },
+  ],
+  recent_calls: [],
+  allow_contact: false,
+  allow_screenshot: false,
+  support_request: null,
+  link_problem: null,
+};
+
+export function file(id: string, encrypted: boolean, included = true): FileEntry {
+  return {
+    id,
+    name: id.split("/").slice(1).join("/"),
+    path: `~/logs/${id}`,
+    size: 1024,
+    modified_at: new Date().toISOString(),
+    encrypted,
+    included,
+  };
+}
+
+export function group(source_id: string, kind: FileGroup["kind"], files: FileEntry[]): FileGroup {
+  return { source_id, name: source_id === "screenshot" ? "Screenshot" : `${source_id} logs`, kind, files };
+}
+
+export const consent: ConsentView = {
+  report_id: "r1",
+  destination: "support.contoso.com",
+  organisation: "Contoso IT",
+  statement: ["Your report goes to Contoso IT at support.contoso.com."],
+  statement_sha256: "ab",
+  to_file: false,
+  groups: [
+    group("acs", "encrypted", [file("acs/acs_1.blog", true)]),
+    group("app", "text", [file("app/app.log", false)]),
+  ],
+  file_count: 2,
+  total_bytes: 2048,
+  skipped: [],
+};
+
+export const receipt: SendReceipt = {
+  ticket_id: "CS-000042",
+  ticket_url: "https://support.contoso.com/tickets/CS-000042",
+  bundle_id: "b",
+  bundle_sha256: "ab",
+  bundle_bytes: 2048,
+};
+
+export const settingsView: SettingsView = {
+  settings: [
+    { key: "shortcut.report", label: "Keyboard shortcut for Report an Issue", value: "Ctrl+Alt+Shift+R", kind: "text", origin: "organisation", locked: true, editable: false },
+    { key: "startup.at_login", label: "Start Call Support when you sign in", value: "true", kind: "switch", origin: "default", locked: false, editable: true },
+    { key: "collection.max_age_days", label: "Include logs from the last (days)", value: "7", kind: "number", origin: "user", locked: false, editable: true },
+  ],
+  managed_file: "/etc/callsupport/config.toml",
+  user_file: "~/.config/callsupport/config.toml",
+  ignored: [],
+};
+
+export type FakeBackend = Backend & { calls: string[] };
+
+export function fakeBackend(overrides: Partial<Backend> = {}): FakeBackend {
+  const calls: string[] = [];
+  const record = <T>(name: string, value: T) => async () => {
+    calls.push(name);
+    return value;
+  };
+  const base: Backend = {
+    overview: record("overview", overview),
+    prepareReport: record("prepareReport", consent),
+    chooseFiles: async (_id, leftOut) => {
+      calls.push(`chooseFiles:${leftOut.join(",")}`);
+      return {
+        ...consent,
+        groups: consent.groups.map((g) => ({ ...g, files: g.files.map((f) => ({ ...f, included: !leftOut.includes(f.id) })) })),
+      };
+    },
+    sendReport: record("sendReport", receipt),
+    previewFile: async () => {
+      throw { code: "io", message: "not in this test" };
+    },
+    saveReport: record("saveReport", null),
+    cancelSend: record("cancelSend", undefined),
+    onIndexChanged: record("onIndexChanged", () => {}),
+    queuedReports: record("queuedReports", { reports: [], warnings: [] }),
+    sendQueued: record("sendQueued", { delivered: [], failed: [], problems: [] }),
+    removeQueued: record("removeQueued", undefined),
+    history: record("history", []),
+    deleteLocalCopy: async (id) => {
+      calls.push(`deleteLocalCopy:${id}`);
+    },
+    openTicket: async (id) => {
+      calls.push(`openTicket:${id}`);
+    },
+    takeScreenshot: record("takeScreenshot", { id: "s1", width: 1280, height: 800, bytes: 20480, data_url: "data:image/png;base64,AA==" }),
+    discardScreenshot: record("discardScreenshot", undefined),
+    windowReady: record("windowReady", undefined),
+    dismissLink: record("dismissLink", undefined),
+    settings: record("settings", settingsView),
+    changeSetting: record("changeSetting", settingsView),
+    onNavigate: record("onNavigate", () => {}),
+    onOutboxChanged: record("onOutboxChanged", () => {}),
+  };
+  return Object.assign(base, overrides, { calls });
+}
