@@ -52,17 +52,8 @@ async fn tend_outbox(app: tauri::AppHandle) {
     loop {
         let state = app.state::<AppState>();
         let Ok(desk) = state.desk() else { return };
-        match desk.tend_outbox(&mut tending).await {
-            Some(Ok(summary)) if !summary.delivered.is_empty() || !summary.failed.is_empty() => {
-                log::info!(
-                    "outbox: {} delivered, {} still waiting",
-                    summary.delivered.len(),
-                    summary.failed.len()
-                );
-                let _ = app.emit(OUTBOX_CHANGED, ());
-            }
-            Some(Err(err)) => log::warn!("outbox: {err}"),
-            _ => {}
+        if desk.tend_outbox_logged(&mut tending).await {
+            let _ = app.emit(OUTBOX_CHANGED, ());
         }
         tokio::time::sleep(Tending::TICK).await;
     }

@@ -78,17 +78,8 @@ async fn run(
             continue;
         }
         next_pass = Instant::now() + Tending::TICK;
-        let Some(desk) = &desk else { continue };
-        match desk.tend_outbox(&mut tending).await {
-            Some(Ok(summary)) if !summary.delivered.is_empty() || !summary.failed.is_empty() => {
-                log::info!(
-                    "outbox: {} delivered, {} still waiting",
-                    summary.delivered.len(),
-                    summary.failed.len()
-                );
-            }
-            Some(Err(err)) => log::warn!("outbox: {err}"),
-            _ => {}
+        if let Some(desk) = &desk {
+            desk.tend_outbox_logged(&mut tending).await;
         }
     }
 }

@@ -709,6 +709,27 @@ impl Desk {
         Some(result)
     }
 
+    /// One tick of a background sender (the app, the tray agent): [`Desk::tend_outbox`], with
+    /// what it did written to the log. True when reports were delivered or failed again, so the
+    /// caller can tell a window that the outbox changed.
+    pub async fn tend_outbox_logged(&self, tending: &mut Tending) -> bool {
+        match self.tend_outbox(tending).await {
+            Some(Ok(summary)) if !summary.delivered.is_empty() || !summary.failed.is_empty() => {
+                log::info!(
+                    "outbox: {} delivered, {} still waiting",
+                    summary.delivered.len(),
+                    summary.failed.len()
+                );
+                true
+            }
+            Some(Err(err)) => {
+                log::warn!("outbox: {err}");
+                false
+            }
+            _ => false,
+        }
+    }
+
     /// Whether a TCP connection to the ticket API's host opens within a few seconds.
     async fn service_reachable(&self) -> bool {
         let url = self.config().ticket_api.parsed_url();
