@@ -14,6 +14,7 @@
 pub mod api;
 pub mod applog;
 pub mod bundle;
+pub mod calls;
 pub mod collect;
 pub mod config;
 pub mod consent;

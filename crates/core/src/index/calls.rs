@@ -15,7 +15,6 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::Value;
 
 /// Most call ids kept for one file; a real log holds a few dozen calls.
 const MAX_CALLS: usize = 1_000;
@@ -174,47 +173,17 @@ struct Record {
 }
 
 impl Record {
-    /// Reads a record with its fields at the top level or inside `properties` (Azure Monitor
-    /// exports). A line without a `CallId` is no record of a call.
+    /// Reads a record as [`crate::calls::record`] does; a line without a `CallId` is no record
+    /// of a call.
     fn parse(line: &[u8]) -> Option<Record> {
-        let value: Value = serde_json::from_slice(line).ok()?;
-        let field = |name: &str| {
-            value
-                .get(name)
-                .or_else(|| value.get("properties")?.get(name))
-        };
-        let id = field("CallId")?.as_str()?.trim();
-        if id.is_empty() || id.len() > 128 {
-            return None;
-        }
-        let at = ["CallClientTimeStamp", "time", "TimeGenerated"]
-            .iter()
-            .find_map(|name| field(name)?.as_str()?.parse::<DateTime<Utc>>().ok());
-        let duration_ms = field("DurationMs")
-            .and_then(number)
-            .unwrap_or(0)
-            .clamp(0, 86_400_000);
-        let failed = field("ResultType")
-            .and_then(Value::as_str)
-            .is_some_and(|result| !result.eq_ignore_ascii_case("Succeeded"))
-            || field("ResultSignature")
-                .and_then(number)
-                .is_some_and(|code| code >= 400);
+        let fields = crate::calls::record::Fields::parse(line).ok()?;
+        let record = fields.record().ok()?;
         Some(Record {
-            call_id: id.to_owned(),
-            at,
-            duration_ms,
-            failed,
+            call_id: record.call_id.to_owned(),
+            at: record.at,
+            duration_ms: record.duration_ms as i64,
+            failed: record.failed,
         })
-    }
-}
-
-/// A number written as a JSON number or as a string of digits (the schema's samples quote them).
-fn number(value: &Value) -> Option<i64> {
-    match value {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
-        Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
-        _ => None,
     }
 }
 

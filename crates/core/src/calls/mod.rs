@@ -1,0 +1,401 @@
+//! Calls as the call client operations logs show them: every call, its participants, each
+//! operation with its time, duration and result, and the failures with their payloads.
+//!
+//! # Brief overview
+//!
+//! [`CallLog`] takes call-operations lines from any number of files ([`CallLog::read`]), one
+//! line at a time ([`record`] reads one), and [`CallLog::finish`] turns them into [`Calls`]: the
+//! calls by start time, each with its operations in time order. A line that is not a record is
+//! counted, and the first [`MAX_PROBLEMS`] are kept with their file and line; nothing stops the
+//! reading. [`from_bundle`] reads the call-operations files of a received bundle. [`kql`] writes
+//! the Log Analytics queries that find the same call in Azure Monitor.
+//!
+//! Memory grows with the number of operations, not their size: names, types, results and
+//! participants are shared, and only a failed operation keeps its payload and operation id.
+
+pub mod kql;
+pub mod record;
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::io::{self, BufRead, Read};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::bundle::reader::Bundle;
+use crate::config::SourceKind;
+use record::{Fields, RecordError};
+
+/// Lines that are not records, kept with where they are (the rest are only counted).
+pub const MAX_PROBLEMS: usize = 50;
+/// The longest line read as a record; anything longer is a problem, not a record.
+pub const MAX_LINE: usize = 1 << 20;
+
+/// One operation of a call.
+#[derive(Debug, Clone, Serialize)]
+pub struct Operation {
+    pub at: Option<DateTime<Utc>>,
+    pub name: Arc<str>,
+    /// `OperationType`: `client-api-request`, `client-event`, …
+    pub kind: Arc<str>,
+    pub participant_id: Option<Arc<str>>,
+    pub duration_ms: u64,
+    pub result_type: Arc<str>,
+    pub result_signature: Option<u16>,
+    pub failed: bool,
+    /// What a failed operation carried: its operation id and payload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Box<FailureDetail>>,
+    /// Where the record is: the file's index in [`Calls::files`] and its line (from 1).
+    pub file: u32,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FailureDetail {
+    pub operation_id: String,
+    /// The payload as JSON text, when there was one.
+    pub payload: Option<String>,
+}
+
+/// One call: everything its records say.
+#[derive(Debug, Clone, Serialize)]
+pub struct Call {
+    pub call_id: String,
+    /// The first operation's time.
+    pub start: Option<DateTime<Utc>>,
+    /// The latest time an operation ended.
+    pub end: Option<DateTime<Utc>>,
+    pub participants: Vec<String>,
+    pub sdk_versions: Vec<String>,
+    /// In time order; operations without a time last, in the order read.
+    pub operations: Vec<Operation>,
+    pub failures: u32,
+}
+
+impl Call {
+    pub fn failed_operations(&self) -> impl Iterator<Item = &Operation> {
+        self.operations.iter().filter(|o| o.failed)
+    }
+
+    /// How long the call lasted, as far as its records tell.
+    pub fn duration(&self) -> Option<chrono::Duration> {
+        Some(self.end? - self.start?)
+    }
+}
+
+/// A line that is not a record of a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LineProblem {
+    pub file: String,
+    pub line: u64,
+    pub reason: String,
+}
+
+/// What the logs hold.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Calls {
+    /// By start time; calls without any time last.
+    pub calls: Vec<Call>,
+    /// The files read, as their operations name them by index.
+    pub files: Vec<String>,
+    pub records: u64,
+    /// Lines that are JSON but not about a call (no `CallId`), such as other log categories.
+    pub other_lines: u64,
+    /// Lines that could not be read as a record at all.
+    pub malformed: u64,
+    /// The first [`MAX_PROBLEMS`] malformed lines, with where they are.
+    pub problems: Vec<LineProblem>,
+}
+
+/// Gathers records into calls; see the module documentation.
+#[derive(Default)]
+pub struct CallLog {
+    calls: HashMap<String, Building>,
+    strings: HashMap<Box<str>, Arc<str>>,
+    out: Calls,
+}
+
+#[derive(Default)]
+struct Building {
+    participants: Vec<Arc<str>>,
+    sdk_versions: Vec<Arc<str>>,
+    operations: Vec<Operation>,
+}
+
+impl CallLog {
+    /// Reads every line of `reader`, a file named `file` in problems.
+    pub fn read(&mut self, file: &str, mut reader: impl BufRead) -> io::Result<()> {
+        let index = self.out.files.len() as u32;
+        self.out.files.push(file.to_owned());
+        let mut buffer = Vec::with_capacity(4096);
+        let mut number = 0u64;
+        loop {
+            buffer.clear();
+            let read = (&mut reader)
+                .take(MAX_LINE as u64 + 1)
+                .read_until(b'\n', &mut buffer)?;
+            if read == 0 {
+                return Ok(());
+            }
+            number += 1;
+            if buffer.len() > MAX_LINE && buffer.last() != Some(&b'\n') {
+                // Skip the rest of an overlong line.
+                let mut rest = Vec::new();
+                reader.read_until(b'\n', &mut rest)?;
+                self.problem(file, number, format!("longer than {} MiB", MAX_LINE >> 20));
+                continue;
+            }
+            let line = buffer.trim_ascii();
+            if line.is_empty() {
+                continue;
+            }
+            self.line(file, index, number, line);
+        }
+    }
+
+    fn line(&mut self, file: &str, index: u32, number: u64, line: &[u8]) {
+        let fields = match Fields::parse(line) {
+            Ok(fields) => fields,
+            Err(err) => return self.problem(file, number, err.to_string()),
+        };
+        let record = match fields.record() {
+            Ok(record) => record,
+            Err(RecordError::NoCallId) => {
+                self.out.other_lines += 1;
+                return;
+            }
+            Err(err) => return self.problem(file, number, err.to_string()),
+        };
+        self.out.records += 1;
+        let operation = Operation {
+            at: record.at,
+            name: intern(&mut self.strings, record.name),
+            kind: intern(&mut self.strings, record.kind),
+            participant_id: record.participant_id.map(|p| intern(&mut self.strings, p)),
+            duration_ms: record.duration_ms,
+            result_type: intern(&mut self.strings, record.result_type),
+            result_signature: record.result_signature,
+            failed: record.failed,
+            failure: record.failed.then(|| {
+                Box::new(FailureDetail {
+                    operation_id: record.operation_id.to_owned(),
+                    payload: record.payload.as_deref().map(str::to_owned),
+                })
+            }),
+            file: index,
+            line: number,
+        };
+        let participant = operation.participant_id.clone();
+        let sdk = record.sdk_version.map(|v| intern(&mut self.strings, v));
+        let call = match self.calls.entry(record.call_id.to_owned()) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(Building::default()),
+        };
+        if let Some(participant) = participant
+            && !call.participants.contains(&participant)
+        {
+            call.participants.push(participant);
+        }
+        if let Some(sdk) = sdk
+            && !call.sdk_versions.contains(&sdk)
+        {
+            call.sdk_versions.push(sdk);
+        }
+        call.operations.push(operation);
+    }
+
+    fn problem(&mut self, file: &str, line: u64, reason: String) {
+        self.out.malformed += 1;
+        if self.out.problems.len() < MAX_PROBLEMS {
+            self.out.problems.push(LineProblem {
+                file: file.to_owned(),
+                line,
+                reason,
+            });
+        }
+    }
+
+    /// The calls, each in time order, by start time.
+    pub fn finish(self) -> Calls {
+        let mut out = self.out;
+        out.calls = self
+            .calls
+            .into_iter()
+            .map(|(call_id, mut building)| {
+                // Stable: records without a time keep the order they were read in.
+                building.operations.sort_by_key(|o| (o.at.is_none(), o.at));
+                let start = building.operations.iter().filter_map(|o| o.at).min();
+                let end = building
+                    .operations
+                    .iter()
+                    .filter_map(|o| {
+                        Some(o.at? + chrono::Duration::milliseconds(o.duration_ms as i64))
+                    })
+                    .max();
+                Call {
+                    call_id,
+                    start,
+                    end,
+                    participants: building
+                        .participants
+                        .iter()
+                        .map(|p| p.to_string())
+                        .collect(),
+                    sdk_versions: building
+                        .sdk_versions
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect(),
+                    failures: building.operations.iter().filter(|o| o.failed).count() as u32,
+                    operations: building.operations,
+                }
+            })
+            .collect();
+        out.calls.sort_by(|a, b| {
+            (a.start.is_none(), a.start, &a.call_id).cmp(&(b.start.is_none(), b.start, &b.call_id))
+        });
+        out
+    }
+}
+
+fn intern(strings: &mut HashMap<Box<str>, Arc<str>>, text: &str) -> Arc<str> {
+    if let Some(shared) = strings.get(text) {
+        return shared.clone();
+    }
+    let shared: Arc<str> = Arc::from(text);
+    strings.insert(text.into(), shared.clone());
+    shared
+}
+
+/// The calls in a bundle's call-operations files. A file that cannot be read is a problem
+/// of its own, like a malformed line; the others are still read.
+pub fn from_bundle<R: Read + io::Seek>(bundle: &mut Bundle<R>) -> Calls {
+    let files: Vec<(String, u64)> = bundle
+        .manifest
+        .files
+        .iter()
+        .filter(|f| f.kind == SourceKind::CallOperations)
+        .map(|f| (f.path.clone(), f.size))
+        .collect();
+    let mut log = CallLog::default();
+    for (path, size) in files {
+        let read = match bundle.entry(&path) {
+            // Never more than the manifest says is there.
+            Ok(entry) => log.read(&path, io::BufReader::new(entry.take(size))),
+            Err(problem) => Err(io::Error::other(problem.to_string())),
+        };
+        if let Err(err) = read {
+            log.problem(&path, 0, format!("cannot be read: {err}"));
+        }
+    }
+    log.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(
+        call: &str,
+        at: &str,
+        name: &str,
+        participant: &str,
+        result: &str,
+        signature: u16,
+    ) -> String {
+        format!(
+            r#"{{"CallId":"{call}","CallClientTimeStamp":"{at}","OperationName":"{name}","OperationType":"client-api-request","OperationId":"op-{name}-{at}","ParticipantId":"{participant}","DurationMs":"100","ResultType":"{result}","ResultSignature":"{signature}","SdkVersion":"1.31.1","OperationPayload":"{{\"n\":1}}"}}"#
+        )
+    }
+
+    #[test]
+    fn records_become_calls_in_time_order_with_their_failures() {
+        let text = [
+            line("b", "2025-03-01T10:05:00Z", "Join", "p3", "Succeeded", 200),
+            line(
+                "a",
+                "2025-03-01T10:00:02Z",
+                "StartVideo",
+                "p2",
+                "Failed",
+                500,
+            ),
+            "not json at all".to_owned(),
+            line("a", "2025-03-01T10:00:00Z", "Join", "p1", "Succeeded", 200),
+            String::new(),
+            r#"{"category":"CallSummary","properties":{"CorrelationId":"a"}}"#.to_owned(),
+            line("a", "2025-03-01T10:00:01Z", "Join", "p2", "Succeeded", 403),
+        ]
+        .join("\n");
+        let mut log = CallLog::default();
+        log.read("ops.jsonl", text.as_bytes()).unwrap();
+        let calls = log.finish();
+        assert_eq!(
+            (calls.records, calls.other_lines, calls.malformed),
+            (4, 1, 1)
+        );
+        assert_eq!(calls.problems[0].line, 3);
+        assert!(
+            calls.problems[0].reason.starts_with("not JSON"),
+            "{:?}",
+            calls.problems
+        );
+        assert_eq!(
+            calls
+                .calls
+                .iter()
+                .map(|c| c.call_id.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let a = &calls.calls[0];
+        assert_eq!(a.participants, ["p2", "p1"]);
+        assert_eq!(a.failures, 2);
+        let names: Vec<_> = a.operations.iter().map(|o| (&*o.name, o.failed)).collect();
+        assert_eq!(
+            names,
+            [("Join", false), ("Join", true), ("StartVideo", true)]
+        );
+        assert_eq!(a.duration().unwrap().num_milliseconds(), 2_100);
+        let failure = a
+            .failed_operations()
+            .last()
+            .unwrap()
+            .failure
+            .as_ref()
+            .unwrap();
+        assert_eq!(failure.payload.as_deref(), Some(r#"{"n":1}"#));
+        assert_eq!(failure.operation_id, "op-StartVideo-2025-03-01T10:00:02Z");
+        assert!(
+            a.operations[0].failure.is_none(),
+            "a success keeps no payload"
+        );
+    }
+
+    #[test]
+    fn an_overlong_line_is_a_problem_and_reading_goes_on() {
+        let text = format!(
+            "{}\n{}\n",
+            "x".repeat(MAX_LINE + 10),
+            line("c", "2025-03-01T10:00:00Z", "Join", "p", "Succeeded", 200)
+        );
+        let mut log = CallLog::default();
+        log.read("big.jsonl", text.as_bytes()).unwrap();
+        let calls = log.finish();
+        assert_eq!((calls.records, calls.malformed), (1, 1));
+        assert!(calls.problems[0].reason.contains("longer than"));
+    }
+
+    #[test]
+    fn problems_are_counted_beyond_those_kept() {
+        let text = "{\n".repeat(MAX_PROBLEMS + 7);
+        let mut log = CallLog::default();
+        log.read("bad.jsonl", text.as_bytes()).unwrap();
+        let calls = log.finish();
+        assert_eq!(calls.malformed, MAX_PROBLEMS as u64 + 7);
+        assert_eq!(calls.problems.len(), MAX_PROBLEMS);
+    }
+}
