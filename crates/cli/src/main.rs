@@ -52,6 +52,10 @@ enum Command {
     Inspect(commands::inspect::Args),
     /// Write a bundle's files into a new folder, checking each against the manifest.
     Extract(commands::extract::Args),
+    /// List the calls in a bundle's call-operations logs, with their failures.
+    Calls(commands::calls::Args),
+    /// Print the Log Analytics (KQL) queries that find a call in Azure Monitor.
+    Kql(commands::kql::Args),
 }
 
 fn main() -> ExitCode {
@@ -83,6 +87,8 @@ fn main() -> ExitCode {
         Command::Verify(args) => commands::verify::run(args, json),
         Command::Inspect(args) => commands::inspect::run(args, json),
         Command::Extract(args) => commands::extract::run(args, json),
+        Command::Calls(args) => commands::calls::run(args, json),
+        Command::Kql(args) => commands::kql::run(args, json),
     };
     match result {
         Ok(code) => code,

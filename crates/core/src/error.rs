@@ -39,6 +39,8 @@ pub enum Error {
     Link(#[from] crate::support_link::LinkError),
     #[error(transparent)]
     Screenshot(#[from] crate::screenshot::ScreenshotError),
+    #[error(transparent)]
+    CallId(#[from] crate::calls::kql::BadCallId),
     #[error("this report was already sent or has expired; start a new report")]
     UnknownReport,
     #[error("no report from this computer went to ticket {0}; look it up in History")]
@@ -90,6 +92,7 @@ impl Error {
             Error::Config(_) => ErrorCode::ConfigInvalid,
             Error::Source(_) => ErrorCode::SourceUnavailable,
             Error::Report(_)
+            | Error::CallId(_)
             | Error::UnknownReport
             | Error::UnknownTicket(_)
             | Error::NotAWebLink(_)

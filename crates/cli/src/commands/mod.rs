@@ -1,8 +1,10 @@
 //! One module a subcommand; each parses its arguments and calls the core.
 
+pub mod calls;
 pub mod collect;
 pub mod extract;
 pub mod inspect;
+pub mod kql;
 pub mod outbox;
 pub mod report;
 mod report_args;

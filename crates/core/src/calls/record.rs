@@ -179,7 +179,7 @@ impl<'a> Fields<'a> {
 /// The payload as JSON text: an object as written, a string holding JSON unwrapped.
 fn payload_text(raw: &RawValue) -> Option<Cow<'_, str>> {
     let text = raw.get();
-    if text == "null" || text == "\"\"" {
+    if matches!(text, "null" | "\"\"" | "{}" | "\"{}\"") {
         return None;
     }
     if text.starts_with('"') {
