@@ -18,6 +18,7 @@ const BENCH: &[(&str, &str)] = &[
     ("zip", "Info-ZIP's zip, which bundles are compared with"),
     ("curl", "curl, which uploads are compared with"),
     ("findutils", "find, which the index is compared with"),
+    ("jq", "jq, which reading call records is compared with"),
     (
         "xvfb",
         "a virtual display for the app's start, open time and memory",
@@ -47,7 +48,7 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
                     .and_then(|s| s.parse().ok())
                     .context("--fuzz-secs needs a number of seconds")?;
             }
-            "index" | "redaction" | "bundle" | "upload" | "app" => {
+            "index" | "redaction" | "bundle" | "calls" | "upload" | "app" => {
                 parts += 1;
                 forwarded.push(arg.clone());
             }

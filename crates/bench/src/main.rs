@@ -1,12 +1,13 @@
 //! `callsupport-bench`: the project's benchmarks, each against the real alternative in the same run.
 //!
 //! Run through `cargo xtask bench` (release builds). Prints medians, ratios, sizes and peak memory,
-//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|upload|app] [--idle-secs N]`
+//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|calls|upload|app] [--idle-secs N]`
 //! runs one part; without a part it runs all. `--fuzz-seeds DIR` writes the seed bundles the fuzz
 //! target starts from (the fuzzing itself is run by `cargo xtask bench fuzz`).
 
 mod app;
 mod bundle;
+mod calls;
 mod fuzz_seeds;
 mod index;
 mod measure;
@@ -42,6 +43,9 @@ fn main() {
             if parts.contains(&"bundle") {
                 bundle::run(&measure::cli_path());
             }
+            if parts.contains(&"calls") {
+                calls::run(&measure::cli_path());
+            }
             if parts.contains(&"upload") {
                 upload::run(&measure::cli_path());
             } else if parts.contains(&"upload-server") {
@@ -69,7 +73,7 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match *arg {
-            "index" | "redaction" | "bundle" | "upload" | "upload-server" | "app" => {
+            "index" | "redaction" | "bundle" | "calls" | "upload" | "upload-server" | "app" => {
                 parts.push(*arg)
             }
             "--idle-secs" => {
@@ -83,14 +87,14 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
         }
     }
     if parts.is_empty() {
-        parts = vec!["index", "redaction", "bundle", "upload", "app"];
+        parts = vec!["index", "redaction", "bundle", "calls", "upload", "app"];
     }
     (parts, idle)
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: callsupport-bench [index] [redaction] [bundle] [upload] [app] [--idle-secs N]"
+        "usage: callsupport-bench [index] [redaction] [bundle] [calls] [upload] [app] [--idle-secs N]"
     );
     std::process::exit(2);
 }

@@ -1,6 +1,9 @@
-//! `callsupport calls BUNDLE`: every call in a bundle's call-operations logs, with its failures.
+//! `callsupport calls FILE`: every call in a bundle's call-operations logs (or in a JSON-lines
+//! file of call client operations records, such as an Azure Monitor export), with its failures.
 
-use std::path::PathBuf;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use callsupport_core::Error;
@@ -11,13 +14,33 @@ use crate::output;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The bundle whose calls to list.
+    /// A bundle, or a JSON-lines file of call client operations records.
     bundle: PathBuf,
 }
 
 pub fn run(args: Args, json: bool) -> Result<ExitCode, Error> {
-    let mut bundle = Bundle::open(&args.bundle)?;
-    let found = calls::from_bundle(&mut bundle);
+    let found = if is_zip(&args.bundle)? {
+        calls::from_bundle(&mut Bundle::open(&args.bundle)?)
+    } else {
+        let file = File::open(&args.bundle).map_err(|err| cannot_read(&args.bundle, err))?;
+        let mut log = calls::CallLog::default();
+        log.read(
+            &args.bundle.display().to_string(),
+            BufReader::with_capacity(1 << 20, file),
+        )
+        .map_err(|err| cannot_read(&args.bundle, err))?;
+        let found = log.finish();
+        if found.records == 0 && found.malformed > 0 {
+            let first = &found.problems[0];
+            return Err(Error::Io(format!(
+                "{} is neither a bundle nor call records (line {}: {}); name a bundle or a JSON-lines file of call records",
+                args.bundle.display(),
+                first.line,
+                first.reason
+            )));
+        }
+        found
+    };
     if json {
         output::json(&found);
         return Ok(ExitCode::SUCCESS);
@@ -53,6 +76,21 @@ pub fn run(args: Args, json: bool) -> Result<ExitCode, Error> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `path` starts as a zip does (a bundle); anything else is read as JSON lines.
+fn is_zip(path: &Path) -> Result<bool, Error> {
+    let mut head = [0u8; 4];
+    let mut file = File::open(path).map_err(|err| cannot_read(path, err))?;
+    let n = file.read(&mut head).map_err(|err| cannot_read(path, err))?;
+    Ok(n == 4 && head == *b"PK\x03\x04")
+}
+
+fn cannot_read(path: &Path, err: std::io::Error) -> Error {
+    Error::Io(format!(
+        "cannot read {}: {err}; name a bundle or a JSON-lines file of call records",
+        path.display()
+    ))
 }
 
 fn print_call(call: &Call) {

@@ -108,11 +108,24 @@ fn kql_prints_a_query_per_table_and_refuses_what_is_not_an_id() {
 }
 
 #[test]
-fn calls_in_something_that_is_not_a_bundle_is_a_clear_error() {
+fn calls_reads_an_exported_json_lines_file_too_and_refuses_what_is_neither() {
     let machine = Machine::new();
+    let export = machine.path("export.jsonl");
+    fs::write(&export, RECORDS).unwrap();
+    let found = machine
+        .run(&["calls", export.to_str().unwrap(), "--json"])
+        .success()
+        .json();
+    assert_eq!(found["calls"].as_array().unwrap().len(), 2);
+    assert_eq!(found["malformed"], 1);
+
     let fake = machine.path("notes.zip");
-    fs::write(&fake, "not a zip").unwrap();
+    fs::write(&fake, "not a zip\nnor records\n").unwrap();
+    machine.run(&["calls", fake.to_str().unwrap()]).failure(
+        1,
+        &["notes.zip", "neither a bundle nor call records", "line 1"],
+    );
     machine
-        .run(&["calls", fake.to_str().unwrap()])
-        .failure(1, &["notes.zip"]);
+        .run(&["calls", machine.path("missing.zip").to_str().unwrap()])
+        .failure(1, &["missing.zip", "cannot read"]);
 }
