@@ -56,6 +56,8 @@ enum Command {
     Calls(commands::calls::Args),
     /// Print the Log Analytics (KQL) queries that find a call in Azure Monitor.
     Kql(commands::kql::Args),
+    /// Write only a bundle's encrypted SDK logs, with a small manifest, for the SDK vendor.
+    VendorExport(commands::vendor_export::Args),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +91,7 @@ fn main() -> ExitCode {
         Command::Extract(args) => commands::extract::run(args, json),
         Command::Calls(args) => commands::calls::run(args, json),
         Command::Kql(args) => commands::kql::run(args, json),
+        Command::VendorExport(args) => commands::vendor_export::run(args, json),
     };
     match result {
         Ok(code) => code,

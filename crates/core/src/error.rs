@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{ExportError, PreviewError};
 use crate::bundle::extract::ExtractError;
 use crate::bundle::reader::ReadError;
+use crate::bundle::vendor::VendorError;
 use crate::bundle::writer::WriteError;
 use crate::config::ConfigError;
 use crate::config::settings::SettingError;
@@ -41,6 +42,8 @@ pub enum Error {
     Screenshot(#[from] crate::screenshot::ScreenshotError),
     #[error(transparent)]
     CallId(#[from] crate::calls::kql::BadCallId),
+    #[error(transparent)]
+    Vendor(#[from] crate::bundle::vendor::VendorError),
     #[error("this report was already sent or has expired; start a new report")]
     UnknownReport,
     #[error("no report from this computer went to ticket {0}; look it up in History")]
@@ -109,6 +112,9 @@ impl Error {
             }
             Error::Setting(SettingError::Write { .. } | SettingError::NoUserFile) => ErrorCode::Io,
             Error::Setting(_) | Error::Link(_) => ErrorCode::ReportInvalid,
+            Error::Vendor(VendorError::NothingEncrypted(_)) => ErrorCode::ReportInvalid,
+            Error::Vendor(VendorError::Damaged { .. }) => ErrorCode::Integrity,
+            Error::Vendor(VendorError::Write(_)) => ErrorCode::Io,
             Error::Screenshot(ScreenshotError::NotAllowed) => ErrorCode::Managed,
             Error::Screenshot(ScreenshotError::Gone | ScreenshotError::BadPicture { .. }) => {
                 ErrorCode::ReportInvalid

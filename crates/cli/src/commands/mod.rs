@@ -10,4 +10,5 @@ pub mod report;
 mod report_args;
 pub mod sources;
 pub mod submit;
+pub mod vendor_export;
 pub mod verify;

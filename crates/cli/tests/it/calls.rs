@@ -129,3 +129,105 @@ fn calls_reads_an_exported_json_lines_file_too_and_refuses_what_is_neither() {
         .run(&["calls", machine.path("missing.zip").to_str().unwrap()])
         .failure(1, &["missing.zip", "cannot read"]);
 }
+
+#[test]
+fn vendor_export_holds_only_the_encrypted_logs_byte_for_byte_and_little_else() {
+    let machine = Machine::new();
+    let bundle = bundle_with_calls(&machine);
+    let out = machine.out("for-vendor.zip");
+    let run = machine
+        .run(&[
+            "vendor-export",
+            bundle.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .success();
+    assert!(
+        run.stdout().contains("2 encrypted files"),
+        "{}",
+        run.stdout()
+    );
+    crate::support::tool("unzip", &["-t", out.to_str().unwrap()]);
+
+    // Python lists and hashes the vendor zip; every file matches the original bundle's manifest.
+    let script = r#"
+import hashlib, json, sys, zipfile
+original = json.loads(zipfile.ZipFile(sys.argv[1]).read("manifest.json"))
+hashes = {f["path"]: f["sha256"] for f in original["files"]}
+with zipfile.ZipFile(sys.argv[2]) as z:
+    manifest = json.loads(z.read("vendor-manifest.json"))
+    names = sorted(n for n in z.namelist() if n != "vendor-manifest.json")
+    for f in manifest["files"]:
+        assert hashlib.sha256(z.read(f["path"])).hexdigest() == f["sha256"] == hashes[f["path"]], f["path"]
+print(json.dumps({"names": names, "manifest": manifest}))
+"#;
+    let output = std::process::Command::new("python3")
+        .args([
+            "-c",
+            script,
+            bundle.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        seen["names"],
+        serde_json::json!(["files/acs/acs_1.blog", "files/acs/media/acs_2.blog"])
+    );
+    let manifest = &seen["manifest"];
+    assert_eq!(manifest["format"], "callsupport/vendor@1");
+    let text = manifest.to_string();
+    assert!(
+        !text.contains("audio dropped"),
+        "the user's words stay out: {text}"
+    );
+    assert!(manifest.get("host").is_none() && manifest["system"].get("locale").is_none());
+
+    // It never overwrites, and a bundle with nothing encrypted has nothing for the vendor.
+    let again = machine.run(&[
+        "vendor-export",
+        bundle.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    again.failure(1, &["for-vendor.zip", "already exists"]);
+    let readable_only = machine.config("readable.toml", "http://127.0.0.1:9/api/v1/tickets");
+    let text = fs::read_to_string(&readable_only).unwrap();
+    let cut = text.find("[[sources]]\nid = \"acs\"").unwrap();
+    let end = text[cut..]
+        .find("\n\n[collection]")
+        .map(|i| cut + i)
+        .unwrap();
+    fs::write(&readable_only, format!("{}{}", &text[..cut], &text[end..])).unwrap();
+    let plain = machine.collect(&readable_only, "plain.zip");
+    let nothing = machine.out("nothing.zip");
+    machine
+        .run(&[
+            "vendor-export",
+            plain.to_str().unwrap(),
+            "--out",
+            nothing.to_str().unwrap(),
+        ])
+        .failure(1, &["no encrypted SDK"]);
+    assert!(!nothing.exists());
+    assert_eq!(
+        fs::read_dir(machine.out(""))
+            .unwrap()
+            .filter(|e| e
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".partial"))
+            .count(),
+        0,
+        "nothing half-written is left"
+    );
+}

@@ -327,6 +327,28 @@ with zipfile.ZipFile(sys.argv[1]) as a, zipfile.ZipFile(sys.argv[2], "w") as b:
     ]);
     submit.failure(1, &["damaged", "files/acs/acs_1.blog"]);
     assert!(!server.stored_bundle("CS-000001").exists());
+
+    // Nothing damaged goes to the vendor either, and nothing half-written is left.
+    let vendor = machine.out("vendor.zip");
+    machine
+        .run(&[
+            "vendor-export",
+            damaged.to_str().unwrap(),
+            "--out",
+            vendor.to_str().unwrap(),
+        ])
+        .failure(
+            1,
+            &["files/acs/acs_1.blog", "damaged", "nothing was exported"],
+        );
+    assert!(!vendor.exists());
+    assert!(
+        crate::support::names_in(&machine.out(""))
+            .iter()
+            .all(|n| !n.ends_with(".partial")),
+        "{:?}",
+        crate::support::names_in(&machine.out(""))
+    );
 }
 
 #[test]

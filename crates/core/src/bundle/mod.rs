@@ -10,6 +10,7 @@
 pub mod extract;
 pub mod manifest;
 pub mod reader;
+pub mod vendor;
 pub mod writer;
 pub mod zip_out;
 

@@ -717,14 +717,14 @@ fn skipped(file: &SourceFile, err: &io::Error) -> ManifestSkipped {
 }
 
 /// The bundle while it is being written; removed on drop unless committed.
-struct Partial {
+pub(crate) struct Partial {
     path: PathBuf,
-    file: File,
+    pub(crate) file: File,
     committed: bool,
 }
 
 impl Partial {
-    fn create(out: &Path, id: uuid::Uuid) -> Result<Partial, WriteError> {
+    pub(crate) fn create(out: &Path, id: uuid::Uuid) -> Result<Partial, WriteError> {
         let name = out
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -746,7 +746,7 @@ impl Partial {
         })
     }
 
-    fn commit(mut self, out: &Path) -> Result<PathBuf, WriteError> {
+    pub(crate) fn commit(mut self, out: &Path) -> Result<PathBuf, WriteError> {
         let error = |source| WriteError::Output {
             path: out.to_path_buf(),
             source,
