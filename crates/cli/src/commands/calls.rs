@@ -1,5 +1,7 @@
-//! `callsupport calls FILE`: every call in a bundle's call-operations logs (or in a JSON-lines
-//! file of call client operations records, such as an Azure Monitor export), with its failures.
+//! `callsupport calls FILE…`: every call in a bundle's call-operations logs, with its failures.
+//! More files merge into the same calls by call id: JSON-lines files of call client operations
+//! records (Azure Monitor exports from a storage account or Log Analytics) or other bundles; a
+//! record found twice counts once.
 
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -14,42 +16,32 @@ use crate::output;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// A bundle, or a JSON-lines file of call client operations records.
-    bundle: PathBuf,
+    /// A bundle, or a JSON-lines file of call client operations records; more files are merged
+    /// by call id.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
 }
 
 pub fn run(args: Args, json: bool) -> Result<ExitCode, Error> {
-    let found = if is_zip(&args.bundle)? {
-        calls::from_bundle(&mut Bundle::open(&args.bundle)?)
-    } else {
-        let file = File::open(&args.bundle).map_err(|err| cannot_read(&args.bundle, err))?;
-        let mut log = calls::CallLog::default();
-        log.read(
-            &args.bundle.display().to_string(),
-            BufReader::with_capacity(1 << 20, file),
-        )
-        .map_err(|err| cannot_read(&args.bundle, err))?;
-        let found = log.finish();
-        if found.records == 0 && found.malformed > 0 {
-            let first = &found.problems[0];
-            return Err(Error::Io(format!(
-                "{} is neither a bundle nor call records (line {}: {}); name a bundle or a JSON-lines file of call records",
-                args.bundle.display(),
-                first.line,
-                first.reason
-            )));
-        }
-        found
-    };
+    let mut log = calls::CallLog::default();
+    for path in &args.files {
+        read(&mut log, path)?;
+    }
+    let found = log.finish();
     if json {
         output::json(&found);
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{} in {} ({} records{})",
+        "{} in {} ({} records{}{})",
         plural(found.calls.len(), "call"),
         plural(found.files.len(), "call-operations file"),
         found.records,
+        if found.duplicates > 0 {
+            format!("; {} seen twice, counted once", found.duplicates)
+        } else {
+            String::new()
+        },
         if found.malformed > 0 {
             format!(
                 "; {} not readable",
@@ -76,6 +68,30 @@ pub fn run(args: Args, json: bool) -> Result<ExitCode, Error> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Adds one file: a bundle (told by the zip signature) or JSON lines. A file in which no line is
+/// a record but some are not readable is not what was meant: an error naming its first bad line.
+fn read(log: &mut calls::CallLog, path: &Path) -> Result<(), Error> {
+    if is_zip(path)? {
+        log.read_bundle(&mut Bundle::open(path)?);
+        return Ok(());
+    }
+    let file = File::open(path).map_err(|err| cannot_read(path, err))?;
+    let label = path.display().to_string();
+    let held = log
+        .read(&label, BufReader::with_capacity(1 << 20, file))
+        .map_err(|err| cannot_read(path, err))?;
+    if held.records + held.duplicates == 0 && held.malformed > 0 {
+        let (line, reason) = held
+            .first_problem
+            .map_or((0, "not readable".to_owned()), |p| (p.line, p.reason));
+        return Err(Error::Io(format!(
+            "{} is neither a bundle nor call records (line {line}: {reason}); name a bundle or a JSON-lines file of call records",
+            path.display()
+        )));
+    }
+    Ok(())
 }
 
 /// Whether `path` starts as a zip does (a bundle); anything else is read as JSON lines.

@@ -83,6 +83,54 @@ fn calls_lists_each_call_with_its_failures_and_counts_what_it_could_not_read() {
 }
 
 #[test]
+fn an_azure_monitor_export_merges_into_the_bundles_calls_by_call_id() {
+    let machine = Machine::new();
+    let bundle = bundle_with_calls(&machine);
+    // What Log Analytics exported: the bundle's failed Join again, and the server-side view of a
+    // later failure the user's machine did not log.
+    let export = machine.path("export.jsonl");
+    let again = RECORDS.lines().nth(2).unwrap();
+    fs::write(
+        &export,
+        format!(
+            "{again}\n{}\n",
+            r#"{"CallId":"call-bad","CallClientTimeStamp":"2025-05-01T11:01:00Z","OperationName":"StartScreenSharing","OperationType":"client-api-request","OperationId":"op-9","ParticipantId":"p3","DurationMs":"1502","ResultType":"Failed","ResultSignature":"403"}"#
+        ),
+    )
+    .unwrap();
+    let found = machine
+        .run(&[
+            "calls",
+            bundle.to_str().unwrap(),
+            export.to_str().unwrap(),
+            "--json",
+        ])
+        .success()
+        .json();
+    assert_eq!(found["duplicates"], 1, "the Join in both counts once");
+    assert_eq!(found["records"], 5);
+    let bad = &found["calls"][1];
+    assert_eq!(bad["call_id"], "call-bad");
+    assert_eq!(bad["failures"], 2);
+    let last = bad["operations"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["name"], "StartScreenSharing");
+    assert_eq!(
+        found["files"][last["file"].as_u64().unwrap() as usize],
+        export.to_str().unwrap()
+    );
+    let text = machine
+        .run(&["calls", bundle.to_str().unwrap(), export.to_str().unwrap()])
+        .success()
+        .stdout();
+    assert!(text.starts_with("2 calls in 2 call-operations files (5 records; 1 seen twice, counted once; 1 line not readable)"), "{text}");
+}
+
+#[test]
 fn kql_prints_a_query_per_table_and_refuses_what_is_not_an_id() {
     let machine = Machine::new();
     let out = machine.run(&["kql", "call-bad"]).success().stdout();

@@ -16,8 +16,9 @@
 pub mod kql;
 pub mod record;
 
-use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 
@@ -104,10 +105,23 @@ pub struct Calls {
     pub records: u64,
     /// Lines that are JSON but not about a call (no `CallId`), such as other log categories.
     pub other_lines: u64,
+    /// Records read a second time (same call, operation id, time and participant), such as one in
+    /// a bundle and again in an Azure Monitor export: counted once.
+    pub duplicates: u64,
     /// Lines that could not be read as a record at all.
     pub malformed: u64,
     /// The first [`MAX_PROBLEMS`] malformed lines, with where they are.
     pub problems: Vec<LineProblem>,
+}
+
+/// What one file held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileSummary {
+    pub records: u64,
+    pub duplicates: u64,
+    pub malformed: u64,
+    /// Its first malformed line, when the problems kept reach it.
+    pub first_problem: Option<LineProblem>,
 }
 
 /// Gathers records into calls; see the module documentation.
@@ -115,6 +129,8 @@ pub struct Calls {
 pub struct CallLog {
     calls: HashMap<String, Building>,
     strings: HashMap<Box<str>, Arc<str>>,
+    /// A hash of each record with an operation id, to count a record read twice once.
+    seen: HashSet<u64>,
     out: Calls,
 }
 
@@ -126,8 +142,24 @@ struct Building {
 }
 
 impl CallLog {
-    /// Reads every line of `reader`, a file named `file` in problems.
-    pub fn read(&mut self, file: &str, mut reader: impl BufRead) -> io::Result<()> {
+    /// Reads every line of `reader`, a file named `file` in problems; says what it held.
+    pub fn read(&mut self, file: &str, reader: impl BufRead) -> io::Result<FileSummary> {
+        let before = (
+            self.out.records,
+            self.out.duplicates,
+            self.out.malformed,
+            self.out.problems.len(),
+        );
+        self.read_lines(file, reader)?;
+        Ok(FileSummary {
+            records: self.out.records - before.0,
+            duplicates: self.out.duplicates - before.1,
+            malformed: self.out.malformed - before.2,
+            first_problem: self.out.problems.get(before.3).cloned(),
+        })
+    }
+
+    fn read_lines(&mut self, file: &str, mut reader: impl BufRead) -> io::Result<()> {
         let index = self.out.files.len() as u32;
         self.out.files.push(file.to_owned());
         let mut buffer = Vec::with_capacity(4096);
@@ -169,6 +201,21 @@ impl CallLog {
             }
             Err(err) => return self.problem(file, number, err.to_string()),
         };
+        if !record.operation_id.is_empty() {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            (
+                record.call_id,
+                record.operation_id,
+                record.at,
+                record.participant_id,
+                record.name,
+            )
+                .hash(&mut hasher);
+            if !self.seen.insert(hasher.finish()) {
+                self.out.duplicates += 1;
+                return;
+            }
+        }
         self.out.records += 1;
         let operation = Operation {
             at: record.at,
@@ -270,27 +317,36 @@ fn intern(strings: &mut HashMap<Box<str>, Arc<str>>, text: &str) -> Arc<str> {
     shared
 }
 
-/// The calls in a bundle's call-operations files. A file that cannot be read is a problem
-/// of its own, like a malformed line; the others are still read.
-pub fn from_bundle<R: Read + io::Seek>(bundle: &mut Bundle<R>) -> Calls {
-    let files: Vec<(String, u64)> = bundle
-        .manifest
-        .files
-        .iter()
-        .filter(|f| f.kind == SourceKind::CallOperations)
-        .map(|f| (f.path.clone(), f.size))
-        .collect();
-    let mut log = CallLog::default();
-    for (path, size) in files {
-        let read = match bundle.entry(&path) {
-            // Never more than the manifest says is there.
-            Ok(entry) => log.read(&path, io::BufReader::new(entry.take(size))),
-            Err(problem) => Err(io::Error::other(problem.to_string())),
-        };
-        if let Err(err) = read {
-            log.problem(&path, 0, format!("cannot be read: {err}"));
+impl CallLog {
+    /// Reads a bundle's call-operations files. A file that cannot be read is a problem of its
+    /// own, like a malformed line; the others are still read.
+    pub fn read_bundle<R: Read + io::Seek>(&mut self, bundle: &mut Bundle<R>) {
+        let files: Vec<(String, u64)> = bundle
+            .manifest
+            .files
+            .iter()
+            .filter(|f| f.kind == SourceKind::CallOperations)
+            .map(|f| (f.path.clone(), f.size))
+            .collect();
+        for (path, size) in files {
+            let read = match bundle.entry(&path) {
+                // Never more than the manifest says is there.
+                Ok(entry) => self
+                    .read(&path, io::BufReader::new(entry.take(size)))
+                    .map(drop),
+                Err(problem) => Err(io::Error::other(problem.to_string())),
+            };
+            if let Err(err) = read {
+                self.problem(&path, 0, format!("cannot be read: {err}"));
+            }
         }
     }
+}
+
+/// The calls in a bundle's call-operations files ([`CallLog::read_bundle`]).
+pub fn from_bundle<R: Read + io::Seek>(bundle: &mut Bundle<R>) -> Calls {
+    let mut log = CallLog::default();
+    log.read_bundle(bundle);
     log.finish()
 }
 
@@ -372,6 +428,46 @@ mod tests {
         assert!(
             a.operations[0].failure.is_none(),
             "a success keeps no payload"
+        );
+    }
+
+    #[test]
+    fn a_record_read_again_from_an_export_counts_once() {
+        let records = [
+            line("a", "2025-03-01T10:00:00Z", "Join", "p1", "Succeeded", 200),
+            line(
+                "a",
+                "2025-03-01T10:00:02Z",
+                "StartVideo",
+                "p1",
+                "Failed",
+                500,
+            ),
+        ];
+        let mut log = CallLog::default();
+        log.read("files/ops/ops.jsonl", records.join("\n").as_bytes())
+            .unwrap();
+        // The export has the same two and one the bundle missed.
+        let export = [
+            records[1].clone(),
+            records[0].clone(),
+            line(
+                "a",
+                "2025-03-01T10:00:09Z",
+                "HangUp",
+                "p1",
+                "Succeeded",
+                200,
+            ),
+        ];
+        log.read("export.jsonl", export.join("\n").as_bytes())
+            .unwrap();
+        let calls = log.finish();
+        assert_eq!((calls.records, calls.duplicates), (3, 2));
+        assert_eq!(calls.calls[0].operations.len(), 3);
+        assert_eq!(
+            calls.calls[0].operations[2].file, 1,
+            "the new one is from the export"
         );
     }
 
