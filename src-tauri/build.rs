@@ -22,6 +22,10 @@ const COMMANDS: &[&str] = &[
     "open_ticket",
     "take_screenshot",
     "discard_screenshot",
+    "choose_bundle",
+    "verify_bundle",
+    "bundle_calls",
+    "kql_queries",
 ];
 
 fn main() {

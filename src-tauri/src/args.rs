@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use callsupport_core::api::View;
 
-const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings] [callsupport://LINK]";
+const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer] [callsupport://LINK]";
 
 #[derive(Debug, PartialEq)]
 pub struct Args {
@@ -30,7 +30,7 @@ impl Default for Args {
 pub enum ArgsError {
     #[error("{0} needs a value; {USAGE}")]
     MissingValue(&'static str),
-    #[error("--show takes report, export, history or settings, not `{0}`")]
+    #[error("--show takes report, export, history, settings or viewer, not `{0}`")]
     UnknownView(String),
     #[error("unknown argument `{0}`; {USAGE}")]
     Unknown(String),

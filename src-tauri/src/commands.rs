@@ -2,9 +2,12 @@
 //! network runs `async`, off the main thread, so the window never waits on it.
 
 use callsupport_core::api::{
-    ApiError, AppOverview, ConsentView, ExportReceipt, FilePreview, HistoryEntry, QueuedReports,
-    ReportDraft, ScreenshotView, SendReceipt, suggested_file_name, suggested_folder,
+    ApiError, AppOverview, ConsentView, ExportReceipt, FilePreview, HistoryEntry, IntegrityView,
+    OpenedBundle, QueuedReports, ReportDraft, ScreenshotView, SendReceipt, Viewer,
+    suggested_file_name, suggested_folder,
 };
+use callsupport_core::calls::Calls;
+use callsupport_core::calls::kql::{self, Query};
 use callsupport_core::config::settings::SettingsView;
 use callsupport_core::outbox::FlushSummary;
 use callsupport_core::progress::Progress;
@@ -192,4 +195,40 @@ pub async fn take_screenshot(
 pub fn discard_screenshot(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
     state.desk()?.discard_screenshot(&id);
     Ok(())
+}
+
+/// *Open Bundle…*: the native open dialog, then the bundle's manifest (only the page's choice
+/// of a file through the dialog; the page never names a path itself). `None` if the user
+/// closed the dialog.
+#[tauri::command]
+pub async fn choose_bundle(
+    window: tauri::Window,
+    viewer: State<'_, Viewer>,
+) -> Result<Option<OpenedBundle>, ApiError> {
+    let Some(file) = rfd::AsyncFileDialog::new()
+        .set_title("Open a bundle")
+        .add_filter("Call Support bundle (.zip)", &["zip"])
+        .set_parent(&window)
+        .pick_file()
+        .await
+    else {
+        return Ok(None);
+    };
+    // Only the central directory and the manifest are read: quick whatever the size.
+    Ok(Some(viewer.open(file.path())?))
+}
+
+#[tauri::command(async)]
+pub fn verify_bundle(viewer: State<'_, Viewer>, id: String) -> Result<IntegrityView, ApiError> {
+    Ok(viewer.verify(&id)?)
+}
+
+#[tauri::command(async)]
+pub fn bundle_calls(viewer: State<'_, Viewer>, id: String) -> Result<Calls, ApiError> {
+    Ok(viewer.calls(&id)?)
+}
+
+#[tauri::command]
+pub fn kql_queries(call_id: String) -> Result<Vec<Query>, ApiError> {
+    Ok(kql::queries(&call_id).map_err(callsupport_core::Error::from)?)
 }

@@ -110,6 +110,7 @@ pub fn run() {
             });
             app.manage(AppState { desk });
             app.manage(window::Opening::new());
+            app.manage(callsupport_core::api::Viewer::default());
             tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
             if let Some(link) = &link {
                 open_link(app.handle(), link);
@@ -137,6 +138,10 @@ pub fn run() {
             commands::open_ticket,
             commands::take_screenshot,
             commands::discard_screenshot,
+            commands::choose_bundle,
+            commands::verify_bundle,
+            commands::bundle_calls,
+            commands::kql_queries,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Call Support");

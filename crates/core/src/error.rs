@@ -44,6 +44,8 @@ pub enum Error {
     CallId(#[from] crate::calls::kql::BadCallId),
     #[error(transparent)]
     Vendor(#[from] crate::bundle::vendor::VendorError),
+    #[error(transparent)]
+    Viewer(#[from] crate::api::NotOpen),
     #[error("this report was already sent or has expired; start a new report")]
     UnknownReport,
     #[error("no report from this computer went to ticket {0}; look it up in History")]
@@ -96,6 +98,7 @@ impl Error {
             Error::Source(_) => ErrorCode::SourceUnavailable,
             Error::Report(_)
             | Error::CallId(_)
+            | Error::Viewer(_)
             | Error::UnknownReport
             | Error::UnknownTicket(_)
             | Error::NotAWebLink(_)

@@ -17,6 +17,7 @@ pub const ITEMS: &[(&str, &str)] = &[
     ("export", "Export Logs…"),
     ("history", "History"),
     ("settings", "Settings"),
+    ("viewer", "Open Bundle…"),
     ("quit", "Quit Call Support"),
 ];
 
@@ -29,6 +30,7 @@ pub fn action(id: &str) -> Option<Action> {
         "export" => Action::Show(View::Export),
         "history" => Action::Show(View::History),
         "settings" => Action::Show(View::Settings),
+        "viewer" => Action::Show(View::Viewer),
         "quit" => Action::Quit,
         _ => return None,
     })

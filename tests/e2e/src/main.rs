@@ -17,6 +17,7 @@ mod reach;
 mod settings;
 mod slow_link;
 mod tests;
+mod viewer;
 mod x11;
 
 use std::path::PathBuf;

@@ -38,6 +38,9 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("a_screenshot_goes_with_the_report", |h| {
             Box::pin(crate::picture::a_screenshot_goes_with_the_report(h))
         }),
+        ("a_received_bundle_shows_its_calls_and_failures", |h| {
+            Box::pin(crate::viewer::a_received_bundle_shows_its_calls_and_failures(h))
+        }),
         ("a_locked_setting_cannot_be_changed", |h| {
             Box::pin(crate::settings::a_locked_setting_cannot_be_changed(h))
         }),

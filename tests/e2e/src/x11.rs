@@ -107,3 +107,16 @@ pub fn paint_background(display: &str, colour: Option<u32>) -> anyhow::Result<()
     conn.sync()?;
     Ok(())
 }
+
+/// Answers the native open dialog titled `title` with `path`: Ctrl+L opens the dialog's location
+/// field, the path goes in, and Return opens the file.
+pub async fn answer_open_dialog(display: &str, title: &str, path: &str) -> anyhow::Result<()> {
+    let window = wait_for_window(display, title).await?;
+    xdotool(display, &["windowfocus", "--sync", &window])?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    xdotool(display, &["key", "--clearmodifiers", "ctrl+l"])?;
+    xdotool(display, &["type", "--delay", "5", path])?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    xdotool(display, &["key", "Return"])?;
+    Ok(())
+}

@@ -11,10 +11,12 @@ mod export;
 mod preview;
 mod screenshot;
 mod support;
+mod viewer;
 
 pub use export::{ExportError, ExportReceipt, suggested_file_name, suggested_folder};
 pub use preview::{FilePreview, PREVIEW_BYTES, PreviewError, PreviewPart};
 pub use screenshot::ScreenshotView;
+pub use viewer::{FileIntegrity, IntegrityView, NotOpen, OpenedBundle, Viewer};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -99,6 +101,8 @@ pub enum View {
     Export,
     History,
     Settings,
+    /// The support agent's bundle viewer.
+    Viewer,
 }
 
 impl View {
@@ -108,14 +112,21 @@ impl View {
             View::Export => "export",
             View::History => "history",
             View::Settings => "settings",
+            View::Viewer => "viewer",
         }
     }
 
     /// The view named `name` (as [`View::as_str`] spells it).
     pub fn parse(name: &str) -> Option<View> {
-        [View::Report, View::Export, View::History, View::Settings]
-            .into_iter()
-            .find(|view| view.as_str() == name)
+        [
+            View::Report,
+            View::Export,
+            View::History,
+            View::Settings,
+            View::Viewer,
+        ]
+        .into_iter()
+        .find(|view| view.as_str() == name)
     }
 }
 
@@ -1080,6 +1091,25 @@ pub fn typescript() -> String {
         crate::redact::Counts::decl(&cfg),
         ExportReceipt::decl(&cfg),
         ScreenshotView::decl(&cfg),
+        OpenedBundle::decl(&cfg),
+        IntegrityView::decl(&cfg),
+        FileIntegrity::decl(&cfg),
+        crate::bundle::manifest::Manifest::decl(&cfg),
+        crate::bundle::manifest::Generator::decl(&cfg),
+        crate::host::HostFacts::decl(&cfg),
+        crate::report::Report::decl(&cfg),
+        crate::bundle::manifest::Consent::decl(&cfg),
+        crate::bundle::manifest::ManifestSource::decl(&cfg),
+        crate::bundle::manifest::ManifestFile::decl(&cfg),
+        crate::bundle::manifest::FileRedaction::decl(&cfg),
+        crate::bundle::manifest::Method::decl(&cfg),
+        crate::bundle::manifest::ManifestSkipped::decl(&cfg),
+        crate::calls::Calls::decl(&cfg),
+        crate::calls::Call::decl(&cfg),
+        crate::calls::Operation::decl(&cfg),
+        crate::calls::FailureDetail::decl(&cfg),
+        crate::calls::LineProblem::decl(&cfg),
+        crate::calls::kql::Query::decl(&cfg),
         SourceStatus::decl(&cfg),
         IndexEvent::decl(&cfg),
         IndexedFile::decl(&cfg),

@@ -8,10 +8,12 @@
 use serde::Serialize;
 
 /// One ready-to-run query.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Query {
+    #[ts(type = "string")]
     pub table: &'static str,
     /// What it shows, in a few words.
+    #[ts(type = "string")]
     pub title: &'static str,
     pub text: String,
 }

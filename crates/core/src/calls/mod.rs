@@ -35,26 +35,34 @@ pub const MAX_PROBLEMS: usize = 50;
 pub const MAX_LINE: usize = 1 << 20;
 
 /// One operation of a call.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Operation {
+    #[ts(type = "string | null")]
     pub at: Option<DateTime<Utc>>,
+    #[ts(type = "string")]
     pub name: Arc<str>,
     /// `OperationType`: `client-api-request`, `client-event`, …
+    #[ts(type = "string")]
     pub kind: Arc<str>,
+    #[ts(type = "string | null")]
     pub participant_id: Option<Arc<str>>,
+    #[ts(type = "number")]
     pub duration_ms: u64,
+    #[ts(type = "string")]
     pub result_type: Arc<str>,
     pub result_signature: Option<u16>,
     pub failed: bool,
     /// What a failed operation carried: its operation id and payload.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub failure: Option<Box<FailureDetail>>,
     /// Where the record is: the file's index in [`Calls::files`] and its line (from 1).
     pub file: u32,
+    #[ts(type = "number")]
     pub line: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct FailureDetail {
     pub operation_id: String,
     /// The payload as JSON text, when there was one.
@@ -62,12 +70,14 @@ pub struct FailureDetail {
 }
 
 /// One call: everything its records say.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct Call {
     pub call_id: String,
     /// The first operation's time.
+    #[ts(type = "string | null")]
     pub start: Option<DateTime<Utc>>,
     /// The latest time an operation ended.
+    #[ts(type = "string | null")]
     pub end: Option<DateTime<Utc>>,
     pub participants: Vec<String>,
     pub sdk_versions: Vec<String>,
@@ -88,27 +98,32 @@ impl Call {
 }
 
 /// A line that is not a record of a call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct LineProblem {
     pub file: String,
+    #[ts(type = "number")]
     pub line: u64,
     pub reason: String,
 }
 
 /// What the logs hold.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
 pub struct Calls {
     /// By start time; calls without any time last.
     pub calls: Vec<Call>,
     /// The files read, as their operations name them by index.
     pub files: Vec<String>,
+    #[ts(type = "number")]
     pub records: u64,
     /// Lines that are JSON but not about a call (no `CallId`), such as other log categories.
+    #[ts(type = "number")]
     pub other_lines: u64,
     /// Records read a second time (same call, operation id, time and participant), such as one in
     /// a bundle and again in an Azure Monitor export: counted once.
+    #[ts(type = "number")]
     pub duplicates: u64,
     /// Lines that could not be read as a record at all.
+    #[ts(type = "number")]
     pub malformed: u64,
     /// The first [`MAX_PROBLEMS`] malformed lines, with where they are.
     pub problems: Vec<LineProblem>,

@@ -4,7 +4,7 @@
  */
 import type { View } from "../backend";
 
-const VIEWS: readonly View[] = ["report", "export", "history", "settings"];
+const VIEWS: readonly View[] = ["report", "export", "history", "settings", "viewer"];
 
 export function startView(search: string = location.search): View {
   const asked = new URLSearchParams(search).get("view");

@@ -11,6 +11,10 @@ import type {
   ExportReceipt,
   FilePreview,
   ScreenshotView,
+  OpenedBundle,
+  IntegrityView,
+  Calls,
+  Query,
   FlushSummary,
   HistoryEntry,
   IndexEvent,
@@ -55,6 +59,14 @@ export interface Backend {
   takeScreenshot(): Promise<ScreenshotView>;
   /** Deletes a screenshot taken for a report. */
   discardScreenshot(id: string): Promise<void>;
+  /** *Open Bundle…*: the native open dialog, then the bundle's manifest; `null` if the dialog was closed. */
+  chooseBundle(): Promise<OpenedBundle | null>;
+  /** Hashes every file of an open bundle and compares it with the manifest. */
+  verifyBundle(id: string): Promise<IntegrityView>;
+  /** The calls in an open bundle's call-operations logs. */
+  bundleCalls(id: string): Promise<Calls>;
+  /** The Log Analytics queries that find a call in Azure Monitor. */
+  kqlQueries(callId: string): Promise<Query[]>;
   /** Opens the page of a ticket this computer's reports went to in the user's browser. */
   openTicket(ticketId: string): Promise<void>;
   /** Tells the app the first screen is drawn, so it shows the (until then hidden) window. */

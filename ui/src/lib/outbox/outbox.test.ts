@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { viewerNotUsed } from "../testing/backend";
 import type { Backend, FlushSummary, QueuedReport, QueuedReports } from "../backend";
 import { OutboxState, stateOf } from "./outbox.svelte";
 
@@ -51,6 +52,7 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
     onNavigate: async () => () => {},
     dismissLink: async () => {},
     windowReady: async () => {},
+    ...viewerNotUsed,
     takeScreenshot: async () => ({ id: "s1", width: 4, height: 3, bytes: 70, data_url: "data:image/png;base64,AA==" }),
     discardScreenshot: async () => {},
     openTicket: async () => {},

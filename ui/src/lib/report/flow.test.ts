@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
+import { viewerNotUsed } from "../testing/backend";
 import { REFRESH_DELAY_MS, ReportFlow } from "./flow.svelte";
 import type {
   ApiError, AppOverview, Backend, ConsentView, ExportReceipt, FilePreview, IndexEvent, Progress,
@@ -121,6 +122,7 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     onNavigate: async () => () => {},
     dismissLink: async () => {},
     windowReady: async () => {},
+    ...viewerNotUsed,
     takeScreenshot: async () => {
       fake.shots += 1;
       return { id: `s${fake.shots}`, width: 4, height: 3, bytes: 70, data_url: "data:image/png;base64,AA==" };

@@ -70,6 +70,18 @@ export const settingsView: SettingsView = {
   ignored: [],
 };
 
+/** The viewer's calls for fakes whose tests do not open bundles. */
+export const viewerNotUsed: Pick<Backend, "chooseBundle" | "verifyBundle" | "bundleCalls" | "kqlQueries"> = {
+  chooseBundle: async () => null,
+  verifyBundle: async () => {
+    throw { code: "io", message: "no bundle in this test" };
+  },
+  bundleCalls: async () => {
+    throw { code: "io", message: "no bundle in this test" };
+  },
+  kqlQueries: async () => [],
+};
+
 export type FakeBackend = Backend & { calls: string[] };
 
 export function fakeBackend(overrides: Partial<Backend> = {}): FakeBackend {
@@ -113,6 +125,7 @@ export function fakeBackend(overrides: Partial<Backend> = {}): FakeBackend {
     changeSetting: record("changeSetting", settingsView),
     onNavigate: record("onNavigate", () => {}),
     onOutboxChanged: record("onOutboxChanged", () => {}),
+    ...viewerNotUsed,
   };
   return Object.assign(base, overrides, { calls });
 }

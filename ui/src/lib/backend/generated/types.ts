@@ -41,7 +41,7 @@ ticket_id: string | null,
  */
 screenshot: string | null, };
 
-export type View = "report" | "export" | "history" | "settings";
+export type View = "report" | "export" | "history" | "settings" | "viewer";
 
 export type SettingsView = { settings: Array<Setting>, 
 /**
@@ -204,6 +204,149 @@ id: string, width: number, height: number, bytes: number,
  * The picture itself, `data:image/png;base64,…`, for the window to show.
  */
 data_url: string, };
+
+export type OpenedBundle = { 
+/**
+ * What the other viewer calls name it by.
+ */
+id: string, 
+/**
+ * Its file, home folder as `~`.
+ */
+path: string, bytes: number, manifest: Manifest, };
+
+export type IntegrityView = { intact: boolean, files_checked: number, bytes_checked: number, problems: Array<FileIntegrity>, };
+
+export type FileIntegrity = { path: string, problem: string, };
+
+export type Manifest = { format: string, bundle_id: string, created_at: string, generator: Generator, host: HostFacts, report: Report, consent: Consent, sources: Array<ManifestSource>, files: Array<ManifestFile>, skipped: Array<ManifestSkipped>, };
+
+export type Generator = { name: string, version: string, };
+
+export type HostFacts = { os: string, os_version: string, arch: string, locale: string, timezone: string, };
+
+export type Report = { summary: string, description: string, category: Category, occurred_at: string, call_ids: Array<string>, contact?: string | null, 
+/**
+ * The existing ticket these logs are for, when support asked for them with a link.
+ */
+ticket_id?: string | null, };
+
+export type Consent = { accepted_at: string, 
+/**
+ * SHA-256 of the exact statement text shown on the consent screen.
+ */
+statement_sha256: string, 
+/**
+ * Whether readable files had personal details replaced.
+ */
+redaction: boolean, 
+/**
+ * Where the report was going: the ticket API's host, or `file` for an export.
+ */
+destination: string, };
+
+export type ManifestSource = { id: string, name: string, kind: SourceKind, };
+
+export type ManifestFile = { 
+/**
+ * Entry name inside the zip: `files/<source>/<relative path>`.
+ */
+path: string, source: string, 
+/**
+ * Where it was on the user's machine, home folder shown as `~`.
+ */
+original_path: string, size: number, sha256: string, modified_at: string, kind: SourceKind, encrypted: boolean, 
+/**
+ * The file grew while it was copied; the bundle holds it up to the size seen at the snapshot.
+ */
+truncated: boolean, 
+/**
+ * Replacements made in this file, in all.
+ */
+redactions: number, 
+/**
+ * Replacements by kind (`email`, `ipv4`, …).
+ */
+redactions_by_kind?: { [key in string]: number }, 
+/**
+ * Whether personal details were replaced in this file, and if not, why.
+ */
+redaction: FileRedaction, method: Method, };
+
+export type FileRedaction = "applied" | "off" | "impossible";
+
+export type Method = "stored" | "deflated";
+
+export type ManifestSkipped = { original_path: string, reason: string, };
+
+export type Calls = { 
+/**
+ * By start time; calls without any time last.
+ */
+calls: Array<Call>, 
+/**
+ * The files read, as their operations name them by index.
+ */
+files: Array<string>, records: number, 
+/**
+ * Lines that are JSON but not about a call (no `CallId`), such as other log categories.
+ */
+other_lines: number, 
+/**
+ * Records read a second time (same call, operation id, time and participant), such as one in
+ * a bundle and again in an Azure Monitor export: counted once.
+ */
+duplicates: number, 
+/**
+ * Lines that could not be read as a record at all.
+ */
+malformed: number, 
+/**
+ * The first [`MAX_PROBLEMS`] malformed lines, with where they are.
+ */
+problems: Array<LineProblem>, };
+
+export type Call = { call_id: string, 
+/**
+ * The first operation's time.
+ */
+start: string | null, 
+/**
+ * The latest time an operation ended.
+ */
+end: string | null, participants: Array<string>, sdk_versions: Array<string>, 
+/**
+ * In time order; operations without a time last, in the order read.
+ */
+operations: Array<Operation>, failures: number, };
+
+export type Operation = { at: string | null, name: string, 
+/**
+ * `OperationType`: `client-api-request`, `client-event`, …
+ */
+kind: string, participant_id: string | null, duration_ms: number, result_type: string, result_signature: number | null, failed: boolean, 
+/**
+ * What a failed operation carried: its operation id and payload.
+ */
+failure?: FailureDetail, 
+/**
+ * Where the record is: the file's index in [`Calls::files`] and its line (from 1).
+ */
+file: number, line: number, };
+
+export type FailureDetail = { operation_id: string, 
+/**
+ * The payload as JSON text, when there was one.
+ */
+payload: string | null, };
+
+export type LineProblem = { file: string, line: number, reason: string, };
+
+export type Query = { table: string, 
+/**
+ * What it shows, in a few words.
+ */
+title: string, text: string, };
 
 export type SourceStatus = { "state": "starting" } | { "state": "watching" } | { "state": "polling", reason: string, } | { "state": "missing" } | { "state": "denied", reason: string, } | { "state": "invalid", reason: string, };
 

@@ -1,0 +1,138 @@
+//! The support agent's viewer: *Open Bundle…* through the native dialog shows the report, proves
+//! the bundle intact, lists each call with its failures in red and offers its Log Analytics
+//! queries; a hostile bundle is refused in words and the viewer goes on.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, ensure};
+use callsupport_core::bundle::manifest::Consent;
+use callsupport_core::collect::{Plan, collect};
+use callsupport_core::config::Config;
+use callsupport_core::report::{Category, Report};
+
+use crate::harness::Harness;
+use crate::tests::{click, css, screenshot, wait_text};
+use crate::x11::answer_open_dialog;
+
+const DIALOG: &str = "^Open a bundle$";
+
+pub async fn a_received_bundle_shows_its_calls_and_failures(
+    harness: &Harness,
+) -> anyhow::Result<()> {
+    let bundle = demo_bundle(harness)?;
+    let hostile = hostile_bundle(harness, &bundle)?;
+    let client = harness.session(&harness.config).await?;
+    let result = async {
+        // The tray's *Open Bundle…* starts the app with `--show viewer`; the running app takes
+        // it over and shows the viewer.
+        let status = harness
+            .app_command(&harness.config)
+            .args(["--show", "viewer"])
+            .status()?;
+        ensure!(status.success(), "the second launch exited with {status}");
+        click(&client, "open-bundle").await?;
+        answer_open_dialog(&harness.display, DIALOG, &bundle.to_string_lossy()).await?;
+        let summary = wait_text(&client, "[data-testid=bundle-summary]", |t| !t.is_empty())
+            .await
+            .context("the bundle's report should be shown")?;
+        ensure!(summary == "Video froze in the team call", "{summary:?}");
+        let integrity = wait_text(&client, "[data-testid=integrity]", |t| t.starts_with("Intact"))
+            .await
+            .context("the bundle should be checked and found intact")?;
+        ensure!(integrity.contains("match their SHA-256"), "{integrity:?}");
+
+        // The demo logs hold three calls; the two with failures are marked, the failures listed.
+        let failed = client.find_all(css("[data-testid=call].failed")).await?;
+        ensure!(failed.len() == 2, "two calls with failures, found {}", failed.len());
+        let failures = client.find_all(css("[data-testid=call-failure]")).await?;
+        ensure!(failures.len() == 5, "five failed operations, found {}", failures.len());
+        let first = failures[0].text().await?;
+        ensure!(first.contains("Join") && first.contains("408"), "{first:?}");
+        let colour = client
+            .execute(
+                "return getComputedStyle(document.querySelector('[data-testid=call-failure] .danger')).color;",
+                vec![],
+            )
+            .await?;
+        let fine = client
+            .execute("return getComputedStyle(document.querySelector('[data-testid=bundle-summary]')).color;", vec![])
+            .await?;
+        ensure!(colour != fine, "failures stand out in colour: {colour} vs {fine}");
+
+        // Its Log Analytics queries, ready to copy.
+        let call = failed[0].attr("data-call-id").await?.context("call id")?;
+        failed[0].find(css("[data-testid=show-kql]")).await?.click().await?;
+        let query = wait_text(&client, "[data-testid=kql]", |t| !t.is_empty()).await?;
+        ensure!(
+            query.starts_with("ACSCallClientOperations") && query.contains(&format!("CallId == \"{call}\"")),
+            "{query:?}"
+        );
+        client.find(css("[data-testid=copy-kql]")).await?.click().await?;
+        wait_text(&client, "[data-testid=copy-kql]", |t| t == "Copied").await?;
+        screenshot(&client, harness, "17-viewer.png").await?;
+
+        // A hostile bundle: refused in words; the viewer still works.
+        click(&client, "open-bundle").await?;
+        answer_open_dialog(&harness.display, DIALOG, &hostile.to_string_lossy()).await?;
+        let refused = wait_text(&client, "[data-testid=viewer-error]", |t| !t.is_empty())
+            .await
+            .context("a hostile bundle should be refused with a message")?;
+        ensure!(refused.contains("evil.txt") || refused.contains(".."), "{refused:?}");
+        screenshot(&client, harness, "18-viewer-refused.png").await?;
+        Ok(())
+    }
+    .await;
+    harness.close(client, &harness.config).await;
+    result
+}
+
+/// A bundle of the harness's demo logs, made by the core as the app makes them.
+fn demo_bundle(harness: &Harness) -> anyhow::Result<PathBuf> {
+    let text = std::fs::read_to_string(&harness.config)?;
+    let config = Config::parse(&harness.config, &text)?;
+    let (plan, _) = Plan::from_config(&config)?;
+    let out = harness.dir.path().join("received.zip");
+    let _ = std::fs::remove_file(&out);
+    collect(
+        &plan,
+        Report {
+            summary: "Video froze in the team call".into(),
+            description: String::new(),
+            category: Category::Video,
+            occurred_at: chrono::Utc::now(),
+            call_ids: Vec::new(),
+            contact: None,
+            ticket_id: None,
+        },
+        Consent {
+            accepted_at: chrono::Utc::now(),
+            statement_sha256: "0".repeat(64),
+            redaction: true,
+            destination: "support.contoso.com".into(),
+        },
+        &out,
+        |_| true,
+    )?;
+    Ok(out)
+}
+
+/// The demo bundle with one more entry whose name climbs out of the folder it is extracted to.
+fn hostile_bundle(harness: &Harness, bundle: &Path) -> anyhow::Result<PathBuf> {
+    let out = harness.dir.path().join("hostile.zip");
+    let _ = std::fs::remove_file(&out);
+    let status = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import shutil, sys, zipfile\n\
+             shutil.copy(sys.argv[1], sys.argv[2])\n\
+             with zipfile.ZipFile(sys.argv[2], 'a') as z:\n    z.writestr('../evil.txt', 'x')",
+        ])
+        .arg(bundle)
+        .arg(&out)
+        .status()?;
+    ensure!(
+        status.success(),
+        "python3 could not write the hostile bundle"
+    );
+    Ok(out)
+}

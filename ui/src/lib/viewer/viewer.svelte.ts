@@ -1,0 +1,82 @@
+/**
+ * The bundle viewer's state: the bundle opened through *Open Bundle…*, its integrity (checked
+ * after the manifest is shown), its calls, and the queries for one call.
+ */
+import { asApiError, type ApiError, type Backend, type Calls, type IntegrityView, type OpenedBundle, type Query } from "../backend";
+
+export class ViewerState {
+  bundle = $state<OpenedBundle | null>(null);
+  /** `null` while the hashes are being checked. */
+  integrity = $state<IntegrityView | null>(null);
+  calls = $state<Calls | null>(null);
+  /** The queries shown, for one call id. */
+  queries = $state<{ callId: string; list: Query[] } | null>(null);
+  error = $state<ApiError | null>(null);
+  busy = $state(false);
+
+  constructor(private readonly backend: Backend) {}
+
+  /** Asks for a bundle with the open dialog; shows it at once and checks it after. */
+  async choose(): Promise<void> {
+    this.busy = true;
+    this.error = null;
+    try {
+      const opened = await this.backend.chooseBundle();
+      if (!opened) return;
+      this.bundle = opened;
+      this.integrity = null;
+      this.calls = null;
+      this.queries = null;
+      await Promise.all([this.check(opened.id), this.readCalls(opened.id)]);
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async check(id: string): Promise<void> {
+    try {
+      this.integrity = await this.backend.verifyBundle(id);
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
+  private async readCalls(id: string): Promise<void> {
+    try {
+      this.calls = await this.backend.bundleCalls(id);
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
+  /** Shows the Log Analytics queries for `callId`; again for the same call hides them. */
+  async toggleQueries(callId: string): Promise<void> {
+    if (this.queries?.callId === callId) {
+      this.queries = null;
+      return;
+    }
+    try {
+      this.queries = { callId, list: await this.backend.kqlQueries(callId) };
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+}
+
+/** Where an operation's bar starts and how wide it is, in percent of the call's span. */
+export function bar(
+  start: string | null,
+  end: string | null,
+  at: string | null,
+  durationMs: number,
+): { left: number; width: number } | null {
+  if (!start || !end || !at) return null;
+  const from = Date.parse(start);
+  const span = Math.max(Date.parse(end) - from, 1);
+  // At least half a percent wide, so an instant operation still shows; never past the end.
+  const left = Math.min(Math.max(((Date.parse(at) - from) / span) * 100, 0), 99.5);
+  const width = Math.min(Math.max((durationMs / span) * 100, 0.5), 100 - left);
+  return { left, width };
+}

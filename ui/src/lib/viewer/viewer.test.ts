@@ -1,0 +1,122 @@
+// @vitest-environment jsdom
+/**
+ * The viewer, rendered: a bundle opened through the dialog shows its report, is checked, and
+ * lists each call with its failures in red and its queries; a refused bundle is said in words.
+ */
+import { fireEvent, render, screen, within } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import { tick } from "svelte";
+import ViewerScreen from "./ViewerScreen.svelte";
+import { ViewerState, bar } from "./viewer.svelte";
+import { fakeBackend } from "../testing/backend";
+import type { Calls, OpenedBundle } from "../backend";
+
+const opened: OpenedBundle = {
+  id: "b1",
+  path: "~/Downloads/report.zip",
+  bytes: 900_000,
+  manifest: {
+    format: "callsupport/bundle@1",
+    bundle_id: "b1",
+    created_at: "2025-05-01T12:00:00Z",
+    generator: { name: "callsupport", version: "0.1.0" },
+    host: { os: "windows", os_version: "Windows 11", arch: "x86_64", locale: "en-GB", timezone: "Europe/London" },
+    report: { summary: "Video froze", description: "", category: "video", occurred_at: "2025-05-01T11:00:00Z", call_ids: ["call-bad"] },
+    consent: { accepted_at: "2025-05-01T12:00:00Z", statement_sha256: "ab", redaction: true, destination: "support.contoso.com" },
+    sources: [{ id: "ops", name: "Call records", kind: "call-operations" }],
+    files: [
+      {
+        path: "files/ops/ops.jsonl", source: "ops", original_path: "~/ops.jsonl", size: 2048, sha256: "cd",
+        modified_at: "2025-05-01T11:30:00Z", kind: "call-operations", encrypted: false, truncated: false,
+        redactions: 0, redaction: "applied", method: "deflated",
+      },
+    ],
+    skipped: [],
+  },
+};
+
+const op = (name: string, at: string, failed: boolean) => ({
+  at, name, kind: "client-api-request", participant_id: "p1", duration_ms: 1000,
+  result_type: failed ? "Failed" : "Succeeded", result_signature: failed ? 408 : 200, failed,
+  ...(failed ? { failure: { operation_id: "op-1", payload: '{"reason":"timeout"}' } } : {}),
+  file: 0, line: 1,
+});
+
+const calls: Calls = {
+  calls: [
+    {
+      call_id: "call-ok", start: "2025-05-01T10:00:00Z", end: "2025-05-01T10:05:00Z", participants: ["p1"],
+      sdk_versions: ["1.31"], operations: [op("Join", "2025-05-01T10:00:00Z", false)], failures: 0,
+    },
+    {
+      call_id: "call-bad", start: "2025-05-01T11:00:00Z", end: "2025-05-01T11:01:00Z", participants: ["p1"],
+      sdk_versions: ["1.31"], operations: [op("Join", "2025-05-01T11:00:00Z", true), op("Join", "2025-05-01T11:00:30Z", false)], failures: 1,
+    },
+  ],
+  files: ["files/ops/ops.jsonl"], records: 3, other_lines: 0, duplicates: 0, malformed: 0, problems: [],
+};
+
+describe("ViewerScreen", () => {
+  it("shows the report, then the check, then each call; a failed call is marked with its failures", async () => {
+    const backend = fakeBackend({
+      chooseBundle: async () => opened,
+      verifyBundle: async () => ({ intact: true, files_checked: 1, bytes_checked: 2048, problems: [] }),
+      bundleCalls: async () => calls,
+      kqlQueries: async (id) => [{ table: "ACSCallClientOperations", title: "Every SDK operation", text: `ACSCallClientOperations\n| where CallId == "${id}"` }],
+    });
+    const viewer = new ViewerState(backend);
+    render(ViewerScreen, { viewer, onClose: () => {} });
+    await fireEvent.click(screen.getByTestId("open-bundle"));
+    await tick();
+    expect(screen.getByTestId("bundle-summary").textContent).toBe("Video froze");
+    expect(screen.getByTestId("integrity").textContent).toContain("Intact: all 1 files match");
+    const [fine, bad] = screen.getAllByTestId("call");
+    expect(fine.className).not.toContain("failed");
+    expect(bad.className).toContain("failed");
+    const failure = within(bad).getByTestId("call-failure");
+    expect(failure.textContent).toContain("Join · Failed 408");
+    expect(failure.textContent).toContain('{"reason":"timeout"}');
+    await fireEvent.click(within(bad).getByTestId("show-kql"));
+    await tick();
+    expect(within(bad).getByTestId("kql").textContent).toContain('CallId == "call-bad"');
+  });
+
+  it("a damaged bundle names its bad files; a refused one says why in words", async () => {
+    const viewer = new ViewerState(
+      fakeBackend({
+        chooseBundle: async () => opened,
+        verifyBundle: async () => ({ intact: false, files_checked: 1, bytes_checked: 2048, problems: [{ path: "files/ops/ops.jsonl", problem: "content does not match" }] }),
+        bundleCalls: async () => calls,
+      }),
+    );
+    render(ViewerScreen, { viewer, onClose: () => {} });
+    await fireEvent.click(screen.getByTestId("open-bundle"));
+    await tick();
+    expect(screen.getByTestId("integrity").textContent).toContain("Damaged: 1 of 1 files");
+    expect(screen.getByText("files/ops/ops.jsonl", { selector: "li code" })).toBeTruthy();
+
+    viewer.error = { code: "integrity", message: "hostile.zip: refused entry `../evil.txt`" };
+    await tick();
+    const alert = screen.getByTestId("viewer-error");
+    expect(alert.textContent).toContain("Not opened");
+    expect(alert.textContent).toContain("../evil.txt");
+  });
+
+  it("a closed dialog changes nothing", async () => {
+    const viewer = new ViewerState(fakeBackend({ chooseBundle: async () => null }));
+    render(ViewerScreen, { viewer, onClose: () => {} });
+    await fireEvent.click(screen.getByTestId("open-bundle"));
+    await tick();
+    expect(viewer.bundle).toBeNull();
+    expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("Open a bundle");
+  });
+});
+
+describe("bar", () => {
+  it("places an operation within its call, never outside", () => {
+    expect(bar("2025-05-01T10:00:00Z", "2025-05-01T10:01:40Z", "2025-05-01T10:00:50Z", 10_000)).toEqual({ left: 50, width: 10 });
+    const late = bar("2025-05-01T10:00:00Z", "2025-05-01T10:01:40Z", "2025-05-01T10:05:00Z", 10_000)!;
+    expect(late.left + late.width).toBeLessThanOrEqual(100);
+    expect(bar(null, null, "2025-05-01T10:00:00Z", 1)).toBeNull();
+  });
+});
