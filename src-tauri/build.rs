@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "verify_bundle",
     "bundle_calls",
     "kql_queries",
+    "last_bundle",
 ];
 
 fn main() {

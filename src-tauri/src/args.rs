@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use callsupport_core::api::View;
 
-const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer] [callsupport://LINK]";
+const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer] [callsupport://LINK | BUNDLE.zip]";
 
 #[derive(Debug, PartialEq)]
 pub struct Args {
@@ -13,6 +13,8 @@ pub struct Args {
     pub show: View,
     /// A `callsupport://` link to open (support asking for logs).
     pub link: Option<String>,
+    /// A bundle to open in the viewer (a double-click on a `.zip`, a drop on the launcher).
+    pub bundle: Option<PathBuf>,
 }
 
 impl Default for Args {
@@ -21,6 +23,7 @@ impl Default for Args {
             config: None,
             show: View::Report,
             link: None,
+            bundle: None,
         }
     }
 }
@@ -64,6 +67,13 @@ impl Args {
                 _ if arg.starts_with("callsupport:") && parsed.link.is_none() => {
                     parsed.link = Some(arg);
                 }
+                _ if !arg.starts_with('-')
+                    && arg.to_ascii_lowercase().ends_with(".zip")
+                    && parsed.bundle.is_none() =>
+                {
+                    parsed.bundle = Some(PathBuf::from(arg));
+                    parsed.show = View::Viewer;
+                }
                 _ => return Err(ArgsError::Unknown(arg)),
             }
         }
@@ -101,6 +111,14 @@ mod tests {
             Some("callsupport://report?ticket=CS-1")
         );
         assert_eq!(parse(&["--show=export"]).unwrap().show, View::Export);
+    }
+
+    #[test]
+    fn a_bundle_opens_the_viewer() {
+        let args = parse(&["--config", "c.toml", "/home/ana/Report.ZIP"]).unwrap();
+        assert_eq!(args.bundle, Some(PathBuf::from("/home/ana/Report.ZIP")));
+        assert_eq!(args.show, View::Viewer);
+        assert!(parse(&["notes.txt"]).is_err(), "only bundles");
     }
 
     #[test]

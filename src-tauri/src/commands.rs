@@ -232,3 +232,9 @@ pub fn bundle_calls(viewer: State<'_, Viewer>, id: String) -> Result<Calls, ApiE
 pub fn kql_queries(call_id: String) -> Result<Vec<Query>, ApiError> {
     Ok(kql::queries(&call_id).map_err(callsupport_core::Error::from)?)
 }
+
+/// The bundle the app opened for the window (command line, drop), once; `None` if there is none.
+#[tauri::command]
+pub fn last_bundle(last: State<'_, crate::LastBundle>) -> Result<Option<OpenedBundle>, ApiError> {
+    last.0.lock().expect("last bundle lock").take().transpose()
+}

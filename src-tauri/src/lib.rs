@@ -32,6 +32,32 @@ use tauri::{Emitter, Manager, RunEvent};
 pub const INDEX_CHANGED: &str = "index-changed";
 /// The event that tells the window the outbox changed on its own (a background pass).
 pub const OUTBOX_CHANGED: &str = "outbox-changed";
+/// The event that tells the window a bundle was opened for it (command line, drop); the page
+/// takes it with `last_bundle`.
+pub const BUNDLE_OPENED: &str = "bundle-opened";
+
+/// The bundle the shell opened last for the window, or why it could not.
+#[derive(Default)]
+pub struct LastBundle(
+    std::sync::Mutex<Option<Result<callsupport_core::api::OpenedBundle, ApiError>>>,
+);
+
+/// Opens `path` in the viewer for the window: kept for `last_bundle`, announced, shown.
+pub fn open_bundle(app: &tauri::AppHandle, path: &std::path::Path) {
+    let opened = app
+        .state::<callsupport_core::api::Viewer>()
+        .open(path)
+        .map_err(ApiError::from);
+    if let Err(err) = &opened {
+        log::warn!("bundle not opened: {}", err.message);
+    }
+    *app.state::<LastBundle>()
+        .0
+        .lock()
+        .expect("last bundle lock") = Some(opened);
+    let _ = app.emit(BUNDLE_OPENED, ());
+    window::show(app, window::View::Viewer);
+}
 
 /// What the commands work on: the desk, or why there is none.
 pub struct AppState {
@@ -88,11 +114,11 @@ pub fn run() {
     }
 
     agent::ensure_running(args.config.as_deref());
-    let (show, link) = (args.show, args.link.clone());
+    let (show, link, bundle) = (args.show, args.link.clone(), args.bundle.clone());
     let app = tauri::Builder::default()
         // First: a second launch stops here, in the second process.
-        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
-            second_launch(app, argv)
+        .plugin(tauri_plugin_single_instance::init(|app, argv, cwd| {
+            second_launch(app, argv, cwd)
         }))
         .setup(move |app| {
             // The index pushes every change of the support files to the window: no polling.
@@ -111,11 +137,15 @@ pub fn run() {
             app.manage(AppState { desk });
             app.manage(window::Opening::new());
             app.manage(callsupport_core::api::Viewer::default());
+            app.manage(LastBundle::default());
             tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
             if let Some(link) = &link {
                 open_link(app.handle(), link);
             }
-            window::show(app.handle(), show);
+            match &bundle {
+                Some(path) => open_bundle(app.handle(), path),
+                None => window::show(app.handle(), show),
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -142,6 +172,7 @@ pub fn run() {
             commands::verify_bundle,
             commands::bundle_calls,
             commands::kql_queries,
+            commands::last_bundle,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Call Support");
@@ -159,13 +190,17 @@ pub fn run() {
 
 /// Another launch of the app (the tray, the shortcut, a start-menu click, a link) while this one
 /// runs: show the screen it asks for.
-fn second_launch(app: &tauri::AppHandle, argv: Vec<String>) {
+fn second_launch(app: &tauri::AppHandle, argv: Vec<String>, cwd: String) {
     match args::Args::parse(argv.into_iter().skip(1)) {
         Ok(args) => {
             if let Some(link) = &args.link {
                 open_link(app, link);
             }
-            window::show(app, args.show);
+            match &args.bundle {
+                // A relative path is the other launch's, from its working folder.
+                Some(path) => open_bundle(app, &std::path::Path::new(&cwd).join(path)),
+                None => window::show(app, args.show),
+            }
         }
         Err(err) => log::warn!("second launch with a bad command line: {err}"),
     }

@@ -54,6 +54,15 @@ pub fn show(app: &AppHandle, view: View) {
             window.on_window_event(move |event| match event {
                 tauri::WindowEvent::CloseRequested { .. } => log::info!("window close requested"),
                 tauri::WindowEvent::Destroyed => finish_when_idle(closed.clone()),
+                // A bundle dropped on the window opens in the viewer.
+                tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) => {
+                    if let Some(path) = paths
+                        .iter()
+                        .find(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")))
+                    {
+                        crate::open_bundle(&closed, path);
+                    }
+                }
                 _ => {}
             });
             let app = app.clone();

@@ -1,6 +1,7 @@
 //! The support agent's viewer: *Open Bundle…* through the native dialog shows the report, proves
 //! the bundle intact, lists each call with its failures in red and offers its Log Analytics
-//! queries; a hostile bundle is refused in words and the viewer goes on.
+//! queries; a hostile bundle is refused in words and the viewer goes on; a bundle named on the
+//! command line (a double-click) opens in the running app.
 
 use std::path::{Path, PathBuf};
 
@@ -79,6 +80,18 @@ pub async fn a_received_bundle_shows_its_calls_and_failures(
             .context("a hostile bundle should be refused with a message")?;
         ensure!(refused.contains("evil.txt") || refused.contains(".."), "{refused:?}");
         screenshot(&client, harness, "18-viewer-refused.png").await?;
+
+        // A double-click on a bundle (the file association) launches the app with its path:
+        // the running app opens it.
+        let status = harness.app_command(&harness.config).arg(&bundle).status()?;
+        ensure!(status.success(), "the launch with a bundle exited with {status}");
+        wait_text(&client, "[data-testid=bundle-path]", |t| t.ends_with("received.zip"))
+            .await
+            .context("a bundle named on the command line should open in the viewer")?;
+        ensure!(
+            client.find(css("[data-testid=viewer-error]")).await.is_err(),
+            "the earlier refusal is gone once a bundle opens"
+        );
         Ok(())
     }
     .await;

@@ -61,6 +61,10 @@ export interface Backend {
   discardScreenshot(id: string): Promise<void>;
   /** *Open Bundle…*: the native open dialog, then the bundle's manifest; `null` if the dialog was closed. */
   chooseBundle(): Promise<OpenedBundle | null>;
+  /** The bundle the app opened for this window (command line, drop), once; `null` if none. */
+  lastBundle(): Promise<OpenedBundle | null>;
+  /** Calls `listener` when the app opened a bundle for this window; take it with `lastBundle`. */
+  onBundleOpened(listener: () => void): Promise<() => void>;
   /** Hashes every file of an open bundle and compares it with the manifest. */
   verifyBundle(id: string): Promise<IntegrityView>;
   /** The calls in an open bundle's call-operations logs. */

@@ -23,10 +23,11 @@ import type {
   View,
 } from "./generated/types";
 
-/** Must match `INDEX_CHANGED` and `OUTBOX_CHANGED` in src-tauri/src/lib.rs and `NAVIGATE` in window.rs. */
+/** Must match `INDEX_CHANGED`, `OUTBOX_CHANGED` and `BUNDLE_OPENED` in src-tauri/src/lib.rs and `NAVIGATE` in window.rs. */
 const INDEX_CHANGED = "index-changed";
 const OUTBOX_CHANGED = "outbox-changed";
 const NAVIGATE = "navigate";
+const BUNDLE_OPENED = "bundle-opened";
 
 export const tauriBackend: Backend = {
   overview: () => invoke<AppOverview>("overview"),
@@ -56,6 +57,8 @@ export const tauriBackend: Backend = {
   openTicket: (ticketId: string) => invoke<void>("open_ticket", { ticketId }),
   takeScreenshot: () => invoke<ScreenshotView>("take_screenshot"),
   chooseBundle: () => invoke<OpenedBundle | null>("choose_bundle"),
+  lastBundle: () => invoke<OpenedBundle | null>("last_bundle"),
+  onBundleOpened: (listener: () => void) => listen(BUNDLE_OPENED, () => listener()),
   verifyBundle: (id: string) => invoke<IntegrityView>("verify_bundle", { id }),
   bundleCalls: (id: string) => invoke<Calls>("bundle_calls", { id }),
   kqlQueries: (callId: string) => invoke<Query[]>("kql_queries", { callId }),

@@ -71,8 +71,13 @@ export const settingsView: SettingsView = {
 };
 
 /** The viewer's calls for fakes whose tests do not open bundles. */
-export const viewerNotUsed: Pick<Backend, "chooseBundle" | "verifyBundle" | "bundleCalls" | "kqlQueries"> = {
+export const viewerNotUsed: Pick<
+  Backend,
+  "chooseBundle" | "lastBundle" | "onBundleOpened" | "verifyBundle" | "bundleCalls" | "kqlQueries"
+> = {
   chooseBundle: async () => null,
+  lastBundle: async () => null,
+  onBundleOpened: async () => () => {},
   verifyBundle: async () => {
     throw { code: "io", message: "no bundle in this test" };
   },

@@ -18,10 +18,19 @@ export class ViewerState {
 
   /** Asks for a bundle with the open dialog; shows it at once and checks it after. */
   async choose(): Promise<void> {
+    await this.present(() => this.backend.chooseBundle());
+  }
+
+  /** Takes the bundle the app opened for this window (command line, drop), if there is one. */
+  async takeLast(): Promise<void> {
+    await this.present(() => this.backend.lastBundle());
+  }
+
+  private async present(open: () => Promise<OpenedBundle | null>): Promise<void> {
     this.busy = true;
     this.error = null;
     try {
-      const opened = await this.backend.chooseBundle();
+      const opened = await open();
       if (!opened) return;
       this.bundle = opened;
       this.integrity = null;

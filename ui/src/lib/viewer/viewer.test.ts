@@ -102,6 +102,26 @@ describe("ViewerScreen", () => {
     expect(alert.textContent).toContain("../evil.txt");
   });
 
+  it("a bundle the app opened for the window (command line, drop) is taken once", async () => {
+    let handed: OpenedBundle | null = opened;
+    const viewer = new ViewerState(
+      fakeBackend({
+        lastBundle: async () => {
+          const bundle = handed;
+          handed = null;
+          return bundle;
+        },
+        verifyBundle: async () => ({ intact: true, files_checked: 1, bytes_checked: 2048, problems: [] }),
+        bundleCalls: async () => calls,
+      }),
+    );
+    await viewer.takeLast();
+    expect(viewer.bundle?.id).toBe("b1");
+    expect(viewer.calls?.calls).toHaveLength(2);
+    await viewer.takeLast();
+    expect(viewer.bundle?.id, "nothing new keeps what is shown").toBe("b1");
+  });
+
   it("a closed dialog changes nothing", async () => {
     const viewer = new ViewerState(fakeBackend({ chooseBundle: async () => null }));
     render(ViewerScreen, { viewer, onClose: () => {} });
