@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "bundle_calls",
     "kql_queries",
     "last_bundle",
+    "add_export",
 ];
 
 fn main() {

@@ -238,3 +238,26 @@ pub fn kql_queries(call_id: String) -> Result<Vec<Query>, ApiError> {
 pub fn last_bundle(last: State<'_, crate::LastBundle>) -> Result<Option<OpenedBundle>, ApiError> {
     last.0.lock().expect("last bundle lock").take().transpose()
 }
+
+/// *Add Azure Monitor export…*: the open dialog, then the calls with the export's records merged
+/// in; `None` if the user closed the dialog.
+#[tauri::command]
+pub async fn add_export(
+    window: tauri::Window,
+    viewer: State<'_, Viewer>,
+    id: String,
+) -> Result<Option<Calls>, ApiError> {
+    let Some(file) = rfd::AsyncFileDialog::new()
+        .set_title("Add an Azure Monitor export")
+        .add_filter(
+            "JSON lines (.jsonl, .json)",
+            &["jsonl", "json", "ndjson", "log"],
+        )
+        .set_parent(&window)
+        .pick_file()
+        .await
+    else {
+        return Ok(None);
+    };
+    Ok(Some(viewer.add_export(&id, file.path())?))
+}

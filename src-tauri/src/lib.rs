@@ -173,6 +173,7 @@ pub fn run() {
             commands::bundle_calls,
             commands::kql_queries,
             commands::last_bundle,
+            commands::add_export,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Call Support");

@@ -72,6 +72,33 @@ pub async fn a_received_bundle_shows_its_calls_and_failures(
         wait_text(&client, "[data-testid=copy-kql]", |t| t == "Copied").await?;
         screenshot(&client, harness, "17-viewer.png").await?;
 
+        // An Azure Monitor export with a failure the user's machine did not log joins that call.
+        let export = harness.dir.path().join("export.jsonl");
+        std::fs::write(
+            &export,
+            format!(
+                r#"{{"time":"2030-01-01T00:00:00Z","category":"CallClientOperations","properties":{{"CallId":"{call}","CallClientTimeStamp":"2030-01-01T00:00:00Z","OperationName":"StopVideo","OperationId":"from-azure-monitor","DurationMs":"40","ResultType":"Failed","ResultSignature":"500"}}}}"#
+            ) + "\n",
+        )?;
+        click(&client, "add-export").await?;
+        answer_open_dialog(&harness.display, "^Add an Azure Monitor export$", &export.to_string_lossy()).await?;
+        wait_text(&client, "[data-testid=calls-sources]", |t| t.starts_with("From 2 files"))
+            .await
+            .context("the export's records should join the calls")?;
+        let merged = client
+            .find(css(&format!("[data-call-id='{call}']")))
+            .await?
+            .find_all(css("[data-testid=call-failure]"))
+            .await?;
+        let mut texts = Vec::new();
+        for failure in &merged {
+            texts.push(failure.text().await?);
+        }
+        ensure!(
+            texts.iter().any(|t| t.contains("StopVideo")),
+            "the export's failure should be listed with the call: {texts:?}"
+        );
+
         // A hostile bundle: refused in words; the viewer still works.
         click(&client, "open-bundle").await?;
         answer_open_dialog(&harness.display, DIALOG, &hostile.to_string_lossy()).await?;

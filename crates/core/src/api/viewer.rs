@@ -45,10 +45,11 @@ pub struct FileIntegrity {
     pub problem: String,
 }
 
-/// The bundles open in this window, by id.
+/// The bundles open in this window, by id, each with the Azure Monitor exports added to it.
 #[derive(Default)]
 pub struct Viewer {
     open: Mutex<HashMap<String, PathBuf>>,
+    exports: Mutex<HashMap<String, Vec<PathBuf>>>,
 }
 
 /// A viewer call named a bundle that is not open.
@@ -103,9 +104,83 @@ impl Viewer {
         })
     }
 
-    /// The calls in an open bundle's call-operations logs.
+    /// The calls in an open bundle's call-operations logs, with the records of the exports added
+    /// to it merged in by call id (a record in both counts once).
     pub fn calls(&self, id: &str) -> Result<Calls, Error> {
         let mut bundle = Bundle::open(&self.path(id)?)?;
-        Ok(calls::from_bundle(&mut bundle))
+        let mut log = calls::CallLog::default();
+        log.read_bundle(&mut bundle);
+        let exports = self.exports.lock().expect("viewer lock").get(id).cloned();
+        for export in exports.unwrap_or_default() {
+            read_export(&mut log, &export)?;
+        }
+        Ok(log.finish())
+    }
+
+    /// Adds an Azure Monitor export (JSON lines of call client operations records, from a
+    /// storage-account archive or Log Analytics) to an open bundle; returns the merged calls.
+    /// A file in which no line is a record is refused and not added.
+    pub fn add_export(&self, id: &str, path: &Path) -> Result<Calls, Error> {
+        self.path(id)?;
+        let mut check = calls::CallLog::default();
+        read_export(&mut check, path)?;
+        self.exports
+            .lock()
+            .expect("viewer lock")
+            .entry(id.to_owned())
+            .or_default()
+            .push(path.to_path_buf());
+        log::info!("viewer: export added to bundle {id}");
+        self.calls(id)
+    }
+}
+
+/// Reads an export into `log`; one with no record at all is not an export of call records.
+fn read_export(log: &mut calls::CallLog, path: &Path) -> Result<(), Error> {
+    let shown = crate::sources::display_path(path);
+    let file = std::fs::File::open(path)
+        .map_err(|err| Error::Io(format!("cannot read {shown}: {err}")))?;
+    let held = log
+        .read(&shown, std::io::BufReader::with_capacity(1 << 20, file))
+        .map_err(|err| Error::Io(format!("cannot read {shown}: {err}")))?;
+    if held.records + held.duplicates == 0 {
+        let why = held
+            .first_problem
+            .map_or("no line holds a CallId".to_owned(), |p| {
+                format!("line {}: {}", p.line, p.reason)
+            });
+        return Err(Error::Io(format!(
+            "{shown} holds no call client operations records ({why}); add a JSON-lines export of ACSCallClientOperations"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_export_that_holds_no_call_records_is_not_added() {
+        let dir = tempfile::tempdir().unwrap();
+        let viewer = Viewer::default();
+        viewer
+            .open
+            .lock()
+            .unwrap()
+            .insert("b".into(), dir.path().join("b.zip"));
+        let notes = dir.path().join("notes.jsonl");
+        std::fs::write(&notes, "{\"category\":\"CallSummary\"}\nhello\n").unwrap();
+        let err = viewer.add_export("b", &notes).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("holds no call client operations records"),
+            "{err}"
+        );
+        assert!(viewer.exports.lock().unwrap().is_empty());
+        assert!(matches!(
+            viewer.add_export("nope", &notes),
+            Err(Error::Viewer(_))
+        ));
     }
 }

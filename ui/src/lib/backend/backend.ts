@@ -69,6 +69,8 @@ export interface Backend {
   verifyBundle(id: string): Promise<IntegrityView>;
   /** The calls in an open bundle's call-operations logs. */
   bundleCalls(id: string): Promise<Calls>;
+  /** Adds an Azure Monitor export (open dialog) to an open bundle; the merged calls, or `null` if the dialog was closed. */
+  addExport(id: string): Promise<Calls | null>;
   /** The Log Analytics queries that find a call in Azure Monitor. */
   kqlQueries(callId: string): Promise<Query[]>;
   /** Opens the page of a ticket this computer's reports went to in the user's browser. */

@@ -62,6 +62,7 @@ export const tauriBackend: Backend = {
   verifyBundle: (id: string) => invoke<IntegrityView>("verify_bundle", { id }),
   bundleCalls: (id: string) => invoke<Calls>("bundle_calls", { id }),
   kqlQueries: (callId: string) => invoke<Query[]>("kql_queries", { callId }),
+  addExport: (id: string) => invoke<Calls | null>("add_export", { id }),
   discardScreenshot: (id: string) => invoke<void>("discard_screenshot", { id }),
   settings: () => invoke<SettingsView>("settings"),
   changeSetting: (key: string, value: string) => invoke<SettingsView>("change_setting", { key, value }),

@@ -73,7 +73,7 @@ export const settingsView: SettingsView = {
 /** The viewer's calls for fakes whose tests do not open bundles. */
 export const viewerNotUsed: Pick<
   Backend,
-  "chooseBundle" | "lastBundle" | "onBundleOpened" | "verifyBundle" | "bundleCalls" | "kqlQueries"
+  "chooseBundle" | "lastBundle" | "onBundleOpened" | "verifyBundle" | "bundleCalls" | "kqlQueries" | "addExport"
 > = {
   chooseBundle: async () => null,
   lastBundle: async () => null,
@@ -85,6 +85,7 @@ export const viewerNotUsed: Pick<
     throw { code: "io", message: "no bundle in this test" };
   },
   kqlQueries: async () => [],
+  addExport: async () => null,
 };
 
 export type FakeBackend = Backend & { calls: string[] };

@@ -60,6 +60,21 @@ export class ViewerState {
     }
   }
 
+  /** Adds an Azure Monitor export; its records join the calls by call id. */
+  async addExport(): Promise<void> {
+    if (!this.bundle) return;
+    this.busy = true;
+    this.error = null;
+    try {
+      const merged = await this.backend.addExport(this.bundle.id);
+      if (merged) this.calls = merged;
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = false;
+    }
+  }
+
   /** Shows the Log Analytics queries for `callId`; again for the same call hides them. */
   async toggleQueries(callId: string): Promise<void> {
     if (this.queries?.callId === callId) {
@@ -88,4 +103,21 @@ export function bar(
   const left = Math.min(Math.max(((Date.parse(at) - from) / span) * 100, 0), 99.5);
   const width = Math.min(Math.max((durationMs / span) * 100, 0.5), 100 - left);
   return { left, width };
+}
+
+export type FileSort = "path" | "size" | "kind";
+
+/** The files table's rows: those whose path holds `filter` (any case), sorted by `by`. */
+export function visibleFiles<T extends { path: string; size: number; kind: string; encrypted: boolean }>(
+  files: T[],
+  filter: string,
+  by: FileSort,
+  descending: boolean,
+): T[] {
+  const needle = filter.trim().toLowerCase();
+  const kind = (f: T) => (f.encrypted ? "encrypted" : f.kind);
+  const rows = files.filter((f) => !needle || f.path.toLowerCase().includes(needle) || kind(f).includes(needle));
+  const order = (a: T, b: T) =>
+    by === "size" ? a.size - b.size : by === "kind" ? kind(a).localeCompare(kind(b)) || a.path.localeCompare(b.path) : a.path.localeCompare(b.path);
+  return rows.sort((a, b) => (descending ? -order(a, b) : order(a, b)));
 }

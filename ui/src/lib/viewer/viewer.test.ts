@@ -7,7 +7,7 @@ import { fireEvent, render, screen, within } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { tick } from "svelte";
 import ViewerScreen from "./ViewerScreen.svelte";
-import { ViewerState, bar } from "./viewer.svelte";
+import { ViewerState, bar, visibleFiles } from "./viewer.svelte";
 import { fakeBackend } from "../testing/backend";
 import type { Calls, OpenedBundle } from "../backend";
 
@@ -129,6 +129,47 @@ describe("ViewerScreen", () => {
     await tick();
     expect(viewer.bundle).toBeNull();
     expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("Open a bundle");
+  });
+});
+
+describe("files and exports", () => {
+  const files = [
+    { path: "files/app/app.log", size: 500, kind: "text", encrypted: false },
+    { path: "files/acs/acs_1.blog", size: 9000, kind: "encrypted", encrypted: true },
+    { path: "files/ops/ops.jsonl", size: 2000, kind: "call-operations", encrypted: false },
+  ];
+
+  it("filters by path or kind and sorts by any column, both ways", () => {
+    expect(visibleFiles(files, "", "path", false).map((f) => f.path)).toEqual([
+      "files/acs/acs_1.blog", "files/app/app.log", "files/ops/ops.jsonl",
+    ]);
+    expect(visibleFiles(files, "", "size", true).map((f) => f.size)).toEqual([9000, 2000, 500]);
+    expect(visibleFiles(files, "ENCRYPTED", "path", false)).toHaveLength(1);
+    expect(visibleFiles(files, "ops", "kind", false).map((f) => f.path)).toEqual(["files/ops/ops.jsonl"]);
+  });
+
+  it("the table filters as the agent types, and says when nothing matches", async () => {
+    const viewer = new ViewerState(fakeBackend({ chooseBundle: async () => opened, bundleCalls: async () => calls }));
+    render(ViewerScreen, { viewer, onClose: () => {} });
+    await fireEvent.click(screen.getByTestId("open-bundle"));
+    await tick();
+    expect(screen.getAllByTestId("bundle-file")).toHaveLength(1);
+    await fireEvent.input(screen.getByTestId("files-filter"), { target: { value: "nothing-like-it" } });
+    expect(screen.queryAllByTestId("bundle-file")).toHaveLength(0);
+    expect(screen.getByText(/No file matches/)).toBeTruthy();
+  });
+
+  it("an added export's records join the calls", async () => {
+    const merged = { ...calls, files: [...calls.files, "~/export.jsonl"], duplicates: 1 };
+    const viewer = new ViewerState(
+      fakeBackend({ chooseBundle: async () => opened, bundleCalls: async () => calls, addExport: async () => merged }),
+    );
+    render(ViewerScreen, { viewer, onClose: () => {} });
+    await fireEvent.click(screen.getByTestId("open-bundle"));
+    await tick();
+    await fireEvent.click(screen.getByTestId("add-export"));
+    await tick();
+    expect(screen.getByTestId("calls-sources").textContent).toContain("From 2 files; 1 records were in more than one");
   });
 });
 
