@@ -8,6 +8,7 @@
 //! and a test keeps `ui/src/lib/backend/generated/types.ts` equal to it.
 
 mod export;
+pub mod logview;
 mod preview;
 mod screenshot;
 mod support;
@@ -1092,6 +1093,11 @@ pub fn typescript() -> String {
         ExportReceipt::decl(&cfg),
         ScreenshotView::decl(&cfg),
         OpenedBundle::decl(&cfg),
+        logview::Level::decl(&cfg),
+        logview::LogInfo::decl(&cfg),
+        logview::LogLine::decl(&cfg),
+        logview::LogWindow::decl(&cfg),
+        logview::LogMatches::decl(&cfg),
         IntegrityView::decl(&cfg),
         FileIntegrity::decl(&cfg),
         crate::bundle::manifest::Manifest::decl(&cfg),

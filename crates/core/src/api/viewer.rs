@@ -13,6 +13,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 use ts_rs::TS;
 
+use super::logview::{Level, LogInfo, LogMatches, LogWindow, OpenLog};
 use crate::bundle::manifest::Manifest;
 use crate::bundle::reader::Bundle;
 use crate::calls::{self, Calls};
@@ -50,6 +51,8 @@ pub struct FileIntegrity {
 pub struct Viewer {
     open: Mutex<HashMap<String, PathBuf>>,
     exports: Mutex<HashMap<String, Vec<PathBuf>>>,
+    /// Readable logs opened for the log screen, by log id.
+    logs: Mutex<HashMap<String, OpenLog>>,
 }
 
 /// A viewer call named a bundle that is not open.
@@ -115,6 +118,59 @@ impl Viewer {
             read_export(&mut log, &export)?;
         }
         Ok(log.finish())
+    }
+
+    /// Opens a readable file of an open bundle for the log screen (see [`super::logview`]).
+    pub fn open_log(&self, id: &str, entry: &str) -> Result<LogInfo, Error> {
+        let mut bundle = Bundle::open(&self.path(id)?)?;
+        let log = OpenLog::open(&mut bundle, entry)?;
+        let log_id = format!("{id}:{entry}");
+        let info = log.info(&log_id);
+        self.logs.lock().expect("viewer lock").insert(log_id, log);
+        Ok(info)
+    }
+
+    fn with_log<T>(
+        &self,
+        log_id: &str,
+        f: impl FnOnce(&mut OpenLog) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut logs = self.logs.lock().expect("viewer lock");
+        let log = logs.get_mut(log_id).ok_or(Error::Viewer(NotOpen))?;
+        f(log)
+    }
+
+    /// Up to `count` lines of the filtered log from position `first`.
+    pub fn log_window(&self, log_id: &str, first: u32, count: u32) -> Result<LogWindow, Error> {
+        self.with_log(log_id, |log| log.window(first, count))
+    }
+
+    /// Shows only lines of `levels` (and those naming none, with `unlevelled`); how many pass.
+    pub fn log_filter(
+        &self,
+        log_id: &str,
+        levels: &[Level],
+        unlevelled: bool,
+    ) -> Result<u32, Error> {
+        self.with_log(log_id, |log| Ok(log.filter(levels, unlevelled)))
+    }
+
+    pub fn log_search(&self, log_id: &str, query: &str) -> Result<LogMatches, Error> {
+        self.with_log(log_id, |log| log.search(query))
+    }
+
+    /// The position of the first filtered line at or after `time`.
+    pub fn log_position_at(
+        &self,
+        log_id: &str,
+        time: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u32, Error> {
+        self.with_log(log_id, |log| log.position_at(time))
+    }
+
+    /// Forgets a log the screen closed (its temporary copy goes with it).
+    pub fn close_log(&self, log_id: &str) {
+        self.logs.lock().expect("viewer lock").remove(log_id);
     }
 
     /// Adds an Azure Monitor export (JSON lines of call client operations records, from a

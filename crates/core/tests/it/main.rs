@@ -14,3 +14,4 @@ mod reader; // Bundle::open / verify against hostile, hand-made zips
 mod redact; // redact::Redactor: labelled corpus of log lines, consistency, streaming, bounds, threads
 mod support; // shared fixtures: log trees, config files, external tool runners, in-process server
 mod upload; // upload::Uploader against the real ticket server: receipt, idempotency, failures
+mod viewer; // api::Viewer: a bundle's manifest, check and calls; a big log a window at a time

@@ -215,6 +215,36 @@ id: string,
  */
 path: string, bytes: number, manifest: Manifest, };
 
+export type Level = "trace" | "debug" | "info" | "warn" | "error";
+
+export type LogInfo = { log_id: string, path: string, lines: number, bytes: number, 
+/**
+ * How many lines of each level (in [`Level`] order: trace … error) and without one.
+ */
+by_level: [number, number, number, number, number, number], };
+
+export type LogLine = { 
+/**
+ * Its number in the file, from 1.
+ */
+number: number, level: Level | null, text: string, };
+
+export type LogWindow = { 
+/**
+ * How many lines the filter lets through, in all.
+ */
+total: number, 
+/**
+ * The position of the first line below in the filtered list.
+ */
+first: number, lines: Array<LogLine>, };
+
+export type LogMatches = { total: number, 
+/**
+ * The first [`MAX_MATCHES`], in order.
+ */
+positions: Array<number>, };
+
 export type IntegrityView = { intact: boolean, files_checked: number, bytes_checked: number, problems: Array<FileIntegrity>, };
 
 export type FileIntegrity = { path: string, problem: string, };

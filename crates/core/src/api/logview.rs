@@ -1,0 +1,353 @@
+//! A readable log of an open bundle, for the viewer's log screen: any window of lines of a file
+//! of millions, a level filter, search and a jump to a time.
+//!
+//! Opening decompresses the file once into a temporary file beside nothing else of the user's
+//! and indexes where each line starts and its level (16 MB and 2 MB for two million lines); the
+//! text stays on disk and is read a window at a time. The filter and the search work on that
+//! index, so what the window asks for is always a few hundred lines.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::sync::Mutex;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::bundle::reader::Bundle;
+use crate::error::Error;
+
+/// The most lines one call returns.
+pub const MAX_WINDOW: u32 = 1_000;
+/// The most matches a search lists (the total is still counted).
+pub const MAX_MATCHES: usize = 10_000;
+/// Lines longer than this are cut in what is shown (the file is not changed).
+const MAX_SHOWN_LINE: usize = 4_096;
+
+/// A log's level, as its line says (`ERROR`, `WARN`, …); `None` where the line names none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// A log opened for reading.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LogInfo {
+    pub log_id: String,
+    pub path: String,
+    pub lines: u32,
+    #[ts(type = "number")]
+    pub bytes: u64,
+    /// How many lines of each level (in [`Level`] order: trace … error) and without one.
+    pub by_level: [u32; 6],
+}
+
+/// One line as the screen shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LogLine {
+    /// Its number in the file, from 1.
+    pub number: u32,
+    pub level: Option<Level>,
+    pub text: String,
+}
+
+/// A window of the (filtered) lines.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LogWindow {
+    /// How many lines the filter lets through, in all.
+    pub total: u32,
+    /// The position of the first line below in the filtered list.
+    pub first: u32,
+    pub lines: Vec<LogLine>,
+}
+
+/// Where a search found its text: positions in the filtered list.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct LogMatches {
+    pub total: u32,
+    /// The first [`MAX_MATCHES`], in order.
+    pub positions: Vec<u32>,
+}
+
+pub(super) struct OpenLog {
+    pub path: String,
+    file: Mutex<File>,
+    /// Where each line starts; one more entry for the end of the file.
+    starts: Vec<u64>,
+    levels: Vec<u8>,
+    /// The lines the filter lets through (all, when there is none).
+    view: Vec<u32>,
+}
+
+impl OpenLog {
+    /// Decompresses `entry` of `bundle` into a temporary file and indexes it.
+    pub fn open<R: Read + Seek>(bundle: &mut Bundle<R>, entry: &str) -> Result<OpenLog, Error> {
+        let listed = bundle
+            .manifest
+            .files
+            .iter()
+            .find(|f| f.path == entry)
+            .cloned()
+            .ok_or_else(|| Error::Io(format!("{entry} is not a file of this bundle")))?;
+        if listed.encrypted {
+            return Err(Error::Io(format!(
+                "{entry} is encrypted by the calling software; only its vendor can read it (Export for vendor)"
+            )));
+        }
+        let mut copy =
+            tempfile::tempfile().map_err(|err| Error::Io(format!("no room for {entry}: {err}")))?;
+        let reader = bundle
+            .entry(entry)
+            .map_err(|problem| Error::Io(format!("{entry}: {problem}")))?;
+        let mut reader = BufReader::with_capacity(1 << 20, reader.take(listed.size));
+        let mut writer = io::BufWriter::with_capacity(1 << 20, &mut copy);
+        let (mut starts, mut levels) = (vec![0u64], Vec::new());
+        let mut offset = 0u64;
+        let mut line = Vec::with_capacity(256);
+        loop {
+            line.clear();
+            let n = reader
+                .read_until(b'\n', &mut line)
+                .map_err(|err| Error::Io(format!("{entry}: {err}")))?;
+            if n == 0 {
+                break;
+            }
+            writer
+                .write_all(&line)
+                .map_err(|err| Error::Io(format!("no room for {entry}: {err}")))?;
+            offset += n as u64;
+            starts.push(offset);
+            levels.push(level_of(&line).map_or(u8::MAX, |l| l as u8));
+        }
+        writer
+            .flush()
+            .map_err(|err| Error::Io(format!("no room for {entry}: {err}")))?;
+        drop(writer);
+        let count = levels.len() as u32;
+        Ok(OpenLog {
+            path: entry.to_owned(),
+            file: Mutex::new(copy),
+            starts,
+            levels,
+            view: (0..count).collect(),
+        })
+    }
+
+    pub fn info(&self, log_id: &str) -> LogInfo {
+        let mut by_level = [0u32; 6];
+        for &level in &self.levels {
+            by_level[usize::from(level).min(5)] += 1;
+        }
+        LogInfo {
+            log_id: log_id.to_owned(),
+            path: self.path.clone(),
+            lines: self.levels.len() as u32,
+            bytes: *self.starts.last().unwrap_or(&0),
+            by_level,
+        }
+    }
+
+    /// Lets through only lines of `levels` (and, with `unlevelled`, lines naming no level); an
+    /// empty `levels` with `unlevelled` shows everything. Returns how many pass.
+    pub fn filter(&mut self, levels: &[Level], unlevelled: bool) -> u32 {
+        let everything = levels.is_empty() && unlevelled;
+        self.view = (0..self.levels.len() as u32)
+            .filter(|&i| {
+                let level = self.levels[i as usize];
+                everything
+                    || (level == u8::MAX && unlevelled)
+                    || levels.iter().any(|l| *l as u8 == level)
+            })
+            .collect();
+        self.view.len() as u32
+    }
+
+    /// Up to `count` filtered lines from position `first`.
+    pub fn window(&self, first: u32, count: u32) -> Result<LogWindow, Error> {
+        let total = self.view.len() as u32;
+        let first = first.min(total);
+        let end = first.saturating_add(count.min(MAX_WINDOW)).min(total);
+        let mut lines = Vec::with_capacity((end - first) as usize);
+        let mut file = self.file.lock().expect("log file lock");
+        for &number in &self.view[first as usize..end as usize] {
+            lines.push(LogLine {
+                number: number + 1,
+                level: level_from(self.levels[number as usize]),
+                text: self.read_line(&mut file, number)?,
+            });
+        }
+        Ok(LogWindow {
+            total,
+            first,
+            lines,
+        })
+    }
+
+    /// The filtered lines holding `query` (any case).
+    pub fn search(&self, query: &str) -> Result<LogMatches, Error> {
+        let needle = query.trim();
+        if needle.is_empty() {
+            return Ok(LogMatches {
+                total: 0,
+                positions: Vec::new(),
+            });
+        }
+        let finder = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build([needle])
+            .map_err(|err| Error::Io(format!("cannot search for that: {err}")))?;
+        let mut file = self.file.lock().expect("log file lock");
+        file.seek(SeekFrom::Start(0)).map_err(read_error)?;
+        let mut reader = BufReader::with_capacity(1 << 20, &mut *file);
+        let mut view = self.view.iter().enumerate().peekable();
+        let (mut total, mut positions) = (0u32, Vec::new());
+        let mut line = Vec::with_capacity(256);
+        for number in 0..self.levels.len() as u32 {
+            line.clear();
+            reader.read_until(b'\n', &mut line).map_err(read_error)?;
+            let Some(&(position, &wanted)) = view.peek() else {
+                break;
+            };
+            if wanted != number {
+                continue;
+            }
+            view.next();
+            if finder.is_match(&line) {
+                total += 1;
+                if positions.len() < MAX_MATCHES {
+                    positions.push(position as u32);
+                }
+            }
+        }
+        Ok(LogMatches { total, positions })
+    }
+
+    /// The position of the first filtered line stamped at or after `time` (the last line when
+    /// none is); lines without a time are passed over.
+    pub fn position_at(&self, time: DateTime<Utc>) -> Result<u32, Error> {
+        let mut file = self.file.lock().expect("log file lock");
+        let (mut low, mut high) = (0usize, self.view.len());
+        // Binary search over the lines that carry a time, which logs write in order.
+        while low < high {
+            let mid = (low + high) / 2;
+            let mut probe = mid;
+            let stamp = loop {
+                if probe >= high {
+                    break None;
+                }
+                let text = self.read_line(&mut file, self.view[probe])?;
+                match time_of(&text) {
+                    Some(at) => break Some(at),
+                    None => probe += 1,
+                }
+            };
+            match stamp {
+                Some(at) if at < time => low = probe + 1,
+                _ => high = mid,
+            }
+        }
+        Ok((low as u32).min(self.view.len().saturating_sub(1) as u32))
+    }
+
+    fn read_line(&self, file: &mut File, number: u32) -> Result<String, Error> {
+        let (start, end) = (
+            self.starts[number as usize],
+            self.starts[number as usize + 1],
+        );
+        let length = ((end - start) as usize).min(MAX_SHOWN_LINE);
+        let mut bytes = vec![0u8; length];
+        file.seek(SeekFrom::Start(start)).map_err(read_error)?;
+        file.read_exact(&mut bytes).map_err(read_error)?;
+        let text = String::from_utf8_lossy(&bytes);
+        Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+    }
+}
+
+fn read_error(err: io::Error) -> Error {
+    Error::Io(format!("cannot read the log's copy: {err}"))
+}
+
+fn level_from(code: u8) -> Option<Level> {
+    [
+        Level::Trace,
+        Level::Debug,
+        Level::Info,
+        Level::Warn,
+        Level::Error,
+    ]
+    .get(usize::from(code))
+    .copied()
+}
+
+/// The level a line names near its start: `ERROR`, `[warn]`, `level=info`, `E/`…
+pub fn level_of(line: &[u8]) -> Option<Level> {
+    let head = &line[..line.len().min(96)];
+    let words = head
+        .split(|b| !b.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty());
+    for word in words {
+        let level = match word.to_ascii_uppercase().as_slice() {
+            b"ERROR" | b"ERR" | b"FATAL" | b"CRITICAL" => Level::Error,
+            b"WARN" | b"WARNING" => Level::Warn,
+            b"INFO" => Level::Info,
+            b"DEBUG" | b"DBG" => Level::Debug,
+            b"TRACE" | b"VERBOSE" => Level::Trace,
+            _ => continue,
+        };
+        return Some(level);
+    }
+    None
+}
+
+/// The time a line starts with: RFC 3339, or `YYYY-MM-DD HH:MM:SS[.fff]` taken as UTC.
+pub fn time_of(line: &str) -> Option<DateTime<Utc>> {
+    let head = line.trim_start().split_whitespace().next()?;
+    if let Ok(at) = DateTime::parse_from_rfc3339(head.trim_matches(['[', ']'])) {
+        return Some(at.to_utc());
+    }
+    let two: String = line
+        .trim_start()
+        .split_whitespace()
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(" ");
+    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_and_remainder(two.trim_matches(['[', ']']), f).ok())
+        .map(|(naive, _)| naive.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_and_times_as_logs_write_them() {
+        assert_eq!(
+            level_of(b"2025-05-01T10:00:00Z [ERROR] call dropped"),
+            Some(Level::Error)
+        );
+        assert_eq!(
+            level_of(b"2025-05-01 10:00:00.123 WARN  low bandwidth"),
+            Some(Level::Warn)
+        );
+        assert_eq!(level_of(b"level=info msg=joined"), Some(Level::Info));
+        assert_eq!(level_of(b"just text about an error later on in a long line that goes past the head of the line where levels are looked for: ERROR"), None);
+        assert_eq!(
+            time_of("2025-05-01T10:00:00.5Z INFO x")
+                .unwrap()
+                .to_rfc3339(),
+            "2025-05-01T10:00:00.500+00:00"
+        );
+        assert_eq!(
+            time_of("[2025-05-01 10:00:02] x").unwrap().to_rfc3339(),
+            "2025-05-01T10:00:02+00:00"
+        );
+        assert!(time_of("no time here").is_none());
+    }
+}
