@@ -284,12 +284,14 @@ fn level_from(code: u8) -> Option<Level> {
     .copied()
 }
 
-/// The level a line names near its start: `ERROR`, `[warn]`, `level=info`, `E/`…
+/// The level a line names among its first words: `ERROR`, `[warn]`, `level=info`…
 pub fn level_of(line: &[u8]) -> Option<Level> {
     let head = &line[..line.len().min(96)];
+    // Only the first words: a level is written before the message, which may mention any.
     let words = head
         .split(|b| !b.is_ascii_alphabetic())
-        .filter(|w| !w.is_empty());
+        .filter(|w| !w.is_empty())
+        .take(4);
     for word in words {
         let level = match word.to_ascii_uppercase().as_slice() {
             b"ERROR" | b"ERR" | b"FATAL" | b"CRITICAL" => Level::Error,
@@ -306,12 +308,11 @@ pub fn level_of(line: &[u8]) -> Option<Level> {
 
 /// The time a line starts with: RFC 3339, or `YYYY-MM-DD HH:MM:SS[.fff]` taken as UTC.
 pub fn time_of(line: &str) -> Option<DateTime<Utc>> {
-    let head = line.trim_start().split_whitespace().next()?;
+    let head = line.split_whitespace().next()?;
     if let Ok(at) = DateTime::parse_from_rfc3339(head.trim_matches(['[', ']'])) {
         return Some(at.to_utc());
     }
     let two: String = line
-        .trim_start()
         .split_whitespace()
         .take(2)
         .collect::<Vec<_>>()

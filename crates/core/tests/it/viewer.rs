@@ -28,7 +28,11 @@ fn bundle(dir: &std::path::Path) -> std::path::PathBuf {
             _ => "INFO",
         };
         let (h, m, s) = (10 + i / 3600, (i / 60) % 60, i % 60);
-        writeln!(text, "2025-05-01T{h:02}:{m:02}:{s:02}Z {level} line {i} of the app").unwrap();
+        writeln!(
+            text,
+            "2025-05-01T{h:02}:{m:02}:{s:02}Z {level} line {i} of the app"
+        )
+        .unwrap();
     }
     fs::write(logs.join("app.log"), &text).unwrap();
     fs::write(logs.join("acs/acs_1.blog"), vec![7u8; 4096]).unwrap();
@@ -79,14 +83,26 @@ fn a_big_log_is_read_a_window_at_a_time_filtered_searched_and_jumped_to() {
     assert_eq!(info.by_level, [0, 6_000, 47_400, 5_400, 600, 600]);
 
     let window = viewer.log_window(&info.log_id, 59_990, 50).unwrap();
-    assert_eq!((window.total, window.first, window.lines.len()), (60_000, 59_990, 10));
+    assert_eq!(
+        (window.total, window.first, window.lines.len()),
+        (60_000, 59_990, 10)
+    );
     assert_eq!(window.lines[0].number, 59_991);
-    assert!(window.lines[0].text.ends_with("line 59990 of the app"), "{:?}", window.lines[0]);
+    assert!(
+        window.lines[0].text.ends_with("line 59990 of the app"),
+        "{:?}",
+        window.lines[0]
+    );
     let big = viewer.log_window(&info.log_id, 0, 1_000_000).unwrap();
     assert_eq!(big.lines.len(), 1_000, "never more than a window");
 
     // Errors only: every hundredth line.
-    assert_eq!(viewer.log_filter(&info.log_id, &[Level::Error], false).unwrap(), 600);
+    assert_eq!(
+        viewer
+            .log_filter(&info.log_id, &[Level::Error], false)
+            .unwrap(),
+        600
+    );
     let errors = viewer.log_window(&info.log_id, 1, 2).unwrap();
     assert_eq!(errors.lines[0].number, 101);
     assert_eq!(errors.lines[0].level, Some(Level::Error));
@@ -94,14 +110,26 @@ fn a_big_log_is_read_a_window_at_a_time_filtered_searched_and_jumped_to() {
     assert_eq!((found.total, found.positions.as_slice()), (1, &[123][..]));
     // Everything again; jump to 11:00:00, which line 3600 carries.
     assert_eq!(viewer.log_filter(&info.log_id, &[], true).unwrap(), 60_000);
-    let at = chrono::DateTime::parse_from_rfc3339("2025-05-01T11:00:00Z").unwrap().to_utc();
+    let at = chrono::DateTime::parse_from_rfc3339("2025-05-01T11:00:00Z")
+        .unwrap()
+        .to_utc();
     assert_eq!(viewer.log_position_at(&info.log_id, at).unwrap(), 3_600);
 
     // What cannot be read here is refused in words.
-    let err = viewer.open_log(&opened.id, "files/acs/acs_1.blog").unwrap_err();
-    assert!(err.to_string().contains("only its vendor can read it"), "{err}");
-    let err = viewer.open_log(&opened.id, "files/app/other.log").unwrap_err();
-    assert!(err.to_string().contains("is not a file of this bundle"), "{err}");
+    let err = viewer
+        .open_log(&opened.id, "files/acs/acs_1.blog")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("only its vendor can read it"),
+        "{err}"
+    );
+    let err = viewer
+        .open_log(&opened.id, "files/app/other.log")
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("is not a file of this bundle"),
+        "{err}"
+    );
     viewer.close_log(&info.log_id);
     assert!(viewer.log_window(&info.log_id, 0, 10).is_err());
 }
