@@ -28,6 +28,12 @@ const COMMANDS: &[&str] = &[
     "kql_queries",
     "last_bundle",
     "add_export",
+    "open_log",
+    "log_window",
+    "log_filter",
+    "log_search",
+    "log_position_at",
+    "close_log",
 ];
 
 fn main() {

@@ -1,6 +1,7 @@
 //! The IPC commands: each adapts one core call, nothing more. Whatever touches the disk or the
 //! network runs `async`, off the main thread, so the window never waits on it.
 
+use callsupport_core::api::logview::{Level, LogInfo, LogMatches, LogWindow};
 use callsupport_core::api::{
     ApiError, AppOverview, ConsentView, ExportReceipt, FilePreview, HistoryEntry, IntegrityView,
     OpenedBundle, QueuedReports, ReportDraft, ScreenshotView, SendReceipt, Viewer,
@@ -260,4 +261,59 @@ pub async fn add_export(
         return Ok(None);
     };
     Ok(Some(viewer.add_export(&id, file.path())?))
+}
+
+/// Opens a readable file of an open bundle for the log screen.
+#[tauri::command(async)]
+pub fn open_log(viewer: State<'_, Viewer>, id: String, entry: String) -> Result<LogInfo, ApiError> {
+    Ok(viewer.open_log(&id, &entry)?)
+}
+
+#[tauri::command(async)]
+pub fn log_window(
+    viewer: State<'_, Viewer>,
+    log_id: String,
+    first: u32,
+    count: u32,
+) -> Result<LogWindow, ApiError> {
+    Ok(viewer.log_window(&log_id, first, count)?)
+}
+
+#[tauri::command(async)]
+pub fn log_filter(
+    viewer: State<'_, Viewer>,
+    log_id: String,
+    levels: Vec<Level>,
+    unlevelled: bool,
+) -> Result<u32, ApiError> {
+    Ok(viewer.log_filter(&log_id, &levels, unlevelled)?)
+}
+
+#[tauri::command(async)]
+pub fn log_search(
+    viewer: State<'_, Viewer>,
+    log_id: String,
+    query: String,
+) -> Result<LogMatches, ApiError> {
+    Ok(viewer.log_search(&log_id, &query)?)
+}
+
+/// The position of the first line at or after `time` (RFC 3339).
+#[tauri::command(async)]
+pub fn log_position_at(
+    viewer: State<'_, Viewer>,
+    log_id: String,
+    time: String,
+) -> Result<u32, ApiError> {
+    let time = chrono::DateTime::parse_from_rfc3339(&time)
+        .map_err(|_| {
+            callsupport_core::Error::Io(format!("`{time}` is not a time; pick a date and time"))
+        })?
+        .to_utc();
+    Ok(viewer.log_position_at(&log_id, time)?)
+}
+
+#[tauri::command]
+pub fn close_log(viewer: State<'_, Viewer>, log_id: String) {
+    viewer.close_log(&log_id);
 }

@@ -174,6 +174,12 @@ pub fn run() {
             commands::kql_queries,
             commands::last_bundle,
             commands::add_export,
+            commands::open_log,
+            commands::log_window,
+            commands::log_filter,
+            commands::log_search,
+            commands::log_position_at,
+            commands::close_log,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Call Support");

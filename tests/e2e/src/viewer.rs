@@ -99,6 +99,28 @@ pub async fn a_received_bundle_shows_its_calls_and_failures(
             "the export's failure should be listed with the call: {texts:?}"
         );
 
+        // The app's log, read on the log screen: found, marked, filtered to errors.
+        client
+            .find(css("[data-testid=view-log][aria-label='Read app/calling-app.log']"))
+            .await
+            .context("a readable file has a Read button")?
+            .click()
+            .await?;
+        let lines = wait_text(&client, "[data-testid=log-lines]", |t| t.contains("Contoso Calling")).await?;
+        ensure!(!lines.contains("jane.doe@contoso.com"), "the log is shown as it was sent, redacted");
+        client.find(css("[data-testid=log-query]")).await?.send_keys("join attempt").await?;
+        click(&client, "log-find").await?;
+        wait_text(&client, "[data-testid=log-matches]", |t| t == "1 of 3").await?;
+        let marked = client.find_all(css("[data-testid=log-lines] mark")).await?;
+        ensure!(marked.len() == 3, "three marked matches, found {}", marked.len());
+        for level in ["warn", "info", "debug", "trace"] {
+            click(&client, &format!("level-{level}")).await?;
+        }
+        let position = wait_text(&client, "[data-testid=log-position]", |t| t.contains("of 2 (of 9")).await?;
+        ensure!(position.starts_with("Lines 1–2 of 2"), "{position:?}");
+        screenshot(&client, harness, "19-log.png").await?;
+        click(&client, "log-close").await?;
+
         // A hostile bundle: refused in words; the viewer still works.
         click(&client, "open-bundle").await?;
         answer_open_dialog(&harness.display, DIALOG, &hostile.to_string_lossy()).await?;

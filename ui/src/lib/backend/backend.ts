@@ -15,6 +15,10 @@ import type {
   IntegrityView,
   Calls,
   Query,
+  Level,
+  LogInfo,
+  LogMatches,
+  LogWindow,
   FlushSummary,
   HistoryEntry,
   IndexEvent,
@@ -71,6 +75,18 @@ export interface Backend {
   bundleCalls(id: string): Promise<Calls>;
   /** Adds an Azure Monitor export (open dialog) to an open bundle; the merged calls, or `null` if the dialog was closed. */
   addExport(id: string): Promise<Calls | null>;
+  /** Opens a readable file of an open bundle for the log screen. */
+  openLog(id: string, entry: string): Promise<LogInfo>;
+  /** Up to `count` lines of the (filtered) log from position `first`. */
+  logWindow(logId: string, first: number, count: number): Promise<LogWindow>;
+  /** Shows only lines of `levels` (and those naming none, with `unlevelled`); returns how many pass. */
+  logFilter(logId: string, levels: Level[], unlevelled: boolean): Promise<number>;
+  /** Where the filtered log holds `query` (any case). */
+  logSearch(logId: string, query: string): Promise<LogMatches>;
+  /** The position of the first line at or after `time` (ISO 8601). */
+  logPositionAt(logId: string, time: string): Promise<number>;
+  /** Forgets a log the screen closed. */
+  closeLog(logId: string): Promise<void>;
   /** The Log Analytics queries that find a call in Azure Monitor. */
   kqlQueries(callId: string): Promise<Query[]>;
   /** Opens the page of a ticket this computer's reports went to in the user's browser. */

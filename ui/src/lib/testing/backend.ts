@@ -74,6 +74,7 @@ export const settingsView: SettingsView = {
 export const viewerNotUsed: Pick<
   Backend,
   "chooseBundle" | "lastBundle" | "onBundleOpened" | "verifyBundle" | "bundleCalls" | "kqlQueries" | "addExport"
+  | "openLog" | "logWindow" | "logFilter" | "logSearch" | "logPositionAt" | "closeLog"
 > = {
   chooseBundle: async () => null,
   lastBundle: async () => null,
@@ -86,6 +87,14 @@ export const viewerNotUsed: Pick<
   },
   kqlQueries: async () => [],
   addExport: async () => null,
+  openLog: async () => {
+    throw { code: "io", message: "no log in this test" };
+  },
+  logWindow: async () => ({ total: 0, first: 0, lines: [] }),
+  logFilter: async () => 0,
+  logSearch: async () => ({ total: 0, positions: [] }),
+  logPositionAt: async () => 0,
+  closeLog: async () => {},
 };
 
 export type FakeBackend = Backend & { calls: string[] };

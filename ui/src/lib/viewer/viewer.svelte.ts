@@ -3,6 +3,7 @@
  * after the manifest is shown), its calls, and the queries for one call.
  */
 import { asApiError, type ApiError, type Backend, type Calls, type IntegrityView, type OpenedBundle, type Query } from "../backend";
+import { LogState } from "./log.svelte";
 
 export class ViewerState {
   bundle = $state<OpenedBundle | null>(null);
@@ -13,8 +14,24 @@ export class ViewerState {
   queries = $state<{ callId: string; list: Query[] } | null>(null);
   error = $state<ApiError | null>(null);
   busy = $state(false);
+  /** The readable log being read, over the bundle. */
+  log = $state<LogState | null>(null);
 
   constructor(private readonly backend: Backend) {}
+
+  /** Opens one of the bundle's readable files on the log screen. */
+  async openLog(entry: string): Promise<void> {
+    if (!this.bundle) return;
+    const log = new LogState(this.backend, this.bundle.id);
+    this.log = log;
+    await log.open(entry);
+  }
+
+  async closeLog(): Promise<void> {
+    const log = this.log;
+    this.log = null;
+    await log?.close();
+  }
 
   /** Asks for a bundle with the open dialog; shows it at once and checks it after. */
   async choose(): Promise<void> {
@@ -32,6 +49,7 @@ export class ViewerState {
     try {
       const opened = await open();
       if (!opened) return;
+      await this.closeLog();
       this.bundle = opened;
       this.integrity = null;
       this.calls = null;

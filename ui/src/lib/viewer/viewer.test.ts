@@ -3,7 +3,7 @@
  * The viewer, rendered: a bundle opened through the dialog shows its report, is checked, and
  * lists each call with its failures in red and its queries; a refused bundle is said in words.
  */
-import { fireEvent, render, screen, within } from "@testing-library/svelte";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import { tick } from "svelte";
 import ViewerScreen from "./ViewerScreen.svelte";
@@ -69,7 +69,7 @@ describe("ViewerScreen", () => {
     await fireEvent.click(screen.getByTestId("open-bundle"));
     await tick();
     expect(screen.getByTestId("bundle-summary").textContent).toBe("Video froze");
-    expect(screen.getByTestId("integrity").textContent).toContain("Intact: all 1 files match");
+    await waitFor(() => expect(screen.getByTestId("integrity").textContent).toContain("Intact: all 1 files match"));
     const [fine, bad] = screen.getAllByTestId("call");
     expect(fine.className).not.toContain("failed");
     expect(bad.className).toContain("failed");
@@ -92,7 +92,7 @@ describe("ViewerScreen", () => {
     render(ViewerScreen, { viewer, onClose: () => {} });
     await fireEvent.click(screen.getByTestId("open-bundle"));
     await tick();
-    expect(screen.getByTestId("integrity").textContent).toContain("Damaged: 1 of 1 files");
+    await waitFor(() => expect(screen.getByTestId("integrity").textContent).toContain("Damaged: 1 of 1 files"));
     expect(screen.getByText("files/ops/ops.jsonl", { selector: "li code" })).toBeTruthy();
 
     viewer.error = { code: "integrity", message: "hostile.zip: refused entry `../evil.txt`" };
