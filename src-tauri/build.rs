@@ -34,6 +34,7 @@ const COMMANDS: &[&str] = &[
     "log_search",
     "log_position_at",
     "close_log",
+    "export_for_vendor",
 ];
 
 fn main() {

@@ -317,3 +317,24 @@ pub fn log_position_at(
 pub fn close_log(viewer: State<'_, Viewer>, log_id: String) {
     viewer.close_log(&log_id);
 }
+
+/// *Export for vendor…*: the save dialog, then only the bundle's encrypted SDK logs with a small
+/// manifest; `None` if the user closed the dialog.
+#[tauri::command]
+pub async fn export_for_vendor(
+    window: tauri::Window,
+    viewer: State<'_, Viewer>,
+    id: String,
+) -> Result<Option<callsupport_core::bundle::vendor::VendorExport>, ApiError> {
+    let Some(file) = rfd::AsyncFileDialog::new()
+        .set_title("Save for the SDK vendor")
+        .set_file_name(format!("for-vendor-{id}.zip"))
+        .add_filter("Zip (.zip)", &["zip"])
+        .set_parent(&window)
+        .save_file()
+        .await
+    else {
+        return Ok(None);
+    };
+    Ok(Some(viewer.export_for_vendor(&id, file.path())?))
+}

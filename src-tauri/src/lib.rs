@@ -180,6 +180,7 @@ pub fn run() {
             commands::log_search,
             commands::log_position_at,
             commands::close_log,
+            commands::export_for_vendor,
         ])
         .build(tauri::generate_context!())
         .expect("error while building Call Support");

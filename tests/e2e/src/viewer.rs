@@ -11,9 +11,10 @@ use callsupport_core::collect::{Plan, collect};
 use callsupport_core::config::Config;
 use callsupport_core::report::{Category, Report};
 
+use crate::checks;
 use crate::harness::Harness;
 use crate::tests::{click, css, screenshot, wait_text};
-use crate::x11::answer_open_dialog;
+use crate::x11::{answer_open_dialog, answer_save_dialog};
 
 const DIALOG: &str = "^Open a bundle$";
 
@@ -120,6 +121,25 @@ pub async fn a_received_bundle_shows_its_calls_and_failures(
         ensure!(position.starts_with("Lines 1–2 of 2"), "{position:?}");
         screenshot(&client, harness, "19-log.png").await?;
         click(&client, "log-close").await?;
+
+        // Export for vendor: only the encrypted SDK logs, through the save dialog.
+        let vendor = harness.dir.path().join("for-vendor.zip");
+        click(&client, "export-vendor").await?;
+        answer_save_dialog(&harness.display, "^Save for the SDK vendor$", &vendor.to_string_lossy()).await?;
+        wait_text(&client, "[data-testid=vendor-exported]", |t| t.contains("for-vendor.zip"))
+            .await
+            .context("the viewer should say where the vendor's zip went")?;
+        checks::unzip_test(&vendor)?;
+        let names = std::process::Command::new("python3")
+            .args(["-c", "import sys, zipfile; print(*sorted(zipfile.ZipFile(sys.argv[1]).namelist()))"])
+            .arg(&vendor)
+            .output()?;
+        let names = String::from_utf8_lossy(&names.stdout).trim().to_owned();
+        ensure!(
+            names.split(' ').all(|n| n.ends_with(".blog") || n.ends_with(".etl") || n == "vendor-manifest.json")
+                && names.contains("vendor-manifest.json"),
+            "only encrypted logs and the manifest go to the vendor: {names}"
+        );
 
         // A hostile bundle: refused in words; the viewer still works.
         click(&client, "open-bundle").await?;

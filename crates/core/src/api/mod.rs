@@ -1093,6 +1093,7 @@ pub fn typescript() -> String {
         ExportReceipt::decl(&cfg),
         ScreenshotView::decl(&cfg),
         OpenedBundle::decl(&cfg),
+        crate::bundle::vendor::VendorExport::decl(&cfg),
         logview::Level::decl(&cfg),
         logview::LogInfo::decl(&cfg),
         logview::LogLine::decl(&cfg),

@@ -16,6 +16,7 @@ use ts_rs::TS;
 use super::logview::{Level, LogInfo, LogMatches, LogWindow, OpenLog};
 use crate::bundle::manifest::Manifest;
 use crate::bundle::reader::Bundle;
+use crate::bundle::vendor::{VendorExport, export_for_vendor};
 use crate::calls::{self, Calls};
 use crate::error::Error;
 
@@ -118,6 +119,37 @@ impl Viewer {
             read_export(&mut log, &export)?;
         }
         Ok(log.finish())
+    }
+
+    /// Writes the bundle's encrypted SDK logs for the vendor ([`crate::bundle::vendor`]). The
+    /// save dialog has already asked about a file of that name, so one there is replaced only
+    /// once the new one is complete.
+    pub fn export_for_vendor(&self, id: &str, out: &Path) -> Result<VendorExport, Error> {
+        let mut bundle = Bundle::open(&self.path(id)?)?;
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let fresh = out.with_file_name(format!(".{name}.{}.new", uuid::Uuid::now_v7()));
+        let written = export_for_vendor(&mut bundle, &fresh);
+        let written = written.and_then(|export| {
+            std::fs::rename(&fresh, out)
+                .map(|()| VendorExport {
+                    path: out.to_path_buf(),
+                    ..export
+                })
+                .map_err(|source| {
+                    crate::bundle::writer::WriteError::Output {
+                        path: out.to_path_buf(),
+                        source,
+                    }
+                    .into()
+                })
+        });
+        if written.is_err() {
+            let _ = std::fs::remove_file(&fresh);
+        }
+        Ok(written?)
     }
 
     /// Opens a readable file of an open bundle for the log screen (see [`super::logview`]).

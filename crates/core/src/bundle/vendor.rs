@@ -52,10 +52,13 @@ pub struct VendorFile {
 }
 
 /// The vendor zip, written.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct VendorExport {
+    #[ts(type = "string")]
     pub path: PathBuf,
+    #[ts(type = "number")]
     pub files: usize,
+    #[ts(type = "number")]
     pub bytes: u64,
 }
 

@@ -353,3 +353,16 @@ with zipfile.ZipFile(sys.argv[1]) as z:
     let out = run_tool("python3", &["-c", SCRIPT, bundle.to_str().unwrap()]);
     serde_json::from_str(&out).unwrap()
 }
+
+/// The entry names of a zip as Python's zipfile reads them, sorted.
+pub fn zip_names(zip: &Path) -> Vec<String> {
+    let out = run_tool(
+        "python3",
+        &[
+            "-c",
+            "import sys, zipfile; print('\\n'.join(sorted(zipfile.ZipFile(sys.argv[1]).namelist())))",
+            zip.to_str().unwrap(),
+        ],
+    );
+    out.lines().map(str::to_owned).collect()
+}

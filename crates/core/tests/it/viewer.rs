@@ -133,3 +133,24 @@ fn a_big_log_is_read_a_window_at_a_time_filtered_searched_and_jumped_to() {
     viewer.close_log(&info.log_id);
     assert!(viewer.log_window(&info.log_id, 0, 10).is_err());
 }
+
+#[test]
+fn export_for_vendor_replaces_a_file_only_once_the_new_one_is_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = bundle(dir.path());
+    let viewer = Viewer::default();
+    let opened = viewer.open(&path).unwrap();
+    // The save dialog already asked whether to replace this one.
+    let out = dir.path().join("for-vendor.zip");
+    fs::write(&out, "an older export").unwrap();
+    let export = viewer.export_for_vendor(&opened.id, &out).unwrap();
+    assert_eq!((export.path.as_path(), export.files), (out.as_path(), 1));
+    let names = crate::support::zip_names(&out);
+    assert_eq!(names, ["files/acs/acs_1.blog", "vendor-manifest.json"]);
+    let leftovers: Vec<_> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".new") || n.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -19,6 +19,7 @@ import type {
   LogInfo,
   LogMatches,
   LogWindow,
+  VendorExport,
   FlushSummary,
   HistoryEntry,
   IndexEvent,
@@ -75,6 +76,8 @@ export interface Backend {
   bundleCalls(id: string): Promise<Calls>;
   /** Adds an Azure Monitor export (open dialog) to an open bundle; the merged calls, or `null` if the dialog was closed. */
   addExport(id: string): Promise<Calls | null>;
+  /** *Export for vendor…* (save dialog): only the encrypted SDK logs; `null` if the dialog was closed. */
+  exportForVendor(id: string): Promise<VendorExport | null>;
   /** Opens a readable file of an open bundle for the log screen. */
   openLog(id: string, entry: string): Promise<LogInfo>;
   /** Up to `count` lines of the (filtered) log from position `first`. */

@@ -74,7 +74,7 @@ export const settingsView: SettingsView = {
 export const viewerNotUsed: Pick<
   Backend,
   "chooseBundle" | "lastBundle" | "onBundleOpened" | "verifyBundle" | "bundleCalls" | "kqlQueries" | "addExport"
-  | "openLog" | "logWindow" | "logFilter" | "logSearch" | "logPositionAt" | "closeLog"
+  | "openLog" | "logWindow" | "logFilter" | "logSearch" | "logPositionAt" | "closeLog" | "exportForVendor"
 > = {
   chooseBundle: async () => null,
   lastBundle: async () => null,
@@ -95,6 +95,7 @@ export const viewerNotUsed: Pick<
   logSearch: async () => ({ total: 0, positions: [] }),
   logPositionAt: async () => 0,
   closeLog: async () => {},
+  exportForVendor: async () => null,
 };
 
 export type FakeBackend = Backend & { calls: string[] };

@@ -2,7 +2,10 @@
  * The bundle viewer's state: the bundle opened through *Open Bundle…*, its integrity (checked
  * after the manifest is shown), its calls, and the queries for one call.
  */
-import { asApiError, type ApiError, type Backend, type Calls, type IntegrityView, type OpenedBundle, type Query } from "../backend";
+import {
+  asApiError, type ApiError, type Backend, type Calls, type IntegrityView, type OpenedBundle, type Query,
+  type VendorExport,
+} from "../backend";
 import { LogState } from "./log.svelte";
 
 export class ViewerState {
@@ -14,6 +17,8 @@ export class ViewerState {
   queries = $state<{ callId: string; list: Query[] } | null>(null);
   error = $state<ApiError | null>(null);
   busy = $state(false);
+  /** Where *Export for vendor* wrote its zip, after it did. */
+  vendorExport = $state<VendorExport | null>(null);
   /** The readable log being read, over the bundle. */
   log = $state<LogState | null>(null);
 
@@ -50,6 +55,7 @@ export class ViewerState {
       const opened = await open();
       if (!opened) return;
       await this.closeLog();
+      this.vendorExport = null;
       this.bundle = opened;
       this.integrity = null;
       this.calls = null;
@@ -75,6 +81,20 @@ export class ViewerState {
       this.calls = await this.backend.bundleCalls(id);
     } catch (error) {
       this.error = asApiError(error);
+    }
+  }
+
+  /** Saves only the encrypted SDK logs, for the SDK vendor's support. */
+  async exportForVendor(): Promise<void> {
+    if (!this.bundle) return;
+    this.busy = true;
+    this.error = null;
+    try {
+      this.vendorExport = (await this.backend.exportForVendor(this.bundle.id)) ?? this.vendorExport;
+    } catch (error) {
+      this.error = asApiError(error);
+    } finally {
+      this.busy = false;
     }
   }
 

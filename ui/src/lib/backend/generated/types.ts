@@ -215,6 +215,8 @@ id: string,
  */
 path: string, bytes: number, manifest: Manifest, };
 
+export type VendorExport = { path: string, files: number, bytes: number, };
+
 export type Level = "trace" | "debug" | "info" | "warn" | "error";
 
 export type LogInfo = { log_id: string, path: string, lines: number, bytes: number, 
