@@ -48,7 +48,7 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
                     .and_then(|s| s.parse().ok())
                     .context("--fuzz-secs needs a number of seconds")?;
             }
-            "index" | "redaction" | "bundle" | "calls" | "upload" | "app" => {
+            "index" | "redaction" | "bundle" | "calls" | "viewer" | "upload" | "app" => {
                 parts += 1;
                 forwarded.push(arg.clone());
             }

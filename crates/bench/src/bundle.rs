@@ -85,7 +85,7 @@ fn call_operations(len: usize, seed: usize) -> Vec<u8> {
     out
 }
 
-fn text_log(len: usize, seed: usize) -> Vec<u8> {
+pub fn text_log(len: usize, seed: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(len + 256);
     let mut n = seed * 7919;
     let levels = ["INFO ", "DEBUG", "WARN ", "INFO ", "ERROR"];
@@ -218,6 +218,7 @@ pub fn run(cli: &Path) {
         mib(bytes),
         peak as f64 / 1024.0
     );
+    crate::viewer::overview(&bundle);
 }
 
 fn config_text(corpus: &Path) -> String {

@@ -1,7 +1,7 @@
 //! `callsupport-bench`: the project's benchmarks, each against the real alternative in the same run.
 //!
 //! Run through `cargo xtask bench` (release builds). Prints medians, ratios, sizes and peak memory,
-//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|calls|upload|app] [--idle-secs N]`
+//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|calls|viewer|upload|app] [--idle-secs N]`
 //! runs one part; without a part it runs all. `--fuzz-seeds DIR` writes the seed bundles the fuzz
 //! target starts from (the fuzzing itself is run by `cargo xtask bench fuzz`).
 
@@ -13,6 +13,7 @@ mod index;
 mod measure;
 mod redaction;
 mod upload;
+mod viewer;
 
 use std::path::Path;
 use std::time::Duration;
@@ -46,6 +47,9 @@ fn main() {
             if parts.contains(&"calls") {
                 calls::run(&measure::cli_path());
             }
+            if parts.contains(&"viewer") {
+                viewer::run(&measure::cli_path());
+            }
             if parts.contains(&"upload") {
                 upload::run(&measure::cli_path());
             } else if parts.contains(&"upload-server") {
@@ -73,9 +77,8 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match *arg {
-            "index" | "redaction" | "bundle" | "calls" | "upload" | "upload-server" | "app" => {
-                parts.push(*arg)
-            }
+            "index" | "redaction" | "bundle" | "calls" | "viewer" | "upload" | "upload-server"
+            | "app" => parts.push(*arg),
             "--idle-secs" => {
                 let secs = rest
                     .next()
@@ -87,14 +90,22 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
         }
     }
     if parts.is_empty() {
-        parts = vec!["index", "redaction", "bundle", "calls", "upload", "app"];
+        parts = vec![
+            "index",
+            "redaction",
+            "bundle",
+            "calls",
+            "viewer",
+            "upload",
+            "app",
+        ];
     }
     (parts, idle)
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: callsupport-bench [index] [redaction] [bundle] [calls] [upload] [app] [--idle-secs N]"
+        "usage: callsupport-bench [index] [redaction] [bundle] [calls] [viewer] [upload] [app] [--idle-secs N]"
     );
     std::process::exit(2);
 }
