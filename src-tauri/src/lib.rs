@@ -182,8 +182,18 @@ pub fn run() {
             commands::close_log,
             commands::export_for_vendor,
         ])
-        .build(tauri::generate_context!())
-        .expect("error while building Call Support");
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(tauri::Error::PluginInitialization(plugin, reason)) if plugin == "single-instance" => {
+            start_again(&reason)
+        }
+        Err(err) => {
+            log::error!("cannot start: {err}");
+            eprintln!("error: Call Support cannot start: {err}");
+            std::process::exit(1);
+        }
+    };
     app.run(|_, event| {
         // The last window closing does not end the app by itself: [`window`] ends it once the
         // work that window started is done.
@@ -194,6 +204,45 @@ pub fn run() {
             api.prevent_exit();
         }
     });
+}
+
+/// How many times this launch has started again (see [`start_again`]).
+const RELAUNCH_ENV: &str = "CALLSUPPORT_RELAUNCH";
+
+/// A running app was found but went away while this launch handed its command line over (it was
+/// quitting, its window just closed): start again, now as the only one. Three times at most.
+fn start_again(reason: &str) -> ! {
+    let tries: u32 = std::env::var(RELAUNCH_ENV)
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    if tries >= 3 {
+        log::error!("cannot hand over to the running app: {reason}");
+        eprintln!("error: Call Support is still closing; start it again in a moment ({reason})");
+        std::process::exit(1);
+    }
+    log::warn!(
+        "the running app went away while this launch handed over ({reason}); starting again"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut again = std::process::Command::new(
+        std::env::current_exe().unwrap_or_else(|_| "callsupport-app".into()),
+    );
+    again
+        .args(std::env::args_os().skip(1))
+        .env(RELAUNCH_ENV, (tries + 1).to_string());
+    #[cfg(unix)]
+    {
+        // The same process goes on, so whoever started it (a desktop, WebDriver) still has it.
+        let err = std::os::unix::process::CommandExt::exec(&mut again);
+        eprintln!("error: Call Support cannot start again: {err}");
+        std::process::exit(1);
+    }
+    #[cfg(not(unix))]
+    {
+        let code = again.status().ok().and_then(|s| s.code()).unwrap_or(1);
+        std::process::exit(code);
+    }
 }
 
 /// Another launch of the app (the tray, the shortcut, a start-menu click, a link) while this one

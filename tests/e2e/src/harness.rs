@@ -216,11 +216,14 @@ impl Harness {
         // tauri-driver opens its port before WebKitWebDriver is ready; retry briefly.
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            match ClientBuilder::rustls()?
-                .capabilities(caps.clone())
-                .connect(&self.webdriver_url)
+            // A session whose app never comes up must not hang the run.
+            let mut builder = ClientBuilder::rustls()?;
+            builder.capabilities(caps.clone());
+            let connecting = builder.connect(&self.webdriver_url);
+            let connected = tokio::time::timeout(Duration::from_secs(40), connecting)
                 .await
-            {
+                .context("WebDriver did not answer within 40 s: the app did not start")?;
+            match connected {
                 Ok(client) => {
                     // The app shows its window once the first screen is drawn; a user cannot
                     // type into it before, and neither do the tests.
@@ -268,6 +271,9 @@ impl Harness {
                 .args(["-KILL", "-f", &pattern])
                 .status();
         }
+        // The bus frees the app's name once it has seen the app go; the next test's app asks
+        // for the same name.
+        tokio::time::sleep(Duration::from_millis(300)).await;
     }
 
     /// Ends this run's tray agent (`callsupport-tray`), as *Quit* would, and waits until it is gone.

@@ -38,6 +38,11 @@ pub async fn a_received_bundle_shows_its_calls_and_failures(
             .await
             .context("the bundle's report should be shown")?;
         ensure!(summary == "Video froze in the team call", "{summary:?}");
+        let replaced = client.find(css("[data-testid=bundle-replaced]")).await?.text().await?;
+        ensure!(
+            replaced.contains("e-mail address"),
+            "the overview counts what was replaced: {replaced:?}"
+        );
         let integrity = wait_text(&client, "[data-testid=integrity]", |t| t.starts_with("Intact"))
             .await
             .context("the bundle should be checked and found intact")?;

@@ -28,10 +28,10 @@ const opened: OpenedBundle = {
       {
         path: "files/ops/ops.jsonl", source: "ops", original_path: "~/ops.jsonl", size: 2048, sha256: "cd",
         modified_at: "2025-05-01T11:30:00Z", kind: "call-operations", encrypted: false, truncated: false,
-        redactions: 0, redaction: "applied", method: "deflated",
+        redactions: 3, redactions_by_kind: { email: 2, ipv4: 1 }, redaction: "applied", method: "deflated",
       },
     ],
-    skipped: [],
+    skipped: [{ original_path: "~/logs/old.log", reason: "too old" }],
   },
 };
 
@@ -69,6 +69,8 @@ describe("ViewerScreen", () => {
     await fireEvent.click(screen.getByTestId("open-bundle"));
     await tick();
     expect(screen.getByTestId("bundle-summary").textContent).toBe("Video froze");
+    expect(screen.getByTestId("bundle-replaced").textContent).toBe("2 e-mail addresses, 1 network address");
+    expect(screen.getByTestId("bundle-skipped").textContent).toContain("~/logs/old.log: too old");
     await waitFor(() => expect(screen.getByTestId("integrity").textContent).toContain("Intact: all 1 files match"));
     const [fine, bad] = screen.getAllByTestId("call");
     expect(fine.className).not.toContain("failed");
