@@ -58,6 +58,8 @@ enum Command {
     Kql(commands::kql::Args),
     /// Write only a bundle's encrypted SDK logs, with a small manifest, for the SDK vendor.
     VendorExport(commands::vendor_export::Args),
+    /// Download a ticket's bundle from the ticket API with an agent token.
+    Fetch(commands::fetch::Args),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +94,7 @@ fn main() -> ExitCode {
         Command::Calls(args) => commands::calls::run(args, json),
         Command::Kql(args) => commands::kql::run(args, json),
         Command::VendorExport(args) => commands::vendor_export::run(args, json),
+        Command::Fetch(args) => load(cli.config).and_then(|c| commands::fetch::run(&c, args, json)),
     };
     match result {
         Ok(code) => code,

@@ -9,6 +9,7 @@ use crate::bundle::vendor::VendorError;
 use crate::bundle::writer::WriteError;
 use crate::config::ConfigError;
 use crate::config::settings::SettingError;
+use crate::fetch::FetchError;
 use crate::report::ReportError;
 use crate::screenshot::ScreenshotError;
 use crate::sources::SourceError;
@@ -46,6 +47,8 @@ pub enum Error {
     Vendor(#[from] crate::bundle::vendor::VendorError),
     #[error(transparent)]
     Viewer(#[from] crate::api::NotOpen),
+    #[error(transparent)]
+    Fetch(#[from] crate::fetch::FetchError),
     #[error("this report was already sent or has expired; start a new report")]
     UnknownReport,
     #[error("no report from this computer went to ticket {0}; look it up in History")]
@@ -115,6 +118,18 @@ impl Error {
             }
             Error::Setting(SettingError::Write { .. } | SettingError::NoUserFile) => ErrorCode::Io,
             Error::Setting(_) | Error::Link(_) => ErrorCode::ReportInvalid,
+            Error::Fetch(err) => match err {
+                FetchError::BadTicketId(_) | FetchError::NoSuchTicket(_) => {
+                    ErrorCode::ReportInvalid
+                }
+                FetchError::MissingToken(_) => ErrorCode::ConfigInvalid,
+                FetchError::Unreachable { .. } => ErrorCode::Unreachable,
+                FetchError::Refused { .. } => ErrorCode::Unauthorized,
+                FetchError::Failed { .. } => ErrorCode::ServerBusy,
+                FetchError::Damaged { .. } => ErrorCode::Integrity,
+                FetchError::Client(_) => ErrorCode::ConfigInvalid,
+                FetchError::Write(_) => ErrorCode::Io,
+            },
             Error::Vendor(VendorError::NothingEncrypted(_)) => ErrorCode::ReportInvalid,
             Error::Vendor(VendorError::Damaged { .. }) => ErrorCode::Integrity,
             Error::Vendor(VendorError::Write(_)) => ErrorCode::Io,

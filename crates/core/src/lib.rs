@@ -20,6 +20,7 @@ pub mod config;
 pub mod consent;
 pub mod demo;
 pub mod error;
+pub mod fetch;
 pub mod hash;
 pub mod host;
 pub mod index;

@@ -3,6 +3,7 @@
 pub mod calls;
 pub mod collect;
 pub mod extract;
+pub mod fetch;
 pub mod inspect;
 pub mod kql;
 pub mod outbox;

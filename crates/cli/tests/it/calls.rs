@@ -1,9 +1,12 @@
-//! `calls` and `kql`: the calls a bundle's call-operations logs show, with their failures and
-//! payloads; malformed lines counted, never fatal; queries only for real call ids.
+//! The support agent's commands: `calls` and `kql` (the calls a bundle's call-operations logs
+//! show, with their failures and payloads; malformed lines counted, never fatal; queries only for
+//! real call ids), `vendor-export`, and `fetch` from the real ticket server.
 
 use std::fs;
 
-use crate::support::{Machine, write};
+use crate::support::{
+    AGENT_TOKEN, Machine, SUBMIT_TOKEN, TOKEN_ENV, TicketServer, sha256sum, write,
+};
 
 /// Two calls, one failure with a payload, one line that is not JSON and one of another category.
 const RECORDS: &str = r#"{"CallId":"call-ok","CallClientTimeStamp":"2025-05-01T10:00:00Z","OperationName":"Join","OperationType":"client-api-request","ParticipantId":"p1","DurationMs":"1200","ResultType":"Succeeded","ResultSignature":"200"}
@@ -278,4 +281,71 @@ print(json.dumps({"names": names, "manifest": manifest}))
         0,
         "nothing half-written is left"
     );
+}
+
+#[test]
+fn fetch_downloads_a_tickets_bundle_with_the_agent_token_and_checks_it() {
+    let server = TicketServer::start();
+    let mut machine = Machine::new();
+    machine.env.push((TOKEN_ENV.into(), SUBMIT_TOKEN.into()));
+    let config = machine.config("config.toml", &server.url());
+    let bundle = machine.collect(&config, "sent.zip");
+    let config = config.to_str().unwrap();
+    let sent = machine
+        .run(&["submit", bundle.to_str().unwrap(), "--config", config])
+        .success()
+        .stdout();
+    let ticket = sent.trim().to_owned();
+
+    // Without a token, with a wrong one: refused in words, nothing written.
+    let got = machine.out("got.zip");
+    let got_str = got.to_str().unwrap();
+    machine
+        .run(&["fetch", &ticket, "--out", got_str, "--config", config])
+        .failure(3, &["CALLSUPPORT_AGENT_TOKEN"]);
+    machine
+        .env
+        .push(("CALLSUPPORT_AGENT_TOKEN".into(), "wrong".into()));
+    machine
+        .run(&["fetch", &ticket, "--out", got_str, "--config", config])
+        .failure(5, &["refused the agent token"]);
+    assert!(!got.exists());
+
+    machine
+        .env
+        .push(("CALLSUPPORT_AGENT_TOKEN".into(), AGENT_TOKEN.into()));
+    let fetched = machine
+        .run(&[
+            "fetch", &ticket, "--out", got_str, "--config", config, "--json",
+        ])
+        .success()
+        .json();
+    assert_eq!(fetched["ticket_id"], ticket.as_str());
+    assert_eq!(sha256sum(&got), sha256sum(&server.stored_bundle(&ticket)));
+    assert_eq!(fetched["sha256"], sha256sum(&got).as_str());
+
+    machine
+        .run(&["fetch", &ticket, "--out", got_str, "--config", config])
+        .failure(1, &["already exists"]);
+    machine
+        .run(&[
+            "fetch",
+            "CS-999999",
+            "--out",
+            machine.out("none.zip").to_str().unwrap(),
+            "--config",
+            config,
+        ])
+        .failure(1, &["no ticket CS-999999"]);
+    machine
+        .run(&[
+            "fetch",
+            "../CS-1",
+            "--out",
+            machine.out("none.zip").to_str().unwrap(),
+            "--config",
+            config,
+        ])
+        .failure(1, &["is not a ticket id"]);
+    assert!(!machine.out("none.zip").exists());
 }

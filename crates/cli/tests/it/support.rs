@@ -12,6 +12,8 @@ use tempfile::TempDir;
 /// The variable the test configurations name as `token_env`.
 pub const TOKEN_ENV: &str = "CALLSUPPORT_IT_TOKEN";
 pub const SUBMIT_TOKEN: &str = "submit-s3cret";
+/// The reference server's agent token (support reading tickets).
+pub const AGENT_TOKEN: &str = "agent-s3cret";
 
 /// A temporary machine: `home/` with logs under it, `data/` for the app, and room for bundles.
 pub struct Machine {
@@ -252,7 +254,7 @@ impl TicketServer {
                 listen: "127.0.0.1:0".parse().unwrap(),
                 data_dir: data.path().to_path_buf(),
                 submit_token: Some(SUBMIT_TOKEN.into()),
-                agent_token: None,
+                agent_token: Some(AGENT_TOKEN.into()),
                 max_bundle_bytes: 64 << 20,
                 rate_limit: None,
                 public_url: None,

@@ -67,6 +67,25 @@ pub enum UploadError {
     Cancelled,
 }
 
+/// An HTTP client for the ticket API as configured: its timeouts and extra certificate
+/// authorities (uploads and the agent's downloads share it).
+pub(crate) fn http_client(api: &TicketApiConfig) -> Result<reqwest::Client, UploadError> {
+    let mut extra_roots = Vec::new();
+    for path in &api.ca_files {
+        extra_roots.extend(load_ca_file(Path::new(path))?);
+    }
+    reqwest::Client::builder()
+        .tls_certs_merge(extra_roots)
+        .user_agent(format!("{}/{}", crate::GENERATOR, crate::VERSION))
+        .connect_timeout(Duration::from_secs(api.connect_timeout_secs))
+        .read_timeout(Duration::from_secs(api.read_timeout_secs))
+        .build()
+        .map_err(|err| UploadError::Unreachable {
+            host: api.destination_host(),
+            detail: err.to_string(),
+        })
+}
+
 /// A configured client for one ticket API.
 pub struct Uploader {
     client: reqwest::Client,
@@ -86,20 +105,7 @@ impl Uploader {
             },
             None => None,
         };
-        let mut extra_roots = Vec::new();
-        for path in &api.ca_files {
-            extra_roots.extend(load_ca_file(Path::new(path))?);
-        }
-        let client = reqwest::Client::builder()
-            .tls_certs_merge(extra_roots)
-            .user_agent(format!("{}/{}", crate::GENERATOR, crate::VERSION))
-            .connect_timeout(Duration::from_secs(api.connect_timeout_secs))
-            .read_timeout(Duration::from_secs(api.read_timeout_secs))
-            .build()
-            .map_err(|err| UploadError::Unreachable {
-                host: api.destination_host(),
-                detail: err.to_string(),
-            })?;
+        let client = http_client(api)?;
         Ok(Uploader {
             client,
             url: api.parsed_url(),
