@@ -3,7 +3,7 @@
 //! starts, unless the agent started the app; one already running keeps the job and the new one
 //! ends at once.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Starts the agent beside this program, handing on `config`; its failure is logged, not fatal
@@ -13,11 +13,7 @@ pub fn ensure_running(config: Option<&Path>) {
     if std::env::var_os("CALLSUPPORT_TRAY_AGENT").is_some() {
         return;
     }
-    let name = format!("callsupport-tray{}", std::env::consts::EXE_SUFFIX);
-    let program = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(&name)))
-        .unwrap_or_else(|| PathBuf::from(&name));
+    let program = callsupport_core::program_beside("callsupport-tray");
     let mut command = Command::new(&program);
     if let Some(config) = config {
         command.arg("--config").arg(config);

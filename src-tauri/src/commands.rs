@@ -236,8 +236,8 @@ pub fn kql_queries(call_id: String) -> Result<Vec<Query>, ApiError> {
 
 /// The bundle the app opened for the window (command line, drop), once; `None` if there is none.
 #[tauri::command]
-pub fn last_bundle(last: State<'_, crate::LastBundle>) -> Result<Option<OpenedBundle>, ApiError> {
-    last.0.lock().expect("last bundle lock").take().transpose()
+pub fn last_bundle(viewer: State<'_, Viewer>) -> Result<Option<OpenedBundle>, ApiError> {
+    viewer.take_handed()
 }
 
 /// *Add Azure Monitor export…*: the open dialog, then the calls with the export's records merged

@@ -36,25 +36,9 @@ pub const OUTBOX_CHANGED: &str = "outbox-changed";
 /// takes it with `last_bundle`.
 pub const BUNDLE_OPENED: &str = "bundle-opened";
 
-/// The bundle the shell opened last for the window, or why it could not.
-#[derive(Default)]
-pub struct LastBundle(
-    std::sync::Mutex<Option<Result<callsupport_core::api::OpenedBundle, ApiError>>>,
-);
-
-/// Opens `path` in the viewer for the window: kept for `last_bundle`, announced, shown.
+/// Opens `path` in the viewer for the window: handed over, announced, shown.
 pub fn open_bundle(app: &tauri::AppHandle, path: &std::path::Path) {
-    let opened = app
-        .state::<callsupport_core::api::Viewer>()
-        .open(path)
-        .map_err(ApiError::from);
-    if let Err(err) = &opened {
-        log::warn!("bundle not opened: {}", err.message);
-    }
-    *app.state::<LastBundle>()
-        .0
-        .lock()
-        .expect("last bundle lock") = Some(opened);
+    app.state::<callsupport_core::api::Viewer>().hand_over(path);
     let _ = app.emit(BUNDLE_OPENED, ());
     window::show(app, window::View::Viewer);
 }
@@ -137,7 +121,6 @@ pub fn run() {
             app.manage(AppState { desk });
             app.manage(window::Opening::new());
             app.manage(callsupport_core::api::Viewer::default());
-            app.manage(LastBundle::default());
             tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
             if let Some(link) = &link {
                 open_link(app.handle(), link);

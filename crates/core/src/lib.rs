@@ -42,3 +42,13 @@ pub use error::{Error, ErrorCode};
 pub const GENERATOR: &str = "callsupport";
 /// This build's version, shared by the app, the CLI and the server.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The program `name` installed beside the running one (the app and its tray agent find each
+/// other so, in an install and in `target/`); just the name, for the `PATH`, if that fails.
+pub fn program_beside(name: &str) -> std::path::PathBuf {
+    let file = format!("{name}{}", std::env::consts::EXE_SUFFIX);
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(&file)))
+        .unwrap_or_else(|| std::path::PathBuf::from(file))
+}

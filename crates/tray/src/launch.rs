@@ -17,12 +17,10 @@ pub struct Launcher {
 impl Launcher {
     /// The app installed beside the agent; `config` is handed on.
     pub fn new(config: Option<PathBuf>) -> Launcher {
-        let name = format!("callsupport-app{}", std::env::consts::EXE_SUFFIX);
-        let program = std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent().map(|dir| dir.join(&name)))
-            .unwrap_or_else(|| PathBuf::from(name));
-        Launcher { program, config }
+        Launcher {
+            program: callsupport_core::program_beside("callsupport-app"),
+            config,
+        }
     }
 
     pub fn show(&self, view: View) {

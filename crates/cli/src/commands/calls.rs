@@ -3,13 +3,10 @@
 //! records (Azure Monitor exports from a storage account or Log Analytics) or other bundles; a
 //! record found twice counts once.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use callsupport_core::Error;
-use callsupport_core::bundle::reader::Bundle;
 use callsupport_core::calls::{self, Call, Operation};
 
 use crate::output;
@@ -25,7 +22,7 @@ pub struct Args {
 pub fn run(args: Args, json: bool) -> Result<ExitCode, Error> {
     let mut log = calls::CallLog::default();
     for path in &args.files {
-        read(&mut log, path)?;
+        log.read_file(path)?;
     }
     let found = log.finish();
     if json {
@@ -68,45 +65,6 @@ pub fn run(args: Args, json: bool) -> Result<ExitCode, Error> {
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Adds one file: a bundle (told by the zip signature) or JSON lines. A file in which no line is
-/// a record but some are not readable is not what was meant: an error naming its first bad line.
-fn read(log: &mut calls::CallLog, path: &Path) -> Result<(), Error> {
-    if is_zip(path)? {
-        log.read_bundle(&mut Bundle::open(path)?);
-        return Ok(());
-    }
-    let file = File::open(path).map_err(|err| cannot_read(path, err))?;
-    let label = path.display().to_string();
-    let held = log
-        .read(&label, BufReader::with_capacity(1 << 20, file))
-        .map_err(|err| cannot_read(path, err))?;
-    if held.records + held.duplicates == 0 && held.malformed > 0 {
-        let (line, reason) = held
-            .first_problem
-            .map_or((0, "not readable".to_owned()), |p| (p.line, p.reason));
-        return Err(Error::Io(format!(
-            "{} is neither a bundle nor call records (line {line}: {reason}); name a bundle or a JSON-lines file of call records",
-            path.display()
-        )));
-    }
-    Ok(())
-}
-
-/// Whether `path` starts as a zip does (a bundle); anything else is read as JSON lines.
-fn is_zip(path: &Path) -> Result<bool, Error> {
-    let mut head = [0u8; 4];
-    let mut file = File::open(path).map_err(|err| cannot_read(path, err))?;
-    let n = file.read(&mut head).map_err(|err| cannot_read(path, err))?;
-    Ok(n == 4 && head == *b"PK\x03\x04")
-}
-
-fn cannot_read(path: &Path, err: std::io::Error) -> Error {
-    Error::Io(format!(
-        "cannot read {}: {err}; name a bundle or a JSON-lines file of call records",
-        path.display()
-    ))
 }
 
 fn print_call(call: &Call) {

@@ -94,15 +94,14 @@ impl Desk {
     }
 }
 
-/// Writes the bundle beside `dest` and renames it over `dest` once complete.
-fn write_export(
-    plan: &Plan,
-    report: Report,
-    statement: &Statement,
-    redact: bool,
+/// Writes a file the user chose in a save dialog (which already asked about replacing one there):
+/// `write` makes it beside `dest` under a hidden name (`.<name>.<id>.<what>`), and only a
+/// complete one is renamed over `dest`; on failure nothing of it is left.
+pub(crate) fn save_over<T>(
     dest: &Path,
-    on_progress: impl FnMut(Progress) -> bool,
-) -> Result<ExportReceipt, Error> {
+    what: &str,
+    write: impl FnOnce(&Path) -> Result<T, Error>,
+) -> Result<T, Error> {
     let name = dest
         .file_name()
         .ok_or_else(|| ExportError::NoFileName(dest.to_path_buf()))?;
@@ -117,20 +116,34 @@ fn write_export(
     if dest.is_dir() {
         return Err(ExportError::IsFolder(dest.to_path_buf()).into());
     }
-    let consent = statement.agreed(&Destination::File, redact);
     let staging = folder.join(format!(
-        ".{}.{}.saving",
+        ".{}.{}.{what}",
         name.to_string_lossy(),
         uuid::Uuid::now_v7().simple()
     ));
-    let written = collect(plan, report, consent, &staging, on_progress)?;
+    let written = write(&staging).inspect_err(|_| {
+        let _ = std::fs::remove_file(&staging);
+    })?;
     if let Err(err) = std::fs::rename(&staging, dest) {
         let _ = std::fs::remove_file(&staging);
-        return Err(Error::Io(format!(
-            "cannot save the report as {}: {err}",
-            dest.display()
-        )));
+        return Err(Error::Io(format!("cannot save {}: {err}", dest.display())));
     }
+    Ok(written)
+}
+
+/// Writes the bundle beside `dest` and renames it over `dest` once complete.
+fn write_export(
+    plan: &Plan,
+    report: Report,
+    statement: &Statement,
+    redact: bool,
+    dest: &Path,
+    on_progress: impl FnMut(Progress) -> bool,
+) -> Result<ExportReceipt, Error> {
+    let consent = statement.agreed(&Destination::File, redact);
+    let written = save_over(dest, "saving", |staging| {
+        Ok(collect(plan, report, consent, staging, on_progress)?)
+    })?;
     log::info!(
         "bundle {} saved to a file: {} bytes",
         written.manifest.bundle_id,

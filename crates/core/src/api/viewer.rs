@@ -54,6 +54,8 @@ pub struct Viewer {
     exports: Mutex<HashMap<String, Vec<PathBuf>>>,
     /// Readable logs opened for the log screen, by log id.
     logs: Mutex<HashMap<String, OpenLog>>,
+    /// A bundle the app opened for the window (command line, drop), until the page takes it.
+    handed: Mutex<Option<Result<OpenedBundle, super::ApiError>>>,
 }
 
 /// A viewer call named a bundle that is not open.
@@ -78,6 +80,21 @@ impl Viewer {
             bytes,
             manifest: bundle.manifest,
         })
+    }
+
+    /// Opens `path` for the window to take with [`Viewer::take_handed`] (the app opened it: a
+    /// `.zip` on the command line, a drop); a refusal is kept for the window to say.
+    pub fn hand_over(&self, path: &Path) {
+        let opened = self.open(path).map_err(super::ApiError::from);
+        if let Err(err) = &opened {
+            log::warn!("bundle not opened: {}", err.message);
+        }
+        *self.handed.lock().expect("viewer lock") = Some(opened);
+    }
+
+    /// The bundle handed over for the window, once; `None` when there is none.
+    pub fn take_handed(&self) -> Result<Option<OpenedBundle>, super::ApiError> {
+        self.handed.lock().expect("viewer lock").take().transpose()
     }
 
     fn path(&self, id: &str) -> Result<PathBuf, Error> {
@@ -116,40 +133,22 @@ impl Viewer {
         log.read_bundle(&mut bundle);
         let exports = self.exports.lock().expect("viewer lock").get(id).cloned();
         for export in exports.unwrap_or_default() {
-            read_export(&mut log, &export)?;
+            log.read_file(&export)?;
         }
         Ok(log.finish())
     }
 
-    /// Writes the bundle's encrypted SDK logs for the vendor ([`crate::bundle::vendor`]). The
-    /// save dialog has already asked about a file of that name, so one there is replaced only
-    /// once the new one is complete.
+    /// Writes the bundle's encrypted SDK logs for the vendor ([`crate::bundle::vendor`]) to a
+    /// file the save dialog chose (replaced only once the new one is whole).
     pub fn export_for_vendor(&self, id: &str, out: &Path) -> Result<VendorExport, Error> {
         let mut bundle = Bundle::open(&self.path(id)?)?;
-        let name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let fresh = out.with_file_name(format!(".{name}.{}.new", uuid::Uuid::now_v7()));
-        let written = export_for_vendor(&mut bundle, &fresh);
-        let written = written.and_then(|export| {
-            std::fs::rename(&fresh, out)
-                .map(|()| VendorExport {
-                    path: out.to_path_buf(),
-                    ..export
-                })
-                .map_err(|source| {
-                    crate::bundle::writer::WriteError::Output {
-                        path: out.to_path_buf(),
-                        source,
-                    }
-                    .into()
-                })
-        });
-        if written.is_err() {
-            let _ = std::fs::remove_file(&fresh);
-        }
-        Ok(written?)
+        let export = super::export::save_over(out, "new", |staging| {
+            Ok(export_for_vendor(&mut bundle, staging)?)
+        })?;
+        Ok(VendorExport {
+            path: out.to_path_buf(),
+            ..export
+        })
     }
 
     /// Opens a readable file of an open bundle for the log screen (see [`super::logview`]).
@@ -211,7 +210,7 @@ impl Viewer {
     pub fn add_export(&self, id: &str, path: &Path) -> Result<Calls, Error> {
         self.path(id)?;
         let mut check = calls::CallLog::default();
-        read_export(&mut check, path)?;
+        check.read_file(path)?;
         self.exports
             .lock()
             .expect("viewer lock")
@@ -221,27 +220,6 @@ impl Viewer {
         log::info!("viewer: export added to bundle {id}");
         self.calls(id)
     }
-}
-
-/// Reads an export into `log`; one with no record at all is not an export of call records.
-fn read_export(log: &mut calls::CallLog, path: &Path) -> Result<(), Error> {
-    let shown = crate::sources::display_path(path);
-    let file = std::fs::File::open(path)
-        .map_err(|err| Error::Io(format!("cannot read {shown}: {err}")))?;
-    let held = log
-        .read(&shown, std::io::BufReader::with_capacity(1 << 20, file))
-        .map_err(|err| Error::Io(format!("cannot read {shown}: {err}")))?;
-    if held.records + held.duplicates == 0 {
-        let why = held
-            .first_problem
-            .map_or("no line holds a CallId".to_owned(), |p| {
-                format!("line {}: {}", p.line, p.reason)
-            });
-        return Err(Error::Io(format!(
-            "{shown} holds no call client operations records ({why}); add a JSON-lines export of ACSCallClientOperations"
-        )));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

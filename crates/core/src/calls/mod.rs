@@ -358,6 +358,49 @@ impl CallLog {
     }
 }
 
+impl CallLog {
+    /// Adds one file: a bundle (told by the zip signature) or JSON lines of call records, such as
+    /// an Azure Monitor export. A JSON-lines file in which no line is a call record is not what
+    /// was meant: it is refused, naming its first bad line.
+    pub fn read_file(&mut self, path: &std::path::Path) -> Result<FileSummary, crate::Error> {
+        let shown = crate::sources::display_path(path);
+        let cannot_read = |err: io::Error| {
+            crate::Error::Io(format!(
+                "cannot read {shown}: {err}; name a bundle or a JSON-lines file of call records"
+            ))
+        };
+        let mut file = std::fs::File::open(path).map_err(cannot_read)?;
+        let mut head = [0u8; 4];
+        let n = file.read(&mut head).map_err(cannot_read)?;
+        if n == 4 && head == *b"PK\x03\x04" {
+            let before = (self.out.records, self.out.duplicates, self.out.malformed);
+            self.read_bundle(&mut Bundle::open(path)?);
+            return Ok(FileSummary {
+                records: self.out.records - before.0,
+                duplicates: self.out.duplicates - before.1,
+                malformed: self.out.malformed - before.2,
+                first_problem: None,
+            });
+        }
+        io::Seek::rewind(&mut file).map_err(cannot_read)?;
+        let held = self
+            .read(&shown, io::BufReader::with_capacity(1 << 20, file))
+            .map_err(cannot_read)?;
+        if held.records + held.duplicates == 0 {
+            let why = held
+                .first_problem
+                .as_ref()
+                .map_or("no line holds a CallId".to_owned(), |p| {
+                    format!("line {}: {}", p.line, p.reason)
+                });
+            return Err(crate::Error::Io(format!(
+                "{shown} is neither a bundle nor call records: it holds no call client operations records ({why}); name a bundle or a JSON-lines export of ACSCallClientOperations"
+            )));
+        }
+        Ok(held)
+    }
+}
+
 /// The calls in a bundle's call-operations files ([`CallLog::read_bundle`]).
 pub fn from_bundle<R: Read + io::Seek>(bundle: &mut Bundle<R>) -> Calls {
     let mut log = CallLog::default();
