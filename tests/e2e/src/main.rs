@@ -19,6 +19,7 @@ mod slow_link;
 mod tests;
 mod viewer;
 mod x11;
+mod xdnd;
 
 use std::path::PathBuf;
 use std::time::Instant;
