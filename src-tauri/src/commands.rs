@@ -219,6 +219,38 @@ pub async fn choose_bundle(
     Ok(Some(viewer.open(file.path())?))
 }
 
+/// Whether *Open ticket* can fetch without asking for the agent token.
+#[tauri::command]
+pub fn agent_token_known(viewer: State<'_, Viewer>) -> bool {
+    viewer.has_agent_token()
+}
+
+/// *Open ticket*: the ticket's bundle fetched from the ticket API with the agent token (typed,
+/// remembered for this run, or the environment's), then opened.
+#[tauri::command]
+pub async fn fetch_ticket(
+    state: State<'_, AppState>,
+    viewer: State<'_, Viewer>,
+    ticket: String,
+    token: Option<String>,
+    on_progress: Channel<Progress>,
+) -> Result<OpenedBundle, ApiError> {
+    let desk = state.desk()?;
+    let progress = |p: Progress| {
+        let _ = on_progress.send(p);
+    };
+    let api = &desk.config().ticket_api;
+    let received = desk.received_dir();
+    Ok(viewer
+        .fetch_ticket(api, &received, &ticket, token.as_deref(), progress)
+        .await?)
+}
+
+#[tauri::command]
+pub fn cancel_fetch(viewer: State<'_, Viewer>) {
+    viewer.cancel_fetch();
+}
+
 #[tauri::command(async)]
 pub fn verify_bundle(viewer: State<'_, Viewer>, id: String) -> Result<IntegrityView, ApiError> {
     Ok(viewer.verify(&id)?)

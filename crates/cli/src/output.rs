@@ -56,6 +56,14 @@ pub fn progress(enabled: bool) -> impl Fn(Progress) -> bool + Send + Sync + Clon
                     reason,
                 } => format!("{reason}; attempt {attempt} of {attempts} in {wait_seconds} s"),
                 Progress::Confirming => "waiting for the server to confirm".to_owned(),
+                Progress::Downloading {
+                    bytes_received,
+                    bytes_total,
+                } => format!(
+                    "receiving {} of {}",
+                    human_bytes(bytes_received),
+                    human_bytes(bytes_total)
+                ),
             };
             let mut err = std::io::stderr().lock();
             let _ = write!(err, "\r\x1b[2K{line}");

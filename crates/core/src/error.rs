@@ -129,6 +129,7 @@ impl Error {
                 FetchError::Damaged { .. } => ErrorCode::Integrity,
                 FetchError::Client(_) => ErrorCode::ConfigInvalid,
                 FetchError::Write(_) => ErrorCode::Io,
+                FetchError::Cancelled(_) => ErrorCode::Cancelled,
             },
             Error::Vendor(VendorError::NothingEncrypted(_)) => ErrorCode::ReportInvalid,
             Error::Vendor(VendorError::Damaged { .. }) => ErrorCode::Integrity,

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::bundle::writer::{Partial, WriteError};
 use crate::config::TicketApiConfig;
+use crate::progress::Progress;
 use crate::upload::{UploadError, http_client};
 
 /// A bundle downloaded for a ticket.
@@ -48,28 +49,27 @@ pub enum FetchError {
         expected: String,
         actual: String,
     },
+    #[error("the download of {0} was cancelled; nothing was kept")]
+    Cancelled(String),
     #[error(transparent)]
     Client(#[from] UploadError),
     #[error(transparent)]
     Write(#[from] WriteError),
 }
 
-/// Downloads the bundle of `ticket_id` to `out` (which must not exist), with `token`.
+/// How much is received between two progress reports (and at the end).
+const PROGRESS_EVERY: u64 = 1 << 20;
+
+/// Downloads the bundle of `ticket_id` to `out` (which must not exist), with `token`, telling
+/// `on_progress` as it goes ([`Progress::Downloading`]); `false` from it cancels the download.
 pub async fn fetch_bundle(
     api: &TicketApiConfig,
     token: &str,
     ticket_id: &str,
     out: &Path,
+    mut on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Fetched, FetchError> {
-    let id = ticket_id.trim();
-    if id.is_empty()
-        || id.len() > 64
-        || !id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(FetchError::BadTicketId(ticket_id.to_owned()));
-    }
+    let id = ticket_id_of(ticket_id)?;
     if out.exists() {
         return Err(WriteError::OutputExists(out.to_path_buf()).into());
     }
@@ -104,20 +104,40 @@ pub async fn fetch_bundle(
         .await
         .map_err(unreachable)?;
     let response = check(response, id, &host).await?;
+    let bytes_total = response
+        .content_length()
+        .or_else(|| record["bundle_bytes"].as_u64())
+        .unwrap_or(0);
     let partial = Partial::create(out, uuid::Uuid::now_v7())?;
     let output = |source: std::io::Error| WriteError::Output {
         path: out.to_path_buf(),
         source,
     };
     let mut file = std::io::BufWriter::new(partial.file.try_clone().map_err(output)?);
-    let (mut sha, mut bytes) = (Sha256::new(), 0u64);
+    let (mut sha, mut bytes, mut reported) = (Sha256::new(), 0u64, 0u64);
     let mut body = response.bytes_stream();
+    let mut tell = |bytes_received| {
+        on_progress(Progress::Downloading {
+            bytes_received,
+            bytes_total: bytes_total.max(bytes_received),
+        })
+    };
+    if !tell(0) {
+        return Err(FetchError::Cancelled(id.to_owned()));
+    }
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(unreachable)?;
         sha.update(&chunk);
         file.write_all(&chunk).map_err(output)?;
         bytes += chunk.len() as u64;
+        if bytes - reported >= PROGRESS_EVERY {
+            reported = bytes;
+            if !tell(bytes) {
+                return Err(FetchError::Cancelled(id.to_owned()));
+            }
+        }
     }
+    tell(bytes);
     file.flush().map_err(output)?;
     drop(file);
     let actual = hex::encode(sha.finalize());
@@ -136,6 +156,22 @@ pub async fn fetch_bundle(
         bytes,
         sha256: actual,
     })
+}
+
+/// `raw` as a ticket id (letters, digits, `-` and `_`, at most 64), surrounding spaces removed;
+/// nothing else can name a ticket, a URL path or a file.
+pub fn ticket_id_of(raw: &str) -> Result<&str, FetchError> {
+    let id = raw.trim();
+    let fine = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if fine {
+        Ok(id)
+    } else {
+        Err(FetchError::BadTicketId(raw.to_owned()))
+    }
 }
 
 /// The response, or what its status means for the agent.

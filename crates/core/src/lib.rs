@@ -34,6 +34,7 @@ pub mod shortcut;
 pub mod sources;
 pub mod support_link;
 pub mod ticket;
+mod tidy;
 pub mod upload;
 
 pub use error::{Error, ErrorCode};

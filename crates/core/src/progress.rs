@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-/// A stage of making and sending a report, with the numbers the UI shows.
+/// A stage of making and sending a report, or of receiving one, with the numbers the UI shows.
 #[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(tag = "stage", rename_all = "snake_case")]
 pub enum Progress {
@@ -34,4 +34,9 @@ pub enum Progress {
     },
     /// Waiting for the server to check and store what it received.
     Confirming,
+    /// Receiving a ticket's bundle from the ticket API (the support agent's side).
+    Downloading {
+        bytes_received: u64,
+        bytes_total: u64,
+    },
 }

@@ -139,18 +139,7 @@ pub fn remove(data_dir: &Path, id: &str) {
 
 /// Removes screenshots (and leftovers of interrupted writes) older than [`MAX_AGE`].
 pub fn prune(data_dir: &Path, now: SystemTime) {
-    let Ok(entries) = std::fs::read_dir(dir(data_dir)) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .is_ok_and(|modified| now.duration_since(modified).unwrap_or_default() > MAX_AGE);
-        if old {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
+    crate::tidy::remove_older_than(&dir(data_dir), MAX_AGE, now);
 }
 
 /// The screenshot at `path` as a source of one file, for a report's plan.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use callsupport_core::Error;
+use callsupport_core::api::AGENT_TOKEN_ENV;
 use callsupport_core::config::Config;
 use callsupport_core::consent::human_bytes;
 use callsupport_core::fetch::{FetchError, fetch_bundle};
@@ -19,7 +20,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE.zip")]
     out: PathBuf,
     /// The environment variable that holds the agent token.
-    #[arg(long, value_name = "NAME", default_value = "CALLSUPPORT_AGENT_TOKEN")]
+    #[arg(long, value_name = "NAME", default_value = AGENT_TOKEN_ENV)]
     token_env: String,
 }
 
@@ -33,7 +34,10 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
         token.trim(),
         &args.ticket,
         &args.out,
-    ))?;
+        output::progress(!json),
+    ));
+    output::progress_done(!json);
+    let fetched = fetched?;
     if json {
         output::json(&fetched);
     } else {

@@ -10,12 +10,14 @@
 mod export;
 pub mod logview;
 mod preview;
+mod received;
 mod screenshot;
 mod support;
 mod viewer;
 
 pub use export::{ExportError, ExportReceipt, suggested_file_name, suggested_folder};
 pub use preview::{FilePreview, PREVIEW_BYTES, PreviewError, PreviewPart};
+pub use received::{AGENT_TOKEN_ENV, KEEP_RECEIVED};
 pub use screenshot::ScreenshotView;
 pub use viewer::{FileIntegrity, IntegrityView, NotOpen, OpenedBundle, Viewer};
 

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -56,6 +57,10 @@ pub struct Viewer {
     logs: Mutex<HashMap<String, OpenLog>>,
     /// A bundle the app opened for the window (command line, drop), until the page takes it.
     handed: Mutex<Option<Result<OpenedBundle, super::ApiError>>>,
+    /// The agent token typed in the viewer and accepted; in memory only (see `received`).
+    pub(super) agent_token: Mutex<Option<String>>,
+    /// Set to stop a ticket download under way.
+    pub(super) fetch_cancelled: AtomicBool,
 }
 
 /// A viewer call named a bundle that is not open.

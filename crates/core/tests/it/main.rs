@@ -11,6 +11,7 @@ mod desk; // api::Desk end to end: prepare_report -> ConsentView -> send_report 
 mod index; // the live index on real folders: changes, missing roots, rotation, bursts, links, polling
 mod layers; // machine-wide file + user file: locked keys, origins, a broken user file, changing a setting
 mod reader; // Bundle::open / verify against hostile, hand-made zips
+mod received; // Viewer::fetch_ticket from the real server: tokens, the kept copy, bad ids, cancel
 mod redact; // redact::Redactor: labelled corpus of log lines, consistency, streaming, bounds, threads
 mod support; // shared fixtures: log trees, config files, external tool runners, in-process server
 mod upload; // upload::Uploader against the real ticket server: receipt, idempotency, failures

@@ -12,7 +12,7 @@ attempt: number, attempts: number, wait_seconds: number,
 /**
  * What went wrong, in words.
  */
-reason: string, } | { "stage": "confirming" };
+reason: string, } | { "stage": "confirming" } | { "stage": "downloading", bytes_received: number, bytes_total: number, };
 
 export type Category = "cannot_join" | "dropped" | "audio" | "video" | "screen_share" | "other";
 
