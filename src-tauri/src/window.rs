@@ -19,6 +19,11 @@ pub const NAVIGATE: &str = "navigate";
 /// Longest a new window waits hidden for its page.
 pub const READY_LIMIT: Duration = Duration::from_secs(2);
 
+/// The window's size for the report screens (small, as a dialog), in logical pixels.
+const DIALOG_SIZE: (f64, f64) = (560.0, 720.0);
+/// At least this large for the support agent's viewer (tables, timelines, logs).
+const VIEWER_SIZE: (f64, f64) = (1000.0, 760.0);
+
 /// When the window being opened was asked for.
 pub struct Opening(std::sync::Mutex<Option<Instant>>);
 
@@ -31,6 +36,9 @@ impl Opening {
 /// Shows `view`: in the open window, or in a new one.
 pub fn show(app: &AppHandle, view: View) {
     if let Some(window) = app.get_webview_window(MAIN) {
+        if view == View::Viewer {
+            grow_for_viewer(&window);
+        }
         let _ = window.emit(NAVIGATE, view);
         let _ = window.unminimize();
         let _ = window.show();
@@ -39,9 +47,14 @@ pub fn show(app: &AppHandle, view: View) {
     }
     *app.state::<Opening>().0.lock().expect("opening lock") = Some(Instant::now());
     let url = WebviewUrl::App(format!("index.html?view={}", view.as_str()).into());
+    let size = if view == View::Viewer {
+        VIEWER_SIZE
+    } else {
+        DIALOG_SIZE
+    };
     let built = WebviewWindowBuilder::new(app, MAIN, url)
         .title("Call Support")
-        .inner_size(560.0, 720.0)
+        .inner_size(size.0, size.1)
         .min_inner_size(420.0, 520.0)
         .visible(false)
         // Ctrl+= and Ctrl+- zoom the page, for those who need larger text.
@@ -78,6 +91,20 @@ pub fn show(app: &AppHandle, view: View) {
             });
         }
         Err(err) => log::error!("cannot open the window: {err}"),
+    }
+}
+
+/// Makes the open window at least the viewer's size (a window the user made larger stays so).
+fn grow_for_viewer(window: &tauri::WebviewWindow) {
+    let (Ok(size), Ok(scale)) = (window.inner_size(), window.scale_factor()) else {
+        return;
+    };
+    let size = size.to_logical::<f64>(scale);
+    if size.width < VIEWER_SIZE.0 || size.height < VIEWER_SIZE.1 {
+        let _ = window.set_size(tauri::LogicalSize::new(
+            size.width.max(VIEWER_SIZE.0),
+            size.height.max(VIEWER_SIZE.1),
+        ));
     }
 }
 

@@ -135,13 +135,20 @@ pub async fn click(client: &Client, test_id: &str) -> anyhow::Result<()> {
 
 /// Waits for the report form and types `summary` into it.
 pub async fn type_summary(client: &Client, summary: &str) -> anyhow::Result<()> {
+    type_into(client, "summary", summary).await
+}
+
+/// Waits for the field with `data-testid` `test_id` and types `text` into it after what it holds.
+pub async fn type_into(client: &Client, test_id: &str, text: &str) -> anyhow::Result<()> {
     client
         .wait()
         .at_most(WAIT)
-        .for_element(css("[data-testid=summary]"))
-        .await?
-        .send_keys(summary)
-        .await?;
+        .for_element(css(&format!("[data-testid={test_id}]")))
+        .await
+        .with_context(|| format!("`{test_id}` did not appear"))?
+        .send_keys(text)
+        .await
+        .with_context(|| format!("cannot type into `{test_id}`"))?;
     Ok(())
 }
 

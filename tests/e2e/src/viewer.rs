@@ -1,19 +1,21 @@
-//! The support agent's viewer: *Open Bundle…* through the native dialog shows the report, proves
-//! the bundle intact, lists each call with its failures in red and offers its Log Analytics
-//! queries; a hostile bundle is refused in words and the viewer goes on; a bundle dropped on the
+//! The support agent's viewer: a ticket opened by id with the agent token, then *Open Bundle…*
+//! through the native dialog, shows the report, proves the bundle intact, lists each call with
+//! its failures in red and offers its Log Analytics queries; a hostile bundle is refused in words and the viewer goes on; a bundle dropped on the
 //! window, or named on the command line (a double-click), opens in the running app.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, ensure};
+use callsupport_core::api::ticket_request_for_file;
 use callsupport_core::bundle::manifest::Consent;
 use callsupport_core::collect::{Plan, collect};
 use callsupport_core::config::Config;
 use callsupport_core::report::{Category, Report};
+use callsupport_core::upload::Uploader;
 
 use crate::checks;
-use crate::harness::Harness;
-use crate::tests::{click, css, screenshot, wait_text};
+use crate::harness::{AGENT_TOKEN, Harness, SUBMIT_TOKEN};
+use crate::tests::{click, css, screenshot, type_into, wait_text};
 use crate::x11::{answer_open_dialog, answer_save_dialog, visible_windows};
 use crate::xdnd::drop_file;
 
@@ -33,8 +35,36 @@ pub async fn a_received_bundle_shows_its_calls_and_failures(
             .args(["--show", "viewer"])
             .status()?;
         ensure!(status.success(), "the second launch exited with {status}");
+
+        // By ticket id, from the ticket service: a wrong agent token is refused in words and
+        // asked for again; the right one brings the bundle, and is written nowhere.
+        let ticket = ticket_on_server(harness, &bundle)
+            .await
+            .context("the bundle should become a ticket")?;
+        type_into(&client, "ticket-id", &ticket).await?;
+        type_into(&client, "agent-token", "not-the-agent-token").await?;
+        screenshot(&client, harness, "20-viewer-open.png")
+            .await
+            .context("screenshot of the open screen")?;
+        click(&client, "ticket-open").await?;
+        let refused = wait_text(&client, "[data-testid=viewer-error]", |t| !t.is_empty()).await?;
+        ensure!(refused.contains("refused the agent token"), "{refused:?}");
+        let token = client.find(css("[data-testid=agent-token]")).await?;
+        token.clear().await?;
+        // Return in the field sends the form, as it does for a user.
+        token.send_keys(&format!("{AGENT_TOKEN}\u{E007}")).await?;
+        wait_text(&client, "[data-testid=bundle-path]", |t| t.ends_with(&format!("received/{ticket}.zip")))
+            .await
+            .context("the ticket's bundle should open in the viewer")?;
+        wait_text(&client, "[data-testid=integrity]", |t| t.starts_with("Intact")).await?;
+        let leaks = grep_files(&harness.dir.path().join("app-data"), AGENT_TOKEN)?;
+        ensure!(leaks.is_empty(), "the agent token was written to {leaks:?}");
+
         click(&client, "open-bundle").await?;
         answer_open_dialog(&harness.display, DIALOG, &bundle.to_string_lossy()).await?;
+        wait_text(&client, "[data-testid=bundle-path]", |t| t.ends_with("/received.zip"))
+            .await
+            .context("the bundle chosen in the dialog should open")?;
         let summary = wait_text(&client, "[data-testid=bundle-summary]", |t| !t.is_empty())
             .await
             .context("the bundle's report should be shown")?;
@@ -187,6 +217,37 @@ pub async fn a_received_bundle_shows_its_calls_and_failures(
     .await;
     harness.close(client, &harness.config).await;
     result
+}
+
+/// Sends `bundle` to the harness's ticket service as the app would; the ticket's id.
+async fn ticket_on_server(harness: &Harness, bundle: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(&harness.config)?;
+    let config = Config::parse(&harness.config, &text)?;
+    let (request, _) = ticket_request_for_file(bundle)?;
+    let receipt = Uploader::with_token(&config.ticket_api, Some(SUBMIT_TOKEN.into()))?
+        .submit(bundle, &request, |_| true)
+        .await?;
+    Ok(receipt.ticket_id)
+}
+
+/// The files under `dir` whose bytes hold `needle`.
+fn grep_files(dir: &Path, needle: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if std::fs::read(&path)?
+                .windows(needle.len())
+                .any(|w| w == needle.as_bytes())
+            {
+                found.push(path);
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// A bundle of the harness's demo logs, made by the core as the app makes them.

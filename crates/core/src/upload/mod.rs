@@ -105,6 +105,14 @@ impl Uploader {
             },
             None => None,
         };
+        Uploader::with_token(api, token)
+    }
+
+    /// Builds the client with a token found elsewhere than the configured variable.
+    pub fn with_token(
+        api: &TicketApiConfig,
+        token: Option<String>,
+    ) -> Result<Uploader, UploadError> {
         let client = http_client(api)?;
         Ok(Uploader {
             client,

@@ -68,6 +68,12 @@ export interface Backend {
   chooseBundle(): Promise<OpenedBundle | null>;
   /** The bundle the app opened for this window (command line, drop), once; `null` if none. */
   lastBundle(): Promise<OpenedBundle | null>;
+  /** Whether *Open ticket* can fetch without asking for the agent token. */
+  agentTokenKnown(): Promise<boolean>;
+  /** *Open ticket*: the ticket's bundle from the ticket API (`token` when typed), then opened. */
+  fetchTicket(ticket: string, token: string | null, onProgress: (progress: Progress) => void): Promise<OpenedBundle>;
+  /** Stops a ticket download under way; nothing of it is kept. */
+  cancelFetch(): Promise<void>;
   /** Calls `listener` when the app opened a bundle for this window; take it with `lastBundle`. */
   onBundleOpened(listener: () => void): Promise<() => void>;
   /** Hashes every file of an open bundle and compares it with the manifest. */

@@ -63,6 +63,13 @@ export const tauriBackend: Backend = {
   takeScreenshot: () => invoke<ScreenshotView>("take_screenshot"),
   chooseBundle: () => invoke<OpenedBundle | null>("choose_bundle"),
   lastBundle: () => invoke<OpenedBundle | null>("last_bundle"),
+  agentTokenKnown: () => invoke<boolean>("agent_token_known"),
+  fetchTicket(ticket: string, token: string | null, onProgress: (progress: Progress) => void) {
+    const channel = new Channel<Progress>();
+    channel.onmessage = onProgress;
+    return invoke<OpenedBundle>("fetch_ticket", { ticket, token, onProgress: channel });
+  },
+  cancelFetch: () => invoke<void>("cancel_fetch"),
   onBundleOpened: (listener: () => void) => listen(BUNDLE_OPENED, () => listener()),
   verifyBundle: (id: string) => invoke<IntegrityView>("verify_bundle", { id }),
   bundleCalls: (id: string) => invoke<Calls>("bundle_calls", { id }),

@@ -21,6 +21,10 @@ export class ViewerState {
   vendorExport = $state<VendorExport | null>(null);
   /** The readable log being read, over the bundle. */
   log = $state<LogState | null>(null);
+  /** Whether a ticket can be fetched without asking for the agent token. */
+  tokenKnown = $state(false);
+  /** A ticket's bundle on its way, with how much has arrived. */
+  receiving = $state<{ ticket: string; received: number; total: number } | null>(null);
 
   constructor(private readonly backend: Backend) {}
 
@@ -48,12 +52,50 @@ export class ViewerState {
     await this.present(() => this.backend.lastBundle());
   }
 
-  private async present(open: () => Promise<OpenedBundle | null>): Promise<void> {
+  /** Learns whether the app holds an agent token (typed earlier, or the environment's). */
+  async loadTokenKnown(): Promise<void> {
+    try {
+      this.tokenKnown = await this.backend.agentTokenKnown();
+    } catch {
+      this.tokenKnown = false;
+    }
+  }
+
+  /**
+   * Fetches a ticket's bundle from the ticket API and opens it; `token` when the agent typed
+   * one. True once it is open. A refused token is forgotten by the app, so the form asks again.
+   */
+  async openTicket(ticket: string, token: string | null): Promise<boolean> {
+    this.receiving = { ticket: ticket.trim(), received: 0, total: 0 };
+    try {
+      return await this.present(() =>
+        this.backend
+          .fetchTicket(ticket, token, (p) => {
+            if (p.stage === "downloading" && this.receiving) {
+              this.receiving = { ...this.receiving, received: p.bytes_received, total: p.bytes_total };
+            }
+          })
+          // Arrived: the bundle's own checks take over from the download's progress.
+          .finally(() => (this.receiving = null)),
+      );
+    } finally {
+      this.receiving = null;
+      await this.loadTokenKnown();
+    }
+  }
+
+  /** Stops the ticket download under way. */
+  async cancelTicket(): Promise<void> {
+    await this.backend.cancelFetch();
+  }
+
+  /** Shows what `open` opened (true), or says why it could not (false); a cancel says nothing. */
+  private async present(open: () => Promise<OpenedBundle | null>): Promise<boolean> {
     this.busy = true;
     this.error = null;
     try {
       const opened = await open();
-      if (!opened) return;
+      if (!opened) return false;
       await this.closeLog();
       this.vendorExport = null;
       this.bundle = opened;
@@ -61,8 +103,11 @@ export class ViewerState {
       this.calls = null;
       this.queries = null;
       await Promise.all([this.check(opened.id), this.readCalls(opened.id)]);
+      return true;
     } catch (error) {
-      this.error = asApiError(error);
+      const failure = asApiError(error);
+      this.error = failure.code === "cancelled" ? null : failure;
+      return false;
     } finally {
       this.busy = false;
     }

@@ -134,6 +134,75 @@ describe("ViewerScreen", () => {
   });
 });
 
+describe("open by ticket id", () => {
+  const intact = async () => ({ intact: true, files_checked: 1, bytes_checked: 2048, problems: [] });
+
+  it("asks for the agent token when the app holds none, shows what arrives, then the bundle", async () => {
+    const asked: [string, string | null][] = [];
+    let known = false;
+    let release: () => void = () => {};
+    const viewer = new ViewerState(
+      fakeBackend({
+        agentTokenKnown: async () => known,
+        fetchTicket: async (ticket, token, onProgress) => {
+          asked.push([ticket, token]);
+          onProgress({ stage: "downloading", bytes_received: 1_048_576, bytes_total: 4_194_304 });
+          await new Promise<void>((resolve) => (release = resolve));
+          known = true;
+          return opened;
+        },
+        verifyBundle: intact,
+        bundleCalls: async () => calls,
+      }),
+    );
+    render(ViewerScreen, { viewer, onClose: () => {} });
+    await waitFor(() => expect(screen.getByTestId("agent-token")).toBeTruthy());
+    expect(screen.getByLabelText("Agent token").getAttribute("type")).toBe("password");
+    await fireEvent.input(screen.getByLabelText("Ticket id"), { target: { value: "CS-000042" } });
+    await fireEvent.input(screen.getByLabelText("Agent token"), { target: { value: "agent-s3cret" } });
+    await fireEvent.submit(screen.getByTestId("ticket-form"));
+    await waitFor(() => expect(screen.getByTestId("ticket-progress").textContent).toContain("Receiving CS-000042: 1.0 MB of 4.2 MB"));
+    release();
+    await waitFor(() => expect(screen.getByTestId("bundle-summary").textContent).toBe("Video froze"));
+    expect(asked).toEqual([["CS-000042", "agent-s3cret"]]);
+    await waitFor(() => expect(viewer.tokenKnown, "the accepted token is held by the app now").toBe(true));
+
+    // Another ticket over the open bundle: no token asked again.
+    await fireEvent.click(screen.getByTestId("show-ticket-form"));
+    expect(screen.queryByTestId("agent-token")).toBeNull();
+    await fireEvent.input(screen.getByLabelText("Ticket id"), { target: { value: "CS-000043" } });
+    await fireEvent.submit(screen.getByTestId("ticket-form"));
+    release();
+    await waitFor(() => expect(screen.queryByTestId("ticket-form"), "the form closes once it opened").toBeNull());
+    expect(asked[1]).toEqual(["CS-000043", null]);
+  });
+
+  it("a refused token is said in words and asked for again; a cancel says nothing", async () => {
+    let failure = { code: "unauthorized", message: "the support service at support.contoso.com refused the agent token (401); check it" };
+    const viewer = new ViewerState(
+      fakeBackend({
+        agentTokenKnown: async () => false,
+        fetchTicket: async () => {
+          throw failure;
+        },
+      }),
+    );
+    render(ViewerScreen, { viewer, onClose: () => {} });
+    await waitFor(() => expect(screen.getByTestId("agent-token")).toBeTruthy());
+    await fireEvent.input(screen.getByLabelText("Ticket id"), { target: { value: "CS-000042" } });
+    await fireEvent.input(screen.getByLabelText("Agent token"), { target: { value: "wrong" } });
+    await fireEvent.submit(screen.getByTestId("ticket-form"));
+    await waitFor(() => expect(screen.getByTestId("viewer-error").textContent).toContain("refused the agent token"));
+    expect(screen.getByTestId("agent-token")).toBeTruthy();
+    expect(viewer.bundle).toBeNull();
+
+    failure = { code: "cancelled", message: "the download of CS-000042 was cancelled; nothing was kept" };
+    await fireEvent.submit(screen.getByTestId("ticket-form"));
+    await waitFor(() => expect(screen.queryByTestId("viewer-error")).toBeNull());
+    expect(screen.getByTestId("ticket-open")).toBeTruthy();
+  });
+});
+
 describe("files and exports", () => {
   const files = [
     { path: "files/app/app.log", size: 500, kind: "text", encrypted: false },
