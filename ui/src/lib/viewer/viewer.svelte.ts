@@ -188,6 +188,21 @@ export function bar(
   return { left, width };
 }
 
+/** A call's operations in one lane per participant, in the call's order of participants; those
+ * that name none share a last lane with an empty id. */
+export function lanes<T extends { participant_id: string | null }>(
+  participants: string[],
+  operations: T[],
+): { id: string; operations: T[] }[] {
+  const byId = new Map<string, T[]>(participants.map((p) => [p, []]));
+  for (const op of operations) {
+    const id = op.participant_id ?? "";
+    if (!byId.has(id)) byId.set(id, []);
+    byId.get(id)!.push(op);
+  }
+  return [...byId].filter(([, ops]) => ops.length > 0).map(([id, ops]) => ({ id, operations: ops }));
+}
+
 export type FileSort = "path" | "size" | "kind";
 
 /** The files table's rows: those whose path holds `filter` (any case), sorted by `by`. */

@@ -7,7 +7,7 @@ import { fireEvent, render, screen, waitFor, within } from "@testing-library/sve
 import { describe, expect, it } from "vitest";
 import { tick } from "svelte";
 import ViewerScreen from "./ViewerScreen.svelte";
-import { ViewerState, bar, visibleFiles } from "./viewer.svelte";
+import { ViewerState, bar, lanes, visibleFiles } from "./viewer.svelte";
 import { fakeBackend } from "../testing/backend";
 import type { Calls, OpenedBundle } from "../backend";
 
@@ -241,6 +241,49 @@ describe("files and exports", () => {
     await fireEvent.click(screen.getByTestId("add-export"));
     await tick();
     expect(screen.getByTestId("calls-sources").textContent).toContain("From 2 files; 1 records were in more than one");
+  });
+});
+
+describe("lanes", () => {
+  it("puts each participant's operations in its own lane, in the call's order; unnamed ones last", () => {
+    const ops = [
+      { participant_id: "p2", n: 1 },
+      { participant_id: null, n: 2 },
+      { participant_id: "p1", n: 3 },
+      { participant_id: "p2", n: 4 },
+    ];
+    expect(lanes(["p1", "p2", "p3"], ops)).toEqual([
+      { id: "p1", operations: [ops[2]] },
+      { id: "p2", operations: [ops[0], ops[3]] },
+      { id: "", operations: [ops[1]] },
+    ]);
+  });
+
+  it("a call of two participants shows two labelled lanes; a call of one, one unlabelled", async () => {
+    const two = {
+      ...calls.calls[1],
+      participants: ["aaaaaaaa-1111", "bbbbbbbb-2222"],
+      operations: [
+        { ...calls.calls[1].operations[0], participant_id: "aaaaaaaa-1111" },
+        { ...calls.calls[1].operations[1], participant_id: "bbbbbbbb-2222" },
+      ],
+    };
+    const viewer = new ViewerState(
+      fakeBackend({ chooseBundle: async () => opened, bundleCalls: async () => ({ ...calls, calls: [calls.calls[0], two] }) }),
+    );
+    render(ViewerScreen, { viewer, onClose: () => {} });
+    await fireEvent.click(screen.getByTestId("open-bundle"));
+    await waitFor(() => expect(screen.getAllByTestId("call")).toHaveLength(2));
+    const [one, both] = screen.getAllByTestId("call");
+    expect(within(one).getAllByRole("img")).toHaveLength(1);
+    expect(one.querySelector(".lane-label")).toBeNull();
+    const timelines = within(both).getAllByRole("img");
+    expect(timelines.map((t) => t.getAttribute("aria-label"))).toEqual([
+      "Operations over the call of participant aaaaaaaa-1111; failed ones in red",
+      "Operations over the call of participant bbbbbbbb-2222; failed ones in red",
+    ]);
+    expect([...both.querySelectorAll(".lane-label")].map((l) => l.textContent)).toEqual(["aaaaaaaa", "bbbbbbbb"]);
+    expect(timelines[0].querySelector(".op.fail")?.getAttribute("title")).toContain('{"reason":"timeout"}');
   });
 });
 
