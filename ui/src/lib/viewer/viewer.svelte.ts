@@ -203,19 +203,27 @@ export function lanes<T extends { participant_id: string | null }>(
   return [...byId].filter(([, ops]) => ops.length > 0).map(([id, ops]) => ({ id, operations: ops }));
 }
 
-export type FileSort = "path" | "size" | "kind";
+export type FileSort = "source" | "path" | "size" | "kind";
 
-/** The files table's rows: those whose path holds `filter` (any case), sorted by `by`. */
-export function visibleFiles<T extends { path: string; size: number; kind: string; encrypted: boolean }>(
-  files: T[],
-  filter: string,
-  by: FileSort,
-  descending: boolean,
-): T[] {
+/** The files table's rows: those whose path, source or kind holds `filter` (any case), sorted by
+ * `by` (ties by path). */
+export function visibleFiles<
+  T extends { path: string; size: number; kind: string; encrypted: boolean; sourceName: string },
+>(files: T[], filter: string, by: FileSort, descending: boolean): T[] {
   const needle = filter.trim().toLowerCase();
   const kind = (f: T) => (f.encrypted ? "encrypted" : f.kind);
-  const rows = files.filter((f) => !needle || f.path.toLowerCase().includes(needle) || kind(f).includes(needle));
-  const order = (a: T, b: T) =>
-    by === "size" ? a.size - b.size : by === "kind" ? kind(a).localeCompare(kind(b)) || a.path.localeCompare(b.path) : a.path.localeCompare(b.path);
+  const rows = files.filter(
+    (f) =>
+      !needle ||
+      f.path.toLowerCase().includes(needle) ||
+      kind(f).includes(needle) ||
+      f.sourceName.toLowerCase().includes(needle),
+  );
+  const first = (a: T, b: T) =>
+    by === "size" ? a.size - b.size
+    : by === "kind" ? kind(a).localeCompare(kind(b))
+    : by === "source" ? a.sourceName.localeCompare(b.sourceName)
+    : 0;
+  const order = (a: T, b: T) => first(a, b) || a.path.localeCompare(b.path);
   return rows.sort((a, b) => (descending ? -order(a, b) : order(a, b)));
 }

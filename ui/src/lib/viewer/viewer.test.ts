@@ -205,18 +205,22 @@ describe("open by ticket id", () => {
 
 describe("files and exports", () => {
   const files = [
-    { path: "files/app/app.log", size: 500, kind: "text", encrypted: false },
-    { path: "files/acs/acs_1.blog", size: 9000, kind: "encrypted", encrypted: true },
-    { path: "files/ops/ops.jsonl", size: 2000, kind: "call-operations", encrypted: false },
+    { path: "files/app/app.log", size: 500, kind: "text", encrypted: false, sourceName: "Calling app" },
+    { path: "files/acs/acs_1.blog", size: 9000, kind: "encrypted", encrypted: true, sourceName: "Calling SDK logs" },
+    { path: "files/ops/ops.jsonl", size: 2000, kind: "call-operations", encrypted: false, sourceName: "Call records" },
   ];
 
-  it("filters by path or kind and sorts by any column, both ways", () => {
+  it("filters by path, kind or source and sorts by any column, both ways", () => {
     expect(visibleFiles(files, "", "path", false).map((f) => f.path)).toEqual([
       "files/acs/acs_1.blog", "files/app/app.log", "files/ops/ops.jsonl",
     ]);
     expect(visibleFiles(files, "", "size", true).map((f) => f.size)).toEqual([9000, 2000, 500]);
     expect(visibleFiles(files, "ENCRYPTED", "path", false)).toHaveLength(1);
     expect(visibleFiles(files, "ops", "kind", false).map((f) => f.path)).toEqual(["files/ops/ops.jsonl"]);
+    expect(visibleFiles(files, "", "source", false).map((f) => f.sourceName)).toEqual([
+      "Call records", "Calling app", "Calling SDK logs",
+    ]);
+    expect(visibleFiles(files, "sdk logs", "path", false).map((f) => f.path)).toEqual(["files/acs/acs_1.blog"]);
   });
 
   it("the table filters as the agent types, and says when nothing matches", async () => {
@@ -225,6 +229,7 @@ describe("files and exports", () => {
     await fireEvent.click(screen.getByTestId("open-bundle"));
     await tick();
     expect(screen.getAllByTestId("bundle-file")).toHaveLength(1);
+    expect(screen.getByTestId("bundle-file").textContent, "the source by its name").toContain("Call records");
     await fireEvent.input(screen.getByTestId("files-filter"), { target: { value: "nothing-like-it" } });
     expect(screen.queryAllByTestId("bundle-file")).toHaveLength(0);
     expect(screen.getByText(/No file matches/)).toBeTruthy();
