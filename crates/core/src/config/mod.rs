@@ -43,6 +43,8 @@ pub struct Config {
     pub shortcut: ShortcutConfig,
     #[serde(default)]
     pub startup: StartupConfig,
+    #[serde(default)]
+    pub detection: DetectionConfig,
     /// Keys (or sections) the user's file and the app cannot change; read from the machine-wide
     /// file only.
     #[serde(default)]
@@ -227,6 +229,80 @@ impl Default for StartupConfig {
     fn default() -> Self {
         Self { at_login: true }
     }
+}
+
+/// Proactive detection ([`crate::detect`]): what counts as trouble and how often to ask.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectionConfig {
+    /// Watch the readable call logs and offer to report what went wrong.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Least time between two prompts, in minutes.
+    #[serde(default = "default_cooldown_minutes")]
+    pub cooldown_minutes: u32,
+    /// Most prompts in one day; 0 never prompts (detections are still listed).
+    #[serde(default = "default_daily_cap")]
+    pub daily_cap: u32,
+    /// A failed operation (`ResultType` not `Succeeded`, or `ResultSignature` 400 or more).
+    #[serde(default = "yes")]
+    pub failed_operation: bool,
+    /// This many failed operations in one call count as several; 0 turns the rule off.
+    #[serde(default = "default_failures_per_call")]
+    pub failures_per_call: u32,
+    /// A call whose records stop without a hang-up.
+    #[serde(default = "yes")]
+    pub unexpected_end: bool,
+    /// A call every join attempt of which failed.
+    #[serde(default = "yes")]
+    pub join_failed: bool,
+    /// Minutes without a record after which a call with no hang-up counts as over.
+    #[serde(default = "default_call_end_minutes")]
+    pub call_end_minutes: u32,
+    /// Lines of text logs that are trouble, per source.
+    #[serde(default)]
+    pub patterns: Vec<PatternConfig>,
+}
+
+impl Default for DetectionConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            cooldown_minutes: default_cooldown_minutes(),
+            daily_cap: default_daily_cap(),
+            failed_operation: true,
+            failures_per_call: default_failures_per_call(),
+            unexpected_end: true,
+            join_failed: true,
+            call_end_minutes: default_call_end_minutes(),
+            patterns: Vec::new(),
+        }
+    }
+}
+
+fn default_cooldown_minutes() -> u32 {
+    30
+}
+fn default_daily_cap() -> u32 {
+    3
+}
+fn default_failures_per_call() -> u32 {
+    3
+}
+fn default_call_end_minutes() -> u32 {
+    10
+}
+
+/// A text-log line that is trouble: `pattern` (a regular expression) in a file of `source`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternConfig {
+    /// The id of a source of kind `text`.
+    pub source: String,
+    /// A regular expression (Rust `regex` syntax), matched against each line.
+    pub pattern: String,
+    /// What it means, in the words a prompt uses: "The microphone stopped working".
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -451,6 +527,7 @@ impl Config {
             crate::shortcut::Shortcut::parse(&self.shortcut.report)
                 .map_err(|err| ("shortcut.report".to_owned(), err.to_string()))?;
         }
+        self.detection.validate(&self.sources)?;
         let mut seen = std::collections::HashSet::new();
         for (i, source) in self.sources.iter().enumerate() {
             let key = |field: &str| format!("sources[{i}].{field}");
@@ -519,6 +596,72 @@ impl Config {
                 "collection.max_age_days".into(),
                 "must be at least 1".into(),
             ));
+        }
+        Ok(())
+    }
+}
+
+impl DetectionConfig {
+    /// Values serde cannot check: bounds, regular expressions, the sources patterns name.
+    fn validate(&self, sources: &[SourceConfig]) -> Result<(), (String, String)> {
+        if self.cooldown_minutes > 7 * 24 * 60 {
+            return Err((
+                "detection.cooldown_minutes".into(),
+                "must be at most 10080 (a week)".into(),
+            ));
+        }
+        if !(1..=24 * 60).contains(&self.call_end_minutes) {
+            return Err((
+                "detection.call_end_minutes".into(),
+                "must be between 1 and 1440 minutes".into(),
+            ));
+        }
+        for (i, pattern) in self.patterns.iter().enumerate() {
+            let key = |field: &str| format!("detection.patterns[{i}].{field}");
+            let known = sources.iter().find(|s| s.id == pattern.source);
+            match known {
+                None => {
+                    let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
+                    return Err((
+                        key("source"),
+                        format!(
+                            "no source has the id `{}`; use one of: {}",
+                            pattern.source,
+                            if ids.is_empty() {
+                                "(none configured)".to_owned()
+                            } else {
+                                ids.join(", ")
+                            }
+                        ),
+                    ));
+                }
+                Some(source) if source.kind != SourceKind::Text => {
+                    return Err((
+                        key("source"),
+                        format!(
+                            "source `{}` is not of kind `text`; patterns are for readable text logs",
+                            pattern.source
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+            if let Err(err) = regex::Regex::new(&pattern.pattern) {
+                let first = err
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_owned();
+                return Err((key("pattern"), format!("not a regular expression: {first}")));
+            }
+            if pattern.name.trim().is_empty() || pattern.name.chars().count() > 120 {
+                return Err((
+                    key("name"),
+                    "say in a few words what the line means (1 to 120 characters)".into(),
+                ));
+            }
         }
         Ok(())
     }

@@ -156,6 +156,30 @@ pub const KEYS: &[Key] = &[
         false,
     ),
     key("sources", "Log folders", SettingKind::List, false),
+    key(
+        "detection.enabled",
+        "Offer to report problems noticed in calls",
+        SettingKind::Switch,
+        true,
+    ),
+    key(
+        "detection.cooldown_minutes",
+        "Least time between two offers (minutes)",
+        SettingKind::Number,
+        false,
+    ),
+    key(
+        "detection.daily_cap",
+        "Most offers a day",
+        SettingKind::Number,
+        false,
+    ),
+    key(
+        "detection.patterns",
+        "Log lines that are trouble",
+        SettingKind::List,
+        false,
+    ),
 ];
 
 /// Sections that `locked` may name as a whole.
@@ -165,6 +189,7 @@ const SECTIONS: &[&str] = &[
     "privacy",
     "outbox",
     "shortcut",
+    "detection",
     "startup",
 ];
 

@@ -3,34 +3,23 @@
 //! A [`CallTracker`] remembers how far it has read a JSON-lines file and which `CallId`s it saw,
 //! with each call's first and last record time and how many of its operations failed
 //! ([`CallSeen`]): enough for the report screen to offer "one of your recent calls".
-//! Each update reads only the bytes appended since, up to the last complete line; a file that
-//! shrank or was replaced is read again from the start. "Replaced" is told by the file's identity
-//! (device, inode and, where the system keeps it, creation time) and by its first bytes: a file
-//! deleted and written again can get the inode number of the one before it.
+//! Each update reads only the lines appended since ([`crate::tail`]); a file that shrank or was
+//! replaced is read again from the start, and its calls counted afresh.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::tail::{Reading, Tail};
+
 /// Most call ids kept for one file; a real log holds a few dozen calls.
 const MAX_CALLS: usize = 1_000;
-/// Most bytes read at once, so a huge new file does not take a huge buffer.
-const MAX_READ: u64 = 16 << 20;
-/// How many of a file's first bytes are remembered to notice it was replaced.
-const HEAD: usize = 64;
-
-type Identity = (u64, u64, Option<SystemTime>);
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallTracker {
-    offset: u64,
-    identity: Option<Identity>,
-    /// The file's first bytes (up to `HEAD`) as read the first time.
-    head: Vec<u8>,
+    tail: Tail,
     calls: BTreeMap<String, CallSeen>,
 }
 
@@ -100,67 +89,28 @@ impl CallTracker {
 
     /// Reads what was appended to `path` since the last update. Returns whether new ids appeared.
     pub fn update(&mut self, path: &Path) -> std::io::Result<bool> {
-        self.update_in_chunks(path, MAX_READ)
+        self.update_in_chunks(path, crate::tail::MAX_READ)
     }
 
     fn update_in_chunks(&mut self, path: &Path, max_read: u64) -> std::io::Result<bool> {
-        let mut file = std::fs::File::open(path)?;
-        let meta = file.metadata()?;
-        let identity = identity(&meta);
-        if identity != self.identity || meta.len() < self.offset || !self.same_head(&mut file)? {
-            *self = CallTracker {
-                identity,
-                ..CallTracker::default()
-            };
-        }
         let before = self.calls.len();
-        while self.offset < meta.len() {
-            let available = (meta.len() - self.offset).min(max_read);
-            file.seek(SeekFrom::Start(self.offset))?;
-            let mut bytes = Vec::with_capacity(available as usize);
-            (&mut file).take(available).read_to_end(&mut bytes)?;
-            if self.offset == 0 {
-                self.head = bytes[..bytes.len().min(HEAD)].to_vec();
+        let mut records = Vec::new();
+        let reading = self.tail.read_in_chunks(path, max_read, |line| {
+            records.extend(Record::parse(line));
+        })?;
+        if reading == Reading::Restarted {
+            self.calls.clear();
+        }
+        for record in records {
+            if let Some(seen) = self.calls.get_mut(&record.call_id) {
+                seen.record(&record);
+            } else if self.calls.len() < MAX_CALLS {
+                let mut seen = CallSeen::new(record.call_id.clone());
+                seen.record(&record);
+                self.calls.insert(record.call_id, seen);
             }
-            // Only complete lines: a line being written is read again next time. A whole chunk
-            // without a line end is no record of ours; it is passed over.
-            let end = match bytes.iter().rposition(|&b| b == b'\n') {
-                Some(end) => end,
-                None if bytes.len() as u64 == max_read => {
-                    self.offset += max_read;
-                    continue;
-                }
-                None => break,
-            };
-            for line in bytes[..end].split(|&b| b == b'\n') {
-                let Some(record) = Record::parse(line) else {
-                    continue;
-                };
-                if let Some(seen) = self.calls.get_mut(&record.call_id) {
-                    seen.record(&record);
-                } else if self.calls.len() < MAX_CALLS {
-                    let mut seen = CallSeen::new(record.call_id.clone());
-                    seen.record(&record);
-                    self.calls.insert(record.call_id, seen);
-                }
-            }
-            self.offset += end as u64 + 1;
         }
-        Ok(self.calls.len() > before)
-    }
-
-    /// Whether the file still starts with the bytes it started with when first read.
-    fn same_head(&self, file: &mut std::fs::File) -> std::io::Result<bool> {
-        if self.head.is_empty() {
-            return Ok(true);
-        }
-        let mut now = vec![0; self.head.len()];
-        file.seek(SeekFrom::Start(0))?;
-        match file.read_exact(&mut now) {
-            Ok(()) => Ok(now == self.head),
-            Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => Ok(false),
-            Err(err) => Err(err),
-        }
+        Ok(self.calls.len() > before || (reading == Reading::Restarted && !self.calls.is_empty()))
     }
 }
 
@@ -185,17 +135,6 @@ impl Record {
             failed: record.failed,
         })
     }
-}
-
-#[cfg(unix)]
-fn identity(meta: &std::fs::Metadata) -> Option<Identity> {
-    use std::os::unix::fs::MetadataExt;
-    Some((meta.dev(), meta.ino(), meta.created().ok()))
-}
-
-#[cfg(not(unix))]
-fn identity(meta: &std::fs::Metadata) -> Option<Identity> {
-    Some((0, 0, meta.created().ok()))
 }
 
 #[cfg(test)]
@@ -249,7 +188,7 @@ mod tests {
         let mut tracker = CallTracker::default();
         assert!(tracker.update_in_chunks(&path, 16).unwrap());
         assert_eq!(tracker.call_ids(), ["p", "q", "r"]);
-        assert_eq!(tracker.offset, text.len() as u64);
+        assert_eq!(tracker.tail.offset, text.len() as u64);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod collect; // Plan + collect into a bundle: manifest fields, zip methods, limi
 mod config; // Config::load: the documented minimal file, located errors, missing file
 mod delivery; // the outbox through a fault-injecting proxy: 200 reports, each delivered exactly once
 mod desk; // api::Desk end to end: prepare_report -> ConsentView -> send_report -> stored ticket
+mod detect; // detection replayed into watched logs: rules fire once, cooldown, cap, restart, rotation
 mod index; // the live index on real folders: changes, missing roots, rotation, bursts, links, polling
 mod layers; // machine-wide file + user file: locked keys, origins, a broken user file, changing a setting
 mod reader; // Bundle::open / verify against hostile, hand-made zips
