@@ -23,6 +23,8 @@ const COMMANDS: &[&str] = &[
     "take_screenshot",
     "discard_screenshot",
     "choose_bundle",
+    "detected",
+    "dismiss_detection",
     "agent_token_known",
     "fetch_ticket",
     "cancel_fetch",

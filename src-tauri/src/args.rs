@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use callsupport_core::api::View;
 
-const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer] [callsupport://LINK | BUNDLE.zip]";
+const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer] [--detection ID] [callsupport://LINK | BUNDLE.zip]";
 
 #[derive(Debug, PartialEq)]
 pub struct Args {
@@ -15,6 +15,8 @@ pub struct Args {
     pub link: Option<String>,
     /// A bundle to open in the viewer (a double-click on a `.zip`, a drop on the launcher).
     pub bundle: Option<PathBuf>,
+    /// A detection the report is to start from (the user answered the tray agent's prompt).
+    pub detection: Option<String>,
 }
 
 impl Default for Args {
@@ -24,6 +26,7 @@ impl Default for Args {
             show: View::Report,
             link: None,
             bundle: None,
+            detection: None,
         }
     }
 }
@@ -57,6 +60,13 @@ impl Args {
                         .or_else(|| args.next())
                         .ok_or(ArgsError::MissingValue("--show"))?;
                     parsed.show = View::parse(&value).ok_or(ArgsError::UnknownView(value))?;
+                }
+                "--detection" => {
+                    let value = inline
+                        .or_else(|| args.next())
+                        .ok_or(ArgsError::MissingValue("--detection"))?;
+                    parsed.detection = Some(value);
+                    parsed.show = View::Report;
                 }
                 "--help" | "-h" => {
                     println!(
@@ -119,6 +129,17 @@ mod tests {
         assert_eq!(args.bundle, Some(PathBuf::from("/home/ana/Report.ZIP")));
         assert_eq!(args.show, View::Viewer);
         assert!(parse(&["notes.txt"]).is_err(), "only bundles");
+    }
+
+    #[test]
+    fn a_detection_opens_the_report() {
+        let args = parse(&["--show", "report", "--detection", "0193-abc"]).unwrap();
+        assert_eq!(args.detection.as_deref(), Some("0193-abc"));
+        assert_eq!(args.show, View::Report);
+        assert_eq!(
+            parse(&["--detection"]),
+            Err(ArgsError::MissingValue("--detection"))
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use callsupport_core::api::{
 use callsupport_core::calls::Calls;
 use callsupport_core::calls::kql::{self, Query};
 use callsupport_core::config::settings::SettingsView;
+use callsupport_core::detect::journal::Detected;
 use callsupport_core::outbox::FlushSummary;
 use callsupport_core::progress::Progress;
 use tauri::State;
@@ -217,6 +218,19 @@ pub async fn choose_bundle(
     };
     // Only the central directory and the manifest are read: quick whatever the size.
     Ok(Some(viewer.open(file.path())?))
+}
+
+/// History → Detected: every detection, newest first, with what became of it.
+#[tauri::command(async)]
+pub fn detected(state: State<'_, AppState>) -> Result<Vec<Detected>, ApiError> {
+    Ok(state.desk()?.detected())
+}
+
+/// *Start empty*: the report no longer starts from the detection.
+#[tauri::command]
+pub fn dismiss_detection(state: State<'_, AppState>) -> Result<(), ApiError> {
+    state.desk()?.dismiss_detection();
+    Ok(())
 }
 
 /// Whether *Open ticket* can fetch without asking for the agent token.

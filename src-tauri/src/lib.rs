@@ -98,7 +98,12 @@ pub fn run() {
     }
 
     agent::ensure_running(args.config.as_deref());
-    let (show, link, bundle) = (args.show, args.link.clone(), args.bundle.clone());
+    let (show, link, bundle, detection) = (
+        args.show,
+        args.link.clone(),
+        args.bundle.clone(),
+        args.detection.clone(),
+    );
     let app = tauri::Builder::default()
         // First: a second launch stops here, in the second process.
         .plugin(tauri_plugin_single_instance::init(|app, argv, cwd| {
@@ -124,6 +129,9 @@ pub fn run() {
             tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
             if let Some(link) = &link {
                 open_link(app.handle(), link);
+            }
+            if let Some(id) = &detection {
+                open_detection(app.handle(), id);
             }
             match &bundle {
                 Some(path) => open_bundle(app.handle(), path),
@@ -152,6 +160,8 @@ pub fn run() {
             commands::take_screenshot,
             commands::discard_screenshot,
             commands::choose_bundle,
+            commands::detected,
+            commands::dismiss_detection,
             commands::agent_token_known,
             commands::fetch_ticket,
             commands::cancel_fetch,
@@ -239,6 +249,9 @@ fn second_launch(app: &tauri::AppHandle, argv: Vec<String>, cwd: String) {
             if let Some(link) = &args.link {
                 open_link(app, link);
             }
+            if let Some(id) = &args.detection {
+                open_detection(app, id);
+            }
             match &args.bundle {
                 // A relative path is the other launch's, from its working folder.
                 Some(path) => open_bundle(app, &std::path::Path::new(&cwd).join(path)),
@@ -246,6 +259,15 @@ fn second_launch(app: &tauri::AppHandle, argv: Vec<String>, cwd: String) {
             }
         }
         Err(err) => log::warn!("second launch with a bad command line: {err}"),
+    }
+}
+
+/// A prompt answered with *Report it*: the report screen starts from that detection.
+fn open_detection(app: &tauri::AppHandle, id: &str) {
+    if let Ok(desk) = app.state::<AppState>().desk()
+        && let Err(err) = desk.open_detection(id)
+    {
+        log::warn!("{err}");
     }
 }
 

@@ -53,6 +53,8 @@ pub enum Error {
     UnknownReport,
     #[error("no report from this computer went to ticket {0}; look it up in History")]
     UnknownTicket(String),
+    #[error(transparent)]
+    UnknownDetection(#[from] crate::api::UnknownDetection),
     #[error(
         "the ticket service gave `{0}` as the ticket's link, which is not a web address; copy the ticket id instead"
     )]
@@ -104,6 +106,7 @@ impl Error {
             | Error::Viewer(_)
             | Error::UnknownReport
             | Error::UnknownTicket(_)
+            | Error::UnknownDetection(_)
             | Error::NotAWebLink(_)
             | Error::Export(ExportError::NotForSending) => ErrorCode::ReportInvalid,
             Error::Write(WriteError::Cancelled) | Error::Upload(UploadError::Cancelled) => {

@@ -1,7 +1,8 @@
 //! The agent's background thread: sends what waits in the outbox (shortly after start, every
 //! few minutes, and as soon as the service can be reached again; the core decides, this only
-//! ticks) and notices when the configuration files change, so a new shortcut, ticket API or login
-//! start takes effect without a restart.
+//! ticks), runs a detection pass every couple of seconds ([`crate::detect`]) and notices when the
+//! configuration files change, so a new shortcut, ticket API, login start or detection rule takes
+//! effect without a restart.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -13,6 +14,7 @@ use tao::event_loop::EventLoopProxy;
 
 use crate::AgentEvent;
 use crate::autostart::LoginStart;
+use crate::detect::Detecting;
 
 /// How often the configuration files' times are looked at.
 const CONFIG_CHECK: Duration = Duration::from_secs(2);
@@ -51,6 +53,7 @@ async fn run(
 ) {
     let mut stamps = Stamps::of(&files);
     let mut shortcut = config.as_ref().and_then(|c| c.shortcut.report());
+    let mut detecting = Detecting::new(config.as_ref(), data_dir.clone(), proxy.clone());
     let mut desk = config.map(|config| Desk::for_delivery(config, data_dir.clone()));
     let mut tending = Tending::default();
     let mut next_pass = Instant::now() + FIRST_PASS;
@@ -68,12 +71,14 @@ async fn run(
                         let _ = proxy.send_event(AgentEvent::ShortcutChanged(new_shortcut));
                     }
                     login.set(layered.config.startup.at_login);
+                    detecting.configure(&layered.config);
                     desk = Some(Desk::for_delivery(layered.config, data_dir.clone()));
                 }
                 // The last good one stays in effect.
                 Err(err) => log::warn!("configuration changed but cannot be used: {err}"),
             }
         }
+        detecting.tick();
         if Instant::now() < next_pass {
             continue;
         }

@@ -24,8 +24,20 @@ impl Launcher {
     }
 
     pub fn show(&self, view: View) {
+        self.start(&["--show", view.as_str()], view.as_str());
+    }
+
+    /// The report screen, filled from detection `id` (the user answered a prompt).
+    pub fn report_detection(&self, id: &str) {
+        self.start(
+            &["--show", View::Report.as_str(), "--detection", id],
+            "a detection",
+        );
+    }
+
+    fn start(&self, args: &[&str], what: &str) {
         let mut command = Command::new(&self.program);
-        command.args(["--show", view.as_str()]);
+        command.args(args);
         // The app need not start an agent: this one runs.
         command.env(AGENT_ENV, std::process::id().to_string());
         if let Some(config) = &self.config {
@@ -33,7 +45,7 @@ impl Launcher {
         }
         match command.spawn() {
             Ok(mut child) => {
-                log::info!("app started for {}", view.as_str());
+                log::info!("app started for {what}");
                 // Reaped when it ends, so no finished app lingers as a zombie.
                 std::thread::spawn(move || child.wait());
             }

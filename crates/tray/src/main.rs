@@ -3,7 +3,8 @@
 //! # Brief overview
 //!
 //! The agent puts up the tray icon and its menu ([`menu`]), listens for the report shortcut
-//! (`shortcut.report`, [`hotkey`]) and sends what waits in the outbox ([`deliver`]). It links no
+//! (`shortcut.report`, [`hotkey`]), sends what waits in the outbox ([`deliver`]) and watches the
+//! call logs for trouble, offering to report it ([`detect`], [`notify`]). It links no
 //! WebKit, so idle it holds a few tens of MiB where a process with a webview library holds well
 //! over a hundred. Every window belongs to the app, `callsupport-app`, which the agent starts when
 //! asked ([`launch`]) and which ends when its window closes and its work is done.
@@ -15,10 +16,12 @@
 mod args;
 mod autostart;
 mod deliver;
+mod detect;
 mod hotkey;
 mod instance;
 mod launch;
 mod menu;
+mod notify;
 
 use callsupport_core::api::default_data_dir;
 use callsupport_core::applog::AppLog;
@@ -39,6 +42,8 @@ pub enum AgentEvent {
     Shortcut,
     /// The configuration changed: the shortcut now in effect.
     ShortcutChanged(Option<Shortcut>),
+    /// The user answered a detection prompt with *Report it* (the detection's id).
+    ReportDetected(String),
 }
 
 fn main() {
@@ -115,6 +120,7 @@ fn main() {
             },
             Event::UserEvent(AgentEvent::Shortcut) => launcher.show(menu::View::Report),
             Event::UserEvent(AgentEvent::ShortcutChanged(shortcut)) => keys.set(shortcut),
+            Event::UserEvent(AgentEvent::ReportDetected(id)) => launcher.report_detection(&id),
             _ => {}
         }
     });

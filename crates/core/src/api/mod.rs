@@ -7,6 +7,7 @@
 //! it; the CLI uses the same calls. Every type here derives `ts_rs::TS`; [`typescript`] renders them
 //! and a test keeps `ui/src/lib/backend/generated/types.ts` equal to it.
 
+mod detected;
 mod export;
 pub mod logview;
 mod preview;
@@ -15,6 +16,7 @@ mod screenshot;
 mod support;
 mod viewer;
 
+pub use detected::{DetectionPrefill, UnknownDetection};
 pub use export::{ExportError, ExportReceipt, suggested_file_name, suggested_folder};
 pub use preview::{FilePreview, PREVIEW_BYTES, PreviewError, PreviewPart};
 pub use received::{AGENT_TOKEN_ENV, KEEP_RECEIVED};
@@ -149,6 +151,8 @@ pub struct AppOverview {
     pub support_request: Option<SupportRequest>,
     /// Why the last link could not be used, in words.
     pub link_problem: Option<String>,
+    /// The detection the report starts from, when the user answered a prompt.
+    pub detection: Option<DetectionPrefill>,
 }
 
 /// How many recent calls the report screen offers.
@@ -270,6 +274,8 @@ pub struct Desk {
     outbox: Mutex<Option<Outbox>>,
     /// Support's request for logs from the last link opened.
     link: Mutex<support::LinkState>,
+    /// The detection the report screen starts from (a prompt answered with *Report it*).
+    detection: Mutex<Option<DetectionPrefill>>,
 }
 
 impl Desk {
@@ -307,6 +313,7 @@ impl Desk {
             sending: Mutex::new(HashMap::new()),
             outbox: Mutex::new(None),
             link: Mutex::new(support::LinkState::default()),
+            detection: Mutex::new(None),
         }
     }
 
@@ -382,6 +389,7 @@ impl Desk {
             allow_screenshot: self.config().privacy.allow_screenshot,
             support_request,
             link_problem,
+            detection: self.detection_prefill(),
         }
     }
 
@@ -569,6 +577,10 @@ impl Desk {
                     let _ = std::fs::remove_file(&file.path);
                 }
             }
+        }
+        if result.is_ok() {
+            // A report started from a detection answered it.
+            self.dismiss_detection();
         }
         match (&result, &prepared.report.ticket_id) {
             (Ok(_), Some(ticket)) => self.request_answered(ticket),
@@ -1082,6 +1094,11 @@ pub fn typescript() -> String {
         AppOverview::decl(&cfg),
         CallSeen::decl(&cfg),
         SupportRequest::decl(&cfg),
+        DetectionPrefill::decl(&cfg),
+        crate::detect::journal::Detected::decl(&cfg),
+        crate::detect::Detection::decl(&cfg),
+        crate::detect::Rule::decl(&cfg),
+        crate::detect::prompt::Decision::decl(&cfg),
         SourceOverview::decl(&cfg),
         ConsentView::decl(&cfg),
         FileGroup::decl(&cfg),

@@ -206,6 +206,7 @@ impl Detector {
                 .map(|(id, _)| id.clone());
             let quote: String = line.chars().take(MAX_QUOTE).collect();
             self.held.push(Detection {
+                id: uuid::Uuid::now_v7().to_string(),
                 at: now,
                 occurred_at: Some(now),
                 rule: Rule::Pattern { name: name.clone() },
@@ -255,6 +256,7 @@ impl Detector {
     fn judge(&self, call_id: &str, call: CallState, now: DateTime<Utc>) -> Vec<Detection> {
         let rules = &self.rules;
         let detection = |rule: Rule, summary: String, details: Vec<String>| Detection {
+            id: uuid::Uuid::now_v7().to_string(),
             at: now,
             occurred_at: Some(call.last_at),
             rule,

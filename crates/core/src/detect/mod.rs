@@ -68,6 +68,8 @@ impl Rule {
 /// One thing noticed, with what a prompt and a report need.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Detection {
+    /// Names it for the prompt and the report it leads to.
+    pub id: String,
     /// When the detector noticed it (the call's end for call rules).
     #[ts(type = "string")]
     pub at: DateTime<Utc>,

@@ -134,6 +134,7 @@ mod tests {
 
     fn detection(rule: Rule, call: &str, at: DateTime<Utc>) -> Detection {
         Detection {
+            id: String::new(),
             at,
             occurred_at: Some(at),
             rule,

@@ -494,3 +494,39 @@ fn bad_detection_settings_are_refused_with_their_key() {
         assert!(err.line.is_some(), "{shown}");
     }
 }
+
+#[test]
+fn a_report_starts_from_the_detection_the_user_answered() {
+    let setup = Setup::new("");
+    let t0: DateTime<Utc> = "2026-11-25T09:00:00Z".parse().unwrap();
+    fs::write(&setup.log, "").unwrap();
+    let mut watcher = setup.watcher();
+    watcher.pass(t0, t0.date_naive());
+    setup.append(&setup.log, &failing_call("bad-call", t0));
+    let pass = watcher.pass(t0 + Duration::minutes(11), t0.date_naive());
+    let (first, _) = pass.prompt().unwrap();
+
+    let desk = callsupport_core::api::Desk::new(setup.config.clone(), setup.data());
+    assert_eq!(desk.detected().len(), 2);
+    let prefill = desk.open_detection(&first.detection.id).unwrap();
+    assert_eq!(prefill.summary, "Your last call ended unexpectedly");
+    assert_eq!(
+        prefill.category,
+        callsupport_core::report::Category::Dropped
+    );
+    assert_eq!(prefill.call_ids, ["bad-call"]);
+    assert!(
+        prefill
+            .description
+            .contains("StartScreenSharing · Failed 403"),
+        "the other detection of the call and its evidence: {}",
+        prefill.description
+    );
+    assert_eq!(desk.overview().detection, Some(prefill));
+    desk.dismiss_detection();
+    assert_eq!(desk.overview().detection, None);
+
+    let err = desk.open_detection("not-a-detection").unwrap_err();
+    assert_eq!(err.code(), callsupport_core::ErrorCode::ReportInvalid);
+    assert!(err.to_string().contains("no detection `not-a-detection`"));
+}

@@ -47,6 +47,35 @@ describe("HistoryScreen", () => {
     expect(backend.calls).toContain("deleteLocalCopy:b2");
   });
 
+  it("the Detected tab lists what was noticed, with its call, evidence and whether the user was asked", async () => {
+    const history = new HistoryState(
+      fakeBackend({
+        detected: async () => [
+          {
+            id: "d2", at: new Date().toISOString(), occurred_at: null, rule: "unexpected_end", source_id: "ops",
+            call_id: "call-9", summary: "Your last call ended unexpectedly", details: [], decision: { decision: "daily_cap" },
+          },
+          {
+            id: "d1", at: new Date().toISOString(), occurred_at: null, rule: "join_failed", source_id: "ops",
+            call_id: "call-8", summary: "You could not join your last call", details: ["Join · Failed 408"],
+            decision: { decision: "prompted" },
+          },
+        ],
+      }),
+    );
+    await history.load();
+    render(HistoryScreen, { history, onClose: () => {} });
+    const tab = screen.getByRole("tab", { name: "Detected (2)" });
+    expect(tab.getAttribute("aria-selected")).toBe("false");
+    await fireEvent.click(tab);
+    expect(tab.getAttribute("aria-selected")).toBe("true");
+    const [latest, earlier] = screen.getAllByTestId("detected-item");
+    expect(latest.textContent).toContain("call call-9");
+    expect(within(latest).getByTestId("detected-decision").textContent).toContain("today's offers were all used");
+    expect(earlier.textContent).toContain("Join · Failed 408");
+    expect(within(earlier).getByTestId("detected-decision").textContent).toBe("You were offered to report it");
+  });
+
   it("a failure is an alert in words", async () => {
     const history = new HistoryState(
       fakeBackend({

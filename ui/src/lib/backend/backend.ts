@@ -7,6 +7,7 @@
 import type {
   ApiError,
   AppOverview,
+  Detected,
   ConsentView,
   ExportReceipt,
   FilePreview,
@@ -104,6 +105,10 @@ export interface Backend {
   windowReady(): Promise<void>;
   /** Sets support's request for logs (or a refused link's message) aside. */
   dismissLink(): Promise<void>;
+  /** History → Detected: what the tray agent noticed in the call logs, newest first. */
+  detected(): Promise<Detected[]>;
+  /** The report no longer starts from the detection the user answered a prompt for. */
+  dismissDetection(): Promise<void>;
   /** The Settings screen: effective values, where each came from, which are locked. */
   settings(): Promise<SettingsView>;
   /** Changes one of the user's settings; refused for keys the organisation manages. */

@@ -4,6 +4,7 @@ import { listen } from "@tauri-apps/api/event";
 import type { Backend } from "./backend";
 import type {
   AppOverview,
+  Detected,
   ConsentView,
   ExportReceipt,
   FilePreview,
@@ -58,6 +59,8 @@ export const tauriBackend: Backend = {
   deleteLocalCopy: (id: string) => invoke<void>("delete_local_copy", { id }),
   onOutboxChanged: (listener: () => void) => listen(OUTBOX_CHANGED, () => listener()),
   dismissLink: () => invoke<void>("dismiss_link"),
+  detected: () => invoke<Detected[]>("detected"),
+  dismissDetection: () => invoke<void>("dismiss_detection"),
   windowReady: () => invoke<void>("window_ready"),
   openTicket: (ticketId: string) => invoke<void>("open_ticket", { ticketId }),
   takeScreenshot: () => invoke<ScreenshotView>("take_screenshot"),

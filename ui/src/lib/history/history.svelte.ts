@@ -2,10 +2,12 @@
  * The History screen's state: every report this computer made and still knows of (waiting in the
  * outbox, or delivered with its ticket), and deleting a local copy.
  */
-import { asApiError, type ApiError, type Backend, type HistoryEntry } from "../backend";
+import { asApiError, type ApiError, type Backend, type Detected, type HistoryEntry } from "../backend";
 
 export class HistoryState {
   entries = $state<HistoryEntry[]>([]);
+  /** What the tray agent noticed in the call logs, newest first. */
+  detected = $state<Detected[]>([]);
   loaded = $state(false);
   busy = $state(false);
   error = $state<ApiError | null>(null);
@@ -14,7 +16,7 @@ export class HistoryState {
 
   async load(): Promise<void> {
     try {
-      this.entries = await this.backend.history();
+      [this.entries, this.detected] = await Promise.all([this.backend.history(), this.backend.detected()]);
       this.error = null;
     } catch (error) {
       this.error = asApiError(error);
@@ -55,5 +57,25 @@ export function stateLabel(entry: HistoryEntry): string {
       return "Waiting to be sent; it goes out on its own";
     case "not_accepted":
       return `Not accepted${entry.detail ? `: ${entry.detail}` : ""}`;
+  }
+}
+
+/** What became of a detection, in words. */
+export function decisionLabel(decision: Detected["decision"]): string {
+  switch (decision.decision) {
+    case "prompted":
+      return "You were offered to report it";
+    case "with_prompt":
+      return "Offered together with another problem of the same call";
+    case "off":
+      return "Not offered: offers are turned off in Settings";
+    case "muted":
+      return "Not offered: you asked not to be asked again for this app";
+    case "stale":
+      return "Not offered: it was noticed more than an hour later";
+    case "cooldown":
+      return `Not offered: you were asked shortly before (next offer from ${new Date(decision.until).toLocaleTimeString()})`;
+    case "daily_cap":
+      return "Not offered: today's offers were all used";
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HistoryEntry } from "../backend";
-import { stateLabel } from "./history.svelte";
+import { decisionLabel, stateLabel } from "./history.svelte";
 
 const base: HistoryEntry = {
   id: "0190-a",
@@ -17,5 +17,14 @@ describe("stateLabel", () => {
     expect(stateLabel(base)).toBe("Sent · ticket CS-000003");
     expect(stateLabel({ ...base, state: "waiting", ticket_id: null })).toContain("goes out on its own");
     expect(stateLabel({ ...base, state: "not_accepted", detail: "too large" })).toBe("Not accepted: too large");
+  });
+});
+
+describe("decisionLabel", () => {
+  it("says whether the user was asked, and if not, why", () => {
+    expect(decisionLabel({ decision: "prompted" })).toBe("You were offered to report it");
+    expect(decisionLabel({ decision: "muted" })).toContain("not to be asked again for this app");
+    expect(decisionLabel({ decision: "daily_cap" })).toContain("today's offers");
+    expect(decisionLabel({ decision: "cooldown", until: "2026-11-25T10:30:00Z" })).toContain("next offer from");
   });
 });

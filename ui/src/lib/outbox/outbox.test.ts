@@ -17,7 +17,7 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
   return {
     removed,
     overview: async () => ({
-      destination: "d", organisation: null, sources: [], recent_calls: [], allow_contact: false, allow_screenshot: false, support_request: null, link_problem: null,
+      destination: "d", organisation: null, sources: [], recent_calls: [], allow_contact: false, allow_screenshot: false, support_request: null, link_problem: null, detection: null,
     }),
     prepareReport: async () => {
       throw new Error("unused");
@@ -51,6 +51,8 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
     history: async () => [],
     onNavigate: async () => () => {},
     dismissLink: async () => {},
+    detected: async () => [],
+    dismissDetection: async () => {},
     windowReady: async () => {},
     ...viewerNotUsed,
     takeScreenshot: async () => ({ id: "s1", width: 4, height: 3, bytes: 70, data_url: "data:image/png;base64,AA==" }),

@@ -63,6 +63,9 @@ export class ReportFlow {
   /** A short note shown on the consent screen, e.g. after a cancel. */
   notice = $state<string | null>(null);
   busy = $state(false);
+  /** The detection the form was filled from (a prompt answered with *Report it*), by id: a
+   * refresh never fills it again over what the user typed. */
+  filledFrom = $state<string | null>(null);
 
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -74,7 +77,34 @@ export class ReportFlow {
       // Support's open request for logs: the report goes to that ticket (sending only).
       if (!this.draft.to_file && this.screen === "report") {
         this.draft.ticket_id = this.overview.support_request?.ticket_id ?? null;
+        this.fillFromDetection();
       }
+    } catch (error) {
+      this.error = asApiError(error);
+    }
+  }
+
+  /** What the tray agent noticed, as the report's first draft; once per detection. */
+  private fillFromDetection(): void {
+    const noticed = this.overview?.detection;
+    if (!noticed || noticed.id === this.filledFrom) return;
+    this.filledFrom = noticed.id;
+    this.draft.summary = noticed.summary;
+    this.draft.description = noticed.description;
+    this.draft.category = noticed.category;
+    this.draft.call_ids = [...noticed.call_ids];
+    this.draft.occurred_at = noticed.occurred_at;
+    const call = this.overview?.recent_calls.find((c) => noticed.call_ids.includes(c.call_id));
+    this.when = call?.call_id ?? "";
+  }
+
+  /** *Start empty*: the report no longer starts from what was noticed. */
+  async dismissDetection(): Promise<void> {
+    this.draft = { ...emptyDraft(), ticket_id: this.draft.ticket_id, screenshot: this.draft.screenshot };
+    this.when = "";
+    try {
+      await this.backend.dismissDetection();
+      await this.load();
     } catch (error) {
       this.error = asApiError(error);
     }

@@ -78,6 +78,7 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
         allow_screenshot: false,
         support_request: null,
         link_problem: null,
+        detection: null,
       };
     },
     prepareReport: async (draft) => {
@@ -121,6 +122,8 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     history: async () => [],
     onNavigate: async () => () => {},
     dismissLink: async () => {},
+    detected: async () => [],
+    dismissDetection: async () => {},
     windowReady: async () => {},
     ...viewerNotUsed,
     takeScreenshot: async () => {
@@ -408,5 +411,42 @@ describe("ReportFlow and support's request for logs", () => {
     flow.setMode(true);
     await flow.load();
     expect(flow.draft.ticket_id, "a file export attaches to no ticket").toBeNull();
+  });
+});
+
+describe("ReportFlow started from a detection", () => {
+  const noticed = {
+    id: "d-1",
+    summary: "Your last call ended unexpectedly",
+    description: "Call Support noticed this on its own at 2026-11-25 10:21 UTC.\n- Your last call ended unexpectedly",
+    category: "dropped" as const,
+    call_ids: ["call-1"],
+    occurred_at: "2026-11-25T10:20:00Z",
+  };
+
+  it("fills the form once, keeps what the user changed, and starts empty when asked", async () => {
+    const backend = fakeBackend(async () => receipt);
+    let detection: typeof noticed | null = noticed;
+    const overview = backend.overview;
+    backend.overview = async () => ({ ...(await overview()), detection });
+    let dismissed = 0;
+    backend.dismissDetection = async () => {
+      dismissed += 1;
+      detection = null;
+    };
+    const flow = new ReportFlow(backend);
+    await flow.load();
+    expect(flow.draft).toMatchObject({
+      summary: noticed.summary, category: "dropped", call_ids: ["call-1"], occurred_at: noticed.occurred_at,
+    });
+    expect(flow.draft.description).toContain("noticed this on its own");
+    expect(flow.when, "the recent call it was about is chosen").toBe("call-1");
+    flow.draft.summary = "The call dropped twice";
+    await flow.load();
+    expect(flow.draft.summary, "a refresh does not fill it again").toBe("The call dropped twice");
+    await flow.dismissDetection();
+    expect(dismissed).toBe(1);
+    expect(flow.draft).toMatchObject({ summary: "", description: "", category: "other", call_ids: [] });
+    expect(flow.when).toBe("");
   });
 });

@@ -17,6 +17,7 @@ export const overview: AppOverview = {
   allow_screenshot: false,
   support_request: null,
   link_problem: null,
+  detection: null,
 };
 
 export function file(id: string, encrypted: boolean, included = true): FileEntry {
@@ -142,6 +143,8 @@ export function fakeBackend(overrides: Partial<Backend> = {}): FakeBackend {
     discardScreenshot: record("discardScreenshot", undefined),
     windowReady: record("windowReady", undefined),
     dismissLink: record("dismissLink", undefined),
+    detected: record("detected", []),
+    dismissDetection: record("dismissDetection", undefined),
     settings: record("settings", settingsView),
     changeSetting: record("changeSetting", settingsView),
     onNavigate: record("onNavigate", () => {}),

@@ -95,7 +95,11 @@ support_request: SupportRequest | null,
 /**
  * Why the last link could not be used, in words.
  */
-link_problem: string | null, };
+link_problem: string | null, 
+/**
+ * The detection the report starts from, when the user answered a prompt.
+ */
+detection: DetectionPrefill | null, };
 
 export type CallSeen = { call_id: string, 
 /**
@@ -120,6 +124,68 @@ ticket_id: string,
  * Until when the link may be used.
  */
 expires_at: string, };
+
+export type DetectionPrefill = { 
+/**
+ * The detection's id: the screen fills the form once per detection.
+ */
+id: string, summary: string, description: string, category: Category, call_ids: Array<string>, occurred_at: string | null, };
+
+export type Detected = { decision: Decision, 
+/**
+ * Names it for the prompt and the report it leads to.
+ */
+id: string, 
+/**
+ * When the detector noticed it (the call's end for call rules).
+ */
+at: string, 
+/**
+ * When it happened, as the log says (the failure, the call's last record, the line).
+ */
+occurred_at: string | null, 
+/**
+ * The source whose logs showed it (which app).
+ */
+source_id: string, call_id: string | null, 
+/**
+ * In plain words, as the prompt says it: "Your last call ended unexpectedly".
+ */
+summary: string, 
+/**
+ * The evidence: failed operations with their result, or the matching line (cut short).
+ */
+details: Array<string>, } & ({ "rule": "join_failed" } | { "rule": "unexpected_end" } | { "rule": "repeated_failures" } | { "rule": "failed_operation" } | { "rule": "pattern", name: string, });
+
+export type Detection = { 
+/**
+ * Names it for the prompt and the report it leads to.
+ */
+id: string, 
+/**
+ * When the detector noticed it (the call's end for call rules).
+ */
+at: string, 
+/**
+ * When it happened, as the log says (the failure, the call's last record, the line).
+ */
+occurred_at: string | null, 
+/**
+ * The source whose logs showed it (which app).
+ */
+source_id: string, call_id: string | null, 
+/**
+ * In plain words, as the prompt says it: "Your last call ended unexpectedly".
+ */
+summary: string, 
+/**
+ * The evidence: failed operations with their result, or the matching line (cut short).
+ */
+details: Array<string>, } & ({ "rule": "join_failed" } | { "rule": "unexpected_end" } | { "rule": "repeated_failures" } | { "rule": "failed_operation" } | { "rule": "pattern", name: string, });
+
+export type Rule = { "rule": "join_failed" } | { "rule": "unexpected_end" } | { "rule": "repeated_failures" } | { "rule": "failed_operation" } | { "rule": "pattern", name: string, };
+
+export type Decision = { "decision": "prompted" } | { "decision": "with_prompt" } | { "decision": "off" } | { "decision": "muted" } | { "decision": "stale" } | { "decision": "cooldown", until: string, } | { "decision": "daily_cap" };
 
 export type SourceOverview = { id: string, name: string, kind: SourceKind, file_count: number, total_bytes: number, 
 /**

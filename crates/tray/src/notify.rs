@@ -1,0 +1,69 @@
+//! The detection prompt as a desktop notification (the freedesktop notification service over
+//! D-Bus): what was noticed in plain words, *Report it* (also a click on the notification),
+//! *Not now* and *Don't ask again for this app*. Each notification waits for its answer on a
+//! thread of its own, so the agent goes on meanwhile.
+
+use std::sync::mpsc::Sender;
+
+use callsupport_core::detect::journal::Detected;
+use notify_rust::{Notification, Timeout};
+use tao::event_loop::EventLoopProxy;
+
+use crate::AgentEvent;
+use crate::detect::Answer;
+
+/// The actions' keys; `default` is a click on the notification itself.
+const REPORT: &str = "report";
+const LATER: &str = "later";
+const MUTE: &str = "mute";
+
+pub fn prompt(
+    first: &Detected,
+    with: &[&Detected],
+    answers: Sender<Answer>,
+    proxy: EventLoopProxy<AgentEvent>,
+) {
+    let detection = first.detection.clone();
+    let more: Vec<String> = with.iter().map(|d| d.detection.summary.clone()).collect();
+    let mut body =
+        String::from("Report it so support can see what happened, while the logs still hold it.");
+    if !more.is_empty() {
+        body = format!("Also: {}.\n{body}", more.join("; "));
+    }
+    let spawned = std::thread::Builder::new()
+        .name("prompt".to_owned())
+        .spawn(move || {
+            let shown = Notification::new()
+                .appname("Call Support")
+                .summary(&detection.summary)
+                .body(&body)
+                .icon("dialog-warning")
+                .action("default", "Report it")
+                .action(REPORT, "Report it")
+                .action(LATER, "Not now")
+                .action(MUTE, "Don't ask again for this app")
+                .timeout(Timeout::Never)
+                .show();
+            let handle = match shown {
+                Ok(handle) => handle,
+                Err(err) => {
+                    log::warn!("detection: no notification service to ask the user: {err}");
+                    return;
+                }
+            };
+            log::info!("detection: asked the user about {}", detection.id);
+            handle.wait_for_action(|action| match action {
+                "default" | REPORT => {
+                    log::info!("detection: the user chose to report {}", detection.id);
+                    let _ = proxy.send_event(AgentEvent::ReportDetected(detection.id.clone()));
+                }
+                MUTE => {
+                    let _ = answers.send(Answer::Mute(detection.source_id.clone()));
+                }
+                _ => log::info!("detection: not now ({action})"),
+            });
+        });
+    if let Err(err) = spawned {
+        log::error!("detection: no thread for the prompt: {err}");
+    }
+}
