@@ -55,6 +55,10 @@ pub const TEST: &[(&str, &str)] = &[
         "xdotool",
         "types into the native save dialog, which WebDriver cannot reach",
     ),
+    (
+        "dunst",
+        "a real notification service, which shows the detection prompt and answers it",
+    ),
 ];
 
 /// Debian packages for `cargo xtask run --headless`.

@@ -25,11 +25,15 @@ pub fn prompt(
 ) {
     let detection = first.detection.clone();
     let more: Vec<String> = with.iter().map(|d| d.detection.summary.clone()).collect();
-    let mut body =
-        String::from("Report it so support can see what happened, while the logs still hold it.");
-    if !more.is_empty() {
-        body = format!("Also: {}.\n{body}", more.join("; "));
+    let mut body = String::new();
+    if let Some(at) = detection.occurred_at {
+        let at = at.with_timezone(&chrono::Local);
+        body.push_str(&format!("The call that ended at {}. ", at.format("%H:%M")));
     }
+    if !more.is_empty() {
+        body.push_str(&format!("Also: {}. ", more.join("; ")));
+    }
+    body.push_str("Report it so support can see what happened, while the logs still hold it.");
     let spawned = std::thread::Builder::new()
         .name("prompt".to_owned())
         .spawn(move || {

@@ -14,6 +14,7 @@ use fantoccini::error::NewSessionError;
 use fantoccini::{Client, ClientBuilder};
 
 use crate::Options;
+use crate::notifications::Notifications;
 
 pub const TOKEN_ENV: &str = "CALLSUPPORT_E2E_TOKEN";
 pub const SUBMIT_TOKEN: &str = "e2e-submit-token";
@@ -42,6 +43,8 @@ impl Drop for Process {
 pub struct Harness {
     // Dropped first: the app and its driver go before their folders do.
     _driver: Process,
+    /// The desktop's notification service (dunst), where detection prompts appear.
+    pub notifications: Notifications,
     _dbus: Process,
     _xvfb: Process,
     pub app: PathBuf,
@@ -67,6 +70,7 @@ impl Harness {
         let root = dir.path();
         let (display, xvfb) = start_xvfb()?;
         let (bus, dbus) = start_session_bus(root)?;
+        let notifications = Notifications::start(root, &display, &bus)?;
 
         let server_data = root.join("server");
         let server = callsupport_ticket_server::start(ServerConfig {
@@ -160,6 +164,7 @@ impl Harness {
             webdriver_url: format!("http://127.0.0.1:{port}"),
             dir,
             _driver: driver,
+            notifications,
             _dbus: dbus,
             _xvfb: xvfb,
         })

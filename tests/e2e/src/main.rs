@@ -12,6 +12,8 @@ mod consent;
 mod harness;
 mod keyboard;
 mod look;
+mod noticed;
+mod notifications;
 mod picture;
 mod reach;
 mod settings;

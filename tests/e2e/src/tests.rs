@@ -50,6 +50,9 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("closed_it_ends_and_the_tray_brings_it_back", |h| {
             Box::pin(crate::reach::closed_it_ends_and_the_tray_brings_it_back(h))
         }),
+        ("a_failing_call_is_offered_for_a_report", |h| {
+            Box::pin(crate::noticed::a_failing_call_is_offered_for_a_report(h))
+        }),
     ]
 }
 
