@@ -55,6 +55,8 @@ pub enum Error {
     UnknownTicket(String),
     #[error(transparent)]
     UnknownDetection(#[from] crate::api::UnknownDetection),
+    #[error(transparent)]
+    Survey(#[from] crate::survey::SurveyError),
     #[error(
         "the ticket service gave `{0}` as the ticket's link, which is not a web address; copy the ticket id instead"
     )]
@@ -107,6 +109,7 @@ impl Error {
             | Error::UnknownReport
             | Error::UnknownTicket(_)
             | Error::UnknownDetection(_)
+            | Error::Survey(_)
             | Error::NotAWebLink(_)
             | Error::Export(ExportError::NotForSending) => ErrorCode::ReportInvalid,
             Error::Write(WriteError::Cancelled) | Error::Upload(UploadError::Cancelled) => {

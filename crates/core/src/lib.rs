@@ -34,6 +34,7 @@ pub mod screenshot;
 pub mod shortcut;
 pub mod sources;
 pub mod support_link;
+pub mod survey;
 pub mod tail;
 pub mod ticket;
 mod tidy;

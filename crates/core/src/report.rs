@@ -45,6 +45,9 @@ pub struct Report {
     /// The existing ticket these logs are for, when support asked for them with a link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<String>,
+    /// The end-of-call survey, when the report came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub survey: Option<crate::survey::Survey>,
 }
 
 /// Longest summary accepted, in characters: one line, as a ticket title.
@@ -96,6 +99,7 @@ impl Report {
             call_ids: Vec::new(),
             contact: None,
             ticket_id: None,
+            survey: None,
         }
     }
 

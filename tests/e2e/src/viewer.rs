@@ -267,6 +267,7 @@ fn demo_bundle(harness: &Harness) -> anyhow::Result<PathBuf> {
             call_ids: Vec::new(),
             contact: None,
             ticket_id: None,
+            survey: None,
         },
         Consent {
             accepted_at: chrono::Utc::now(),

@@ -94,6 +94,9 @@ pub struct ReportDraft {
     /// `privacy.allow_screenshot` allows it.
     #[serde(default)]
     pub screenshot: Option<String>,
+    /// The end-of-call survey the report comes from (*Attach logs*).
+    #[serde(default)]
+    pub survey: Option<crate::survey::Survey>,
 }
 
 /// A screen of the app window that the tray, the shortcut or a link asks for: the payload of the
@@ -411,6 +414,10 @@ impl Desk {
             call_ids: draft.call_ids,
             contact,
             ticket_id,
+            survey: draft
+                .survey
+                .map(|survey| survey.checked(self.config().survey.scale))
+                .transpose()?,
         }
         .normalized()?;
         let now = SystemTime::now();
@@ -1095,6 +1102,13 @@ pub fn typescript() -> String {
         CallSeen::decl(&cfg),
         SupportRequest::decl(&cfg),
         DetectionPrefill::decl(&cfg),
+        crate::survey::Survey::decl(&cfg),
+        crate::survey::Scale::decl(&cfg),
+        crate::survey::Rating::<crate::survey::CallIssue>::decl(&cfg),
+        crate::survey::CallIssue::decl(&cfg),
+        crate::survey::AudioIssue::decl(&cfg),
+        crate::survey::VideoIssue::decl(&cfg),
+        crate::survey::ScreenshareIssue::decl(&cfg),
         crate::detect::journal::Detected::decl(&cfg),
         crate::detect::Detection::decl(&cfg),
         crate::detect::Rule::decl(&cfg),

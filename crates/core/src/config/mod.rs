@@ -45,6 +45,8 @@ pub struct Config {
     pub startup: StartupConfig,
     #[serde(default)]
     pub detection: DetectionConfig,
+    #[serde(default)]
+    pub survey: SurveyConfig,
     /// Keys (or sections) the user's file and the app cannot change; read from the machine-wide
     /// file only.
     #[serde(default)]
@@ -293,6 +295,43 @@ fn default_call_end_minutes() -> u32 {
     10
 }
 
+/// The end-of-call survey ([`crate::survey`]): whether and how often a finished call is asked
+/// about, and the scale of its scores.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurveyConfig {
+    /// Ask after calls at all. Off unless the organisation turns it on.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Of the calls that end, the share asked about, in percent (1 to 100).
+    #[serde(default = "default_sample_percent")]
+    pub sample_percent: u8,
+    /// Least time between two surveys, in hours.
+    #[serde(default = "default_survey_hours")]
+    pub min_hours_between: u32,
+    /// The scores' scale; the SDK's default is 1 to 5, bad at 2 or below.
+    #[serde(default)]
+    pub scale: crate::survey::Scale,
+}
+
+impl Default for SurveyConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            sample_percent: default_sample_percent(),
+            min_hours_between: default_survey_hours(),
+            scale: crate::survey::Scale::default(),
+        }
+    }
+}
+
+fn default_sample_percent() -> u8 {
+    25
+}
+fn default_survey_hours() -> u32 {
+    8
+}
+
 /// A text-log line that is trouble: `pattern` (a regular expression) in a file of `source`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -528,6 +567,16 @@ impl Config {
                 .map_err(|err| ("shortcut.report".to_owned(), err.to_string()))?;
         }
         self.detection.validate(&self.sources)?;
+        if !(1..=100).contains(&self.survey.sample_percent) {
+            return Err((
+                "survey.sample_percent".into(),
+                "must be between 1 and 100".into(),
+            ));
+        }
+        self.survey
+            .scale
+            .check()
+            .map_err(|message| ("survey.scale".to_owned(), message))?;
         let mut seen = std::collections::HashSet::new();
         for (i, source) in self.sources.iter().enumerate() {
             let key = |field: &str| format!("sources[{i}].{field}");

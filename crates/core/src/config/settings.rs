@@ -175,6 +175,18 @@ pub const KEYS: &[Key] = &[
         false,
     ),
     key(
+        "survey.enabled",
+        "Ask about calls when they end",
+        SettingKind::Switch,
+        false,
+    ),
+    key(
+        "survey.sample_percent",
+        "Share of calls asked about (%)",
+        SettingKind::Number,
+        false,
+    ),
+    key(
         "detection.patterns",
         "Log lines that are trouble",
         SettingKind::List,
@@ -190,6 +202,7 @@ const SECTIONS: &[&str] = &[
     "outbox",
     "shortcut",
     "detection",
+    "survey",
     "startup",
 ];
 

@@ -28,6 +28,7 @@ fn draft(summary: &str) -> ReportDraft {
         to_file: false,
         ticket_id: None,
         screenshot: None,
+        survey: None,
     }
 }
 
@@ -971,4 +972,96 @@ async fn a_screenshot_goes_as_it_is_and_only_where_allowed() {
     assert_eq!(&fs::read(&unpacked).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
     // Sent, it is not kept any longer.
     assert!(!kept.exists(), "the screenshot stays after it was sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_survey_with_logs_travels_in_the_report_and_a_bad_one_is_refused_in_words() {
+    use callsupport_core::survey::{AudioIssue, Rating, Scale, Survey};
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let desk = desk(&tree, &server, &data);
+    let survey = Survey {
+        call_id: Some("7f3c-0001".into()),
+        overall: Some(Rating {
+            score: 2,
+            scale: Scale::default(),
+            issues: vec![],
+        }),
+        audio: Some(Rating {
+            score: 1,
+            scale: Scale::default(),
+            issues: vec![AudioIssue::Echo, AudioIssue::NoRemoteAudio],
+        }),
+        video: None,
+        screenshare: None,
+        comment: " They heard an echo of themselves. ".into(),
+    };
+
+    // No overall rating, or a score off the scale: refused before anything is collected.
+    for (bad, words) in [
+        (
+            Survey {
+                overall: None,
+                ..survey.clone()
+            },
+            "rate the call overall (1 to 5)",
+        ),
+        (
+            Survey {
+                audio: Some(Rating {
+                    score: 9,
+                    scale: Scale::default(),
+                    issues: vec![],
+                }),
+                ..survey.clone()
+            },
+            "the audio score 9 is outside 1 to 5",
+        ),
+    ] {
+        let err = desk
+            .prepare_report(ReportDraft {
+                survey: Some(bad),
+                ..draft("Call feedback")
+            })
+            .unwrap_err();
+        let err = ApiError::from(err);
+        assert_eq!(err.code, ErrorCode::ReportInvalid);
+        assert!(err.message.starts_with(words), "{}", err.message);
+    }
+
+    let view = desk
+        .prepare_report(ReportDraft {
+            survey: Some(survey),
+            ..draft("Call feedback: echo")
+        })
+        .unwrap();
+    let receipt = desk.send_report(&view.report_id, |_| true).await.unwrap();
+    let bundle = Bundle::open(&server.stored_bundle(&receipt.ticket_id)).unwrap();
+    let stored = bundle
+        .manifest
+        .report
+        .survey
+        .expect("the survey in the manifest");
+    assert_eq!(stored.comment, "They heard an echo of themselves.");
+    assert_eq!(
+        stored.audio.unwrap().issues,
+        [AudioIssue::Echo, AudioIssue::NoRemoteAudio]
+    );
+    // And in the ticket's report, with the SDK's tag names.
+    let ticket: serde_json::Value = reqwest::Client::new()
+        .get(&receipt.ticket_url)
+        .bearer_auth(AGENT_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        ticket["report"]["survey"]["audio"]["issues"],
+        serde_json::json!(["Echo", "NoRemoteAudio"])
+    );
+    assert_eq!(ticket["report"]["survey"]["overall"]["score"], 2);
 }

@@ -54,6 +54,7 @@ fn bundle(dir: &std::path::Path) -> std::path::PathBuf {
             call_ids: Vec::new(),
             contact: None,
             ticket_id: None,
+            survey: None,
         },
         Consent {
             accepted_at: chrono::Utc::now(),

@@ -23,6 +23,7 @@ function emptyDraft(toFile = false): ReportDraft {
     to_file: toFile,
     ticket_id: null,
     screenshot: null,
+    survey: null,
   };
 }
 

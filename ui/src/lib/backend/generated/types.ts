@@ -39,7 +39,11 @@ ticket_id: string | null,
  * A screenshot the user took for this report ([`ScreenshotView::id`]); only where
  * `privacy.allow_screenshot` allows it.
  */
-screenshot: string | null, };
+screenshot: string | null, 
+/**
+ * The end-of-call survey the report comes from (*Attach logs*).
+ */
+survey: Survey | null, };
 
 export type View = "report" | "export" | "history" | "settings" | "viewer";
 
@@ -130,6 +134,28 @@ export type DetectionPrefill = {
  * The detection's id: the screen fills the form once per detection.
  */
 id: string, summary: string, description: string, category: Category, call_ids: Array<string>, occurred_at: string | null, };
+
+export type Survey = { 
+/**
+ * The call it is about, when the logs named it.
+ */
+call_id?: string | null, 
+/**
+ * Required: the call as a whole (absent, it is refused in words, not by the parser).
+ */
+overall: Rating<CallIssue> | null, audio?: Rating<AudioIssue> | null, video?: Rating<VideoIssue> | null, screenshare?: Rating<ScreenshareIssue> | null, comment: string, };
+
+export type Scale = { lower_bound: number, upper_bound: number, low_score_threshold: number, };
+
+export type Rating<I> = { score: number, scale: Scale, issues: Array<I>, };
+
+export type CallIssue = "CallCannotJoin" | "CallCannotInvite" | "HadToRejoin" | "CallEndedUnexpectedly" | "OtherIssues";
+
+export type AudioIssue = "NoLocalAudio" | "NoRemoteAudio" | "Echo" | "AudioNoise" | "LowVolume" | "AudioStoppedUnexpectedly" | "DistortedSpeech" | "AudioInterruption" | "OtherIssues";
+
+export type VideoIssue = "NoVideoReceived" | "NoVideoSent" | "LowQuality" | "Freezes" | "StoppedUnexpectedly" | "DarkVideoReceived" | "AudioVideoOutOfSync" | "OtherIssues";
+
+export type ScreenshareIssue = "NoContentLocal" | "NoContentRemote" | "CannotPresent" | "LowQuality" | "Freezes" | "StoppedUnexpectedly" | "LargeDelay" | "OtherIssues";
 
 export type Detected = { decision: Decision, 
 /**
@@ -327,7 +353,11 @@ export type Report = { summary: string, description: string, category: Category,
 /**
  * The existing ticket these logs are for, when support asked for them with a link.
  */
-ticket_id?: string | null, };
+ticket_id?: string | null, 
+/**
+ * The end-of-call survey, when the report came from one.
+ */
+survey?: Survey | null, };
 
 export type Consent = { accepted_at: string, 
 /**
