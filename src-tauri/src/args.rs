@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use callsupport_core::api::View;
 
-const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer] [--detection ID] [callsupport://LINK | BUNDLE.zip]";
+const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer|survey] [--detection ID] [--survey CALL_ID] [callsupport://LINK | BUNDLE.zip]";
 
 #[derive(Debug, PartialEq)]
 pub struct Args {
@@ -17,6 +17,8 @@ pub struct Args {
     pub bundle: Option<PathBuf>,
     /// A detection the report is to start from (the user answered the tray agent's prompt).
     pub detection: Option<String>,
+    /// A call that ended, for the end-of-call survey to ask about.
+    pub survey: Option<String>,
 }
 
 impl Default for Args {
@@ -27,6 +29,7 @@ impl Default for Args {
             link: None,
             bundle: None,
             detection: None,
+            survey: None,
         }
     }
 }
@@ -36,7 +39,7 @@ impl Default for Args {
 pub enum ArgsError {
     #[error("{0} needs a value; {USAGE}")]
     MissingValue(&'static str),
-    #[error("--show takes report, export, history, settings or viewer, not `{0}`")]
+    #[error("--show takes report, export, history, settings, viewer or survey, not `{0}`")]
     UnknownView(String),
     #[error("unknown argument `{0}`; {USAGE}")]
     Unknown(String),
@@ -67,6 +70,13 @@ impl Args {
                         .ok_or(ArgsError::MissingValue("--detection"))?;
                     parsed.detection = Some(value);
                     parsed.show = View::Report;
+                }
+                "--survey" => {
+                    let value = inline
+                        .or_else(|| args.next())
+                        .ok_or(ArgsError::MissingValue("--survey"))?;
+                    parsed.survey = Some(value);
+                    parsed.show = View::Survey;
                 }
                 "--help" | "-h" => {
                     println!(
@@ -139,6 +149,11 @@ mod tests {
         assert_eq!(
             parse(&["--detection"]),
             Err(ArgsError::MissingValue("--detection"))
+        );
+        let args = parse(&["--survey", "call-1"]).unwrap();
+        assert_eq!(
+            (args.survey.as_deref(), args.show),
+            (Some("call-1"), View::Survey)
         );
     }
 

@@ -4,7 +4,7 @@
 use callsupport_core::api::logview::{Level, LogInfo, LogMatches, LogWindow};
 use callsupport_core::api::{
     ApiError, AppOverview, ConsentView, ExportReceipt, FilePreview, HistoryEntry, IntegrityView,
-    OpenedBundle, QueuedReports, ReportDraft, ScreenshotView, SendReceipt, Viewer,
+    OpenedBundle, QueuedReports, ReportDraft, ScreenshotView, SendReceipt, SurveyAnswer, Viewer,
     suggested_file_name, suggested_folder,
 };
 use callsupport_core::calls::Calls;
@@ -13,6 +13,7 @@ use callsupport_core::config::settings::SettingsView;
 use callsupport_core::detect::journal::Detected;
 use callsupport_core::outbox::FlushSummary;
 use callsupport_core::progress::Progress;
+use callsupport_core::survey::Survey;
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -230,6 +231,25 @@ pub fn detected(state: State<'_, AppState>) -> Result<Vec<Detected>, ApiError> {
 #[tauri::command]
 pub fn dismiss_detection(state: State<'_, AppState>) -> Result<(), ApiError> {
     state.desk()?.dismiss_detection();
+    Ok(())
+}
+
+/// The survey's *Done*: the answers kept on this computer (History → Surveys); nothing is sent.
+#[tauri::command(async)]
+pub fn keep_survey(state: State<'_, AppState>, survey: Survey) -> Result<SurveyAnswer, ApiError> {
+    Ok(state.desk()?.keep_survey(survey)?)
+}
+
+/// History → Surveys: the answers kept on this computer, newest first.
+#[tauri::command(async)]
+pub fn surveys(state: State<'_, AppState>) -> Result<Vec<SurveyAnswer>, ApiError> {
+    Ok(state.desk()?.surveys())
+}
+
+/// *Not now* on the survey.
+#[tauri::command]
+pub fn dismiss_survey(state: State<'_, AppState>) -> Result<(), ApiError> {
+    state.desk()?.dismiss_survey();
     Ok(())
 }
 

@@ -98,11 +98,12 @@ pub fn run() {
     }
 
     agent::ensure_running(args.config.as_deref());
-    let (show, link, bundle, detection) = (
+    let (show, link, bundle, detection, survey) = (
         args.show,
         args.link.clone(),
         args.bundle.clone(),
         args.detection.clone(),
+        args.survey.clone(),
     );
     let app = tauri::Builder::default()
         // First: a second launch stops here, in the second process.
@@ -133,6 +134,9 @@ pub fn run() {
             if let Some(id) = &detection {
                 open_detection(app.handle(), id);
             }
+            if let Some(call) = &survey {
+                open_survey(app.handle(), call);
+            }
             match &bundle {
                 Some(path) => open_bundle(app.handle(), path),
                 None => window::show(app.handle(), show),
@@ -162,6 +166,9 @@ pub fn run() {
             commands::choose_bundle,
             commands::detected,
             commands::dismiss_detection,
+            commands::keep_survey,
+            commands::surveys,
+            commands::dismiss_survey,
             commands::agent_token_known,
             commands::fetch_ticket,
             commands::cancel_fetch,
@@ -252,6 +259,9 @@ fn second_launch(app: &tauri::AppHandle, argv: Vec<String>, cwd: String) {
             if let Some(id) = &args.detection {
                 open_detection(app, id);
             }
+            if let Some(call) = &args.survey {
+                open_survey(app, call);
+            }
             match &args.bundle {
                 // A relative path is the other launch's, from its working folder.
                 Some(path) => open_bundle(app, &std::path::Path::new(&cwd).join(path)),
@@ -268,6 +278,13 @@ fn open_detection(app: &tauri::AppHandle, id: &str) {
         && let Err(err) = desk.open_detection(id)
     {
         log::warn!("{err}");
+    }
+}
+
+/// The tray agent saw a call end: the survey asks about it.
+fn open_survey(app: &tauri::AppHandle, call_id: &str) {
+    if let Ok(desk) = app.state::<AppState>().desk() {
+        desk.open_survey(call_id);
     }
 }
 

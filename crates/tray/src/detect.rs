@@ -65,5 +65,8 @@ impl Detecting {
         if let Some((first, with)) = pass.prompt() {
             crate::notify::prompt(first, &with, self.answer.clone(), self.proxy.clone());
         }
+        if let Some(call) = pass.survey {
+            let _ = self.proxy.send_event(AgentEvent::Survey(call));
+        }
     }
 }

@@ -35,6 +35,11 @@ impl Launcher {
         );
     }
 
+    /// The end-of-call survey about `call_id`.
+    pub fn survey(&self, call_id: &str) {
+        self.start(&["--survey", call_id], "the survey");
+    }
+
     fn start(&self, args: &[&str], what: &str) {
         let mut command = Command::new(&self.program);
         command.args(args);

@@ -44,6 +44,8 @@ pub enum AgentEvent {
     ShortcutChanged(Option<Shortcut>),
     /// The user answered a detection prompt with *Report it* (the detection's id).
     ReportDetected(String),
+    /// A call ended and the survey is due (the call's id).
+    Survey(String),
 }
 
 fn main() {
@@ -121,6 +123,7 @@ fn main() {
             Event::UserEvent(AgentEvent::Shortcut) => launcher.show(menu::View::Report),
             Event::UserEvent(AgentEvent::ShortcutChanged(shortcut)) => keys.set(shortcut),
             Event::UserEvent(AgentEvent::ReportDetected(id)) => launcher.report_detection(&id),
+            Event::UserEvent(AgentEvent::Survey(call)) => launcher.survey(&call),
             _ => {}
         }
     });

@@ -14,6 +14,7 @@ mod preview;
 mod received;
 mod screenshot;
 mod support;
+mod surveys;
 mod viewer;
 
 pub use detected::{DetectionPrefill, UnknownDetection};
@@ -21,6 +22,7 @@ pub use export::{ExportError, ExportReceipt, suggested_file_name, suggested_fold
 pub use preview::{FilePreview, PREVIEW_BYTES, PreviewError, PreviewPart};
 pub use received::{AGENT_TOKEN_ENV, KEEP_RECEIVED};
 pub use screenshot::ScreenshotView;
+pub use surveys::SurveyAnswer;
 pub use viewer::{FileIntegrity, IntegrityView, NotOpen, OpenedBundle, Viewer};
 
 use std::collections::HashMap;
@@ -111,6 +113,8 @@ pub enum View {
     Settings,
     /// The support agent's bundle viewer.
     Viewer,
+    /// The end-of-call survey (the tray agent asks after a call).
+    Survey,
 }
 
 impl View {
@@ -121,6 +125,7 @@ impl View {
             View::History => "history",
             View::Settings => "settings",
             View::Viewer => "viewer",
+            View::Survey => "survey",
         }
     }
 
@@ -132,6 +137,7 @@ impl View {
             View::History,
             View::Settings,
             View::Viewer,
+            View::Survey,
         ]
         .into_iter()
         .find(|view| view.as_str() == name)
@@ -156,6 +162,10 @@ pub struct AppOverview {
     pub link_problem: Option<String>,
     /// The detection the report starts from, when the user answered a prompt.
     pub detection: Option<DetectionPrefill>,
+    /// The call the survey asks about, when the tray agent asked.
+    pub survey_call: Option<String>,
+    /// The scale of the survey's scores (`survey.scale`).
+    pub survey_scale: crate::survey::Scale,
 }
 
 /// How many recent calls the report screen offers.
@@ -279,6 +289,8 @@ pub struct Desk {
     link: Mutex<support::LinkState>,
     /// The detection the report screen starts from (a prompt answered with *Report it*).
     detection: Mutex<Option<DetectionPrefill>>,
+    /// The call the survey is about (the tray agent asked after it ended).
+    survey_call: Mutex<Option<String>>,
 }
 
 impl Desk {
@@ -317,6 +329,7 @@ impl Desk {
             outbox: Mutex::new(None),
             link: Mutex::new(support::LinkState::default()),
             detection: Mutex::new(None),
+            survey_call: Mutex::new(None),
         }
     }
 
@@ -393,6 +406,8 @@ impl Desk {
             support_request,
             link_problem,
             detection: self.detection_prefill(),
+            survey_call: self.survey_call(),
+            survey_scale: self.config().survey.scale,
         }
     }
 
@@ -586,8 +601,11 @@ impl Desk {
             }
         }
         if result.is_ok() {
-            // A report started from a detection answered it.
+            // A report started from a detection, or from the survey, answered it.
             self.dismiss_detection();
+            if prepared.report.survey.is_some() {
+                self.dismiss_survey();
+            }
         }
         match (&result, &prepared.report.ticket_id) {
             (Ok(_), Some(ticket)) => self.request_answered(ticket),
@@ -1103,6 +1121,7 @@ pub fn typescript() -> String {
         SupportRequest::decl(&cfg),
         DetectionPrefill::decl(&cfg),
         crate::survey::Survey::decl(&cfg),
+        SurveyAnswer::decl(&cfg),
         crate::survey::Scale::decl(&cfg),
         crate::survey::Rating::<crate::survey::CallIssue>::decl(&cfg),
         crate::survey::CallIssue::decl(&cfg),

@@ -84,6 +84,15 @@ struct CallState {
     failures: Vec<String>,
 }
 
+/// A call that is over, judged or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    pub call_id: String,
+    pub source_id: String,
+    /// The user was in the call (a join succeeded, or the log began mid-call).
+    pub joined: bool,
+}
+
 /// Follows calls and text lines; [`Detector::tick`] hands out what is over.
 pub struct Detector {
     rules: Rules,
@@ -92,6 +101,8 @@ pub struct Detector {
     judged_set: BTreeSet<String>,
     /// Pattern detections waiting for the user to be out of any call.
     held: Vec<Detection>,
+    /// Calls judged since [`Detector::take_ended`] last took them.
+    ended: Vec<Ended>,
     pattern_last: BTreeMap<String, DateTime<Utc>>,
 }
 
@@ -103,6 +114,7 @@ impl Detector {
             judged: VecDeque::new(),
             judged_set: BTreeSet::new(),
             held: Vec::new(),
+            ended: Vec::new(),
             pattern_last: BTreeMap::new(),
         }
     }
@@ -235,6 +247,11 @@ impl Detector {
         let mut found = Vec::new();
         for id in over {
             if let Some(call) = self.calls.remove(&id) {
+                self.ended.push(Ended {
+                    call_id: id.clone(),
+                    source_id: call.source_id.clone(),
+                    joined: call.joined || call.join_attempts == 0,
+                });
                 found.extend(self.judge(&id, call, now));
                 self.remember_judged(id);
             }
@@ -243,6 +260,11 @@ impl Detector {
             found.append(&mut self.held);
         }
         found
+    }
+
+    /// The calls that ended since the last time this was asked (for the end-of-call survey).
+    pub fn take_ended(&mut self) -> Vec<Ended> {
+        std::mem::take(&mut self.ended)
     }
 
     fn is_over(&self, call: &CallState, now: DateTime<Utc>) -> bool {

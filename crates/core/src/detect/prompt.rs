@@ -49,6 +49,9 @@ pub struct PromptState {
     pub prompts_today: u32,
     /// Sources (apps) never to ask about again.
     pub muted: BTreeSet<String>,
+    /// When the end-of-call survey was last offered.
+    #[serde(default)]
+    pub last_survey_at: Option<DateTime<Utc>>,
 }
 
 pub struct Prompter {

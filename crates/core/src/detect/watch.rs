@@ -9,12 +9,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::engine::{Detector, Rules};
 use super::journal::{Detected, Journal, SavedState};
 use super::prompt::{Decision, Prompter};
-use crate::config::{Config, SourceKind};
+use crate::config::{Config, SourceKind, SurveyConfig};
 use crate::sources::{resolve, walk};
 use crate::tail::Tail;
 
@@ -29,6 +29,7 @@ pub struct Watcher {
     journal: Journal,
     /// Logs already there on the first run are taken as read.
     first_run: bool,
+    survey: SurveyConfig,
     /// What is on disk, so an unchanged state is not written again.
     saved: SavedState,
 }
@@ -40,6 +41,8 @@ pub struct Pass {
     pub detected: Vec<Detected>,
     /// Whether the user is in a call now, as the logs tell.
     pub in_call: bool,
+    /// A call that just ended to ask the end-of-call survey about, when one is due.
+    pub survey: Option<String>,
 }
 
 impl Pass {
@@ -83,6 +86,7 @@ impl Watcher {
             positions: saved.positions.clone(),
             journal,
             first_run,
+            survey: config.survey.clone(),
             saved,
         }
     }
@@ -142,11 +146,50 @@ impl Watcher {
         if let Err(err) = self.journal.append(&detected) {
             log::warn!("detection: cannot write the list of detections: {err}");
         }
+        let in_call = self.detector.in_call(now);
+        let survey = self.survey_due(&detected, in_call, now);
         self.save();
         Pass {
             detected,
-            in_call: self.detector.in_call(now),
+            in_call,
+            survey,
         }
+    }
+
+    /// The call that ended to ask about, if the survey is on, the user joined it, no prompt of
+    /// this pass is about it, no other call goes on, the last survey is long enough ago and the
+    /// sample picks it.
+    fn survey_due(
+        &mut self,
+        detected: &[Detected],
+        in_call: bool,
+        now: DateTime<Utc>,
+    ) -> Option<String> {
+        let ended = self.detector.take_ended();
+        if !self.survey.enabled || in_call {
+            return None;
+        }
+        let last = self.prompter.state.last_survey_at;
+        if last
+            .is_some_and(|at| now - at < Duration::hours(i64::from(self.survey.min_hours_between)))
+        {
+            return None;
+        }
+        let prompted = |call: &str| {
+            detected.iter().any(|d| {
+                d.detection.call_id.as_deref() == Some(call)
+                    && matches!(d.decision, Decision::Prompted | Decision::WithPrompt)
+            })
+        };
+        let call = ended.iter().rev().find(|e| {
+            e.joined && !prompted(&e.call_id) && !self.prompter.state.muted.contains(&e.source_id)
+        })?;
+        if fastrand::u8(0..100) >= self.survey.sample_percent {
+            return None;
+        }
+        self.prompter.state.last_survey_at = Some(now);
+        log::info!("survey: asking about call {}", call.call_id);
+        Some(call.call_id.clone())
     }
 
     /// *Don't ask again for this app*: no prompt for `source_id` from now on.

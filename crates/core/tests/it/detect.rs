@@ -530,3 +530,58 @@ fn a_report_starts_from_the_detection_the_user_answered() {
     assert_eq!(err.code(), callsupport_core::ErrorCode::ReportInvalid);
     assert!(err.to_string().contains("no detection `not-a-detection`"));
 }
+
+#[test]
+fn the_survey_asks_about_a_finished_call_now_and_then_never_over_a_prompt() {
+    let setup =
+        Setup::new("[survey]\nenabled = true\nsample_percent = 100\nmin_hours_between = 8\n");
+    let t0: DateTime<Utc> = "2026-11-25T08:00:00Z".parse().unwrap();
+    let day = t0.date_naive();
+    fs::write(&setup.log, "").unwrap();
+    let mut watcher = setup.watcher();
+    watcher.pass(t0, day);
+
+    // While the call goes on: nothing. Once it is over: that call.
+    setup.append(&setup.log, &clean_call("first", t0)[..3]);
+    assert_eq!(watcher.pass(t0 + Duration::seconds(90), day).survey, None);
+    setup.append(&setup.log, &clean_call("first", t0)[3..]);
+    assert_eq!(
+        watcher
+            .pass(t0 + Duration::minutes(3), day)
+            .survey
+            .as_deref(),
+        Some("first")
+    );
+    // An hour later another call: too soon.
+    let t1 = t0 + Duration::hours(1);
+    setup.append(&setup.log, &clean_call("second", t1));
+    assert_eq!(watcher.pass(t1 + Duration::minutes(3), day).survey, None);
+
+    // Nine hours on, a call whose trouble was prompted for: the prompt is enough.
+    let t2 = t0 + Duration::hours(9);
+    setup.append(&setup.log, &failing_call("troubled", t2));
+    let pass = watcher.pass(t2 + Duration::minutes(15), day);
+    assert!(pass.prompt().is_some());
+    assert_eq!(pass.survey, None);
+    // A join that never worked is no call to rate; the next good one is.
+    let t3 = t2 + Duration::minutes(30);
+    setup.append(&setup.log, &[record("nojoin", t3, "Join", 500, 408)]);
+    assert_eq!(watcher.pass(t3 + Duration::minutes(2), day).survey, None);
+    let t4 = t3 + Duration::minutes(10);
+    setup.append(&setup.log, &clean_call("third", t4));
+    assert_eq!(
+        watcher
+            .pass(t4 + Duration::minutes(3), day)
+            .survey
+            .as_deref(),
+        Some("third")
+    );
+
+    // Off (the default): never.
+    let off = Setup::new("");
+    fs::write(&off.log, "").unwrap();
+    let mut watcher = off.watcher();
+    watcher.pass(t0, day);
+    off.append(&off.log, &clean_call("any", t0));
+    assert_eq!(watcher.pass(t0 + Duration::minutes(3), day).survey, None);
+}

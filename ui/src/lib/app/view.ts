@@ -4,7 +4,7 @@
  */
 import type { View } from "../backend";
 
-const VIEWS: readonly View[] = ["report", "export", "history", "settings", "viewer"];
+const VIEWS: readonly View[] = ["report", "export", "history", "settings", "viewer", "survey"];
 
 export function startView(search: string = location.search): View {
   const asked = new URLSearchParams(search).get("view");

@@ -8,6 +8,8 @@ import type {
   ApiError,
   AppOverview,
   Detected,
+  Survey,
+  SurveyAnswer,
   ConsentView,
   ExportReceipt,
   FilePreview,
@@ -109,6 +111,14 @@ export interface Backend {
   detected(): Promise<Detected[]>;
   /** The report no longer starts from the detection the user answered a prompt for. */
   dismissDetection(): Promise<void>;
+  /** The survey's *Done*: the answers kept on this computer; refused in words when incomplete. */
+  keepSurvey(survey: Survey): Promise<SurveyAnswer>;
+  /** History → Surveys: the answers kept on this computer, newest first. */
+  surveys(): Promise<SurveyAnswer[]>;
+  /** The survey's *Not now*. */
+  dismissSurvey(): Promise<void>;
+  /** Closes the window (the app ends once its work is done). */
+  closeWindow(): Promise<void>;
   /** The Settings screen: effective values, where each came from, which are locked. */
   settings(): Promise<SettingsView>;
   /** Changes one of the user's settings; refused for keys the organisation manages. */

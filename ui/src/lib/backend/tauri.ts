@@ -1,10 +1,13 @@
 /** `Backend` over Tauri IPC: one `invoke` per command, progress on a `Channel`. */
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import { getCurrentWindow } from "@tauri-apps/api/window";
 import type { Backend } from "./backend";
 import type {
   AppOverview,
   Detected,
+  Survey,
+  SurveyAnswer,
   ConsentView,
   ExportReceipt,
   FilePreview,
@@ -61,6 +64,10 @@ export const tauriBackend: Backend = {
   dismissLink: () => invoke<void>("dismiss_link"),
   detected: () => invoke<Detected[]>("detected"),
   dismissDetection: () => invoke<void>("dismiss_detection"),
+  keepSurvey: (survey: Survey) => invoke<SurveyAnswer>("keep_survey", { survey }),
+  surveys: () => invoke<SurveyAnswer[]>("surveys"),
+  dismissSurvey: () => invoke<void>("dismiss_survey"),
+  closeWindow: () => getCurrentWindow().close(),
   windowReady: () => invoke<void>("window_ready"),
   openTicket: (ticketId: string) => invoke<void>("open_ticket", { ticketId }),
   takeScreenshot: () => invoke<ScreenshotView>("take_screenshot"),

@@ -2,12 +2,16 @@
  * The History screen's state: every report this computer made and still knows of (waiting in the
  * outbox, or delivered with its ticket), and deleting a local copy.
  */
-import { asApiError, type ApiError, type Backend, type Detected, type HistoryEntry } from "../backend";
+import {
+  asApiError, type ApiError, type Backend, type Detected, type HistoryEntry, type SurveyAnswer,
+} from "../backend";
 
 export class HistoryState {
   entries = $state<HistoryEntry[]>([]);
   /** What the tray agent noticed in the call logs, newest first. */
   detected = $state<Detected[]>([]);
+  /** End-of-call survey answers kept on this computer, newest first. */
+  surveys = $state<SurveyAnswer[]>([]);
   loaded = $state(false);
   busy = $state(false);
   error = $state<ApiError | null>(null);
@@ -16,7 +20,11 @@ export class HistoryState {
 
   async load(): Promise<void> {
     try {
-      [this.entries, this.detected] = await Promise.all([this.backend.history(), this.backend.detected()]);
+      [this.entries, this.detected, this.surveys] = await Promise.all([
+        this.backend.history(),
+        this.backend.detected(),
+        this.backend.surveys(),
+      ]);
       this.error = null;
     } catch (error) {
       this.error = asApiError(error);
@@ -78,4 +86,18 @@ export function decisionLabel(decision: Detected["decision"]): string {
     case "daily_cap":
       return "Not offered: today's offers were all used";
   }
+}
+
+/** A survey answer in one line: "Overall 4 of 5 · Sound 2 of 5 (Echo)". */
+export function surveyLine(answer: SurveyAnswer): string {
+  const parts: [string, { score: number; scale: { upper_bound: number }; issues: string[] } | null | undefined][] = [
+    ["Overall", answer.survey.overall],
+    ["Sound", answer.survey.audio],
+    ["Video", answer.survey.video],
+    ["Screen sharing", answer.survey.screenshare],
+  ];
+  return parts
+    .filter(([, r]) => r)
+    .map(([name, r]) => `${name} ${r!.score} of ${r!.scale.upper_bound}${r!.issues.length ? ` (${r!.issues.join(", ")})` : ""}`)
+    .join(" · ");
 }

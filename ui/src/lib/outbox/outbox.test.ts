@@ -17,7 +17,7 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
   return {
     removed,
     overview: async () => ({
-      destination: "d", organisation: null, sources: [], recent_calls: [], allow_contact: false, allow_screenshot: false, support_request: null, link_problem: null, detection: null,
+      destination: "d", organisation: null, sources: [], recent_calls: [], allow_contact: false, allow_screenshot: false, support_request: null, link_problem: null, detection: null, survey_call: null, survey_scale: { lower_bound: 1, upper_bound: 5, low_score_threshold: 2 },
     }),
     prepareReport: async () => {
       throw new Error("unused");
@@ -53,6 +53,10 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
     dismissLink: async () => {},
     detected: async () => [],
     dismissDetection: async () => {},
+    keepSurvey: async (survey) => ({ answered_at: "", survey }),
+    surveys: async () => [],
+    dismissSurvey: async () => {},
+    closeWindow: async () => {},
     windowReady: async () => {},
     ...viewerNotUsed,
     takeScreenshot: async () => ({ id: "s1", width: 4, height: 3, bytes: 70, data_url: "data:image/png;base64,AA==" }),

@@ -300,6 +300,13 @@ export class ReportFlow {
     this.startOver(toFile);
   }
 
+  /** *Attach logs and report* on the survey: the report form, filled from the answers, which
+   * travel with it. */
+  startFromSurvey(draft: Partial<ReportDraft>): void {
+    this.startOver(false);
+    this.draft = { ...emptyDraft(), ...draft };
+  }
+
   /** After a sent or queued report: a clean form for the next one. */
   startOver(toFile: boolean = this.draft.to_file): void {
     this.draft = emptyDraft(toFile);

@@ -79,6 +79,8 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
         support_request: null,
         link_problem: null,
         detection: null,
+        survey_call: null,
+        survey_scale: { lower_bound: 1, upper_bound: 5, low_score_threshold: 2 },
       };
     },
     prepareReport: async (draft) => {
@@ -124,6 +126,10 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     dismissLink: async () => {},
     detected: async () => [],
     dismissDetection: async () => {},
+    keepSurvey: async (survey) => ({ answered_at: "", survey }),
+    surveys: async () => [],
+    dismissSurvey: async () => {},
+    closeWindow: async () => {},
     windowReady: async () => {},
     ...viewerNotUsed,
     takeScreenshot: async () => {

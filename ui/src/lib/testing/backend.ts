@@ -18,6 +18,8 @@ export const overview: AppOverview = {
   support_request: null,
   link_problem: null,
   detection: null,
+  survey_call: null,
+  survey_scale: { lower_bound: 1, upper_bound: 5, low_score_threshold: 2 },
 };
 
 export function file(id: string, encrypted: boolean, included = true): FileEntry {
@@ -145,6 +147,13 @@ export function fakeBackend(overrides: Partial<Backend> = {}): FakeBackend {
     dismissLink: record("dismissLink", undefined),
     detected: record("detected", []),
     dismissDetection: record("dismissDetection", undefined),
+    keepSurvey: async (survey) => {
+      calls.push("keepSurvey");
+      return { answered_at: new Date().toISOString(), survey };
+    },
+    surveys: record("surveys", []),
+    dismissSurvey: record("dismissSurvey", undefined),
+    closeWindow: record("closeWindow", undefined),
     settings: record("settings", settingsView),
     changeSetting: record("changeSetting", settingsView),
     onNavigate: record("onNavigate", () => {}),

@@ -45,7 +45,7 @@ screenshot: string | null,
  */
 survey: Survey | null, };
 
-export type View = "report" | "export" | "history" | "settings" | "viewer";
+export type View = "report" | "export" | "history" | "settings" | "viewer" | "survey";
 
 export type SettingsView = { settings: Array<Setting>, 
 /**
@@ -103,7 +103,15 @@ link_problem: string | null,
 /**
  * The detection the report starts from, when the user answered a prompt.
  */
-detection: DetectionPrefill | null, };
+detection: DetectionPrefill | null, 
+/**
+ * The call the survey asks about, when the tray agent asked.
+ */
+survey_call: string | null, 
+/**
+ * The scale of the survey's scores (`survey.scale`).
+ */
+survey_scale: Scale, };
 
 export type CallSeen = { call_id: string, 
 /**
@@ -144,6 +152,8 @@ call_id?: string | null,
  * Required: the call as a whole (absent, it is refused in words, not by the parser).
  */
 overall: Rating<CallIssue> | null, audio?: Rating<AudioIssue> | null, video?: Rating<VideoIssue> | null, screenshare?: Rating<ScreenshareIssue> | null, comment: string, };
+
+export type SurveyAnswer = { answered_at: string, survey: Survey, };
 
 export type Scale = { lower_bound: number, upper_bound: number, low_score_threshold: number, };
 
