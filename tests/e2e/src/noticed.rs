@@ -1,7 +1,8 @@
 //! Proactive detection end to end: a failing call written into the watched call-operations log
 //! while the app runs → the tray agent notices it once the call is over → a desktop notification
 //! (the real dunst) → a click → the report screen filled from what was noticed → sent → a ticket.
-//! History → Detected lists it with the decision. *Don't ask again for this app* holds.
+//! History → Detected lists it with the decision. *Don't ask again for this app* holds. A clean
+//! call's end brings the survey, whose answers go with the logs when the user attaches them.
 
 use std::io::Write;
 use std::time::Duration;
@@ -21,23 +22,11 @@ pub async fn a_failing_call_is_offered_for_a_report(harness: &Harness) -> anyhow
         &config,
         std::fs::read_to_string(&harness.config)? + "\n[detection]\ncooldown_minutes = 0\n",
     )?;
+    fresh_detection(harness)?;
     let client = harness.session(&config).await?;
     let result = async {
-        // The agent's first pass takes the logs already there as read; only then is a new call news.
-        let state = harness.dir.path().join("app-data/detect/state.json");
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while !state.exists() {
-            ensure!(
-                std::time::Instant::now() < deadline,
-                "the agent never ran a detection pass"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        let log = std::fs::read_dir(harness.logs.join("call-operations"))?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
-            .context("the demo's call-operations log")?;
+        let state = agent_has_read(harness).await?;
+        let log = operations_log(harness)?;
         let call = "5e1f0c2a-9b7d-4c3e-8a6f-0d2b4c6e8a10";
         failing_call(&log, call)?;
 
@@ -170,18 +159,148 @@ pub async fn a_failing_call_is_offered_for_a_report(harness: &Harness) -> anyhow
     result
 }
 
+pub async fn a_finished_call_brings_the_survey(harness: &Harness) -> anyhow::Result<()> {
+    let config = harness.dir.path().join("survey.toml");
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&harness.config)?
+            + "\n[survey]\nenabled = true\nsample_percent = 100\nmin_hours_between = 1\n",
+    )?;
+    fresh_detection(harness)?;
+    let client = harness.session(&config).await?;
+    let result = async {
+        let log = operations_log(harness)?;
+        agent_has_read(harness).await?;
+        let call = "3b5d7f91-2c4e-4a6b-8d0f-1e3a5c7e9b24";
+        append_call(
+            &log,
+            call,
+            &[
+                (40, "Join", 200),
+                (30, "StartVideo", 200),
+                (2, "HangUp", 200),
+            ],
+        )?;
+        client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(css("[data-testid=survey]"))
+            .await
+            .context("the survey should come after the call ended")?;
+
+        // Done without the overall rating: refused in words.
+        click(&client, "score-audio-1").await?;
+        click(&client, "survey-done").await?;
+        let refused = wait_text(&client, "[data-testid=survey-error]", |t| !t.is_empty()).await?;
+        ensure!(
+            refused.starts_with("rate the call overall (1 to 5)"),
+            "{refused:?}"
+        );
+
+        click(&client, "score-overall-2").await?;
+        click(&client, "issue-audio-Echo").await?;
+        client
+            .find(css("[data-testid=survey-comment]"))
+            .await?
+            .send_keys("They heard themselves twice.")
+            .await?;
+        screenshot(&client, harness, "23-survey.png").await?;
+        click(&client, "survey-attach").await?;
+        wait_text(&client, "[data-testid=survey-banner]", |t| {
+            t.contains("survey")
+        })
+        .await?;
+        let summary = client
+            .find(css("[data-testid=summary]"))
+            .await?
+            .prop("value")
+            .await?;
+        ensure!(
+            summary.as_deref() == Some("Call feedback: 2 of 5 · Echo"),
+            "{summary:?}"
+        );
+        click(&client, "review").await?;
+        click(&client, "send").await?;
+        let ticket =
+            wait_text(&client, "[data-testid=ticket-id]", |t| t.starts_with("CS-")).await?;
+        let stored = tickets(harness).await?;
+        let record = stored["tickets"]
+            .as_array()
+            .and_then(|all| all.iter().find(|t| t["ticket_id"] == ticket.as_str()))
+            .context("the ticket on the server")?;
+        let survey = &record["report"]["survey"];
+        ensure!(
+            survey["overall"]["score"] == 2
+                && survey["audio"]["issues"] == serde_json::json!(["Echo"])
+                && survey["call_id"] == call
+                && survey["comment"] == "They heard themselves twice.",
+            "the survey goes with the report: {record}"
+        );
+        Ok(())
+    }
+    .await;
+    harness.close(client, &config).await;
+    result
+}
+
+/// Waits for the agent's first detection pass, which takes the logs already there as read (only
+/// what comes after is news); returns where the agent keeps its state.
+async fn agent_has_read(harness: &Harness) -> anyhow::Result<std::path::PathBuf> {
+    let state = harness.dir.path().join("app-data/detect/state.json");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !state.exists() {
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the agent never ran a detection pass"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Ok(state)
+}
+
+/// Forgets what an earlier test's agent noticed, muted or asked (the data folder is shared by
+/// the run's tests): this test's agent starts as on a new computer.
+fn fresh_detection(harness: &Harness) -> anyhow::Result<()> {
+    match std::fs::remove_dir_all(harness.dir.path().join("app-data/detect")) {
+        Err(err) if err.kind() != std::io::ErrorKind::NotFound => Err(err.into()),
+        _ => Ok(()),
+    }
+}
+
+/// The demo's call-operations log, which the agent watches.
+fn operations_log(harness: &Harness) -> anyhow::Result<std::path::PathBuf> {
+    std::fs::read_dir(harness.logs.join("call-operations"))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .context("the demo's call-operations log")
+}
+
 /// Appends a call to the call-operations `log` as the SDK writes one: joined, three operations
 /// failed, hung up two seconds ago.
 fn failing_call(log: &std::path::Path, call: &str) -> anyhow::Result<()> {
+    append_call(
+        log,
+        call,
+        &[
+            (40, "Join", 200),
+            (30, "StartVideo", 500),
+            (20, "StartScreenSharing", 403),
+            (10, "Unmute", 408),
+            (2, "HangUp", 200),
+        ],
+    )
+}
+
+/// Appends `call`'s operations (seconds ago, name, result signature) to `log`.
+fn append_call(
+    log: &std::path::Path,
+    call: &str,
+    operations: &[(i64, &str, u16)],
+) -> anyhow::Result<()> {
     let now = Utc::now();
     let mut file = std::fs::OpenOptions::new().append(true).open(log)?;
-    for (ago, name, signature) in [
-        (40, "Join", 200),
-        (30, "StartVideo", 500),
-        (20, "StartScreenSharing", 403),
-        (10, "Unmute", 408),
-        (2, "HangUp", 200),
-    ] {
+    for &(ago, name, signature) in operations {
         let at = now - chrono::Duration::seconds(ago);
         writeln!(
             file,

@@ -53,6 +53,9 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("a_failing_call_is_offered_for_a_report", |h| {
             Box::pin(crate::noticed::a_failing_call_is_offered_for_a_report(h))
         }),
+        ("a_finished_call_brings_the_survey", |h| {
+            Box::pin(crate::noticed::a_finished_call_brings_the_survey(h))
+        }),
     ]
 }
 
