@@ -70,7 +70,7 @@ describe("HistoryScreen", () => {
     await fireEvent.click(tab);
     expect(tab.getAttribute("aria-selected")).toBe("true");
     const [latest, earlier] = screen.getAllByTestId("detected-item");
-    expect(latest.textContent).toContain("call call-9");
+    expect(latest.textContent).toContain("ended without a hang-up · call call-9");
     expect(within(latest).getByTestId("detected-decision").textContent).toContain("today's offers were all used");
     expect(earlier.textContent).toContain("Join · Failed 408");
     expect(within(earlier).getByTestId("detected-decision").textContent).toBe("You were offered to report it");

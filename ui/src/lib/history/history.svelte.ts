@@ -101,3 +101,19 @@ export function surveyLine(answer: SurveyAnswer): string {
     .map(([name, r]) => `${name} ${r!.score} of ${r!.scale.upper_bound}${r!.issues.length ? ` (${r!.issues.join(", ")})` : ""}`)
     .join(" · ");
 }
+
+/** The rule that noticed it, in words. */
+export function ruleLabel(item: Detected): string {
+  switch (item.rule) {
+    case "join_failed":
+      return "every join failed";
+    case "unexpected_end":
+      return "ended without a hang-up";
+    case "repeated_failures":
+      return "several failed operations";
+    case "failed_operation":
+      return "a failed operation";
+    case "pattern":
+      return `log line: ${item.name}`;
+  }
+}
