@@ -68,15 +68,7 @@ pub async fn a_failing_call_is_offered_for_a_report(harness: &Harness) -> anyhow
             "{description:?}"
         );
         screenshot(&client, harness, "21-noticed-report.png").await?;
-        click(&client, "review").await?;
-        click(&client, "send").await?;
-        let ticket =
-            wait_text(&client, "[data-testid=ticket-id]", |t| t.starts_with("CS-")).await?;
-        let stored = tickets(harness).await?;
-        let record = stored["tickets"]
-            .as_array()
-            .and_then(|all| all.iter().find(|t| t["ticket_id"] == ticket.as_str()))
-            .context("the ticket on the server")?;
+        let record = send_and_find_ticket(&client, harness).await?;
         ensure!(record["summary"] == NOTICED, "{record}");
         ensure!(
             record["report"]["call_ids"]
@@ -219,15 +211,7 @@ pub async fn a_finished_call_brings_the_survey(harness: &Harness) -> anyhow::Res
             summary.as_deref() == Some("Call feedback: 2 of 5 · Echo"),
             "{summary:?}"
         );
-        click(&client, "review").await?;
-        click(&client, "send").await?;
-        let ticket =
-            wait_text(&client, "[data-testid=ticket-id]", |t| t.starts_with("CS-")).await?;
-        let stored = tickets(harness).await?;
-        let record = stored["tickets"]
-            .as_array()
-            .and_then(|all| all.iter().find(|t| t["ticket_id"] == ticket.as_str()))
-            .context("the ticket on the server")?;
+        let record = send_and_find_ticket(&client, harness).await?;
         let survey = &record["report"]["survey"];
         ensure!(
             survey["overall"]["score"] == 2
@@ -241,6 +225,22 @@ pub async fn a_finished_call_brings_the_survey(harness: &Harness) -> anyhow::Res
     .await;
     harness.close(client, &config).await;
     result
+}
+
+/// Reviews and sends the report on the screen; the ticket as the server stored it.
+async fn send_and_find_ticket(
+    client: &fantoccini::Client,
+    harness: &Harness,
+) -> anyhow::Result<serde_json::Value> {
+    click(client, "review").await?;
+    click(client, "send").await?;
+    let ticket = wait_text(client, "[data-testid=ticket-id]", |t| t.starts_with("CS-")).await?;
+    let stored = tickets(harness).await?;
+    stored["tickets"]
+        .as_array()
+        .and_then(|all| all.iter().find(|t| t["ticket_id"] == ticket.as_str()))
+        .cloned()
+        .context("the ticket on the server")
 }
 
 /// Waits for the agent's first detection pass, which takes the logs already there as read (only

@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::support::{
-    AGENT_TOKEN, LogTree, Server, TOKEN_ENV, config_toml, load_config, names_in, sha256_of, tokens,
+    LogTree, Server, TOKEN_ENV, agent_get, config_toml, load_config, names_in, sha256_of, tokens,
 };
 
 /// What the proxy does with one connection.
@@ -271,15 +271,7 @@ async fn two_hundred_reports_through_a_failing_network_each_arrive_exactly_once(
         "{:?}",
         names_in(outbox.root())
     );
-    let tickets: serde_json::Value = reqwest::Client::new()
-        .get(server.url())
-        .bearer_auth(AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tickets = agent_get(&server.url()).await;
     let tickets = tickets["tickets"].as_array().unwrap().clone();
     assert_eq!(tickets.len(), 200, "one ticket a report, no duplicates");
     let mut seen = std::collections::BTreeSet::new();

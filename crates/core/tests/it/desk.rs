@@ -13,7 +13,7 @@ use callsupport_core::{Error, ErrorCode};
 use callsupport_core::redact::Kind;
 
 use crate::support::{
-    AGENT_TOKEN, LogTree, Server, TOKEN_ENV, assert_unzip_t_passes, config_toml, dead_url,
+    LogTree, Server, TOKEN_ENV, agent_get, assert_unzip_t_passes, config_toml, dead_url,
     load_config, names_in, sha256_of, sha256sum, text_log, tokens, write_file,
 };
 
@@ -141,18 +141,7 @@ async fn a_report_goes_from_consent_to_a_stored_ticket() {
 
     // The server has the ticket, and the stored bundle records what the user agreed to.
     assert_eq!(receipt.ticket_id, "CS-000001");
-    let client = reqwest::Client::new();
-    let ticket: serde_json::Value = client
-        .get(&receipt.ticket_url)
-        .bearer_auth(AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ticket = agent_get(&receipt.ticket_url).await;
     assert_eq!(ticket["ticket_id"], "CS-000001");
     assert_eq!(ticket["bundle_id"], receipt.bundle_id.as_str());
     assert_eq!(ticket["summary"], "audio dropped");
@@ -861,15 +850,7 @@ async fn logs_support_asked_for_with_a_link_are_added_to_that_ticket() {
         "the request is answered"
     );
 
-    let record: serde_json::Value = reqwest::Client::new()
-        .get(&receipt.ticket_url)
-        .bearer_auth(AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let record = agent_get(&receipt.ticket_url).await;
     assert_eq!(
         record["attachments"][0]["bundle_id"],
         receipt.bundle_id.as_str()
@@ -1050,15 +1031,7 @@ async fn a_survey_with_logs_travels_in_the_report_and_a_bad_one_is_refused_in_wo
         [AudioIssue::Echo, AudioIssue::NoRemoteAudio]
     );
     // And in the ticket's report, with the SDK's tag names.
-    let ticket: serde_json::Value = reqwest::Client::new()
-        .get(&receipt.ticket_url)
-        .bearer_auth(AGENT_TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ticket = agent_get(&receipt.ticket_url).await;
     assert_eq!(
         ticket["report"]["survey"]["audio"]["issues"],
         serde_json::json!(["Echo", "NoRemoteAudio"])

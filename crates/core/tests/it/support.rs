@@ -285,6 +285,21 @@ impl Server {
     }
 }
 
+/// What the ticket API answers an agent at `url` (a ticket, or the list of tickets), as JSON.
+pub async fn agent_get(url: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .get(url)
+        .bearer_auth(AGENT_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// A loopback URL on which nothing listens: a port that was bound and released.
 pub fn dead_url() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
