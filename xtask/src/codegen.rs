@@ -1,20 +1,27 @@
-//! `cargo xtask codegen`: writes the generated contracts that are committed to the repository.
+//! `cargo xtask codegen`: writes the generated contracts that are committed to the repository:
+//! the TypeScript bindings of the IPC types and the configuration's JSON Schema.
 //!
-//! A core unit test (`api::tests::typescript_bindings_are_fresh`) fails when they are stale.
+//! Core unit tests (`api::tests::typescript_bindings_are_fresh`,
+//! `config::schema::tests::the_committed_schema_is_fresh`) fail when they are stale.
 
 use callsupport_core::api::{TYPESCRIPT_PATH, typescript};
+use callsupport_core::config::{SCHEMA_PATH, json_schema};
 
 use crate::util::root;
 
 pub fn run() -> anyhow::Result<()> {
-    let path = root().join(TYPESCRIPT_PATH);
-    let fresh = typescript();
+    write(TYPESCRIPT_PATH, typescript())?;
+    write(SCHEMA_PATH, json_schema())
+}
+
+fn write(relative: &str, fresh: String) -> anyhow::Result<()> {
+    let path = root().join(relative);
     if std::fs::read_to_string(&path).ok().as_deref() == Some(fresh.as_str()) {
-        eprintln!("{TYPESCRIPT_PATH} is up to date");
+        eprintln!("{relative} is up to date");
         return Ok(());
     }
     std::fs::create_dir_all(path.parent().expect("has a parent"))?;
     std::fs::write(&path, fresh)?;
-    eprintln!("wrote {TYPESCRIPT_PATH}");
+    eprintln!("wrote {relative}");
     Ok(())
 }

@@ -56,6 +56,10 @@ pub const TEST: &[(&str, &str)] = &[
         "types into the native save dialog, which WebDriver cannot reach",
     ),
     (
+        "python3-jsonschema",
+        "checks configuration files against our JSON Schema independently",
+    ),
+    (
         "dunst",
         "a real notification service, which shows the detection prompt and answers it",
     ),

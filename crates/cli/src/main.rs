@@ -60,6 +60,9 @@ enum Command {
     VendorExport(commands::vendor_export::Args),
     /// Download a ticket's bundle from the ticket API with an agent token.
     Fetch(commands::fetch::Args),
+    /// The configuration: show what is in effect, check a file, print the JSON Schema.
+    #[command(subcommand)]
+    Config(commands::config::Args),
 }
 
 fn main() -> ExitCode {
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
         Command::Kql(args) => commands::kql::run(args, json),
         Command::VendorExport(args) => commands::vendor_export::run(args, json),
         Command::Fetch(args) => load(cli.config).and_then(|c| commands::fetch::run(&c, args, json)),
+        Command::Config(args) => commands::config::run(cli.config, args, json),
     };
     match result {
         Ok(code) => code,

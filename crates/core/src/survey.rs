@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 /// A score's scale: `lower_bound..=upper_bound`, and at or below `low_score_threshold` a score
 /// counts as bad. The SDK's default is 1 to 5 with 2 as the threshold; bounds lie within 0 to 100.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS, schemars::JsonSchema,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scale {

@@ -2,6 +2,7 @@
 
 pub mod calls;
 pub mod collect;
+pub mod config;
 pub mod extract;
 pub mod fetch;
 pub mod inspect;

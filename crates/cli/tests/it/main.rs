@@ -6,6 +6,7 @@
 //! Python and `sha256sum`.
 
 mod calls; // `calls` and `kql`: calls and failures from a bundle, queries for a call id
+mod config; // config show / check / schema, the schema checked by Python's jsonschema
 mod crash; // `report` killed at random moments, then `outbox flush`: each report exactly once
 mod errors; // bad input: exit code and exactly one `error: ` line on stderr naming the problem
 mod sources; // `sources`: statuses from the live index, `--watch` streaming JSON lines

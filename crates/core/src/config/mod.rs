@@ -9,11 +9,13 @@
 //! lists the effective values with where each came from and changes the user's own.
 
 mod layers;
+mod schema;
 pub mod settings;
 
 pub use layers::{
     ConfigFiles, Layer, Layered, MANAGED_CONFIG_ENV, Origin, load_layered, managed_path, user_path,
 };
+pub use schema::{SCHEMA_PATH, json_schema};
 
 use std::fmt;
 use std::net::IpAddr;
@@ -24,7 +26,7 @@ use serde::Deserialize;
 /// The environment variable that points at a configuration file for tests and scripts.
 pub const CONFIG_ENV: &str = "CALLSUPPORT_CONFIG";
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub ticket_api: TicketApiConfig,
@@ -60,7 +62,7 @@ pub struct Config {
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketApiConfig {
     /// Where reports are posted, e.g. `https://support.example.com/api/v1/tickets`.
@@ -99,7 +101,7 @@ fn default_read_timeout() -> u64 {
     60
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceConfig {
     /// Letters, digits and `-`; names the source's folder inside the bundle.
@@ -128,7 +130,17 @@ fn default_include() -> Vec<String> {
 }
 
 /// What a source's files are, which decides how they are packed and whether they can be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, ts_rs::TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Deserialize,
+    serde::Serialize,
+    ts_rs::TS,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum SourceKind {
     /// Vendor-encrypted SDK or media-stack logs (`*.blog`, `*.etl`): stored as they are.
@@ -139,6 +151,7 @@ pub enum SourceKind {
     CallOperations,
     /// A screenshot the user added to a report: a picture, stored as it is. Not for configured
     /// sources (see [`crate::screenshot`]).
+    #[schemars(skip)]
     Screenshot,
 }
 
@@ -154,7 +167,7 @@ impl SourceKind {
 }
 
 /// When queued reports are worth telling the user about. The outbox never drops a report itself.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutboxConfig {
     /// A report waiting longer than this is shown as a problem.
@@ -191,7 +204,7 @@ fn default_outbox_max_total_mb() -> u64 {
 }
 
 /// The global keyboard shortcut, the desktop counterpart of shake-to-report.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ShortcutConfig {
     /// Opens the report dialog from any app, e.g. `CmdOrCtrl+Alt+Shift+R`; `""` turns it off.
@@ -219,7 +232,7 @@ fn default_report_shortcut() -> String {
 }
 
 /// What runs when the user signs in.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartupConfig {
     /// Start the tray agent at sign-in, so the shortcut works and waiting reports are sent.
@@ -234,7 +247,7 @@ impl Default for StartupConfig {
 }
 
 /// Proactive detection ([`crate::detect`]): what counts as trouble and how often to ask.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DetectionConfig {
     /// Watch the readable call logs and offer to report what went wrong.
@@ -297,7 +310,7 @@ fn default_call_end_minutes() -> u32 {
 
 /// The end-of-call survey ([`crate::survey`]): whether and how often a finished call is asked
 /// about, and the scale of its scores.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SurveyConfig {
     /// Ask after calls at all. Off unless the organisation turns it on.
@@ -333,7 +346,7 @@ fn default_survey_hours() -> u32 {
 }
 
 /// A text-log line that is trouble: `pattern` (a regular expression) in a file of `source`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatternConfig {
     /// The id of a source of kind `text`.
@@ -344,7 +357,7 @@ pub struct PatternConfig {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionConfig {
     #[serde(default = "default_max_age_days")]
@@ -369,7 +382,7 @@ fn default_max_bundle_mb() -> u64 {
     200
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrivacyConfig {
     /// Replace personal details in readable logs. Redaction itself arrives with issue 4; until then

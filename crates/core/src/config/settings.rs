@@ -308,6 +308,18 @@ fn value(config: &Config, key: &str) -> String {
         "privacy.allow_screenshot" => config.privacy.allow_screenshot.to_string(),
         "outbox.max_age_days" => config.outbox.max_age_days.to_string(),
         "outbox.max_total_mb" => config.outbox.max_total_mb.to_string(),
+        "detection.enabled" => config.detection.enabled.to_string(),
+        "detection.cooldown_minutes" => config.detection.cooldown_minutes.to_string(),
+        "detection.daily_cap" => config.detection.daily_cap.to_string(),
+        "detection.patterns" => config
+            .detection
+            .patterns
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        "survey.enabled" => config.survey.enabled.to_string(),
+        "survey.sample_percent" => config.survey.sample_percent.to_string(),
         "presets" => config.presets.join(", "),
         "sources" => config
             .sources
@@ -413,5 +425,29 @@ fn write_error(path: &Path, err: std::io::Error) -> SettingError {
     SettingError::Write {
         path: crate::sources::display_path(path),
         message: err.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_shows_its_value() {
+        let text = "[ticket_api]\nurl = \"https://support.example.com/api/v1/tickets\"\norganisation = \"Contoso\"\ntoken_env = \"T\"\n";
+        let config = Config::parse(Path::new("c.toml"), text).unwrap();
+        // Lists that are empty unless a file fills them.
+        let may_be_empty = [
+            "ticket_api.ca_files",
+            "presets",
+            "sources",
+            "detection.patterns",
+        ];
+        for key in KEYS.iter().map(|k| k.key) {
+            assert!(
+                may_be_empty.contains(&key) || !value(&config, key).is_empty(),
+                "the Settings screen shows nothing for `{key}`"
+            );
+        }
     }
 }

@@ -1,0 +1,117 @@
+//! `callsupport config show | check FILE | schema`: the configuration in effect and where each
+//! value came from, a file checked before it is deployed, and the JSON Schema for editors and
+//! pipelines.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use callsupport_core::Error;
+use callsupport_core::config::settings::{self, SettingsView};
+use callsupport_core::config::{
+    Config, ConfigError, ConfigFiles, Origin, json_schema, load_layered,
+};
+
+use crate::output;
+
+#[derive(clap::Subcommand)]
+pub enum Args {
+    /// Print every key's effective value with where it came from (default, machine-wide file,
+    /// user's file) and whether the organisation locked it.
+    Show,
+    /// Check a configuration file; each problem is named with file, line and key.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+    },
+    /// Print the configuration's JSON Schema.
+    Schema,
+}
+
+pub fn run(explicit: Option<PathBuf>, args: Args, json: bool) -> Result<ExitCode, Error> {
+    match args {
+        Args::Show => show(explicit, json),
+        Args::Check { file } => check(&file, json),
+        Args::Schema => {
+            print!("{}", json_schema());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn show(explicit: Option<PathBuf>, json: bool) -> Result<ExitCode, Error> {
+    let layered = load_layered(&ConfigFiles::locate(explicit.as_deref()))?;
+    let view: SettingsView = settings::view(&layered);
+    if json {
+        output::json(&view);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let width = view.settings.iter().map(|s| s.key.len()).max().unwrap_or(0);
+    for setting in &view.settings {
+        let origin = match setting.origin {
+            Origin::Default => "default",
+            Origin::Organisation => "machine-wide file",
+            Origin::User => "user's file",
+        };
+        let value = if setting.value.is_empty() {
+            "(not set)"
+        } else {
+            setting.value.as_str()
+        };
+        output::line(&format!(
+            "{:width$}  {value}  [{origin}{}]",
+            setting.key,
+            if setting.locked { ", locked" } else { "" }
+        ));
+    }
+    if let Some(file) = &view.managed_file {
+        output::line(&format!("machine-wide file: {file}"));
+    }
+    if let Some(file) = &view.user_file {
+        output::line(&format!("user's file: {file}"));
+    }
+    for ignored in &view.ignored {
+        eprintln!("warning: {ignored}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The file alone, as a deployment would ship it: its error, or its per-source problems.
+fn check(file: &PathBuf, json: bool) -> Result<ExitCode, Error> {
+    let text = std::fs::read_to_string(file).map_err(|err| {
+        Error::Config(ConfigError {
+            path: file.clone(),
+            line: None,
+            key: None,
+            message: format!("cannot read it: {err}"),
+        })
+    })?;
+    let config = Config::parse(file, &text)?;
+    if json {
+        let problems: Vec<String> = config.problems.iter().map(ToString::to_string).collect();
+        output::json(&serde_json::json!({
+            "file": file,
+            "valid": problems.is_empty(),
+            "problems": problems,
+            "notes": config.notes,
+        }));
+    } else {
+        for problem in &config.problems {
+            eprintln!("error: {problem}");
+        }
+        for note in &config.notes {
+            eprintln!("note: {note}");
+        }
+        if config.problems.is_empty() {
+            output::line(&format!(
+                "{}: valid ({} sources)",
+                file.display(),
+                config.sources.len()
+            ));
+        }
+    }
+    Ok(if config.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
+}

@@ -1,0 +1,138 @@
+//! `callsupport config`: the effective values with their origin (default, machine-wide file,
+//! user's file, locked), a file checked with file, line and key, and the JSON Schema, which
+//! Python's `jsonschema` (not ours) uses to accept a good file and refuse a bad one.
+
+use std::fs;
+
+use crate::support::{Machine, write};
+
+const URL: &str = "https://support.example.com/api/v1/tickets";
+
+#[test]
+fn show_says_where_each_value_came_from_and_what_is_locked() {
+    let machine = Machine::new();
+    let user = machine.config("user.toml", URL);
+    let managed = machine.path("managed.toml");
+    write(
+        &managed,
+        format!("locked = [\"privacy\"]\n[ticket_api]\nurl = \"{URL}\"\norganisation = \"Contoso IT\"\n[privacy]\nredact = true\n")
+            .as_bytes(),
+    );
+    let run = machine
+        .command()
+        .env("CALLSUPPORT_MANAGED_CONFIG", &managed)
+        .args(["config", "show", "--config", user.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(run.status.success(), "{stdout}");
+    let line = |key: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("no {key} in:\n{stdout}"))
+            .to_owned()
+    };
+    assert!(line("ticket_api.organisation").ends_with("Contoso IT  [machine-wide file]"));
+    assert!(line("privacy.redact").ends_with("[machine-wide file, locked]"));
+    assert!(line("collection.max_age_days").ends_with("7  [user's file]"));
+    assert!(line("detection.cooldown_minutes").ends_with("30  [default]"));
+    assert!(stdout.contains(&format!("machine-wide file: {}", managed.display())));
+
+    let json = machine
+        .command()
+        .env("CALLSUPPORT_MANAGED_CONFIG", &managed)
+        .args([
+            "config",
+            "show",
+            "--json",
+            "--config",
+            user.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let view: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let redact = view["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "privacy.redact")
+        .unwrap();
+    assert_eq!(
+        (redact["origin"].as_str(), redact["locked"].as_bool()),
+        (Some("organisation"), Some(true))
+    );
+}
+
+#[test]
+fn check_names_file_line_and_key_and_passes_a_good_file() {
+    let machine = Machine::new();
+    let good = machine.config("good.toml", URL);
+    let run = machine
+        .run(&["config", "check", good.to_str().unwrap()])
+        .success();
+    assert!(
+        run.stdout().contains("good.toml: valid"),
+        "{}",
+        run.stdout()
+    );
+
+    let bad = machine.path("bad.toml");
+    fs::write(
+        &bad,
+        format!("[ticket_api]\nurl = \"{URL}\"\n\n[survey]\nsample_percent = 0\n"),
+    )
+    .unwrap();
+    machine
+        .run(&["config", "check", bad.to_str().unwrap()])
+        .failure(
+            3,
+            &["bad.toml:5", "survey.sample_percent", "between 1 and 100"],
+        );
+
+    let missing = machine.path("nowhere.toml");
+    machine
+        .run(&["config", "check", missing.to_str().unwrap()])
+        .failure(3, &["nowhere.toml", "cannot read it"]);
+}
+
+#[test]
+fn the_schema_is_what_an_independent_validator_checks_files_with() {
+    let machine = Machine::new();
+    let run = machine.run(&["config", "schema"]).success();
+    let schema = machine.path("config.schema.json");
+    fs::write(&schema, run.stdout()).unwrap();
+    let good = machine.config("good.toml", URL);
+    let bad = machine.path("bad.toml");
+    fs::write(
+        &bad,
+        format!("[ticket_api]\nurl = \"{URL}\"\nretry = 3\n[[sources]]\nid = \"a\"\nname = \"A\"\nroot = \"/x\"\nkind = \"screenshot\"\n"),
+    )
+    .unwrap();
+    // Python reads the TOML (tomllib) and validates it with jsonschema (Draft 2020-12).
+    let script = "import json, sys, tomllib, jsonschema\n\
+                  schema = json.load(open(sys.argv[1]))\n\
+                  for path in sys.argv[2:]:\n\
+                  \x20   errors = sorted(e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(tomllib.load(open(path, 'rb'))))\n\
+                  \x20   print(path.rsplit('/', 1)[-1], len(errors), ' | '.join(errors))\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(&schema)
+        .arg(&good)
+        .arg(&bad)
+        .output()
+        .expect("python3 with jsonschema (package python3-jsonschema)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "good.toml 0 ", "{text}");
+    assert!(lines[1].starts_with("bad.toml 2 "), "{text}");
+    assert!(
+        lines[1].contains("'retry'") && lines[1].contains("'screenshot'"),
+        "{text}"
+    );
+}
