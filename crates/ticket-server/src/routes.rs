@@ -13,7 +13,7 @@ use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path as UrlPath, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path as UrlPath, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -135,6 +135,29 @@ impl Drop for Incoming {
     }
 }
 
+/// Whether the query asks for a dry run (`dry_run=true`); other parameters are not ours and are
+/// left alone, a `dry_run` that is neither true nor false is a problem document.
+fn is_dry_run(query: Option<&str>) -> Result<bool, ApiProblem> {
+    let mut dry = false;
+    for pair in query.unwrap_or_default().split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, "true"));
+        if name != "dry_run" {
+            continue;
+        }
+        dry = match value {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            other => {
+                return Err(ApiProblem::bad_request(
+                    "query_invalid",
+                    format!("dry_run must be true or false, not `{other}`"),
+                ));
+            }
+        };
+    }
+    Ok(dry)
+}
+
 /// Receives a report; on a refusal, first reads the rest of the request (up to a bound) so the
 /// client, still sending, gets to read the answer instead of a broken connection.
 #[utoipa::path(
@@ -146,11 +169,14 @@ impl Drop for Incoming {
         content_type = "multipart/form-data",
         description = "The report and its bundle. The bundle is stored only once its SHA-256, its manifest and every file in it check out."
     ),
-    params(("Idempotency-Key" = uuid::Uuid, Header, description = "The bundle id: a repeated request returns the first ticket")),
+    params(
+        ("Idempotency-Key" = uuid::Uuid, Header, description = "The bundle id: a repeated request returns the first ticket"),
+        ("dry_run" = Option<bool>, Query, description = "Only check the token (no body needed): 200 with the server's limits, 401 when the token is refused. `callsupport doctor` uses it.")
+    ),
     responses(
         (status = 201, description = "Ticket created", body = TicketReceipt,
             headers(("Location" = String, description = "The ticket's URL"))),
-        (status = 200, description = "The same Idempotency-Key again: the ticket made the first time", body = TicketReceipt,
+        (status = 200, description = "The same Idempotency-Key again: the ticket made the first time; or, with `dry_run=true`, the token is accepted", body = TicketReceipt,
             headers(("Location" = String, description = "The ticket's URL"))),
         (status = 400, description = "Malformed request: parts or headers missing or invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong submit token", body = Problem, content_type = "application/problem+json"),
@@ -165,9 +191,20 @@ impl Drop for Incoming {
 pub async fn create_ticket(
     State(state): State<Shared>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, ApiProblem> {
+    if is_dry_run(query.as_deref())? {
+        // A check of the token and of the way here, nothing more: nothing is read or stored.
+        check_token(&headers, state.submit_token.as_ref(), "submit")?;
+        tracing::info!(peer = %peer, "dry run: token accepted");
+        return Ok(Json(serde_json::json!({
+            "dry_run": true,
+            "max_bundle_bytes": state.max_bundle_bytes,
+        }))
+        .into_response());
+    }
     let mut multipart = multipart.map_err(|err| {
         ApiProblem::bad_request(
             "multipart_invalid",

@@ -64,3 +64,49 @@ async fn the_openapi_document_describes_every_route_and_problem() {
     assert_eq!(schemes["submit_token"]["scheme"], "bearer");
     assert_eq!(schemes["agent_token"]["scheme"], "bearer");
 }
+
+#[tokio::test]
+async fn a_dry_run_checks_the_submit_token_and_stores_nothing() {
+    let server = Server::start().await;
+    let client = reqwest::Client::new();
+    let post = |token: Option<&'static str>, query: &'static str| {
+        let mut request = client.post(server.url(&format!("/api/v1/tickets{query}")));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+
+    let accepted = post(Some(crate::support::SUBMIT_TOKEN), "?dry_run=true")
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let body: serde_json::Value = accepted.json().await.unwrap();
+    assert_eq!(body["dry_run"], true);
+    assert!(body["max_bundle_bytes"].as_u64().unwrap() > 0);
+
+    let refused = post(Some("not-the-token"), "?dry_run=true").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    let missing = post(None, "?dry_run=1").await.unwrap();
+    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+    let odd = post(Some(crate::support::SUBMIT_TOKEN), "?dry_run=maybe")
+        .await
+        .unwrap();
+    assert_eq!(odd.status(), StatusCode::BAD_REQUEST);
+    let problem: serde_json::Value = odd.json().await.unwrap();
+    assert_eq!(problem["code"], "query_invalid");
+
+    let listed = server
+        .get("/api/v1/tickets", Some(crate::support::AGENT_TOKEN))
+        .await;
+    let listed: serde_json::Value = listed.json().await.unwrap();
+    assert_eq!(
+        listed["tickets"],
+        serde_json::json!([]),
+        "a dry run stores nothing"
+    );
+}
