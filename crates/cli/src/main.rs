@@ -63,6 +63,9 @@ enum Command {
     /// The configuration: show what is in effect, check a file, print the JSON Schema.
     #[command(subcommand)]
     Config(commands::config::Args),
+    /// Check that this computer is ready to send reports: configuration, log folders, the ticket
+    /// API and its token, disk space, the link handler.
+    Doctor,
 }
 
 fn main() -> ExitCode {
@@ -99,6 +102,7 @@ fn main() -> ExitCode {
         Command::VendorExport(args) => commands::vendor_export::run(args, json),
         Command::Fetch(args) => load(cli.config).and_then(|c| commands::fetch::run(&c, args, json)),
         Command::Config(args) => commands::config::run(cli.config, args, json),
+        Command::Doctor => commands::doctor::run(cli.config, json),
     };
     match result {
         Ok(code) => code,

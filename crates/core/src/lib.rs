@@ -20,6 +20,7 @@ pub mod config;
 pub mod consent;
 pub mod demo;
 pub mod detect;
+pub mod doctor;
 pub mod error;
 pub mod fetch;
 pub mod hash;

@@ -3,6 +3,7 @@
 pub mod calls;
 pub mod collect;
 pub mod config;
+pub mod doctor;
 pub mod extract;
 pub mod fetch;
 pub mod inspect;

@@ -8,6 +8,7 @@
 mod calls; // `calls` and `kql`: calls and failures from a bundle, queries for a call id
 mod config; // config show / check / schema, the schema checked by Python's jsonschema
 mod crash; // `report` killed at random moments, then `outbox flush`: each report exactly once
+mod doctor; // `doctor` against the real server: ready, refused or missing token, unreachable, missing folder
 mod errors; // bad input: exit code and exactly one `error: ` line on stderr naming the problem
 mod sources; // `sources`: statuses from the live index, `--watch` streaming JSON lines
 mod support; // shared fixtures: the subprocess environment, config files, log tree, ticket server

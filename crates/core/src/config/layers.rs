@@ -245,6 +245,11 @@ pub fn load_layered(files: &ConfigFiles) -> Result<Layered, ConfigError> {
                 ignored,
             })
         }
+        // Nothing usable is left once the user's unreadable file is set aside: that file is the
+        // cause worth naming, not what is missing without it.
+        Err(_) if files.user.is_some() && user.is_none() && !ignored.is_empty() => {
+            Err(ignored.swap_remove(0))
+        }
         Err(err) => Err(err),
     }
 }

@@ -378,7 +378,7 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, CaFileErro
 }
 
 /// Whether a transport error is the server's certificate being refused: waiting cannot fix it.
-fn untrusted_certificate(err: &reqwest::Error) -> bool {
+pub(crate) fn untrusted_certificate(err: &reqwest::Error) -> bool {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
     while let Some(error) = cause {
         if let Some(tls) = error.downcast_ref::<rustls::Error>() {
@@ -401,7 +401,7 @@ fn untrusted_certificate(err: &reqwest::Error) -> bool {
 }
 
 /// The innermost cause of a transport error, which is what tells the user something.
-fn describe(err: &reqwest::Error) -> String {
+pub(crate) fn describe(err: &reqwest::Error) -> String {
     let mut cause: &dyn std::error::Error = err;
     while let Some(next) = cause.source() {
         cause = next;

@@ -1,0 +1,407 @@
+//! `callsupport doctor`: is this computer ready to send reports? Each check says ok, warning or
+//! error and, when it is not ok, what to do.
+//!
+//! # Brief overview
+//!
+//! The checks, in order: the configuration (every layer valid; what the user's file set that was
+//! ignored), every source (found, readable, how many files), the ticket API (reached over TLS
+//! with the trust store, extra CAs and proxy in effect), the submit token (a dry run the
+//! reference server answers without storing anything), free disk for the outbox, and the
+//! `callsupport://` link handler. A check that depends on one that failed says so instead of
+//! failing again. Nothing is written, nothing is sent but the dry run.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use serde::Serialize;
+
+use crate::config::{Config, ConfigFiles, load_layered};
+use crate::upload::{describe, http_client, untrusted_certificate};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    Warning,
+    Error,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Warning => "warning",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// One check's finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// Stable name for scripts: `config`, `source:<id>`, `ticket_api`, `token`, `disk`, `link_handler`.
+    pub name: String,
+    pub status: Status,
+    /// What was found, in words.
+    pub detail: String,
+    /// What to do about it, when it is not ok.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advice: Option<String>,
+}
+
+impl Check {
+    fn ok(name: impl Into<String>, detail: impl Into<String>) -> Check {
+        Check {
+            name: name.into(),
+            status: Status::Ok,
+            detail: detail.into(),
+            advice: None,
+        }
+    }
+
+    fn not_ok(
+        status: Status,
+        name: impl Into<String>,
+        detail: impl Into<String>,
+        advice: impl Into<String>,
+    ) -> Check {
+        Check {
+            name: name.into(),
+            status,
+            detail: detail.into(),
+            advice: Some(advice.into()),
+        }
+    }
+}
+
+/// Runs every check for the configuration `files` name and the data folder `data_dir`.
+pub async fn examine(files: &ConfigFiles, data_dir: &Path) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let config = match load_layered(files) {
+        Ok(layered) => {
+            let from: Vec<String> = [&layered.managed, &layered.user]
+                .into_iter()
+                .flatten()
+                .map(|layer| crate::sources::display_path(&layer.path))
+                .collect();
+            checks.push(if layered.ignored.is_empty() {
+                Check::ok(
+                    "config",
+                    format!(
+                        "valid ({})",
+                        if from.is_empty() {
+                            "defaults only".to_owned()
+                        } else {
+                            from.join(" under ")
+                        }
+                    ),
+                )
+            } else {
+                Check::not_ok(
+                    Status::Warning,
+                    "config",
+                    layered
+                        .ignored
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                    "remove these keys from the user's file: the organisation's values apply",
+                )
+            });
+            Some(layered.config)
+        }
+        Err(err) => {
+            checks.push(Check::not_ok(
+                Status::Error,
+                "config",
+                err.to_string(),
+                "fix the file at that line (`callsupport config check FILE` checks one)",
+            ));
+            None
+        }
+    };
+    let Some(config) = config else {
+        for name in ["sources", "ticket_api", "token"] {
+            checks.push(Check::not_ok(
+                Status::Error,
+                name,
+                "not checked: the configuration is not valid",
+                "fix the configuration first",
+            ));
+        }
+        checks.push(disk(data_dir, 200));
+        checks.push(link_handler());
+        return checks;
+    };
+    checks.extend(sources(&config));
+    checks.extend(ticket_api(&config).await);
+    checks.push(disk(data_dir, config.collection.max_bundle_mb));
+    checks.push(link_handler());
+    checks
+}
+
+fn sources(config: &Config) -> Vec<Check> {
+    let mut checks = Vec::new();
+    // A source's own problem is said by its check below; the others (an unknown preset) here.
+    for problem in config
+        .problems
+        .iter()
+        .filter(|p| !p.key.as_deref().is_some_and(|k| k.starts_with("sources[")))
+    {
+        checks.push(Check::not_ok(
+            Status::Warning,
+            "presets",
+            problem.to_string(),
+            "use one of the known presets; the configured sources still work",
+        ));
+    }
+    if config.sources.is_empty() {
+        checks.push(Check::not_ok(
+            Status::Warning,
+            "sources",
+            "no log folders configured",
+            "add [[sources]] or presets = [...] to the configuration",
+        ));
+    }
+    for source in &config.sources {
+        let name = format!("source:{}", source.id);
+        match crate::sources::scan(source, config.max_age(source), SystemTime::now()) {
+            Ok(scan) if scan.files.is_empty() => checks.push(Check::not_ok(
+                Status::Warning,
+                name,
+                format!(
+                    "{} is there but holds no recent log files",
+                    crate::sources::display_path(&scan.root)
+                ),
+                "make a call with the app, or check `include` and `collection.max_age_days`",
+            )),
+            Ok(scan) => checks.push(Check::ok(
+                name,
+                format!(
+                    "{}: {} files ({})",
+                    crate::sources::display_path(&scan.root),
+                    scan.files.len(),
+                    crate::consent::human_bytes(scan.files.iter().map(|f| f.size).sum())
+                ),
+            )),
+            Err(err @ crate::sources::SourceError::RootMissing { .. }) => {
+                checks.push(Check::not_ok(
+                    Status::Warning,
+                    name,
+                    err.to_string(),
+                    "if the calling app is not installed on this computer, this is expected",
+                ))
+            }
+            Err(err) => checks.push(Check::not_ok(
+                Status::Error,
+                name,
+                err.to_string(),
+                "fix the source's `root`, or the folder's permissions",
+            )),
+        }
+    }
+    checks
+}
+
+/// The service reached (TLS, proxy) and the token accepted, with one dry-run request.
+async fn ticket_api(config: &Config) -> Vec<Check> {
+    let api = &config.ticket_api;
+    let host = api.destination_host();
+    let token = match &api.token_env {
+        Some(name) => match std::env::var(name) {
+            Ok(token) if !token.trim().is_empty() => Some(token.trim().to_owned()),
+            _ => None,
+        },
+        None => None,
+    };
+    let client = match http_client(api) {
+        Ok(client) => client,
+        Err(err) => {
+            return vec![Check::not_ok(
+                Status::Error,
+                "ticket_api",
+                err.to_string(),
+                "fix ticket_api.ca_files",
+            )];
+        }
+    };
+    let mut url = api.parsed_url();
+    url.query_pairs_mut().append_pair("dry_run", "true");
+    let mut request = client
+        .post(url)
+        .timeout(Duration::from_secs(api.connect_timeout_secs.max(5) * 2));
+    if let Some(token) = &token {
+        request = request.bearer_auth(token);
+    }
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(err) => {
+            let (detail, advice) = if untrusted_certificate(&err) {
+                (
+                    format!(
+                        "{host} presented a certificate this computer does not trust: {}",
+                        describe(&err)
+                    ),
+                    "add your organisation's certificate authority with ticket_api.ca_files",
+                )
+            } else {
+                (
+                    format!("cannot reach {host}: {}", describe(&err)),
+                    "check the network, the proxy settings and ticket_api.url",
+                )
+            };
+            return vec![
+                Check::not_ok(Status::Error, "ticket_api", detail, advice),
+                Check::not_ok(
+                    Status::Error,
+                    "token",
+                    "not checked: the service cannot be reached",
+                    "fix the connection first",
+                ),
+            ];
+        }
+    };
+    let scheme = api.parsed_url().scheme().to_owned();
+    let reached = Check::ok(
+        "ticket_api",
+        format!(
+            "{host} answers over {}",
+            if scheme == "https" {
+                "TLS"
+            } else {
+                "plain http (allowed by ticket_api.allow_insecure_http)"
+            }
+        ),
+    );
+    let status = response.status().as_u16();
+    let token_check = match (status, &api.token_env, &token) {
+        (200..=299, _, _) => Check::ok(
+            "token",
+            match &api.token_env {
+                Some(name) => format!("the service accepts the token in {name}"),
+                None => "the service takes reports without a token".to_owned(),
+            },
+        ),
+        (401 | 403, Some(name), None) => Check::not_ok(
+            Status::Error,
+            "token",
+            format!("{name} is not set, and the service wants a token"),
+            format!("set the environment variable {name} to the ticket API token"),
+        ),
+        (401 | 403, Some(name), Some(_)) => Check::not_ok(
+            Status::Error,
+            "token",
+            format!("the service refused the token in {name} ({status})"),
+            "ask your support team for a valid ticket API token",
+        ),
+        (401 | 403, None, _) => Check::not_ok(
+            Status::Error,
+            "token",
+            format!("the service wants a token ({status}) and none is configured"),
+            "set ticket_api.token_env to the environment variable that holds it",
+        ),
+        _ => Check::not_ok(
+            Status::Warning,
+            "token",
+            format!("the service answered {status} to a dry run: it cannot check tokens this way"),
+            "the token is checked with the first report",
+        ),
+    };
+    vec![reached, token_check]
+}
+
+/// Room for the outbox: a report can be as large as `collection.max_bundle_mb`.
+fn disk(data_dir: &Path, max_bundle_mb: u64) -> Check {
+    let needed = max_bundle_mb * 1024 * 1024;
+    let mut probe = data_dir.to_path_buf();
+    while !probe.exists() {
+        if !probe.pop() {
+            break;
+        }
+    }
+    match free_bytes(&probe) {
+        Some(free) if free >= 2 * needed => Check::ok(
+            "disk",
+            format!(
+                "{} free for the outbox in {}",
+                crate::consent::human_bytes(free),
+                crate::sources::display_path(data_dir)
+            ),
+        ),
+        Some(free) => Check::not_ok(
+            if free >= needed {
+                Status::Warning
+            } else {
+                Status::Error
+            },
+            "disk",
+            format!(
+                "{} free in {}; a report may take up to {}",
+                crate::consent::human_bytes(free),
+                crate::sources::display_path(data_dir),
+                crate::consent::human_bytes(needed)
+            ),
+            "free some disk space, or lower collection.max_bundle_mb",
+        ),
+        None => Check::not_ok(
+            Status::Warning,
+            "disk",
+            format!(
+                "cannot tell the free space in {}",
+                crate::sources::display_path(data_dir)
+            ),
+            "make sure the data folder can be written",
+        ),
+    }
+}
+
+#[cfg(unix)]
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c_path` is a valid NUL-terminated string and `stat` a valid out-pointer.
+    let rc = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
+    (rc == 0).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+#[cfg(not(unix))]
+fn free_bytes(_path: &Path) -> Option<u64> {
+    None
+}
+
+/// Whether `callsupport://` links (support asking for logs) open the app.
+fn link_handler() -> Check {
+    if !cfg!(target_os = "linux") {
+        return Check::ok("link_handler", "registered by the installer on this system");
+    }
+    let answer = std::process::Command::new("xdg-mime")
+        .args(["query", "default", "x-scheme-handler/callsupport"])
+        .output();
+    match answer {
+        Ok(out)
+            if out.status.success() && !String::from_utf8_lossy(&out.stdout).trim().is_empty() =>
+        {
+            Check::ok(
+                "link_handler",
+                format!(
+                    "callsupport:// links open {}",
+                    String::from_utf8_lossy(&out.stdout).trim()
+                ),
+            )
+        }
+        Ok(_) => Check::not_ok(
+            Status::Warning,
+            "link_handler",
+            "no application is registered for callsupport:// links",
+            "install Call Support from its package, which registers the link handler",
+        ),
+        Err(_) => Check::not_ok(
+            Status::Warning,
+            "link_handler",
+            "cannot ask the desktop (xdg-mime is not installed)",
+            "install xdg-utils to check, or open a callsupport:// link to try",
+        ),
+    }
+}
