@@ -112,6 +112,7 @@ impl Error {
             | Error::Survey(_)
             | Error::NotAWebLink(_)
             | Error::Export(ExportError::NotForSending) => ErrorCode::ReportInvalid,
+            Error::Export(ExportError::NotAllowed) => ErrorCode::Managed,
             Error::Write(WriteError::Cancelled) | Error::Upload(UploadError::Cancelled) => {
                 ErrorCode::Cancelled
             }

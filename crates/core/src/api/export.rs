@@ -44,6 +44,10 @@ pub enum ExportError {
         "this report was prepared to be saved to a file, and the consent given was for that; start a new report to send one"
     )]
     NotForSending,
+    #[error(
+        "your organisation does not allow saving reports to a file (privacy.allow_export); send the report instead"
+    )]
+    NotAllowed,
 }
 
 /// The name the save dialog suggests: `call-support-report-2026-11-25-1015.zip`, local time.
@@ -65,6 +69,9 @@ impl Desk {
         dest: &Path,
         on_progress: impl Fn(Progress) -> bool + Send + Sync + 'static,
     ) -> Result<ExportReceipt, Error> {
+        if !self.config().privacy.allow_export {
+            return Err(ExportError::NotAllowed.into());
+        }
         let (plan, report, statement) = {
             let pending = self.pending.lock().expect("pending reports lock");
             let prepared = pending.get(report_id).ok_or(Error::UnknownReport)?;

@@ -156,6 +156,8 @@ pub struct AppOverview {
     pub allow_contact: bool,
     /// Whether the report form offers a screenshot (`privacy.allow_screenshot`).
     pub allow_screenshot: bool,
+    /// Whether reports may be saved to a file (`privacy.allow_export`).
+    pub allow_export: bool,
     /// Support's open request for logs (from a link), if any.
     pub support_request: Option<SupportRequest>,
     /// Why the last link could not be used, in words.
@@ -403,6 +405,7 @@ impl Desk {
             recent_calls: recent_calls(&snapshots),
             allow_contact: self.config().privacy.allow_contact_email,
             allow_screenshot: self.config().privacy.allow_screenshot,
+            allow_export: self.config().privacy.allow_export,
             support_request,
             link_problem,
             detection: self.detection_prefill(),
@@ -413,6 +416,9 @@ impl Desk {
 
     /// Checks the draft, snapshots the file list and returns what the consent screen shows.
     pub fn prepare_report(&self, draft: ReportDraft) -> Result<ConsentView, Error> {
+        if draft.to_file && !self.config().privacy.allow_export {
+            return Err(ExportError::NotAllowed.into());
+        }
         let contact = draft.contact.filter(|c| !c.trim().is_empty());
         if contact.is_some() && !self.config().privacy.allow_contact_email {
             return Err(ReportError::ContactNotAllowed.into());

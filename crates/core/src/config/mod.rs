@@ -393,6 +393,10 @@ pub struct PrivacyConfig {
     pub allow_contact_email: bool,
     #[serde(default)]
     pub allow_screenshot: bool,
+    /// *Save to file* and *Export Logs*: reports written where the user chooses. Off, every
+    /// report goes to the ticket API.
+    #[serde(default = "yes")]
+    pub allow_export: bool,
 }
 
 impl Default for PrivacyConfig {
@@ -401,6 +405,7 @@ impl Default for PrivacyConfig {
             redact: true,
             allow_contact_email: false,
             allow_screenshot: false,
+            allow_export: true,
         }
     }
 }

@@ -1038,3 +1038,50 @@ async fn a_survey_with_logs_travels_in_the_report_and_a_bad_one_is_refused_in_wo
     );
     assert_eq!(ticket["report"]["survey"]["overall"]["score"], 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_saving_to_a_file_is_not_allowed_only_sending_is_offered() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let text = config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200)
+        .replace("[privacy]\n", "[privacy]\nallow_export = false\n");
+    let desk = Desk::new(
+        load_config(tree.dir.path(), &text),
+        data.path().to_path_buf(),
+    );
+    assert!(!desk.overview().allow_export);
+
+    // Export Logs is refused before anything is collected.
+    let refused = desk
+        .prepare_report(ReportDraft {
+            to_file: true,
+            ..draft("Logs for the help desk")
+        })
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::Managed, "{refused}");
+    assert!(
+        refused.to_string().contains("privacy.allow_export"),
+        "{refused}"
+    );
+
+    // Save to file instead, from a report prepared for sending: refused, nothing written.
+    let view = desk.prepare_report(draft("audio dropped")).unwrap();
+    let out = data.path().join("saved.zip");
+    let refused = desk
+        .export_report(&view.report_id, &out, |_| true)
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::Managed, "{refused}");
+    assert!(!out.exists());
+    assert_eq!(
+        names_in(data.path())
+            .iter()
+            .filter(|n| n.ends_with(".zip"))
+            .count(),
+        0
+    );
+    // Sending still works.
+    desk.send_report(&view.report_id, |_| true).await.unwrap();
+}

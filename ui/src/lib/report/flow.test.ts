@@ -76,6 +76,7 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
         ],
         allow_contact: false,
         allow_screenshot: false,
+  allow_export: true,
         support_request: null,
         link_problem: null,
         detection: null,

@@ -41,6 +41,19 @@ describe("ReportScreen", () => {
     expect(screen.queryByTestId("take-screenshot")).toBeNull();
   });
 
+  it("where saving to a file is not allowed, Export Logs says so and offers a report instead", async () => {
+    const backend = fakeBackend({ overview: async () => ({ ...overview, allow_export: false }) });
+    const flow = new ReportFlow(backend);
+    flow.setMode(true);
+    await flow.load();
+    render(ReportScreen, { flow, outbox: new OutboxState(backend), onShow: () => {} });
+    expect(screen.getByTestId("export-not-allowed").textContent).toContain("does not allow saving logs to a file");
+    await fireEvent.click(screen.getByTestId("report-instead"));
+    expect(flow.draft.to_file).toBe(false);
+    await tick();
+    expect(screen.queryByTestId("export-not-allowed")).toBeNull();
+  });
+
   it("takes a screenshot, shows it, and can remove it", async () => {
     const { backend, flow } = await reportForm({
       overview: async () => ({ ...overview, allow_contact: true, allow_screenshot: true }),
@@ -95,6 +108,15 @@ describe("ConsentScreen", () => {
     expect(within(files[0]).queryByTestId("file-preview")).toBeNull();
     expect(within(files[1]).getByTestId("file-preview").getAttribute("aria-label")).toBe("Preview app.log");
     expect(screen.getByTestId("statement").textContent).toContain("Contoso IT");
+  });
+
+  it("offers Save to file instead only where the organisation allows it", async () => {
+    const { flow } = await atConsent();
+    expect(screen.getByTestId("save").textContent).toBe("Save to file instead");
+    flow.overview = { ...overview, allow_export: false };
+    await tick();
+    expect(screen.queryByTestId("save")).toBeNull();
+    expect(screen.getByTestId("send")).toBeTruthy();
   });
 
   it("a screenshot is a picture: tagged, no text preview", async () => {

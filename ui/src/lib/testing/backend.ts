@@ -15,6 +15,7 @@ export const overview: AppOverview = {
   recent_calls: [],
   allow_contact: false,
   allow_screenshot: false,
+  allow_export: true,
   support_request: null,
   link_problem: null,
   detection: null,

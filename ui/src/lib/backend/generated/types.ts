@@ -93,6 +93,10 @@ allow_contact: boolean,
  */
 allow_screenshot: boolean, 
 /**
+ * Whether reports may be saved to a file (`privacy.allow_export`).
+ */
+allow_export: boolean, 
+/**
  * Support's open request for logs (from a link), if any.
  */
 support_request: SupportRequest | null, 
