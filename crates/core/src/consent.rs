@@ -65,11 +65,15 @@ impl Statement {
                 "Your report is saved to a file you choose; nothing is sent.".to_owned()
             }
         }];
-        paragraphs.push(format!(
-            "It contains what you wrote above, basic facts about this computer (system, version, language, time zone; not its name or yours) and {} ({}).",
-            plural(files.len(), "file"),
-            human_bytes(plan.total_bytes())
-        ));
+        paragraphs.push(if files.is_empty() {
+            "It contains what you wrote above and basic facts about this computer (system, version, language, time zone; not its name or yours); no files.".to_owned()
+        } else {
+            format!(
+                "It contains what you wrote above, basic facts about this computer (system, version, language, time zone; not its name or yours) and {} ({}).",
+                plural(files.len(), "file"),
+                human_bytes(plan.total_bytes())
+            )
+        });
         if plan.selected.iter().any(|f| f.encrypted) {
             paragraphs.push(
                 "Some files are encrypted by the calling software. Only its vendor can read them, and they cannot be reviewed or cleaned here."

@@ -158,6 +158,8 @@ pub struct AppOverview {
     pub allow_screenshot: bool,
     /// Whether reports may be saved to a file (`privacy.allow_export`).
     pub allow_export: bool,
+    /// Whether log files go with reports (`privacy.allow_log_collection`).
+    pub allow_log_collection: bool,
     /// Support's open request for logs (from a link), if any.
     pub support_request: Option<SupportRequest>,
     /// Why the last link could not be used, in words.
@@ -406,6 +408,7 @@ impl Desk {
             allow_contact: self.config().privacy.allow_contact_email,
             allow_screenshot: self.config().privacy.allow_screenshot,
             allow_export: self.config().privacy.allow_export,
+            allow_log_collection: self.config().privacy.allow_log_collection,
             support_request,
             link_problem,
             detection: self.detection_prefill(),
@@ -442,10 +445,12 @@ impl Desk {
         }
         .normalized()?;
         let now = SystemTime::now();
+        // Where the organisation allows no log collection, no source is offered at all.
+        let collect_logs = self.config().privacy.allow_log_collection;
         let scans: Vec<SourceScan> = self
             .sources_now()
             .iter()
-            .filter(|s| s.root.is_some())
+            .filter(|s| collect_logs && s.root.is_some())
             .map(|s| {
                 let mut scan = s.to_scan(self.config().max_age(&s.config), now);
                 apply_size_limit(&mut scan, s.config.max_mb);

@@ -397,6 +397,10 @@ pub struct PrivacyConfig {
     /// report goes to the ticket API.
     #[serde(default = "yes")]
     pub allow_export: bool,
+    /// Log files go with reports. Off, a report carries the user's words and the computer's
+    /// basic facts only (and a screenshot, where those are allowed).
+    #[serde(default = "yes")]
+    pub allow_log_collection: bool,
 }
 
 impl Default for PrivacyConfig {
@@ -406,6 +410,7 @@ impl Default for PrivacyConfig {
             allow_contact_email: false,
             allow_screenshot: false,
             allow_export: true,
+            allow_log_collection: true,
         }
     }
 }

@@ -138,6 +138,12 @@ pub const KEYS: &[Key] = &[
         false,
     ),
     key(
+        "privacy.allow_log_collection",
+        "Send log files with reports",
+        SettingKind::Switch,
+        false,
+    ),
+    key(
         "privacy.allow_export",
         "Allow saving reports to a file",
         SettingKind::Switch,
@@ -313,6 +319,7 @@ fn value(config: &Config, key: &str) -> String {
         "privacy.allow_contact_email" => config.privacy.allow_contact_email.to_string(),
         "privacy.allow_screenshot" => config.privacy.allow_screenshot.to_string(),
         "privacy.allow_export" => config.privacy.allow_export.to_string(),
+        "privacy.allow_log_collection" => config.privacy.allow_log_collection.to_string(),
         "outbox.max_age_days" => config.outbox.max_age_days.to_string(),
         "outbox.max_total_mb" => config.outbox.max_total_mb.to_string(),
         "detection.enabled" => config.detection.enabled.to_string(),

@@ -1085,3 +1085,33 @@ async fn where_saving_to_a_file_is_not_allowed_only_sending_is_offered() {
     // Sending still works.
     desk.send_report(&view.report_id, |_| true).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn where_log_collection_is_not_allowed_a_report_carries_words_only() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let text = config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200)
+        .replace("[privacy]\n", "[privacy]\nallow_log_collection = false\n");
+    let desk = Desk::new(
+        load_config(tree.dir.path(), &text),
+        data.path().to_path_buf(),
+    );
+    assert!(!desk.overview().allow_log_collection);
+
+    let view = desk.prepare_report(draft("audio dropped")).unwrap();
+    assert_eq!(view.file_count, 0);
+    assert!(view.groups.is_empty(), "{:?}", view.groups);
+    assert!(
+        view.statement[1].ends_with("; no files."),
+        "the statement says what goes: {:?}",
+        view.statement
+    );
+    let receipt = desk.send_report(&view.report_id, |_| true).await.unwrap();
+    let stored = server.stored_bundle(&receipt.ticket_id);
+    assert_unzip_t_passes(&stored);
+    let bundle = Bundle::open(&stored).unwrap();
+    assert!(bundle.manifest.files.is_empty());
+    assert_eq!(bundle.manifest.report.summary, "audio dropped");
+}

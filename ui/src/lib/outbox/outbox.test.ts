@@ -18,7 +18,8 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
     removed,
     overview: async () => ({
       destination: "d", organisation: null, sources: [], recent_calls: [], allow_contact: false, allow_screenshot: false,
-  allow_export: true, support_request: null, link_problem: null, detection: null, survey_call: null, survey_scale: { lower_bound: 1, upper_bound: 5, low_score_threshold: 2 },
+  allow_export: true,
+  allow_log_collection: true, support_request: null, link_problem: null, detection: null, survey_call: null, survey_scale: { lower_bound: 1, upper_bound: 5, low_score_threshold: 2 },
     }),
     prepareReport: async () => {
       throw new Error("unused");

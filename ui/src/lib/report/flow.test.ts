@@ -77,6 +77,7 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
         allow_contact: false,
         allow_screenshot: false,
   allow_export: true,
+  allow_log_collection: true,
         support_request: null,
         link_problem: null,
         detection: null,

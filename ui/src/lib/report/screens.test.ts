@@ -35,6 +35,11 @@ describe("ReportScreen", () => {
     expect(screen.getByTestId("files-ready").textContent).toContain("2 log files ready (2.0 KB), for Contoso IT");
   });
 
+  it("where log collection is not allowed, says the report carries words only", async () => {
+    await reportForm({ overview: async () => ({ ...overview, allow_log_collection: false }) });
+    expect(screen.getByTestId("files-ready").textContent).toContain("does not collect log files");
+  });
+
   it("offers a contact field and a screenshot only where the organisation allows them", async () => {
     await reportForm();
     expect(screen.queryByTestId("contact")).toBeNull();

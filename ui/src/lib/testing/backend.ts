@@ -16,6 +16,7 @@ export const overview: AppOverview = {
   allow_contact: false,
   allow_screenshot: false,
   allow_export: true,
+  allow_log_collection: true,
   support_request: null,
   link_problem: null,
   detection: null,

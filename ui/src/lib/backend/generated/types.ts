@@ -97,6 +97,10 @@ allow_screenshot: boolean,
  */
 allow_export: boolean, 
 /**
+ * Whether log files go with reports (`privacy.allow_log_collection`).
+ */
+allow_log_collection: boolean, 
+/**
  * Support's open request for logs (from a link), if any.
  */
 support_request: SupportRequest | null, 
