@@ -60,6 +60,10 @@ pub const TEST: &[(&str, &str)] = &[
         "checks configuration files against our JSON Schema independently",
     ),
     (
+        "gnome-keyring",
+        "a real Secret Service, where `callsupport token set` keeps the ticket API token",
+    ),
+    (
         "dunst",
         "a real notification service, which shows the detection prompt and answers it",
     ),

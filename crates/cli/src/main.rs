@@ -66,6 +66,10 @@ enum Command {
     /// Check that this computer is ready to send reports: configuration, log folders, the ticket
     /// API and its token, disk space, the link handler.
     Doctor,
+    /// The ticket API token in the system's credential store: set (from standard input),
+    /// status, forget.
+    #[command(subcommand)]
+    Token(commands::token::Args),
 }
 
 fn main() -> ExitCode {
@@ -103,6 +107,7 @@ fn main() -> ExitCode {
         Command::Fetch(args) => load(cli.config).and_then(|c| commands::fetch::run(&c, args, json)),
         Command::Config(args) => commands::config::run(cli.config, args, json),
         Command::Doctor => commands::doctor::run(cli.config, json),
+        Command::Token(args) => load(cli.config).and_then(|c| commands::token::run(&c, args, json)),
     };
     match result {
         Ok(code) => code,

@@ -208,13 +208,17 @@ fn sources(config: &Config) -> Vec<Check> {
 async fn ticket_api(config: &Config) -> Vec<Check> {
     let api = &config.ticket_api;
     let host = api.destination_host();
-    let token = match &api.token_env {
-        Some(name) => match std::env::var(name) {
-            Ok(token) if !token.trim().is_empty() => Some(token.trim().to_owned()),
-            _ => None,
+    let found = crate::secrets::submit_token(api);
+    let source = match found.as_ref().map(|(_, source)| *source) {
+        Some(crate::secrets::TokenSource::Keyring) => {
+            "the token stored in the system's credential store".to_owned()
+        }
+        _ => match &api.token_env {
+            Some(name) => format!("the token in {name}"),
+            None => "no token".to_owned(),
         },
-        None => None,
     };
+    let token = found.map(|(token, _)| token);
     let client = match http_client(api) {
         Ok(client) => client,
         Err(err) => {
@@ -276,30 +280,27 @@ async fn ticket_api(config: &Config) -> Vec<Check> {
     );
     let status = response.status().as_u16();
     let token_check = match (status, &api.token_env, &token) {
-        (200..=299, _, _) => Check::ok(
-            "token",
-            match &api.token_env {
-                Some(name) => format!("the service accepts the token in {name}"),
-                None => "the service takes reports without a token".to_owned(),
-            },
-        ),
+        (200..=299, _, Some(_)) => Check::ok("token", format!("the service accepts {source}")),
+        (200..=299, _, None) => Check::ok("token", "the service takes reports without a token"),
         (401 | 403, Some(name), None) => Check::not_ok(
             Status::Error,
             "token",
-            format!("{name} is not set, and the service wants a token"),
-            format!("set the environment variable {name} to the ticket API token"),
+            format!("{name} is not set, no token is stored, and the service wants one"),
+            format!(
+                "set the environment variable {name}, or store the token with `callsupport token set`"
+            ),
         ),
-        (401 | 403, Some(name), Some(_)) => Check::not_ok(
+        (401 | 403, _, Some(_)) => Check::not_ok(
             Status::Error,
             "token",
-            format!("the service refused the token in {name} ({status})"),
+            format!("the service refused {source} ({status})"),
             "ask your support team for a valid ticket API token",
         ),
-        (401 | 403, None, _) => Check::not_ok(
+        (401 | 403, None, None) => Check::not_ok(
             Status::Error,
             "token",
             format!("the service wants a token ({status}) and none is configured"),
-            "set ticket_api.token_env to the environment variable that holds it",
+            "store it with `callsupport token set`, or name its variable in ticket_api.token_env",
         ),
         _ => Check::not_ok(
             Status::Warning,

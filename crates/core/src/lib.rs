@@ -32,6 +32,7 @@ pub mod progress;
 pub mod redact;
 pub mod report;
 pub mod screenshot;
+pub mod secrets;
 pub mod shortcut;
 pub mod sources;
 pub mod support_link;

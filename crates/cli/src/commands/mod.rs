@@ -13,5 +13,6 @@ pub mod report;
 mod report_args;
 pub mod sources;
 pub mod submit;
+pub mod token;
 pub mod vendor_export;
 pub mod verify;

@@ -12,4 +12,5 @@ mod doctor; // `doctor` against the real server: ready, refused or missing token
 mod errors; // bad input: exit code and exactly one `error: ` line on stderr naming the problem
 mod sources; // `sources`: statuses from the live index, `--watch` streaming JSON lines
 mod support; // shared fixtures: the subprocess environment, config files, log tree, ticket server
+mod token; // `token set/status/forget` with the real Secret Service; the token in no file
 mod workflow; // collect -> unzip -t -> verify -> inspect -> submit, as text and as --json

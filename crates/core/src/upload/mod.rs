@@ -28,7 +28,9 @@ use retry::{RetryPolicy, parse_retry_after};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
-    #[error("the ticket API token is missing: set the environment variable {0}")]
+    #[error(
+        "the ticket API token is missing: set the environment variable {0}, or store it with `callsupport token set`"
+    )]
     MissingToken(String),
     #[error("cannot reach the support service at {host}: {detail}")]
     Unreachable { host: String, detail: String },
@@ -96,14 +98,14 @@ pub struct Uploader {
 }
 
 impl Uploader {
-    /// Builds the client; fails when the configured token variable is not set.
+    /// Builds the client; fails when a token is configured (`token_env`) but neither the variable
+    /// nor the credential store holds one.
     pub fn new(api: &TicketApiConfig) -> Result<Uploader, UploadError> {
-        let token = match &api.token_env {
-            Some(name) => match std::env::var(name) {
-                Ok(token) if !token.trim().is_empty() => Some(token.trim().to_owned()),
-                _ => return Err(UploadError::MissingToken(name.clone())),
-            },
-            None => None,
+        // The environment variable, else the system's credential store (`callsupport token set`).
+        let token = match (crate::secrets::submit_token(api), &api.token_env) {
+            (Some((token, _)), _) => Some(token),
+            (None, Some(name)) => return Err(UploadError::MissingToken(name.clone())),
+            (None, None) => None,
         };
         Uploader::with_token(api, token)
     }
