@@ -5,6 +5,7 @@
 
 use std::sync::mpsc::Sender;
 
+use callsupport_core::detect::Rule;
 use callsupport_core::detect::journal::Detected;
 use notify_rust::{Notification, Timeout};
 use tao::event_loop::EventLoopProxy;
@@ -27,8 +28,11 @@ pub fn prompt(
     let more: Vec<String> = with.iter().map(|d| d.detection.summary.clone()).collect();
     let mut body = String::new();
     if let Some(at) = detection.occurred_at {
-        let at = at.with_timezone(&chrono::Local);
-        body.push_str(&format!("The call that ended at {}. ", at.format("%H:%M")));
+        let at = at.with_timezone(&chrono::Local).format("%H:%M");
+        body.push_str(&match detection.rule {
+            Rule::Pattern { .. } => format!("Noticed at {at}. "),
+            _ => format!("The call that ended at {at}. "),
+        });
     }
     if !more.is_empty() {
         body.push_str(&format!("Also: {}. ", more.join("; ")));

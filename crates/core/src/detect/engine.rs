@@ -81,6 +81,8 @@ struct CallState {
     hung_up: bool,
     /// A later call of the same app began: this one is over.
     superseded: bool,
+    /// Failed operations, counted; the first [`MAX_DETAILS`] described.
+    failed: usize,
     failures: Vec<String>,
 }
 
@@ -161,6 +163,7 @@ impl Detector {
                 joined: false,
                 hung_up: false,
                 superseded: false,
+                failed: 0,
                 failures: Vec::new(),
             });
         call.last_at = call.last_at.max(at);
@@ -177,6 +180,9 @@ impl Detector {
             call.hung_up = true;
         }
         if record.failed {
+            call.failed += 1;
+        }
+        if record.failed && call.failures.len() < MAX_DETAILS {
             call.failures.push(
                 format!(
                     "{} · {} {}",
@@ -287,7 +293,7 @@ impl Detector {
             summary,
             details,
         };
-        let failures: Vec<String> = call.failures.iter().take(MAX_DETAILS).cloned().collect();
+        let failures = call.failures.clone();
         let mut found = Vec::new();
         if call.join_attempts > 0 && !call.joined {
             if rules.join_failed {
@@ -307,7 +313,7 @@ impl Detector {
                 Vec::new(),
             ));
         }
-        let failed = call.failures.len();
+        let failed = call.failed;
         if rules.failures_per_call > 0 && failed >= rules.failures_per_call as usize {
             found.push(detection(
                 Rule::RepeatedFailures,

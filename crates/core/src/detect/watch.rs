@@ -1,12 +1,12 @@
 //! The watcher: each pass reads what was appended to the call-operations logs (and to the text
 //! logs that have patterns) since the last pass, lets the detector judge what is over, decides on
-//! prompts and writes it all down. The tray agent runs a pass every few seconds and shows the
-//! prompts; `callsupport detect` runs the same passes in a terminal.
+//! prompts and writes it all down. The tray agent runs a pass every two seconds and shows the
+//! prompts.
 //!
 //! On the very first run the logs already there are taken as read: what happened before Call
 //! Support was installed is not news. A log that appears later is read from its start.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -94,14 +94,14 @@ impl Watcher {
     /// Reads what is new, judges what is over at `now` (`today` is the local date), decides on
     /// prompts and writes the detections and the state down.
     pub fn pass(&mut self, now: DateTime<Utc>, today: NaiveDate) -> Pass {
-        let mut seen = Vec::new();
+        let mut seen = HashSet::new();
         for (source, kind) in &self.sources {
             if !source.root.is_dir() {
                 continue;
             }
             let walked = walk(source, &source.root);
             for file in walked.files.iter().take(MAX_FILES) {
-                seen.push(file.path.clone());
+                seen.insert(file.path.clone());
                 let fresh = !self.positions.contains_key(&file.path);
                 let tail = self.positions.entry(file.path.clone()).or_default();
                 let detector = &mut self.detector;
