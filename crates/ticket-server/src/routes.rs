@@ -165,19 +165,21 @@ fn is_dry_run(query: Option<&str>) -> Result<bool, ApiProblem> {
     path = "/api/v1/tickets",
     tag = "submit",
     request_body(
-        content = crate::openapi::TicketForm,
+        content = Option<crate::openapi::TicketForm>,
         content_type = "multipart/form-data",
-        description = "The report and its bundle. The bundle is stored only once its SHA-256, its manifest and every file in it check out."
+        description = "The report and its bundle. The bundle is stored only once its SHA-256, its manifest and every file in it check out. Required, except with `dry_run=true`, which takes no body."
     ),
     params(
         ("Idempotency-Key" = uuid::Uuid, Header, description = "The bundle id: a repeated request returns the first ticket"),
-        ("dry_run" = Option<bool>, Query, description = "Only check the token (no body needed): 200 with the server's limits, 401 when the token is refused. `callsupport doctor` uses it.")
+        ("dry_run" = Option<bool>, Query, description = "Only check the token, with no body: 204 when it is accepted, 401 when it is refused; nothing is stored. `callsupport doctor` uses it.")
     ),
     responses(
         (status = 201, description = "Ticket created", body = TicketReceipt,
             headers(("Location" = String, description = "The ticket's URL"))),
-        (status = 200, description = "The same Idempotency-Key again: the ticket made the first time; or, with `dry_run=true`, the token is accepted", body = TicketReceipt,
+        (status = 200, description = "The same Idempotency-Key again: the ticket made the first time", body = TicketReceipt,
             headers(("Location" = String, description = "The ticket's URL"))),
+        (status = 204, description = "`dry_run=true`: the token is accepted; nothing was read or stored",
+            headers(("X-Max-Bundle-Bytes" = u64, description = "The largest bundle the server accepts"))),
         (status = 400, description = "Malformed request: parts or headers missing or invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong submit token", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The bundle or the report is over the limit", body = Problem, content_type = "application/problem+json"),
@@ -197,13 +199,24 @@ pub async fn create_ticket(
 ) -> Result<Response, ApiProblem> {
     if is_dry_run(query.as_deref())? {
         // A check of the token and of the way here, nothing more: nothing is read or stored.
+        let has_body = headers.contains_key(header::TRANSFER_ENCODING)
+            || headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|n| n.trim() != "0");
+        if has_body {
+            return Err(ApiProblem::bad_request(
+                "dry_run_with_body",
+                "a dry run takes no body; send the report without dry_run=true",
+            ));
+        }
         check_token(&headers, state.submit_token.as_ref(), "submit")?;
         tracing::info!(peer = %peer, "dry run: token accepted");
-        return Ok(Json(serde_json::json!({
-            "dry_run": true,
-            "max_bundle_bytes": state.max_bundle_bytes,
-        }))
-        .into_response());
+        return Ok((
+            StatusCode::NO_CONTENT,
+            [("x-max-bundle-bytes", state.max_bundle_bytes.to_string())],
+        )
+            .into_response());
     }
     let mut multipart = multipart.map_err(|err| {
         ApiProblem::bad_request(

@@ -80,10 +80,22 @@ async fn a_dry_run_checks_the_submit_token_and_stores_nothing() {
     let accepted = post(Some(crate::support::SUBMIT_TOKEN), "?dry_run=true")
         .await
         .unwrap();
-    assert_eq!(accepted.status(), StatusCode::OK);
-    let body: serde_json::Value = accepted.json().await.unwrap();
-    assert_eq!(body["dry_run"], true);
-    assert!(body["max_bundle_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(accepted.status(), StatusCode::NO_CONTENT);
+    let limit: u64 = accepted.headers()["x-max-bundle-bytes"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(limit > 0);
+    // With a body it is no dry run: refused, so a client never believes a report went.
+    let with_body = client
+        .post(server.url("/api/v1/tickets?dry_run=true"))
+        .bearer_auth(crate::support::SUBMIT_TOKEN)
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_body.status(), StatusCode::BAD_REQUEST);
 
     let refused = post(Some("not-the-token"), "?dry_run=true").await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
