@@ -75,7 +75,8 @@ fn show(explicit: Option<PathBuf>, json: bool) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The file alone, as a deployment would ship it: its error, or its per-source problems.
+/// The file alone, as a deployment would ship it: every problem, each on a line of its own
+/// (`FILE:LINE: key `KEY`: message`), then one `error:` line that counts them.
 fn check(file: &PathBuf, json: bool) -> Result<ExitCode, Error> {
     let text = std::fs::read_to_string(file).map_err(|err| {
         Error::Config(ConfigError {
@@ -85,33 +86,36 @@ fn check(file: &PathBuf, json: bool) -> Result<ExitCode, Error> {
             message: format!("cannot read it: {err}"),
         })
     })?;
-    let config = Config::parse(file, &text)?;
+    let problems = Config::check_all(file, &text);
     if json {
-        let problems: Vec<String> = config.problems.iter().map(ToString::to_string).collect();
+        let listed: Vec<_> = problems
+            .iter()
+            .map(|p| serde_json::json!({ "line": p.line, "key": p.key, "message": p.message }))
+            .collect();
         output::json(&serde_json::json!({
             "file": file,
             "valid": problems.is_empty(),
-            "problems": problems,
-            "notes": config.notes,
+            "problems": listed,
         }));
+    } else if problems.is_empty() {
+        output::line(&format!("{}: valid", file.display()));
     } else {
-        for problem in &config.problems {
-            eprintln!("error: {problem}");
-        }
-        for note in &config.notes {
-            eprintln!("note: {note}");
-        }
-        if config.problems.is_empty() {
-            output::line(&format!(
-                "{}: valid ({} sources)",
-                file.display(),
-                config.sources.len()
-            ));
+        for problem in &problems {
+            output::line(&problem.to_string());
         }
     }
-    Ok(if config.problems.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(3)
-    })
+    if problems.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "error: {}: {} {}; see above",
+        file.display(),
+        problems.len(),
+        if problems.len() == 1 {
+            "problem"
+        } else {
+            "problems"
+        }
+    );
+    Ok(ExitCode::from(3))
 }

@@ -83,12 +83,42 @@ fn check_names_file_line_and_key_and_passes_a_good_file() {
         format!("[ticket_api]\nurl = \"{URL}\"\n\n[survey]\nsample_percent = 0\n"),
     )
     .unwrap();
-    machine
-        .run(&["config", "check", bad.to_str().unwrap()])
-        .failure(
-            3,
-            &["bad.toml:5", "survey.sample_percent", "between 1 and 100"],
-        );
+    let run = machine.run(&["config", "check", bad.to_str().unwrap()]);
+    run.failure(3, &["bad.toml", "1 problem"]);
+    assert!(
+        run.stdout()
+            .contains("bad.toml:5: key `survey.sample_percent`: must be between 1 and 100"),
+        "{}",
+        run.stdout()
+    );
+
+    // Mistakes in several sections are all named, each with its line.
+    let several = machine.path("several.toml");
+    fs::write(
+        &several,
+        format!(
+            "[ticket_api]\nurl = \"{URL}\"\nretries = \"four\"\n\n[privacy]\nredact = true\nshare_everything = true\n\n[detections]\nenabled = true\n"
+        ),
+    )
+    .unwrap();
+    let run = machine.run(&["config", "check", several.to_str().unwrap()]);
+    run.failure(3, &["several.toml", "3 problems"]);
+    let out = run.stdout();
+    assert!(
+        out.contains("several.toml:3: key `ticket_api.retries`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("several.toml:7: key `privacy.share_everything`")
+            || out.contains("several.toml:7: key `privacy`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("key `detections`: `detections` is not a section"),
+        "{out}"
+    );
+    let json = machine.run(&["config", "check", "--json", several.to_str().unwrap()]);
+    assert_eq!(json.json()["problems"].as_array().unwrap().len(), 3);
 
     let missing = machine.path("nowhere.toml");
     machine

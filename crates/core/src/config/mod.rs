@@ -8,6 +8,7 @@
 //! [`layers`] lays the user's file over the machine-wide one, which may lock keys; [`settings`]
 //! lists the effective values with where each came from and changes the user's own.
 
+mod check;
 mod layers;
 mod schema;
 pub mod settings;
