@@ -81,6 +81,21 @@ fn desk(tree: &LogTree, server: &Server, data: &tempfile::TempDir) -> Desk {
     Desk::new(config, data.path().to_path_buf())
 }
 
+/// A desk like [`desk`] with one more `[privacy]` line (`allow_export = false`).
+fn desk_with_privacy(
+    tree: &LogTree,
+    server: &Server,
+    data: &tempfile::TempDir,
+    line: &str,
+) -> Desk {
+    let text = config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200)
+        .replace("[privacy]\n", &format!("[privacy]\n{line}\n"));
+    Desk::new(
+        load_config(tree.dir.path(), &text),
+        data.path().to_path_buf(),
+    )
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_report_goes_from_consent_to_a_stored_ticket() {
     tokens();
@@ -882,12 +897,7 @@ async fn a_screenshot_goes_as_it_is_and_only_where_allowed() {
     );
     assert!(!data.path().join("screenshots").exists());
 
-    let text = config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200)
-        .replace("[privacy]\n", "[privacy]\nallow_screenshot = true\n");
-    let desk = Desk::new(
-        load_config(tree.dir.path(), &text),
-        data.path().to_path_buf(),
-    );
+    let desk = desk_with_privacy(&tree, &server, &data, "allow_screenshot = true");
     assert!(desk.overview().allow_screenshot);
     let shot = desk.keep_screenshot(width, height, &rgba).unwrap();
     assert!(shot.data_url.starts_with("data:image/png;base64,"));
@@ -1045,12 +1055,7 @@ async fn where_saving_to_a_file_is_not_allowed_only_sending_is_offered() {
     let server = Server::start(64 << 20).await;
     let tree = LogTree::new();
     let data = tempfile::tempdir().unwrap();
-    let text = config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200)
-        .replace("[privacy]\n", "[privacy]\nallow_export = false\n");
-    let desk = Desk::new(
-        load_config(tree.dir.path(), &text),
-        data.path().to_path_buf(),
-    );
+    let desk = desk_with_privacy(&tree, &server, &data, "allow_export = false");
     assert!(!desk.overview().allow_export);
 
     // Export Logs is refused before anything is collected.
@@ -1092,12 +1097,7 @@ async fn where_log_collection_is_not_allowed_a_report_carries_words_only() {
     let server = Server::start(64 << 20).await;
     let tree = LogTree::new();
     let data = tempfile::tempdir().unwrap();
-    let text = config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200)
-        .replace("[privacy]\n", "[privacy]\nallow_log_collection = false\n");
-    let desk = Desk::new(
-        load_config(tree.dir.path(), &text),
-        data.path().to_path_buf(),
-    );
+    let desk = desk_with_privacy(&tree, &server, &data, "allow_log_collection = false");
     assert!(!desk.overview().allow_log_collection);
 
     let view = desk.prepare_report(draft("audio dropped")).unwrap();
