@@ -53,29 +53,25 @@ impl Args {
                 Some((name, value)) if name.starts_with("--") => (name, Some(value.to_owned())),
                 _ => (arg.as_str(), None),
             };
+            // The option's value: after `=`, or the next argument.
+            let mut value = |option: &'static str| {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or(ArgsError::MissingValue(option))
+            };
             match name {
-                "--config" => {
-                    let value = inline.or_else(|| args.next());
-                    parsed.config = Some(value.ok_or(ArgsError::MissingValue("--config"))?.into());
-                }
+                "--config" => parsed.config = Some(value("--config")?.into()),
                 "--show" => {
-                    let value = inline
-                        .or_else(|| args.next())
-                        .ok_or(ArgsError::MissingValue("--show"))?;
-                    parsed.show = View::parse(&value).ok_or(ArgsError::UnknownView(value))?;
+                    let view = value("--show")?;
+                    parsed.show = View::parse(&view).ok_or(ArgsError::UnknownView(view))?;
                 }
                 "--detection" => {
-                    let value = inline
-                        .or_else(|| args.next())
-                        .ok_or(ArgsError::MissingValue("--detection"))?;
-                    parsed.detection = Some(value);
+                    parsed.detection = Some(value("--detection")?);
                     parsed.show = View::Report;
                 }
                 "--survey" => {
-                    let value = inline
-                        .or_else(|| args.next())
-                        .ok_or(ArgsError::MissingValue("--survey"))?;
-                    parsed.survey = Some(value);
+                    parsed.survey = Some(value("--survey")?);
                     parsed.show = View::Survey;
                 }
                 "--help" | "-h" => {

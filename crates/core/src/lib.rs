@@ -26,6 +26,7 @@ pub mod fetch;
 pub mod hash;
 pub mod host;
 pub mod index;
+mod kept;
 pub mod outbox;
 pub mod presets;
 pub mod progress;

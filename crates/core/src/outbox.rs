@@ -23,7 +23,7 @@
 //! place only when complete, and their parent flushed.
 
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -582,11 +582,7 @@ fn in_use(id: Uuid) -> io::Error {
 
 /// Writes `value` as JSON under a temporary name, flushes it and renames it into place.
 fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
-    let temp = path.with_extension("json.tmp");
-    let mut file = File::create(&temp)?;
-    file.write_all(&serde_json::to_vec_pretty(value).expect("serializes"))?;
-    file.sync_all()?;
-    fs::rename(&temp, path)
+    crate::kept::write_aside(path, &serde_json::to_vec_pretty(value).expect("serializes"))
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {

@@ -32,28 +32,35 @@ impl Default for Scale {
 }
 
 impl Scale {
-    /// Whether the scale itself is sound; the message says what to change.
-    pub fn check(&self) -> Result<(), String> {
-        if self.upper_bound > 100 {
-            return Err(format!(
-                "the upper bound {} is over 100; bounds lie within 0 to 100",
-                self.upper_bound
-            ));
+    /// Whether the scale itself is sound; the error says what to change.
+    pub fn check(&self) -> Result<(), ScaleError> {
+        let (lower, upper) = (self.lower_bound, self.upper_bound);
+        if upper > 100 {
+            return Err(ScaleError::OverHundred(upper));
         }
-        if self.lower_bound >= self.upper_bound {
-            return Err(format!(
-                "the lower bound {} must be below the upper bound {}",
-                self.lower_bound, self.upper_bound
-            ));
+        if lower >= upper {
+            return Err(ScaleError::Inverted { lower, upper });
         }
-        if !(self.lower_bound..=self.upper_bound).contains(&self.low_score_threshold) {
-            return Err(format!(
-                "the low-score threshold {} lies outside {} to {}",
-                self.low_score_threshold, self.lower_bound, self.upper_bound
-            ));
+        if !(lower..=upper).contains(&self.low_score_threshold) {
+            return Err(ScaleError::ThresholdOutside {
+                threshold: self.low_score_threshold,
+                lower,
+                upper,
+            });
         }
         Ok(())
     }
+}
+
+/// Why a scale cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScaleError {
+    #[error("the upper bound {0} is over 100; bounds lie within 0 to 100")]
+    OverHundred(u8),
+    #[error("the lower bound {lower} must be below the upper bound {upper}")]
+    Inverted { lower: u8, upper: u8 },
+    #[error("the low-score threshold {threshold} lies outside {lower} to {upper}")]
+    ThresholdOutside { threshold: u8, lower: u8, upper: u8 },
 }
 
 /// What went wrong with the call as a whole.
@@ -154,8 +161,11 @@ pub enum SurveyError {
         lower: u8,
         upper: u8,
     },
-    #[error("the {what} scale is not usable: {message}")]
-    BadScale { what: &'static str, message: String },
+    #[error("the {what} scale is not usable: {error}")]
+    BadScale {
+        what: &'static str,
+        error: ScaleError,
+    },
     #[error("the comment is {0} characters long; keep it under {MAX_COMMENT_CHARS}")]
     CommentTooLong(usize),
 }
@@ -164,7 +174,7 @@ impl<I: PartialEq> Rating<I> {
     fn check(&self, what: &'static str) -> Result<(), SurveyError> {
         self.scale
             .check()
-            .map_err(|message| SurveyError::BadScale { what, message })?;
+            .map_err(|error| SurveyError::BadScale { what, error })?;
         if !(self.scale.lower_bound..=self.scale.upper_bound).contains(&self.score) {
             return Err(SurveyError::OutOfBounds {
                 what,

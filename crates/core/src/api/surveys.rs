@@ -2,14 +2,13 @@
 //! on this computer when the user does not attach logs (History → Surveys). Answers with logs go
 //! as a report (`report.survey`), through the consent screen like any other.
 
-use std::io::Write;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::Desk;
 use crate::error::Error;
+use crate::kept::{append_lines, read_lines};
 use crate::survey::Survey;
 
 /// Answers kept, newest last; past twice this many the file is cut to the latest.
@@ -42,30 +41,8 @@ impl Desk {
             answered_at: Utc::now(),
             survey,
         };
-        let path = self.data_dir.join("surveys.jsonl");
-        let write = || -> std::io::Result<()> {
-            std::fs::create_dir_all(&self.data_dir)?;
-            let mut line = serde_json::to_vec(&answer).map_err(std::io::Error::other)?;
-            line.push(b'\n');
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&path)?
-                .write_all(&line)?;
-            let all = self.surveys();
-            if all.len() > 2 * KEEP {
-                let mut text = Vec::new();
-                for one in all.iter().take(KEEP).rev() {
-                    serde_json::to_writer(&mut text, one).map_err(std::io::Error::other)?;
-                    text.push(b'\n');
-                }
-                let aside = path.with_extension("jsonl.new");
-                std::fs::write(&aside, text)?;
-                std::fs::rename(&aside, &path)?;
-            }
-            Ok(())
-        };
-        write().map_err(|err| Error::Io(format!("cannot keep the survey answers: {err}")))?;
+        append_lines(&self.surveys_path(), std::slice::from_ref(&answer), KEEP)
+            .map_err(|err| Error::Io(format!("cannot keep the survey answers: {err}")))?;
         self.survey_call.lock().expect("survey lock").take();
         log::info!("survey answered and kept on this computer");
         Ok(answer)
@@ -78,13 +55,12 @@ impl Desk {
 
     /// The answers kept on this computer, newest first.
     pub fn surveys(&self) -> Vec<SurveyAnswer> {
-        let mut all: Vec<SurveyAnswer> =
-            std::fs::read_to_string(self.data_dir.join("surveys.jsonl"))
-                .unwrap_or_default()
-                .lines()
-                .filter_map(|line| serde_json::from_str(line).ok())
-                .collect();
+        let mut all: Vec<SurveyAnswer> = read_lines(&self.surveys_path());
         all.reverse();
         all
+    }
+
+    fn surveys_path(&self) -> std::path::PathBuf {
+        self.data_dir.join("surveys.jsonl")
     }
 }

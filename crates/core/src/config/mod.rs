@@ -600,7 +600,7 @@ impl Config {
         self.survey
             .scale
             .check()
-            .map_err(|message| ("survey.scale".to_owned(), message))?;
+            .map_err(|err| ("survey.scale".to_owned(), err.to_string()))?;
         let mut seen = std::collections::HashSet::new();
         for (i, source) in self.sources.iter().enumerate() {
             let key = |field: &str| format!("sources[{i}].{field}");

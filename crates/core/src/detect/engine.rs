@@ -121,10 +121,6 @@ impl Detector {
         }
     }
 
-    pub fn rules(&self) -> &Rules {
-        &self.rules
-    }
-
     /// One line of a call-operations log of `source_id`, read at `now`. Lines that are no record
     /// are passed over (the viewer counts them; here they say nothing).
     pub fn record(&mut self, source_id: &str, line: &[u8], now: DateTime<Utc>) {

@@ -4,13 +4,13 @@
 //! written aside and renamed into place.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::Detection;
 use super::prompt::{Decision, PromptState};
+use crate::kept::{append_lines, read_lines, write_aside};
 use crate::tail::Tail;
 
 /// Detections kept for History → Detected.
@@ -72,55 +72,14 @@ impl Journal {
 
     /// Adds detections at the end; past twice [`KEEP`] lines the file is cut to the latest.
     pub fn append(&self, detected: &[Detected]) -> std::io::Result<()> {
-        if detected.is_empty() {
-            return Ok(());
-        }
-        std::fs::create_dir_all(&self.dir)?;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.detected_path())?;
-        let mut text = Vec::new();
-        for one in detected {
-            serde_json::to_writer(&mut text, one).map_err(std::io::Error::other)?;
-            text.push(b'\n');
-        }
-        file.write_all(&text)?;
-        drop(file);
-        let all = self.read_all();
-        if all.len() > 2 * KEEP {
-            let mut text = Vec::new();
-            for one in &all[all.len() - KEEP..] {
-                serde_json::to_writer(&mut text, one).map_err(std::io::Error::other)?;
-                text.push(b'\n');
-            }
-            write_aside(&self.detected_path(), &text)?;
-        }
-        Ok(())
+        append_lines(&self.detected_path(), detected, KEEP)
     }
 
     /// The latest detections, newest first, at most [`KEEP`]; unreadable lines are passed over.
     pub fn list(&self) -> Vec<Detected> {
-        let mut all = self.read_all();
+        let mut all: Vec<Detected> = read_lines(&self.detected_path());
         all.reverse();
         all.truncate(KEEP);
         all
     }
-
-    fn read_all(&self) -> Vec<Detected> {
-        std::fs::read_to_string(self.detected_path())
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|line| serde_json::from_str(line).ok())
-            .collect()
-    }
-}
-
-/// Writes `bytes` beside `path` and renames it over: the file is whole, old or new.
-fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let aside = path.with_extension(format!("{}.new", uuid::Uuid::now_v7().simple()));
-    std::fs::write(&aside, bytes)?;
-    std::fs::rename(&aside, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&aside);
-    })
 }
