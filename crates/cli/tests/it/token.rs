@@ -151,6 +151,24 @@ fn a_stored_token_sends_reports_and_is_written_nowhere_in_plain_text() {
         .run(&["submit", "--config", config, bundle.to_str().unwrap()])
         .failure(3, &["token is missing", "callsupport token set"]);
 
+    // An empty line is refused, and nothing is stored.
+    let empty = machine
+        .command()
+        .args(["token", "set", "--config", config])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(empty.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&empty.stderr).contains("the token is empty"));
+    let status = machine
+        .run(&["token", "status", "--config", config])
+        .success();
+    assert!(
+        status.stdout().starts_with("no ticket API token is stored"),
+        "{}",
+        status.stdout()
+    );
+
     let mut set = machine
         .command()
         .args(["token", "set", "--config", config])
