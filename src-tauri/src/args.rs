@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use callsupport_core::api::View;
 
-const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer|survey] [--detection ID] [--survey CALL_ID] [callsupport://LINK | BUNDLE.zip]";
+const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer|survey] [--detection ID] [--survey CALL_ID] [callsupport://LINK | BUNDLE.zip | file:///…/BUNDLE.zip]";
 
 #[derive(Debug, PartialEq)]
 pub struct Args {
@@ -43,6 +43,20 @@ pub enum ArgsError {
     UnknownView(String),
     #[error("unknown argument `{0}`; {USAGE}")]
     Unknown(String),
+    #[error("`{0}` is not a file on this computer; open a bundle saved here")]
+    NotLocal(String),
+}
+
+/// A bundle named by path, or by `file://` URL as desktops pass files to `Exec=… %U`.
+fn bundle_path(arg: &str) -> Result<PathBuf, ArgsError> {
+    if !arg.contains("://") {
+        return Ok(PathBuf::from(arg));
+    }
+    tauri::Url::parse(arg)
+        .ok()
+        .filter(|url| url.scheme() == "file")
+        .and_then(|url| url.to_file_path().ok())
+        .ok_or_else(|| ArgsError::NotLocal(arg.to_owned()))
 }
 
 impl Args {
@@ -87,7 +101,7 @@ impl Args {
                     && arg.to_ascii_lowercase().ends_with(".zip")
                     && parsed.bundle.is_none() =>
                 {
-                    parsed.bundle = Some(PathBuf::from(arg));
+                    parsed.bundle = Some(bundle_path(&arg)?);
                     parsed.show = View::Viewer;
                 }
                 _ => return Err(ArgsError::Unknown(arg)),
@@ -135,6 +149,16 @@ mod tests {
         assert_eq!(args.bundle, Some(PathBuf::from("/home/ana/Report.ZIP")));
         assert_eq!(args.show, View::Viewer);
         assert!(parse(&["notes.txt"]).is_err(), "only bundles");
+    }
+
+    #[test]
+    fn a_bundle_url_from_the_desktop_is_a_path() {
+        let args = parse(&["file:///home/ana/My%20Report.zip"]).unwrap();
+        assert_eq!(args.bundle, Some(PathBuf::from("/home/ana/My Report.zip")));
+        assert_eq!(
+            parse(&["https://example.com/r.zip"]),
+            Err(ArgsError::NotLocal("https://example.com/r.zip".into()))
+        );
     }
 
     #[test]

@@ -67,6 +67,15 @@ pub const TEST: &[(&str, &str)] = &[
         "dunst",
         "a real notification service, which shows the detection prompt and answers it",
     ),
+    (
+        "desktop-file-utils",
+        "checks the installed desktop entry and registers its link handler, as a desktop does",
+    ),
+    (
+        "xdg-utils",
+        "xdg-mime, through which doctor asks which app opens callsupport:// links",
+    ),
+    ("rpm", "reads the .rpm installer we build"),
 ];
 
 /// Debian packages for `cargo xtask run --headless`.

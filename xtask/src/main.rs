@@ -7,11 +7,14 @@
 //! - `cargo xtask bench`: release-build benchmarks against `find`, `zip` and friends, medians and
 //!   ratios, then a fixed-time fuzzing run of the bundle reader.
 //! - `cargo xtask codegen`: regenerate the committed TypeScript bindings.
+//! - `cargo xtask dist [--profile dist|release]`: the `.deb` and `.rpm` installers.
 
 mod api_check;
 mod bench;
 mod codegen;
 mod deps;
+mod dist;
+mod install_check;
 mod run;
 mod test;
 mod ticket_server;
@@ -24,9 +27,10 @@ fn main() {
         Some("test") => test::run(&args[1..]),
         Some("codegen") => codegen::run(),
         Some("bench") => bench::run_bench(&args[1..]),
+        Some("dist") => dist::run_dist(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run [--headless] | test | bench [index|redaction|bundle|fuzz] [--idle-secs N] [--fuzz-secs N] | codegen>"
+                "usage: cargo xtask <run [--headless] | test | bench [index|redaction|bundle|fuzz] [--idle-secs N] [--fuzz-secs N] | codegen | dist [--profile dist|release]>"
             );
             std::process::exit(2);
         }

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every suite, in the order that fails fastest.
 
 use crate::util::{Stages, cmd, root, run as run_cmd};
-use crate::{api_check, deps};
+use crate::{api_check, deps, dist, install_check};
 
 pub fn run_all() -> anyhow::Result<()> {
     let root = root();
@@ -92,6 +92,13 @@ pub fn run_all() -> anyhow::Result<()> {
         // (contrast above all); screenshots in target/e2e-dark.
         stages.time("end-to-end again in the dark theme", || {
             e2e("target/e2e-dark", Some("Adwaita:dark"))
+        })?;
+        // What ships, under its size budget, installed with dpkg into a throwaway root, used,
+        // and removed again.
+        stages.time("installers: the .deb and .rpm (cargo xtask dist)", || {
+            let packages = dist::build("dist")?;
+            dist::report(&packages, "dist")?;
+            install_check::check(&packages)
         })
     })();
     stages.print();

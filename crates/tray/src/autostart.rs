@@ -103,8 +103,11 @@ pub fn entry(agent: &Path, config: Option<&Path>) -> String {
         exec.push_str(" --config ");
         exec.push_str(&quote(&config.to_string_lossy()));
     }
+    // `TryExec`: once the package is removed, the entry left in the user's folder starts nothing.
+    // A plain string value, where only `\` needs escaping.
+    let try_exec = agent.to_string_lossy().replace('\\', "\\\\");
     format!(
-        "[Desktop Entry]\nType=Application\nName=Call Support\nComment=Report calling problems to your support team\nExec={exec}\nIcon=callsupport\nTerminal=false\nNoDisplay=true\nX-GNOME-Autostart-enabled=true\n{MARK}\n"
+        "[Desktop Entry]\nType=Application\nName=Call Support\nComment=Report calling problems to your support team\nExec={exec}\nTryExec={try_exec}\nIcon=callsupport-app\nTerminal=false\nNoDisplay=true\nX-GNOME-Autostart-enabled=true\n{MARK}\n"
     )
 }
 
@@ -144,6 +147,10 @@ mod tests {
             "{text}"
         );
         assert!(text.starts_with("[Desktop Entry]\nType=Application\n"));
+        assert!(
+            text.contains("\nTryExec=/opt/Call Support/callsupport-tray\n"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -1,0 +1,233 @@
+//! `cargo xtask dist`: the Linux installers, a `.deb` and an `.rpm`, built offline on this machine.
+//!
+//! Each package carries the app (`callsupport-app`), the CLI (`callsupport`) and the tray agent
+//! (`callsupport-tray`) in `/usr/bin`, the desktop entry from `src-tauri/linux/` (the
+//! `callsupport://` handler and the `.zip` viewer association) and the icons at every size. Tauri's
+//! bundler makes the packages; the CLI and the agent are built first and handed to it as
+//! sidecars (`bundle.externalBin`), which is also how the Windows and macOS bundles get them.
+//!
+//! The `dist` profile (full LTO, stripped) is what ships; `--profile release` or `dev` are quicker
+//! trials (the test suite packs the `dev` build). The packages land in `target/packages/` with a
+//! `SHA256SUMS`, and are then installed, used and removed by [`install_check`].
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::util::{cmd, output, root, run};
+use crate::{deps, install_check};
+
+/// The `.deb` must stay under this (an Electron app of the same kind ships 80 MiB and more).
+pub const DEB_BUDGET: u64 = 15 * 1024 * 1024;
+
+/// Where the packages are put.
+pub fn out_dir() -> PathBuf {
+    root().join("target/packages")
+}
+
+/// The packages one run made.
+pub struct Packages {
+    pub deb: PathBuf,
+    pub rpm: PathBuf,
+}
+
+pub fn run_dist(args: &[String]) -> anyhow::Result<()> {
+    let mut profile = "dist".to_owned();
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--profile" => {
+                profile = args
+                    .next()
+                    .context("--profile needs a value: dist (what ships), release or dev")?
+                    .clone();
+            }
+            other => {
+                bail!("`cargo xtask dist` takes only `--profile dist|release|dev` (got `{other}`)")
+            }
+        }
+    }
+    if !matches!(profile.as_str(), "dist" | "release" | "dev") {
+        bail!(
+            "--profile takes dist (what ships), release or dev (quicker trials), not `{profile}`"
+        );
+    }
+    let packages = build(&profile)?;
+    report(&packages, &profile)?;
+    install_check::check(&packages)
+}
+
+/// Cargo's folder for a profile's output.
+fn profile_dir(profile: &str) -> &str {
+    if profile == "dev" { "debug" } else { profile }
+}
+
+/// Builds both packages with the given cargo profile.
+pub fn build(profile: &str) -> anyhow::Result<Packages> {
+    deps::packages(&[deps::BUILD])?;
+    deps::node_modules()?;
+    let root = root();
+    let binaries = root.join("target").join(profile_dir(profile));
+    let bundle = binaries.join("bundle");
+    // Nothing stale is picked up from an earlier run.
+    if bundle.exists() {
+        std::fs::remove_dir_all(&bundle)
+            .with_context(|| format!("cannot clear {}", bundle.display()))?;
+    }
+    run(&mut cmd(
+        "cargo",
+        &[
+            "build",
+            "--locked",
+            "--profile",
+            profile,
+            "-p",
+            "callsupport-cli",
+            "-p",
+            "callsupport-tray",
+        ],
+        &root,
+    ))?;
+
+    // The CLI and the agent travel as Tauri "sidecars": next to the app, in `/usr/bin` here, in
+    // the install folder on Windows and in `Contents/MacOS` on macOS.
+    let sidecars = sidecars(&binaries)?;
+    let config = root.join("target/dist-tauri.json");
+    let extra = serde_json::json!({ "bundle": { "externalBin": sidecars } });
+    std::fs::write(&config, extra.to_string())
+        .with_context(|| format!("cannot write {}", config.display()))?;
+    let tauri = root.join("ui/node_modules/.bin/tauri");
+    let config_arg = config.to_string_lossy().into_owned();
+    let mut tauri = cmd(
+        &tauri.to_string_lossy(),
+        &[
+            "build",
+            "--ci",
+            "--bundles",
+            "deb,rpm",
+            "--config",
+            &config_arg,
+        ],
+        &root.join("src-tauri"),
+    );
+    if profile == "dev" {
+        tauri.args(["--debug", "--", "--locked"]);
+    } else {
+        tauri.args(["--", "--locked", "--profile", profile]);
+    }
+    run(&mut tauri)?;
+
+    let out = out_dir();
+    if out.exists() {
+        std::fs::remove_dir_all(&out)?;
+    }
+    std::fs::create_dir_all(&out)?;
+    let version = callsupport_core::VERSION;
+    let packages = Packages {
+        deb: out.join(format!("callsupport_{version}_amd64.deb")),
+        rpm: out.join(format!("callsupport-{version}-1.x86_64.rpm")),
+    };
+    recompress_deb(&only_file(&bundle.join("deb"), "deb")?, &packages.deb)?;
+    std::fs::copy(only_file(&bundle.join("rpm"), "rpm")?, &packages.rpm)?;
+    let sums = output(&mut cmd(
+        "sha256sum",
+        &[&file_name(&packages.deb), &file_name(&packages.rpm)],
+        &out,
+    ))?;
+    std::fs::write(out.join("SHA256SUMS"), sums)?;
+    Ok(packages)
+}
+
+/// Copies the CLI and the agent to the names Tauri's sidecars take (`NAME-TARGET_TRIPLE`) and
+/// returns the names to list in `bundle.externalBin`.
+fn sidecars(binaries: &Path) -> anyhow::Result<Vec<String>> {
+    let rustc = output(&mut cmd("rustc", &["-vV"], &root()))?;
+    let triple = rustc
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .context("`rustc -vV` names no host triple")?;
+    let folder = root().join("target/sidecars");
+    std::fs::create_dir_all(&folder)?;
+    let exe = std::env::consts::EXE_SUFFIX;
+    ["callsupport", "callsupport-tray"]
+        .iter()
+        .map(|name| {
+            let from = binaries.join(format!("{name}{exe}"));
+            let to = folder.join(format!("{name}-{triple}{exe}"));
+            std::fs::copy(&from, &to)
+                .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+            Ok(folder.join(name).to_string_lossy().into_owned())
+        })
+        .collect()
+}
+
+/// Writes `from` again as `to` with its files xz-compressed, as Debian's own packages are
+/// (Tauri's bundler writes gzip, about 45% larger here). Contents and control files stay as
+/// they are.
+fn recompress_deb(from: &Path, to: &Path) -> anyhow::Result<()> {
+    let unpacked = root().join("target/deb-repack");
+    if unpacked.exists() {
+        std::fs::remove_dir_all(&unpacked)?;
+    }
+    let dpkg_deb = |args: &[&str], paths: &[&Path]| {
+        let mut command = cmd("dpkg-deb", args, &root());
+        command.args(paths);
+        run(&mut command)
+    };
+    dpkg_deb(&["--raw-extract"], &[from, &unpacked])?;
+    dpkg_deb(&["--root-owner-group", "-Zxz", "--build"], &[&unpacked, to])?;
+    std::fs::remove_dir_all(&unpacked)?;
+    Ok(())
+}
+
+/// The one file with extension `ext` that the bundler wrote into `dir`.
+fn only_file(dir: &Path, ext: &str) -> anyhow::Result<PathBuf> {
+    let found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("the bundler wrote no {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == ext))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => bail!("expected one .{ext} in {}, found {found:?}", dir.display()),
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn mib(bytes: u64) -> String {
+    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+}
+
+/// Prints what was made and how big it is; over the budget, a shipping build fails.
+pub fn report(packages: &Packages, profile: &str) -> anyhow::Result<()> {
+    let binaries = root().join("target").join(profile_dir(profile));
+    println!("\nPackages in {}:", out_dir().display());
+    for package in [&packages.deb, &packages.rpm] {
+        println!(
+            "  {:<40} {}",
+            file_name(package),
+            mib(package.metadata()?.len())
+        );
+    }
+    println!("Programs inside ({profile} profile):");
+    for name in ["callsupport-app", "callsupport", "callsupport-tray"] {
+        let size = binaries.join(name).metadata()?.len();
+        println!("  /usr/bin/{name:<28} {}", mib(size));
+    }
+    let deb = packages.deb.metadata()?.len();
+    println!(
+        "The .deb is {} of its {} budget ({:.0}%).",
+        mib(deb),
+        mib(DEB_BUDGET),
+        deb as f64 * 100.0 / DEB_BUDGET as f64
+    );
+    if deb > DEB_BUDGET && profile == "dist" {
+        bail!("the .deb is over its size budget");
+    }
+    Ok(())
+}
