@@ -4,8 +4,9 @@
 ;
 ;   "Call Support_0.1.0_x64-setup.exe" /S /CONFIG=\\server\share\callsupport\config.toml
 ;
-; copies that file to %ProgramData%\CallSupport\config.toml (the machine-wide file) and registers
-; the tray agent to start at every user's sign-in. Uninstalling removes the sign-in start; the
+; copies that file to %ProgramData%\CallSupport\config.toml (the machine-wide file), registers
+; the tray agent to start at every user's sign-in and the app for callsupport:// links.
+; Uninstalling removes both registrations; the
 ; machine-wide file stays (it is IT's), and each user's data goes only when "Delete the
 ; application data" is ticked.
 
@@ -26,11 +27,17 @@
     ${EndIf}
   ${EndIf}
   WriteRegStr HKLM "Software\Microsoft\Windows\CurrentVersion\Run" "CallSupport" '"$INSTDIR\callsupport-tray.exe"'
+  ; callsupport:// links (support asking for logs) open the app.
+  WriteRegStr HKLM "Software\Classes\callsupport" "" "URL:Call Support link"
+  WriteRegStr HKLM "Software\Classes\callsupport" "URL Protocol" ""
+  WriteRegStr HKLM "Software\Classes\callsupport\DefaultIcon" "" '"$INSTDIR\callsupport-app.exe",0'
+  WriteRegStr HKLM "Software\Classes\callsupport\shell\open\command" "" '"$INSTDIR\callsupport-app.exe" "%1"'
 !macroend
 
 !macro NSIS_HOOK_POSTUNINSTALL
   ${If} $UpdateMode <> 1
     DeleteRegValue HKLM "Software\Microsoft\Windows\CurrentVersion\Run" "CallSupport"
+    DeleteRegKey HKLM "Software\Classes\callsupport"
   ${EndIf}
   ${If} $DeleteAppDataCheckboxState = 1
   ${AndIf} $UpdateMode <> 1
