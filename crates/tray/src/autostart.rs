@@ -4,7 +4,8 @@
 //! On Linux that is an XDG autostart entry, `~/.config/autostart/callsupport-tray.desktop`,
 //! which starts this agent (with the same `--config`). The entry is written only when it would
 //! change and removed when the setting is off; a file of that name not written by Call Support is
-//! left alone. Windows and macOS register the login start in their installers.
+//! left alone. On Windows the installers register the login start for every user; on macOS it is
+//! not set up yet (docs/install.md).
 
 use std::io;
 use std::path::{Path, PathBuf};
