@@ -4,9 +4,9 @@
 //! machine's own `/usr`). From there: the desktop entry passes `desktop-file-validate` and is
 //! registered the way the desktop's trigger does it; the installed `callsupport --version` answers;
 //! `callsupport doctor` finds every check ok against the reference ticket server with a
-//! machine-wide file in the root's `/etc`; a report goes through. `dpkg --remove` must then leave
-//! no file behind except the user's data. The `.rpm` is read with `rpm` and must carry the same
-//! files.
+//! machine-wide file in the root's `/etc`; a report goes through, and no file written holds the
+//! token. `dpkg --purge` must then leave no file behind except the user's data. The `.rpm` is
+//! read with `rpm` and must carry the same files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -193,6 +193,21 @@ fn deb(deb: &Path) -> anyhow::Result<BTreeSet<String>> {
     ensure!(
         data.join("history").read_dir()?.count() == 1,
         "the installed CLI's report is not in its History"
+    );
+    // The token went in through the environment; no file the programs wrote may hold it.
+    let holding: Vec<PathBuf> = files_under(&sysroot)?
+        .into_iter()
+        .filter(|path| {
+            std::fs::read(path).is_ok_and(|bytes| {
+                bytes
+                    .windows(TOKEN.len())
+                    .any(|window| window == TOKEN.as_bytes())
+            })
+        })
+        .collect();
+    ensure!(
+        holding.is_empty(),
+        "the ticket API token is written in {holding:?}"
     );
 
     run(&mut dpkg(&["--purge", PACKAGE]))?;
