@@ -42,7 +42,14 @@ fn expected_files() -> BTreeSet<String> {
 }
 
 pub fn check(packages: &Packages) -> anyhow::Result<()> {
-    let deb_files = deb(&packages.deb)?;
+    let root = Sysroot::new()?;
+    let deb_files = root.install(&packages.deb)?;
+    root.check_desktop_entry()?;
+    root.check_programs()?;
+    root.use_installed()?;
+    root.purge()?;
+    std::fs::remove_dir_all(&root.dir)?;
+
     let rpm_files = rpm_files(&packages.rpm)?;
     ensure!(
         rpm_files == deb_files,
@@ -54,190 +61,242 @@ pub fn check(packages: &Packages) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Installs, uses and removes the `.deb` in a throwaway root; returns the files it installed.
-fn deb(deb: &Path) -> anyhow::Result<BTreeSet<String>> {
-    let root = root();
-    let sysroot = root.join("target/install-root");
-    if sysroot.exists() {
-        std::fs::remove_dir_all(&sysroot)?;
+/// The throwaway root: its own dpkg database, a user's home, IT's machine-wide file.
+struct Sysroot {
+    dir: PathBuf,
+    /// dpkg's database inside the root.
+    admin: PathBuf,
+    home: PathBuf,
+    /// What IT deploys: `/etc/callsupport/config.toml` inside the root.
+    managed: PathBuf,
+    applications: PathBuf,
+}
+
+impl Sysroot {
+    fn new() -> anyhow::Result<Sysroot> {
+        let dir = root().join("target/install-root");
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        let admin = dir.join("var/lib/dpkg");
+        for sub in ["info", "updates"] {
+            std::fs::create_dir_all(admin.join(sub))?;
+        }
+        std::fs::write(admin.join("status"), "")?;
+        Ok(Sysroot {
+            admin,
+            home: dir.join("home/ana"),
+            managed: dir.join("etc/callsupport/config.toml"),
+            applications: dir.join("usr/share/applications"),
+            dir,
+        })
     }
-    let admin = sysroot.join("var/lib/dpkg");
-    for dir in ["info", "updates"] {
-        std::fs::create_dir_all(admin.join(dir))?;
-    }
-    std::fs::write(admin.join("status"), "")?;
-    let sysroot_arg = format!("--root={}", sysroot.display());
-    let dpkg = |args: &[&str]| {
-        let mut command = cmd("dpkg", &[&sysroot_arg, "--force-not-root"], &root);
-        command.args(args);
+
+    fn dpkg(&self, args: &[&str]) -> Command {
+        let mut command = cmd("dpkg", &["--force-not-root"], &root());
         command
-    };
-    // The libraries the package depends on are the machine's own, outside the throwaway root.
-    run(dpkg(&["--force-depends", "--install"]).arg(deb))?;
+            .arg(format!("--root={}", self.dir.display()))
+            .args(args);
+        command
+    }
 
-    let listed = output(&mut dpkg(&["--listfiles", PACKAGE]))?;
-    let installed: BTreeSet<String> = listed
-        .lines()
-        .filter(|path| sysroot.join(path.trim_start_matches('/')).is_file())
-        .map(String::from)
-        .collect();
-    let missing: Vec<_> = expected_files().difference(&installed).cloned().collect();
-    ensure!(missing.is_empty(), "the .deb does not install {missing:?}");
-    eprintln!("The .deb installed {} files.", installed.len());
+    fn bin(&self, program: &str) -> PathBuf {
+        self.dir.join("usr/bin").join(program)
+    }
 
-    let applications = sysroot.join("usr/share/applications");
-    let entry = applications.join("callsupport.desktop");
-    run(cmd("desktop-file-validate", &[], &root).arg(&entry))?;
-    let text = std::fs::read_to_string(&entry)?;
-    for line in [
-        "Exec=callsupport-app %U",
-        "MimeType=x-scheme-handler/callsupport;application/zip;",
-    ] {
+    /// What desktop-file-utils' dpkg trigger does after an install or a removal.
+    fn desktop_trigger(&self) -> anyhow::Result<String> {
+        run(cmd("update-desktop-database", &[], &root()).arg(&self.applications))?;
+        Ok(std::fs::read_to_string(
+            self.applications.join("mimeinfo.cache"),
+        )?)
+    }
+
+    /// `dpkg --install`; returns the files the package put in place.
+    fn install(&self, deb: &Path) -> anyhow::Result<BTreeSet<String>> {
+        // The libraries the package depends on are the machine's own, outside the root.
+        run(self.dpkg(&["--force-depends", "--install"]).arg(deb))?;
+        let listed = output(&mut self.dpkg(&["--listfiles", PACKAGE]))?;
+        let installed: BTreeSet<String> = listed
+            .lines()
+            .filter(|path| self.dir.join(path.trim_start_matches('/')).is_file())
+            .map(String::from)
+            .collect();
+        let missing: Vec<_> = expected_files().difference(&installed).cloned().collect();
+        ensure!(missing.is_empty(), "the .deb does not install {missing:?}");
+        eprintln!("The .deb installed {} files.", installed.len());
+        Ok(installed)
+    }
+
+    /// The menu entry is valid, passes links and files, and the desktop takes it as the handler.
+    fn check_desktop_entry(&self) -> anyhow::Result<()> {
+        let entry = self.applications.join("callsupport.desktop");
+        run(cmd("desktop-file-validate", &[], &root()).arg(&entry))?;
+        let text = std::fs::read_to_string(&entry)?;
+        for line in [
+            "Exec=callsupport-app %U",
+            "MimeType=x-scheme-handler/callsupport;application/zip;",
+        ] {
+            ensure!(
+                text.lines().any(|l| l == line),
+                "the desktop entry lacks `{line}`:\n{text}"
+            );
+        }
+        let cache = self.desktop_trigger()?;
+        for mime in ["x-scheme-handler/callsupport", "application/zip"] {
+            ensure!(
+                cache.contains(&format!("{mime}=callsupport.desktop;")),
+                "the desktop does not register the app for {mime}:\n{cache}"
+            );
+        }
+        Ok(())
+    }
+
+    /// Each installed program starts from the root: every library it links is found.
+    fn check_programs(&self) -> anyhow::Result<()> {
+        let version = output(Command::new(self.bin("callsupport")).arg("--version"))?;
         ensure!(
-            text.lines().any(|l| l == line),
-            "the desktop entry lacks `{line}`:\n{text}"
+            version.trim() == format!("callsupport {}", callsupport_core::VERSION),
+            "`callsupport --version` said `{}`",
+            version.trim()
         );
+        for program in ["callsupport-app", "callsupport-tray"] {
+            output(Command::new(self.bin(program)).arg("--help"))?;
+        }
+        Ok(())
     }
 
-    let bin = sysroot.join("usr/bin");
-    let version = output(Command::new(bin.join("callsupport")).arg("--version"))?;
-    ensure!(
-        version.trim() == format!("callsupport {}", callsupport_core::VERSION),
-        "`callsupport --version` said `{}`",
-        version.trim()
-    );
-    for program in ["callsupport-app", "callsupport-tray"] {
-        // Runs from the root: every library it links is found.
-        output(Command::new(bin.join(program)).arg("--help"))?;
-    }
-
-    let home = sysroot.join("home/ana");
-    let logs = home.join(".local/share/ContosoCalls/logs");
-    std::fs::create_dir_all(&logs)?;
-    std::fs::write(
-        logs.join("calling-2026-11-25.log"),
-        "2026-11-25T09:00:00Z call started\n",
-    )?;
-    let server_data = root.join("target/install-check-server");
-    if server_data.exists() {
-        std::fs::remove_dir_all(&server_data)?;
-    }
-    let (_server, base) =
-        ticket_server::start(&root, &server_data, &[("CALLSUPPORT_SERVER_TOKEN", TOKEN)])?;
-    // What IT deploys: the machine-wide file, with the ticket API locked.
-    let managed = sysroot.join("etc/callsupport/config.toml");
-    std::fs::create_dir_all(managed.parent().expect("has a folder"))?;
-    std::fs::write(
-        &managed,
-        format!(
-            "locked = [\"ticket_api.url\"]\n\n[ticket_api]\nurl = \"{base}/api/v1/tickets\"\ntoken_env = \"CALLSUPPORT_INSTALL_TOKEN\"\n\n[[sources]]\nid = \"contoso\"\nname = \"Contoso Calls\"\nroot = \"{}\"\nkind = \"text\"\ninclude = [\"*.log\"]\n",
-            logs.display()
-        ),
-    )?;
-    // `share`: where the desktop looks for applications (XDG_DATA_DIRS).
-    let installed_cli = |share: &Path, args: &[&str]| {
-        let mut command = Command::new(bin.join("callsupport"));
+    /// The installed CLI as the user runs it, with `share` as where the desktop looks for
+    /// applications (XDG_DATA_DIRS).
+    fn cli(&self, share: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(self.bin("callsupport"));
         command
             .args(args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", &home)
+            .env("HOME", &self.home)
             .env("XDG_DATA_DIRS", share)
-            .env("XDG_CONFIG_DIRS", sysroot.join("etc/xdg"))
-            .env("CALLSUPPORT_MANAGED_CONFIG", &managed)
+            .env("XDG_CONFIG_DIRS", self.dir.join("etc/xdg"))
+            .env("CALLSUPPORT_MANAGED_CONFIG", &self.managed)
             .env("CALLSUPPORT_INSTALL_TOKEN", TOKEN);
         command
-    };
-
-    // What desktop-file-utils' dpkg trigger does after an install or a removal.
-    let desktop_trigger = || run(cmd("update-desktop-database", &[], &root).arg(&applications));
-    desktop_trigger()?;
-    let cache = std::fs::read_to_string(applications.join("mimeinfo.cache"))?;
-    for mime in ["x-scheme-handler/callsupport", "application/zip"] {
-        ensure!(
-            cache.contains(&format!("{mime}=callsupport.desktop;")),
-            "the desktop does not register the app for {mime}:\n{cache}"
-        );
     }
-    let share = sysroot.join("usr/share");
-    let checks = doctor(installed_cli(&share, &["doctor", "--json"]))?;
-    let not_ok: Vec<_> = checks.iter().filter(|(_, (s, _))| s != "ok").collect();
-    ensure!(
-        not_ok.is_empty() && checks.contains_key("source:contoso"),
-        "doctor on the installed package: {checks:?}"
-    );
-    let (_, handler) = &checks["link_handler"];
-    ensure!(
-        handler.ends_with("callsupport.desktop"),
-        "callsupport:// links do not open the installed app: {handler}"
-    );
-    eprintln!(
-        "doctor on the installed package: {} checks ok.",
-        checks.len()
-    );
-    // A desktop without the package's entry: doctor says so.
-    let elsewhere = sysroot.join("usr/local/share");
-    std::fs::create_dir_all(&elsewhere)?;
-    let checks = doctor(installed_cli(&elsewhere, &["doctor", "--json"]))?;
-    ensure!(
-        checks["link_handler"].0 == "warning",
-        "doctor found a link handler where none is: {checks:?}"
-    );
-    std::fs::remove_dir_all(sysroot.join("usr/local"))?;
 
-    run(&mut installed_cli(
-        &share,
-        &["report", "--summary", "Checking the installed package"],
-    ))?;
-    let data = home.join(".local/share/callsupport");
-    ensure!(
-        data.join("history").read_dir()?.count() == 1,
-        "the installed CLI's report is not in its History"
-    );
-    // The token went in through the environment; no file the programs wrote may hold it.
-    let holding: Vec<PathBuf> = files_under(&sysroot)?
-        .into_iter()
-        .filter(|path| {
-            std::fs::read(path).is_ok_and(|bytes| {
-                bytes
-                    .windows(TOKEN.len())
-                    .any(|window| window == TOKEN.as_bytes())
+    /// IT's file in place, doctor finds everything ok against the reference server, a report
+    /// goes through, and the token is in no file.
+    fn use_installed(&self) -> anyhow::Result<()> {
+        let logs = self.home.join(".local/share/ContosoCalls/logs");
+        std::fs::create_dir_all(&logs)?;
+        std::fs::write(
+            logs.join("calling-2026-11-25.log"),
+            "2026-11-25T09:00:00Z call started\n",
+        )?;
+        let root = root();
+        run(&mut cmd(
+            "cargo",
+            &["build", "--quiet", "-p", "callsupport-ticket-server"],
+            &root,
+        ))?;
+        let server_data = root.join("target/install-check-server");
+        if server_data.exists() {
+            std::fs::remove_dir_all(&server_data)?;
+        }
+        let (_server, base) =
+            ticket_server::start(&root, &server_data, &[("CALLSUPPORT_SERVER_TOKEN", TOKEN)])?;
+        std::fs::create_dir_all(self.managed.parent().expect("has a folder"))?;
+        std::fs::write(
+            &self.managed,
+            format!(
+                "locked = [\"ticket_api.url\"]\n\n[ticket_api]\nurl = \"{base}/api/v1/tickets\"\ntoken_env = \"CALLSUPPORT_INSTALL_TOKEN\"\n\n[[sources]]\nid = \"contoso\"\nname = \"Contoso Calls\"\nroot = \"{}\"\nkind = \"text\"\ninclude = [\"*.log\"]\n",
+                logs.display()
+            ),
+        )?;
+
+        let share = self.dir.join("usr/share");
+        let checks = doctor(self.cli(&share, &["doctor", "--json"]))?;
+        let not_ok: Vec<_> = checks.iter().filter(|(_, (s, _))| s != "ok").collect();
+        ensure!(
+            not_ok.is_empty() && checks.contains_key("source:contoso"),
+            "doctor on the installed package: {checks:?}"
+        );
+        let (_, handler) = &checks["link_handler"];
+        ensure!(
+            handler.ends_with("callsupport.desktop"),
+            "callsupport:// links do not open the installed app: {handler}"
+        );
+        eprintln!(
+            "doctor on the installed package: {} checks ok.",
+            checks.len()
+        );
+        // A desktop without the package's entry: doctor says so.
+        let elsewhere = self.dir.join("usr/local/share");
+        std::fs::create_dir_all(&elsewhere)?;
+        let checks = doctor(self.cli(&elsewhere, &["doctor", "--json"]))?;
+        ensure!(
+            checks["link_handler"].0 == "warning",
+            "doctor found a link handler where none is: {checks:?}"
+        );
+        std::fs::remove_dir_all(self.dir.join("usr/local"))?;
+
+        run(&mut self.cli(
+            &share,
+            &["report", "--summary", "Checking the installed package"],
+        ))?;
+        ensure!(
+            self.user_data().join("history").read_dir()?.count() == 1,
+            "the installed CLI's report is not in its History"
+        );
+        // The token went in through the environment; no file the programs wrote may hold it.
+        let holding: Vec<PathBuf> = files_under(&self.dir)?
+            .into_iter()
+            .filter(|path| {
+                std::fs::read(path).is_ok_and(|bytes| {
+                    bytes
+                        .windows(TOKEN.len())
+                        .any(|window| window == TOKEN.as_bytes())
+                })
             })
-        })
-        .collect();
-    ensure!(
-        holding.is_empty(),
-        "the ticket API token is written in {holding:?}"
-    );
+            .collect();
+        ensure!(
+            holding.is_empty(),
+            "the ticket API token is written in {holding:?}"
+        );
+        Ok(())
+    }
 
-    run(&mut dpkg(&["--purge", PACKAGE]))?;
-    // The trigger again: the desktop's cache (its file, not ours) forgets the app.
-    let cache = applications.join("mimeinfo.cache");
-    desktop_trigger()?;
-    ensure!(
-        !std::fs::read_to_string(&cache)?.contains("callsupport"),
-        "the desktop still lists the removed app"
-    );
-    let left: Vec<PathBuf> = files_under(&sysroot)?
-        .into_iter()
-        .filter(|path| {
-            !(path.starts_with(&admin)
-                || path.starts_with(&home)
-                || path == &managed
-                || path == &cache)
-        })
-        .collect();
-    ensure!(
-        left.is_empty(),
-        "`dpkg --purge` left files behind: {left:?}"
-    );
-    ensure!(
-        data.join("history").is_dir(),
-        "the user's data went with the package"
-    );
-    eprintln!("dpkg --purge removed every installed file; the user's data and IT's file stay.");
-    std::fs::remove_dir_all(&sysroot)?;
-    Ok(installed)
+    fn user_data(&self) -> PathBuf {
+        self.home.join(".local/share/callsupport")
+    }
+
+    /// `dpkg --purge`: nothing of the package is left; the user's data and IT's file are.
+    fn purge(&self) -> anyhow::Result<()> {
+        run(&mut self.dpkg(&["--purge", PACKAGE]))?;
+        // The desktop's cache (its file, not ours) forgets the app.
+        ensure!(
+            !self.desktop_trigger()?.contains("callsupport"),
+            "the desktop still lists the removed app"
+        );
+        let cache = self.applications.join("mimeinfo.cache");
+        let left: Vec<PathBuf> = files_under(&self.dir)?
+            .into_iter()
+            .filter(|path| {
+                !(path.starts_with(&self.admin)
+                    || path.starts_with(&self.home)
+                    || path == &self.managed
+                    || path == &cache)
+            })
+            .collect();
+        ensure!(
+            left.is_empty(),
+            "`dpkg --purge` left files behind: {left:?}"
+        );
+        ensure!(
+            self.user_data().join("history").is_dir(),
+            "the user's data went with the package"
+        );
+        eprintln!("dpkg --purge removed every installed file; the user's data and IT's file stay.");
+        Ok(())
+    }
 }
 
 /// Runs doctor and returns each check's status and detail by name.
