@@ -16,6 +16,7 @@ mod noticed;
 mod notifications;
 mod picture;
 mod reach;
+mod secrets;
 mod settings;
 mod slow_link;
 mod tests;

@@ -56,6 +56,10 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("a_finished_call_brings_the_survey", |h| {
             Box::pin(crate::noticed::a_finished_call_brings_the_survey(h))
         }),
+        // Last: it searches what all the others left.
+        ("no_token_is_written", |h| {
+            Box::pin(crate::secrets::no_token_is_written(h))
+        }),
     ]
 }
 

@@ -57,7 +57,7 @@ pub async fn a_received_bundle_shows_its_calls_and_failures(
             .await
             .context("the ticket's bundle should open in the viewer")?;
         wait_text(&client, "[data-testid=integrity]", |t| t.starts_with("Intact")).await?;
-        let leaks = grep_files(&harness.dir.path().join("app-data"), AGENT_TOKEN)?;
+        let leaks = crate::secrets::grep_files(&harness.dir.path().join("app-data"), AGENT_TOKEN)?;
         ensure!(leaks.is_empty(), "the agent token was written to {leaks:?}");
 
         click(&client, "open-bundle").await?;
@@ -228,26 +228,6 @@ async fn ticket_on_server(harness: &Harness, bundle: &Path) -> anyhow::Result<St
         .submit(bundle, &request, |_| true)
         .await?;
     Ok(receipt.ticket_id)
-}
-
-/// The files under `dir` whose bytes hold `needle`.
-fn grep_files(dir: &Path, needle: &str) -> anyhow::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    let mut folders = vec![dir.to_path_buf()];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if std::fs::read(&path)?
-                .windows(needle.len())
-                .any(|w| w == needle.as_bytes())
-            {
-                found.push(path);
-            }
-        }
-    }
-    Ok(found)
 }
 
 /// A bundle of the harness's demo logs, made by the core as the app makes them.
