@@ -52,6 +52,15 @@ pub fn run_dist(args: &[String]) -> anyhow::Result<()> {
             "--profile takes dist (what ships), release or dev (quicker trials), not `{profile}`"
         );
     }
+    if !cfg!(target_os = "linux") {
+        // Configured, never run here: there is no Windows or macOS machine to try it on.
+        let made = build_elsewhere(&profile)?;
+        println!("\nInstallers in {}:", out_dir().display());
+        for file in made {
+            println!("  {:<50} {}", file_name(&file), mib(file.metadata()?.len()));
+        }
+        return Ok(());
+    }
     let packages = build(&profile)?;
     report(&packages, &profile)?;
     install_check::check(&packages)
@@ -62,9 +71,45 @@ fn profile_dir(profile: &str) -> &str {
     if profile == "dev" { "debug" } else { profile }
 }
 
-/// Builds both packages with the given cargo profile.
+/// Builds the `.deb` and `.rpm` with the given cargo profile.
 pub fn build(profile: &str) -> anyhow::Result<Packages> {
     deps::packages(&[deps::BUILD])?;
+    let bundle = bundle(profile, "deb,rpm")?;
+    let out = fresh_out_dir()?;
+    let version = callsupport_core::VERSION;
+    let packages = Packages {
+        deb: out.join(format!("callsupport_{version}_amd64.deb")),
+        rpm: out.join(format!("callsupport-{version}-1.x86_64.rpm")),
+    };
+    recompress_deb(&only_file(&bundle.join("deb"), "deb")?, &packages.deb)?;
+    std::fs::copy(only_file(&bundle.join("rpm"), "rpm")?, &packages.rpm)?;
+    write_sums(&[&packages.deb, &packages.rpm])?;
+    Ok(packages)
+}
+
+/// Windows (`.msi`, NSIS `-setup.exe`) or macOS (`.dmg`): what the bundler made, copied out.
+fn build_elsewhere(profile: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let (bundles, kinds): (&str, &[(&str, &str)]) = if cfg!(windows) {
+        ("msi,nsis", &[("msi", "msi"), ("nsis", "exe")])
+    } else {
+        ("dmg", &[("dmg", "dmg")])
+    };
+    let bundle = bundle(profile, bundles)?;
+    let out = fresh_out_dir()?;
+    let mut made = Vec::new();
+    for (folder, ext) in kinds {
+        let file = only_file(&bundle.join(folder), ext)?;
+        let to = out.join(file_name(&file));
+        std::fs::copy(&file, &to)?;
+        made.push(to);
+    }
+    write_sums(&made.iter().collect::<Vec<_>>())?;
+    Ok(made)
+}
+
+/// Builds the CLI and the agent, then has Tauri's bundler build the app and make `bundles` with
+/// them; returns the bundler's output folder.
+fn bundle(profile: &str, bundles: &str) -> anyhow::Result<PathBuf> {
     deps::node_modules()?;
     let root = root();
     let binaries = root.join("target").join(profile_dir(profile));
@@ -96,15 +141,17 @@ pub fn build(profile: &str) -> anyhow::Result<Packages> {
     let extra = serde_json::json!({ "bundle": { "externalBin": sidecars } });
     std::fs::write(&config, extra.to_string())
         .with_context(|| format!("cannot write {}", config.display()))?;
-    let tauri = root.join("ui/node_modules/.bin/tauri");
     let config_arg = config.to_string_lossy().into_owned();
+    let tauri =
+        root.join("ui/node_modules/.bin")
+            .join(if cfg!(windows) { "tauri.cmd" } else { "tauri" });
     let mut tauri = cmd(
         &tauri.to_string_lossy(),
         &[
             "build",
             "--ci",
             "--bundles",
-            "deb,rpm",
+            bundles,
             "--config",
             &config_arg,
         ],
@@ -116,26 +163,28 @@ pub fn build(profile: &str) -> anyhow::Result<Packages> {
         tauri.args(["--", "--locked", "--profile", profile]);
     }
     run(&mut tauri)?;
+    Ok(bundle)
+}
 
+/// `target/packages/`, emptied.
+fn fresh_out_dir() -> anyhow::Result<PathBuf> {
     let out = out_dir();
     if out.exists() {
         std::fs::remove_dir_all(&out)?;
     }
     std::fs::create_dir_all(&out)?;
-    let version = callsupport_core::VERSION;
-    let packages = Packages {
-        deb: out.join(format!("callsupport_{version}_amd64.deb")),
-        rpm: out.join(format!("callsupport-{version}-1.x86_64.rpm")),
-    };
-    recompress_deb(&only_file(&bundle.join("deb"), "deb")?, &packages.deb)?;
-    std::fs::copy(only_file(&bundle.join("rpm"), "rpm")?, &packages.rpm)?;
-    let sums = output(&mut cmd(
-        "sha256sum",
-        &[&file_name(&packages.deb), &file_name(&packages.rpm)],
-        &out,
-    ))?;
-    std::fs::write(out.join("SHA256SUMS"), sums)?;
-    Ok(packages)
+    Ok(out)
+}
+
+/// `SHA256SUMS` beside the packages, in the format `sha256sum --check` reads.
+fn write_sums(files: &[&PathBuf]) -> anyhow::Result<()> {
+    let mut sums = String::new();
+    for file in files {
+        let (sha256, _) = callsupport_core::hash::sha256_file(file)?;
+        sums.push_str(&format!("{sha256}  {}\n", file_name(file)));
+    }
+    std::fs::write(out_dir().join("SHA256SUMS"), sums)?;
+    Ok(())
 }
 
 /// Copies the CLI and the agent to the names Tauri's sidecars take (`NAME-TARGET_TRIPLE`) and

@@ -1,12 +1,13 @@
 //! The installers checked with the system's own tools, as IT would use them.
 //!
-//! The `.deb` goes into a throwaway root with the real `dpkg` (`--root`, nothing touches the
-//! machine's own `/usr`). From there: the desktop entry passes `desktop-file-validate` and is
-//! registered the way the desktop's trigger does it; the installed `callsupport --version` answers;
-//! `callsupport doctor` finds every check ok against the reference ticket server with a
-//! machine-wide file in the root's `/etc`; a report goes through, and no file written holds the
-//! token. `dpkg --purge` must then leave no file behind except the user's data. The `.rpm` is
-//! read with `rpm` and must carry the same files.
+//! `sha256sum --check` agrees with the `SHA256SUMS` beside them. The `.deb` goes into a throwaway
+//! root with the real `dpkg` (`--root`, nothing touches the machine's own `/usr`). From there:
+//! the desktop entry passes `desktop-file-validate` and is registered the way the desktop's
+//! trigger does it; the installed `callsupport --version` answers; `callsupport doctor` finds
+//! every check ok against the reference ticket server with a machine-wide file in the root's
+//! `/etc`; a report goes through, and no file written holds the token. `dpkg --purge` must then
+//! leave no file behind except the user's data. The `.rpm` is read with `rpm` and must carry the
+//! same files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -14,7 +15,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail, ensure};
 
-use crate::dist::Packages;
+use crate::dist::{Packages, out_dir};
 use crate::ticket_server;
 use crate::util::{cmd, output, root, run};
 
@@ -42,6 +43,11 @@ fn expected_files() -> BTreeSet<String> {
 }
 
 pub fn check(packages: &Packages) -> anyhow::Result<()> {
+    run(&mut cmd(
+        "sha256sum",
+        &["--check", "SHA256SUMS"],
+        &out_dir(),
+    ))?;
     let root = Sysroot::new()?;
     let deb_files = root.install(&packages.deb)?;
     root.check_desktop_entry()?;
