@@ -76,6 +76,10 @@ pub const TEST: &[(&str, &str)] = &[
         "xdg-mime, through which doctor asks which app opens callsupport:// links",
     ),
     ("rpm", "reads the .rpm installer we build"),
+    (
+        "lintian",
+        "Debian's package checker, run on the .deb we build",
+    ),
 ];
 
 /// Debian packages for `cargo xtask run --headless`.

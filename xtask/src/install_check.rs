@@ -1,6 +1,7 @@
 //! The installers checked with the system's own tools, as IT would use them.
 //!
-//! `sha256sum --check` agrees with the `SHA256SUMS` beside them. The `.deb` goes into a throwaway
+//! `sha256sum --check` agrees with the `SHA256SUMS` beside them, and `lintian` finds no error in
+//! the `.deb`. The `.deb` goes into a throwaway
 //! root with the real `dpkg` (`--root`, nothing touches the machine's own `/usr`). From there:
 //! the desktop entry passes `desktop-file-validate` and is registered the way the desktop's
 //! trigger does it; the installed `callsupport --version` answers; `callsupport doctor` finds
@@ -48,6 +49,13 @@ pub fn check(packages: &Packages) -> anyhow::Result<()> {
         &["--check", "SHA256SUMS"],
         &out_dir(),
     ))?;
+    // Debian's own package checker: no error; its warnings are shown.
+    run(cmd(
+        "lintian",
+        &["--fail-on", "error", "--tag-display-limit", "0"],
+        &root(),
+    )
+    .arg(&packages.deb))?;
     let root = Sysroot::new()?;
     let deb_files = root.install(&packages.deb)?;
     root.check_desktop_entry()?;
@@ -56,6 +64,11 @@ pub fn check(packages: &Packages) -> anyhow::Result<()> {
     root.purge()?;
     std::fs::remove_dir_all(&root.dir)?;
 
+    // The changelog is Debian's alone.
+    let deb_files: BTreeSet<String> = deb_files
+        .into_iter()
+        .filter(|path| !path.ends_with("/changelog.gz"))
+        .collect();
     let rpm_files = rpm_files(&packages.rpm)?;
     ensure!(
         rpm_files == deb_files,
