@@ -106,3 +106,38 @@ pub async fn a_locked_setting_cannot_be_changed(harness: &Harness) -> anyhow::Re
     let _ = std::fs::remove_file(harness.managed_config());
     result
 }
+
+/// The user's file is broken (a word where a switch goes): the app still starts with the
+/// organisation's and the default values, and Settings names the file, line and key it ignored.
+pub async fn a_broken_user_file_is_named_and_the_app_starts(
+    harness: &Harness,
+) -> anyhow::Result<()> {
+    // The organisation's file carries everything the app needs.
+    std::fs::copy(&harness.config, harness.managed_config())?;
+    let user = harness.dir.path().join("broken-user.toml");
+    std::fs::write(&user, "# mine\n[privacy]\nredact = \"sometimes\"\n")?;
+    let client = harness.session(&user).await?;
+    let result = async {
+        // The report form, not an error screen: the organisation's values were enough.
+        client
+            .wait()
+            .at_most(WAIT)
+            .for_element(css("[data-testid=summary]"))
+            .await
+            .context("the app should start on the report form despite the broken user file")?;
+        click(&client, "open-settings").await?;
+        let ignored = wait_text(&client, "[data-testid=settings-ignored]", |t| !t.is_empty())
+            .await
+            .context("Settings should say what of the user's file was ignored")?;
+        ensure!(
+            ignored.contains("broken-user.toml:3") && ignored.contains("`privacy.redact`"),
+            "the ignored file and line are named: {ignored:?}"
+        );
+        screenshot(&client, harness, "12b-settings-ignored.png").await?;
+        Ok(())
+    }
+    .await;
+    harness.close(client, &user).await;
+    let _ = std::fs::remove_file(harness.managed_config());
+    result
+}

@@ -44,6 +44,9 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("a_locked_setting_cannot_be_changed", |h| {
             Box::pin(crate::settings::a_locked_setting_cannot_be_changed(h))
         }),
+        ("a_broken_user_file_is_named_and_the_app_starts", |h| {
+            Box::pin(crate::settings::a_broken_user_file_is_named_and_the_app_starts(h))
+        }),
         ("a_link_from_support_adds_logs_to_its_ticket", |h| {
             Box::pin(crate::reach::a_link_from_support_adds_logs_to_its_ticket(h))
         }),
