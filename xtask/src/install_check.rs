@@ -1,20 +1,19 @@
 //! The installers checked with the system's own tools, as IT would use them.
 //!
 //! `sha256sum --check` agrees with the `SHA256SUMS` beside them, and `lintian` finds no error in
-//! the `.deb`. The `.deb` goes into a throwaway
-//! root with the real `dpkg` (`--root`, nothing touches the machine's own `/usr`). From there:
-//! the desktop entry passes `desktop-file-validate` and is registered the way the desktop's
-//! trigger does it; the installed `callsupport --version` answers; `callsupport doctor` finds
-//! every check ok against the reference ticket server with a machine-wide file in the root's
-//! `/etc`; a report goes through, and no file written holds the token. `dpkg --purge` must then
-//! leave no file behind except the user's data. The `.rpm` is read with `rpm` and must carry the
-//! same files.
+//! the `.deb`. Then each package goes into a fresh throwaway root with the real `dpkg` or `rpm`
+//! (`--root`: nothing touches the machine's own `/usr`). From there: the desktop entry passes
+//! `desktop-file-validate` and is registered the way the desktop's trigger does it; the installed
+//! `callsupport --version` answers; `callsupport doctor` finds every check ok against the
+//! reference ticket server with a machine-wide file in the root's `/etc`; a report goes through,
+//! and no file written holds the token. Removing the package (`dpkg --purge`, `rpm --erase`) must
+//! leave nothing behind but the user's data and IT's file. Both install the same files.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 
 use crate::dist::{Packages, out_dir};
 use crate::ticket_server;
@@ -56,35 +55,122 @@ pub fn check(packages: &Packages) -> anyhow::Result<()> {
         &root(),
     )
     .arg(&packages.deb))?;
-    let root = Sysroot::new()?;
-    let deb_files = root.install(&packages.deb)?;
-    root.check_desktop_entry()?;
-    root.check_programs()?;
-    root.use_installed()?;
-    root.purge()?;
-    std::fs::remove_dir_all(&root.dir)?;
-
+    let deb_files = install_use_remove(Manager::Dpkg, &packages.deb)?;
+    let rpm_files = install_use_remove(Manager::Rpm, &packages.rpm)?;
     // The changelog is Debian's alone.
     let deb_files: BTreeSet<String> = deb_files
         .into_iter()
         .filter(|path| !path.ends_with("/changelog.gz"))
         .collect();
-    let rpm_files = rpm_files(&packages.rpm)?;
     ensure!(
         rpm_files == deb_files,
         "the .rpm and the .deb install different files:\n  only in the .rpm: {:?}\n  only in the .deb: {:?}",
         rpm_files.difference(&deb_files).collect::<Vec<_>>(),
         deb_files.difference(&rpm_files).collect::<Vec<_>>()
     );
-    eprintln!("The .rpm carries the same {} files.", rpm_files.len());
     Ok(())
 }
 
-/// The throwaway root: its own dpkg database, a user's home, IT's machine-wide file.
+/// One package through its whole life in a fresh throwaway root; the files it installed.
+fn install_use_remove(manager: Manager, package: &Path) -> anyhow::Result<BTreeSet<String>> {
+    let root = Sysroot::new(manager)?;
+    let files = root.install(package)?;
+    root.check_desktop_entry()?;
+    root.check_programs()?;
+    root.use_installed()?;
+    root.remove()?;
+    std::fs::remove_dir_all(&root.dir)?;
+    Ok(files)
+}
+
+/// The system's package manager for one kind of package, pointed at the throwaway root.
+#[derive(Clone, Copy)]
+enum Manager {
+    Dpkg,
+    Rpm,
+}
+
+impl Manager {
+    fn name(self) -> &'static str {
+        match self {
+            Manager::Dpkg => "dpkg",
+            Manager::Rpm => "rpm",
+        }
+    }
+
+    /// Its database inside the root.
+    fn database(self) -> &'static str {
+        match self {
+            Manager::Dpkg => "var/lib/dpkg",
+            Manager::Rpm => "var/lib/rpm",
+        }
+    }
+
+    /// Creates an empty database in `root`.
+    fn init(self, root: &Path) -> anyhow::Result<()> {
+        let database = root.join(self.database());
+        match self {
+            Manager::Dpkg => {
+                for sub in ["info", "updates"] {
+                    std::fs::create_dir_all(database.join(sub))?;
+                }
+                std::fs::write(database.join("status"), "")?;
+            }
+            Manager::Rpm => {
+                std::fs::create_dir_all(&database)?;
+                run(&mut self.command(root, &["--initdb"]))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn command(self, root: &Path, args: &[&str]) -> Command {
+        let mut command = cmd(self.name(), &[], &crate::util::root());
+        match self {
+            Manager::Dpkg => command
+                .arg("--force-not-root")
+                .arg(format!("--root={}", root.display())),
+            Manager::Rpm => command
+                .arg("--root")
+                .arg(root)
+                .args(["--dbpath", "/var/lib/rpm"]),
+        };
+        command.args(args);
+        command
+    }
+
+    /// Installs `package`; the libraries it depends on are the machine's own, outside the root.
+    fn install(self, root: &Path, package: &Path) -> anyhow::Result<()> {
+        let args: &[&str] = match self {
+            Manager::Dpkg => &["--force-depends", "--install"],
+            Manager::Rpm => &["--nodeps", "--install"],
+        };
+        run(self.command(root, args).arg(package))
+    }
+
+    /// What the installed package owns, folders included.
+    fn owned(self, root: &Path) -> anyhow::Result<String> {
+        let args: &[&str] = match self {
+            Manager::Dpkg => &["--listfiles", PACKAGE],
+            Manager::Rpm => &["--query", "--list", PACKAGE],
+        };
+        output(&mut self.command(root, args))
+    }
+
+    /// Removes the package with everything it owns (`dpkg --purge`, `rpm --erase`).
+    fn remove(self, root: &Path) -> anyhow::Result<()> {
+        let args: &[&str] = match self {
+            Manager::Dpkg => &["--purge", PACKAGE],
+            Manager::Rpm => &["--erase", PACKAGE],
+        };
+        run(&mut self.command(root, args))
+    }
+}
+
+/// The throwaway root: its own package database, a user's home, IT's machine-wide file.
 struct Sysroot {
+    manager: Manager,
     dir: PathBuf,
-    /// dpkg's database inside the root.
-    admin: PathBuf,
     home: PathBuf,
     /// What IT deploys: `/etc/callsupport/config.toml` inside the root.
     managed: PathBuf,
@@ -92,18 +178,14 @@ struct Sysroot {
 }
 
 impl Sysroot {
-    fn new() -> anyhow::Result<Sysroot> {
+    fn new(manager: Manager) -> anyhow::Result<Sysroot> {
         let dir = root().join("target/install-root");
         if dir.exists() {
             std::fs::remove_dir_all(&dir)?;
         }
-        let admin = dir.join("var/lib/dpkg");
-        for sub in ["info", "updates"] {
-            std::fs::create_dir_all(admin.join(sub))?;
-        }
-        std::fs::write(admin.join("status"), "")?;
+        manager.init(&dir)?;
         Ok(Sysroot {
-            admin,
+            manager,
             home: dir.join("home/ana"),
             managed: dir.join("etc/callsupport/config.toml"),
             applications: dir.join("usr/share/applications"),
@@ -111,19 +193,11 @@ impl Sysroot {
         })
     }
 
-    fn dpkg(&self, args: &[&str]) -> Command {
-        let mut command = cmd("dpkg", &["--force-not-root"], &root());
-        command
-            .arg(format!("--root={}", self.dir.display()))
-            .args(args);
-        command
-    }
-
     fn bin(&self, program: &str) -> PathBuf {
         self.dir.join("usr/bin").join(program)
     }
 
-    /// What desktop-file-utils' dpkg trigger does after an install or a removal.
+    /// What desktop-file-utils' package trigger does after an install or a removal.
     fn desktop_trigger(&self) -> anyhow::Result<String> {
         run(cmd("update-desktop-database", &[], &root()).arg(&self.applications))?;
         Ok(std::fs::read_to_string(
@@ -131,19 +205,27 @@ impl Sysroot {
         )?)
     }
 
-    /// `dpkg --install`; returns the files the package put in place.
-    fn install(&self, deb: &Path) -> anyhow::Result<BTreeSet<String>> {
-        // The libraries the package depends on are the machine's own, outside the root.
-        run(self.dpkg(&["--force-depends", "--install"]).arg(deb))?;
-        let listed = output(&mut self.dpkg(&["--listfiles", PACKAGE]))?;
-        let installed: BTreeSet<String> = listed
+    /// Installs the package; returns the files it put in place.
+    fn install(&self, package: &Path) -> anyhow::Result<BTreeSet<String>> {
+        self.manager.install(&self.dir, package)?;
+        let installed: BTreeSet<String> = self
+            .manager
+            .owned(&self.dir)?
             .lines()
             .filter(|path| self.dir.join(path.trim_start_matches('/')).is_file())
             .map(String::from)
             .collect();
         let missing: Vec<_> = expected_files().difference(&installed).cloned().collect();
-        ensure!(missing.is_empty(), "the .deb does not install {missing:?}");
-        eprintln!("The .deb installed {} files.", installed.len());
+        ensure!(
+            missing.is_empty(),
+            "{} did not install {missing:?}",
+            self.manager.name()
+        );
+        eprintln!(
+            "{} installed {} files.",
+            self.manager.name(),
+            installed.len()
+        );
         Ok(installed)
     }
 
@@ -287,19 +369,20 @@ impl Sysroot {
         self.home.join(".local/share/callsupport")
     }
 
-    /// `dpkg --purge`: nothing of the package is left; the user's data and IT's file are.
-    fn purge(&self) -> anyhow::Result<()> {
-        run(&mut self.dpkg(&["--purge", PACKAGE]))?;
+    /// Removes the package: nothing of it is left; the user's data and IT's file are.
+    fn remove(&self) -> anyhow::Result<()> {
+        self.manager.remove(&self.dir)?;
         // The desktop's cache (its file, not ours) forgets the app.
         ensure!(
             !self.desktop_trigger()?.contains("callsupport"),
             "the desktop still lists the removed app"
         );
         let cache = self.applications.join("mimeinfo.cache");
+        let database = self.dir.join(self.manager.database());
         let left: Vec<PathBuf> = files_under(&self.dir)?
             .into_iter()
             .filter(|path| {
-                !(path.starts_with(&self.admin)
+                !(path.starts_with(&database)
                     || path.starts_with(&self.home)
                     || path == &self.managed
                     || path == &cache)
@@ -307,13 +390,17 @@ impl Sysroot {
             .collect();
         ensure!(
             left.is_empty(),
-            "`dpkg --purge` left files behind: {left:?}"
+            "removing with {} left files behind: {left:?}",
+            self.manager.name()
         );
         ensure!(
             self.user_data().join("history").is_dir(),
             "the user's data went with the package"
         );
-        eprintln!("dpkg --purge removed every installed file; the user's data and IT's file stay.");
+        eprintln!(
+            "{} removed every installed file; the user's data and IT's file stay.",
+            self.manager.name()
+        );
         Ok(())
     }
 }
@@ -343,38 +430,6 @@ fn doctor(mut command: Command) -> anyhow::Result<BTreeMap<String, (String, Stri
             )
         })
         .collect())
-}
-
-/// The files an `.rpm` installs (`rpm -qlp`, directories aside).
-fn rpm_files(rpm: &Path) -> anyhow::Result<BTreeSet<String>> {
-    let listed = output(cmd("rpm", &["--query", "--list", "--package"], &root()).arg(rpm))?;
-    let dirs = output(
-        cmd(
-            "rpm",
-            &[
-                "--query",
-                "--package",
-                "--queryformat",
-                "[%{FILEMODES:perms} %{FILENAMES}\n]",
-            ],
-            &root(),
-        )
-        .arg(rpm),
-    )?;
-    let directories: BTreeSet<&str> = dirs
-        .lines()
-        .filter_map(|line| line.strip_prefix('d').and_then(|l| l.split_once(' ')))
-        .map(|(_, path)| path)
-        .collect();
-    let files: BTreeSet<String> = listed
-        .lines()
-        .filter(|path| !directories.contains(path))
-        .map(String::from)
-        .collect();
-    if files.is_empty() {
-        bail!("`rpm -qlp` lists nothing in {}", rpm.display());
-    }
-    Ok(files)
 }
 
 /// Every file and link under `dir` (not the folders).
