@@ -203,13 +203,8 @@ fn sidecars(binaries: &Path) -> anyhow::Result<Vec<String>> {
         .map(|name| {
             let from = binaries.join(format!("{name}{exe}"));
             let to = folder.join(format!("{name}-{triple}{exe}"));
-            // Unchanged, it is left alone: a new copy makes Tauri's build script build the app again.
-            let same = std::fs::read(&to).ok() == Some(std::fs::read(&from)?);
-            if !same {
-                std::fs::copy(&from, &to).with_context(|| {
-                    format!("cannot copy {} to {}", from.display(), to.display())
-                })?;
-            }
+            std::fs::copy(&from, &to)
+                .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
             Ok(folder.join(name).to_string_lossy().into_owned())
         })
         .collect()
