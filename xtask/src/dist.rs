@@ -6,9 +6,10 @@
 //! bundler makes the packages; the CLI and the agent are built first and handed to it as
 //! sidecars (`bundle.externalBin`), which is also how the Windows and macOS bundles get them.
 //!
-//! The `dist` profile (full LTO, stripped) is what ships; `--profile release` or `dev` are quicker
-//! trials (the test suite packs the `dev` build). The packages land in `target/packages/` with a
-//! `SHA256SUMS`, and are then installed, used and removed by [`install_check`].
+//! The programs are built with the `dist` profile (full LTO, stripped). The packages land in
+//! `target/packages/` with a `SHA256SUMS`, and are then installed, used and removed by
+//! [`install_check`]. On Windows and macOS the same command makes the `.msi` and NSIS installer or
+//! the `.dmg` (written, never run here).
 
 use std::path::{Path, PathBuf};
 
@@ -32,49 +33,30 @@ pub struct Packages {
 }
 
 pub fn run_dist(args: &[String]) -> anyhow::Result<()> {
-    let mut profile = "dist".to_owned();
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--profile" => {
-                profile = args
-                    .next()
-                    .context("--profile needs a value: dist (what ships), release or dev")?
-                    .clone();
-            }
-            other => {
-                bail!("`cargo xtask dist` takes only `--profile dist|release|dev` (got `{other}`)")
-            }
-        }
-    }
-    if !matches!(profile.as_str(), "dist" | "release" | "dev") {
-        bail!(
-            "--profile takes dist (what ships), release or dev (quicker trials), not `{profile}`"
-        );
+    if let Some(arg) = args.first() {
+        bail!("`cargo xtask dist` takes no arguments (got `{arg}`)");
     }
     if !cfg!(target_os = "linux") {
         // Configured, never run here: there is no Windows or macOS machine to try it on.
-        let made = build_elsewhere(&profile)?;
+        let made = build_elsewhere()?;
         println!("\nInstallers in {}:", out_dir().display());
         for file in made {
             println!("  {:<50} {}", file_name(&file), mib(file.metadata()?.len()));
         }
         return Ok(());
     }
-    let packages = build(&profile)?;
-    report(&packages, &profile)?;
+    let packages = build()?;
+    report(&packages)?;
     install_check::check(&packages)
 }
 
-/// Cargo's folder for a profile's output.
-fn profile_dir(profile: &str) -> &str {
-    if profile == "dev" { "debug" } else { profile }
-}
+/// The cargo profile the shipped programs are built with (`Cargo.toml`), and its folder.
+const PROFILE: &str = "dist";
 
-/// Builds the `.deb` and `.rpm` with the given cargo profile.
-pub fn build(profile: &str) -> anyhow::Result<Packages> {
+/// Builds the `.deb` and `.rpm`.
+pub fn build() -> anyhow::Result<Packages> {
     deps::packages(&[deps::BUILD])?;
-    let bundle = bundle(profile, "deb,rpm")?;
+    let bundle = bundle("deb,rpm")?;
     let out = fresh_out_dir()?;
     let version = callsupport_core::VERSION;
     let packages = Packages {
@@ -88,13 +70,13 @@ pub fn build(profile: &str) -> anyhow::Result<Packages> {
 }
 
 /// Windows (`.msi`, NSIS `-setup.exe`) or macOS (`.dmg`): what the bundler made, copied out.
-fn build_elsewhere(profile: &str) -> anyhow::Result<Vec<PathBuf>> {
+fn build_elsewhere() -> anyhow::Result<Vec<PathBuf>> {
     let (bundles, kinds): (&str, &[(&str, &str)]) = if cfg!(windows) {
         ("msi,nsis", &[("msi", "msi"), ("nsis", "exe")])
     } else {
         ("dmg", &[("dmg", "dmg")])
     };
-    let bundle = bundle(profile, bundles)?;
+    let bundle = bundle(bundles)?;
     let out = fresh_out_dir()?;
     let mut made = Vec::new();
     for (folder, ext) in kinds {
@@ -109,10 +91,10 @@ fn build_elsewhere(profile: &str) -> anyhow::Result<Vec<PathBuf>> {
 
 /// Builds the CLI and the agent, then has Tauri's bundler build the app and make `bundles` with
 /// them; returns the bundler's output folder.
-fn bundle(profile: &str, bundles: &str) -> anyhow::Result<PathBuf> {
+fn bundle(bundles: &str) -> anyhow::Result<PathBuf> {
     deps::node_modules()?;
     let root = root();
-    let binaries = root.join("target").join(profile_dir(profile));
+    let binaries = root.join("target").join(PROFILE);
     let bundle = binaries.join("bundle");
     // Nothing stale is picked up from an earlier run.
     if bundle.exists() {
@@ -125,7 +107,7 @@ fn bundle(profile: &str, bundles: &str) -> anyhow::Result<PathBuf> {
             "build",
             "--locked",
             "--profile",
-            profile,
+            PROFILE,
             "-p",
             "callsupport-cli",
             "-p",
@@ -154,14 +136,13 @@ fn bundle(profile: &str, bundles: &str) -> anyhow::Result<PathBuf> {
             bundles,
             "--config",
             &config_arg,
+            "--",
+            "--locked",
+            "--profile",
+            PROFILE,
         ],
         &root.join("src-tauri"),
     );
-    if profile == "dev" {
-        tauri.args(["--debug", "--", "--locked"]);
-    } else {
-        tauri.args(["--", "--locked", "--profile", profile]);
-    }
     run(&mut tauri)?;
     Ok(bundle)
 }
@@ -253,8 +234,8 @@ fn mib(bytes: u64) -> String {
 }
 
 /// Prints what was made and how big it is; over the budget, a shipping build fails.
-pub fn report(packages: &Packages, profile: &str) -> anyhow::Result<()> {
-    let binaries = root().join("target").join(profile_dir(profile));
+pub fn report(packages: &Packages) -> anyhow::Result<()> {
+    let binaries = root().join("target").join(PROFILE);
     println!("\nPackages in {}:", out_dir().display());
     for package in [&packages.deb, &packages.rpm] {
         println!(
@@ -263,7 +244,7 @@ pub fn report(packages: &Packages, profile: &str) -> anyhow::Result<()> {
             mib(package.metadata()?.len())
         );
     }
-    println!("Programs inside ({profile} profile):");
+    println!("Programs inside ({PROFILE} profile):");
     for name in ["callsupport-app", "callsupport", "callsupport-tray"] {
         let size = binaries.join(name).metadata()?.len();
         println!("  /usr/bin/{name:<28} {}", mib(size));
@@ -275,7 +256,7 @@ pub fn report(packages: &Packages, profile: &str) -> anyhow::Result<()> {
         mib(DEB_BUDGET),
         deb as f64 * 100.0 / DEB_BUDGET as f64
     );
-    if deb > DEB_BUDGET && profile == "dist" {
+    if deb > DEB_BUDGET {
         bail!("the .deb is over its size budget");
     }
     Ok(())

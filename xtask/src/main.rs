@@ -7,7 +7,7 @@
 //! - `cargo xtask bench`: release-build benchmarks against `find`, `zip` and friends, medians and
 //!   ratios, then a fixed-time fuzzing run of the bundle reader.
 //! - `cargo xtask codegen`: regenerate the committed TypeScript bindings.
-//! - `cargo xtask dist [--profile dist|release]`: the `.deb` and `.rpm` installers.
+//! - `cargo xtask dist`: the `.deb` and `.rpm` installers, installed and removed again to check them.
 
 mod api_check;
 mod bench;
@@ -30,7 +30,7 @@ fn main() {
         Some("dist") => dist::run_dist(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run [--headless] | test | bench [index|redaction|bundle|fuzz] [--idle-secs N] [--fuzz-secs N] | codegen | dist [--profile dist|release]>"
+                "usage: cargo xtask <run [--headless] | test | bench [index|redaction|bundle|fuzz] [--idle-secs N] [--fuzz-secs N] | codegen | dist>"
             );
             std::process::exit(2);
         }

@@ -96,8 +96,8 @@ pub fn run_all() -> anyhow::Result<()> {
         // What ships, under its size budget, installed with dpkg into a throwaway root, used,
         // and removed again.
         stages.time("installers: the .deb and .rpm (cargo xtask dist)", || {
-            let packages = dist::build("dist")?;
-            dist::report(&packages, "dist")?;
+            let packages = dist::build()?;
+            dist::report(&packages)?;
             install_check::check(&packages)
         })
     })();
