@@ -4,7 +4,8 @@
 //!
 //! [`start`] binds a listener and serves the routes of [`routes`]: `POST /api/v1/tickets` (the
 //! contract of `PRODUCT.md`, see [`callsupport_core::ticket`]), `GET /healthz`, and the agent side
-//! `GET /api/v1/tickets[/{id}[/bundle]]` behind a separate token. [`store::Store`] keeps tickets in
+//! `GET /api/v1/tickets[/{id}[/bundle]]` behind a separate token, and resumable uploads (tus 1.0,
+//! [`uploads`]) whose finished bundle a JSON `POST /api/v1/tickets` turns into a ticket. [`store::Store`] keeps tickets in
 //! SQLite and bundles in a folder, writing each upload under a temporary name and moving it into place
 //! only after its hash, its manifest and every file in it were checked. Tokens are held only as
 //! SHA-256 digests ([`secret`]); submissions are rate-limited per client ([`limit`]); agents'
@@ -18,6 +19,8 @@ pub mod range;
 pub mod routes;
 pub mod secret;
 pub mod store;
+pub mod tus;
+pub mod uploads;
 
 pub use limit::RateLimit;
 pub use secret::Secret;
@@ -28,6 +31,9 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+
+/// How long an unfinished resumable upload is kept after its last chunk.
+pub const UPLOAD_KEEP: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 
 /// How a server instance is set up.
 #[derive(Debug, Clone)]
@@ -91,8 +97,10 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
+    let uploads = uploads::Uploads::open(&config.data_dir.join("uploads"), UPLOAD_KEEP)?;
     let state = Arc::new(routes::AppState {
         store,
+        uploads,
         submit_token: config.submit_token.clone(),
         agent_token: config.agent_token.clone(),
         limiter: config.rate_limit.map(limit::Limiter::new),

@@ -13,10 +13,13 @@ use axum::Json;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Path as UrlPath, RawQuery, State};
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequest, Multipart, Path as UrlPath, RawQuery, Request,
+    State,
+};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, head, post};
 use callsupport_core::bundle::reader::Bundle;
 use callsupport_core::consent::human_bytes;
 use callsupport_core::hash::HashingWriter;
@@ -29,6 +32,7 @@ use crate::problem::ApiProblem;
 use crate::range::{RangeAsked, byte_range};
 use crate::secret::Secret;
 use crate::store::{Commit, Store, Stored, TicketRecord};
+use crate::uploads::{self, Uploads};
 
 /// Largest `report` part accepted.
 const MAX_REPORT_BYTES: usize = 1 << 20;
@@ -37,6 +41,8 @@ const DRAIN_MARGIN: u64 = 64 << 20;
 
 pub struct AppState {
     pub store: Store,
+    /// Resumable uploads in progress (`/api/v1/uploads`).
+    pub uploads: Uploads,
     pub submit_token: Option<Secret>,
     pub agent_token: Option<Secret>,
     pub limiter: Option<Limiter>,
@@ -56,6 +62,20 @@ pub fn router(state: Shared) -> Router {
         .route(
             "/api/v1/tickets/{id}/attachments/{bundle_id}",
             get(get_attachment),
+        )
+        .merge(
+            Router::new()
+                .route(
+                    "/api/v1/uploads",
+                    post(uploads::create_upload).options(uploads::options_uploads),
+                )
+                .route(
+                    "/api/v1/uploads/{id}",
+                    head(uploads::head_upload)
+                        .patch(uploads::patch_upload)
+                        .delete(uploads::delete_upload),
+                )
+                .layer(axum::middleware::map_response(uploads::tus_resumable)),
         )
         // The bundle size limit is enforced while streaming, with a problem document.
         .layer(DefaultBodyLimit::disable())
@@ -115,6 +135,11 @@ fn check_token(
             format!("send the {who} token as `Authorization: Bearer <token>`"),
         )),
     }
+}
+
+/// The submit token, when the server asks for one.
+pub(crate) fn check_submit_token(state: &AppState, headers: &HeaderMap) -> Result<(), ApiProblem> {
+    check_token(headers, state.submit_token.as_ref(), "submit")
 }
 
 fn receipt(state: &AppState, stored: &Stored) -> TicketReceipt {
@@ -195,7 +220,7 @@ pub async fn create_ticket(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    multipart: Result<Multipart, MultipartRejection>,
+    request: Request,
 ) -> Result<Response, ApiProblem> {
     if is_dry_run(query.as_deref())? {
         // A check of the token and of the way here, nothing more: nothing is read or stored.
@@ -218,6 +243,16 @@ pub async fn create_ticket(
         )
             .into_response());
     }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    if json {
+        // The bundle came through a resumable upload; the body names it.
+        return receive_uploaded(state, peer, headers, request).await;
+    }
+    let multipart: Result<Multipart, MultipartRejection> =
+        Multipart::from_request(request, &()).await;
     let mut multipart = multipart.map_err(|err| {
         ApiProblem::bad_request(
             "multipart_invalid",
@@ -254,14 +289,9 @@ async fn drain(multipart: &mut Multipart, mut budget: u64) {
     }
 }
 
-async fn receive_ticket(
-    state: Shared,
-    peer: SocketAddr,
-    headers: HeaderMap,
-    multipart: &mut Multipart,
-) -> Result<Response, ApiProblem> {
-    let started = Instant::now();
-    check_token(&headers, state.submit_token.as_ref(), "submit")?;
+/// Token, rate limit and `Idempotency-Key` of a report: the key when it may go on.
+fn admit(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<Uuid, ApiProblem> {
+    check_submit_token(state, headers)?;
     if let Some(limiter) = &state.limiter {
         // Per token when reports need one, else per address.
         let client = match &state.submit_token {
@@ -287,12 +317,86 @@ async fn receive_ticket(
                 "send the bundle id as the Idempotency-Key header",
             )
         })?;
-    let key = Uuid::parse_str(key.trim()).map_err(|_| {
+    Uuid::parse_str(key.trim()).map_err(|_| {
         ApiProblem::bad_request(
             "idempotency_key_invalid",
             "Idempotency-Key must be the bundle id (a UUID)",
         )
+    })
+}
+
+/// Reads the report as JSON: valid, and normalized.
+fn parse_request(bytes: &[u8]) -> Result<TicketRequest, ApiProblem> {
+    let parsed: TicketRequest = serde_json::from_slice(bytes).map_err(|err| {
+        ApiProblem::unprocessable(
+            "report_invalid",
+            format!("the report part is not a valid report: {err}"),
+        )
     })?;
+    Ok(TicketRequest {
+        report: parsed
+            .report
+            .normalized()
+            .map_err(|err| ApiProblem::unprocessable("report_invalid", err.to_string()))?,
+        ..parsed
+    })
+}
+
+/// A ticket whose bundle is a finished resumable upload: `{"report": …, "upload": URL or id}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UploadedTicket {
+    report: serde_json::Value,
+    upload: String,
+}
+
+async fn receive_uploaded(
+    state: Shared,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    request: Request,
+) -> Result<Response, ApiProblem> {
+    let started = Instant::now();
+    let key = admit(&state, peer, &headers)?;
+    let body = axum::body::to_bytes(request.into_body(), MAX_REPORT_BYTES)
+        .await
+        .map_err(|_| {
+            ApiProblem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "report_too_large",
+                "the report is over 1 MiB",
+            )
+        })?;
+    let named: UploadedTicket = serde_json::from_slice(&body).map_err(|err| {
+        ApiProblem::unprocessable(
+            "report_invalid",
+            format!("send {{\"report\": …, \"upload\": \"<upload URL>\"}}: {err}"),
+        )
+    })?;
+    let request = parse_request(named.report.to_string().as_bytes())?;
+    let data = state.uploads.finished(&named.upload)?;
+    let hashed = data.clone();
+    let (sha256, size) =
+        tokio::task::spawn_blocking(move || callsupport_core::hash::sha256_file(&hashed))
+            .await
+            .map_err(ApiProblem::internal)?
+            .map_err(ApiProblem::internal)?;
+    let answer = store_ticket(&state, peer, key, request, &data, sha256, size, started).await;
+    if answer.is_ok() {
+        // The ticket has the bytes (or had them from the first time): the upload is done.
+        state.uploads.done(&data);
+    }
+    answer
+}
+
+async fn receive_ticket(
+    state: Shared,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    multipart: &mut Multipart,
+) -> Result<Response, ApiProblem> {
+    let started = Instant::now();
+    let key = admit(&state, peer, &headers)?;
 
     let mut request: Option<TicketRequest> = None;
     let mut upload: Option<(Incoming, String, u64)> = None;
@@ -319,19 +423,7 @@ async fn receive_ticket(
                         ));
                     }
                 }
-                let parsed: TicketRequest = serde_json::from_slice(&bytes).map_err(|err| {
-                    ApiProblem::unprocessable(
-                        "report_invalid",
-                        format!("the report part is not a valid report: {err}"),
-                    )
-                })?;
-                let parsed = TicketRequest {
-                    report: parsed.report.normalized().map_err(|err| {
-                        ApiProblem::unprocessable("report_invalid", err.to_string())
-                    })?,
-                    ..parsed
-                };
-                request = Some(parsed);
+                request = Some(parse_request(&bytes)?);
             }
             "bundle" => {
                 let incoming = Incoming(state.store.incoming_path());
@@ -381,6 +473,32 @@ async fn receive_ticket(
         .ok_or_else(|| ApiProblem::bad_request("report_missing", "the `report` part is missing"))?;
     let (incoming, sha256, size) = upload
         .ok_or_else(|| ApiProblem::bad_request("bundle_missing", "the `bundle` part is missing"))?;
+    store_ticket(
+        &state,
+        peer,
+        key,
+        request,
+        &incoming.0,
+        sha256,
+        size,
+        started,
+    )
+    .await
+}
+
+/// Checks the received bundle at `data` against the report and itself, then makes (or finds)
+/// the ticket; the answer the client gets.
+#[allow(clippy::too_many_arguments)]
+async fn store_ticket(
+    state: &Shared,
+    peer: SocketAddr,
+    key: Uuid,
+    request: TicketRequest,
+    data: &Path,
+    sha256: String,
+    size: u64,
+    started: Instant,
+) -> Result<Response, ApiProblem> {
     if request.bundle_id != key {
         return Err(ApiProblem::unprocessable(
             "idempotency_key_mismatch",
@@ -397,11 +515,12 @@ async fn receive_ticket(
         ));
     }
     let state2 = state.clone();
+    let data = data.to_path_buf();
     let commit = tokio::task::spawn_blocking(move || {
-        check_bundle(&incoming.0, &request)?;
+        check_bundle(&data, &request)?;
         state2
             .store
-            .commit(&request, &incoming.0, &sha256, size)
+            .commit(&request, &data, &sha256, size)
             .map_err(ApiProblem::internal)
     })
     .await
@@ -420,7 +539,7 @@ async fn receive_ticket(
     } else {
         StatusCode::OK
     };
-    let body = receipt(&state, &record);
+    let body = receipt(state, &record);
     tracing::info!(
         peer = %peer,
         status = status.as_u16(),

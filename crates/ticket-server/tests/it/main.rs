@@ -8,4 +8,5 @@ mod health; // GET /healthz and the OpenAPI document
 mod load; // the server process under 50 concurrent 20 MiB uploads: memory does not follow the data
 mod store; // restart on the same data folder: tickets kept, numbering goes on, incoming/ cleared
 mod submit; // POST /api/v1/tickets: 201/200 idempotency, and every refusal as a problem document
-mod support; // shared fixtures: server, bundles built by core, multipart requests, problem checks
+mod support;
+mod uploads; // tus 1.0 at /api/v1/uploads: chunks, a cut connection resumed, every refusal // shared fixtures: server, bundles built by core, multipart requests, problem checks
