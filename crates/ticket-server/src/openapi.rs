@@ -21,6 +21,25 @@ pub struct TicketForm {
     bundle: Vec<u8>,
 }
 
+/// The `application/json` body of `POST /api/v1/tickets` when the bundle came as a resumable
+/// upload.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct UploadedTicketForm {
+    /// The report, as in the multipart form's `report` part.
+    report: TicketRequest,
+    /// The finished upload's URL (its `Location`) or id.
+    upload: String,
+}
+
+/// The tus protocol version every upload request names (`Tus-Resumable`).
+#[derive(ToSchema, serde::Serialize)]
+#[allow(dead_code)]
+pub enum TusVersion {
+    #[serde(rename = "1.0.0")]
+    V1,
+}
+
 /// `GET /api/v1/tickets`: the newest tickets first.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -41,9 +60,14 @@ pub struct TicketList {
         routes::get_bundle,
         routes::get_attachment,
         routes::healthz,
-        routes::openapi_json
+        routes::openapi_json,
+        crate::uploads::options_uploads,
+        crate::uploads::create_upload,
+        crate::uploads::head_upload,
+        crate::uploads::patch_upload,
+        crate::uploads::delete_upload
     ),
-    components(schemas(TicketForm, TicketList, TicketRequest, TicketReceipt, TicketRecord, crate::store::AttachmentRecord, Problem, Report, Category)),
+    components(schemas(TicketForm, UploadedTicketForm, TusVersion, TicketList, TicketRequest, TicketReceipt, TicketRecord, crate::store::AttachmentRecord, Problem, Report, Category)),
     modifiers(&BearerTokens)
 )]
 pub struct ApiDoc;

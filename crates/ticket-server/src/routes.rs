@@ -190,12 +190,14 @@ fn is_dry_run(query: Option<&str>) -> Result<bool, ApiProblem> {
     path = "/api/v1/tickets",
     tag = "submit",
     request_body(
-        content = Option<crate::openapi::TicketForm>,
-        content_type = "multipart/form-data",
-        description = "The report and its bundle. The bundle is stored only once its SHA-256, its manifest and every file in it check out. Required, except with `dry_run=true`, which takes no body."
+        content(
+            (Option<crate::openapi::TicketForm> = "multipart/form-data"),
+            (Option<crate::openapi::UploadedTicketForm> = "application/json")
+        ),
+        description = "The report and its bundle, as a form; or, as JSON, the report and a finished resumable upload (`/api/v1/uploads`) that holds the bundle. The bundle is stored only once its SHA-256, its manifest and every file in it check out. Required, except with `dry_run=true`, which takes no body."
     ),
     params(
-        ("Idempotency-Key" = uuid::Uuid, Header, description = "The bundle id: a repeated request returns the first ticket"),
+        ("Idempotency-Key" = Option<uuid::Uuid>, Header, description = "The bundle id: a repeated request returns the first ticket. Required, except with `dry_run=true`"),
         ("dry_run" = Option<bool>, Query, description = "Only check the token, with no body: 204 when it is accepted, 401 when it is refused; nothing is stored. `callsupport doctor` uses it.")
     ),
     responses(
@@ -207,6 +209,9 @@ fn is_dry_run(query: Option<&str>) -> Result<bool, ApiProblem> {
             headers(("X-Max-Bundle-Bytes" = u64, description = "The largest bundle the server accepts"))),
         (status = 400, description = "Malformed request: parts or headers missing or invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong submit token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "JSON: no such upload", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "JSON: the upload is not finished", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "JSON: the upload expired", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The bundle or the report is over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The report is invalid, or the bundle is damaged, not a bundle, or another report's", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many reports from this client", body = Problem, content_type = "application/problem+json",

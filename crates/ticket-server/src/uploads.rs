@@ -25,6 +25,8 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
+use callsupport_core::ticket::Problem;
+
 use crate::problem::ApiProblem;
 use crate::routes::{AppState, check_submit_token};
 use crate::tus::{self, Checksum};
@@ -235,7 +237,20 @@ fn expires(at: DateTime<Utc>) -> String {
     httpdate::fmt_http_date(at.into())
 }
 
-/// What this server offers.
+/// What this server offers for resumable uploads.
+#[utoipa::path(
+    options,
+    path = "/api/v1/uploads",
+    tag = "uploads",
+    responses((status = 204, description = "The tus version, extensions, largest upload and checksum algorithms",
+        headers(
+            ("Tus-Resumable" = String, description = "1.0.0"),
+            ("Tus-Version" = String, description = "1.0.0"),
+            ("Tus-Extension" = String, description = "creation,checksum,termination,expiration"),
+            ("Tus-Max-Size" = u64, description = "The largest bundle the server accepts"),
+            ("Tus-Checksum-Algorithm" = String, description = "sha1,sha256")
+        )))
+)]
 pub async fn options_uploads(State(state): State<Shared>) -> Response {
     (
         StatusCode::NO_CONTENT,
@@ -252,7 +267,31 @@ pub async fn options_uploads(State(state): State<Shared>) -> Response {
         .into_response()
 }
 
-/// Creates an upload of `Upload-Length` bytes.
+/// Creates an upload of `Upload-Length` bytes (tus creation); the bytes follow with `PATCH`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/uploads",
+    tag = "uploads",
+    params(
+        ("Tus-Resumable" = crate::openapi::TusVersion, Header, description = "The protocol version: 1.0.0"),
+        ("Upload-Length" = u64, Header, description = "The bundle's size in bytes"),
+        ("Upload-Metadata" = Option<String>, Header, description = "tus metadata: `key base64value` pairs, comma-separated")
+    ),
+    responses(
+        (status = 201, description = "The upload is created; send its bytes to the Location",
+            headers(
+                ("Location" = String, description = "The upload's URL"),
+                ("Upload-Expires" = String, description = "When an untouched upload is removed (HTTP date)"),
+                ("Tus-Resumable" = String, description = "1.0.0")
+            )),
+        (status = 400, description = "Upload-Length missing or malformed, metadata malformed, or a body sent", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong submit token", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Tus-Resumable missing or another version", body = Problem, content_type = "application/problem+json",
+            headers(("Tus-Version" = String, description = "1.0.0"))),
+        (status = 413, description = "Upload-Length is over the largest bundle accepted", body = Problem, content_type = "application/problem+json")
+    ),
+    security(("submit_token" = []), ())
+)]
 pub async fn create_upload(
     State(state): State<Shared>,
     headers: HeaderMap,
@@ -310,7 +349,30 @@ pub async fn create_upload(
         .into_response())
 }
 
-/// Where an upload stands.
+/// Where an upload stands: the offset to go on from.
+#[utoipa::path(
+    head,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    params(
+        ("id" = String, Path, description = "The upload's id, the last part of its Location"),
+        ("Tus-Resumable" = crate::openapi::TusVersion, Header, description = "The protocol version: 1.0.0")
+    ),
+    responses(
+        (status = 200, description = "The upload's offset and length",
+            headers(
+                ("Upload-Offset" = u64, description = "The bytes received so far"),
+                ("Upload-Length" = u64, description = "The bundle's size"),
+                ("Upload-Expires" = String, description = "When it is removed if untouched (HTTP date)"),
+                ("Cache-Control" = String, description = "no-store")
+            )),
+        (status = 401, description = "Missing or wrong submit token"),
+        (status = 404, description = "No such upload"),
+        (status = 410, description = "The upload expired and is gone"),
+        (status = 412, description = "Tus-Resumable missing or another version")
+    ),
+    security(("submit_token" = []), ())
+)]
 pub async fn head_upload(
     State(state): State<Shared>,
     headers: HeaderMap,
@@ -346,7 +408,37 @@ pub async fn head_upload(
     Ok(response)
 }
 
-/// Appends the body at `Upload-Offset`.
+/// Appends the body at `Upload-Offset`. A chunk that breaks off is kept as far as it got, unless
+/// it carries `Upload-Checksum`: then it is kept whole or not at all.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    params(
+        ("id" = String, Path, description = "The upload's id, the last part of its Location"),
+        ("Tus-Resumable" = crate::openapi::TusVersion, Header, description = "The protocol version: 1.0.0"),
+        ("Upload-Offset" = u64, Header, description = "Where these bytes start: the offset HEAD reports"),
+        ("Upload-Checksum" = Option<String>, Header, description = "`sha1 <base64 digest>` or `sha256 <base64 digest>` of this chunk")
+    ),
+    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "The next bytes of the bundle"),
+    responses(
+        (status = 204, description = "The bytes are stored",
+            headers(
+                ("Upload-Offset" = u64, description = "The new offset"),
+                ("Upload-Expires" = String, description = "When it is removed if untouched (HTTP date)")
+            )),
+        (status = 400, description = "Upload-Offset or Upload-Checksum missing or malformed, or the chunk goes past Upload-Length", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Missing or wrong submit token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such upload", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Upload-Offset is not where the upload is; ask HEAD", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The upload expired and is gone", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Tus-Resumable missing or another version", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not application/offset+octet-stream", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Another request is writing to this upload", body = Problem, content_type = "application/problem+json"),
+        (status = 460, description = "The chunk does not match its Upload-Checksum; nothing of it was kept", body = Problem, content_type = "application/problem+json")
+    ),
+    security(("submit_token" = []), ())
+)]
 pub async fn patch_upload(
     State(state): State<Shared>,
     headers: HeaderMap,
@@ -468,7 +560,25 @@ pub async fn patch_upload(
         .into_response())
 }
 
-/// Drops an upload (termination).
+/// Drops an upload (tus termination).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/uploads/{id}",
+    tag = "uploads",
+    params(
+        ("id" = String, Path, description = "The upload's id, the last part of its Location"),
+        ("Tus-Resumable" = crate::openapi::TusVersion, Header, description = "The protocol version: 1.0.0")
+    ),
+    responses(
+        (status = 204, description = "The upload and its bytes are gone"),
+        (status = 401, description = "Missing or wrong submit token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such upload", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The upload had expired", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Tus-Resumable missing or another version", body = Problem, content_type = "application/problem+json"),
+        (status = 423, description = "Another request is writing to this upload", body = Problem, content_type = "application/problem+json")
+    ),
+    security(("submit_token" = []), ())
+)]
 pub async fn delete_upload(
     State(state): State<Shared>,
     headers: HeaderMap,

@@ -49,6 +49,8 @@ async fn the_openapi_document_describes_every_route_and_problem() {
             "/api/v1/tickets/{id}",
             "/api/v1/tickets/{id}/attachments/{bundle_id}",
             "/api/v1/tickets/{id}/bundle",
+            "/api/v1/uploads",
+            "/api/v1/uploads/{id}",
             "/healthz"
         ]
     );
@@ -59,7 +61,21 @@ async fn the_openapi_document_describes_every_route_and_problem() {
             "POST /api/v1/tickets does not document {status}"
         );
     }
-    assert!(post["requestBody"]["content"]["multipart/form-data"].is_object());
+    for content in ["multipart/form-data", "application/json"] {
+        assert!(
+            post["requestBody"]["content"][content].is_object(),
+            "{content}"
+        );
+    }
+    let uploads = &document["paths"]["/api/v1/uploads/{id}"];
+    for method in ["head", "patch", "delete"] {
+        assert!(
+            uploads[method].is_object(),
+            "{method} /api/v1/uploads/{{id}}"
+        );
+    }
+    assert!(uploads["patch"]["responses"]["460"].is_object());
+    assert!(document["paths"]["/api/v1/uploads"]["options"].is_object());
     let schemes = &document["components"]["securitySchemes"];
     assert_eq!(schemes["submit_token"]["scheme"], "bearer");
     assert_eq!(schemes["agent_token"]["scheme"], "bearer");
