@@ -20,6 +20,7 @@ pub mod routes;
 pub mod secret;
 pub mod store;
 pub mod tus;
+mod upload_store;
 pub mod uploads;
 
 pub use limit::RateLimit;

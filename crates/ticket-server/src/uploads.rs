@@ -1,224 +1,29 @@
 //! Resumable uploads at `/api/v1/uploads` (tus 1.0: core, creation, checksum, termination,
-//! expiration), for large bundles on poor links.
+//! expiration), for large bundles on poor links: the handlers, over [`Uploads`] on disk.
 //!
 //! `OPTIONS` says what is offered; `POST` (with the submit token and `Upload-Length`) creates an
-//! upload; `PATCH` appends at the offset `HEAD` reports; `DELETE` drops it. Each upload is a data
-//! file and a small JSON record in `<data>/uploads/`; its offset is the data file's length, so a
-//! restarted server resumes where the disk says. A chunk that breaks off is kept as far as it got
-//! (the client asks `HEAD` and goes on from there), except one with a checksum, which is kept whole
-//! or not at all. An upload untouched for [`Uploads::keep`] expires and is removed. A finished
-//! upload becomes a ticket through `POST /api/v1/tickets` with a JSON body naming it
-//! ([`Uploads::finished`]).
+//! upload; `PATCH` appends at the offset `HEAD` reports; `DELETE` drops it. A chunk that breaks
+//! off is kept as far as it got (the client asks `HEAD` and goes on from there), except one with a
+//! checksum, which is kept whole or not at all. A finished upload becomes a ticket through
+//! `POST /api/v1/tickets` with a JSON body naming it ([`Uploads::finished`]).
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use anyhow::Context;
 use axum::body::Body;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
-use uuid::Uuid;
 
 use callsupport_core::ticket::Problem;
 
 use crate::problem::ApiProblem;
 use crate::routes::{AppState, check_submit_token};
 use crate::tus::{self, Checksum};
-
-/// The uploads in progress, on disk.
-pub struct Uploads {
-    dir: PathBuf,
-    /// How long an upload is kept after its last chunk.
-    keep: chrono::Duration,
-    /// Uploads a `PATCH` is writing to: a second one at the same time is refused.
-    busy: Mutex<HashSet<Uuid>>,
-}
-
-/// What is kept beside an upload's data.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct Record {
-    length: u64,
-    metadata: Option<String>,
-    created_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-}
-
-/// An upload as `HEAD` and `PATCH` see it.
-struct Upload {
-    record: Record,
-    offset: u64,
-}
-
-impl Uploads {
-    /// Opens `dir` (creating it) and removes what has expired.
-    pub fn open(dir: &Path, keep: chrono::Duration) -> anyhow::Result<Uploads> {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let uploads = Uploads {
-            dir: dir.to_path_buf(),
-            keep,
-            busy: Mutex::new(HashSet::new()),
-        };
-        uploads.sweep(Utc::now());
-        Ok(uploads)
-    }
-
-    fn data_path(&self, id: Uuid) -> PathBuf {
-        self.dir.join(format!("{id}.bin"))
-    }
-
-    fn record_path(&self, id: Uuid) -> PathBuf {
-        self.dir.join(format!("{id}.json"))
-    }
-
-    fn write_record(&self, id: Uuid, record: &Record) -> std::io::Result<()> {
-        let path = self.record_path(id);
-        let aside = path.with_extension("json.new");
-        std::fs::write(&aside, serde_json::to_vec(record)?)?;
-        std::fs::rename(aside, path)
-    }
-
-    fn create(
-        &self,
-        length: u64,
-        metadata: Option<String>,
-        now: DateTime<Utc>,
-    ) -> std::io::Result<(Uuid, Record)> {
-        let id = Uuid::now_v7();
-        let record = Record {
-            length,
-            metadata,
-            created_at: now,
-            expires_at: now + self.keep,
-        };
-        std::fs::File::create(self.data_path(id))?.sync_all()?;
-        self.write_record(id, &record)?;
-        Ok((id, record))
-    }
-
-    /// The upload `id`: `404` when there is none, `410` (and gone) once expired.
-    fn get(&self, id: &str, now: DateTime<Utc>) -> Result<(Uuid, Upload), ApiProblem> {
-        let not_found = || {
-            ApiProblem::new(
-                StatusCode::NOT_FOUND,
-                "upload_not_found",
-                format!("there is no upload `{id}`; create one with POST /api/v1/uploads"),
-            )
-        };
-        let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-        let record: Record = match std::fs::read(self.record_path(id)) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(ApiProblem::internal)?,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(not_found()),
-            Err(err) => return Err(ApiProblem::internal(err)),
-        };
-        if record.expires_at <= now {
-            self.remove(id);
-            return Err(ApiProblem::new(
-                StatusCode::GONE,
-                "upload_expired",
-                "the upload expired before it was finished; start a new one",
-            ));
-        }
-        let offset = std::fs::metadata(self.data_path(id))
-            .map_err(ApiProblem::internal)?
-            .len();
-        Ok((id, Upload { record, offset }))
-    }
-
-    fn remove(&self, id: Uuid) {
-        let _ = std::fs::remove_file(self.record_path(id));
-        let _ = std::fs::remove_file(self.data_path(id));
-    }
-
-    /// Removes every upload that has expired by `now`.
-    pub fn sweep(&self, now: DateTime<Utc>) {
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let Some(id) = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(".json"))
-                .and_then(|n| Uuid::parse_str(n).ok())
-            else {
-                continue;
-            };
-            let expired = std::fs::read(&path)
-                .ok()
-                .and_then(|bytes| serde_json::from_slice::<Record>(&bytes).ok())
-                .is_none_or(|record| record.expires_at <= now);
-            if expired {
-                self.remove(id);
-            }
-        }
-    }
-
-    /// The data of a finished upload named by its id or URL, for a ticket to take over; what is
-    /// wrong with it otherwise, in words.
-    pub fn finished(&self, named: &str) -> Result<PathBuf, ApiProblem> {
-        let id = named
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .unwrap_or(named);
-        let (id, upload) = self.get(id, Utc::now())?;
-        if upload.offset != upload.record.length {
-            return Err(ApiProblem::new(
-                StatusCode::CONFLICT,
-                "upload_unfinished",
-                format!(
-                    "the upload has {} of its {} bytes; send the rest before creating the ticket",
-                    upload.offset, upload.record.length
-                ),
-            ));
-        }
-        Ok(self.data_path(id))
-    }
-
-    /// Forgets a finished upload whose data a ticket took over (or refused).
-    pub fn done(&self, data: &Path) {
-        if let Some(id) = data
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .and_then(|s| Uuid::parse_str(s).ok())
-        {
-            self.remove(id);
-        }
-    }
-}
-
-/// Marks an upload busy while a `PATCH` writes to it.
-struct Busy<'a> {
-    uploads: &'a Uploads,
-    id: Uuid,
-}
-
-impl<'a> Busy<'a> {
-    fn claim(uploads: &'a Uploads, id: Uuid) -> Result<Busy<'a>, ApiProblem> {
-        let mut busy = uploads.busy.lock().expect("busy set");
-        if !busy.insert(id) {
-            return Err(ApiProblem::new(
-                StatusCode::LOCKED,
-                "upload_busy",
-                "another request is writing to this upload; ask HEAD for the offset and try again",
-            ));
-        }
-        Ok(Busy { uploads, id })
-    }
-}
-
-impl Drop for Busy<'_> {
-    fn drop(&mut self) {
-        self.uploads.busy.lock().expect("busy set").remove(&self.id);
-    }
-}
+use crate::upload_store::Busy;
+pub use crate::upload_store::Uploads;
 
 type Shared = Arc<AppState>;
 
@@ -591,41 +396,4 @@ pub async fn delete_upload(
     state.uploads.remove(id);
     tracing::info!(upload = %id, "upload terminated");
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_upload_untouched_past_its_time_is_gone() {
-        let dir = tempfile::tempdir().unwrap();
-        let uploads = Uploads::open(dir.path(), chrono::Duration::hours(24)).unwrap();
-        let now = Utc::now();
-        let (id, record) = uploads.create(10, None, now).unwrap();
-        assert_eq!(record.expires_at, now + chrono::Duration::hours(24));
-        let (_, upload) = uploads.get(&id.to_string(), now).unwrap();
-        assert_eq!((upload.offset, upload.record.length), (0, 10));
-
-        let later = now + chrono::Duration::hours(25);
-        let expired = uploads.get(&id.to_string(), later).err().unwrap();
-        assert_eq!(
-            (expired.status, expired.code),
-            (StatusCode::GONE, "upload_expired")
-        );
-        assert_eq!(
-            std::fs::read_dir(dir.path()).unwrap().count(),
-            0,
-            "its files are removed"
-        );
-
-        // The sweep at start-up removes the expired ones and keeps the rest.
-        let (old, _) = uploads
-            .create(10, None, now - chrono::Duration::hours(30))
-            .unwrap();
-        let (fresh, _) = uploads.create(10, None, now).unwrap();
-        uploads.sweep(now);
-        assert!(uploads.get(&old.to_string(), now).is_err());
-        assert!(uploads.get(&fresh.to_string(), now).is_ok());
-    }
 }
