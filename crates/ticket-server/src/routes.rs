@@ -2,7 +2,8 @@
 //!
 //! `POST /api/v1/tickets` streams the `bundle` part to disk with its SHA-256 and a size limit, checks
 //! it against the `report` part and against its own manifest (every file's hash), and only then creates
-//! the ticket. A repeated `Idempotency-Key` returns the first ticket with `200`.
+//! the ticket. Sent as JSON, it names a finished resumable upload ([`crate::uploads`]) instead, which
+//! goes through the same checks. A repeated `Idempotency-Key` returns the first ticket with `200`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
