@@ -54,7 +54,7 @@ pub fn run_dist(args: &[String]) -> anyhow::Result<()> {
 const PROFILE: &str = "dist";
 
 /// Builds the `.deb` and `.rpm`.
-pub fn build() -> anyhow::Result<Packages> {
+fn build() -> anyhow::Result<Packages> {
     deps::packages(&[deps::BUILD])?;
     let bundle = bundle("deb,rpm")?;
     let out = fresh_out_dir()?;
@@ -234,7 +234,7 @@ fn mib(bytes: u64) -> String {
 }
 
 /// Prints what was made and how big it is; over the budget, a shipping build fails.
-pub fn report(packages: &Packages) -> anyhow::Result<()> {
+fn report(packages: &Packages) -> anyhow::Result<()> {
     let binaries = root().join("target").join(PROFILE);
     println!("\nPackages in {}:", out_dir().display());
     for package in [&packages.deb, &packages.rpm] {

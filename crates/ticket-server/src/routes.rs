@@ -241,7 +241,7 @@ pub async fn create_ticket(
                 "a dry run takes no body; send the report without dry_run=true",
             ));
         }
-        check_token(&headers, state.submit_token.as_ref(), "submit")?;
+        check_submit_token(&state, &headers)?;
         tracing::info!(peer = %peer, "dry run: token accepted");
         return Ok((
             StatusCode::NO_CONTENT,
@@ -331,7 +331,7 @@ fn admit(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<Uuid
     })
 }
 
-/// Reads the report as JSON: valid, and normalized.
+/// Reads the `report` part as JSON: valid, and normalized.
 fn parse_request(bytes: &[u8]) -> Result<TicketRequest, ApiProblem> {
     let parsed: TicketRequest = serde_json::from_slice(bytes).map_err(|err| {
         ApiProblem::unprocessable(
@@ -339,12 +339,17 @@ fn parse_request(bytes: &[u8]) -> Result<TicketRequest, ApiProblem> {
             format!("the report part is not a valid report: {err}"),
         )
     })?;
+    normalized(parsed)
+}
+
+/// The request with its report normalized, or why the report is invalid.
+fn normalized(request: TicketRequest) -> Result<TicketRequest, ApiProblem> {
     Ok(TicketRequest {
-        report: parsed
+        report: request
             .report
             .normalized()
             .map_err(|err| ApiProblem::unprocessable("report_invalid", err.to_string()))?,
-        ..parsed
+        ..request
     })
 }
 
@@ -352,7 +357,7 @@ fn parse_request(bytes: &[u8]) -> Result<TicketRequest, ApiProblem> {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UploadedTicket {
-    report: serde_json::Value,
+    report: TicketRequest,
     upload: String,
 }
 
@@ -379,18 +384,28 @@ async fn receive_uploaded(
             format!("send {{\"report\": …, \"upload\": \"<upload URL>\"}}: {err}"),
         )
     })?;
-    let request = parse_request(named.report.to_string().as_bytes())?;
-    let data = state.uploads.finished(&named.upload)?;
-    let hashed = data.clone();
+    let request = normalized(named.report)?;
+    let finished = state.uploads.finished(&named.upload)?;
+    let hashed = finished.data.clone();
     let (sha256, size) =
         tokio::task::spawn_blocking(move || callsupport_core::hash::sha256_file(&hashed))
             .await
             .map_err(ApiProblem::internal)?
             .map_err(ApiProblem::internal)?;
-    let answer = store_ticket(&state, peer, key, request, &data, sha256, size, started).await;
+    let answer = store_ticket(
+        &state,
+        peer,
+        key,
+        request,
+        &finished.data,
+        sha256,
+        size,
+        started,
+    )
+    .await;
     if answer.is_ok() {
         // The ticket has the bytes (or had them from the first time): the upload is done.
-        state.uploads.done(&data);
+        state.uploads.done(&finished);
     }
     answer
 }

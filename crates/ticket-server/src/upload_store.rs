@@ -146,7 +146,7 @@ impl Uploads {
 
     /// The data of a finished upload named by its id or URL, for a ticket to take over; what is
     /// wrong with it otherwise, in words.
-    pub fn finished(&self, named: &str) -> Result<PathBuf, ApiProblem> {
+    pub fn finished(&self, named: &str) -> Result<Finished, ApiProblem> {
         let id = named
             .trim_end_matches('/')
             .rsplit('/')
@@ -163,19 +163,22 @@ impl Uploads {
                 ),
             ));
         }
-        Ok(self.data_path(id))
+        Ok(Finished {
+            id,
+            data: self.data_path(id),
+        })
     }
 
-    /// Forgets a finished upload whose data a ticket took over (or refused).
-    pub fn done(&self, data: &Path) {
-        if let Some(id) = data
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .and_then(|s| Uuid::parse_str(s).ok())
-        {
-            self.remove(id);
-        }
+    /// Forgets a finished upload whose data a ticket took over.
+    pub fn done(&self, finished: &Finished) {
+        self.remove(finished.id);
     }
+}
+
+/// A finished upload: its id, and the file that holds its bytes.
+pub struct Finished {
+    id: Uuid,
+    pub data: PathBuf,
 }
 
 /// Marks an upload busy while a `PATCH` writes to it.

@@ -38,6 +38,12 @@ pub async fn tus_resumable(mut response: Response) -> Response {
     response
 }
 
+/// What every upload request but `OPTIONS` needs: the protocol version, then the submit token.
+fn admit(state: &AppState, headers: &HeaderMap) -> Result<(), ApiProblem> {
+    tus::check_version(headers)?;
+    check_submit_token(state, headers)
+}
+
 fn expires(at: DateTime<Utc>) -> String {
     httpdate::fmt_http_date(at.into())
 }
@@ -101,8 +107,7 @@ pub async fn create_upload(
     State(state): State<Shared>,
     headers: HeaderMap,
 ) -> Result<Response, ApiProblem> {
-    tus::check_version(&headers)?;
-    check_submit_token(&state, &headers)?;
+    admit(&state, &headers)?;
     if headers.contains_key(tus::UPLOAD_DEFER_LENGTH) {
         return Err(ApiProblem::bad_request(
             "tus_defer_length_unsupported",
@@ -183,8 +188,7 @@ pub async fn head_upload(
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiProblem> {
-    tus::check_version(&headers)?;
-    check_submit_token(&state, &headers)?;
+    admit(&state, &headers)?;
     let (_, upload) = state.uploads.get(&id, Utc::now())?;
     let mut response = (
         StatusCode::OK,
@@ -250,8 +254,7 @@ pub async fn patch_upload(
     UrlPath(id): UrlPath<String>,
     body: Body,
 ) -> Result<Response, ApiProblem> {
-    tus::check_version(&headers)?;
-    check_submit_token(&state, &headers)?;
+    admit(&state, &headers)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -389,8 +392,7 @@ pub async fn delete_upload(
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiProblem> {
-    tus::check_version(&headers)?;
-    check_submit_token(&state, &headers)?;
+    admit(&state, &headers)?;
     let (id, _) = state.uploads.get(&id, Utc::now())?;
     let _busy = Busy::claim(&state.uploads, id)?;
     state.uploads.remove(id);

@@ -138,14 +138,7 @@ fn a_stored_token_sends_reports_and_is_written_nowhere_in_plain_text() {
     let config = machine.config("callsupport.toml", &server.url());
     let config = config.to_str().unwrap();
 
-    let status = machine
-        .run(&["token", "status", "--config", config])
-        .success();
-    assert!(
-        status.stdout().starts_with("no ticket API token is stored"),
-        "{}",
-        status.stdout()
-    );
+    assert_no_token_stored(&machine, config);
     let bundle = machine.collect(std::path::Path::new(config), "B.zip");
     machine
         .run(&["submit", "--config", config, bundle.to_str().unwrap()])
@@ -160,14 +153,7 @@ fn a_stored_token_sends_reports_and_is_written_nowhere_in_plain_text() {
         .unwrap();
     assert_eq!(empty.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&empty.stderr).contains("the token is empty"));
-    let status = machine
-        .run(&["token", "status", "--config", config])
-        .success();
-    assert!(
-        status.stdout().starts_with("no ticket API token is stored"),
-        "{}",
-        status.stdout()
-    );
+    assert_no_token_stored(&machine, config);
 
     let mut set = machine
         .command()
@@ -230,4 +216,16 @@ fn a_stored_token_sends_reports_and_is_written_nowhere_in_plain_text() {
     machine
         .run(&["submit", "--config", config, bundle.to_str().unwrap()])
         .failure(3, &["token is missing"]);
+}
+
+/// `token status` says that no token is stored.
+fn assert_no_token_stored(machine: &Machine, config: &str) {
+    let status = machine
+        .run(&["token", "status", "--config", config])
+        .success();
+    assert!(
+        status.stdout().starts_with("no ticket API token is stored"),
+        "{}",
+        status.stdout()
+    );
 }
