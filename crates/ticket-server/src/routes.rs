@@ -385,6 +385,27 @@ async fn receive_uploaded(
         )
     })?;
     let request = normalized(named.report)?;
+    if request.bundle_id != key {
+        return Err(ApiProblem::unprocessable(
+            "idempotency_key_mismatch",
+            "Idempotency-Key must equal the report's bundle_id",
+        ));
+    }
+    // A repeat after a lost answer: the upload became that ticket and is gone, the answer stays.
+    if let Some(stored) = state
+        .store
+        .stored(&key.to_string())
+        .map_err(ApiProblem::internal)?
+    {
+        tracing::info!(peer = %peer, ticket_id = %stored.ticket_id, bundle_id = %key, "bundle repeated");
+        let body = receipt(&state, &stored);
+        return Ok((
+            StatusCode::OK,
+            [(header::LOCATION, body.ticket_url.clone())],
+            Json(body),
+        )
+            .into_response());
+    }
     let finished = state.uploads.finished(&named.upload)?;
     let hashed = finished.data.clone();
     let (sha256, size) =

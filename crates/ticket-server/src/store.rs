@@ -154,6 +154,15 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// What was stored under `bundle_id` (a ticket's bundle or an attachment), if anything.
+    pub fn stored(&self, bundle_id: &str) -> anyhow::Result<Option<Stored>> {
+        let db = self.db.lock().expect("db lock");
+        if let Some(existing) = query_one(&db, "bundle_id", bundle_id)? {
+            return Ok(Some(existing.stored()));
+        }
+        stored_attachment(&db, bundle_id)
+    }
+
     /// Stores a checked upload: a new ticket, or a bundle added to the ticket the report names;
     /// for a bundle id seen before, what was stored then (`false`).
     pub fn commit(

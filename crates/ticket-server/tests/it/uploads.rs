@@ -143,6 +143,14 @@ async fn a_bundle_sent_in_chunks_becomes_a_ticket_byte_for_byte() {
         "{:?}",
         server.folder("uploads")
     );
+    let repeated = ticket_from(&server, &bundle, &url).await;
+    assert_eq!(
+        repeated.status(),
+        StatusCode::OK,
+        "a repeat after a lost answer"
+    );
+    let again: serde_json::Value = repeated.json().await.unwrap();
+    assert_eq!(again, receipt);
 }
 
 #[tokio::test]
@@ -188,6 +196,48 @@ async fn a_chunk_cut_off_keeps_what_arrived_and_the_upload_goes_on() {
     assert_eq!(created.status(), StatusCode::CREATED);
     let receipt: serde_json::Value = created.json().await.unwrap();
     assert_eq!(receipt["bundle_bytes"], bytes.len());
+}
+
+#[tokio::test]
+async fn a_checksummed_chunk_cut_off_keeps_nothing_of_it() {
+    let server = Server::start().await;
+    let bundle = Collected::with_blog_bytes(200 * 1024);
+    let bytes = bundle.bytes();
+    let url = create(&server, bytes.len()).await;
+    let path = url
+        .split_once(&server.running.addr().to_string())
+        .unwrap()
+        .1;
+
+    // A checksummed PATCH for the whole bundle whose connection drops after 70 000 bytes.
+    let mut socket = tokio::net::TcpStream::connect(server.running.addr())
+        .await
+        .unwrap();
+    let head = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {SUBMIT_TOKEN}\r\nTus-Resumable: 1.0.0\r\nContent-Type: {OCTETS}\r\nUpload-Offset: 0\r\nUpload-Checksum: sha1 {}\r\nContent-Length: {}\r\n\r\n",
+        server.running.addr(),
+        STANDARD.encode(sha1::Sha1::digest(&bytes)),
+        bytes.len()
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    socket.write_all(&bytes[..70_000]).await.unwrap();
+    socket.flush().await.unwrap();
+    drop(socket);
+
+    // Once the server has let go of the cut request (423 until then), the whole chunk goes
+    // again from byte 0: nothing unverified was kept.
+    let mut again = patch(&server, &url, 0, &bytes).await;
+    for _ in 0..100 {
+        if again.status() != StatusCode::LOCKED {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        again = patch(&server, &url, 0, &bytes).await;
+    }
+    assert_eq!(again.status(), StatusCode::NO_CONTENT);
+    assert_eq!(offset(&server, &url).await, bytes.len() as u64);
+    let created = ticket_from(&server, &bundle, &url).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]
