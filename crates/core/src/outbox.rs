@@ -13,6 +13,7 @@
 //!     bundle.zip            the bundle, exactly as collected
 //!     report.json           what is posted with it (`Queued`)
 //!     attempts.json         how sending it went so far (`Attempts`), rewritten after each try
+//!     upload.json           the resumable upload its bundle is going to, while one is under way
 //!     lock                  held (advisory lock) by the process sending it
 //!   .incoming-<uuid>/       a report being written; removed when found at start (a crash)
 //!   .sent-<bundle id>/      a delivered report being removed; likewise
@@ -40,11 +41,13 @@ use crate::progress::Progress;
 use crate::report::Report;
 use crate::ticket::{TicketReceipt, TicketRequest};
 use crate::upload::retry::RetryPolicy;
+use crate::upload::slot::FileSlot;
 use crate::upload::{UploadError, Uploader};
 
 const BUNDLE: &str = "bundle.zip";
 const REPORT: &str = "report.json";
 const ATTEMPTS: &str = "attempts.json";
+const UPLOAD: &str = "upload.json";
 const LOCK: &str = "lock";
 const INCOMING: &str = ".incoming-";
 const SENT: &str = ".sent-";
@@ -90,6 +93,11 @@ pub struct Entry {
 impl Entry {
     pub fn bundle_path(&self) -> PathBuf {
         self.dir.join(BUNDLE)
+    }
+
+    /// Where the resumable upload of its bundle is kept between attempts and across restarts.
+    pub fn resume_slot(&self) -> FileSlot {
+        FileSlot::new(self.dir.join(UPLOAD))
     }
 
     /// Whether the outbox should try it without being asked: never tried, or failed in a way
@@ -385,6 +393,7 @@ impl Outbox {
             .deliver(
                 &entry.bundle_path(),
                 &entry.queued.request,
+                &entry.resume_slot(),
                 policy,
                 on_progress,
             )

@@ -50,6 +50,8 @@ pub struct ServerConfig {
     pub rate_limit: Option<RateLimit>,
     /// Base of the `ticket_url`s handed out; defaults to `http://<listen address>`.
     pub public_url: Option<String>,
+    /// Offer resumable uploads (tus) at `/api/v1/uploads`; off, bundles come in one request each.
+    pub resumable_uploads: bool,
 }
 
 /// A server that is accepting connections.
@@ -108,7 +110,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         max_bundle_bytes: config.max_bundle_bytes,
         public_url: public_url.trim_end_matches('/').to_owned(),
     });
-    let app = routes::router(state);
+    let app = routes::router(state, config.resumable_uploads);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(

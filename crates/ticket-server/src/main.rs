@@ -51,6 +51,9 @@ struct Args {
     /// Base URL for the ticket links handed out, when clients reach the server under another name.
     #[arg(long)]
     public_url: Option<String>,
+    /// Do not offer resumable uploads (tus, `/api/v1/uploads`): every bundle comes in one request.
+    #[arg(long)]
+    no_resumable_uploads: bool,
 }
 
 #[tokio::main]
@@ -95,6 +98,7 @@ async fn main() {
             burst: args.rate_burst,
         }),
         public_url: args.public_url,
+        resumable_uploads: !args.no_resumable_uploads,
     };
     let server = match callsupport_ticket_server::start(config).await {
         Ok(server) => server,

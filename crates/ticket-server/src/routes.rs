@@ -53,7 +53,21 @@ pub struct AppState {
 
 type Shared = Arc<AppState>;
 
-pub fn router(state: Shared) -> Router {
+/// The routes; `/api/v1/uploads` only when `resumable` (a server without it is what clients fall
+/// back from).
+pub fn router(state: Shared, resumable: bool) -> Router {
+    let uploads = Router::new()
+        .route(
+            "/api/v1/uploads",
+            post(uploads::create_upload).options(uploads::options_uploads),
+        )
+        .route(
+            "/api/v1/uploads/{id}",
+            head(uploads::head_upload)
+                .patch(uploads::patch_upload)
+                .delete(uploads::delete_upload),
+        )
+        .layer(axum::middleware::map_response(uploads::tus_resumable));
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi_json))
@@ -64,20 +78,7 @@ pub fn router(state: Shared) -> Router {
             "/api/v1/tickets/{id}/attachments/{bundle_id}",
             get(get_attachment),
         )
-        .merge(
-            Router::new()
-                .route(
-                    "/api/v1/uploads",
-                    post(uploads::create_upload).options(uploads::options_uploads),
-                )
-                .route(
-                    "/api/v1/uploads/{id}",
-                    head(uploads::head_upload)
-                        .patch(uploads::patch_upload)
-                        .delete(uploads::delete_upload),
-                )
-                .layer(axum::middleware::map_response(uploads::tus_resumable)),
-        )
+        .merge(if resumable { uploads } else { Router::new() })
         // The bundle size limit is enforced while streaming, with a problem document.
         .layer(DefaultBodyLimit::disable())
         .with_state(state)

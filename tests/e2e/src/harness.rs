@@ -81,6 +81,7 @@ impl Harness {
             max_bundle_bytes: 512 << 20,
             rate_limit: None,
             public_url: None,
+            resumable_uploads: true,
         })
         .await?;
         let logs = root.join("logs");

@@ -571,6 +571,7 @@ async fn unreachable_server_keeps_the_report(harness: &Harness) -> anyhow::Resul
             max_bundle_bytes: 512 << 20,
             rate_limit: None,
             public_url: None,
+            resumable_uploads: true,
         })
         .await?;
         let saved = std::fs::read_dir(&queued)?

@@ -9,6 +9,7 @@ use callsupport_core::bundle::reader::Bundle;
 use callsupport_core::config::Config;
 use callsupport_core::upload::Uploader;
 use callsupport_core::upload::retry::RetryPolicy;
+use callsupport_core::upload::slot::MemorySlot;
 
 use crate::output;
 
@@ -43,6 +44,7 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
     let receipt = output::runtime()?.block_on(uploader.deliver(
         &args.bundle,
         &request,
+        &MemorySlot::default(),
         &policy,
         output::progress(!json),
     ))?;

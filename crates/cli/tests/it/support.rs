@@ -258,6 +258,7 @@ impl TicketServer {
                 max_bundle_bytes: 64 << 20,
                 rate_limit: None,
                 public_url: None,
+                resumable_uploads: true,
             }))
             .unwrap();
         TicketServer {

@@ -90,6 +90,11 @@ pub struct TicketApiConfig {
     /// on top of the operating system's.
     #[serde(default)]
     pub ca_files: Vec<String>,
+    /// Reports larger than this many MiB go in resumable pieces (tus) when the service offers
+    /// it, and go on from where they stopped after a cut connection or a restart; 0 for every
+    /// report. Smaller ones, and every report to a service without it, go in one request.
+    #[serde(default = "default_resumable_over_mb")]
+    pub resumable_over_mb: u64,
 }
 
 fn default_connect_timeout() -> u64 {
@@ -100,6 +105,9 @@ fn default_retries() -> u32 {
 }
 fn default_read_timeout() -> u64 {
     60
+}
+fn default_resumable_over_mb() -> u64 {
+    8
 }
 
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]

@@ -102,6 +102,12 @@ pub const KEYS: &[Key] = &[
         false,
     ),
     key(
+        "ticket_api.resumable_over_mb",
+        "Resumable upload above (MiB)",
+        SettingKind::Number,
+        false,
+    ),
+    key(
         "ticket_api.allow_insecure_http",
         "Allow unencrypted http",
         SettingKind::Switch,
@@ -313,6 +319,7 @@ fn value(config: &Config, key: &str) -> String {
         "ticket_api.connect_timeout_secs" => api.connect_timeout_secs.to_string(),
         "ticket_api.read_timeout_secs" => api.read_timeout_secs.to_string(),
         "ticket_api.retries" => api.retries.to_string(),
+        "ticket_api.resumable_over_mb" => api.resumable_over_mb.to_string(),
         "ticket_api.allow_insecure_http" => api.allow_insecure_http.to_string(),
         "ticket_api.ca_files" => api.ca_files.join(", "),
         "privacy.redact" => config.privacy.redact.to_string(),

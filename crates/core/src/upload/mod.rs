@@ -6,25 +6,30 @@
 //! proxy settings honoured) with a connect timeout and a read-idle timeout, never a total deadline that
 //! a large upload would hit. [`Uploader::submit`] streams the zip from disk as a multipart part, reports
 //! progress, stops when the callback returns `false`, and only succeeds when the server's
-//! `bundle_sha256` matches ours. [`Uploader::deliver`] adds retries on what time can fix, per
-//! [`retry::RetryPolicy`], reporting the wait between attempts.
+//! `bundle_sha256` matches ours. A bundle over `ticket_api.resumable_over_mb` goes as a resumable
+//! upload instead when the server offers one ([`resumable`]), and falls back to the single request
+//! when it does not. [`Uploader::deliver`] adds retries on what time can fix, per
+//! [`retry::RetryPolicy`], reporting the wait between attempts; a resumable upload goes on across
+//! them, and across restarts, from the address kept in a [`slot::ResumeSlot`].
 
+mod form;
+mod resumable;
 pub mod retry;
+pub mod slot;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use futures_util::TryStreamExt;
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
-use tokio_util::io::ReaderStream;
 
 use crate::config::TicketApiConfig;
 use crate::progress::Progress;
-use crate::ticket::{IDEMPOTENCY_KEY, Problem, TicketReceipt, TicketRequest};
+use crate::ticket::{Problem, TicketReceipt, TicketRequest};
+use resumable::Resumable;
 use retry::{RetryPolicy, parse_retry_after};
+use slot::{MemorySlot, ResumeSlot};
 
 #[derive(Debug, thiserror::Error)]
 pub enum UploadError {
@@ -95,6 +100,10 @@ pub struct Uploader {
     /// The destination as errors name it (`host:port`).
     host: String,
     token: Option<String>,
+    /// Bundles over this many bytes go as resumable uploads when the server offers them.
+    resumable_over: u64,
+    /// The bytes of one resumable chunk.
+    chunk_bytes: usize,
 }
 
 impl Uploader {
@@ -121,29 +130,34 @@ impl Uploader {
             url: api.parsed_url(),
             host: api.destination_host(),
             token,
+            resumable_over: api.resumable_over_mb.saturating_mul(1 << 20),
+            chunk_bytes: resumable::CHUNK_BYTES,
         })
+    }
+
+    /// Sends resumable uploads in chunks of `bytes` (at least 1) instead of
+    /// [`resumable::CHUNK_BYTES`]'s 4 MiB.
+    pub fn with_chunk_bytes(mut self, bytes: usize) -> Uploader {
+        self.chunk_bytes = bytes.max(1);
+        self
     }
 
     /// Sends a bundle, trying again per `policy` when time can fix the failure. Between attempts
     /// it reports [`Progress::Retrying`] every second; `false` from `on_progress` cancels the
-    /// wait as it cancels a send.
+    /// wait as it cancels a send. A resumable upload begun by one attempt is kept in `slot`, and
+    /// the next attempt goes on from where the server got to.
     pub async fn deliver(
         &self,
         bundle: &Path,
         request: &TicketRequest,
+        slot: &dyn ResumeSlot,
         policy: &RetryPolicy,
         on_progress: impl FnMut(Progress) -> bool + Send + 'static,
     ) -> Result<TicketReceipt, UploadError> {
-        let on_progress = Arc::new(Mutex::new(on_progress));
+        let sink: Sink = Arc::new(Mutex::new(on_progress));
         let mut attempt = 1;
         loop {
-            let sink = on_progress.clone();
-            let sent = self
-                .submit(bundle, request, move |p| {
-                    (sink.lock().unwrap_or_else(|e| e.into_inner()))(p)
-                })
-                .await;
-            let error = match sent {
+            let error = match self.send(bundle, request, slot, sink.clone()).await {
                 Ok(receipt) => return Ok(receipt),
                 Err(error) => error,
             };
@@ -161,13 +175,15 @@ impl Uploader {
             let deadline = tokio::time::Instant::now() + delay;
             loop {
                 let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-                let keep_going =
-                    (on_progress.lock().unwrap_or_else(|e| e.into_inner()))(Progress::Retrying {
+                let keep_going = report(
+                    &sink,
+                    Progress::Retrying {
                         attempt,
                         attempts: policy.attempts,
                         wait_seconds: left.as_secs_f64().ceil() as u64,
                         reason: reason.clone(),
-                    });
+                    },
+                );
                 if !keep_going {
                     return Err(UploadError::Cancelled);
                 }
@@ -186,9 +202,47 @@ impl Uploader {
         request: &TicketRequest,
         on_progress: impl FnMut(Progress) -> bool + Send + 'static,
     ) -> Result<TicketReceipt, UploadError> {
+        self.send(
+            bundle,
+            request,
+            &MemorySlot::default(),
+            Arc::new(Mutex::new(on_progress)),
+        )
+        .await
+    }
+
+    /// One attempt: resumable when the bundle is over the configured size and the server offers
+    /// it, else the whole bundle in one request.
+    async fn send(
+        &self,
+        bundle: &Path,
+        request: &TicketRequest,
+        slot: &dyn ResumeSlot,
+        sink: Sink,
+    ) -> Result<TicketReceipt, UploadError> {
         log::info!("sending bundle {} to {}", request.bundle_id, self.host);
         let started = std::time::Instant::now();
-        let result = self.submit_once(bundle, request, on_progress).await;
+        let result = async {
+            let total = tokio::fs::metadata(bundle)
+                .await
+                .map_err(|source| UploadError::Bundle {
+                    path: bundle.display().to_string(),
+                    source,
+                })?
+                .len();
+            if total > self.resumable_over
+                && let Some(offer) = self.offer(total).await?
+            {
+                let sent = self
+                    .send_resumable(bundle, request, total, &offer, slot, &sink)
+                    .await?;
+                if let Resumable::Done(receipt) = sent {
+                    return Ok(receipt);
+                }
+            }
+            self.send_form(bundle, request, total, sink.clone()).await
+        }
+        .await;
         match &result {
             Ok(receipt) => log::info!(
                 "bundle {} delivered as ticket {} ({} bytes, {} ms)",
@@ -202,57 +256,65 @@ impl Uploader {
         result
     }
 
-    async fn submit_once(
-        &self,
-        bundle: &Path,
-        request: &TicketRequest,
-        on_progress: impl FnMut(Progress) -> bool + Send + 'static,
-    ) -> Result<TicketReceipt, UploadError> {
-        let bundle_error = |source| UploadError::Bundle {
-            path: bundle.display().to_string(),
-            source,
-        };
-        let file = tokio::fs::File::open(bundle).await.map_err(bundle_error)?;
-        let total = file.metadata().await.map_err(bundle_error)?.len();
-        let cancelled = Arc::new(AtomicBool::new(false));
-        let body = progress_body(file, total, on_progress, cancelled.clone());
-
-        let report = Part::text(serde_json::to_string(request).expect("request serializes"))
-            .mime_str("application/json")
-            .expect("valid mime");
-        let bundle_part = Part::stream_with_length(body, total)
-            .file_name(format!("{}.zip", request.bundle_id))
-            .mime_str("application/zip")
-            .expect("valid mime");
-        let form = Form::new()
-            .part("report", report)
-            .part("bundle", bundle_part);
-
-        let mut builder = self
-            .client
-            .post(self.url.clone())
-            .header(IDEMPOTENCY_KEY, request.bundle_id.to_string())
-            .header(reqwest::header::ACCEPT, "application/json")
-            .multipart(form);
-        if let Some(token) = &self.token {
-            builder = builder.bearer_auth(token);
+    /// A request to the ticket API's host, with the token when there is one.
+    fn request(&self, method: reqwest::Method, url: reqwest::Url) -> reqwest::RequestBuilder {
+        let builder = self.client.request(method, url);
+        match &self.token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
         }
-        let response = match builder.send().await {
-            Ok(response) => response,
-            Err(_) if cancelled.load(Ordering::SeqCst) => return Err(UploadError::Cancelled),
-            Err(err) if untrusted_certificate(&err) => {
-                return Err(UploadError::Untrusted {
-                    host: self.host.clone(),
-                    detail: describe(&err),
-                });
+    }
+
+    /// What a failed request's transport error means; `cancelled` when the progress callback
+    /// stopped the body.
+    fn transport_error(&self, err: &reqwest::Error, cancelled: &AtomicBool) -> UploadError {
+        if cancelled.load(Ordering::SeqCst) {
+            UploadError::Cancelled
+        } else if untrusted_certificate(err) {
+            UploadError::Untrusted {
+                host: self.host.clone(),
+                detail: describe(err),
             }
-            Err(err) => {
-                return Err(UploadError::Unreachable {
-                    host: self.host.clone(),
-                    detail: describe(&err),
-                });
+        } else {
+            UploadError::Unreachable {
+                host: self.host.clone(),
+                detail: describe(err),
             }
-        };
+        }
+    }
+
+    /// What a failed request's transport error means when there was no body to stop.
+    fn unreachable(&self, err: &reqwest::Error) -> UploadError {
+        self.transport_error(err, &AtomicBool::new(false))
+    }
+
+    /// The ticket API's answer to a report: its receipt, once the hash it stored is ours.
+    async fn receipt(
+        &self,
+        response: reqwest::Response,
+        request: &TicketRequest,
+    ) -> Result<TicketReceipt, UploadError> {
+        let status = response.status();
+        if status != StatusCode::CREATED && status != StatusCode::OK {
+            return Err(self.refusal(response).await);
+        }
+        let text = self.text(response).await?;
+        let receipt: TicketReceipt =
+            serde_json::from_str(&text).map_err(|err| UploadError::ServerError {
+                status: status.as_u16(),
+                detail: format!("unreadable receipt: {err}"),
+            })?;
+        if receipt.bundle_sha256 != request.bundle_sha256 {
+            return Err(UploadError::HashMismatch {
+                ours: request.bundle_sha256.clone(),
+                stored: receipt.bundle_sha256,
+            });
+        }
+        Ok(receipt)
+    }
+
+    /// What a refused request means, from its status and problem document.
+    async fn refusal(&self, response: reqwest::Response) -> UploadError {
         let status = response.status();
         let retry_after = response
             .headers()
@@ -260,27 +322,10 @@ impl Uploader {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()))
             .map(|wait| wait.as_secs());
-        let text = response
-            .text()
-            .await
-            .map_err(|err| UploadError::Unreachable {
-                host: self.host.clone(),
-                detail: describe(&err),
-            })?;
-        if status == StatusCode::CREATED || status == StatusCode::OK {
-            let receipt: TicketReceipt =
-                serde_json::from_str(&text).map_err(|err| UploadError::ServerError {
-                    status: status.as_u16(),
-                    detail: format!("unreadable receipt: {err}"),
-                })?;
-            if receipt.bundle_sha256 != request.bundle_sha256 {
-                return Err(UploadError::HashMismatch {
-                    ours: request.bundle_sha256.clone(),
-                    stored: receipt.bundle_sha256,
-                });
-            }
-            return Ok(receipt);
-        }
+        let text = match self.text(response).await {
+            Ok(text) => text,
+            Err(error) => return error,
+        };
         let problem: Problem = serde_json::from_str(&text).unwrap_or_else(|_| {
             let detail: String = text.chars().take(200).collect();
             Problem::new(
@@ -295,7 +340,7 @@ impl Uploader {
         } else {
             problem.detail.clone()
         };
-        Err(match status {
+        match status {
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => UploadError::Unauthorized {
                 host: self.host.clone(),
                 detail,
@@ -313,38 +358,53 @@ impl Uploader {
                 code: problem.code,
                 detail,
             },
-        })
+        }
+    }
+
+    async fn text(&self, response: reqwest::Response) -> Result<String, UploadError> {
+        response
+            .text()
+            .await
+            .map_err(|err| UploadError::Unreachable {
+                host: self.host.clone(),
+                detail: describe(&err),
+            })
     }
 }
 
-/// The bundle as a body stream that reports progress and can be stopped.
-fn progress_body(
-    file: tokio::fs::File,
+/// The progress callback, shared by the requests of one delivery.
+type Sink = Arc<Mutex<dyn FnMut(Progress) -> bool + Send>>;
+
+/// Hands `progress` to the callback; whether to go on.
+fn report(sink: &Sink, progress: Progress) -> bool {
+    (sink.lock().unwrap_or_else(|e| e.into_inner()))(progress)
+}
+
+/// The upload rate since `started`, counting from `from` bytes.
+#[derive(Clone, Copy)]
+struct Meter {
+    started: Instant,
+    from: u64,
     total: u64,
-    mut on_progress: impl FnMut(Progress) -> bool + Send + 'static,
-    cancelled: Arc<AtomicBool>,
-) -> reqwest::Body {
-    let started = Instant::now();
-    let mut sent = 0u64;
-    let stream = ReaderStream::with_capacity(file, 256 * 1024).and_then(move |chunk| {
-        sent += chunk.len() as u64;
-        let elapsed = started.elapsed().as_secs_f64().max(0.001);
-        let keep_going = on_progress(Progress::Uploading {
-            bytes_sent: sent,
-            bytes_total: total,
-            bytes_per_second: (sent as f64 / elapsed) as u64,
-        });
-        if !keep_going {
-            cancelled.store(true, Ordering::SeqCst);
+}
+
+impl Meter {
+    fn new(from: u64, total: u64) -> Meter {
+        Meter {
+            started: Instant::now(),
+            from,
+            total,
         }
-        let result = if keep_going {
-            Ok(chunk)
-        } else {
-            Err(std::io::Error::other("cancelled"))
-        };
-        std::future::ready(result)
-    });
-    reqwest::Body::wrap_stream(stream)
+    }
+
+    fn at(&self, sent: u64) -> Progress {
+        let elapsed = self.started.elapsed().as_secs_f64().max(0.001);
+        Progress::Uploading {
+            bytes_sent: sent,
+            bytes_total: self.total,
+            bytes_per_second: (sent.saturating_sub(self.from) as f64 / elapsed) as u64,
+        }
+    }
 }
 
 /// Why a certificate authority file from `ticket_api.ca_files` cannot be used.

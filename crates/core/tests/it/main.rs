@@ -14,6 +14,7 @@ mod layers; // machine-wide file + user file: locked keys, origins, a broken use
 mod reader; // Bundle::open / verify against hostile, hand-made zips
 mod received; // Viewer::fetch_ticket from the real server: tokens, the kept copy, bad ids, cancel
 mod redact; // redact::Redactor: labelled corpus of log lines, consistency, streaming, bounds, threads
+mod resumable; // tus uploads to the real server: chunks, fallback, restart, lost upload or answer, 20 cuts of 200 MiB
 mod support; // shared fixtures: log trees, config files, external tool runners, in-process server
 mod upload; // upload::Uploader against the real ticket server: receipt, idempotency, failures
 mod viewer; // api::Viewer: a bundle's manifest, check and calls; a big log a window at a time

@@ -252,15 +252,33 @@ impl Server {
 
     /// Starts a server listening on `listen` (`127.0.0.1:0` picks a free port).
     pub async fn start_at(listen: &str, max_bundle_bytes: u64) -> Server {
-        let data = tempfile::tempdir().unwrap();
-        let running = callsupport_ticket_server::start(ServerConfig {
+        Server::start_with(ServerConfig {
             listen: listen.parse().unwrap(),
-            data_dir: data.path().to_path_buf(),
+            max_bundle_bytes,
+            ..Server::config()
+        })
+        .await
+    }
+
+    /// What [`Server::start`] runs with; `data_dir` is replaced by the server's own folder.
+    pub fn config() -> ServerConfig {
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: PathBuf::new(),
             submit_token: Some(SUBMIT_TOKEN.into()),
             agent_token: Some(AGENT_TOKEN.into()),
-            max_bundle_bytes,
+            max_bundle_bytes: 64 << 20,
             rate_limit: None,
             public_url: None,
+            resumable_uploads: true,
+        }
+    }
+
+    pub async fn start_with(config: ServerConfig) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let running = callsupport_ticket_server::start(ServerConfig {
+            data_dir: data.path().to_path_buf(),
+            ..config
         })
         .await
         .unwrap();

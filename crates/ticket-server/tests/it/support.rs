@@ -66,6 +66,7 @@ impl Server {
             max_bundle_bytes: setup.max_bundle_bytes,
             rate_limit: setup.rate_limit,
             public_url: None,
+            resumable_uploads: true,
         })
         .await
         .unwrap();
