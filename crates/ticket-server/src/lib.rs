@@ -12,6 +12,9 @@
 //! downloads take byte ranges ([`range`]). The binary logs one JSON object a line. The binary and
 //! the tests both go through [`start`].
 
+pub mod blobs;
+
+pub use blobs::BlobConfig;
 pub mod limit;
 pub mod openapi;
 pub mod problem;
@@ -52,6 +55,30 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Offer resumable uploads (tus) at `/api/v1/uploads`; off, bundles come in one request each.
     pub resumable_uploads: bool,
+    /// Where the bundles are kept.
+    pub blobs: BlobConfig,
+    /// Where the blob store signs links, agents' bundle downloads are redirected to one valid this
+    /// many minutes; 0 streams them through the server.
+    pub signed_link_minutes: u64,
+}
+
+impl ServerConfig {
+    /// A server on `listen` keeping everything in `data_dir`: no tokens (loopback only), bundles
+    /// up to 1 GiB, no rate limit, resumable uploads, bundles in the data folder.
+    pub fn new(listen: SocketAddr, data_dir: PathBuf) -> ServerConfig {
+        ServerConfig {
+            listen,
+            data_dir,
+            submit_token: None,
+            agent_token: None,
+            max_bundle_bytes: 1 << 30,
+            rate_limit: None,
+            public_url: None,
+            resumable_uploads: true,
+            blobs: BlobConfig::DataFolder,
+            signed_link_minutes: 15,
+        }
+    }
 }
 
 /// A server that is accepting connections.
@@ -101,8 +128,17 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
     let uploads = uploads::Uploads::open(&config.data_dir.join("uploads"), UPLOAD_KEEP)?;
+    let blobs = config.blobs.open(&config.data_dir)?;
+    tracing::info!(
+        blobs = blobs.describe(),
+        "bundles are kept in {}",
+        blobs.describe()
+    );
     let state = Arc::new(routes::AppState {
         store,
+        blobs,
+        signed_links: (config.signed_link_minutes > 0)
+            .then(|| std::time::Duration::from_secs(config.signed_link_minutes * 60)),
         uploads,
         submit_token: config.submit_token.clone(),
         agent_token: config.agent_token.clone(),

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use callsupport_ticket_server::{RateLimit, Secret};
+use callsupport_ticket_server::{BlobConfig, RateLimit, Secret};
 use clap::Parser;
 
 /// The reference ticket API for Call Support: receives reports, keeps each bundle byte for byte and
@@ -54,6 +54,17 @@ struct Args {
     /// Do not offer resumable uploads (tus, `/api/v1/uploads`): every bundle comes in one request.
     #[arg(long)]
     no_resumable_uploads: bool,
+    /// Keep the bundles in Azure Blob Storage (az://CONTAINER[/PREFIX]) or S3
+    /// (s3://BUCKET[/PREFIX]) instead of the data folder. The account and its key come from the
+    /// environment: AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAGE_ACCOUNT_KEY (or another of
+    /// object_store's AZURE_* settings, e.g. AZURE_STORAGE_ENDPOINT); AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT for S3.
+    #[arg(long, value_name = "URL")]
+    blob_store: Option<String>,
+    /// With a blob store that signs links, agents' bundle downloads are redirected to a link
+    /// valid this many minutes; 0 streams them through this server.
+    #[arg(long, default_value_t = 15, value_name = "MINUTES")]
+    signed_link_minutes: u64,
 }
 
 #[tokio::main]
@@ -99,6 +110,14 @@ async fn main() {
         }),
         public_url: args.public_url,
         resumable_uploads: !args.no_resumable_uploads,
+        blobs: match args.blob_store {
+            Some(url) => BlobConfig::Cloud {
+                url,
+                options: Vec::new(),
+            },
+            None => BlobConfig::DataFolder,
+        },
+        signed_link_minutes: args.signed_link_minutes,
     };
     let server = match callsupport_ticket_server::start(config).await {
         Ok(server) => server,

@@ -25,14 +25,15 @@ use callsupport_core::bundle::reader::Bundle;
 use callsupport_core::consent::human_bytes;
 use callsupport_core::hash::HashingWriter;
 use callsupport_core::ticket::{IDEMPOTENCY_KEY, Problem, TicketReceipt, TicketRequest};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
+use crate::blobs::BlobStore;
 use crate::limit::Limiter;
 use crate::problem::ApiProblem;
 use crate::range::{RangeAsked, byte_range};
 use crate::secret::Secret;
-use crate::store::{Commit, Store, Stored, TicketRecord};
+use crate::store::{Store, Stored, TicketRecord, attachment_key, bundle_key};
 use crate::uploads::{self, Uploads};
 
 /// Largest `report` part accepted.
@@ -42,6 +43,10 @@ const DRAIN_MARGIN: u64 = 64 << 20;
 
 pub struct AppState {
     pub store: Store,
+    /// Where the bundles are.
+    pub blobs: Arc<dyn BlobStore>,
+    /// How long a signed link to a bundle lasts; `None` streams bundles through the server.
+    pub signed_links: Option<std::time::Duration>,
     /// Resumable uploads in progress (`/api/v1/uploads`).
     pub uploads: Uploads,
     pub submit_token: Option<Secret>,
@@ -557,26 +562,7 @@ async fn store_ticket(
             ),
         ));
     }
-    let state2 = state.clone();
-    let data = data.to_path_buf();
-    let commit = tokio::task::spawn_blocking(move || {
-        check_bundle(&data, &request)?;
-        state2
-            .store
-            .commit(&request, &data, &sha256, size)
-            .map_err(ApiProblem::internal)
-    })
-    .await
-    .map_err(ApiProblem::internal)??;
-    let (record, created) = match commit {
-        Commit::Stored(stored, created) => (stored, created),
-        Commit::UnknownTicket(ticket) => {
-            return Err(ApiProblem::unprocessable(
-                "ticket_not_found",
-                format!("the report adds to ticket `{ticket}`, and there is no such ticket"),
-            ));
-        }
-    };
+    let (record, created) = commit(state, request, data, sha256, size).await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -599,6 +585,97 @@ async fn store_ticket(
         Json(body),
     )
         .into_response())
+}
+
+/// Checks the bundle, puts it into the blob store and records it: a new ticket, or a bundle added
+/// to the ticket the report names; for a bundle id recorded before, what was stored then (`false`).
+async fn commit(
+    state: &Shared,
+    request: TicketRequest,
+    data: &Path,
+    sha256: String,
+    size: u64,
+) -> Result<(Stored, bool), ApiProblem> {
+    let request = Arc::new(request);
+    let (checked, data_path) = (request.clone(), data.to_path_buf());
+    let earlier = blocking(state, move |state| {
+        check_bundle(&data_path, &checked)?;
+        let earlier = state
+            .store
+            .stored(&checked.bundle_id.to_string())
+            .map_err(ApiProblem::internal)?;
+        if earlier.is_none()
+            && let Some(ticket) = &checked.report.ticket_id
+            && state
+                .store
+                .get(ticket)
+                .map_err(ApiProblem::internal)?
+                .is_none()
+        {
+            return Err(ApiProblem::unprocessable(
+                "ticket_not_found",
+                format!("the report adds to ticket `{ticket}`, and there is no such ticket"),
+            ));
+        }
+        Ok(earlier)
+    })
+    .await?;
+    if let Some(earlier) = earlier {
+        return Ok((earlier, false));
+    }
+    let (ticket, number) = match &request.report.ticket_id {
+        Some(ticket) => (ticket.clone(), None),
+        None => {
+            let number = blocking(state, |state| {
+                state
+                    .store
+                    .next_ticket_number()
+                    .map_err(ApiProblem::internal)
+            })
+            .await?;
+            (crate::store::ticket_id(number), Some(number))
+        }
+    };
+    let key = match number {
+        Some(_) => bundle_key(&ticket),
+        None => attachment_key(&ticket, &request.bundle_id.to_string()),
+    };
+    state
+        .blobs
+        .put_file(&key, data)
+        .await
+        .map_err(ApiProblem::internal)?;
+    let recorded = blocking(state, move |state| {
+        match number {
+            Some(number) => state.store.insert_ticket(number, &request, &sha256, size),
+            None => state
+                .store
+                .insert_attachment(&ticket, &request, &sha256, size),
+        }
+        .map_err(ApiProblem::internal)
+    })
+    .await;
+    // Not recorded, or a new ticket's bundle that another request recorded first under its own
+    // number: this copy is nobody's. (An added bundle recorded meanwhile has this very key.)
+    let orphan = match &recorded {
+        Err(_) => true,
+        Ok((_, created)) => !created && number.is_some(),
+    };
+    if orphan && let Err(err) = state.blobs.delete(&key).await {
+        tracing::warn!(key, "cannot remove a bundle no ticket has: {err:#}");
+    }
+    recorded
+}
+
+/// Runs `work` (SQLite, bundle checks) on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    state: &Shared,
+    work: impl FnOnce(&AppState) -> Result<T, ApiProblem> + Send + 'static,
+) -> Result<T, ApiProblem> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || work(&state))
+        .await
+        .map_err(ApiProblem::internal)?
 }
 
 /// The bundle must open as a Call Support bundle, belong to this report, and be intact.
@@ -698,8 +775,15 @@ pub async fn get_bundle(
 ) -> Result<Response, ApiProblem> {
     agent(&state, &headers)?;
     let record = find(&state, &id)?;
-    let path = state.store.bundle_path(&record.ticket_id);
-    serve_zip(&path, record.bundle_bytes, &record.ticket_id, &headers).await
+    let key = bundle_key(&record.ticket_id);
+    serve_zip(
+        &state,
+        &key,
+        record.bundle_bytes,
+        &record.ticket_id,
+        &headers,
+    )
+    .await
 }
 
 /// A bundle added to the ticket later (support asked for logs), whole or a byte range of it.
@@ -742,23 +826,36 @@ pub async fn get_attachment(
                 format!("ticket `{id}` has no bundle `{bundle_id}`"),
             )
         })?;
-    let path = state
-        .store
-        .attachment_path(&record.ticket_id, &attachment.bundle_id);
+    let key = attachment_key(&record.ticket_id, &attachment.bundle_id);
     let name = format!("{}-{}", record.ticket_id, attachment.bundle_id);
-    serve_zip(&path, attachment.bundle_bytes, &name, &headers).await
+    serve_zip(&state, &key, attachment.bundle_bytes, &name, &headers).await
 }
 
-/// Sends a stored zip of `total` bytes as `name.zip`, honouring one `Range`.
+/// Sends a stored zip of `total` bytes as `name.zip`, honouring one `Range`; or, where the blob
+/// store signs links, redirects to a signed one (the `Range` goes along).
 async fn serve_zip(
-    path: &Path,
+    state: &AppState,
+    key: &str,
     total: u64,
     name: &str,
     headers: &HeaderMap,
 ) -> Result<Response, ApiProblem> {
-    let mut file = tokio::fs::File::open(path)
-        .await
-        .map_err(ApiProblem::internal)?;
+    if let Some(ttl) = state.signed_links
+        && let Some(link) = state
+            .blobs
+            .signed_url(key, ttl)
+            .await
+            .map_err(ApiProblem::internal)?
+    {
+        return Ok((
+            StatusCode::TEMPORARY_REDIRECT,
+            [
+                (header::LOCATION, link),
+                (header::CACHE_CONTROL, "no-store".to_owned()),
+            ],
+        )
+            .into_response());
+    }
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         None => None,
         Some(value) => match byte_range(value, total) {
@@ -777,13 +874,13 @@ async fn serve_zip(
         Some((start, end)) => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
         None => (StatusCode::OK, 0, total),
     };
-    file.seek(std::io::SeekFrom::Start(start))
-        .await
-        .map_err(ApiProblem::internal)?;
-    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(
-        file.take(len),
-        256 * 1024,
-    ));
+    let body = Body::from_stream(
+        state
+            .blobs
+            .read(key, start..start + len)
+            .await
+            .map_err(ApiProblem::internal)?,
+    );
     let mut response = (
         status,
         [

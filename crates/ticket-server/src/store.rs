@@ -1,10 +1,11 @@
-//! Ticket storage: SQLite for the tickets, a folder for the bundles.
+//! Ticket records: SQLite under the data folder (`tickets.sqlite3`), and `incoming/` for uploads in
+//! progress (cleared at start). The bundles themselves are in the blob store ([`crate::blobs`]),
+//! under [`bundle_key`] and [`attachment_key`].
 //!
-//! Layout under the data folder: `tickets.sqlite3`, `bundles/<ticket id>.zip`, the bundles added
-//! to a ticket later (support asked for logs) as `bundles/<ticket id>/<bundle id>.zip`, and
-//! `incoming/` for uploads in progress (cleared at start). One connection behind a mutex
-//! serialises writers, so "look up the bundle id, else insert and move the file into place" is
-//! atomic.
+//! A new ticket takes a number first ([`Store::next_ticket_number`], never handed out twice), its
+//! bundle goes into the blob store under that id, and only then is it recorded; recording a bundle
+//! id that is already there ([`Store::insert_ticket`], `ON CONFLICT DO NOTHING`) answers with the
+//! ticket stored before, so two writers racing with one bundle end on one ticket.
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -53,13 +54,19 @@ pub struct Stored {
     pub bundle_bytes: u64,
 }
 
-/// How a commit went.
-#[derive(Debug)]
-pub enum Commit {
-    /// Stored (`true`), or stored before under the same bundle id (`false`).
-    Stored(Stored, bool),
-    /// The report names a ticket to add to, and there is none by that id.
-    UnknownTicket(String),
+/// The blob store key of a ticket's bundle.
+pub fn bundle_key(ticket_id: &str) -> String {
+    format!("bundles/{ticket_id}.zip")
+}
+
+/// The blob store key of a bundle added to `ticket_id` later.
+pub fn attachment_key(ticket_id: &str, bundle_id: &str) -> String {
+    format!("bundles/{ticket_id}/{bundle_id}.zip")
+}
+
+/// A ticket's id from its number.
+pub fn ticket_id(number: i64) -> String {
+    format!("CS-{number:06}")
 }
 
 pub struct Store {
@@ -88,7 +95,13 @@ CREATE TABLE IF NOT EXISTS attachments (
     report_json   TEXT NOT NULL,
     bundle_sha256 TEXT NOT NULL,
     bundle_bytes  INTEGER NOT NULL
-);";
+);
+CREATE TABLE IF NOT EXISTS ticket_counter (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    next BIGINT NOT NULL
+);
+INSERT INTO ticket_counter (id, next) SELECT 1, COALESCE(MAX(seq), 0) FROM tickets WHERE true
+    ON CONFLICT (id) DO NOTHING;";
 
 const ATTACHMENT_COLUMNS: &str =
     "bundle_id, created_at, summary, report_json, bundle_sha256, bundle_bytes";
@@ -127,18 +140,6 @@ impl Store {
             .join(format!("{}.partial", Uuid::now_v7()))
     }
 
-    pub fn bundle_path(&self, ticket_id: &str) -> PathBuf {
-        self.dir.join("bundles").join(format!("{ticket_id}.zip"))
-    }
-
-    /// Where a bundle added to `ticket_id` later is kept.
-    pub fn attachment_path(&self, ticket_id: &str, bundle_id: &str) -> PathBuf {
-        self.dir
-            .join("bundles")
-            .join(ticket_id)
-            .join(format!("{bundle_id}.zip"))
-    }
-
     pub fn get(&self, ticket_id: &str) -> anyhow::Result<Option<TicketRecord>> {
         let db = self.db.lock().expect("db lock");
         query_one(&db, "ticket_id", ticket_id)
@@ -163,38 +164,29 @@ impl Store {
         stored_attachment(&db, bundle_id)
     }
 
-    /// Stores a checked upload: a new ticket, or a bundle added to the ticket the report names;
-    /// for a bundle id seen before, what was stored then (`false`).
-    pub fn commit(
+    /// The number of the next new ticket. Numbers are handed out once, also to tickets whose
+    /// bundle then fails to go into the blob store, so two writers never share one.
+    pub fn next_ticket_number(&self) -> anyhow::Result<i64> {
+        let db = self.db.lock().expect("db lock");
+        Ok(db.query_row(
+            "UPDATE ticket_counter SET next = next + 1 WHERE id = 1 RETURNING next",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Records a new ticket whose bundle is in the blob store; `false` (and the bundle stored
+    /// before) when the bundle id was recorded meanwhile.
+    pub fn insert_ticket(
         &self,
+        number: i64,
         request: &TicketRequest,
-        upload: &Path,
         sha256: &str,
         bytes: u64,
-    ) -> anyhow::Result<Commit> {
-        let mut db = self.db.lock().expect("db lock");
-        let bundle_id = request.bundle_id.to_string();
-        if let Some(existing) = query_one(&db, "bundle_id", &bundle_id)? {
-            let _ = std::fs::remove_file(upload);
-            return Ok(Commit::Stored(existing.stored(), false));
-        }
-        if let Some(existing) = stored_attachment(&db, &bundle_id)? {
-            let _ = std::fs::remove_file(upload);
-            return Ok(Commit::Stored(existing, false));
-        }
-        if let Some(ticket_id) = &request.report.ticket_id {
-            if query_one(&db, "ticket_id", ticket_id)?.is_none() {
-                let _ = std::fs::remove_file(upload);
-                return Ok(Commit::UnknownTicket(ticket_id.clone()));
-            }
-            return self.attach(&mut db, ticket_id, request, upload, sha256, bytes);
-        }
-        let tx = db.transaction()?;
-        let next: i64 = tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets", [], |r| {
-            r.get(0)
-        })?;
+    ) -> anyhow::Result<(Stored, bool)> {
+        let db = self.db.lock().expect("db lock");
         let record = TicketRecord {
-            ticket_id: format!("CS-{next:06}"),
+            ticket_id: ticket_id(number),
             bundle_id: request.bundle_id.to_string(),
             created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             summary: request.report.summary.clone(),
@@ -207,12 +199,12 @@ impl Store {
             bundle_bytes: bytes,
             attachments: Vec::new(),
         };
-        tx.execute(
+        let inserted = db.execute(
             &format!(
-                "INSERT INTO tickets (seq, {COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                "INSERT INTO tickets (seq, {COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (bundle_id) DO NOTHING"
             ),
             params![
-                next,
+                number,
                 record.ticket_id,
                 record.bundle_id,
                 record.created_at,
@@ -223,35 +215,33 @@ impl Store {
                 record.bundle_bytes as i64,
             ],
         )?;
-        let target = self.bundle_path(&record.ticket_id);
-        std::fs::rename(upload, &target)
-            .with_context(|| format!("cannot move the bundle to {}", target.display()))?;
-        if let Err(err) = tx.commit() {
-            let _ = std::fs::remove_file(&target);
-            return Err(err.into());
+        if inserted == 1 {
+            return Ok((record.stored(), true));
         }
-        Ok(Commit::Stored(record.stored(), true))
+        let existing = query_one(&db, "bundle_id", &record.bundle_id)?
+            .context("a ticket's bundle id conflicted, and no ticket has it")?;
+        Ok((existing.stored(), false))
     }
 
-    fn attach(
+    /// Records a bundle added to `ticket_id` whose file is in the blob store; `false` (and the
+    /// bundle stored before) when the bundle id was recorded meanwhile.
+    pub fn insert_attachment(
         &self,
-        db: &mut Connection,
         ticket_id: &str,
         request: &TicketRequest,
-        upload: &Path,
         sha256: &str,
         bytes: u64,
-    ) -> anyhow::Result<Commit> {
+    ) -> anyhow::Result<(Stored, bool)> {
+        let db = self.db.lock().expect("db lock");
         let stored = Stored {
             ticket_id: ticket_id.to_owned(),
             bundle_id: request.bundle_id.to_string(),
             bundle_sha256: sha256.to_owned(),
             bundle_bytes: bytes,
         };
-        let tx = db.transaction()?;
-        tx.execute(
+        let inserted = db.execute(
             &format!(
-                "INSERT INTO attachments (ticket_id, {ATTACHMENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                "INSERT INTO attachments (ticket_id, {ATTACHMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (bundle_id) DO NOTHING"
             ),
             params![
                 ticket_id,
@@ -263,18 +253,12 @@ impl Store {
                 bytes as i64,
             ],
         )?;
-        let target = self.attachment_path(ticket_id, &stored.bundle_id);
-        if let Some(folder) = target.parent() {
-            std::fs::create_dir_all(folder)
-                .with_context(|| format!("cannot create {}", folder.display()))?;
+        if inserted == 1 {
+            return Ok((stored, true));
         }
-        std::fs::rename(upload, &target)
-            .with_context(|| format!("cannot move the bundle to {}", target.display()))?;
-        if let Err(err) = tx.commit() {
-            let _ = std::fs::remove_file(&target);
-            return Err(err.into());
-        }
-        Ok(Commit::Stored(stored, true))
+        let existing = stored_attachment(&db, &stored.bundle_id)?
+            .context("an added bundle's id conflicted, and no record has it")?;
+        Ok((existing, false))
     }
 
     /// A bundle added to `ticket_id`, by its bundle id.

@@ -3,7 +3,7 @@
 //! goes on where the disk says. One that is untouched for its time expires: it is refused with
 //! `410` and removed, and the server's start sweeps the rest.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -20,8 +20,10 @@ pub struct Uploads {
     dir: PathBuf,
     /// How long an upload is kept after its last chunk.
     pub(crate) keep: chrono::Duration,
-    /// Uploads a `PATCH` is writing to: a second one at the same time is refused.
-    busy: Mutex<HashSet<Uuid>>,
+    /// Uploads a `PATCH` is writing to, with the offset it started from: a second one at the
+    /// same time is refused, and `HEAD` reports that offset until the first one is done (its
+    /// bytes count only once it is, and a checksummed chunk perhaps not at all).
+    busy: Mutex<HashMap<Uuid, u64>>,
 }
 
 /// What is kept beside an upload's data.
@@ -46,7 +48,7 @@ impl Uploads {
         let uploads = Uploads {
             dir: dir.to_path_buf(),
             keep,
-            busy: Mutex::new(HashSet::new()),
+            busy: Mutex::new(HashMap::new()),
         };
         uploads.sweep(Utc::now());
         Ok(uploads)
@@ -108,9 +110,11 @@ impl Uploads {
                 "the upload expired before it was finished; start a new one",
             ));
         }
-        let offset = std::fs::metadata(self.data_path(id))
+        let written = std::fs::metadata(self.data_path(id))
             .map_err(ApiProblem::internal)?
             .len();
+        let busy_from = self.busy.lock().expect("busy set").get(&id).copied();
+        let offset = busy_from.unwrap_or(written);
         Ok((id, Upload { record, offset }))
     }
 
@@ -188,16 +192,21 @@ pub(crate) struct Busy<'a> {
 }
 
 impl<'a> Busy<'a> {
-    pub(crate) fn claim(uploads: &'a Uploads, id: Uuid) -> Result<Busy<'a>, ApiProblem> {
+    /// Claims the upload for one writer; the offset it stands at, read once the claim is held.
+    pub(crate) fn claim(uploads: &'a Uploads, id: Uuid) -> Result<(Busy<'a>, u64), ApiProblem> {
         let mut busy = uploads.busy.lock().expect("busy set");
-        if !busy.insert(id) {
+        if busy.contains_key(&id) {
             return Err(ApiProblem::new(
                 StatusCode::LOCKED,
                 "upload_busy",
                 "another request is writing to this upload; ask HEAD for the offset and try again",
             ));
         }
-        Ok(Busy { uploads, id })
+        let offset = std::fs::metadata(uploads.data_path(id))
+            .map_err(ApiProblem::internal)?
+            .len();
+        busy.insert(id, offset);
+        Ok((Busy { uploads, id }, offset))
     }
 }
 

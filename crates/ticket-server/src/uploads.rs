@@ -275,15 +275,13 @@ pub async fn patch_upload(
     let checksum = Checksum::from_headers(&headers)?;
     let uploads = &state.uploads;
     let (id, upload) = uploads.get(&id, Utc::now())?;
-    let _busy = Busy::claim(uploads, id)?;
-    if offset != upload.offset {
+    // The offset as it is once this request holds the upload, not as it was before.
+    let (_busy, at) = Busy::claim(uploads, id)?;
+    if offset != at {
         return Err(ApiProblem::new(
             StatusCode::CONFLICT,
             "tus_offset_mismatch",
-            format!(
-                "the upload is at byte {}, not {offset}; ask HEAD and go on from there",
-                upload.offset
-            ),
+            format!("the upload is at byte {at}, not {offset}; ask HEAD and go on from there"),
         ));
     }
     let data = uploads.data_path(id);
@@ -394,7 +392,7 @@ pub async fn delete_upload(
 ) -> Result<Response, ApiProblem> {
     admit(&state, &headers)?;
     let (id, _) = state.uploads.get(&id, Utc::now())?;
-    let _busy = Busy::claim(&state.uploads, id)?;
+    let (_busy, _) = Busy::claim(&state.uploads, id)?;
     state.uploads.remove(id);
     tracing::info!(upload = %id, "upload terminated");
     Ok(StatusCode::NO_CONTENT.into_response())

@@ -74,14 +74,10 @@ impl Harness {
 
         let server_data = root.join("server");
         let server = callsupport_ticket_server::start(ServerConfig {
-            listen: "127.0.0.1:0".parse()?,
-            data_dir: server_data.clone(),
             submit_token: Some(SUBMIT_TOKEN.into()),
             agent_token: Some(AGENT_TOKEN.into()),
             max_bundle_bytes: 512 << 20,
-            rate_limit: None,
-            public_url: None,
-            resumable_uploads: true,
+            ..ServerConfig::new("127.0.0.1:0".parse()?, server_data.clone())
         })
         .await?;
         let logs = root.join("logs");

@@ -564,14 +564,9 @@ async fn unreachable_server_keeps_the_report(harness: &Harness) -> anyhow::Resul
         // The service comes back: *Send now* delivers the saved report, byte for byte.
         let late_data = harness.dir.path().join("server-late");
         let late = callsupport_ticket_server::start(ServerConfig {
-            listen: format!("127.0.0.1:{port}").parse()?,
-            data_dir: late_data.clone(),
             submit_token: Some(SUBMIT_TOKEN.into()),
-            agent_token: None,
             max_bundle_bytes: 512 << 20,
-            rate_limit: None,
-            public_url: None,
-            resumable_uploads: true,
+            ..ServerConfig::new(format!("127.0.0.1:{port}").parse()?, late_data.clone())
         })
         .await?;
         let saved = std::fs::read_dir(&queued)?

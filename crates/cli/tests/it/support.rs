@@ -251,14 +251,10 @@ impl TicketServer {
         let data = tempfile::tempdir().unwrap();
         let running = runtime
             .block_on(callsupport_ticket_server::start(ServerConfig {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                data_dir: data.path().to_path_buf(),
                 submit_token: Some(SUBMIT_TOKEN.into()),
                 agent_token: Some(AGENT_TOKEN.into()),
                 max_bundle_bytes: 64 << 20,
-                rate_limit: None,
-                public_url: None,
-                resumable_uploads: true,
+                ..ServerConfig::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf())
             }))
             .unwrap();
         TicketServer {

@@ -263,14 +263,10 @@ impl Server {
     /// What [`Server::start`] runs with; `data_dir` is replaced by the server's own folder.
     pub fn config() -> ServerConfig {
         ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: PathBuf::new(),
             submit_token: Some(SUBMIT_TOKEN.into()),
             agent_token: Some(AGENT_TOKEN.into()),
             max_bundle_bytes: 64 << 20,
-            rate_limit: None,
-            public_url: None,
-            resumable_uploads: true,
+            ..ServerConfig::new("127.0.0.1:0".parse().unwrap(), PathBuf::new())
         }
     }
 

@@ -59,14 +59,11 @@ impl Server {
     /// Starts a server on an existing data folder (to restart one).
     pub async fn start_in(data: TempDir, setup: Setup) -> Server {
         let running = callsupport_ticket_server::start(ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: data.path().to_path_buf(),
             submit_token: Some(SUBMIT_TOKEN.into()),
             agent_token: setup.agent_token.map(Into::into),
             max_bundle_bytes: setup.max_bundle_bytes,
             rate_limit: setup.rate_limit,
-            public_url: None,
-            resumable_uploads: true,
+            ..ServerConfig::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf())
         })
         .await
         .unwrap();
