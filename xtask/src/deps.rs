@@ -182,6 +182,39 @@ pub fn tauri_driver() -> anyhow::Result<PathBuf> {
         .context("tauri-driver was installed but is not on PATH or in ~/.cargo/bin")
 }
 
+/// The Azurite version the ticket server's blob storage tests run against (from npm, into
+/// `target/tools/azurite`, where the tests look for it).
+const AZURITE: &str = "3.37.0";
+
+/// Installs Azurite, the Azure Storage emulator, from npm unless this version is there.
+pub fn azurite() -> anyhow::Result<PathBuf> {
+    let prefix = root().join("target/tools/azurite");
+    let program = prefix.join("node_modules/.bin/azurite-blob");
+    let installed = std::fs::read_to_string(prefix.join("node_modules/azurite/package.json"))
+        .is_ok_and(|manifest| manifest.contains(&format!("\"version\": \"{AZURITE}\"")));
+    if program.is_file() && installed {
+        return Ok(program);
+    }
+    eprintln!(
+        "Installing Azurite {AZURITE} (the Azure Storage emulator the ticket server's blob storage tests use) from npm"
+    );
+    std::fs::create_dir_all(&prefix)?;
+    run(&mut cmd(
+        "npm",
+        &[
+            "install",
+            "--prefix",
+            prefix.to_str().expect("utf-8 path"),
+            "--no-audit",
+            "--no-fund",
+            "--silent",
+            &format!("azurite@{AZURITE}"),
+        ],
+        &root(),
+    ))?;
+    Ok(program)
+}
+
 /// The schemathesis version the API conformance stage runs (from PyPI, into a venv under target/).
 const SCHEMATHESIS: &str = "4.32.5";
 

@@ -11,6 +11,7 @@ pub fn run_all() -> anyhow::Result<()> {
         let (driver, st) = stages.time("install what is missing", || {
             deps::packages(&[deps::BUILD, deps::TEST])?;
             deps::node_modules()?;
+            deps::azurite()?;
             Ok((deps::tauri_driver()?, deps::schemathesis()?))
         })?;
         stages.time("Rust: format (cargo fmt --check)", || {

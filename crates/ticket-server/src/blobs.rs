@@ -36,6 +36,10 @@ pub trait BlobStore: Send + Sync {
     /// The place, as the server's log names it.
     fn describe(&self) -> String;
 
+    /// Whether the place can be used: the folder can be made, the container or bucket is there
+    /// and the credentials are taken. The server checks at start.
+    async fn check(&self) -> anyhow::Result<()>;
+
     /// Stores the complete file `file` as `key`; the file is gone afterwards (moved, or sent and
     /// removed).
     async fn put_file(&self, key: &str, file: &Path) -> anyhow::Result<()>;
@@ -96,6 +100,13 @@ impl Folder {
 impl BlobStore for Folder {
     fn describe(&self) -> String {
         format!("folder {}", self.root.display())
+    }
+
+    async fn check(&self) -> anyhow::Result<()> {
+        let bundles = self.root.join("bundles");
+        tokio::fs::create_dir_all(&bundles)
+            .await
+            .with_context(|| format!("cannot create {}", bundles.display()))
     }
 
     async fn put_file(&self, key: &str, file: &Path) -> anyhow::Result<()> {
@@ -199,6 +210,19 @@ impl BlobStore for Cloud {
         self.url.clone()
     }
 
+    async fn check(&self) -> anyhow::Result<()> {
+        self.store
+            .list_with_delimiter(Some(&self.prefix))
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot list {}: check that it exists and that the account and key (or token) may use it",
+                    self.url
+                )
+            })?;
+        Ok(())
+    }
+
     async fn put_file(&self, key: &str, file: &Path) -> anyhow::Result<()> {
         let mut source = tokio::fs::File::open(file)
             .await
@@ -248,5 +272,62 @@ impl BlobStore for Cloud {
             .await
             .with_context(|| format!("cannot sign a link to {key} in {}", self.url))?;
         Ok(Some(url.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(url: &str, options: &[(&str, &str)]) -> String {
+        let options = options
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let config = BlobConfig::Cloud {
+            url: url.to_owned(),
+            options,
+        };
+        format!("{:#}", config.open(Path::new("/nowhere")).err().unwrap())
+    }
+
+    #[test]
+    fn a_store_that_cannot_be_used_is_named_with_what_to_do() {
+        assert!(refusal("ftp://bundles", &[]).contains("use az://CONTAINER or s3://BUCKET"));
+        assert!(refusal("not a url", &[]).contains("is not a blob store URL"));
+        assert!(
+            refusal("az://bundles", &[("colour", "blue")])
+                .contains("`colour` is not an Azure storage setting")
+        );
+        assert!(
+            refusal("s3://bundles", &[("colour", "blue")])
+                .contains("`colour` is not an S3 setting")
+        );
+    }
+
+    #[tokio::test]
+    async fn the_folder_moves_reads_ranges_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = Folder::new(dir.path().join("store"));
+        let file = dir.path().join("incoming.zip");
+        std::fs::write(&file, b"0123456789").unwrap();
+        folder.put_file("bundles/CS-1/a.zip", &file).await.unwrap();
+        assert!(!file.exists(), "moved, not copied");
+        let mut read = folder.read("bundles/CS-1/a.zip", 2..5).await.unwrap();
+        let mut got = Vec::new();
+        while let Some(piece) = read.next().await {
+            got.extend_from_slice(&piece.unwrap());
+        }
+        assert_eq!(got, b"234");
+        assert_eq!(
+            folder
+                .signed_url("bundles/CS-1/a.zip", Duration::from_secs(60))
+                .await
+                .unwrap(),
+            None
+        );
+        folder.delete("bundles/CS-1/a.zip").await.unwrap();
+        folder.delete("bundles/CS-1/a.zip").await.unwrap();
+        assert!(!dir.path().join("store/bundles/CS-1/a.zip").exists());
     }
 }

@@ -129,6 +129,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         .unwrap_or_else(|| format!("http://{addr}"));
     let uploads = uploads::Uploads::open(&config.data_dir.join("uploads"), UPLOAD_KEEP)?;
     let blobs = config.blobs.open(&config.data_dir)?;
+    blobs.check().await?;
     tracing::info!(
         blobs = blobs.describe(),
         "bundles are kept in {}",

@@ -4,9 +4,11 @@
 //! builds real bundles with `callsupport-core`, and talks plain HTTP to it with `reqwest`.
 
 mod agent; // GET /api/v1/tickets[/{id}[/bundle]]: agent token, 401 without it, 403 when turned off
+mod azurite; // Azurite (the Azure Storage emulator, from npm) on loopback, and creating a container
+mod blobs; // bundles in Azure Blob Storage: the container, signed links for agents, streaming
 mod health; // GET /healthz and the OpenAPI document
 mod load; // the server process under 50 concurrent 20 MiB uploads: memory does not follow the data
 mod store; // restart on the same data folder: tickets kept, numbering goes on, incoming/ cleared
 mod submit; // POST /api/v1/tickets: 201/200 idempotency, and every refusal as a problem document
-mod support;
-mod uploads; // tus 1.0 at /api/v1/uploads: chunks, a cut connection resumed, every refusal // shared fixtures: server, bundles built by core, multipart requests, problem checks
+mod support; // shared fixtures: server, bundles built by core, multipart requests, problem checks
+mod uploads; // tus 1.0 at /api/v1/uploads: chunks, a cut connection resumed, every refusal
