@@ -5,9 +5,10 @@
 //! [`start`] binds a listener and serves the routes of [`routes`]: `POST /api/v1/tickets` (the
 //! contract of `PRODUCT.md`, see [`callsupport_core::ticket`]), `GET /healthz`, and the agent side
 //! `GET /api/v1/tickets[/{id}[/bundle]]` behind a separate token, and resumable uploads (tus 1.0,
-//! [`uploads`]) whose finished bundle a JSON `POST /api/v1/tickets` turns into a ticket. [`store::Store`] keeps tickets in
-//! SQLite and bundles in a folder, writing each upload under a temporary name and moving it into place
-//! only after its hash, its manifest and every file in it were checked. Tokens are held only as
+//! [`uploads`]) whose finished bundle a JSON `POST /api/v1/tickets` turns into a ticket. [`store`] keeps the ticket
+//! records in SQLite (or PostgreSQL, shared by several instances) and [`blobs`] the bundles in the
+//! data folder (or Azure Blob Storage, or S3); each upload is written under a temporary name and
+//! stored only after its hash, its manifest and every file in it were checked. Tokens are held only as
 //! SHA-256 digests ([`secret`]); submissions are rate-limited per client ([`limit`]); agents'
 //! downloads take byte ranges ([`range`]). The binary logs one JSON object a line. The binary and
 //! the tests both go through [`start`].
@@ -15,6 +16,7 @@
 pub mod blobs;
 
 pub use blobs::BlobConfig;
+pub use store::DatabaseConfig;
 pub mod limit;
 pub mod openapi;
 pub mod problem;
@@ -55,6 +57,8 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Offer resumable uploads (tus) at `/api/v1/uploads`; off, bundles come in one request each.
     pub resumable_uploads: bool,
+    /// Where the ticket records are kept.
+    pub database: DatabaseConfig,
     /// Where the bundles are kept.
     pub blobs: BlobConfig,
     /// Where the blob store signs links, agents' bundle downloads are redirected to one valid this
@@ -75,6 +79,7 @@ impl ServerConfig {
             rate_limit: None,
             public_url: None,
             resumable_uploads: true,
+            database: DatabaseConfig::DataFolder,
             blobs: BlobConfig::DataFolder,
             signed_link_minutes: 15,
         }
@@ -116,9 +121,22 @@ impl RunningServer {
     }
 }
 
+/// `incoming/` in the data folder, emptied: what was arriving when the server stopped is
+/// incomplete by definition.
+fn prepare_incoming(data_dir: &std::path::Path) -> anyhow::Result<PathBuf> {
+    let incoming = data_dir.join("incoming");
+    std::fs::create_dir_all(&incoming)
+        .map_err(|err| anyhow::anyhow!("cannot create {}: {err}", incoming.display()))?;
+    for entry in std::fs::read_dir(&incoming)?.flatten() {
+        let _ = std::fs::remove_file(entry.path());
+    }
+    Ok(incoming)
+}
+
 /// Opens the store, binds the listener and starts serving in the background.
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
-    let store = store::Store::open(&config.data_dir)?;
+    let incoming = prepare_incoming(&config.data_dir)?;
+    let store = config.database.open(&config.data_dir).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|err| anyhow::anyhow!("cannot listen on {}: {err}", config.listen))?;
@@ -137,6 +155,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     );
     let state = Arc::new(routes::AppState {
         store,
+        incoming,
         blobs,
         signed_links: (config.signed_link_minutes > 0)
             .then(|| std::time::Duration::from_secs(config.signed_link_minutes * 60)),

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use callsupport_ticket_server::{BlobConfig, RateLimit, Secret};
+use callsupport_ticket_server::{BlobConfig, DatabaseConfig, RateLimit, Secret};
 use clap::Parser;
 
 /// The reference ticket API for Call Support: receives reports, keeps each bundle byte for byte and
@@ -54,6 +54,16 @@ struct Args {
     /// Do not offer resumable uploads (tus, `/api/v1/uploads`): every bundle comes in one request.
     #[arg(long)]
     no_resumable_uploads: bool,
+    /// Keep the ticket records in PostgreSQL instead of SQLite in the data folder, so several
+    /// instances can share them: a connection string, e.g. postgres://callsupport@db/tickets
+    /// (or set CALLSUPPORT_DATABASE_URL, which keeps a password off the command line).
+    #[arg(
+        long,
+        env = "CALLSUPPORT_DATABASE_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    database: Option<String>,
     /// Keep the bundles in Azure Blob Storage (az://CONTAINER[/PREFIX]) or S3
     /// (s3://BUCKET[/PREFIX]) instead of the data folder. The account and its key come from the
     /// environment: AZURE_STORAGE_ACCOUNT_NAME, AZURE_STORAGE_ACCOUNT_KEY (or another of
@@ -110,6 +120,10 @@ async fn main() {
         }),
         public_url: args.public_url,
         resumable_uploads: !args.no_resumable_uploads,
+        database: match args.database {
+            Some(url) => DatabaseConfig::Postgres(url),
+            None => DatabaseConfig::DataFolder,
+        },
         blobs: match args.blob_store {
             Some(url) => BlobConfig::Cloud {
                 url,

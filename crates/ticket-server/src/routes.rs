@@ -33,7 +33,7 @@ use crate::limit::Limiter;
 use crate::problem::ApiProblem;
 use crate::range::{RangeAsked, byte_range};
 use crate::secret::Secret;
-use crate::store::{Store, Stored, TicketRecord, attachment_key, bundle_key};
+use crate::store::{NewBundle, Stored, TicketRecord, Tickets, attachment_key, bundle_key};
 use crate::uploads::{self, Uploads};
 
 /// Largest `report` part accepted.
@@ -42,7 +42,9 @@ const MAX_REPORT_BYTES: usize = 1 << 20;
 const DRAIN_MARGIN: u64 = 64 << 20;
 
 pub struct AppState {
-    pub store: Store,
+    pub store: Arc<dyn Tickets>,
+    /// Where a multipart request's bundle is written while it arrives (cleared at start).
+    pub incoming: PathBuf,
     /// Where the bundles are.
     pub blobs: Arc<dyn BlobStore>,
     /// How long a signed link to a bundle lasts; `None` streams bundles through the server.
@@ -401,6 +403,7 @@ async fn receive_uploaded(
     if let Some(stored) = state
         .store
         .stored(&key.to_string())
+        .await
         .map_err(ApiProblem::internal)?
     {
         tracing::info!(peer = %peer, ticket_id = %stored.ticket_id, bundle_id = %key, "bundle repeated");
@@ -474,7 +477,7 @@ async fn receive_ticket(
                 request = Some(parse_request(&bytes)?);
             }
             "bundle" => {
-                let incoming = Incoming(state.store.incoming_path());
+                let incoming = Incoming(state.incoming.join(format!("{}.partial", Uuid::now_v7())));
                 let file = tokio::fs::File::create(&incoming.0)
                     .await
                     .map_err(ApiProblem::internal)?;
@@ -596,43 +599,35 @@ async fn commit(
     sha256: String,
     size: u64,
 ) -> Result<(Stored, bool), ApiProblem> {
-    let request = Arc::new(request);
     let (checked, data_path) = (request.clone(), data.to_path_buf());
-    let earlier = blocking(state, move |state| {
-        check_bundle(&data_path, &checked)?;
-        let earlier = state
-            .store
-            .stored(&checked.bundle_id.to_string())
-            .map_err(ApiProblem::internal)?;
-        if earlier.is_none()
-            && let Some(ticket) = &checked.report.ticket_id
-            && state
-                .store
-                .get(ticket)
-                .map_err(ApiProblem::internal)?
-                .is_none()
-        {
-            return Err(ApiProblem::unprocessable(
-                "ticket_not_found",
-                format!("the report adds to ticket `{ticket}`, and there is no such ticket"),
-            ));
-        }
-        Ok(earlier)
-    })
-    .await?;
+    blocking(move || check_bundle(&data_path, &checked)).await?;
+    let store = &state.store;
+    let earlier = store
+        .stored(&request.bundle_id.to_string())
+        .await
+        .map_err(ApiProblem::internal)?;
     if let Some(earlier) = earlier {
         return Ok((earlier, false));
+    }
+    if let Some(ticket) = &request.report.ticket_id
+        && store
+            .get(ticket)
+            .await
+            .map_err(ApiProblem::internal)?
+            .is_none()
+    {
+        return Err(ApiProblem::unprocessable(
+            "ticket_not_found",
+            format!("the report adds to ticket `{ticket}`, and there is no such ticket"),
+        ));
     }
     let (ticket, number) = match &request.report.ticket_id {
         Some(ticket) => (ticket.clone(), None),
         None => {
-            let number = blocking(state, |state| {
-                state
-                    .store
-                    .next_ticket_number()
-                    .map_err(ApiProblem::internal)
-            })
-            .await?;
+            let number = store
+                .next_ticket_number()
+                .await
+                .map_err(ApiProblem::internal)?;
             (crate::store::ticket_id(number), Some(number))
         }
     };
@@ -645,16 +640,12 @@ async fn commit(
         .put_file(&key, data)
         .await
         .map_err(ApiProblem::internal)?;
-    let recorded = blocking(state, move |state| {
-        match number {
-            Some(number) => state.store.insert_ticket(number, &request, &sha256, size),
-            None => state
-                .store
-                .insert_attachment(&ticket, &request, &sha256, size),
-        }
-        .map_err(ApiProblem::internal)
-    })
-    .await;
+    let row = NewBundle::new(&request, &sha256, size).map_err(ApiProblem::internal)?;
+    let recorded = match number {
+        Some(number) => store.insert_ticket(number, &row).await,
+        None => store.insert_attachment(&ticket, &row).await,
+    }
+    .map_err(ApiProblem::internal);
     // Not recorded, or a new ticket's bundle that another request recorded first under its own
     // number: this copy is nobody's. (An added bundle recorded meanwhile has this very key.)
     let orphan = match &recorded {
@@ -667,13 +658,11 @@ async fn commit(
     recorded
 }
 
-/// Runs `work` (SQLite, bundle checks) on a blocking thread.
+/// Runs `work` (reading a whole bundle) on a blocking thread.
 async fn blocking<T: Send + 'static>(
-    state: &Shared,
-    work: impl FnOnce(&AppState) -> Result<T, ApiProblem> + Send + 'static,
+    work: impl FnOnce() -> Result<T, ApiProblem> + Send + 'static,
 ) -> Result<T, ApiProblem> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || work(&state))
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(ApiProblem::internal)?
 }
@@ -718,7 +707,7 @@ pub async fn list_tickets(
     headers: HeaderMap,
 ) -> Result<Response, ApiProblem> {
     agent(&state, &headers)?;
-    let records = state.store.list(500).map_err(ApiProblem::internal)?;
+    let records = state.store.list(500).await.map_err(ApiProblem::internal)?;
     Ok(Json(serde_json::json!({ "tickets": records })).into_response())
 }
 
@@ -742,7 +731,7 @@ pub async fn get_ticket(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiProblem> {
     agent(&state, &headers)?;
-    let record = find(&state, &id)?;
+    let record = find(&state, &id).await?;
     Ok(Json(record).into_response())
 }
 
@@ -774,7 +763,7 @@ pub async fn get_bundle(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiProblem> {
     agent(&state, &headers)?;
-    let record = find(&state, &id)?;
+    let record = find(&state, &id).await?;
     let key = bundle_key(&record.ticket_id);
     serve_zip(
         &state,
@@ -814,10 +803,11 @@ pub async fn get_attachment(
     UrlPath((id, bundle_id)): UrlPath<(String, String)>,
 ) -> Result<Response, ApiProblem> {
     agent(&state, &headers)?;
-    let record = find(&state, &id)?;
+    let record = find(&state, &id).await?;
     let attachment = state
         .store
         .attachment(&record.ticket_id, &bundle_id)
+        .await
         .map_err(ApiProblem::internal)?
         .ok_or_else(|| {
             ApiProblem::new(
@@ -916,10 +906,11 @@ fn agent(state: &AppState, headers: &HeaderMap) -> Result<(), ApiProblem> {
     }
 }
 
-fn find(state: &AppState, id: &str) -> Result<TicketRecord, ApiProblem> {
+async fn find(state: &AppState, id: &str) -> Result<TicketRecord, ApiProblem> {
     state
         .store
         .get(id)
+        .await
         .map_err(ApiProblem::internal)?
         .ok_or_else(|| {
             ApiProblem::new(

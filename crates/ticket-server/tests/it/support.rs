@@ -90,10 +90,13 @@ impl Server {
         format!("http://{}{path}", self.running.addr())
     }
 
-    /// Names in one of the server's folders (`bundles`, `incoming`), sorted.
+    /// Names in one of the server's folders (`bundles`, `incoming`), sorted; none if it is not
+    /// there.
     pub fn folder(&self, name: &str) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(self.data.path().join(name))
-            .unwrap()
+        let Ok(entries) = fs::read_dir(self.data.path().join(name)) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         names.sort();

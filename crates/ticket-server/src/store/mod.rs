@@ -1,0 +1,188 @@
+//! Ticket records: in SQLite under the data folder (the default), or in PostgreSQL, where several
+//! server instances share them.
+//!
+//! # Brief overview
+//!
+//! [`Tickets`] is what the routes need of the records; [`sqlite::Sqlite`] and [`postgres::Postgres`]
+//! run the same statements ([`sql`]), written in the SQL both understand (`$1` parameters,
+//! `ON CONFLICT … DO NOTHING`, `UPDATE … RETURNING`); only the tables' definitions differ. The
+//! bundles themselves are in the blob store ([`crate::blobs`]), under [`bundle_key`] and
+//! [`attachment_key`].
+//!
+//! A new ticket takes a number first ([`Tickets::next_ticket_number`], never handed out twice, by
+//! one row that every writer updates), its bundle goes into the blob store under that id, and only
+//! then is it recorded. Recording a bundle id that is already there (`ON CONFLICT DO NOTHING`)
+//! answers with the ticket stored before, so two writers, in one server or in two, racing with one
+//! bundle end on one ticket.
+
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use callsupport_core::ticket::TicketRequest;
+use serde::Serialize;
+
+/// One stored ticket.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TicketRecord {
+    pub ticket_id: String,
+    pub bundle_id: String,
+    pub created_at: String,
+    pub summary: String,
+    pub category: String,
+    /// The report as it was received.
+    #[schema(value_type = Object)]
+    pub report: serde_json::Value,
+    pub bundle_sha256: String,
+    pub bundle_bytes: u64,
+    /// Bundles added later, when support asked for more logs; oldest first.
+    pub attachments: Vec<AttachmentRecord>,
+}
+
+/// A bundle added to an existing ticket.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AttachmentRecord {
+    pub bundle_id: String,
+    pub created_at: String,
+    pub summary: String,
+    #[schema(value_type = Object)]
+    pub report: serde_json::Value,
+    pub bundle_sha256: String,
+    pub bundle_bytes: u64,
+}
+
+/// What a commit stored: the ticket it is on and the bundle's own facts.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub ticket_id: String,
+    pub bundle_id: String,
+    pub bundle_sha256: String,
+    pub bundle_bytes: u64,
+}
+
+impl TicketRecord {
+    fn stored(&self) -> Stored {
+        Stored {
+            ticket_id: self.ticket_id.clone(),
+            bundle_id: self.bundle_id.clone(),
+            bundle_sha256: self.bundle_sha256.clone(),
+            bundle_bytes: self.bundle_bytes,
+        }
+    }
+}
+
+/// The ticket records.
+#[async_trait::async_trait]
+pub trait Tickets: Send + Sync {
+    async fn get(&self, ticket_id: &str) -> anyhow::Result<Option<TicketRecord>>;
+
+    /// Newest first.
+    async fn list(&self, limit: u32) -> anyhow::Result<Vec<TicketRecord>>;
+
+    /// What was stored under `bundle_id` (a ticket's bundle or an added one), if anything.
+    async fn stored(&self, bundle_id: &str) -> anyhow::Result<Option<Stored>>;
+
+    /// A bundle added to `ticket_id`, by its bundle id.
+    async fn attachment(
+        &self,
+        ticket_id: &str,
+        bundle_id: &str,
+    ) -> anyhow::Result<Option<AttachmentRecord>>;
+
+    /// The number of the next new ticket. Numbers are handed out once, also to tickets whose
+    /// bundle then fails to go into the blob store, so two writers never share one.
+    async fn next_ticket_number(&self) -> anyhow::Result<i64>;
+
+    /// Records ticket `number`, whose bundle is in the blob store; `false` (and the bundle stored
+    /// before) when the bundle id was recorded meanwhile.
+    async fn insert_ticket(&self, number: i64, row: &NewBundle) -> anyhow::Result<(Stored, bool)>;
+
+    /// Records a bundle added to `ticket_id`, whose file is in the blob store; `false` (and the
+    /// bundle stored before) when the bundle id was recorded meanwhile.
+    async fn insert_attachment(
+        &self,
+        ticket_id: &str,
+        row: &NewBundle,
+    ) -> anyhow::Result<(Stored, bool)>;
+}
+
+/// A checked bundle about to be recorded, as its columns.
+#[derive(Debug, Clone)]
+pub struct NewBundle {
+    pub bundle_id: String,
+    pub created_at: String,
+    pub summary: String,
+    pub category: String,
+    pub report_json: String,
+    pub bundle_sha256: String,
+    pub bundle_bytes: i64,
+}
+
+impl NewBundle {
+    pub fn new(request: &TicketRequest, sha256: &str, bytes: u64) -> anyhow::Result<NewBundle> {
+        Ok(NewBundle {
+            bundle_id: request.bundle_id.to_string(),
+            created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            summary: request.report.summary.clone(),
+            category: serde_json::to_value(request.report.category)?
+                .as_str()
+                .unwrap_or("other")
+                .to_owned(),
+            report_json: serde_json::to_string(request)?,
+            bundle_sha256: sha256.to_owned(),
+            bundle_bytes: i64::try_from(bytes)?,
+        })
+    }
+
+    fn stored(&self, ticket_id: &str) -> Stored {
+        Stored {
+            ticket_id: ticket_id.to_owned(),
+            bundle_id: self.bundle_id.clone(),
+            bundle_sha256: self.bundle_sha256.clone(),
+            bundle_bytes: self.bundle_bytes as u64,
+        }
+    }
+}
+
+/// Where the records are, as the server is started with.
+#[derive(Debug, Clone, Default)]
+pub enum DatabaseConfig {
+    /// `tickets.sqlite3` in the data folder (the default).
+    #[default]
+    DataFolder,
+    /// A PostgreSQL connection string (`postgres://user:password@host/database` or
+    /// `host=… user=… dbname=…`); the tables are made if missing.
+    Postgres(String),
+}
+
+impl DatabaseConfig {
+    pub async fn open(&self, data_dir: &Path) -> anyhow::Result<Arc<dyn Tickets>> {
+        Ok(match self {
+            DatabaseConfig::DataFolder => Arc::new(sqlite::Sqlite::open(data_dir)?),
+            DatabaseConfig::Postgres(url) => Arc::new(postgres::Postgres::connect(url).await?),
+        })
+    }
+}
+
+/// The blob store key of a ticket's bundle.
+pub fn bundle_key(ticket_id: &str) -> String {
+    format!("bundles/{ticket_id}.zip")
+}
+
+/// The blob store key of a bundle added to `ticket_id` later.
+pub fn attachment_key(ticket_id: &str, bundle_id: &str) -> String {
+    format!("bundles/{ticket_id}/{bundle_id}.zip")
+}
+
+/// A ticket's id from its number.
+pub fn ticket_id(number: i64) -> String {
+    format!("CS-{number:06}")
+}
+
+/// A stored report back as JSON (`null` if it no longer reads).
+fn report_value(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or(serde_json::Value::Null)
+}

@@ -1,0 +1,250 @@
+//! The records in SQLite: `tickets.sqlite3` in the data folder, one connection behind a mutex,
+//! every call on a blocking thread.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::sql::*;
+use super::{AttachmentRecord, NewBundle, Stored, TicketRecord, Tickets, report_value, ticket_id};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS tickets (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id     TEXT NOT NULL UNIQUE,
+    bundle_id     TEXT NOT NULL UNIQUE,
+    created_at    TEXT NOT NULL,
+    summary       TEXT NOT NULL,
+    category      TEXT NOT NULL,
+    report_json   TEXT NOT NULL,
+    bundle_sha256 TEXT NOT NULL,
+    bundle_bytes  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS attachments (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id     TEXT NOT NULL REFERENCES tickets(ticket_id),
+    bundle_id     TEXT NOT NULL UNIQUE,
+    created_at    TEXT NOT NULL,
+    summary       TEXT NOT NULL,
+    report_json   TEXT NOT NULL,
+    bundle_sha256 TEXT NOT NULL,
+    bundle_bytes  INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ticket_counter (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    next BIGINT NOT NULL
+);";
+
+pub struct Sqlite {
+    db: Arc<Mutex<Connection>>,
+}
+
+impl Sqlite {
+    /// Opens (or creates) `tickets.sqlite3` in `dir`.
+    pub fn open(dir: &Path) -> anyhow::Result<Sqlite> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join("tickets.sqlite3");
+        let db =
+            Connection::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.pragma_update(None, "synchronous", "FULL")?;
+        db.execute_batch(SCHEMA)
+            .context("cannot create the tickets tables")?;
+        db.execute(SEED_COUNTER, [])
+            .context("cannot start the ticket numbers")?;
+        Ok(Sqlite {
+            db: Arc::new(Mutex::new(db)),
+        })
+    }
+
+    /// Runs `work` on the connection, on a blocking thread.
+    async fn with<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> anyhow::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || work(&db.lock().unwrap_or_else(|e| e.into_inner())))
+            .await?
+    }
+}
+
+#[async_trait::async_trait]
+impl Tickets for Sqlite {
+    async fn get(&self, ticket_id: &str) -> anyhow::Result<Option<TicketRecord>> {
+        let id = ticket_id.to_owned();
+        self.with(move |db| one_ticket(db, TICKET_BY_ID, &id)).await
+    }
+
+    async fn list(&self, limit: u32) -> anyhow::Result<Vec<TicketRecord>> {
+        self.with(move |db| {
+            let mut stmt = db.prepare(NEWEST_TICKETS)?;
+            let rows = stmt.query_map(params![i64::from(limit)], row_to_record)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn stored(&self, bundle_id: &str) -> anyhow::Result<Option<Stored>> {
+        let id = bundle_id.to_owned();
+        self.with(move |db| stored(db, &id)).await
+    }
+
+    async fn attachment(
+        &self,
+        ticket_id: &str,
+        bundle_id: &str,
+    ) -> anyhow::Result<Option<AttachmentRecord>> {
+        let (ticket, bundle) = (ticket_id.to_owned(), bundle_id.to_owned());
+        self.with(move |db| {
+            Ok(attachments_of(db, &ticket)?
+                .into_iter()
+                .find(|a| a.bundle_id == bundle))
+        })
+        .await
+    }
+
+    async fn next_ticket_number(&self) -> anyhow::Result<i64> {
+        self.with(|db| Ok(db.query_row(NEXT_TICKET_NUMBER, [], |row| row.get(0))?))
+            .await
+    }
+
+    async fn insert_ticket(&self, number: i64, row: &NewBundle) -> anyhow::Result<(Stored, bool)> {
+        let row = row.clone();
+        self.with(move |db| {
+            let ticket = ticket_id(number);
+            let inserted = db.execute(
+                INSERT_TICKET,
+                params![
+                    number,
+                    ticket,
+                    row.bundle_id,
+                    row.created_at,
+                    row.summary,
+                    row.category,
+                    row.report_json,
+                    row.bundle_sha256,
+                    row.bundle_bytes,
+                ],
+            )?;
+            if inserted == 1 {
+                return Ok((row.stored(&ticket), true));
+            }
+            let earlier = stored(db, &row.bundle_id)?
+                .context("a ticket's bundle id conflicted, and no record has it")?;
+            Ok((earlier, false))
+        })
+        .await
+    }
+
+    async fn insert_attachment(
+        &self,
+        ticket_id: &str,
+        row: &NewBundle,
+    ) -> anyhow::Result<(Stored, bool)> {
+        let (ticket, row) = (ticket_id.to_owned(), row.clone());
+        self.with(move |db| {
+            let inserted = db.execute(
+                INSERT_ATTACHMENT,
+                params![
+                    ticket,
+                    row.bundle_id,
+                    row.created_at,
+                    row.summary,
+                    row.report_json,
+                    row.bundle_sha256,
+                    row.bundle_bytes,
+                ],
+            )?;
+            if inserted == 1 {
+                return Ok((row.stored(&ticket), true));
+            }
+            let earlier = stored(db, &row.bundle_id)?
+                .context("an added bundle's id conflicted, and no record has it")?;
+            Ok((earlier, false))
+        })
+        .await
+    }
+}
+
+fn one_ticket(db: &Connection, sql: &str, value: &str) -> anyhow::Result<Option<TicketRecord>> {
+    let Some(mut record) = db
+        .query_row(sql, params![value], row_to_record)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    record.attachments = attachments_of(db, &record.ticket_id)?;
+    Ok(Some(record))
+}
+
+fn stored(db: &Connection, bundle_id: &str) -> anyhow::Result<Option<Stored>> {
+    if let Some(ticket) = one_ticket(db, TICKET_BY_BUNDLE, bundle_id)? {
+        return Ok(Some(ticket.stored()));
+    }
+    Ok(db
+        .query_row(STORED_ATTACHMENT, params![bundle_id], |row| {
+            Ok(Stored {
+                ticket_id: row.get(0)?,
+                bundle_id: row.get(1)?,
+                bundle_sha256: row.get(2)?,
+                bundle_bytes: row.get::<_, i64>(3)? as u64,
+            })
+        })
+        .optional()?)
+}
+
+fn attachments_of(db: &Connection, ticket_id: &str) -> anyhow::Result<Vec<AttachmentRecord>> {
+    let mut stmt = db.prepare(ATTACHMENTS_OF)?;
+    let rows = stmt.query_map(params![ticket_id], |row| {
+        Ok(AttachmentRecord {
+            bundle_id: row.get(0)?,
+            created_at: row.get(1)?,
+            summary: row.get(2)?,
+            report: report_value(&row.get::<_, String>(3)?),
+            bundle_sha256: row.get(4)?,
+            bundle_bytes: row.get::<_, i64>(5)? as u64,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRecord> {
+    Ok(TicketRecord {
+        ticket_id: row.get(0)?,
+        bundle_id: row.get(1)?,
+        created_at: row.get(2)?,
+        summary: row.get(3)?,
+        category: row.get(4)?,
+        report: report_value(&row.get::<_, String>(5)?),
+        bundle_sha256: row.get(6)?,
+        bundle_bytes: row.get::<_, i64>(7)? as u64,
+        attachments: Vec::new(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_database_from_before_the_counter_goes_on_from_its_last_ticket() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = Connection::open(dir.path().join("tickets.sqlite3")).unwrap();
+        old.execute_batch(
+            "CREATE TABLE tickets (seq INTEGER PRIMARY KEY AUTOINCREMENT, ticket_id TEXT NOT NULL UNIQUE, bundle_id TEXT NOT NULL UNIQUE, created_at TEXT NOT NULL, summary TEXT NOT NULL, category TEXT NOT NULL, report_json TEXT NOT NULL, bundle_sha256 TEXT NOT NULL, bundle_bytes INTEGER NOT NULL);
+             INSERT INTO tickets (ticket_id, bundle_id, created_at, summary, category, report_json, bundle_sha256, bundle_bytes)
+                 VALUES ('CS-000001', 'a', 't', 's', 'other', '{}', 'h', 1), ('CS-000002', 'b', 't', 's', 'other', '{}', 'h', 1);",
+        )
+        .unwrap();
+        drop(old);
+        let store = Sqlite::open(dir.path()).unwrap();
+        assert_eq!(store.next_ticket_number().await.unwrap(), 3);
+        assert_eq!(store.list(10).await.unwrap().len(), 2);
+        // Opening again does not start the numbers over.
+        drop(store);
+        let store = Sqlite::open(dir.path()).unwrap();
+        assert_eq!(store.next_ticket_number().await.unwrap(), 4);
+    }
+}
