@@ -77,6 +77,10 @@ pub const TEST: &[(&str, &str)] = &[
     ),
     ("rpm", "reads the .rpm installer we build"),
     (
+        "postgresql",
+        "PostgreSQL, which the ticket server's tests start privately to keep tickets in",
+    ),
+    (
         "lintian",
         "Debian's package checker, run on the .deb we build",
     ),

@@ -51,6 +51,7 @@ impl Azurite {
             .args(["--blobHost", "127.0.0.1", "--blobPort", "0", "--location"])
             .arg(dir.path())
             .args(["--skipApiVersionCheck", "--disableProductStyleUrl"])
+            .args(["--disableTelemetry", "--silent"])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)

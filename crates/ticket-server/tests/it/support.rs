@@ -13,7 +13,7 @@ use callsupport_core::config::Config;
 use callsupport_core::consent::{Destination, Statement};
 use callsupport_core::report::Report;
 use callsupport_core::ticket::TicketRequest;
-use callsupport_ticket_server::{BlobConfig, RunningServer, ServerConfig};
+use callsupport_ticket_server::{BlobConfig, DatabaseConfig, RunningServer, ServerConfig};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Response, StatusCode};
 use sha2::{Digest, Sha256};
@@ -35,6 +35,7 @@ pub struct Setup {
     pub agent_token: Option<&'static str>,
     pub max_bundle_bytes: u64,
     pub rate_limit: Option<callsupport_ticket_server::RateLimit>,
+    pub database: DatabaseConfig,
     pub blobs: BlobConfig,
     pub signed_link_minutes: u64,
 }
@@ -45,6 +46,7 @@ impl Default for Setup {
             agent_token: Some(AGENT_TOKEN),
             max_bundle_bytes: 64 << 20,
             rate_limit: None,
+            database: DatabaseConfig::DataFolder,
             blobs: BlobConfig::DataFolder,
             signed_link_minutes: 15,
         }
@@ -67,6 +69,7 @@ impl Server {
             agent_token: setup.agent_token.map(Into::into),
             max_bundle_bytes: setup.max_bundle_bytes,
             rate_limit: setup.rate_limit,
+            database: setup.database,
             blobs: setup.blobs,
             signed_link_minutes: setup.signed_link_minutes,
             ..ServerConfig::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf())
