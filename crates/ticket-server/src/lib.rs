@@ -16,7 +16,10 @@
 pub mod blobs;
 
 pub use blobs::BlobConfig;
+pub use forward::ForwardConfig;
+pub use forward::ado::AzureDevOps;
 pub use store::DatabaseConfig;
+pub mod forward;
 pub mod limit;
 pub mod openapi;
 pub mod problem;
@@ -61,6 +64,8 @@ pub struct ServerConfig {
     pub database: DatabaseConfig,
     /// Where the bundles are kept.
     pub blobs: BlobConfig,
+    /// Forward each new ticket to Azure DevOps; `None` keeps tickets here only.
+    pub forward: Option<ForwardConfig>,
     /// Where the blob store signs links, agents' bundle downloads are redirected to one valid this
     /// many minutes; 0 streams them through the server.
     pub signed_link_minutes: u64,
@@ -82,6 +87,7 @@ impl ServerConfig {
             database: DatabaseConfig::DataFolder,
             blobs: BlobConfig::DataFolder,
             signed_link_minutes: 15,
+            forward: None,
         }
     }
 }
@@ -91,6 +97,18 @@ pub struct RunningServer {
     addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The forwarding worker, stopped with the server (a forward it was in holds its row until
+    /// the hold ends, then another attempt goes on from the last step written).
+    _forwarding: Option<AbortOnDrop>,
+}
+
+/// Stops a background task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl RunningServer {
@@ -153,7 +171,25 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         "bundles are kept in {}",
         blobs.describe()
     );
+    let forwarder = match &config.forward {
+        Some(forward) => Some(Arc::new(forward::Forwarder::new(
+            forward.clone(),
+            public_url.trim_end_matches('/').to_owned(),
+        )?)),
+        None => None,
+    };
+    let forwarding = forwarder.as_ref().map(|forwarder| {
+        AbortOnDrop(
+            tokio::spawn(forward::run(
+                forwarder.clone(),
+                store.clone(),
+                blobs.clone(),
+            ))
+            .abort_handle(),
+        )
+    });
     let state = Arc::new(routes::AppState {
+        forwarder,
         store,
         incoming,
         blobs,
@@ -182,5 +218,6 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         addr,
         shutdown: Some(tx),
         task,
+        _forwarding: forwarding,
     })
 }

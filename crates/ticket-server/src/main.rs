@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use callsupport_ticket_server::{BlobConfig, DatabaseConfig, RateLimit, Secret};
+use callsupport_ticket_server::{
+    AzureDevOps, BlobConfig, DatabaseConfig, ForwardConfig, RateLimit, Secret,
+};
 use clap::Parser;
 
 /// The reference ticket API for Call Support: receives reports, keeps each bundle byte for byte and
@@ -75,6 +77,24 @@ struct Args {
     /// valid this many minutes; 0 streams them through this server.
     #[arg(long, default_value_t = 15, value_name = "MINUTES")]
     signed_link_minutes: u64,
+    /// Forward each new ticket to Azure DevOps as a work item: the organisation's URL, e.g.
+    /// https://dev.azure.com/contoso. Failed forwards are retried from the server's own queue.
+    /// The personal access token (Work Items, Read & Write) comes from CALLSUPPORT_ADO_TOKEN.
+    #[arg(long, value_name = "URL", requires = "ado_project")]
+    ado_organization: Option<String>,
+    /// The Azure DevOps project the work items go to.
+    #[arg(long, value_name = "PROJECT")]
+    ado_project: Option<String>,
+    /// The work item type made for each ticket.
+    #[arg(long, default_value = "Bug", value_name = "TYPE")]
+    ado_work_item_type: String,
+    /// The area path set on each work item.
+    #[arg(long, value_name = "PATH")]
+    ado_area_path: Option<String>,
+    /// Bundles up to this size are attached to the work item (larger ones in chunks of 8 MiB);
+    /// larger bundles are linked from it instead.
+    #[arg(long, default_value_t = 60, value_name = "MiB")]
+    ado_attach_up_to_mb: u64,
 }
 
 #[tokio::main]
@@ -108,6 +128,15 @@ async fn main() {
         eprintln!("error: --token is empty; pass a non-empty token or leave it out on loopback");
         std::process::exit(2);
     }
+    let ado_token = std::env::var("CALLSUPPORT_ADO_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    if args.ado_organization.is_some() && ado_token.is_none() {
+        eprintln!(
+            "error: --ado-organization needs a personal access token with the Work Items (Read & Write) scope in CALLSUPPORT_ADO_TOKEN"
+        );
+        std::process::exit(2);
+    }
     let config = callsupport_ticket_server::ServerConfig {
         listen: args.listen,
         data_dir: args.data,
@@ -132,6 +161,17 @@ async fn main() {
             None => BlobConfig::DataFolder,
         },
         signed_link_minutes: args.signed_link_minutes,
+        forward: args.ado_organization.map(|organization_url| {
+            ForwardConfig::new(AzureDevOps {
+                organization_url,
+                project: args.ado_project.unwrap_or_default(),
+                work_item_type: args.ado_work_item_type,
+                area_path: args.ado_area_path,
+                token: ado_token.clone().unwrap_or_default(),
+                attachment_limit_bytes: args.ado_attach_up_to_mb << 20,
+                chunk_bytes: 8 << 20,
+            })
+        }),
     };
     let server = match callsupport_ticket_server::start(config).await {
         Ok(server) => server,

@@ -29,11 +29,12 @@ use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use crate::blobs::BlobStore;
+use crate::forward::Forwarder;
 use crate::limit::Limiter;
 use crate::problem::ApiProblem;
 use crate::range::{RangeAsked, byte_range};
 use crate::secret::Secret;
-use crate::store::{NewBundle, Stored, TicketRecord, Tickets, attachment_key, bundle_key};
+use crate::store::{Forward, NewBundle, Stored, TicketRecord, Tickets, attachment_key, bundle_key};
 use crate::uploads::{self, Uploads};
 
 /// Largest `report` part accepted.
@@ -43,6 +44,8 @@ const DRAIN_MARGIN: u64 = 64 << 20;
 
 pub struct AppState {
     pub store: Arc<dyn Tickets>,
+    /// Forwards new tickets to the organisation's ticket system, when set up.
+    pub forwarder: Option<Arc<Forwarder>>,
     /// Where a multipart request's bundle is written while it arrives (cleared at start).
     pub incoming: PathBuf,
     /// Where the bundles are.
@@ -80,6 +83,7 @@ pub fn router(state: Shared, resumable: bool) -> Router {
         .route("/api/v1/openapi.json", get(openapi_json))
         .route("/api/v1/tickets", post(create_ticket).get(list_tickets))
         .route("/api/v1/tickets/{id}", get(get_ticket))
+        .route("/api/v1/forwards", get(list_forwards))
         .route("/api/v1/tickets/{id}/bundle", get(get_bundle))
         .route(
             "/api/v1/tickets/{id}/attachments/{bundle_id}",
@@ -565,7 +569,16 @@ async fn store_ticket(
             ),
         ));
     }
+    let adds_to = request.report.ticket_id.clone();
     let (record, created) = commit(state, request, data, sha256, size).await?;
+    if created
+        && adds_to.is_none()
+        && let Some(forwarder) = &state.forwarder
+        && let Err(err) = forwarder.queue(&*state.store, &record.ticket_id).await
+    {
+        // The ticket is stored and answered; only its forward is late. Say so loudly.
+        tracing::error!(ticket_id = %record.ticket_id, "cannot queue the ticket for forwarding: {err:#}");
+    }
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -731,8 +744,45 @@ pub async fn get_ticket(
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiProblem> {
     agent(&state, &headers)?;
-    let record = find(&state, &id).await?;
+    let mut record = find(&state, &id).await?;
+    record.forward = state
+        .store
+        .forward(&record.ticket_id)
+        .await
+        .map_err(ApiProblem::internal)?;
     Ok(Json(record).into_response())
+}
+
+/// Forwards to the organisation's ticket system that are not done: waiting for their next
+/// attempt, each with why the last one failed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/forwards",
+    tag = "agents",
+    responses(
+        (status = 200, description = "The forwards not done yet, the longest waiting first (at most 500)", body = ForwardList),
+        (status = 401, description = "Missing or wrong agent token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json")
+    ),
+    security(("agent_token" = []))
+)]
+pub async fn list_forwards(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+) -> Result<Response, ApiProblem> {
+    agent(&state, &headers)?;
+    let forwards = state
+        .store
+        .open_forwards(500)
+        .await
+        .map_err(ApiProblem::internal)?;
+    Ok(Json(ForwardList { forwards }).into_response())
+}
+
+/// `GET /api/v1/forwards`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ForwardList {
+    pub forwards: Vec<Forward>,
 }
 
 /// The bundle, whole or a byte range of it (`Range: bytes=…`, one range), so an agent's
@@ -749,6 +799,8 @@ pub async fn get_ticket(
         (status = 200, description = "The whole bundle", content_type = "application/zip", body = Vec<u8>),
         (status = 206, description = "The range asked for", content_type = "application/zip", body = Vec<u8>,
             headers(("Content-Range" = String, description = "bytes first-last/total"))),
+        (status = 307, description = "The bundle is in blob storage: read it through this signed, read-only link, valid for the server's --signed-link-minutes (the Range header goes along; the agent token must not)",
+            headers(("Location" = String, description = "The signed link"), ("Cache-Control" = String, description = "no-store"))),
         (status = 401, description = "Missing or wrong agent token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
@@ -789,6 +841,8 @@ pub async fn get_bundle(
         (status = 200, description = "The whole bundle", content_type = "application/zip", body = Vec<u8>),
         (status = 206, description = "The range asked for", content_type = "application/zip", body = Vec<u8>,
             headers(("Content-Range" = String, description = "bytes first-last/total"))),
+        (status = 307, description = "The bundle is in blob storage: read it through this signed, read-only link, valid for the server's --signed-link-minutes (the Range header goes along; the agent token must not)",
+            headers(("Location" = String, description = "The signed link"), ("Cache-Control" = String, description = "no-store"))),
         (status = 401, description = "Missing or wrong agent token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such ticket, or no such bundle on it", body = Problem, content_type = "application/problem+json"),

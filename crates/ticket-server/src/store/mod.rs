@@ -40,6 +40,9 @@ pub struct TicketRecord {
     pub bundle_bytes: u64,
     /// Bundles added later, when support asked for more logs; oldest first.
     pub attachments: Vec<AttachmentRecord>,
+    /// Where forwarding it to the organisation's ticket system stands (one ticket's view only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward: Option<Forward>,
 }
 
 /// A bundle added to an existing ticket.
@@ -72,6 +75,28 @@ impl TicketRecord {
             bundle_bytes: self.bundle_bytes,
         }
     }
+}
+
+/// Where forwarding a ticket to the organisation's ticket system stands (its row in the queue).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Forward {
+    pub ticket_id: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due (UTC, RFC 3339).
+    pub next_at: String,
+    /// The work item made for the ticket, once there is one.
+    pub work_item_id: Option<i64>,
+    pub work_item_url: Option<String>,
+    /// The bundle as an attachment of the ticket system, once uploaded.
+    pub attachment_url: Option<String>,
+    /// The bundle (attachment or link) is on the work item.
+    pub linked: bool,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When the forward was complete; `None` while it waits.
+    pub done_at: Option<String>,
+    pub updated_at: String,
 }
 
 /// The ticket records.
@@ -107,6 +132,28 @@ pub trait Tickets: Send + Sync {
         ticket_id: &str,
         row: &NewBundle,
     ) -> anyhow::Result<(Stored, bool)>;
+
+    /// Puts a ticket in the forwarding queue, due at `now`; a ticket already there stays as it is.
+    async fn queue_forward(&self, ticket_id: &str, now: &str) -> anyhow::Result<()>;
+
+    /// Tickets whose forward is due by `now` and held by nobody, the longest waiting first.
+    async fn due_forwards(&self, now: &str, limit: u32) -> anyhow::Result<Vec<String>>;
+
+    /// Holds a forward until `until` unless it is done or another holder's hold lasts past
+    /// `now`; whether this caller holds it.
+    async fn claim_forward(&self, ticket_id: &str, until: &str, now: &str) -> anyhow::Result<bool>;
+
+    async fn forward(&self, ticket_id: &str) -> anyhow::Result<Option<Forward>>;
+
+    /// The forwards not done yet, the longest waiting first.
+    async fn open_forwards(&self, limit: u32) -> anyhow::Result<Vec<Forward>>;
+
+    /// Writes where a forward stands, held until `claimed_until` (`None` lets it go).
+    async fn save_forward(
+        &self,
+        forward: &Forward,
+        claimed_until: Option<&str>,
+    ) -> anyhow::Result<()>;
 }
 
 /// A checked bundle about to be recorded, as its columns.

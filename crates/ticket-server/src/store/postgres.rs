@@ -7,7 +7,9 @@ use tokio::sync::RwLock;
 use tokio_postgres::{Client, NoTls, Row};
 
 use super::sql::*;
-use super::{AttachmentRecord, NewBundle, Stored, TicketRecord, Tickets, report_value, ticket_id};
+use super::{
+    AttachmentRecord, Forward, NewBundle, Stored, TicketRecord, Tickets, report_value, ticket_id,
+};
 
 /// The tables; made once, under an advisory lock, whichever instance comes first.
 const SCHEMA: &str = "
@@ -57,6 +59,12 @@ impl Postgres {
             .execute(SEED_COUNTER, &[])
             .await
             .context("cannot start the ticket numbers in PostgreSQL")?;
+        client
+            .batch_execute(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock(7210353); {FORWARDS_TABLE}; COMMIT;"
+            ))
+            .await
+            .context("cannot create the forwarding queue in PostgreSQL")?;
         Ok(Postgres {
             url: url.to_owned(),
             client: RwLock::new(Arc::new(client)),
@@ -219,6 +227,66 @@ impl Tickets for Postgres {
             .context("an added bundle's id conflicted, and no record has it")?;
         Ok((earlier, false))
     }
+
+    async fn queue_forward(&self, ticket_id: &str, now: &str) -> anyhow::Result<()> {
+        let client = self.client().await?;
+        client.execute(QUEUE_FORWARD, &[&ticket_id, &now]).await?;
+        Ok(())
+    }
+
+    async fn due_forwards(&self, now: &str, limit: u32) -> anyhow::Result<Vec<String>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(DUE_FORWARDS, &[&now, &i64::from(limit)])
+            .await?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    async fn claim_forward(&self, ticket_id: &str, until: &str, now: &str) -> anyhow::Result<bool> {
+        let client = self.client().await?;
+        Ok(client
+            .execute(CLAIM_FORWARD, &[&ticket_id, &until, &now])
+            .await?
+            == 1)
+    }
+
+    async fn forward(&self, ticket_id: &str) -> anyhow::Result<Option<Forward>> {
+        let client = self.client().await?;
+        Ok(client
+            .query_opt(FORWARD_OF, &[&ticket_id])
+            .await?
+            .as_ref()
+            .map(forward))
+    }
+
+    async fn open_forwards(&self, limit: u32) -> anyhow::Result<Vec<Forward>> {
+        let client = self.client().await?;
+        let rows = client.query(OPEN_FORWARDS, &[&i64::from(limit)]).await?;
+        Ok(rows.iter().map(forward).collect())
+    }
+
+    async fn save_forward(&self, f: &Forward, claimed_until: Option<&str>) -> anyhow::Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                SAVE_FORWARD,
+                &[
+                    &f.ticket_id,
+                    &i64::from(f.attempts),
+                    &f.next_at,
+                    &f.work_item_id,
+                    &f.work_item_url,
+                    &f.attachment_url,
+                    &i64::from(f.linked),
+                    &f.last_error,
+                    &f.done_at,
+                    &f.updated_at,
+                    &claimed_until,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
 }
 
 fn record(row: &Row) -> TicketRecord {
@@ -232,6 +300,7 @@ fn record(row: &Row) -> TicketRecord {
         bundle_sha256: row.get(6),
         bundle_bytes: row.get::<_, i64>(7) as u64,
         attachments: Vec::new(),
+        forward: None,
     }
 }
 
@@ -243,5 +312,20 @@ fn attachment(row: &Row) -> AttachmentRecord {
         report: report_value(row.get(3)),
         bundle_sha256: row.get(4),
         bundle_bytes: row.get::<_, i64>(5) as u64,
+    }
+}
+
+fn forward(row: &Row) -> Forward {
+    Forward {
+        ticket_id: row.get(0),
+        attempts: row.get::<_, i64>(1) as u32,
+        next_at: row.get(2),
+        work_item_id: row.get(3),
+        work_item_url: row.get(4),
+        attachment_url: row.get(5),
+        linked: row.get::<_, i64>(6) != 0,
+        last_error: row.get(7),
+        done_at: row.get(8),
+        updated_at: row.get(9),
     }
 }

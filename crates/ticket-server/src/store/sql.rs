@@ -60,3 +60,48 @@ pub const INSERT_ATTACHMENT: &str = concat!(
     attachment_columns!(),
     ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (bundle_id) DO NOTHING"
 );
+
+/// The forwarding queue's table, the same in both databases.
+pub const FORWARDS_TABLE: &str = "CREATE TABLE IF NOT EXISTS forwards (
+    ticket_id      TEXT PRIMARY KEY REFERENCES tickets(ticket_id),
+    attempts       BIGINT NOT NULL,
+    next_at        TEXT NOT NULL,
+    claimed_until  TEXT,
+    work_item_id   BIGINT,
+    work_item_url  TEXT,
+    attachment_url TEXT,
+    linked         BIGINT NOT NULL,
+    last_error     TEXT,
+    done_at        TEXT,
+    updated_at     TEXT NOT NULL
+)";
+
+/// A forward's columns, in the order the `SELECT`s give them.
+macro_rules! forward_columns {
+    () => {
+        "ticket_id, attempts, next_at, work_item_id, work_item_url, attachment_url, linked, last_error, done_at, updated_at"
+    };
+}
+
+pub const QUEUE_FORWARD: &str = "INSERT INTO forwards (ticket_id, attempts, next_at, linked, updated_at) VALUES ($1, 0, $2, 0, $2) ON CONFLICT (ticket_id) DO NOTHING";
+
+/// Forwards due by `$1` (UTC, RFC 3339, so text order is time order) that nobody holds.
+pub const DUE_FORWARDS: &str = "SELECT ticket_id FROM forwards WHERE done_at IS NULL AND next_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY next_at LIMIT $2";
+
+/// Takes a forward until `$2`, unless it is done or held by someone else at `$3`.
+pub const CLAIM_FORWARD: &str = "UPDATE forwards SET claimed_until = $2 WHERE ticket_id = $1 AND done_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $3)";
+
+pub const FORWARD_OF: &str = concat!(
+    "SELECT ",
+    forward_columns!(),
+    " FROM forwards WHERE ticket_id = $1"
+);
+
+/// The forwards not done yet, the longest waiting first.
+pub const OPEN_FORWARDS: &str = concat!(
+    "SELECT ",
+    forward_columns!(),
+    " FROM forwards WHERE done_at IS NULL ORDER BY next_at LIMIT $1"
+);
+
+pub const SAVE_FORWARD: &str = "UPDATE forwards SET attempts = $2, next_at = $3, work_item_id = $4, work_item_url = $5, attachment_url = $6, linked = $7, last_error = $8, done_at = $9, updated_at = $10, claimed_until = $11 WHERE ticket_id = $1";

@@ -8,7 +8,9 @@ use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::sql::*;
-use super::{AttachmentRecord, NewBundle, Stored, TicketRecord, Tickets, report_value, ticket_id};
+use super::{
+    AttachmentRecord, Forward, NewBundle, Stored, TicketRecord, Tickets, report_value, ticket_id,
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS tickets (
@@ -54,6 +56,8 @@ impl Sqlite {
             .context("cannot create the tickets tables")?;
         db.execute(SEED_COUNTER, [])
             .context("cannot start the ticket numbers")?;
+        db.execute(FORWARDS_TABLE, [])
+            .context("cannot create the forwarding queue")?;
         Ok(Sqlite {
             db: Arc::new(Mutex::new(db)),
         })
@@ -166,6 +170,93 @@ impl Tickets for Sqlite {
         })
         .await
     }
+
+    async fn queue_forward(&self, ticket_id: &str, now: &str) -> anyhow::Result<()> {
+        let (ticket, now) = (ticket_id.to_owned(), now.to_owned());
+        self.with(move |db| {
+            db.execute(QUEUE_FORWARD, params![ticket, now])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn due_forwards(&self, now: &str, limit: u32) -> anyhow::Result<Vec<String>> {
+        let now = now.to_owned();
+        self.with(move |db| {
+            let mut stmt = db.prepare(DUE_FORWARDS)?;
+            let rows = stmt.query_map(params![now, i64::from(limit)], |row| row.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn claim_forward(&self, ticket_id: &str, until: &str, now: &str) -> anyhow::Result<bool> {
+        let (ticket, until, now) = (ticket_id.to_owned(), until.to_owned(), now.to_owned());
+        self.with(move |db| Ok(db.execute(CLAIM_FORWARD, params![ticket, until, now])? == 1))
+            .await
+    }
+
+    async fn forward(&self, ticket_id: &str) -> anyhow::Result<Option<Forward>> {
+        let ticket = ticket_id.to_owned();
+        self.with(move |db| {
+            Ok(db
+                .query_row(FORWARD_OF, params![ticket], row_to_forward)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn open_forwards(&self, limit: u32) -> anyhow::Result<Vec<Forward>> {
+        self.with(move |db| {
+            let mut stmt = db.prepare(OPEN_FORWARDS)?;
+            let rows = stmt.query_map(params![i64::from(limit)], row_to_forward)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn save_forward(
+        &self,
+        forward: &Forward,
+        claimed_until: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let (f, claimed) = (forward.clone(), claimed_until.map(str::to_owned));
+        self.with(move |db| {
+            db.execute(
+                SAVE_FORWARD,
+                params![
+                    f.ticket_id,
+                    i64::from(f.attempts),
+                    f.next_at,
+                    f.work_item_id,
+                    f.work_item_url,
+                    f.attachment_url,
+                    i64::from(f.linked),
+                    f.last_error,
+                    f.done_at,
+                    f.updated_at,
+                    claimed,
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn row_to_forward(row: &rusqlite::Row<'_>) -> rusqlite::Result<Forward> {
+    Ok(Forward {
+        ticket_id: row.get(0)?,
+        attempts: row.get::<_, i64>(1)? as u32,
+        next_at: row.get(2)?,
+        work_item_id: row.get(3)?,
+        work_item_url: row.get(4)?,
+        attachment_url: row.get(5)?,
+        linked: row.get::<_, i64>(6)? != 0,
+        last_error: row.get(7)?,
+        done_at: row.get(8)?,
+        updated_at: row.get(9)?,
+    })
 }
 
 fn one_ticket(db: &Connection, sql: &str, value: &str) -> anyhow::Result<Option<TicketRecord>> {
@@ -221,6 +312,7 @@ fn row_to_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRecord> {
         bundle_sha256: row.get(6)?,
         bundle_bytes: row.get::<_, i64>(7)? as u64,
         attachments: Vec::new(),
+        forward: None,
     })
 }
 

@@ -1,0 +1,402 @@
+//! Forwarding tickets to the organisation's ticket system (Azure DevOps), from the server's own
+//! queue.
+//!
+//! # Brief overview
+//!
+//! A new ticket is recorded first and answered to the client; forwarding it is a row in the
+//! `forwards` table ([`crate::store::Forward`]), so a ticket system that is down, slow or refusing
+//! never loses a report. [`run`] takes due rows one at a time, holding each for a while so that two
+//! server instances never forward the same ticket at once, and does what is left of the three
+//! steps: create the work item (title, repro steps with the report, calls and versions, tags, area),
+//! put the bundle on it (attached when under the organisation's limit, with the chunked upload when
+//! large; otherwise a hyperlink to the bundle on this server), and mark it done. Each step's result
+//! is written before the next, so a retry goes on from there instead of making a second work item.
+//! A failure is kept on the row (agents see it at `GET /api/v1/forwards` and on the ticket) and
+//! the row comes due again after a doubling wait, or after the pause the service asked for.
+
+pub mod ado;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{SecondsFormat, Utc};
+use futures_util::TryStreamExt;
+use tokio::sync::Notify;
+
+use crate::blobs::BlobStore;
+use crate::store::{Forward, TicketRecord, Tickets, bundle_key};
+use ado::{AdoError, AzureDevOps, Client, NewWorkItem};
+use callsupport_core::ticket::TicketRequest;
+
+/// How forwarding is set up.
+#[derive(Debug, Clone)]
+pub struct ForwardConfig {
+    pub azure_devops: AzureDevOps,
+    /// The wait after the first failure; it doubles up to `retry_max`.
+    pub retry_base: Duration,
+    pub retry_max: Duration,
+}
+
+impl ForwardConfig {
+    pub fn new(azure_devops: AzureDevOps) -> ForwardConfig {
+        ForwardConfig {
+            azure_devops,
+            retry_base: Duration::from_secs(10),
+            retry_max: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// The forwarding worker's handle: wake it when a ticket is queued.
+pub struct Forwarder {
+    client: Client,
+    config: ForwardConfig,
+    /// Base of the links to bundles on this server (`--public-url`).
+    public_url: String,
+    wake: Notify,
+}
+
+/// How long one instance holds a forward it is working on.
+const HOLD: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+/// How often the queue is looked at when nothing wakes the worker.
+const POLL: Duration = Duration::from_secs(1);
+
+impl Forwarder {
+    pub fn new(config: ForwardConfig, public_url: String) -> anyhow::Result<Forwarder> {
+        Ok(Forwarder {
+            client: Client::new(config.azure_devops.clone())?,
+            config,
+            public_url,
+            wake: Notify::new(),
+        })
+    }
+
+    /// Queues a new ticket and wakes the worker.
+    pub async fn queue(&self, store: &dyn Tickets, ticket_id: &str) -> anyhow::Result<()> {
+        store
+            .queue_forward(ticket_id, &now_text(Utc::now()))
+            .await?;
+        self.wake.notify_one();
+        Ok(())
+    }
+}
+
+/// Forwards due tickets until the task is dropped.
+pub async fn run(forwarder: Arc<Forwarder>, store: Arc<dyn Tickets>, blobs: Arc<dyn BlobStore>) {
+    loop {
+        let now = Utc::now();
+        match store.due_forwards(&now_text(now), 10).await {
+            Ok(due) => {
+                for ticket in due {
+                    let hold = now_text(Utc::now() + HOLD);
+                    match store
+                        .claim_forward(&ticket, &hold, &now_text(Utc::now()))
+                        .await
+                    {
+                        Ok(true) => {
+                            if let Err(err) = forward(&forwarder, &*store, &*blobs, &ticket).await {
+                                tracing::warn!(
+                                    ticket_id = ticket,
+                                    "cannot record the forward: {err:#}"
+                                );
+                            }
+                        }
+                        Ok(false) => {}
+                        Err(err) => tracing::warn!("cannot take a forward: {err:#}"),
+                    }
+                }
+            }
+            Err(err) => tracing::warn!("cannot read the forwarding queue: {err:#}"),
+        }
+        tokio::select! {
+            _ = forwarder.wake.notified() => {}
+            _ = tokio::time::sleep(POLL) => {}
+        }
+    }
+}
+
+/// One attempt at forwarding `ticket_id`, which this instance holds.
+async fn forward(
+    forwarder: &Forwarder,
+    store: &dyn Tickets,
+    blobs: &dyn BlobStore,
+    ticket_id: &str,
+) -> anyhow::Result<()> {
+    let (Some(mut row), Some(record)) =
+        (store.forward(ticket_id).await?, store.get(ticket_id).await?)
+    else {
+        return Ok(());
+    };
+    row.attempts += 1;
+    let hold = now_text(Utc::now() + HOLD);
+    let attempt = steps(forwarder, store, blobs, &record, &mut row, &hold).await;
+    let now = Utc::now();
+    row.updated_at = now_text(now);
+    match attempt {
+        Ok(()) => {
+            row.done_at = Some(now_text(now));
+            row.last_error = None;
+            tracing::info!(
+                ticket_id,
+                work_item = row.work_item_id,
+                attempts = row.attempts,
+                "ticket forwarded to Azure DevOps"
+            );
+        }
+        Err(Step::Ado(err)) => {
+            let wait =
+                backoff(&forwarder.config, row.attempts).max(err.retry_after().unwrap_or_default());
+            row.next_at = now_text(now + chrono::TimeDelta::from_std(wait)?);
+            row.last_error = Some(err.to_string());
+            tracing::warn!(
+                ticket_id,
+                attempts = row.attempts,
+                wait_ms = wait.as_millis() as u64,
+                "forwarding to Azure DevOps failed: {err}"
+            );
+        }
+        Err(Step::Store(err)) => return Err(err),
+    }
+    store.save_forward(&row, None).await
+}
+
+/// Why a step stopped.
+enum Step {
+    /// Azure DevOps failed or refused: try again later.
+    Ado(AdoError),
+    /// Our own records failed: leave the row held, it comes due when the hold ends.
+    Store(anyhow::Error),
+}
+
+impl From<AdoError> for Step {
+    fn from(err: AdoError) -> Step {
+        Step::Ado(err)
+    }
+}
+
+/// Does what is left: the work item, the attachment, the relation; each result written as it
+/// comes.
+async fn steps(
+    forwarder: &Forwarder,
+    store: &dyn Tickets,
+    blobs: &dyn BlobStore,
+    record: &TicketRecord,
+    row: &mut Forward,
+    hold: &str,
+) -> Result<(), Step> {
+    let client = &forwarder.client;
+    let config = client.config();
+    let saved = |row: Forward| async move {
+        store
+            .save_forward(&row, Some(hold))
+            .await
+            .map_err(Step::Store)
+    };
+    let work_item = match row.work_item_id {
+        Some(id) => id,
+        None => {
+            let text = WorkItemText::of(record, &forwarder.public_url);
+            let item = client
+                .create_work_item(&NewWorkItem {
+                    title: &text.title,
+                    description: &text.description,
+                    tags: &format!("Call Support; {}", record.ticket_id),
+                })
+                .await?;
+            row.work_item_id = Some(item.id);
+            row.work_item_url = Some(item.url);
+            saved(row.clone()).await?;
+            item.id
+        }
+    };
+    if row.linked {
+        return Ok(());
+    }
+    let file_name = format!("{}.zip", record.ticket_id);
+    let comment = format!(
+        "Call Support bundle of {} ({} bytes, SHA-256 {})",
+        record.ticket_id, record.bundle_bytes, record.bundle_sha256
+    );
+    if record.bundle_bytes <= config.attachment_limit_bytes {
+        let url = match &row.attachment_url {
+            Some(url) => url.clone(),
+            None => {
+                let url = attach(client, blobs, record, &file_name).await?;
+                row.attachment_url = Some(url.clone());
+                saved(row.clone()).await?;
+                url
+            }
+        };
+        client
+            .add_relation(work_item, "AttachedFile", &url, &comment)
+            .await?;
+    } else {
+        let url = format!(
+            "{}/api/v1/tickets/{}/bundle",
+            forwarder.public_url, record.ticket_id
+        );
+        client
+            .add_relation(work_item, "Hyperlink", &url, &comment)
+            .await?;
+    }
+    row.linked = true;
+    Ok(())
+}
+
+/// Uploads the ticket's bundle as an attachment: whole, or in chunks when over the chunk size.
+async fn attach(
+    client: &Client,
+    blobs: &dyn BlobStore,
+    record: &TicketRecord,
+    file_name: &str,
+) -> Result<String, AdoError> {
+    let key = bundle_key(&record.ticket_id);
+    let total = record.bundle_bytes;
+    let read = |range: std::ops::Range<u64>| read_range(blobs, &key, range);
+    let chunk = client.config().chunk_bytes.max(1);
+    if total <= chunk {
+        let stream = read(0..total).await?;
+        return client
+            .upload_attachment(file_name, total, reqwest::Body::wrap_stream(stream))
+            .await;
+    }
+    let (id, url) = client.start_chunked_attachment(file_name).await?;
+    let mut start = 0;
+    while start < total {
+        let end = (start + chunk).min(total);
+        let piece: Vec<bytes::Bytes> = read(start..end)
+            .await?
+            .try_collect()
+            .await
+            .map_err(|err| AdoError::Bundle(err.to_string()))?;
+        client
+            .upload_chunk(&id, file_name, start, total, piece.concat().into())
+            .await?;
+        start = end;
+    }
+    Ok(url)
+}
+
+async fn read_range(
+    blobs: &dyn BlobStore,
+    key: &str,
+    range: std::ops::Range<u64>,
+) -> Result<crate::blobs::BlobStream, AdoError> {
+    blobs
+        .read(key, range)
+        .await
+        .map_err(|err| AdoError::Bundle(format!("{err:#}")))
+}
+
+/// The wait after failed attempt `attempts`: doubling from the base, capped.
+fn backoff(config: &ForwardConfig, attempts: u32) -> Duration {
+    let doubled = config
+        .retry_base
+        .saturating_mul(1u32 << attempts.saturating_sub(1).min(20));
+    doubled.min(config.retry_max)
+}
+
+/// A time as the queue keeps it: UTC, RFC 3339 with milliseconds, so text order is time order.
+pub fn now_text(at: chrono::DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The work item's title and repro steps, from the report.
+struct WorkItemText {
+    title: String,
+    description: String,
+}
+
+impl WorkItemText {
+    fn of(record: &TicketRecord, public_url: &str) -> WorkItemText {
+        let request: Option<TicketRequest> = serde_json::from_value(record.report.clone()).ok();
+        let mut title = format!("[{}] {}", record.ticket_id, record.summary);
+        if title.chars().count() > 255 {
+            title = title.chars().take(254).collect::<String>() + "…";
+        }
+        let mut html = format!("<p><b>{}</b></p>", escape(&record.summary));
+        if let Some(request) = &request {
+            let report = &request.report;
+            if !report.description.is_empty() {
+                html += &format!(
+                    "<p>{}</p>",
+                    escape(&report.description).replace('\n', "<br>")
+                );
+            }
+            html += "<ul>";
+            html += &format!("<li>Category: {}</li>", escape(&record.category));
+            html += &format!("<li>When: {}</li>", report.occurred_at.to_rfc3339());
+            if !report.call_ids.is_empty() {
+                html += &format!("<li>Calls: {}</li>", escape(&report.call_ids.join(", ")));
+            }
+            if let Some(contact) = &report.contact {
+                html += &format!("<li>Contact: {}</li>", escape(contact));
+            }
+            html += &format!(
+                "<li>App: {}; system: {}</li>",
+                escape(&request.app_version),
+                escape(&request.os_version)
+            );
+            html += "</ul>";
+        }
+        html += &format!(
+            "<p>Call Support ticket {id}: {url}/api/v1/tickets/{id} (bundle {bytes} bytes, SHA-256 {sha})</p>",
+            id = record.ticket_id,
+            url = escape(public_url),
+            bytes = record.bundle_bytes,
+            sha = record.bundle_sha256
+        );
+        WorkItemText {
+            title,
+            description: html,
+        }
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_doubles_up_to_the_cap() {
+        let config = ForwardConfig {
+            retry_base: Duration::from_secs(10),
+            retry_max: Duration::from_secs(60),
+            ..ForwardConfig::new(AzureDevOps {
+                organization_url: String::new(),
+                project: String::new(),
+                work_item_type: "Bug".into(),
+                area_path: None,
+                token: String::new(),
+                attachment_limit_bytes: 0,
+                chunk_bytes: 1,
+            })
+        };
+        let waits: Vec<u64> = (1..=5).map(|n| backoff(&config, n).as_secs()).collect();
+        assert_eq!(waits, [10, 20, 40, 60, 60]);
+        assert_eq!(backoff(&config, 400).as_secs(), 60);
+    }
+
+    #[test]
+    fn queue_times_sort_as_text_in_time_order() {
+        let early = Utc::now();
+        let late = early + chrono::TimeDelta::milliseconds(1);
+        assert!(now_text(early) < now_text(late));
+        assert!(now_text(early).ends_with('Z'));
+    }
+
+    #[test]
+    fn user_text_cannot_become_markup() {
+        assert_eq!(
+            escape("<img src=x onerror=a()> & \"b\""),
+            "&lt;img src=x onerror=a()&gt; &amp; &quot;b&quot;"
+        );
+    }
+}
