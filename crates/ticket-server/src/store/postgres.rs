@@ -245,7 +245,7 @@ impl Tickets for Postgres {
     async fn claim_forward(&self, ticket_id: &str, until: &str, now: &str) -> anyhow::Result<bool> {
         let client = self.client().await?;
         Ok(client
-            .execute(CLAIM_FORWARD, &[&ticket_id, &until, &now])
+            .execute(CLAIM_FORWARD, &[&until, &ticket_id, &now])
             .await?
             == 1)
     }
@@ -271,7 +271,6 @@ impl Tickets for Postgres {
             .execute(
                 SAVE_FORWARD,
                 &[
-                    &f.ticket_id,
                     &i64::from(f.attempts),
                     &f.next_at,
                     &f.work_item_id,
@@ -282,6 +281,7 @@ impl Tickets for Postgres {
                     &f.done_at,
                     &f.updated_at,
                     &claimed_until,
+                    &f.ticket_id,
                 ],
             )
             .await?;

@@ -88,8 +88,8 @@ pub const QUEUE_FORWARD: &str = "INSERT INTO forwards (ticket_id, attempts, next
 /// Forwards due by `$1` (UTC, RFC 3339, so text order is time order) that nobody holds.
 pub const DUE_FORWARDS: &str = "SELECT ticket_id FROM forwards WHERE done_at IS NULL AND next_at <= $1 AND (claimed_until IS NULL OR claimed_until <= $1) ORDER BY next_at LIMIT $2";
 
-/// Takes a forward until `$2`, unless it is done or held by someone else at `$3`.
-pub const CLAIM_FORWARD: &str = "UPDATE forwards SET claimed_until = $2 WHERE ticket_id = $1 AND done_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $3)";
+/// Takes forward `$2` until `$1`, unless it is done or held by someone else at `$3`.
+pub const CLAIM_FORWARD: &str = "UPDATE forwards SET claimed_until = $1 WHERE ticket_id = $2 AND done_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $3)";
 
 pub const FORWARD_OF: &str = concat!(
     "SELECT ",
@@ -104,4 +104,45 @@ pub const OPEN_FORWARDS: &str = concat!(
     " FROM forwards WHERE done_at IS NULL ORDER BY next_at LIMIT $1"
 );
 
-pub const SAVE_FORWARD: &str = "UPDATE forwards SET attempts = $2, next_at = $3, work_item_id = $4, work_item_url = $5, attachment_url = $6, linked = $7, last_error = $8, done_at = $9, updated_at = $10, claimed_until = $11 WHERE ticket_id = $1";
+/// Writes forward `$11`.
+pub const SAVE_FORWARD: &str = "UPDATE forwards SET attempts = $1, next_at = $2, work_item_id = $3, work_item_url = $4, attachment_url = $5, linked = $6, last_error = $7, done_at = $8, updated_at = $9, claimed_until = $10 WHERE ticket_id = $11";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite numbers `$n` in the order they first appear, whatever `n` says; a statement whose
+    /// `$2` came before its `$1` would bind the wrong values there.
+    #[test]
+    fn parameters_first_appear_in_their_own_order() {
+        for statement in [
+            TICKET_BY_ID,
+            TICKET_BY_BUNDLE,
+            NEWEST_TICKETS,
+            ATTACHMENTS_OF,
+            STORED_ATTACHMENT,
+            NEXT_TICKET_NUMBER,
+            SEED_COUNTER,
+            INSERT_TICKET,
+            INSERT_ATTACHMENT,
+            QUEUE_FORWARD,
+            DUE_FORWARDS,
+            CLAIM_FORWARD,
+            FORWARD_OF,
+            OPEN_FORWARDS,
+            SAVE_FORWARD,
+        ] {
+            let mut seen: Vec<u32> = Vec::new();
+            let mut rest = statement;
+            while let Some(at) = rest.find('$') {
+                rest = &rest[at + 1..];
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                let n: u32 = digits.parse().unwrap();
+                if !seen.contains(&n) {
+                    assert_eq!(n as usize, seen.len() + 1, "{statement}");
+                    seen.push(n);
+                }
+            }
+        }
+    }
+}

@@ -192,7 +192,7 @@ impl Tickets for Sqlite {
 
     async fn claim_forward(&self, ticket_id: &str, until: &str, now: &str) -> anyhow::Result<bool> {
         let (ticket, until, now) = (ticket_id.to_owned(), until.to_owned(), now.to_owned());
-        self.with(move |db| Ok(db.execute(CLAIM_FORWARD, params![ticket, until, now])? == 1))
+        self.with(move |db| Ok(db.execute(CLAIM_FORWARD, params![until, ticket, now])? == 1))
             .await
     }
 
@@ -225,7 +225,6 @@ impl Tickets for Sqlite {
             db.execute(
                 SAVE_FORWARD,
                 params![
-                    f.ticket_id,
                     i64::from(f.attempts),
                     f.next_at,
                     f.work_item_id,
@@ -236,6 +235,7 @@ impl Tickets for Sqlite {
                     f.done_at,
                     f.updated_at,
                     claimed,
+                    f.ticket_id,
                 ],
             )?;
             Ok(())

@@ -1,6 +1,7 @@
 //! Tickets in PostgreSQL (a private cluster from Debian's packages): the same behaviour as SQLite
 //! (numbers, repeats, added logs, a restart); and two server instances on one database and one
-//! blob store (Azurite) taking reports at once, where a bundle sent to both is one ticket.
+//! blob store (Azurite) taking reports at once, where a bundle sent to both is one ticket and
+//! every ticket becomes one work item though both forward from the one queue.
 
 use std::collections::BTreeSet;
 
@@ -8,6 +9,11 @@ use callsupport_core::ticket::TicketReceipt;
 use callsupport_ticket_server::DatabaseConfig;
 use reqwest::StatusCode;
 
+use std::time::Duration;
+
+use callsupport_ticket_server::{AzureDevOps, ForwardConfig};
+
+use crate::ado_standin::{self, StandIn};
 use crate::azurite::Azurite;
 use crate::pg::Postgres;
 use crate::support::{AGENT_TOKEN, Collected, Server, Setup, Upload};
@@ -92,8 +98,21 @@ async fn two_instances_on_one_database_and_one_blob_store_take_reports_at_once()
     let postgres = Postgres::start();
     let azurite = Azurite::start().await;
     azurite.create_container("shared").await;
+    let ado = StandIn::start().await;
     let setup = || Setup {
         blobs: azurite.blobs("shared"),
+        forward: Some(ForwardConfig {
+            retry_base: Duration::from_millis(100),
+            ..ForwardConfig::new(AzureDevOps {
+                organization_url: ado.organization_url(),
+                project: ado_standin::PROJECT.into(),
+                work_item_type: "Bug".into(),
+                area_path: None,
+                token: ado_standin::PAT.into(),
+                attachment_limit_bytes: 10 << 20,
+                chunk_bytes: 1 << 20,
+            })
+        }),
         ..on(&postgres)
     };
     let (a, b) = (
@@ -160,4 +179,28 @@ async fn two_instances_on_one_database_and_one_blob_store_take_reports_at_once()
         .await;
     assert_eq!(through_b.status(), StatusCode::OK);
     assert_eq!(through_b.bytes().await.unwrap()[..], own[0].bytes()[..]);
+
+    // Both forward from the one queue: every ticket becomes exactly one work item.
+    for _ in 0..300 {
+        let open: serde_json::Value = a
+            .get("/api/v1/forwards", Some(AGENT_TOKEN))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if open["forwards"].as_array().unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let titles: Vec<String> = ado
+        .inner()
+        .work_items
+        .values()
+        .map(|item| item.fields["System.Title"].as_str().unwrap()[1..10].to_owned())
+        .collect();
+    let distinct: BTreeSet<String> = titles.iter().cloned().collect();
+    assert_eq!(titles.len(), 25, "one work item a ticket: {titles:?}");
+    assert_eq!(distinct, tickets);
+    assert_eq!(ado.inner().attachments.len(), 25);
 }

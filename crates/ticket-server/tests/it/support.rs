@@ -38,6 +38,7 @@ pub struct Setup {
     pub database: DatabaseConfig,
     pub blobs: BlobConfig,
     pub signed_link_minutes: u64,
+    pub forward: Option<callsupport_ticket_server::ForwardConfig>,
 }
 
 impl Default for Setup {
@@ -49,6 +50,7 @@ impl Default for Setup {
             database: DatabaseConfig::DataFolder,
             blobs: BlobConfig::DataFolder,
             signed_link_minutes: 15,
+            forward: None,
         }
     }
 }
@@ -72,6 +74,7 @@ impl Server {
             database: setup.database,
             blobs: setup.blobs,
             signed_link_minutes: setup.signed_link_minutes,
+            forward: setup.forward,
             ..ServerConfig::new("127.0.0.1:0".parse().unwrap(), data.path().to_path_buf())
         })
         .await
