@@ -57,6 +57,7 @@ pub struct TicketList {
         routes::create_ticket,
         routes::list_tickets,
         routes::get_ticket,
+        routes::list_forwards,
         routes::get_bundle,
         routes::get_attachment,
         routes::healthz,
@@ -67,7 +68,7 @@ pub struct TicketList {
         crate::uploads::patch_upload,
         crate::uploads::delete_upload
     ),
-    components(schemas(TicketForm, UploadedTicketForm, TusVersion, TicketList, TicketRequest, TicketReceipt, TicketRecord, crate::store::AttachmentRecord, Problem, Report, Category)),
+    components(schemas(TicketForm, UploadedTicketForm, TusVersion, TicketList, TicketRequest, TicketReceipt, TicketRecord, crate::store::AttachmentRecord, crate::store::Forward, routes::ForwardList, Problem, Report, Category)),
     modifiers(&BearerTokens)
 )]
 pub struct ApiDoc;

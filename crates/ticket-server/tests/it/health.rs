@@ -44,6 +44,7 @@ async fn the_openapi_document_describes_every_route_and_problem() {
     assert_eq!(
         paths,
         [
+            "/api/v1/forwards",
             "/api/v1/openapi.json",
             "/api/v1/tickets",
             "/api/v1/tickets/{id}",
