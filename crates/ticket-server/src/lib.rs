@@ -27,6 +27,8 @@ pub mod range;
 pub mod routes;
 pub mod secret;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod tus;
 mod upload_store;
 pub mod uploads;

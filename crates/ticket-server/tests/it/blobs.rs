@@ -9,8 +9,8 @@ use callsupport_core::ticket::TicketReceipt;
 use reqwest::StatusCode;
 use reqwest::header::{LOCATION, RANGE};
 
-use crate::azurite::Azurite;
 use crate::support::{AGENT_TOKEN, Collected, SUBMIT_TOKEN, Server, Setup, Upload, sha256_hex};
+use callsupport_ticket_server::testing::Azurite;
 
 const CONTAINER: &str = "bundles-it";
 

@@ -5,12 +5,10 @@
 
 mod ado_standin; // a stand-in for Azure DevOps from the REST reference, recording every request
 mod agent; // GET /api/v1/tickets[/{id}[/bundle]]: agent token, 401 without it, 403 when turned off
-mod azurite; // Azurite (the Azure Storage emulator, from npm) on loopback, and creating a container
 mod blobs; // bundles in Azure Blob Storage: the container, signed links for agents, streaming
 mod forward; // forwarding to Azure DevOps: attached, chunked, linked, rate limited, refused, down
 mod health; // GET /healthz and the OpenAPI document
 mod load; // the server process under 50 concurrent 20 MiB uploads: memory does not follow the data
-mod pg; // a private PostgreSQL cluster (Debian's packages) on loopback, for one test
 mod postgres; // tickets in PostgreSQL; two instances on one database and one blob store
 mod store; // restart on the same data folder: tickets kept, numbering goes on, incoming/ cleared
 mod submit; // POST /api/v1/tickets: 201/200 idempotency, and every refusal as a problem document

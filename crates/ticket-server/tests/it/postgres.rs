@@ -14,9 +14,9 @@ use std::time::Duration;
 use callsupport_ticket_server::{AzureDevOps, ForwardConfig};
 
 use crate::ado_standin::{self, StandIn};
-use crate::azurite::Azurite;
-use crate::pg::Postgres;
 use crate::support::{AGENT_TOKEN, Collected, Server, Setup, Upload};
+use callsupport_ticket_server::testing::Azurite;
+use callsupport_ticket_server::testing::Postgres;
 
 fn on(postgres: &Postgres) -> Setup {
     Setup {

@@ -115,6 +115,33 @@ impl Postgres {
     }
 }
 
+impl Postgres {
+    /// Creates database `name`; its URL.
+    pub fn database(&self, name: &str) -> String {
+        let port = self
+            .url
+            .rsplit_once(':')
+            .unwrap()
+            .1
+            .split('/')
+            .next()
+            .unwrap();
+        run(
+            Command::new(self.bin.join("createdb")).args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                port,
+                "-U",
+                "postgres",
+                name,
+            ]),
+            "createdb",
+        );
+        format!("{}/{name}", self.url.rsplit_once('/').unwrap().0)
+    }
+}
+
 impl Drop for Postgres {
     fn drop(&mut self) {
         let _ = as_owner(&self.bin.join("pg_ctl"))

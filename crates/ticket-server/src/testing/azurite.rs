@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
+use crate::BlobConfig;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use callsupport_ticket_server::BlobConfig;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use tempfile::TempDir;
@@ -17,8 +17,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// The emulator's well-known account and key (public; the emulator accepts nothing else).
-pub const ACCOUNT: &str = "devstoreaccount1";
-pub const KEY: &str =
+pub(crate) const ACCOUNT: &str = "devstoreaccount1";
+pub(crate) const KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 /// A running Azurite blob service; stopped when dropped.
@@ -120,6 +120,16 @@ impl Azurite {
                 option("azure_allow_http", "true"),
             ],
         }
+    }
+
+    /// The environment a separate server process needs for `--blob-store az://…` here.
+    pub fn environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AZURE_STORAGE_ACCOUNT_NAME", ACCOUNT.to_owned()),
+            ("AZURE_STORAGE_ACCOUNT_KEY", KEY.to_owned()),
+            ("AZURE_STORAGE_ENDPOINT", self.endpoint.clone()),
+            ("AZURE_ALLOW_HTTP", "true".to_owned()),
+        ]
     }
 
     /// The names of the blobs in `container` (List Blobs, through the server's own client).
