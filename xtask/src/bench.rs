@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: release-build benchmarks against the real alternatives, in one run, and a
 //! fixed-time fuzzing run of the bundle reader.
 //!
-//! `cargo xtask bench [index|redaction|bundle|upload|app|fuzz] [--idle-secs N] [--fuzz-secs N]`;
+//! `cargo xtask bench [index|redaction|bundle|calls|viewer|upload|backends|app|fuzz] [--idle-secs N] [--fuzz-secs N]`;
 //! without a part it runs them all. `app` builds the UI and the desktop app in release, beside a
 //! bare Tauri window, and runs both on a private X display. Fuzzing needs the nightly toolchain (sanitizers) and `cargo-fuzz`, which
 //! is installed from crates.io when missing.
@@ -19,6 +19,10 @@ const BENCH: &[(&str, &str)] = &[
     ("curl", "curl, which uploads are compared with"),
     ("findutils", "find, which the index is compared with"),
     ("jq", "jq, which reading call records is compared with"),
+    (
+        "postgresql",
+        "PostgreSQL, the shared ticket database of the server's backends benchmark",
+    ),
     (
         "xvfb",
         "a virtual display for the app's start, open time and memory",
@@ -48,7 +52,8 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
                     .and_then(|s| s.parse().ok())
                     .context("--fuzz-secs needs a number of seconds")?;
             }
-            "index" | "redaction" | "bundle" | "calls" | "viewer" | "upload" | "app" => {
+            "index" | "redaction" | "bundle" | "calls" | "viewer" | "upload" | "backends"
+            | "app" => {
                 parts += 1;
                 forwarded.push(arg.clone());
             }
@@ -57,6 +62,9 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
     }
     let everything = !fuzz && parts == 0;
     deps::packages(&[BENCH])?;
+    if everything || forwarded.iter().any(|a| a == "backends") {
+        deps::azurite()?;
+    }
     let root = root();
     run(&mut cmd(
         "cargo",

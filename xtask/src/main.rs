@@ -30,7 +30,7 @@ fn main() {
         Some("dist") => dist::run_dist(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run [--headless] | test | bench [index|redaction|bundle|fuzz] [--idle-secs N] [--fuzz-secs N] | codegen | dist>"
+                "usage: cargo xtask <run [--headless] | test | bench [index|redaction|bundle|calls|viewer|upload|backends|app|fuzz] [--idle-secs N] [--fuzz-secs N] | codegen | dist>"
             );
             std::process::exit(2);
         }

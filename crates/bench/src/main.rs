@@ -1,11 +1,12 @@
 //! `callsupport-bench`: the project's benchmarks, each against the real alternative in the same run.
 //!
 //! Run through `cargo xtask bench` (release builds). Prints medians, ratios, sizes and peak memory,
-//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|calls|viewer|upload|app] [--idle-secs N]`
+//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|calls|viewer|upload|backends|app] [--idle-secs N]`
 //! runs one part; without a part it runs all. `--fuzz-seeds DIR` writes the seed bundles the fuzz
 //! target starts from (the fuzzing itself is run by `cargo xtask bench fuzz`).
 
 mod app;
+mod backends;
 mod bundle;
 mod calls;
 mod fuzz_seeds;
@@ -55,6 +56,9 @@ fn main() {
             } else if parts.contains(&"upload-server") {
                 upload::run_server_only();
             }
+            if parts.contains(&"backends") {
+                backends::run();
+            }
             if parts.contains(&"app") {
                 let beside = |name: &str| {
                     std::env::current_exe()
@@ -78,7 +82,7 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
     while let Some(arg) = rest.next() {
         match *arg {
             "index" | "redaction" | "bundle" | "calls" | "viewer" | "upload" | "upload-server"
-            | "app" => parts.push(*arg),
+            | "backends" | "app" => parts.push(*arg),
             "--idle-secs" => {
                 let secs = rest
                     .next()
@@ -97,6 +101,7 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
             "calls",
             "viewer",
             "upload",
+            "backends",
             "app",
         ];
     }
@@ -105,7 +110,7 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: callsupport-bench [index] [redaction] [bundle] [calls] [viewer] [upload] [app] [--idle-secs N]"
+        "usage: callsupport-bench [index] [redaction] [bundle] [calls] [viewer] [upload] [backends] [app] [--idle-secs N]"
     );
     std::process::exit(2);
 }

@@ -20,13 +20,18 @@ const TOKEN: &str = "bench-submit-token";
 const TOKEN_ENV: &str = "CALLSUPPORT_BENCH_TOKEN";
 
 /// The reference server as a separate process, so its memory is its own.
-struct ServerProcess {
+pub struct ServerProcess {
     child: Child,
     addr: String,
 }
 
 impl ServerProcess {
-    fn start(data: &Path) -> ServerProcess {
+    pub fn start(data: &Path) -> ServerProcess {
+        ServerProcess::start_with(data, &[], &[])
+    }
+
+    /// With more flags, and environment variables (a blob store's account).
+    pub fn start_with(data: &Path, args: &[&str], env: &[(&str, String)]) -> ServerProcess {
         let program = std::env::current_exe()
             .expect("own path")
             .with_file_name("callsupport-ticket-server");
@@ -35,6 +40,8 @@ impl ServerProcess {
             .arg(data)
             .args(["--token", TOKEN, "--max-bundle-mb", "2048"])
             .args(["--rate-per-minute", "0"])
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (*k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -51,12 +58,12 @@ impl ServerProcess {
         ServerProcess { child, addr }
     }
 
-    fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("http://{}/api/v1/tickets", self.addr)
     }
 
     /// Resident memory now and at its peak, in KiB (`/proc/<pid>/status`).
-    fn memory(&self) -> (u64, u64) {
+    pub fn memory(&self) -> (u64, u64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .unwrap_or_default();
         let field = |name: &str| {
@@ -87,7 +94,7 @@ fn config(root: &Path, url: &str) -> Config {
 }
 
 /// `count` distinct bundles of the encrypted files under `logs` (each its own bundle id).
-fn bundles(logs: &Path, out: &Path, count: usize) -> Vec<PathBuf> {
+pub fn bundles(logs: &Path, out: &Path, count: usize) -> Vec<PathBuf> {
     std::fs::create_dir_all(out).expect("bundle folder");
     let config = config(logs, "http://127.0.0.1:9/t");
     let (plan, _) = Plan::from_config(&config).expect("plan");
@@ -108,7 +115,7 @@ fn bundles(logs: &Path, out: &Path, count: usize) -> Vec<PathBuf> {
         .collect()
 }
 
-fn random_file(path: &Path, len: usize, seed: u64) {
+pub fn random_file(path: &Path, len: usize, seed: u64) {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("log folder");
     let mut state = seed | 1;
     let mut bytes = vec![0u8; len];
@@ -122,7 +129,8 @@ fn random_file(path: &Path, len: usize, seed: u64) {
 }
 
 /// Posts `paths` with `clients` concurrent connections, as the app does; returns the wall time.
-fn post_all(url: &str, paths: &[PathBuf], clients: usize) -> Duration {
+/// Client `i` posts to `urls[i % urls.len()]` (several instances behind no load balancer).
+pub fn post_all(urls: &[String], paths: &[PathBuf], clients: usize) -> Duration {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -133,8 +141,9 @@ fn post_all(url: &str, paths: &[PathBuf], clients: usize) -> Duration {
     runtime.block_on(async {
         let client = reqwest::Client::new();
         let mut tasks = Vec::new();
-        for _ in 0..clients {
-            let (queue, client, url) = (queue.clone(), client.clone(), url.to_owned());
+        for i in 0..clients {
+            let (queue, client, url) =
+                (queue.clone(), client.clone(), urls[i % urls.len()].clone());
             tasks.push(tokio::spawn(async move {
                 loop {
                     let Some(path) = queue.lock().expect("queue").pop() else {
@@ -210,6 +219,17 @@ pub fn run(cli: &Path) {
         ),
     )
     .expect("config");
+    // The same client with resumable uploads off: the whole bundle in one request.
+    let single_path = root.join("bench-single.toml");
+    std::fs::write(
+        &single_path,
+        format!(
+            "[ticket_api]\nurl = \"{}\"\ntoken_env = \"{TOKEN_ENV}\"\nretries = 0\nresumable_over_mb = 1000000\n",
+            server.url()
+        ),
+    )
+    .expect("config");
+    let single_arg = single_path.to_str().expect("utf-8");
     let (request, _) = ticket_request_for_file(&big).expect("request");
     let report_json = root.join("report.json");
     std::fs::write(&report_json, serde_json::to_vec(&request).expect("json")).expect("report");
@@ -220,8 +240,17 @@ pub fn run(cli: &Path) {
     );
     let own = std::env::current_exe().expect("own path");
     let (mut client, mut submits, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut single, mut single_peak) = (Vec::new(), 0);
     let (mut client_peak, mut cli_peak) = (0, 0);
     for _ in 0..3 {
+        let (t, peak) = measure_with_env(
+            &own,
+            &["--upload-child", single_arg, big_arg, report_arg],
+            root,
+            &[(TOKEN_ENV, TOKEN)],
+        );
+        single.push(t);
+        single_peak = single_peak.max(peak);
         // The upload client as the outbox uses it: the request was made when the report was
         // queued, so this is the upload alone.
         let (t, peak) = measure_with_env(
@@ -263,10 +292,11 @@ pub fn run(cli: &Path) {
         );
         theirs.push(t);
     }
-    let (client, submit, theirs) = (
+    let (client, submit, theirs, single) = (
         median(&mut client),
         median(&mut submits),
         median(&mut theirs),
+        median(&mut single),
     );
     let rate = |t: Duration| big_bytes as f64 / 1e6 / t.as_secs_f64();
     println!(
@@ -274,10 +304,17 @@ pub fn run(cli: &Path) {
         mib(big_bytes)
     );
     println!(
-        "  upload client (outbox) {:>6.2} s  {:>5.0} MB/s  peak RSS {:>5.1} MiB",
+        "  upload client (outbox) {:>6.2} s  {:>5.0} MB/s  peak RSS {:>5.1} MiB  (resumable: 4 MiB pieces, each with its SHA-256)",
         client.as_secs_f64(),
         rate(client),
         client_peak as f64 / 1024.0
+    );
+    println!(
+        "  the same, one request  {:>6.2} s  {:>5.0} MB/s  peak RSS {:>5.1} MiB  (resumable off: {:.2}× the resumable time)",
+        single.as_secs_f64(),
+        rate(single),
+        single_peak as f64 / 1024.0,
+        single.as_secs_f64() / client.as_secs_f64()
     );
     println!(
         "  callsupport submit     {:>6.2} s  {:>5.0} MB/s  peak RSS {:>5.1} MiB  (checks and hashes the file first)",
@@ -310,7 +347,7 @@ pub fn server_alone(root: &Path) {
     random_file(&small_logs.join("acs_0.blog"), 1 << 20, 99);
     let small = bundles(&small_logs, &root.join("small"), 256);
     let server = ServerProcess::start(&root.join("server-2"));
-    let elapsed = post_all(&server.url(), &small, 32);
+    let elapsed = post_all(&[server.url()], &small, 32);
     let (_, peak) = server.memory();
     println!(
         "server: {} reports of 1 MiB from 32 concurrent clients in {:.2} s: {:.0} reports/s, peak RSS {:.1} MiB",
@@ -328,7 +365,7 @@ pub fn server_alone(root: &Path) {
         let paths = bundles(&logs, &root.join(format!("b-{mib_each}")), 50);
         let server = ServerProcess::start(&root.join(format!("server-{mib_each}")));
         let (idle, _) = server.memory();
-        let elapsed = post_all(&server.url(), &paths, 50);
+        let elapsed = post_all(&[server.url()], &paths, 50);
         let (_, peak) = server.memory();
         println!(
             "server: 50 concurrent uploads of {mib_each} MiB in {:.2} s, RSS {:.1} MiB idle, peak {:.1} MiB",
