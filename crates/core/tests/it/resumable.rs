@@ -171,12 +171,8 @@ async fn a_bundle_over_the_size_goes_in_checksummed_chunks_and_is_stored_byte_fo
     assert!(progress.len() >= 12, "reported per piece: {progress:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_small_bundle_or_a_server_without_uploads_gets_one_request() {
-    // Under the size: one request, though the server offers uploads.
-    let server = Server::start(64 << 20).await;
-    let (tree, config) = setup(&server.url(), 1, 8);
-    let bundle = bundle_of(&tree, &config);
+/// One delivery with the configured uploader; the receipt and what the slot was given.
+async fn deliver_once(config: &Config, bundle: &WrittenBundle) -> (TicketReceipt, Recording) {
     let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
     let slot = Recording::default();
     let receipt = Uploader::new(&config.ticket_api)
@@ -186,6 +182,16 @@ async fn a_small_bundle_or_a_server_without_uploads_gets_one_request() {
         })
         .await
         .unwrap();
+    (receipt, slot)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_small_bundle_or_a_server_without_uploads_gets_one_request() {
+    // Under the size: one request, though the server offers uploads.
+    let server = Server::start(64 << 20).await;
+    let (tree, config) = setup(&server.url(), 1, 8);
+    let bundle = bundle_of(&tree, &config);
+    let (receipt, slot) = deliver_once(&config, &bundle).await;
     assert_stored(&server, &bundle, &receipt);
     assert!(slot.saved.lock().unwrap().is_empty());
 
@@ -197,7 +203,6 @@ async fn a_small_bundle_or_a_server_without_uploads_gets_one_request() {
     .await;
     let (tree, config) = setup(&plain.url(), 1, 0);
     let bundle = bundle_of(&tree, &config);
-    let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
     let offered = reqwest::Client::new()
         .request(
             reqwest::Method::OPTIONS,
@@ -207,14 +212,7 @@ async fn a_small_bundle_or_a_server_without_uploads_gets_one_request() {
         .await
         .unwrap();
     assert!(!offered.status().is_success(), "{}", offered.status());
-    let slot = Recording::default();
-    let receipt = Uploader::new(&config.ticket_api)
-        .unwrap()
-        .deliver(&bundle.path, &request, &slot, &RetryPolicy::once(), |_| {
-            true
-        })
-        .await
-        .unwrap();
+    let (receipt, slot) = deliver_once(&config, &bundle).await;
     assert_stored(&plain, &bundle, &receipt);
     assert!(slot.saved.lock().unwrap().is_empty());
 }

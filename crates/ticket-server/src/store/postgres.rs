@@ -104,6 +104,24 @@ impl Postgres {
         Ok(Some(record))
     }
 
+    /// `(stored, true)` when the insert took; else what was stored under the bundle id before.
+    async fn inserted_or_earlier(
+        &self,
+        client: &Client,
+        inserted: u64,
+        row: &NewBundle,
+        ticket: &str,
+    ) -> anyhow::Result<(Stored, bool)> {
+        if inserted == 1 {
+            return Ok((row.stored(ticket), true));
+        }
+        let earlier = self
+            .stored_in(client, &row.bundle_id)
+            .await?
+            .context("a bundle id conflicted, and no record has it")?;
+        Ok((earlier, false))
+    }
+
     async fn stored_in(&self, client: &Client, bundle_id: &str) -> anyhow::Result<Option<Stored>> {
         if let Some(ticket) = self.one_ticket(client, TICKET_BY_BUNDLE, bundle_id).await? {
             return Ok(Some(ticket.stored()));
@@ -188,14 +206,8 @@ impl Tickets for Postgres {
                 ],
             )
             .await?;
-        if inserted == 1 {
-            return Ok((row.stored(&ticket), true));
-        }
-        let earlier = self
-            .stored_in(&client, &row.bundle_id)
-            .await?
-            .context("a ticket's bundle id conflicted, and no record has it")?;
-        Ok((earlier, false))
+        self.inserted_or_earlier(&client, inserted, row, &ticket)
+            .await
     }
 
     async fn insert_attachment(
@@ -218,14 +230,8 @@ impl Tickets for Postgres {
                 ],
             )
             .await?;
-        if inserted == 1 {
-            return Ok((row.stored(ticket_id), true));
-        }
-        let earlier = self
-            .stored_in(&client, &row.bundle_id)
-            .await?
-            .context("an added bundle's id conflicted, and no record has it")?;
-        Ok((earlier, false))
+        self.inserted_or_earlier(&client, inserted, row, ticket_id)
+            .await
     }
 
     async fn queue_forward(&self, ticket_id: &str, now: &str) -> anyhow::Result<()> {

@@ -132,12 +132,7 @@ impl Tickets for Sqlite {
                     row.bundle_bytes,
                 ],
             )?;
-            if inserted == 1 {
-                return Ok((row.stored(&ticket), true));
-            }
-            let earlier = stored(db, &row.bundle_id)?
-                .context("a ticket's bundle id conflicted, and no record has it")?;
-            Ok((earlier, false))
+            inserted_or_earlier(db, inserted, &row, &ticket)
         })
         .await
     }
@@ -161,12 +156,7 @@ impl Tickets for Sqlite {
                     row.bundle_bytes,
                 ],
             )?;
-            if inserted == 1 {
-                return Ok((row.stored(&ticket), true));
-            }
-            let earlier = stored(db, &row.bundle_id)?
-                .context("an added bundle's id conflicted, and no record has it")?;
-            Ok((earlier, false))
+            inserted_or_earlier(db, inserted, &row, &ticket)
         })
         .await
     }
@@ -257,6 +247,21 @@ fn row_to_forward(row: &rusqlite::Row<'_>) -> rusqlite::Result<Forward> {
         done_at: row.get(8)?,
         updated_at: row.get(9)?,
     })
+}
+
+/// `(stored, true)` when the insert took; else what was stored under the bundle id before.
+fn inserted_or_earlier(
+    db: &Connection,
+    inserted: usize,
+    row: &NewBundle,
+    ticket: &str,
+) -> anyhow::Result<(Stored, bool)> {
+    if inserted == 1 {
+        return Ok((row.stored(ticket), true));
+    }
+    let earlier =
+        stored(db, &row.bundle_id)?.context("a bundle id conflicted, and no record has it")?;
+    Ok((earlier, false))
 }
 
 fn one_ticket(db: &Connection, sql: &str, value: &str) -> anyhow::Result<Option<TicketRecord>> {

@@ -104,29 +104,32 @@ fn as_fixture(recorded: &[Recorded], standin: &StandIn, server: &Server) -> Stri
             request
         })
         .collect();
-    let text = serde_json::to_string_pretty(&requests).unwrap();
-    let text = text
+    let mut text = serde_json::to_string_pretty(&requests)
+        .unwrap()
         .replace(&format!("http://{}", standin.addr), "https://dev.azure.com")
         .replace(
             &format!("http://{}", server.running.addr()),
             "https://support.example.com",
         );
-    let text = regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-        .unwrap()
-        .replace_all(&text, "<uuid>");
-    let text = regex::Regex::new(r"[0-9a-f]{64}")
-        .unwrap()
-        .replace_all(&text, "<sha256>");
-    let text = regex::Regex::new(r"\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:\d{2})")
-        .unwrap()
-        .replace_all(&text, "<time>");
-    let text = regex::Regex::new(r"\d+ bytes")
-        .unwrap()
-        .replace_all(&text, "<n> bytes");
-    let text = regex::Regex::new(r"App: [^<]*</li>")
-        .unwrap()
-        .replace_all(&text, "App: <app version>; system: <os version></li>");
-    text.into_owned() + "\n"
+    for (pattern, what) in [
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "<uuid>",
+        ),
+        (r"[0-9a-f]{64}", "<sha256>"),
+        (r"\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:\d{2})", "<time>"),
+        (r"\d+ bytes", "<n> bytes"),
+        (
+            r"App: [^<]*</li>",
+            "App: <app version>; system: <os version></li>",
+        ),
+    ] {
+        text = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&text, what)
+            .into_owned();
+    }
+    text + "\n"
 }
 
 fn base64_of_token() -> String {
