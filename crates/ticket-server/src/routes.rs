@@ -410,14 +410,7 @@ async fn receive_uploaded(
         .await
         .map_err(ApiProblem::internal)?
     {
-        tracing::info!(peer = %peer, ticket_id = %stored.ticket_id, bundle_id = %key, "bundle repeated");
-        let body = receipt(&state, &stored);
-        return Ok((
-            StatusCode::OK,
-            [(header::LOCATION, body.ticket_url.clone())],
-            Json(body),
-        )
-            .into_response());
+        return Ok(answered(&state, peer, &stored, false, started));
     }
     let finished = state.uploads.finished(&named.upload)?;
     let hashed = finished.data.clone();
@@ -579,12 +572,23 @@ async fn store_ticket(
         // The ticket is stored and answered; only its forward is late. Say so loudly.
         tracing::error!(ticket_id = %record.ticket_id, "cannot queue the ticket for forwarding: {err:#}");
     }
+    Ok(answered(state, peer, &record, created, started))
+}
+
+/// The receipt: `201` for a bundle stored now, `200` for one stored before under its id.
+fn answered(
+    state: &AppState,
+    peer: SocketAddr,
+    record: &Stored,
+    created: bool,
+    started: Instant,
+) -> Response {
     let status = if created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    let body = receipt(state, &record);
+    let body = receipt(state, record);
     tracing::info!(
         peer = %peer,
         status = status.as_u16(),
@@ -595,12 +599,12 @@ async fn store_ticket(
         "{}",
         if created { "bundle stored" } else { "bundle repeated" }
     );
-    Ok((
+    (
         status,
         [(header::LOCATION, body.ticket_url.clone())],
         Json(body),
     )
-        .into_response())
+        .into_response()
 }
 
 /// Checks the bundle, puts it into the blob store and records it: a new ticket, or a bundle added
