@@ -21,6 +21,43 @@ pub struct Fetched {
     pub path: PathBuf,
     pub bytes: u64,
     pub sha256: String,
+    /// Where the ticket stands in the organisation's ticket system, when the service forwards.
+    pub ticket_system: Option<TicketSystemView>,
+}
+
+/// Where a ticket stands in the organisation's ticket system (Azure DevOps), as the service
+/// that forwards it says (the ticket's `forward`).
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+pub struct TicketSystemView {
+    /// The ticket is there, with its bundle.
+    pub done: bool,
+    #[ts(type = "number | null")]
+    pub work_item_id: Option<i64>,
+    /// Where a person opens the work item.
+    pub work_item_url: Option<String>,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Why the last attempt failed, in the service's words.
+    pub last_error: Option<String>,
+    /// While not done: when the service tries again (UTC, RFC 3339).
+    pub next_attempt_at: Option<String>,
+}
+
+impl TicketSystemView {
+    /// From a ticket record's `forward`, if it has one.
+    pub fn of(record: &serde_json::Value) -> Option<TicketSystemView> {
+        let forward = record.get("forward").filter(|f| f.is_object())?;
+        let text = |key: &str| forward[key].as_str().map(str::to_owned);
+        let done = !forward["done_at"].is_null();
+        Some(TicketSystemView {
+            done,
+            work_item_id: forward["work_item_id"].as_i64(),
+            work_item_url: text("work_item_url"),
+            attempts: forward["attempts"].as_u64().unwrap_or(0) as u32,
+            last_error: text("last_error"),
+            next_attempt_at: if done { None } else { text("next_at") },
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,6 +192,7 @@ pub async fn fetch_bundle(
         path,
         bytes,
         sha256: actual,
+        ticket_system: TicketSystemView::of(&record),
     })
 }
 
@@ -199,5 +237,40 @@ async fn check(
                 .take(300)
                 .collect(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod ticket_system_tests {
+    use super::*;
+
+    #[test]
+    fn a_forward_reads_as_done_or_waiting() {
+        assert_eq!(
+            TicketSystemView::of(&serde_json::json!({"ticket_id": "CS-1"})),
+            None
+        );
+        let waiting = serde_json::json!({"forward": {
+            "attempts": 2, "next_at": "2026-11-25T10:00:00.000Z", "done_at": null,
+            "work_item_id": null, "work_item_url": null,
+            "last_error": "Azure DevOps answered 429 RequestBlockedException: slow down"
+        }});
+        let view = TicketSystemView::of(&waiting).unwrap();
+        assert!(!view.done);
+        assert_eq!(view.attempts, 2);
+        assert_eq!(
+            view.next_attempt_at.as_deref(),
+            Some("2026-11-25T10:00:00.000Z")
+        );
+        assert!(view.last_error.unwrap().contains("429"));
+        let done = serde_json::json!({"forward": {
+            "attempts": 1, "next_at": "2026-11-25T10:00:00.000Z", "done_at": "2026-11-25T10:00:01.000Z",
+            "work_item_id": 42, "work_item_url": "https://dev.azure.com/contoso/p/_workitems/edit/42",
+            "last_error": null
+        }});
+        let view = TicketSystemView::of(&done).unwrap();
+        assert!(view.done);
+        assert_eq!(view.work_item_id, Some(42));
+        assert_eq!(view.next_attempt_at, None);
     }
 }

@@ -6,7 +6,8 @@
 //! bundle is, read a byte range of it, remove it, and, where the place can, sign a time-limited link
 //! an agent reads it through without the server in between. [`Folder`] keeps them under the data
 //! folder, moving the checked file into place (a rename). [`Cloud`] puts them into a container or
-//! bucket through `object_store`, streamed from the file in multipart pieces, and signs links with
+//! bucket through `object_store`, streamed from the file in multipart pieces (a few bundles at a
+//! time, so memory does not follow the number of uploads), and signs links with
 //! the store's key (Azure shared-key SAS, S3 presigned URLs). Keys look like paths:
 //! `bundles/CS-000001.zip`, `bundles/CS-000001/<bundle id>.zip`.
 
@@ -152,11 +153,16 @@ pub struct Cloud {
     signer: Arc<dyn Signer>,
     url: String,
     prefix: Key,
+    puts: tokio::sync::Semaphore,
 }
 
 /// The bytes of one multipart piece, and how many go at once, per upload.
-const PIECE_BYTES: usize = 8 << 20;
-const PIECES_AT_ONCE: usize = 4;
+/// 5 MiB is the smallest part S3 takes.
+const PIECE_BYTES: usize = 5 << 20;
+const PIECES_AT_ONCE: usize = 2;
+/// Bundles going into the store at once, whatever the number of uploads: each holds up to
+/// `PIECE_BYTES * PIECES_AT_ONCE` in memory, so this bounds the server's memory for puts.
+const PUTS_AT_ONCE: usize = 8;
 
 impl Cloud {
     pub fn new(url: &str, options: &[(String, String)]) -> anyhow::Result<Cloud> {
@@ -196,6 +202,7 @@ impl Cloud {
             signer,
             url: url.to_owned(),
             prefix,
+            puts: tokio::sync::Semaphore::new(PUTS_AT_ONCE),
         })
     }
 
@@ -227,6 +234,7 @@ impl BlobStore for Cloud {
         let mut source = tokio::fs::File::open(file)
             .await
             .with_context(|| format!("cannot open {}", file.display()))?;
+        let _turn = self.puts.acquire().await?;
         let mut writer = BufWriter::with_capacity(self.store.clone(), self.key(key), PIECE_BYTES)
             .with_max_concurrency(PIECES_AT_ONCE);
         let sent = async {

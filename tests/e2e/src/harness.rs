@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use callsupport_core::demo::{demo_config, write_demo_logs};
-use callsupport_ticket_server::{RunningServer, ServerConfig};
+use callsupport_ticket_server::{AzureDevOps, ForwardConfig, RunningServer, ServerConfig};
 use fantoccini::error::NewSessionError;
 use fantoccini::{Client, ClientBuilder};
 
@@ -73,10 +73,22 @@ impl Harness {
         let notifications = Notifications::start(root, &display, &bus)?;
 
         let server_data = root.join("server");
+        // The service forwards tickets to an Azure DevOps that is down (nothing listens there),
+        // so the viewer has a ticket that is not in the ticket system yet to show.
+        let down = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let server = callsupport_ticket_server::start(ServerConfig {
             submit_token: Some(SUBMIT_TOKEN.into()),
             agent_token: Some(AGENT_TOKEN.into()),
             max_bundle_bytes: 512 << 20,
+            forward: Some(ForwardConfig::new(AzureDevOps {
+                organization_url: format!("http://{down}/contoso"),
+                project: "Support".into(),
+                work_item_type: "Bug".into(),
+                area_path: None,
+                token: "e2e-personal-access-token".into(),
+                attachment_limit_bytes: 60 << 20,
+                chunk_bytes: 8 << 20,
+            })),
             ..ServerConfig::new("127.0.0.1:0".parse()?, server_data.clone())
         })
         .await?;

@@ -41,6 +41,7 @@ pub async fn a_received_bundle_shows_its_calls_and_failures(
         let ticket = ticket_on_server(harness, &bundle)
             .await
             .context("the bundle should become a ticket")?;
+        forward_failed(harness, &ticket).await?;
         type_into(&client, "ticket-id", &ticket).await?;
         type_into(&client, "agent-token", "not-the-agent-token").await?;
         screenshot(&client, harness, "20-viewer-open.png")
@@ -57,6 +58,15 @@ pub async fn a_received_bundle_shows_its_calls_and_failures(
             .await
             .context("the ticket's bundle should open in the viewer")?;
         wait_text(&client, "[data-testid=integrity]", |t| t.starts_with("Intact")).await?;
+        // The ticket system is down: the viewer says the ticket is not there yet, and why.
+        let note = wait_text(&client, "[data-testid=ticket-system]", |t| !t.is_empty()).await?;
+        ensure!(
+            note.contains("Not in the ticket system yet") && note.contains("cannot reach Azure DevOps"),
+            "{note:?}"
+        );
+        screenshot(&client, harness, "20b-viewer-ticket-system.png")
+            .await
+            .context("screenshot of a ticket not in the ticket system yet")?;
         let leaks = crate::secrets::grep_files(&harness.dir.path().join("app-data"), AGENT_TOKEN)?;
         ensure!(leaks.is_empty(), "the agent token was written to {leaks:?}");
 
@@ -228,6 +238,27 @@ async fn ticket_on_server(harness: &Harness, bundle: &Path) -> anyhow::Result<St
         .submit(bundle, &request, |_| true)
         .await?;
     Ok(receipt.ticket_id)
+}
+
+/// Waits (up to 20 s) until the service has tried to forward `ticket` and failed.
+async fn forward_failed(harness: &Harness, ticket: &str) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&harness.config)?;
+    let config = Config::parse(&harness.config, &text)?;
+    let url = format!("{}/{ticket}", config.ticket_api.url.trim_end_matches('/'));
+    for _ in 0..200 {
+        let record: serde_json::Value = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(AGENT_TOKEN)
+            .send()
+            .await?
+            .json()
+            .await?;
+        if record["forward"]["last_error"].is_string() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the service never tried to forward {ticket}")
 }
 
 /// A bundle of the harness's demo logs, made by the core as the app makes them.

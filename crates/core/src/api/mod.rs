@@ -1156,6 +1156,7 @@ pub fn typescript() -> String {
         ExportReceipt::decl(&cfg),
         ScreenshotView::decl(&cfg),
         OpenedBundle::decl(&cfg),
+        crate::fetch::TicketSystemView::decl(&cfg),
         crate::bundle::vendor::VendorExport::decl(&cfg),
         logview::Level::decl(&cfg),
         logview::LogInfo::decl(&cfg),

@@ -80,14 +80,14 @@ impl Viewer {
             !self.fetch_cancelled.load(Ordering::SeqCst)
         })
         .await;
-        match fetched {
+        let fetched = match fetched {
             Err(err @ FetchError::Refused { .. }) => {
                 *self.agent_token.lock().expect("viewer lock") = None;
                 return Err(err.into());
             }
             Err(err) => return Err(err.into()),
-            Ok(_) => {}
-        }
+            Ok(fetched) => fetched,
+        };
         if typed.is_some() {
             *self.agent_token.lock().expect("viewer lock") = typed;
         }
@@ -95,7 +95,9 @@ impl Viewer {
             let _ = std::fs::remove_file(&staging);
             return Err(Error::Io(format!("cannot keep {}: {err}", dest.display())));
         }
-        self.open(&dest)
+        let mut opened = self.open(&dest)?;
+        opened.ticket_system = fetched.ticket_system;
+        Ok(opened)
     }
 
     /// Stops a download [`Viewer::fetch_ticket`] has under way; nothing of it is kept.

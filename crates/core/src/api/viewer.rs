@@ -30,6 +30,11 @@ pub struct OpenedBundle {
     pub path: String,
     pub bytes: u64,
     pub manifest: Manifest,
+    /// For a bundle fetched by ticket id: where that ticket stands in the organisation's
+    /// ticket system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ticket_system: Option<crate::fetch::TicketSystemView>,
 }
 
 /// Whether every file matches the manifest, and if not, which and how.
@@ -84,6 +89,7 @@ impl Viewer {
             path: crate::sources::display_path(path),
             bytes,
             manifest: bundle.manifest,
+            ticket_system: None,
         })
     }
 

@@ -117,3 +117,71 @@ async fn a_ticket_opens_by_id_with_the_agent_token() {
     assert!(err.to_string().contains("has no ticket CS-999999"), "{err}");
     assert_eq!(names_in(&received), vec![format!("{ticket}.zip")]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ticket_not_yet_in_the_ticket_system_says_so_in_the_viewer() {
+    tokens();
+    // The service forwards to an Azure DevOps that does not answer.
+    let nowhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let organization = format!("http://{}/contoso", nowhere.local_addr().unwrap());
+    drop(nowhere);
+    let server = Server::start_with(callsupport_ticket_server::ServerConfig {
+        forward: Some(callsupport_ticket_server::ForwardConfig::new(
+            callsupport_ticket_server::AzureDevOps {
+                organization_url: organization,
+                project: "Fabrikam".into(),
+                work_item_type: "Bug".into(),
+                area_path: None,
+                token: "pat".into(),
+                attachment_limit_bytes: 1 << 20,
+                chunk_bytes: 1 << 20,
+            },
+        )),
+        ..Server::config()
+    })
+    .await;
+    let tree = LogTree::new();
+    let bundle = collected_bundle(&tree);
+    let text = config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200);
+    let config = Config::parse(&tree.dir.path().join("agent.toml"), &text).unwrap();
+    let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
+    let ticket = Uploader::new(&config.ticket_api)
+        .unwrap()
+        .submit(&bundle.path, &request, |_| true)
+        .await
+        .unwrap()
+        .ticket_id;
+    let data = tempfile::tempdir().unwrap();
+    let viewer = callsupport_core::api::Viewer::default();
+    let received = data.path().join("received");
+
+    let mut status = None;
+    for _ in 0..100 {
+        let opened = viewer
+            .fetch_ticket(
+                &config.ticket_api,
+                &received,
+                &ticket,
+                Some(AGENT_TOKEN),
+                |_| {},
+            )
+            .await
+            .unwrap();
+        status = opened.ticket_system;
+        if status.as_ref().is_some_and(|s| s.last_error.is_some()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let status = status.expect("the service forwards, so the ticket says where it stands");
+    assert!(!status.done);
+    assert!(status.attempts >= 1);
+    assert!(status.next_attempt_at.is_some());
+    assert!(
+        status
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("cannot reach Azure DevOps")),
+        "{status:?}"
+    );
+}

@@ -249,6 +249,50 @@ describe("files and exports", () => {
   });
 });
 
+describe("a ticket's place in the ticket system", () => {
+  const withStatus = (ticket_system: OpenedBundle["ticket_system"]) =>
+    new ViewerState(fakeBackend({ chooseBundle: async () => ({ ...opened, ticket_system }) }));
+
+  it("a forwarded ticket names its work item", async () => {
+    render(ViewerScreen, {
+      viewer: withStatus({
+        done: true, work_item_id: 42, work_item_url: "https://dev.azure.com/contoso/p/_workitems/edit/42",
+        attempts: 1, last_error: null, next_attempt_at: null,
+      }),
+      onClose: () => {},
+    });
+    await fireEvent.click(screen.getByTestId("open-bundle"));
+    await tick();
+    const note = screen.getByTestId("ticket-system").textContent ?? "";
+    expect(note).toContain("work item 42");
+    expect(note).toContain("https://dev.azure.com/contoso/p/_workitems/edit/42");
+  });
+
+  it("one still waiting says how often it was tried and what the ticket system said", async () => {
+    render(ViewerScreen, {
+      viewer: withStatus({
+        done: false, work_item_id: null, work_item_url: null, attempts: 3,
+        last_error: "Azure DevOps answered 429 RequestBlockedException: slow down",
+        next_attempt_at: "2025-05-01T12:00:00Z",
+      }),
+      onClose: () => {},
+    });
+    await fireEvent.click(screen.getByTestId("open-bundle"));
+    await tick();
+    const note = screen.getByTestId("ticket-system").textContent ?? "";
+    expect(note).toContain("Not in the ticket system yet");
+    expect(note).toContain("3 tries so far");
+    expect(note).toContain("429 RequestBlockedException: slow down");
+  });
+
+  it("a bundle opened from a file says nothing of it", async () => {
+    render(ViewerScreen, { viewer: withStatus(undefined), onClose: () => {} });
+    await fireEvent.click(screen.getByTestId("open-bundle"));
+    await tick();
+    expect(screen.queryByTestId("ticket-system")).toBeNull();
+  });
+});
+
 describe("lanes", () => {
   it("puts each participant's operations in its own lane, in the call's order; unnamed ones last", () => {
     const ops = [

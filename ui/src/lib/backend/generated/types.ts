@@ -323,7 +323,34 @@ id: string,
 /**
  * Its file, home folder as `~`.
  */
-path: string, bytes: number, manifest: Manifest, };
+path: string, bytes: number, manifest: Manifest, 
+/**
+ * For a bundle fetched by ticket id: where that ticket stands in the organisation's
+ * ticket system.
+ */
+ticket_system?: TicketSystemView, };
+
+export type TicketSystemView = { 
+/**
+ * The ticket is there, with its bundle.
+ */
+done: boolean, work_item_id: number | null, 
+/**
+ * Where a person opens the work item.
+ */
+work_item_url: string | null, 
+/**
+ * Attempts made so far.
+ */
+attempts: number, 
+/**
+ * Why the last attempt failed, in the service's words.
+ */
+last_error: string | null, 
+/**
+ * While not done: when the service tries again (UTC, RFC 3339).
+ */
+next_attempt_at: string | null, };
 
 export type VendorExport = { path: string, files: number, bytes: number, };
 
