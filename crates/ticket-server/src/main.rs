@@ -79,7 +79,8 @@ struct Args {
     signed_link_minutes: u64,
     /// Forward each new ticket to Azure DevOps as a work item: the organisation's URL, e.g.
     /// https://dev.azure.com/contoso. Failed forwards are retried from the server's own queue.
-    /// The personal access token (Work Items, Read & Write) comes from CALLSUPPORT_ADO_TOKEN.
+    /// The personal access token (Work Items, Read & Write) comes from CALLSUPPORT_ADO_TOKEN, or
+    /// from the file CALLSUPPORT_ADO_TOKEN_FILE names.
     #[arg(long, value_name = "URL", requires = "ado_project")]
     ado_organization: Option<String>,
     /// The Azure DevOps project the work items go to.
@@ -128,12 +129,16 @@ async fn main() {
         eprintln!("error: --token is empty; pass a non-empty token or leave it out on loopback");
         std::process::exit(2);
     }
-    let ado_token = std::env::var("CALLSUPPORT_ADO_TOKEN")
-        .ok()
-        .filter(|t| !t.trim().is_empty());
+    let ado_token = match ado_token() {
+        Ok(token) => token,
+        Err(message) => {
+            eprintln!("error: {message}");
+            std::process::exit(2);
+        }
+    };
     if args.ado_organization.is_some() && ado_token.is_none() {
         eprintln!(
-            "error: --ado-organization needs a personal access token with the Work Items (Read & Write) scope in CALLSUPPORT_ADO_TOKEN"
+            "error: --ado-organization needs a personal access token with the Work Items (Read & Write) scope: set CALLSUPPORT_ADO_TOKEN, or CALLSUPPORT_ADO_TOKEN_FILE to a file that holds it (a mounted secret, a systemd credential)"
         );
         std::process::exit(2);
     }
@@ -203,4 +208,32 @@ async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+/// The Azure DevOps token: `CALLSUPPORT_ADO_TOKEN`, else the file `CALLSUPPORT_ADO_TOKEN_FILE` names
+/// (where secret stores put secrets: a Kubernetes or Docker secret, a systemd credential).
+fn ado_token() -> Result<Option<String>, String> {
+    if let Some(token) = std::env::var("CALLSUPPORT_ADO_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+    {
+        return Ok(Some(token.trim().to_owned()));
+    }
+    let Some(file) = std::env::var_os("CALLSUPPORT_ADO_TOKEN_FILE") else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&file).map_err(|err| {
+        format!(
+            "cannot read the Azure DevOps token from {} (CALLSUPPORT_ADO_TOKEN_FILE): {err}",
+            std::path::Path::new(&file).display()
+        )
+    })?;
+    let token = text.trim();
+    if token.is_empty() {
+        return Err(format!(
+            "{} (CALLSUPPORT_ADO_TOKEN_FILE) is empty; put the personal access token in it",
+            std::path::Path::new(&file).display()
+        ));
+    }
+    Ok(Some(token.to_owned()))
 }
