@@ -219,6 +219,44 @@ pub fn azurite() -> anyhow::Result<PathBuf> {
     Ok(program)
 }
 
+/// The moto version whose S3 server the ticket server's blob storage tests run against.
+const MOTO: &str = "5.1.22";
+
+/// Installs moto's S3 server from PyPI into `target/tools/moto` unless this version is there.
+pub fn moto() -> anyhow::Result<PathBuf> {
+    let venv = root().join("target/tools/moto");
+    let program = venv.join("bin/moto_server");
+    let installed = output(&mut cmd(
+        venv.join("bin/pip").to_str().expect("utf-8 path"),
+        &["show", "moto"],
+        &root(),
+    ))
+    .is_ok_and(|shown| shown.lines().any(|l| l == format!("Version: {MOTO}")));
+    if program.is_file() && installed {
+        return Ok(program);
+    }
+    eprintln!(
+        "Installing moto {MOTO} (an S3 server the ticket server's blob storage tests use) from PyPI"
+    );
+    let _ = std::fs::remove_dir_all(&venv);
+    run(&mut cmd(
+        "python3",
+        &["-m", "venv", venv.to_str().expect("utf-8 path")],
+        &root(),
+    ))?;
+    run(&mut cmd(
+        venv.join("bin/pip").to_str().expect("utf-8 path"),
+        &[
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("moto[server]=={MOTO}"),
+        ],
+        &root(),
+    ))?;
+    Ok(program)
+}
+
 /// The schemathesis version the API conformance stage runs (from PyPI, into a venv under target/).
 const SCHEMATHESIS: &str = "4.32.5";
 

@@ -12,6 +12,7 @@ pub fn run_all() -> anyhow::Result<()> {
             deps::packages(&[deps::BUILD, deps::TEST])?;
             deps::node_modules()?;
             deps::azurite()?;
+            deps::moto()?;
             Ok((deps::tauri_driver()?, deps::schemathesis()?))
         })?;
         stages.time("Rust: format (cargo fmt --check)", || {

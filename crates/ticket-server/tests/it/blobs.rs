@@ -1,7 +1,8 @@
 //! Bundles in Azure Blob Storage (Azurite on loopback): a report's bundle, a resumable upload and
 //! logs added to a ticket all land in the container, none in the data folder; an agent's download
 //! is a time-limited signed link that reads the blob, ranges included, and is refused when altered;
-//! with signed links off, the server streams the blob itself.
+//! with signed links off, the server streams the blob itself. An S3 bucket (moto) takes a bundle
+//! in parts and hands agents a presigned link.
 
 use std::collections::HashMap;
 
@@ -10,7 +11,7 @@ use reqwest::StatusCode;
 use reqwest::header::{LOCATION, RANGE};
 
 use crate::support::{AGENT_TOKEN, Collected, SUBMIT_TOKEN, Server, Setup, Upload, sha256_hex};
-use callsupport_ticket_server::testing::Azurite;
+use callsupport_ticket_server::testing::{Azurite, S3};
 
 const CONTAINER: &str = "bundles-it";
 
@@ -228,5 +229,41 @@ async fn a_container_that_is_not_there_stops_the_start_in_words() {
     assert!(
         message.contains("cannot list az://missing: check that it exists"),
         "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bundles_go_to_an_s3_bucket_in_parts_and_agents_read_them_through_presigned_links() {
+    let s3 = S3::start();
+    s3.create_bucket("bundles-it").await;
+    let server = Server::start_with(Setup {
+        blobs: s3.blobs("bundles-it"),
+        ..Setup::default()
+    })
+    .await;
+    // Over one 5 MiB part, so it goes up as a multipart upload.
+    let bundle = Collected::with_blog_bytes(12 << 20);
+    let created = server.post(&Upload::of(&bundle)).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert!(server.folder("bundles").is_empty());
+
+    let redirect = agent_download(&server, "/api/v1/tickets/CS-000001/bundle").await;
+    assert_eq!(redirect.status(), StatusCode::TEMPORARY_REDIRECT);
+    let link = url::Url::parse(redirect.headers()[LOCATION].to_str().unwrap()).unwrap();
+    assert!(
+        link.as_str().starts_with(&format!(
+            "{}/bundles-it/bundles/CS-000001.zip?",
+            s3.endpoint
+        )),
+        "{link}"
+    );
+    let query: HashMap<String, String> = link.query_pairs().into_owned().collect();
+    assert_eq!(query["X-Amz-Expires"], "900", "15 minutes");
+    let whole = reqwest::get(link).await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(
+        whole.bytes().await.unwrap()[..],
+        bundle.bytes()[..],
+        "byte for byte"
     );
 }
