@@ -224,37 +224,13 @@ const MOTO: &str = "5.1.22";
 
 /// Installs moto's S3 server from PyPI into `target/tools/moto` unless this version is there.
 pub fn moto() -> anyhow::Result<PathBuf> {
-    let venv = root().join("target/tools/moto");
-    let program = venv.join("bin/moto_server");
-    let installed = output(&mut cmd(
-        venv.join("bin/pip").to_str().expect("utf-8 path"),
-        &["show", "moto"],
-        &root(),
-    ))
-    .is_ok_and(|shown| shown.lines().any(|l| l == format!("Version: {MOTO}")));
-    if program.is_file() && installed {
-        return Ok(program);
-    }
-    eprintln!(
-        "Installing moto {MOTO} (an S3 server the ticket server's blob storage tests use) from PyPI"
-    );
-    let _ = std::fs::remove_dir_all(&venv);
-    run(&mut cmd(
-        "python3",
-        &["-m", "venv", venv.to_str().expect("utf-8 path")],
-        &root(),
-    ))?;
-    run(&mut cmd(
-        venv.join("bin/pip").to_str().expect("utf-8 path"),
-        &[
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            &format!("moto[server]=={MOTO}"),
-        ],
-        &root(),
-    ))?;
-    Ok(program)
+    python_tool(
+        "moto",
+        "bin/moto_server",
+        &format!("moto[server]=={MOTO}"),
+        MOTO,
+        "an S3 server the ticket server's blob storage tests use",
+    )
 }
 
 /// The schemathesis version the API conformance stage runs (from PyPI, into a venv under target/).
@@ -263,21 +239,35 @@ const SCHEMATHESIS: &str = "4.32.5";
 /// Finds schemathesis's `st` in the project's own venv, creating the venv and installing it from
 /// PyPI if missing.
 pub fn schemathesis() -> anyhow::Result<PathBuf> {
-    let venv = root().join("target/tools/schemathesis");
-    let st = venv.join("bin/st");
-    if st.is_file()
-        && output(&mut cmd(
-            st.to_str().expect("utf-8 path"),
-            &["--version"],
-            &root(),
-        ))
-        .is_ok_and(|v| v.contains(SCHEMATHESIS))
-    {
-        return Ok(st);
+    python_tool(
+        "schemathesis",
+        "bin/st",
+        &format!("schemathesis=={SCHEMATHESIS}"),
+        SCHEMATHESIS,
+        "checks the ticket API against its OpenAPI document",
+    )
+}
+
+/// `program` from a private venv `target/tools/NAME` holding `requirement` at `version`; the venv
+/// is made anew from PyPI when the program is missing or pip shows another version.
+fn python_tool(
+    name: &str,
+    program: &str,
+    requirement: &str,
+    version: &str,
+    why: &str,
+) -> anyhow::Result<PathBuf> {
+    let venv = root().join("target/tools").join(name);
+    let program = venv.join(program);
+    let pip = venv.join("bin/pip");
+    let pip = pip.to_str().expect("utf-8 path");
+    let package = requirement.split(['[', '=']).next().unwrap_or(name);
+    let installed = output(&mut cmd(pip, &["show", package], &root()))
+        .is_ok_and(|shown| shown.lines().any(|l| l == format!("Version: {version}")));
+    if program.is_file() && installed {
+        return Ok(program);
     }
-    eprintln!(
-        "Installing schemathesis {SCHEMATHESIS} (checks the ticket API against its OpenAPI document) from PyPI"
-    );
+    eprintln!("Installing {name} {version} ({why}) from PyPI");
     let _ = std::fs::remove_dir_all(&venv);
     run(&mut cmd(
         "python3",
@@ -285,14 +275,14 @@ pub fn schemathesis() -> anyhow::Result<PathBuf> {
         &root(),
     ))?;
     run(&mut cmd(
-        venv.join("bin/pip").to_str().expect("utf-8 path"),
+        pip,
         &[
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            &format!("schemathesis=={SCHEMATHESIS}"),
+            requirement,
         ],
         &root(),
     ))?;
-    Ok(st)
+    Ok(program)
 }
