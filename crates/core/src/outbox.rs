@@ -316,6 +316,12 @@ impl Outbox {
         Ok(true)
     }
 
+    /// The resumable upload a waiting report's bundle was going to, if one was begun.
+    pub fn upload_of(&self, id: Uuid) -> Option<crate::upload::slot::Resume> {
+        use crate::upload::slot::ResumeSlot;
+        FileSlot::new(self.root.join(id.to_string()).join(UPLOAD)).load()
+    }
+
     /// Receipts of delivered reports, newest first.
     pub fn history(&self) -> io::Result<Vec<Delivered>> {
         let mut delivered = Vec::new();

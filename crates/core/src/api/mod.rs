@@ -855,16 +855,56 @@ impl Desk {
         })
     }
 
-    /// Removes a waiting report without sending it (the user's choice).
+    /// Removes a waiting report without sending it (the user's choice). A resumable upload it
+    /// had begun is given up on the server too, in the background (the server would otherwise
+    /// keep the bytes until the upload expires).
     pub fn remove_queued(&self, id: &str) -> Result<(), Error> {
         let parsed = Uuid::parse_str(id).map_err(|_| Error::UnknownReport)?;
-        match self.outbox()?.remove(parsed) {
+        let outbox = self.outbox()?;
+        let begun = outbox.upload_of(parsed);
+        match outbox.remove(parsed) {
             Ok(true) => {
                 log::info!("outbox: report {id} removed by the user");
+                if let Some(begun) = begun {
+                    self.give_up_upload(begun);
+                }
                 Ok(())
             }
             Ok(false) => Err(Error::UnknownReport),
             Err(err) => Err(Error::Io(format!("cannot remove report {id}: {err}"))),
+        }
+    }
+}
+
+impl Desk {
+    /// Terminates a resumable upload on its own thread; failing is only logged (the server
+    /// removes it when it expires anyway).
+    fn give_up_upload(&self, begun: crate::upload::slot::Resume) {
+        let api = self.config().ticket_api.clone();
+        let url = begun.url.clone();
+        let spawned = std::thread::Builder::new()
+            .name("give-up-upload".into())
+            .spawn(move || {
+                let outcome = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|err| err.to_string())
+                    .and_then(|runtime| {
+                        let uploader = Uploader::new(&api).map_err(|err| err.to_string())?;
+                        runtime
+                            .block_on(uploader.terminate(&begun))
+                            .map_err(|err| err.to_string())
+                    });
+                match outcome {
+                    Ok(()) => log::info!("the upload {} was given up on the server", begun.url),
+                    Err(err) => log::warn!(
+                        "the upload {} stays on the server until it expires: {err}",
+                        begun.url
+                    ),
+                }
+            });
+        if let Err(err) = spawned {
+            log::warn!("cannot give up the upload {url}: {err}");
         }
     }
 }

@@ -357,6 +357,26 @@ impl Uploader {
         self.receipt(response, request).await.map(Some)
     }
 
+    /// Tells the server an upload will not be finished (tus termination), so it can let go of
+    /// it now rather than when it expires. One the server no longer has is not an error.
+    pub async fn terminate(&self, kept: &super::slot::Resume) -> Result<(), UploadError> {
+        let url = match Url::parse(&kept.url) {
+            Ok(url) if url.origin() == self.url.origin() => url,
+            // Not ours to tell (and the token does not go elsewhere).
+            _ => return Ok(()),
+        };
+        let response = self
+            .tus(Method::DELETE, url)
+            .send()
+            .await
+            .map_err(|err| self.unreachable(&err))?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            StatusCode::NOT_FOUND | StatusCode::GONE => Ok(()),
+            _ => Err(self.refusal(response).await),
+        }
+    }
+
     fn tus(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
         self.request(method, url)
             .header("Tus-Resumable", TUS_VERSION)

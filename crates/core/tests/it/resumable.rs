@@ -1,7 +1,8 @@
 //! Resumable uploads (tus 1.0) from `upload::Uploader` to the real ticket server: a bundle over the
 //! configured size goes in checksummed chunks and is stored byte for byte; smaller ones, and every
 //! one to a server without uploads, go in one request; a report goes on after a restart from the
-//! server's offset; a lost upload starts again and a lost answer is the same ticket; and a 200 MiB
+//! server's offset, and one the user removes gives its upload up on the server; a lost upload
+//! starts again and a lost answer is the same ticket; and a 200 MiB
 //! upload cut at 20 random points by a TCP proxy costs at most one chunk per cut.
 
 use std::collections::VecDeque;
@@ -293,6 +294,59 @@ async fn a_queued_report_goes_on_after_a_restart_from_where_the_server_got() {
     let stored = server.stored_bundle(&delivered.ticket_id);
     assert_eq!(std::fs::metadata(&stored).unwrap().len(), entry.bytes);
     assert_eq!(sha256sum(&stored), delivered.bundle_sha256);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_the_user_removes_gives_its_upload_up_on_the_server() {
+    let server = Server::start(64 << 20).await;
+    let (_tree, config) = setup(&server.url(), 2, 1);
+    let data = tempfile::tempdir().unwrap();
+    let (plan, _) = Plan::from_config(&config).unwrap();
+    let destination = Destination::File;
+    let outbox = Outbox::open(data.path()).unwrap();
+    let entry = outbox
+        .queue(
+            &plan,
+            Report::new("removed half-way"),
+            Statement::new(&plan, &destination, false).agreed(&destination, false),
+            destination.label(),
+            |_| true,
+        )
+        .unwrap();
+    let half = entry.bytes / 2;
+    let stopped = outbox
+        .deliver(
+            &entry,
+            &Uploader::new(&config.ticket_api)
+                .unwrap()
+                .with_chunk_bytes(256 * 1024),
+            &RetryPolicy::once(),
+            move |p| !matches!(p, Progress::Uploading { bytes_sent, .. } if bytes_sent >= half),
+        )
+        .await;
+    assert!(stopped.is_err());
+    let begun = outbox
+        .upload_of(entry.id)
+        .expect("the upload is kept with the report");
+    assert!(server_offset(&begun.url).await.is_some_and(|at| at > 0));
+
+    let desk = callsupport_core::api::Desk::new(config, data.path().to_path_buf());
+    desk.remove_queued(&entry.id.to_string()).unwrap();
+    assert!(!entry.dir.exists());
+    let mut gone = false;
+    for _ in 0..100 {
+        if server_offset(&begun.url).await.is_none() {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(gone, "the server let go of the upload");
+    assert!(
+        server.folder("uploads").is_empty(),
+        "{:?}",
+        server.folder("uploads")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
