@@ -14,6 +14,30 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// Header carrying the bundle id so a retried upload creates one ticket.
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 
+/// The resumable upload protocol (tus 1.0) as the client and the reference server both speak it:
+/// its version, its `PATCH` media type, its own status and its headers (lower case, as HTTP
+/// libraries compare them).
+pub mod tus {
+    /// The protocol version.
+    pub const VERSION: &str = "1.0.0";
+    /// The media type of a `PATCH` body.
+    pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
+    /// Status for a chunk whose checksum does not match (the checksum extension's own code).
+    pub const CHECKSUM_MISMATCH: u16 = 460;
+
+    pub const TUS_RESUMABLE: &str = "tus-resumable";
+    pub const TUS_VERSION: &str = "tus-version";
+    pub const TUS_EXTENSION: &str = "tus-extension";
+    pub const TUS_MAX_SIZE: &str = "tus-max-size";
+    pub const TUS_CHECKSUM_ALGORITHM: &str = "tus-checksum-algorithm";
+    pub const UPLOAD_OFFSET: &str = "upload-offset";
+    pub const UPLOAD_LENGTH: &str = "upload-length";
+    pub const UPLOAD_METADATA: &str = "upload-metadata";
+    pub const UPLOAD_CHECKSUM: &str = "upload-checksum";
+    pub const UPLOAD_EXPIRES: &str = "upload-expires";
+    pub const UPLOAD_DEFER_LENGTH: &str = "upload-defer-length";
+}
+
 /// The `report` part of a ticket request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

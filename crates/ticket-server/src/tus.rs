@@ -12,28 +12,13 @@ use sha1::Digest;
 
 use crate::problem::ApiProblem;
 
-/// The protocol version this server speaks.
-pub const VERSION: &str = "1.0.0";
-/// The extensions it offers, as `Tus-Extension` lists them.
+/// The protocol's vocabulary, shared with the client.
+pub use callsupport_core::ticket::tus::*;
+
+/// The extensions this server offers, as `Tus-Extension` lists them.
 pub const EXTENSIONS: &str = "creation,checksum,termination,expiration";
 /// The checksum algorithms `Upload-Checksum` may name (`sha1` is required by the protocol).
 pub const CHECKSUM_ALGORITHMS: &str = "sha1,sha256";
-/// The media type of a `PATCH` body.
-pub const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
-/// Status for a chunk whose checksum does not match (the checksum extension's own code).
-pub const CHECKSUM_MISMATCH: u16 = 460;
-
-pub const TUS_RESUMABLE: &str = "tus-resumable";
-pub const TUS_VERSION: &str = "tus-version";
-pub const TUS_EXTENSION: &str = "tus-extension";
-pub const TUS_MAX_SIZE: &str = "tus-max-size";
-pub const TUS_CHECKSUM_ALGORITHM: &str = "tus-checksum-algorithm";
-pub const UPLOAD_OFFSET: &str = "upload-offset";
-pub const UPLOAD_LENGTH: &str = "upload-length";
-pub const UPLOAD_METADATA: &str = "upload-metadata";
-pub const UPLOAD_CHECKSUM: &str = "upload-checksum";
-pub const UPLOAD_EXPIRES: &str = "upload-expires";
-pub const UPLOAD_DEFER_LENGTH: &str = "upload-defer-length";
 
 fn text<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

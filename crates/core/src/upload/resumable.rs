@@ -34,10 +34,13 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::slot::{Resume, ResumeSlot};
 use super::{Meter, Sink, UploadError, Uploader, report};
+use crate::ticket::tus::{
+    CHECKSUM_MISMATCH, OFFSET_OCTET_STREAM, TUS_CHECKSUM_ALGORITHM, TUS_EXTENSION, TUS_MAX_SIZE,
+    TUS_RESUMABLE, TUS_VERSION, UPLOAD_CHECKSUM, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET,
+    VERSION,
+};
 use crate::ticket::{IDEMPOTENCY_KEY, TicketReceipt, TicketRequest};
 
-/// The protocol version spoken.
-pub const TUS_VERSION: &str = "1.0.0";
 /// The bytes of one chunk unless [`Uploader::with_chunk_bytes`] says otherwise: what a cut
 /// connection may cost.
 pub const CHUNK_BYTES: usize = 4 << 20;
@@ -45,7 +48,6 @@ pub const CHUNK_BYTES: usize = 4 << 20;
 const PIECE_BYTES: usize = 256 * 1024;
 /// Requests in a row that move the upload no further before the attempt gives up.
 const STALLS: u32 = 3;
-const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
 
 /// What the server offers for an upload of this size.
 pub(super) struct Offer {
@@ -81,10 +83,9 @@ impl Uploader {
             return Ok(None);
         }
         let headers = response.headers();
-        let versions = list(headers, "tus-version");
-        let extensions = list(headers, "tus-extension");
-        if !versions.iter().any(|v| v == TUS_VERSION) || !extensions.iter().any(|e| e == "creation")
-        {
+        let versions = list(headers, TUS_VERSION);
+        let extensions = list(headers, TUS_EXTENSION);
+        if !versions.iter().any(|v| v == VERSION) || !extensions.iter().any(|e| e == "creation") {
             log::info!(
                 "{} offers tus {versions:?} with {extensions:?}, not 1.0.0 with creation; sending in one request",
                 self.host
@@ -92,7 +93,7 @@ impl Uploader {
             return Ok(None);
         }
         let max_size = headers
-            .get("tus-max-size")
+            .get(TUS_MAX_SIZE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if max_size.is_some_and(|max| length > max) {
@@ -100,7 +101,7 @@ impl Uploader {
             return Ok(None);
         }
         let checksum = extensions.iter().any(|e| e == "checksum")
-            && list(headers, "tus-checksum-algorithm")
+            && list(headers, TUS_CHECKSUM_ALGORITHM)
                 .iter()
                 .any(|a| a == "sha256");
         Ok(Some(Offer { endpoint, checksum }))
@@ -165,9 +166,9 @@ impl Uploader {
                 .tus(Method::PATCH, url.clone())
                 .header(CONTENT_TYPE, OFFSET_OCTET_STREAM)
                 .header(CONTENT_LENGTH, length)
-                .header("Upload-Offset", offset);
+                .header(UPLOAD_OFFSET, offset);
             if let Some(checksum) = checksum {
-                patch = patch.header("Upload-Checksum", checksum);
+                patch = patch.header(UPLOAD_CHECKSUM, checksum);
             }
             let before = offset;
             offset = match patch.body(body).send().await {
@@ -196,7 +197,7 @@ impl Uploader {
                         }
                         self.where_is(&url, total).await?.ok_or_else(|| gone(slot))?
                     }
-                    status if status.as_u16() == 460 => {
+                    status if status.as_u16() == CHECKSUM_MISMATCH => {
                         log::warn!(
                             "the chunk at byte {offset} of {url} was damaged on the way; sending it again"
                         );
@@ -275,8 +276,8 @@ impl Uploader {
         );
         let response = self
             .tus(Method::POST, endpoint.clone())
-            .header("Upload-Length", total)
-            .header("Upload-Metadata", metadata)
+            .header(UPLOAD_LENGTH, total)
+            .header(UPLOAD_METADATA, metadata)
             .send()
             .await
             .map_err(|err| self.unreachable(&err))?;
@@ -321,7 +322,7 @@ impl Uploader {
         }
         let headers = response.headers();
         let length = headers
-            .get("upload-length")
+            .get(UPLOAD_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if length.is_some_and(|length| length != total) {
@@ -378,8 +379,7 @@ impl Uploader {
     }
 
     fn tus(&self, method: Method, url: Url) -> reqwest::RequestBuilder {
-        self.request(method, url)
-            .header("Tus-Resumable", TUS_VERSION)
+        self.request(method, url).header(TUS_RESUMABLE, VERSION)
     }
 }
 
@@ -412,7 +412,7 @@ fn list(headers: &HeaderMap, name: &str) -> Vec<String> {
 
 fn upload_offset(headers: &HeaderMap) -> Option<u64> {
     headers
-        .get("upload-offset")
+        .get(UPLOAD_OFFSET)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
 }

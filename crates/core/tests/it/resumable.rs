@@ -7,6 +7,7 @@
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ use callsupport_core::bundle::writer::WrittenBundle;
 use callsupport_core::collect::Plan;
 use callsupport_core::config::Config;
 use callsupport_core::consent::{Destination, Statement};
-use callsupport_core::outbox::Outbox;
+use callsupport_core::outbox::{Delivered, Entry, Outbox};
 use callsupport_core::progress::Progress;
 use callsupport_core::report::Report;
 use callsupport_core::ticket::TicketReceipt;
@@ -218,30 +219,32 @@ async fn a_small_bundle_or_a_server_without_uploads_gets_one_request() {
     assert!(slot.saved.lock().unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_queued_report_goes_on_after_a_restart_from_where_the_server_got() {
-    let server = Server::start(64 << 20).await;
-    let (_tree, config) = setup(&server.url(), 4, 1);
-    let data = tempfile::tempdir().unwrap();
-    let (plan, _) = Plan::from_config(&config).unwrap();
+/// A report queued in the outbox under `data` whose delivery the user stops once
+/// `numerator / denominator` of its bundle has gone; the outbox, the entry and how it ended.
+async fn queued_and_stopped(
+    config: &Config,
+    data: &Path,
+    summary: &str,
+    numerator: u64,
+    denominator: u64,
+) -> (Outbox, Entry, Result<Delivered, Error>) {
+    let (plan, _) = Plan::from_config(config).unwrap();
     let destination = Destination::TicketApi {
         organisation: None,
         host: config.ticket_api.destination_host(),
     };
     let statement = Statement::new(&plan, &destination, true);
-    let outbox = Outbox::open(data.path()).unwrap();
+    let outbox = Outbox::open(data).unwrap();
     let entry = outbox
         .queue(
             &plan,
-            Report::new("cut short by a restart"),
+            Report::new(summary),
             statement.agreed(&destination, true),
             destination.label(),
             |_| true,
         )
         .unwrap();
-
-    // The app stops (the user quits) once 40% has gone.
-    let stop_at = entry.bytes * 2 / 5;
+    let stop_at = entry.bytes * numerator / denominator;
     let stopped = outbox
         .deliver(
             &entry,
@@ -252,6 +255,17 @@ async fn a_queued_report_goes_on_after_a_restart_from_where_the_server_got() {
             move |p| !matches!(p, Progress::Uploading { bytes_sent, .. } if bytes_sent >= stop_at),
         )
         .await;
+    (outbox, entry, stopped)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_report_goes_on_after_a_restart_from_where_the_server_got() {
+    let server = Server::start(64 << 20).await;
+    let (_tree, config) = setup(&server.url(), 4, 1);
+    let data = tempfile::tempdir().unwrap();
+    // The app stops (the user quits) once 40% has gone.
+    let (_, entry, stopped) =
+        queued_and_stopped(&config, data.path(), "cut short by a restart", 2, 5).await;
     assert!(
         matches!(stopped, Err(Error::Upload(UploadError::Cancelled))),
         "{stopped:?}"
@@ -301,29 +315,8 @@ async fn a_report_the_user_removes_gives_its_upload_up_on_the_server() {
     let server = Server::start(64 << 20).await;
     let (_tree, config) = setup(&server.url(), 2, 1);
     let data = tempfile::tempdir().unwrap();
-    let (plan, _) = Plan::from_config(&config).unwrap();
-    let destination = Destination::File;
-    let outbox = Outbox::open(data.path()).unwrap();
-    let entry = outbox
-        .queue(
-            &plan,
-            Report::new("removed half-way"),
-            Statement::new(&plan, &destination, false).agreed(&destination, false),
-            destination.label(),
-            |_| true,
-        )
-        .unwrap();
-    let half = entry.bytes / 2;
-    let stopped = outbox
-        .deliver(
-            &entry,
-            &Uploader::new(&config.ticket_api)
-                .unwrap()
-                .with_chunk_bytes(256 * 1024),
-            &RetryPolicy::once(),
-            move |p| !matches!(p, Progress::Uploading { bytes_sent, .. } if bytes_sent >= half),
-        )
-        .await;
+    let (outbox, entry, stopped) =
+        queued_and_stopped(&config, data.path(), "removed half-way", 1, 2).await;
     assert!(stopped.is_err());
     let begun = outbox
         .upload_of(entry.id)
