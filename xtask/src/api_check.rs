@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::process::Stdio;
 
-use callsupport_core::demo::{demo_config, write_demo_logs};
+use callsupport_demo::{demo_config, write_demo_logs};
 
 use crate::ticket_server;
 use crate::util::{cmd, run};

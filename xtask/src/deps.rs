@@ -22,6 +22,10 @@ pub const BUILD: &[(&str, &str)] = &[
     ),
     ("libayatana-appindicator3-dev", "the tray icon"),
     ("librsvg2-dev", "icons in the tray menu"),
+    (
+        "libdbus-1-dev",
+        "D-Bus, through which the app keeps the ticket API token in the Secret Service",
+    ),
 ];
 
 /// Debian packages needed to run the tests.

@@ -58,7 +58,7 @@ fn build() -> anyhow::Result<Packages> {
     deps::packages(&[deps::BUILD])?;
     let bundle = bundle("deb,rpm")?;
     let out = fresh_out_dir()?;
-    let version = callsupport_core::VERSION;
+    let version = crate::VERSION;
     let packages = Packages {
         deb: out.join(format!("callsupport_{version}_amd64.deb")),
         rpm: out.join(format!("callsupport-{version}-1.x86_64.rpm")),
@@ -161,7 +161,7 @@ fn fresh_out_dir() -> anyhow::Result<PathBuf> {
 fn write_sums(files: &[&PathBuf]) -> anyhow::Result<()> {
     let mut sums = String::new();
     for file in files {
-        let (sha256, _) = callsupport_core::hash::sha256_file(file)?;
+        let sha256 = crate::util::sha256_file(file)?;
         sums.push_str(&format!("{sha256}  {}\n", file_name(file)));
     }
     std::fs::write(out_dir().join("SHA256SUMS"), sums)?;

@@ -257,7 +257,7 @@ impl Sysroot {
     fn check_programs(&self) -> anyhow::Result<()> {
         let version = output(Command::new(self.bin("callsupport")).arg("--version"))?;
         ensure!(
-            version.trim() == format!("callsupport {}", callsupport_core::VERSION),
+            version.trim() == format!("callsupport {}", crate::VERSION),
             "`callsupport --version` said `{}`",
             version.trim()
         );

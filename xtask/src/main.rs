@@ -10,6 +10,7 @@
 //! - `cargo xtask dist`: the `.deb` and `.rpm` installers, installed and removed again to check them.
 
 mod api_check;
+mod bare;
 mod bench;
 mod codegen;
 mod deps;
@@ -20,12 +21,15 @@ mod test;
 mod ticket_server;
 mod util;
 
+/// The workspace's version, which every crate of the product shares.
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
-        Some("codegen") => codegen::run(),
+        Some("codegen") => codegen::run_codegen(),
         Some("bench") => bench::run_bench(&args[1..]),
         Some("dist") => dist::run_dist(&args[1..]),
         _ => {

@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use callsupport_core::demo::{demo_config, write_demo_logs};
+use callsupport_demo::{demo_config, write_demo_logs};
 
 use crate::util::{Guard, cmd, root, run as run_cmd, which};
 use crate::{deps, ticket_server};

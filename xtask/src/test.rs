@@ -1,13 +1,17 @@
 //! `cargo xtask test`: every suite, in the order that fails fastest.
 
 use crate::util::{Stages, cmd, root, run as run_cmd};
-use crate::{api_check, deps, dist};
+use crate::{api_check, bare, deps, dist};
 
 pub fn run_all() -> anyhow::Result<()> {
     let root = root();
     let ui = root.join("ui");
     let mut stages = Stages::default();
     let result = (|| {
+        stages.time(
+            "xtask builds with no system library (pkg-config finds none)",
+            || bare::xtask_builds_without_system_libraries(&root),
+        )?;
         let (driver, st) = stages.time("install what is missing", || {
             deps::packages(&[deps::BUILD, deps::TEST])?;
             deps::node_modules()?;

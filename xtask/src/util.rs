@@ -109,3 +109,13 @@ impl Drop for Guard {
         let _ = self.0.wait();
     }
 }
+
+/// The SHA-256 of a file, in hex, as `sha256sum` prints it.
+pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
+}

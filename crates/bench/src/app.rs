@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use callsupport_core::demo::{demo_config, write_demo_logs};
+use callsupport_demo::{demo_config, write_demo_logs};
 
 use crate::measure::{median, mib};
 

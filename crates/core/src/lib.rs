@@ -18,7 +18,6 @@ pub mod calls;
 pub mod collect;
 pub mod config;
 pub mod consent;
-pub mod demo;
 pub mod detect;
 pub mod doctor;
 pub mod error;

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use callsupport_core::demo::{demo_config, write_demo_logs};
+use callsupport_demo::{demo_config, write_demo_logs};
 use callsupport_ticket_server::{AzureDevOps, ForwardConfig, RunningServer, ServerConfig};
 use fantoccini::error::NewSessionError;
 use fantoccini::{Client, ClientBuilder};

@@ -563,3 +563,34 @@ fn a_large_text_log_is_deflated_in_pieces_and_reads_back_whole_and_redacted() {
     assert_eq!(big_entry.redactions_by_kind.get("ipv4"), Some(&n));
     assert!(Bundle::open(&out).unwrap().verify().intact());
 }
+
+#[test]
+fn demo_config_loads_and_finds_every_demo_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let count = callsupport_demo::write_demo_logs(dir.path(), chrono::Utc::now()).unwrap();
+    let text = callsupport_demo::demo_config(
+        dir.path(),
+        "http://127.0.0.1:9/api/v1/tickets",
+        "DEMO_TOKEN",
+    );
+    let config =
+        callsupport_core::config::Config::parse(std::path::Path::new("demo.toml"), &text).unwrap();
+    let (plan, _) = callsupport_core::collect::Plan::from_config(&config).unwrap();
+    assert_eq!(plan.selected.len(), count);
+    let ops = plan
+        .selected
+        .iter()
+        .find(|f| f.source_id == "call-operations")
+        .unwrap();
+    let text = std::fs::read_to_string(&ops.path).unwrap();
+    for line in text.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(record["CallId"].as_str().unwrap().len() == 36);
+    }
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.contains("\"ResultType\":\"Failed\""))
+            .count(),
+        5
+    );
+}

@@ -594,7 +594,7 @@ fn four_threads_sharing_one_redactor_agree_on_every_token() {
 #[test]
 fn the_demo_logs_lose_their_personal_details_and_keep_their_ids() {
     let dir = tempfile::tempdir().unwrap();
-    callsupport_core::demo::write_demo_logs(dir.path(), chrono::Utc::now()).unwrap();
+    callsupport_demo::write_demo_logs(dir.path(), chrono::Utc::now()).unwrap();
     let redactor = Redactor::new(RedactionContext {
         user_name: Some("jane.doe".into()),
         host_name: Some(HOST.into()),

@@ -1,0 +1,28 @@
+//! Writes the generated contracts committed to the repository: the TypeScript of the IPC types
+//! and the configuration's JSON Schema. `cargo xtask codegen` runs it.
+//!
+//! Unit tests (`api::tests::typescript_bindings_are_fresh`,
+//! `config::schema::tests::the_committed_schema_is_fresh`) fail when the committed files are stale.
+
+use std::path::Path;
+
+use callsupport_core::api::{TYPESCRIPT_PATH, typescript};
+use callsupport_core::config::{SCHEMA_PATH, json_schema};
+
+fn main() -> std::io::Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for (relative, fresh) in [
+        (TYPESCRIPT_PATH, typescript()),
+        (SCHEMA_PATH, json_schema()),
+    ] {
+        let path = root.join(relative);
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(fresh.as_str()) {
+            eprintln!("{relative} is up to date");
+            continue;
+        }
+        std::fs::create_dir_all(path.parent().expect("has a parent"))?;
+        std::fs::write(&path, fresh)?;
+        eprintln!("wrote {relative}");
+    }
+    Ok(())
+}
