@@ -8,11 +8,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use callsupport_core::api::ticket_request_for_file;
 use callsupport_core::collect::{Plan, collect};
 use callsupport_core::config::Config;
 use callsupport_core::consent::{Destination, Statement};
 use callsupport_core::report::Report;
+use callsupport_core::ticket::TicketRequest;
 
 use crate::measure::{measure_with_env, median, mib};
 
@@ -149,7 +149,7 @@ pub fn post_all(urls: &[String], paths: &[PathBuf], clients: usize) -> Duration 
                     let Some(path) = queue.lock().expect("queue").pop() else {
                         return;
                     };
-                    let (request, bytes) = ticket_request_for_file(&path).expect("request");
+                    let (request, bytes) = TicketRequest::for_file(&path).expect("request");
                     let file = tokio::fs::File::open(&path).await.expect("bundle");
                     let bundle = reqwest::multipart::Part::stream_with_length(file, bytes)
                         .file_name("bundle.zip")
@@ -230,7 +230,7 @@ pub fn run(cli: &Path) {
     )
     .expect("config");
     let single_arg = single_path.to_str().expect("utf-8");
-    let (request, _) = ticket_request_for_file(&big).expect("request");
+    let (request, _) = TicketRequest::for_file(&big).expect("request");
     let report_json = root.join("report.json");
     std::fs::write(&report_json, serde_json::to_vec(&request).expect("json")).expect("report");
     let config_arg = config_path.to_str().expect("utf-8");

@@ -3,7 +3,7 @@
 use std::io::{IsTerminal, Write};
 
 use callsupport_core::Error;
-use callsupport_core::consent::human_bytes;
+use callsupport_core::bundle::human_bytes;
 use callsupport_core::progress::Progress;
 
 /// Prints an error as one line on stderr, and as JSON on stdout with `--json`.

@@ -20,7 +20,7 @@ use std::sync::Mutex;
 use crate::config::{Config, SourceConfig, SourceKind};
 
 /// The id of our own log's source; reserved, so no configured source may use it.
-pub const SOURCE_ID: &str = "callsupport";
+pub const SOURCE_ID: &str = callsupport_bundle::APPLOG_SOURCE_ID;
 /// The live file's name inside the log folder.
 pub const FILE_NAME: &str = "callsupport.log";
 /// A file is rotated once it would grow past this.

@@ -16,13 +16,14 @@ use uuid::Uuid;
 use crate::bundle::manifest::{
     Consent, FORMAT, Generator, Manifest, ManifestSkipped, ManifestSource,
 };
-use crate::bundle::writer::{ContentFilter, WriteError, WrittenBundle, write_bundle};
+use crate::bundle::writer::{ContentFilter, InputFile, WriteError, WrittenBundle, write_bundle};
 use crate::config::Config;
 use crate::host::HostFacts;
 use crate::progress::Progress;
 use crate::redact::{RedactionContext, Redactor};
 use crate::report::Report;
-use crate::sources::{Skipped, SourceError, SourceFile, SourceScan, display_path, scan};
+use crate::sources::{Skipped, SourceError, SourceFile, SourceScan, scan};
+use callsupport_bundle::display_path;
 
 /// What will be collected, and what will not and why.
 #[derive(Debug, Clone)]
@@ -189,7 +190,8 @@ pub fn collect_filtered(
     let bundle_id = manifest.bundle_id;
     // Logged only once written: a line written meanwhile would cut our own log in this bundle.
     let started = std::time::Instant::now();
-    let written = write_bundle(out, manifest, &plan.selected, filter, on_progress);
+    let files: Vec<InputFile> = plan.selected.iter().map(SourceFile::input).collect();
+    let written = write_bundle(out, manifest, &files, filter, on_progress);
     match &written {
         Ok(bundle) => log::info!(
             "bundle {bundle_id} written: {} bytes, {} files, {} skipped, {} redactions{}, {} ms",
@@ -212,18 +214,6 @@ pub fn collect_filtered(
         Err(err) => log::warn!("bundle {bundle_id} not written: {err}"),
     }
     written
-}
-
-/// Redaction as the writer's filter: every readable file of a bundle goes through one
-/// [`Redactor`], so the same value gets the same token in every file.
-impl ContentFilter for Redactor {
-    fn filter(
-        &self,
-        input: &mut dyn std::io::BufRead,
-        output: &mut dyn std::io::Write,
-    ) -> std::io::Result<std::collections::BTreeMap<String, u32>> {
-        Ok(self.redact_stream(input, output)?.by_kind)
-    }
 }
 
 #[cfg(test)]

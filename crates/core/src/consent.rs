@@ -9,7 +9,7 @@
 use crate::collect::Plan;
 use crate::config::SourceKind;
 use crate::hash::sha256_str;
-use crate::sources::display_path;
+use callsupport_bundle::display_path;
 
 /// Where a report goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,7 @@ impl Statement {
             format!(
                 "It contains what you wrote above, basic facts about this computer (system, version, language, time zone; not its name or yours) and {} ({}).",
                 plural(files.len(), "file"),
-                human_bytes(plan.total_bytes())
+                callsupport_bundle::human_bytes(plan.total_bytes())
             )
         });
         if plan.selected.iter().any(|f| f.encrypted) {
@@ -140,33 +140,15 @@ fn plural(n: usize, word: &str) -> String {
     }
 }
 
-/// Sizes as people read them: `532 bytes`, `4.2 MB`.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if bytes < 1000 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64;
-    let mut unit = "";
-    for u in UNITS {
-        value /= 1000.0;
-        unit = u;
-        if value < 1000.0 {
-            break;
-        }
-    }
-    format!("{value:.1} {unit}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn sizes_read_like_people_write_them() {
-        assert_eq!(human_bytes(532), "532 bytes");
-        assert_eq!(human_bytes(4_200_000), "4.2 MB");
-        assert_eq!(human_bytes(1_500_000_000), "1.5 GB");
+        assert_eq!(callsupport_bundle::human_bytes(532), "532 bytes");
+        assert_eq!(callsupport_bundle::human_bytes(4_200_000), "4.2 MB");
+        assert_eq!(callsupport_bundle::human_bytes(1_500_000_000), "1.5 GB");
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub async fn examine(files: &ConfigFiles, data_dir: &Path) -> Vec<Check> {
             let from: Vec<String> = [&layered.managed, &layered.user]
                 .into_iter()
                 .flatten()
-                .map(|layer| crate::sources::display_path(&layer.path))
+                .map(|layer| callsupport_bundle::display_path(&layer.path))
                 .collect();
             checks.push(if layered.ignored.is_empty() {
                 Check::ok(
@@ -172,7 +172,7 @@ fn sources(config: &Config) -> Vec<Check> {
                 name,
                 format!(
                     "{} is there but holds no recent log files",
-                    crate::sources::display_path(&scan.root)
+                    callsupport_bundle::display_path(&scan.root)
                 ),
                 "make a call with the app, or check `include` and `collection.max_age_days`",
             )),
@@ -180,9 +180,9 @@ fn sources(config: &Config) -> Vec<Check> {
                 name,
                 format!(
                     "{}: {} files ({})",
-                    crate::sources::display_path(&scan.root),
+                    callsupport_bundle::display_path(&scan.root),
                     scan.files.len(),
-                    crate::consent::human_bytes(scan.files.iter().map(|f| f.size).sum())
+                    callsupport_bundle::human_bytes(scan.files.iter().map(|f| f.size).sum())
                 ),
             )),
             Err(err @ crate::sources::SourceError::RootMissing { .. }) => {
@@ -326,8 +326,8 @@ fn disk(data_dir: &Path, max_bundle_mb: u64) -> Check {
             "disk",
             format!(
                 "{} free for the outbox in {}",
-                crate::consent::human_bytes(free),
-                crate::sources::display_path(data_dir)
+                callsupport_bundle::human_bytes(free),
+                callsupport_bundle::display_path(data_dir)
             ),
         ),
         Some(free) => Check::not_ok(
@@ -339,9 +339,9 @@ fn disk(data_dir: &Path, max_bundle_mb: u64) -> Check {
             "disk",
             format!(
                 "{} free in {}; a report may take up to {}",
-                crate::consent::human_bytes(free),
-                crate::sources::display_path(data_dir),
-                crate::consent::human_bytes(needed)
+                callsupport_bundle::human_bytes(free),
+                callsupport_bundle::display_path(data_dir),
+                callsupport_bundle::human_bytes(needed)
             ),
             "free some disk space, or lower collection.max_bundle_mb",
         ),
@@ -350,7 +350,7 @@ fn disk(data_dir: &Path, max_bundle_mb: u64) -> Check {
             "disk",
             format!(
                 "cannot tell the free space in {}",
-                crate::sources::display_path(data_dir)
+                callsupport_bundle::display_path(data_dir)
             ),
             "make sure the data folder can be written",
         ),

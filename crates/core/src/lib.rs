@@ -13,7 +13,6 @@
 
 pub mod api;
 pub mod applog;
-pub mod bundle;
 pub mod calls;
 pub mod collect;
 pub mod config;
@@ -22,32 +21,25 @@ pub mod detect;
 pub mod doctor;
 pub mod error;
 pub mod fetch;
-pub mod hash;
-pub mod host;
 pub mod index;
 mod kept;
 pub mod outbox;
 pub mod presets;
-pub mod progress;
-pub mod redact;
-pub mod report;
 pub mod screenshot;
 pub mod secrets;
 pub mod shortcut;
 pub mod sources;
 pub mod support_link;
-pub mod survey;
 pub mod tail;
-pub mod ticket;
 mod tidy;
 pub mod upload;
 
 pub use error::{Error, ErrorCode};
 
-/// The generator name written into every manifest and sent as the user agent.
-pub const GENERATOR: &str = "callsupport";
-/// This build's version, shared by the app, the CLI and the server.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+// The layers below, under the names the shells use.
+pub use callsupport_bundle as bundle;
+pub use callsupport_bundle::{GENERATOR, VERSION, hash, host, progress, report, survey, ticket};
+pub use callsupport_redact as redact;
 
 /// The program `name` installed beside the running one (the app and its tray agent find each
 /// other so, in an install and in `target/`); just the name, for the `PATH`, if that fails.

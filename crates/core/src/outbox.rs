@@ -33,7 +33,6 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
-use crate::api::ticket_request;
 use crate::bundle::manifest::Consent;
 use crate::collect::{Plan, collect};
 use crate::error::{Error, ErrorCode};
@@ -275,7 +274,7 @@ impl Outbox {
             .map_err(|err| Error::Io(format!("cannot write to {}: {err}", self.root.display())))?;
         let written = collect(plan, report, consent, &incoming.bundle_path(), on_progress)?;
         incoming
-            .commit(ticket_request(&written), destination)
+            .commit(TicketRequest::for_bundle(&written), destination)
             .map_err(|err| Error::Io(format!("cannot queue the report in the outbox: {err}")))
     }
 

@@ -20,7 +20,7 @@ use crate::config::SourceKind;
 use crate::sources::{SourceFile, SourceScan};
 
 /// The source a screenshot is filed under in a report; reserved.
-pub const SOURCE_ID: &str = "screenshot";
+pub const SOURCE_ID: &str = callsupport_bundle::SCREENSHOT_SOURCE_ID;
 /// Its name inside the bundle, below `files/screenshot/`.
 pub const FILE_NAME: &str = "screenshot.png";
 /// A screenshot not used by then is removed.

@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use callsupport_bundle::InputFile;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::config::{Config, SourceConfig, SourceKind};
@@ -31,6 +32,21 @@ pub struct SourceFile {
     pub encrypted: bool,
     /// Calls seen in a call-operations file (empty for other kinds).
     pub calls: Vec<crate::index::CallSeen>,
+}
+
+impl SourceFile {
+    /// The file as the bundle writer takes it.
+    pub fn input(&self) -> InputFile {
+        InputFile {
+            source_id: self.source_id.clone(),
+            path: self.path.clone(),
+            relative: self.relative.clone(),
+            size: self.size,
+            modified: self.modified,
+            kind: self.kind,
+            encrypted: self.encrypted,
+        }
+    }
 }
 
 /// A file or folder that was seen but will not be collected, and why.
@@ -510,18 +526,6 @@ fn globs(source: &SourceConfig, key: &str, patterns: &[String]) -> Result<GlobSe
         builder.add(Glob::new(pattern).map_err(|err| bad(i, pattern, err.kind().to_string()))?);
     }
     builder.build().map_err(|err| bad(0, "", err.to_string()))
-}
-
-/// Shows a path with the home folder as `~`, as manifests and the consent screen do.
-pub fn display_path(path: &Path) -> String {
-    // Looked up once: the index shows tens of thousands of paths.
-    static HOME: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    if let Some(home) = HOME.get_or_init(dirs::home_dir)
-        && let Ok(rest) = path.strip_prefix(home)
-    {
-        return Path::new("~").join(rest).to_string_lossy().into_owned();
-    }
-    path.to_string_lossy().into_owned()
 }
 
 #[cfg(test)]

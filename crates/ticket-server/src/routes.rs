@@ -21,8 +21,8 @@ use axum::extract::{
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head, post};
+use callsupport_core::bundle::human_bytes;
 use callsupport_core::bundle::reader::Bundle;
-use callsupport_core::consent::human_bytes;
 use callsupport_core::hash::HashingWriter;
 use callsupport_core::ticket::{IDEMPOTENCY_KEY, Problem, TicketReceipt, TicketRequest};
 use tokio::io::AsyncWriteExt;

@@ -6,11 +6,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, ensure};
-use callsupport_core::api::ticket_request_for_file;
 use callsupport_core::bundle::manifest::Consent;
 use callsupport_core::collect::{Plan, collect};
 use callsupport_core::config::Config;
 use callsupport_core::report::{Category, Report};
+use callsupport_core::ticket::TicketRequest;
 use callsupport_core::upload::Uploader;
 
 use crate::checks;
@@ -233,7 +233,7 @@ pub async fn a_received_bundle_shows_its_calls_and_failures(
 async fn ticket_on_server(harness: &Harness, bundle: &Path) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(&harness.config)?;
     let config = Config::parse(&harness.config, &text)?;
-    let (request, _) = ticket_request_for_file(bundle)?;
+    let (request, _) = TicketRequest::for_file(bundle)?;
     let receipt = Uploader::with_token(&config.ticket_api, Some(SUBMIT_TOKEN.into()))?
         .submit(bundle, &request, |_| true)
         .await?;

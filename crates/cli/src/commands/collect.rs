@@ -4,9 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use callsupport_core::Error;
+use callsupport_core::bundle::human_bytes;
 use callsupport_core::collect::{Plan, collect};
 use callsupport_core::config::Config;
-use callsupport_core::consent::{Destination, Statement, human_bytes};
+use callsupport_core::consent::{Destination, Statement};
 
 use super::report_args::ReportArgs;
 use crate::output;

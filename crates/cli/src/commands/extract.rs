@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use callsupport_core::Error;
 use callsupport_core::bundle::extract::extract;
+use callsupport_core::bundle::human_bytes;
 use callsupport_core::bundle::reader::Bundle;
-use callsupport_core::consent::human_bytes;
 
 use crate::output;
 

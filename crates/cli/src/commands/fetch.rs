@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use callsupport_core::Error;
 use callsupport_core::api::AGENT_TOKEN_ENV;
+use callsupport_core::bundle::human_bytes;
 use callsupport_core::config::Config;
-use callsupport_core::consent::human_bytes;
 use callsupport_core::fetch::{FetchError, fetch_bundle};
 
 use crate::output;

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use callsupport_core::Error;
+use callsupport_core::bundle::human_bytes;
 use callsupport_core::config::Config;
-use callsupport_core::consent::human_bytes;
 use callsupport_core::outbox::{Entry, Outbox, Which};
 use callsupport_core::upload::Uploader;
 use callsupport_core::upload::retry::RetryPolicy;

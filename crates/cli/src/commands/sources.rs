@@ -4,10 +4,10 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
 use callsupport_core::Error;
+use callsupport_core::bundle::display_path;
+use callsupport_core::bundle::human_bytes;
 use callsupport_core::config::Config;
-use callsupport_core::consent::human_bytes;
 use callsupport_core::index::{Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
-use callsupport_core::sources::display_path;
 
 use crate::output;
 

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use callsupport_core::Error;
-use callsupport_core::api::ticket_request_for_file;
 use callsupport_core::bundle::reader::Bundle;
 use callsupport_core::config::Config;
+use callsupport_core::ticket::TicketRequest;
 use callsupport_core::upload::Uploader;
 use callsupport_core::upload::retry::RetryPolicy;
 use callsupport_core::upload::slot::MemorySlot;
@@ -23,7 +23,7 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
     // Never send a damaged bundle: the server would refuse it after the whole upload. The check
     // and the whole file's hash (for the request) each read the bundle: on two threads at once.
     let (verification, request) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| ticket_request_for_file(&args.bundle));
+        let hashing = scope.spawn(|| TicketRequest::for_file(&args.bundle));
         let verification = Bundle::open(&args.bundle).map(|mut bundle| bundle.verify());
         (
             verification,

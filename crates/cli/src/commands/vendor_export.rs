@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use callsupport_core::Error;
+use callsupport_core::bundle::human_bytes;
 use callsupport_core::bundle::reader::Bundle;
 use callsupport_core::bundle::vendor::export_for_vendor;
-use callsupport_core::consent::human_bytes;
 
 use crate::output;
 

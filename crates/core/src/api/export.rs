@@ -157,7 +157,7 @@ fn write_export(
         written.bytes
     );
     Ok(ExportReceipt {
-        path: crate::sources::display_path(dest),
+        path: callsupport_bundle::display_path(dest),
         bundle_id: written.manifest.bundle_id.to_string(),
         bundle_sha256: written.sha256,
         bundle_bytes: written.bytes,

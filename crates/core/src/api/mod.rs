@@ -26,7 +26,7 @@ pub use surveys::SurveyAnswer;
 pub use viewer::{FileIntegrity, IntegrityView, NotOpen, OpenedBundle, Viewer};
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
@@ -36,13 +36,11 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 use uuid::Uuid;
 
-use crate::bundle::writer::WrittenBundle;
 use crate::collect::Plan;
 use crate::config::settings::{self, SettingError, SettingsView};
 use crate::config::{Config, ConfigFiles, Layered, SourceKind};
 use crate::consent::{Destination, Statement};
 use crate::error::{Error, ErrorCode};
-use crate::host::HostFacts;
 use crate::index::{CallSeen, Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
 use crate::outbox::{
     Delivered, FlushOutcome, FlushSummary, LastError, NotDelivered, Outbox, Tending, Which,
@@ -50,11 +48,11 @@ use crate::outbox::{
 use crate::progress::Progress;
 use crate::redact::{RedactionContext, Redactor};
 use crate::report::{Category, Report, ReportError};
-use crate::sources::{SourceScan, apply_size_limit, display_path};
+use crate::sources::{SourceScan, apply_size_limit};
 use crate::support_link::SupportRequest;
-use crate::ticket::TicketRequest;
 use crate::upload::Uploader;
 use crate::upload::retry::RetryPolicy;
+use callsupport_bundle::display_path;
 
 /// The environment variable that moves the app's data folder (tests, portable installs).
 pub const DATA_DIR_ENV: &str = "CALLSUPPORT_DATA_DIR";
@@ -1059,37 +1057,6 @@ fn problem(snapshot: &SourceSnapshot) -> Option<String> {
     }
 }
 
-/// The `report` part of the ticket request for a written bundle.
-pub fn ticket_request(bundle: &WrittenBundle) -> TicketRequest {
-    TicketRequest {
-        report: bundle.manifest.report.clone(),
-        bundle_id: bundle.manifest.bundle_id,
-        bundle_sha256: bundle.sha256.clone(),
-        app_version: crate::VERSION.to_owned(),
-        os_version: bundle.manifest.host.os_version.clone(),
-    }
-}
-
-/// The ticket request for a bundle read back from disk (CLI `submit`).
-pub fn ticket_request_for_file(path: &Path) -> Result<(TicketRequest, u64), Error> {
-    let bundle = crate::bundle::reader::Bundle::open(path)?;
-    let (sha256, bytes) = crate::hash::sha256_file(path)
-        .map_err(|err| Error::Io(format!("cannot read {}: {err}", path.display())))?;
-    let manifest = bundle.manifest;
-    let request = TicketRequest {
-        report: manifest.report,
-        bundle_id: manifest.bundle_id,
-        bundle_sha256: sha256,
-        app_version: crate::VERSION.to_owned(),
-        os_version: if manifest.host.os_version.is_empty() {
-            HostFacts::current().os_version
-        } else {
-            manifest.host.os_version
-        },
-    };
-    Ok((request, bytes))
-}
-
 /// A file's id on the consent screen: its place in the bundle, without `files/`.
 fn file_id(file: &crate::sources::SourceFile) -> String {
     format!("{}/{}", file.source_id, file.relative)
@@ -1253,7 +1220,7 @@ mod tests {
 
     #[test]
     fn typescript_bindings_are_fresh() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../..")
             .join(TYPESCRIPT_PATH);
         let committed = std::fs::read_to_string(&path).unwrap_or_default();

@@ -16,7 +16,8 @@ use ts_rs::TS;
 
 use crate::config::SourceKind;
 use crate::redact::{Counts, Kind, Redactor};
-use crate::sources::{SourceFile, display_path};
+use crate::sources::SourceFile;
+use callsupport_bundle::display_path;
 
 /// The most of a file the preview shows, from its end.
 pub const PREVIEW_BYTES: u64 = 192 * 1024;

@@ -86,7 +86,7 @@ impl Viewer {
         log::info!("viewer: opened bundle {id} ({bytes} bytes)");
         Ok(OpenedBundle {
             id,
-            path: crate::sources::display_path(path),
+            path: callsupport_bundle::display_path(path),
             bytes,
             manifest: bundle.manifest,
             ticket_system: None,

@@ -363,7 +363,7 @@ impl CallLog {
     /// an Azure Monitor export. A JSON-lines file in which no line is a call record is not what
     /// was meant: it is refused, naming its first bad line.
     pub fn read_file(&mut self, path: &std::path::Path) -> Result<FileSummary, crate::Error> {
-        let shown = crate::sources::display_path(path);
+        let shown = callsupport_bundle::display_path(path);
         let cannot_read = |err: io::Error| {
             crate::Error::Io(format!(
                 "cannot read {shown}: {err}; name a bundle or a JSON-lines file of call records"

@@ -22,6 +22,7 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+pub use callsupport_bundle::SourceKind;
 use serde::Deserialize;
 
 /// The environment variable that points at a configuration file for tests and scripts.
@@ -136,43 +137,6 @@ pub struct SourceConfig {
 
 fn default_include() -> Vec<String> {
     vec!["**/*".to_owned()]
-}
-
-/// What a source's files are, which decides how they are packed and whether they can be read.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Deserialize,
-    serde::Serialize,
-    ts_rs::TS,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum SourceKind {
-    /// Vendor-encrypted SDK or media-stack logs (`*.blog`, `*.etl`): stored as they are.
-    Encrypted,
-    /// Readable text logs.
-    Text,
-    /// Call client operations records, one JSON object a line.
-    CallOperations,
-    /// A screenshot the user added to a report: a picture, stored as it is. Not for configured
-    /// sources (see [`crate::screenshot`]).
-    #[schemars(skip)]
-    Screenshot,
-}
-
-impl SourceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SourceKind::Encrypted => "encrypted",
-            SourceKind::Text => "text",
-            SourceKind::CallOperations => "call-operations",
-            SourceKind::Screenshot => "screenshot",
-        }
-    }
 }
 
 /// When queued reports are worth telling the user about. The outbox never drops a report itself.

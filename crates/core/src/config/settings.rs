@@ -295,7 +295,7 @@ pub fn view(layered: &Layered) -> SettingsView {
     let shown = |layer: &Option<super::Layer>| {
         layer
             .as_ref()
-            .map(|l| crate::sources::display_path(&l.path))
+            .map(|l| callsupport_bundle::display_path(&l.path))
     };
     SettingsView {
         settings,
@@ -444,7 +444,7 @@ pub fn change(
 
 fn write_error(path: &Path, err: std::io::Error) -> SettingError {
     SettingError::Write {
-        path: crate::sources::display_path(path),
+        path: callsupport_bundle::display_path(path),
         message: err.to_string(),
     }
 }

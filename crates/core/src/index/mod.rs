@@ -30,7 +30,8 @@ use serde::Serialize;
 pub use calls::{CallSeen, CallTracker};
 
 use crate::config::{Config, SourceConfig, SourceKind};
-use crate::sources::{Skipped, SourceFile, SourceScan, display_path, split_by_age};
+use crate::sources::{Skipped, SourceFile, SourceScan, split_by_age};
+use callsupport_bundle::display_path;
 
 /// How a source is being kept up to date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use super::calls::CallTracker;
 use super::{IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
 use crate::config::{SourceConfig, SourceKind};
-use crate::sources::{ResolvedSource, Skipped, SourceFile, Walked, display_path, resolve};
+use crate::sources::{ResolvedSource, Skipped, SourceFile, Walked, resolve};
+use callsupport_bundle::display_path;
 
 struct Entry {
     file: SourceFile,

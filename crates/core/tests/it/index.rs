@@ -14,9 +14,10 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use callsupport_core::bundle::display_path;
 use callsupport_core::config::{SourceConfig, SourceKind};
 use callsupport_core::index::{Index, IndexEvent, Options, SourceSnapshot, SourceStatus};
-use callsupport_core::sources::{display_path, scan};
+use callsupport_core::sources::scan;
 
 use crate::support::{random_bytes, text_log, write_file};
 

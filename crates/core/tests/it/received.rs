@@ -2,9 +2,10 @@
 //! refused and forgotten, accepted and remembered; the bundle kept byte for byte under
 //! `received/`; bad ids, unknown tickets and a cancel leave nothing behind.
 
-use callsupport_core::api::{AGENT_TOKEN_ENV, Desk, ticket_request_for_file};
+use callsupport_core::api::{AGENT_TOKEN_ENV, Desk};
 use callsupport_core::config::Config;
 use callsupport_core::progress::Progress;
+use callsupport_core::ticket::TicketRequest;
 use callsupport_core::upload::Uploader;
 use callsupport_core::{Error, ErrorCode};
 
@@ -25,7 +26,7 @@ async fn a_ticket_opens_by_id_with_the_agent_token() {
     let bundle = collected_bundle(&tree);
     let text = config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200);
     let config = Config::parse(&tree.dir.path().join("agent.toml"), &text).unwrap();
-    let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
+    let (request, _) = TicketRequest::for_file(&bundle.path).unwrap();
     let receipt = Uploader::new(&config.ticket_api)
         .unwrap()
         .submit(&bundle.path, &request, |_| true)
@@ -144,7 +145,7 @@ async fn a_ticket_not_yet_in_the_ticket_system_says_so_in_the_viewer() {
     let bundle = collected_bundle(&tree);
     let text = config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200);
     let config = Config::parse(&tree.dir.path().join("agent.toml"), &text).unwrap();
-    let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
+    let (request, _) = TicketRequest::for_file(&bundle.path).unwrap();
     let ticket = Uploader::new(&config.ticket_api)
         .unwrap()
         .submit(&bundle.path, &request, |_| true)

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use callsupport_core::Error;
-use callsupport_core::api::ticket_request_for_file;
 use callsupport_core::bundle::writer::WrittenBundle;
 use callsupport_core::collect::Plan;
 use callsupport_core::config::Config;
@@ -22,6 +21,7 @@ use callsupport_core::outbox::{Delivered, Entry, Outbox};
 use callsupport_core::progress::Progress;
 use callsupport_core::report::Report;
 use callsupport_core::ticket::TicketReceipt;
+use callsupport_core::ticket::TicketRequest;
 use callsupport_core::upload::retry::RetryPolicy;
 use callsupport_core::upload::slot::{MemorySlot, Resume, ResumeSlot};
 use callsupport_core::upload::{UploadError, Uploader};
@@ -135,7 +135,7 @@ async fn a_bundle_over_the_size_goes_in_checksummed_chunks_and_is_stored_byte_fo
     let (tree, config) = setup(&server.url(), 3, 1);
     let bundle = bundle_of(&tree, &config);
     assert!(bundle.bytes > 3 << 20);
-    let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
+    let (request, _) = TicketRequest::for_file(&bundle.path).unwrap();
     let slot = Recording::default();
     let (progress, on_progress) = progress_log();
 
@@ -175,7 +175,7 @@ async fn a_bundle_over_the_size_goes_in_checksummed_chunks_and_is_stored_byte_fo
 
 /// One delivery with the configured uploader; the receipt and what the slot was given.
 async fn deliver_once(config: &Config, bundle: &WrittenBundle) -> (TicketReceipt, Recording) {
-    let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
+    let (request, _) = TicketRequest::for_file(&bundle.path).unwrap();
     let slot = Recording::default();
     let receipt = Uploader::new(&config.ticket_api)
         .unwrap()
@@ -347,7 +347,7 @@ async fn a_lost_upload_starts_again_and_a_lost_answer_is_the_same_ticket() {
     let server = Server::start(64 << 20).await;
     let (tree, config) = setup(&server.url(), 2, 1);
     let bundle = bundle_of(&tree, &config);
-    let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
+    let (request, _) = TicketRequest::for_file(&bundle.path).unwrap();
     let uploader = Uploader::new(&config.ticket_api)
         .unwrap()
         .with_chunk_bytes(256 * 1024);
@@ -502,7 +502,7 @@ async fn a_200_mib_upload_cut_at_20_random_points_costs_at_most_a_chunk_a_cut() 
     cuts.sort_unstable();
     let proxy = CuttingProxy::start(listener, server.running.addr(), cuts.clone());
 
-    let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
+    let (request, _) = TicketRequest::for_file(&bundle.path).unwrap();
     let started = Instant::now();
     let receipt = Uploader::new(&config.ticket_api)
         .unwrap()

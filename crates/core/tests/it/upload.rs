@@ -3,10 +3,10 @@
 
 use std::fs;
 
-use callsupport_core::api::ticket_request_for_file;
 use callsupport_core::bundle::writer::WrittenBundle;
 use callsupport_core::config::{Config, TicketApiConfig};
 use callsupport_core::progress::Progress;
+use callsupport_core::ticket::TicketRequest;
 use callsupport_core::upload::{UploadError, Uploader};
 use callsupport_core::{Error, ErrorCode};
 
@@ -26,7 +26,7 @@ async fn submit(
     api: &TicketApiConfig,
     bundle: &WrittenBundle,
 ) -> Result<callsupport_core::ticket::TicketReceipt, UploadError> {
-    let (request, bytes) = ticket_request_for_file(&bundle.path).unwrap();
+    let (request, bytes) = TicketRequest::for_file(&bundle.path).unwrap();
     assert_eq!(bytes, bundle.bytes);
     Uploader::new(api)?
         .submit(&bundle.path, &request, |_| true)
@@ -40,7 +40,7 @@ async fn a_bundle_becomes_a_ticket_stored_byte_for_byte() {
     let tree = LogTree::new();
     let bundle = collected_bundle(&tree);
     let api = api(&tree, &server.url(), Some(TOKEN_ENV));
-    let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
+    let (request, _) = TicketRequest::for_file(&bundle.path).unwrap();
     assert_eq!(request.bundle_id, bundle.manifest.bundle_id);
     assert_eq!(request.bundle_sha256, sha256sum(&bundle.path));
 
@@ -236,7 +236,7 @@ with zipfile.ZipFile(src) as a, zipfile.ZipFile(dst, "w") as b:
             damaged.to_str().unwrap(),
         ],
     );
-    let (request, _) = ticket_request_for_file(&damaged).unwrap();
+    let (request, _) = TicketRequest::for_file(&damaged).unwrap();
 
     let err = Uploader::new(&api(&tree, &server.url(), Some(TOKEN_ENV)))
         .unwrap()
@@ -260,7 +260,7 @@ async fn cancelling_an_upload_creates_no_ticket() {
     let tree = LogTree::new();
     write_file(&tree.acs("acs_big.blog"), &random_bytes(2 << 20, 5));
     let bundle = collected_bundle(&tree);
-    let (request, _) = ticket_request_for_file(&bundle.path).unwrap();
+    let (request, _) = TicketRequest::for_file(&bundle.path).unwrap();
 
     let err = Uploader::new(&api(&tree, &server.url(), Some(TOKEN_ENV)))
         .unwrap()

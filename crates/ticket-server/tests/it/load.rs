@@ -4,11 +4,11 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use callsupport_core::api::ticket_request_for_file;
 use callsupport_core::collect::{Plan, collect};
 use callsupport_core::config::Config;
 use callsupport_core::consent::{Destination, Statement};
 use callsupport_core::report::Report;
+use callsupport_core::ticket::TicketRequest;
 
 use crate::support::{SUBMIT_TOKEN, random_bytes};
 
@@ -52,7 +52,7 @@ fn fifty_concurrent_20_mib_uploads_leave_the_server_memory_flat() {
                 |_| true,
             )
             .unwrap();
-            let (request, bytes) = ticket_request_for_file(&out).unwrap();
+            let (request, bytes) = TicketRequest::for_file(&out).unwrap();
             (out, request, bytes)
         })
         .collect();

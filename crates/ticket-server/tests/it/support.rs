@@ -5,7 +5,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use callsupport_core::api::ticket_request;
 use callsupport_core::bundle::manifest::Consent;
 use callsupport_core::bundle::writer::WrittenBundle;
 use callsupport_core::collect::{Plan, collect};
@@ -246,7 +245,7 @@ impl Collected {
 
     /// The `report` part a client sends for this bundle.
     pub fn request(&self) -> TicketRequest {
-        ticket_request(&self.written)
+        TicketRequest::for_bundle(&self.written)
     }
 
     pub fn bytes(&self) -> Vec<u8> {

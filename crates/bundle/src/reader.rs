@@ -1,0 +1,361 @@
+//! Reads a bundle as hostile input and checks it against its manifest.
+//!
+//! # Brief overview
+//!
+//! [`Bundle::open`] reads only the central directory and `manifest.json`, refusing entries with
+//! absolute paths, `..`, backslashes, links or duplicate names, and manifests that are not
+//! `callsupport/bundle@1`. [`verify`] then streams every listed file through SHA-256 (bounded by the
+//! size the manifest declares) and reports each file that is missing, damaged or unlisted. A failure is
+//! always an error value, never a panic.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::File;
+use std::io::{self, BufReader, Read, Seek};
+use std::path::{Path, PathBuf};
+
+use zip::ZipArchive;
+
+use crate::hash::sha256_reader;
+use crate::manifest::{FILES_PREFIX, FORMAT, MANIFEST_NAME, Manifest};
+
+/// The largest manifest accepted; a real one is a few hundred bytes a file.
+const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+/// Most entries a bundle may have.
+const MAX_ENTRIES: usize = 200_000;
+/// Largest decompressed-to-compressed ratio accepted for an entry over 1 MiB.
+const MAX_RATIO: u64 = 1_100;
+/// Most bytes a bundle may unpack to: far above any real report, far below a full disk.
+const MAX_TOTAL_BYTES: u64 = 64 << 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("cannot open {}: {source}", path.display())]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{} is not a zip file or is damaged: {detail}", path.display())]
+    NotAZip { path: PathBuf, detail: String },
+    #[error("{} has no manifest.json; it was not made by Call Support", path.display())]
+    NoManifest { path: PathBuf },
+    #[error("{}: manifest.json is not valid: {detail}", path.display())]
+    BadManifest { path: PathBuf, detail: String },
+    #[error("{}: format `{found}` is not supported; this version reads {FORMAT}", path.display())]
+    UnsupportedFormat { path: PathBuf, found: String },
+    #[error("{}: refused entry `{name}`: {why}", path.display())]
+    UnsafeEntry {
+        path: PathBuf,
+        name: String,
+        why: &'static str,
+    },
+    #[error("{}: several entries have the same name; the bundle was altered after it was made", path.display())]
+    DuplicateNames { path: PathBuf },
+    #[error("{}: would unpack to {bytes} bytes, more than a bundle may hold", path.display())]
+    TooLarge { path: PathBuf, bytes: u64 },
+    #[error("{}: has {count} entries, more than the {MAX_ENTRIES} a bundle may have", path.display())]
+    TooManyEntries { path: PathBuf, count: usize },
+}
+
+/// What is wrong with one file of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileProblem {
+    /// Listed in the manifest but not in the zip.
+    Missing,
+    /// In the zip but not in the manifest.
+    Unlisted,
+    /// Content does not match the manifest.
+    Damaged {
+        expected_sha256: String,
+        actual_sha256: String,
+        expected_size: u64,
+        actual_size: u64,
+    },
+    /// The entry cannot be decompressed.
+    Unreadable(String),
+}
+
+impl std::fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileProblem::Missing => write!(f, "listed in the manifest but missing"),
+            FileProblem::Unlisted => write!(f, "not listed in the manifest"),
+            FileProblem::Damaged {
+                expected_size,
+                actual_size,
+                ..
+            } if expected_size != actual_size => {
+                write!(
+                    f,
+                    "damaged: {actual_size} bytes, manifest says {expected_size}"
+                )
+            }
+            FileProblem::Damaged { .. } => {
+                write!(f, "damaged: SHA-256 does not match the manifest")
+            }
+            FileProblem::Unreadable(why) => write!(f, "cannot be read: {why}"),
+        }
+    }
+}
+
+/// The result of checking every file of a bundle.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub files_checked: usize,
+    pub bytes_checked: u64,
+    /// Entry name → what is wrong with it; empty when the bundle is intact.
+    pub problems: BTreeMap<String, FileProblem>,
+}
+
+impl Verification {
+    pub fn intact(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// An opened bundle: its manifest and its checked directory. Usually a file; any seekable
+/// reader for bundles held in memory (and the fuzz target).
+pub struct Bundle<R: Read + Seek = BufReader<File>> {
+    path: PathBuf,
+    archive: ZipArchive<R>,
+    pub manifest: Manifest,
+}
+
+impl Bundle {
+    /// Opens a bundle, reading only the central directory and the manifest.
+    pub fn open(path: &Path) -> Result<Bundle, ReadError> {
+        let file = File::open(path).map_err(|source| ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Bundle::from_reader(BufReader::new(file), path)
+    }
+}
+
+impl<R: Read + Seek> Bundle<R> {
+    /// Opens a bundle from `reader`; `path` only names it in errors.
+    pub fn from_reader(reader: R, path: &Path) -> Result<Bundle<R>, ReadError> {
+        let mut archive = ZipArchive::new(reader).map_err(|err| ReadError::NotAZip {
+            path: path.to_path_buf(),
+            detail: err.to_string(),
+        })?;
+        check_entries(path, &mut archive)?;
+        let manifest = read_manifest(path, &mut archive)?;
+        Ok(Bundle {
+            path: path.to_path_buf(),
+            archive,
+            manifest,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The decompressed content of one entry, or what is wrong with it.
+    pub fn entry(&mut self, name: &str) -> Result<impl Read + '_, FileProblem> {
+        self.archive.by_name(name).map_err(|err| match err {
+            zip::result::ZipError::FileNotFound => FileProblem::Missing,
+            other => FileProblem::Unreadable(other.to_string()),
+        })
+    }
+
+    /// Hashes every file and compares it with the manifest.
+    pub fn verify(&mut self) -> Verification {
+        verify(self)
+    }
+}
+
+fn check_entries<R: Read + Seek>(
+    path: &Path,
+    archive: &mut ZipArchive<R>,
+) -> Result<(), ReadError> {
+    if archive.len() > MAX_ENTRIES {
+        return Err(ReadError::TooManyEntries {
+            path: path.to_path_buf(),
+            count: archive.len(),
+        });
+    }
+    // The zip reader keeps one entry per name, so duplicates must be asked for, not counted.
+    if archive.has_duplicate_names() {
+        return Err(ReadError::DuplicateNames {
+            path: path.to_path_buf(),
+        });
+    }
+    let mut total = 0u64;
+    for index in 0..archive.len() {
+        let entry = archive
+            .by_index_raw(index)
+            .map_err(|err| ReadError::NotAZip {
+                path: path.to_path_buf(),
+                detail: err.to_string(),
+            })?;
+        let name = entry.name().map(|n| n.into_owned()).unwrap_or_default();
+        let refuse = |why| ReadError::UnsafeEntry {
+            path: path.to_path_buf(),
+            name: name.clone(),
+            why,
+        };
+        if let Some(why) = unsafe_name(&name) {
+            return Err(refuse(why));
+        }
+        if entry.is_symlink() {
+            return Err(refuse("links are not allowed"));
+        }
+        // Deflate cannot shrink data more than about 1032:1; a bigger claim is a bomb or a lie.
+        if entry.size() > MAX_RATIO * entry.compressed_size().max(1) && entry.size() > 1 << 20 {
+            return Err(refuse(
+                "its compression ratio is impossible for a real file (a zip bomb)",
+            ));
+        }
+        total = total.saturating_add(entry.size());
+    }
+    if total > MAX_TOTAL_BYTES {
+        return Err(ReadError::TooLarge {
+            path: path.to_path_buf(),
+            bytes: total,
+        });
+    }
+    Ok(())
+}
+
+/// Why an entry name could escape the folder it is extracted to, if it could.
+pub fn unsafe_name(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("empty name");
+    }
+    if name.starts_with('/')
+        || name.contains('\\')
+        || name.contains('\0')
+        || name.as_bytes().get(1) == Some(&b':')
+    {
+        return Some("absolute or non-portable path");
+    }
+    if name.split('/').any(|part| part == "..") {
+        return Some("path goes up with `..`");
+    }
+    None
+}
+
+fn read_manifest<R: Read + Seek>(
+    path: &Path,
+    archive: &mut ZipArchive<R>,
+) -> Result<Manifest, ReadError> {
+    let bad = |detail: String| ReadError::BadManifest {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let entry = match archive.by_name(MANIFEST_NAME) {
+        Ok(entry) => entry,
+        Err(zip::result::ZipError::FileNotFound) => {
+            return Err(ReadError::NoManifest {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(err) => return Err(bad(err.to_string())),
+    };
+    let mut bytes = Vec::new();
+    entry
+        .take(MAX_MANIFEST_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| bad(err.to_string()))?;
+    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
+        return Err(bad(format!("larger than {} MiB", MAX_MANIFEST_BYTES >> 20)));
+    }
+    // Check the format before the full shape, so a future version gets the right message.
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|err| bad(err.to_string()))?;
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some(FORMAT) => {}
+        Some(other) => {
+            return Err(ReadError::UnsupportedFormat {
+                path: path.to_path_buf(),
+                found: other.to_owned(),
+            });
+        }
+        None => return Err(bad("no `format` field".to_owned())),
+    }
+    let manifest: Manifest = serde_path_to_error::deserialize(value)
+        .map_err(|err| bad(format!("at `{}`: {}", err.path(), err.inner())))?;
+    let mut names = HashSet::new();
+    for file in &manifest.files {
+        if !file.path.starts_with(FILES_PREFIX) || unsafe_name(&file.path).is_some() {
+            return Err(bad(format!(
+                "file path `{}` is not under files/",
+                file.path
+            )));
+        }
+        if !names.insert(file.path.as_str()) {
+            return Err(bad(format!("file `{}` is listed twice", file.path)));
+        }
+    }
+    Ok(manifest)
+}
+
+fn verify<R: Read + Seek>(bundle: &mut Bundle<R>) -> Verification {
+    let mut problems = BTreeMap::new();
+    let mut files_checked = 0;
+    let mut bytes_checked = 0;
+    let listed: HashSet<String> = bundle
+        .manifest
+        .files
+        .iter()
+        .map(|f| f.path.clone())
+        .collect();
+    for file in &bundle.manifest.files {
+        let entry = match bundle.archive.by_name(&file.path) {
+            Ok(entry) => entry,
+            Err(zip::result::ZipError::FileNotFound) => {
+                problems.insert(file.path.clone(), FileProblem::Missing);
+                continue;
+            }
+            Err(err) => {
+                problems.insert(file.path.clone(), FileProblem::Unreadable(err.to_string()));
+                continue;
+            }
+        };
+        // Never inflate more than the manifest promises (plus one byte to notice a longer entry).
+        match sha256_reader(entry.take(file.size + 1)) {
+            Ok((sha256, size)) => {
+                files_checked += 1;
+                bytes_checked += size;
+                if sha256 != file.sha256 || size != file.size {
+                    problems.insert(
+                        file.path.clone(),
+                        FileProblem::Damaged {
+                            expected_sha256: file.sha256.clone(),
+                            actual_sha256: sha256,
+                            expected_size: file.size,
+                            actual_size: size,
+                        },
+                    );
+                }
+            }
+            Err(err) => {
+                problems.insert(file.path.clone(), FileProblem::Unreadable(err.to_string()));
+            }
+        }
+    }
+    for name in bundle.archive.file_names() {
+        let Ok(name) = name else { continue };
+        if name != MANIFEST_NAME && !name.ends_with('/') && !listed.contains(name.as_ref()) {
+            problems.insert(name.into_owned(), FileProblem::Unlisted);
+        }
+    }
+    Verification {
+        files_checked,
+        bytes_checked,
+        problems,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unsafe_name;
+
+    #[test]
+    fn escaping_names_are_refused() {
+        for name in ["/etc/passwd", "files/../../x", "..", "C:/x", "a\\b", ""] {
+            assert!(unsafe_name(name).is_some(), "{name}");
+        }
+        for name in ["files/acs/a.blog", "manifest.json", "files/x/..a/b"] {
+            assert_eq!(unsafe_name(name), None, "{name}");
+        }
+    }
+}

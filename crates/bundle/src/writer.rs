@@ -1,0 +1,813 @@
+//! Writes a bundle: files streamed in and hashed in one pass, manifest last, then an atomic rename.
+//!
+//! # Brief overview
+//!
+//! Each file is read once, read-only, up to the size seen at the snapshot. Encrypted and
+//! already-compressed files (and content a quick probe finds incompressible) are *stored*: the
+//! writer thread copies them straight from disk into the archive. Readable text is *deflated*
+//! after the optional [`ContentFilter`] (redaction), on every core at once:
+//!
+//! ```text
+//!  feeder thread ──segments (≤ 1 MiB, cut after a newline)──▶ workers: filter, CRC, deflate
+//!        │                                                            │
+//!        └──────── the plan's order: store / segment / skipped ──▶ writer thread ◀── results
+//! ```
+//!
+//! The feeder reads text files in segments and queues them for the workers; each worker filters
+//! its segment and deflates it as a piece of one deflate stream (a sync flush, a final block for
+//! the last one). The writer thread takes everything in the plan's order, appends the pieces to
+//! the zip ([`ZipOut`]), hashes the content and combines the CRCs, so the archive is the same
+//! whatever the timing and a large log is compressed on all cores. Memory is bounded by the
+//! segments in flight, whatever the corpus size; their buffers are reused.
+//!
+//! Nothing half-written is ever left under the final name: the zip grows as `.<name>.<id>.partial`
+//! beside the target and is linked into place only once it is complete and flushed to disk. A
+//! cancelled or failed write removes the partial file.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, mpsc};
+
+use flate2::{Compress, Compression, FlushCompress, Status};
+use sha2::{Digest, Sha256};
+
+use crate::display::display_path;
+use crate::hash::sha256_file;
+use crate::kind::SourceKind;
+use crate::manifest::{
+    FILES_PREFIX, FileRedaction, MANIFEST_NAME, Manifest, ManifestFile, ManifestSkipped, Method,
+};
+use crate::progress::Progress;
+use crate::zip_out::{ZipMethod, ZipOut};
+
+/// Extensions whose content is already compressed or encrypted: deflating them wastes time.
+const STORED_EXTENSIONS: &[&str] = &[
+    "blog", "etl", "gz", "tgz", "zip", "7z", "xz", "zst", "bz2", "png", "jpg", "jpeg", "webp",
+    "mp4",
+];
+/// Extensions known to be text: deflated without a probe.
+const TEXT_EXTENSIONS: &[&str] = &[
+    "log", "txt", "json", "jsonl", "csv", "xml", "ini", "md", "out", "err",
+];
+
+/// Read size for stored files and the output buffer.
+const CHUNK: usize = 256 * 1024;
+/// Input bytes of one deflate job: large enough that cutting the stream costs nothing
+/// measurable, small enough that a few per core fit in a small memory budget.
+const SEGMENT: usize = 1 << 20;
+/// Segments queued per worker thread ahead of the writer.
+const SEGMENTS_PER_WORKER: usize = 3;
+/// Deflate level: zip's default, so bundles are no larger than `zip -6` makes them.
+const LEVEL: u32 = 6;
+/// Entries from this size on get ZIP64 room in their local header (deflate can grow a little).
+const LARGE_ENTRY: u64 = 0xF000_0000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{} already exists; choose another name or remove it first", .0.display())]
+    OutputExists(PathBuf),
+    #[error("cannot write the bundle to {}: {source}", path.display())]
+    Output { path: PathBuf, source: io::Error },
+    #[error("cannot read {}: {source}", path.display())]
+    Input { path: PathBuf, source: io::Error },
+    #[error("cancelled; nothing was written")]
+    Cancelled,
+}
+
+/// Rewrites a readable file on its way into the bundle (redaction). Returns the replacements
+/// made, by kind. Called on pieces of a file (each ends after a newline, unless a line is longer
+/// than a piece), from several threads at once.
+pub trait ContentFilter: Send + Sync {
+    fn filter(
+        &self,
+        input: &mut dyn io::BufRead,
+        output: &mut dyn Write,
+    ) -> io::Result<BTreeMap<String, u32>>;
+}
+
+/// Redaction as the writer's filter: every readable file of a bundle goes through one
+/// [`Redactor`](callsupport_redact::Redactor), so the same value gets the same token in every file.
+impl ContentFilter for callsupport_redact::Redactor {
+    fn filter(
+        &self,
+        input: &mut dyn std::io::BufRead,
+        output: &mut dyn std::io::Write,
+    ) -> std::io::Result<std::collections::BTreeMap<String, u32>> {
+        Ok(self.redact_stream(input, output)?.by_kind)
+    }
+}
+
+/// A file on this machine to pack, as a scan of its source found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    pub source_id: String,
+    /// Absolute path on this machine; shown in the manifest with the home folder as `~`.
+    pub path: PathBuf,
+    /// Path below the source root, `/`-separated; names the file inside the bundle.
+    pub relative: String,
+    /// Read up to this size, the size seen when the report was planned.
+    pub size: u64,
+    pub modified: std::time::SystemTime,
+    pub kind: SourceKind,
+    /// Only the SDK vendor can read it: stored as it is and never filtered.
+    pub encrypted: bool,
+}
+
+/// A finished bundle on disk.
+#[derive(Debug, Clone)]
+pub struct WrittenBundle {
+    pub path: PathBuf,
+    pub manifest: Manifest,
+    /// SHA-256 of the whole zip, as the ticket API checks it.
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+/// How one file goes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// Copied as it is by the writer thread.
+    Store,
+    /// Filtered and deflated in segments by the worker threads.
+    Deflate,
+}
+
+/// What the feeder hands the writer, in the plan's order.
+enum Item {
+    /// The writer copies this file itself.
+    Store(usize),
+    /// The next piece of a deflated file: `first` opens its entry, `last` closes it.
+    Segment {
+        file: usize,
+        first: bool,
+        last: bool,
+        truncated: bool,
+        piece: mpsc::Receiver<io::Result<Piece>>,
+    },
+    /// Could not be opened: listed in `skipped`.
+    Skipped(usize, io::Error),
+    /// Failed while it was read: the bundle cannot be completed.
+    Failed(usize, io::Error),
+}
+
+/// A segment for a worker.
+struct Job {
+    input: Vec<u8>,
+    last: bool,
+    reply: mpsc::SyncSender<io::Result<Piece>>,
+}
+
+/// A worker's result for one segment.
+struct Piece {
+    input_len: u64,
+    /// The content as it goes into the bundle (filtered), for the entry's SHA-256.
+    content: Vec<u8>,
+    deflated: Vec<u8>,
+    crc: crc32fast::Hasher,
+    by_kind: BTreeMap<String, u32>,
+}
+
+/// The deflated entry the writer is appending pieces to.
+struct OpenEntry {
+    sha256: Sha256,
+    crc: crc32fast::Hasher,
+    size: u64,
+    by_kind: BTreeMap<String, u32>,
+}
+
+/// Reused buffers of one size class: without them, the allocator keeps every freed megabyte.
+struct Pool {
+    free: Mutex<Vec<Vec<u8>>>,
+    keep: usize,
+}
+
+struct Pools {
+    segments: Pool,
+    pieces: Pool,
+}
+
+impl Pool {
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let mut buffer = self.free.lock().expect("pool").pop().unwrap_or_default();
+        buffer.clear();
+        buffer.reserve(capacity);
+        buffer
+    }
+
+    fn give(&self, buffer: Vec<u8>) {
+        if buffer.capacity() <= 4 * SEGMENT {
+            let mut free = self.free.lock().expect("pool");
+            if free.len() < self.keep {
+                free.push(buffer);
+            }
+        }
+    }
+}
+
+/// Writes `files` into a new bundle at `out`. `manifest` carries everything but `files`, which this
+/// fills in from what was really copied; files that vanish or cannot be read move to `skipped`.
+/// `filter`, when given, rewrites readable (deflated) files.
+pub fn write_bundle(
+    out: &Path,
+    mut manifest: Manifest,
+    files: &[InputFile],
+    filter: Option<&dyn ContentFilter>,
+    on_progress: impl FnMut(Progress) -> bool,
+) -> Result<WrittenBundle, WriteError> {
+    if out.exists() {
+        return Err(WriteError::OutputExists(out.to_path_buf()));
+    }
+    let partial = Partial::create(out, manifest.bundle_id)?;
+    let output_error = |source| WriteError::Output {
+        path: out.to_path_buf(),
+        source,
+    };
+    let mut zip = ZipOut::new(BufWriter::with_capacity(
+        CHUNK,
+        partial.file.try_clone().map_err(output_error)?,
+    ));
+
+    let routes: Vec<Route> = files.iter().map(route).collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .clamp(1, 8);
+    let in_flight = workers * SEGMENTS_PER_WORKER;
+    // Segments (and their filtered content) and their deflated pieces: two size classes.
+    let pools = Pools {
+        segments: Pool {
+            free: Mutex::new(Vec::new()),
+            keep: 2 * (in_flight + workers + 2),
+        },
+        pieces: Pool {
+            free: Mutex::new(Vec::new()),
+            keep: in_flight + workers + 2,
+        },
+    };
+    let cancelled = AtomicBool::new(false);
+    manifest.files.clear();
+
+    let (item_tx, item_rx) = mpsc::sync_channel::<Item>(in_flight);
+    let (job_tx, job_rx) = mpsc::channel::<Job>();
+    let job_rx = Mutex::new(job_rx);
+    std::thread::scope(|scope| -> Result<(), WriteError> {
+        let (pools, cancelled, routes) = (&pools, &cancelled, &routes);
+        scope.spawn(move || feed(files, routes, item_tx, job_tx, &pools.segments, cancelled));
+        for _ in 0..workers {
+            let job_rx = &job_rx;
+            scope.spawn(move || {
+                let mut compress = Compress::new(Compression::new(LEVEL), false);
+                loop {
+                    let job = job_rx.lock().expect("job queue").recv();
+                    let Ok(job) = job else { return };
+                    if cancelled.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let piece = pack_segment(job.input, job.last, filter, pools, &mut compress);
+                    let _ = job.reply.send(piece);
+                }
+            });
+        }
+        let sink = Sink {
+            files,
+            filter: filter.is_some(),
+            pools,
+            out,
+        };
+        let result = sink.run(&mut zip, &mut manifest, item_rx, on_progress);
+        if result.is_err() {
+            cancelled.store(true, Ordering::SeqCst);
+        }
+        result
+    })?;
+
+    let json = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
+    let mut deflated = Vec::with_capacity(json.len() / 2 + 64);
+    deflate_piece(
+        &mut Compress::new(Compression::new(LEVEL), false),
+        &json,
+        true,
+        &mut deflated,
+    )
+    .map_err(output_error)?;
+    zip.start_entry(
+        MANIFEST_NAME,
+        ZipMethod::Deflated,
+        manifest.created_at,
+        false,
+    )
+    .map_err(output_error)?;
+    zip.write_data(&deflated).map_err(output_error)?;
+    zip.end_entry(crc32(&json), json.len() as u64)
+        .map_err(output_error)?;
+    let mut writer = zip.finish().map_err(output_error)?;
+    writer.flush().map_err(output_error)?;
+    drop(writer);
+    let path = partial.commit(out)?;
+    let (sha256, bytes) = sha256_file(&path).map_err(output_error)?;
+    Ok(WrittenBundle {
+        path,
+        manifest,
+        sha256,
+        bytes,
+    })
+}
+
+/// The feeder thread: walks the plan in order, reads text files in segments for the workers and
+/// tells the writer what comes next. Stops when the writer stops listening.
+fn feed(
+    files: &[InputFile],
+    routes: &[Route],
+    items: mpsc::SyncSender<Item>,
+    jobs: mpsc::Sender<Job>,
+    pool: &Pool,
+    cancelled: &AtomicBool,
+) {
+    for (index, file) in files.iter().enumerate() {
+        if cancelled.load(Ordering::SeqCst) {
+            return;
+        }
+        let keep_going = match routes[index] {
+            Route::Store => items.send(Item::Store(index)).is_ok(),
+            Route::Deflate => feed_segments(index, file, &items, &jobs, pool),
+        };
+        if !keep_going {
+            return;
+        }
+    }
+}
+
+/// Queues one text file as segments that end after a newline (or, in a line longer than a
+/// segment, after a delimiter), up to the snapshot size. Returns whether to go on.
+fn feed_segments(
+    index: usize,
+    file: &InputFile,
+    items: &mpsc::SyncSender<Item>,
+    jobs: &mpsc::Sender<Job>,
+    pool: &Pool,
+) -> bool {
+    let mut source = match File::open(&file.path) {
+        Ok(source) => source,
+        Err(err) => return items.send(Item::Skipped(index, err)).is_ok(),
+    };
+    let mut remaining = file.size;
+    let mut carry: Vec<u8> = Vec::new();
+    let mut first = true;
+    loop {
+        let mut input = pool.take(SEGMENT);
+        input.extend_from_slice(&carry);
+        carry.clear();
+        let want = ((SEGMENT - input.len()) as u64).min(remaining);
+        let read = match (&mut source).take(want).read_to_end(&mut input) {
+            Ok(read) => read as u64,
+            Err(err) => {
+                let _ = items.send(Item::Failed(index, err));
+                return false;
+            }
+        };
+        remaining -= read;
+        // A file that shrank ends early; one that grew is cut at the snapshot size.
+        let last = remaining == 0 || read < want;
+        if !last {
+            let end = segment_end(&input);
+            carry.extend_from_slice(&input[end..]);
+            input.truncate(end);
+        }
+        let truncated = last
+            && source
+                .metadata()
+                .is_ok_and(|metadata| metadata.len() > file.size);
+        let (reply, piece) = mpsc::sync_channel(1);
+        let item = Item::Segment {
+            file: index,
+            first,
+            last,
+            truncated,
+            piece,
+        };
+        if items.send(item).is_err() || jobs.send(Job { input, last, reply }).is_err() {
+            return false;
+        }
+        if last {
+            return true;
+        }
+        first = false;
+    }
+}
+
+/// Where a segment ends: after its last newline, else after a delimiter near its end.
+fn segment_end(segment: &[u8]) -> usize {
+    memchr::memrchr(b'\n', segment)
+        .map_or_else(|| callsupport_redact::cut_point(segment), |at| at + 1)
+}
+
+/// A worker's job: filter one segment, checksum it and deflate it as a piece of its file's stream.
+fn pack_segment(
+    input: Vec<u8>,
+    last: bool,
+    filter: Option<&dyn ContentFilter>,
+    pools: &Pools,
+    compress: &mut Compress,
+) -> io::Result<Piece> {
+    let input_len = input.len() as u64;
+    let (content, by_kind) = match filter {
+        Some(filter) => {
+            let mut content = pools.segments.take(input.len() + input.len() / 8);
+            let by_kind = filter.filter(&mut &input[..], &mut content)?;
+            pools.segments.give(input);
+            (content, by_kind)
+        }
+        None => (input, BTreeMap::new()),
+    };
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&content);
+    let mut deflated = pools.pieces.take(content.len() / 3 + 64);
+    deflate_piece(compress, &content, last, &mut deflated)?;
+    Ok(Piece {
+        input_len,
+        content,
+        deflated,
+        crc,
+        by_kind,
+    })
+}
+
+/// Deflates `input` on its own (no back-references before it) as one piece of a raw deflate
+/// stream: ended by a sync flush so the next piece can follow, or by the final block.
+fn deflate_piece(
+    compress: &mut Compress,
+    input: &[u8],
+    last: bool,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    compress.reset();
+    let flush = if last {
+        FlushCompress::Finish
+    } else {
+        FlushCompress::Sync
+    };
+    loop {
+        if out.capacity() - out.len() < 4096 {
+            out.reserve(out.capacity().max(64 * 1024));
+        }
+        let consumed = compress.total_in() as usize;
+        let status = compress
+            .compress_vec(&input[consumed..], out, flush)
+            .map_err(io::Error::other)?;
+        let all_in = compress.total_in() as usize == input.len();
+        // A flush is complete when it stopped with output room to spare.
+        let flushed = all_in && out.len() < out.capacity();
+        match status {
+            Status::StreamEnd => return Ok(()),
+            Status::Ok | Status::BufError if !last && flushed => return Ok(()),
+            Status::Ok | Status::BufError => {}
+        }
+    }
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut hasher = crc32fast::Hasher::new();
+    hasher.update(bytes);
+    hasher.finalize()
+}
+
+/// The writer thread's side: appends everything to the zip in the plan's order.
+struct Sink<'a> {
+    files: &'a [InputFile],
+    filter: bool,
+    pools: &'a Pools,
+    out: &'a Path,
+}
+
+impl Sink<'_> {
+    fn run<W: Write + Seek>(
+        &self,
+        zip: &mut ZipOut<W>,
+        manifest: &mut Manifest,
+        items: mpsc::Receiver<Item>,
+        mut on_progress: impl FnMut(Progress) -> bool,
+    ) -> Result<(), WriteError> {
+        let files_total = self.files.len() as u32;
+        let bytes_total: u64 = self.files.iter().map(|f| f.size).sum();
+        let (mut files_done, mut bytes_done) = (0u32, 0u64);
+        let mut open: Option<OpenEntry> = None;
+        let mut buffer = vec![0u8; CHUNK];
+        let output_error = |source| WriteError::Output {
+            path: self.out.to_path_buf(),
+            source,
+        };
+        let mut report = |files_done: u32, bytes_done: u64| {
+            on_progress(Progress::Collecting {
+                files_done,
+                files_total,
+                bytes_done,
+                bytes_total,
+            })
+        };
+        for item in items {
+            if !report(files_done, bytes_done) {
+                return Err(WriteError::Cancelled);
+            }
+            match item {
+                Item::Store(index) => {
+                    let file = &self.files[index];
+                    let mut on_chunk = |done| report(files_done, bytes_done + done);
+                    match self.store(zip, file, &mut buffer, &mut on_chunk)? {
+                        Ok(entry) => manifest.files.push(entry),
+                        Err(skip) => manifest.skipped.push(skip),
+                    }
+                    files_done += 1;
+                    bytes_done += file.size;
+                }
+                Item::Skipped(index, err) => {
+                    manifest.skipped.push(skipped(&self.files[index], &err));
+                    files_done += 1;
+                    bytes_done += self.files[index].size;
+                }
+                Item::Failed(index, source) => {
+                    return Err(WriteError::Input {
+                        path: self.files[index].path.clone(),
+                        source,
+                    });
+                }
+                Item::Segment {
+                    file: index,
+                    first,
+                    last,
+                    truncated,
+                    piece,
+                } => {
+                    let file = &self.files[index];
+                    let input_error = |source| WriteError::Input {
+                        path: file.path.clone(),
+                        source,
+                    };
+                    if first {
+                        zip.start_entry(
+                            &entry_name(file),
+                            ZipMethod::Deflated,
+                            file.modified.into(),
+                            file.size >= LARGE_ENTRY,
+                        )
+                        .map_err(output_error)?;
+                        open = Some(OpenEntry {
+                            sha256: Sha256::new(),
+                            crc: crc32fast::Hasher::new(),
+                            size: 0,
+                            by_kind: BTreeMap::new(),
+                        });
+                    }
+                    let piece = piece
+                        .recv()
+                        .unwrap_or_else(|_| Err(io::Error::other("a compression worker stopped")))
+                        .map_err(input_error)?;
+                    let entry = open
+                        .as_mut()
+                        .expect("the entry was opened by its first piece");
+                    zip.write_data(&piece.deflated).map_err(output_error)?;
+                    entry.sha256.update(&piece.content);
+                    entry.crc.combine(&piece.crc);
+                    entry.size += piece.content.len() as u64;
+                    for (kind, count) in piece.by_kind {
+                        *entry.by_kind.entry(kind).or_default() += count;
+                    }
+                    bytes_done += piece.input_len;
+                    self.pools.segments.give(piece.content);
+                    self.pools.pieces.give(piece.deflated);
+                    if last {
+                        let entry = open.take().expect("open entry");
+                        zip.end_entry(entry.crc.finalize(), entry.size)
+                            .map_err(output_error)?;
+                        let redaction = if self.filter {
+                            FileRedaction::Applied
+                        } else {
+                            FileRedaction::Off
+                        };
+                        manifest.files.push(manifest_entry(
+                            file,
+                            Method::Deflated,
+                            hex::encode(entry.sha256.finalize()),
+                            entry.size,
+                            truncated,
+                            entry.by_kind,
+                            redaction,
+                        ));
+                        files_done += 1;
+                    }
+                }
+            }
+        }
+        if !report(files_done, bytes_done) {
+            return Err(WriteError::Cancelled);
+        }
+        Ok(())
+    }
+
+    /// Copies one file as it is (writer thread). The inner result is the skip when the file
+    /// could not be opened.
+    fn store<W: Write + Seek>(
+        &self,
+        zip: &mut ZipOut<W>,
+        file: &InputFile,
+        buffer: &mut [u8],
+        on_chunk: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<Result<ManifestFile, ManifestSkipped>, WriteError> {
+        let mut source = match File::open(&file.path) {
+            Ok(source) => source,
+            Err(err) => return Ok(Err(skipped(file, &err))),
+        };
+        let output_error = |source| WriteError::Output {
+            path: self.out.to_path_buf(),
+            source,
+        };
+        zip.start_entry(
+            &entry_name(file),
+            ZipMethod::Stored,
+            file.modified.into(),
+            file.size >= LARGE_ENTRY,
+        )
+        .map_err(output_error)?;
+        let (mut sha256, mut crc, mut size) = (Sha256::new(), crc32fast::Hasher::new(), 0u64);
+        let mut limited = (&mut source).take(file.size);
+        loop {
+            let n = match limited.read(buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(source) => {
+                    return Err(WriteError::Input {
+                        path: file.path.clone(),
+                        source,
+                    });
+                }
+            };
+            sha256.update(&buffer[..n]);
+            crc.update(&buffer[..n]);
+            zip.write_data(&buffer[..n]).map_err(output_error)?;
+            size += n as u64;
+            if !on_chunk(size) {
+                return Err(WriteError::Cancelled);
+            }
+        }
+        zip.end_entry(crc.finalize(), size).map_err(output_error)?;
+        let truncated = source
+            .metadata()
+            .is_ok_and(|metadata| metadata.len() > file.size);
+        // Stored content is encrypted or binary: there is no text to redact.
+        let redaction = if file.encrypted || self.filter {
+            FileRedaction::Impossible
+        } else {
+            FileRedaction::Off
+        };
+        Ok(Ok(manifest_entry(
+            file,
+            Method::Stored,
+            hex::encode(sha256.finalize()),
+            size,
+            truncated,
+            BTreeMap::new(),
+            redaction,
+        )))
+    }
+}
+
+fn manifest_entry(
+    file: &InputFile,
+    method: Method,
+    sha256: String,
+    size: u64,
+    truncated: bool,
+    by_kind: BTreeMap<String, u32>,
+    redaction: FileRedaction,
+) -> ManifestFile {
+    ManifestFile {
+        path: entry_name(file),
+        source: file.source_id.clone(),
+        original_path: display_path(&file.path),
+        size,
+        sha256,
+        modified_at: file.modified.into(),
+        kind: file.kind,
+        encrypted: file.encrypted,
+        truncated,
+        redactions: by_kind.values().sum(),
+        redactions_by_kind: by_kind,
+        redaction,
+        method,
+    }
+}
+
+fn entry_name(file: &InputFile) -> String {
+    format!("{FILES_PREFIX}{}/{}", file.source_id, file.relative)
+}
+
+/// Store what is encrypted or already compressed; deflate text.
+fn route(file: &InputFile) -> Route {
+    let ext = file
+        .relative
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    let store = file.encrypted
+        || STORED_EXTENSIONS.contains(&ext.as_str())
+        || (!TEXT_EXTENSIONS.contains(&ext.as_str()) && incompressible(&file.path));
+    if store { Route::Store } else { Route::Deflate }
+}
+
+/// A quick probe: deflating the first 64 KiB at the fastest level saves under 5%.
+fn incompressible(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(64 * 1024);
+    if file.take(64 * 1024).read_to_end(&mut head).is_err() || head.len() < 4096 {
+        return false;
+    }
+    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    let compressed = encoder
+        .write_all(&head)
+        .and_then(|()| encoder.finish())
+        .map(|c| c.len())
+        .unwrap_or(head.len());
+    compressed * 100 > head.len() * 95
+}
+
+fn skipped(file: &InputFile, err: &io::Error) -> ManifestSkipped {
+    let reason = match err.kind() {
+        io::ErrorKind::NotFound => "vanished before it could be copied".to_owned(),
+        io::ErrorKind::PermissionDenied => "unreadable: permission denied".to_owned(),
+        _ => format!("unreadable: {err}"),
+    };
+    ManifestSkipped {
+        original_path: display_path(&file.path),
+        reason,
+    }
+}
+
+/// The bundle while it is being written; removed on drop unless committed.
+pub struct Partial {
+    path: PathBuf,
+    pub file: File,
+    committed: bool,
+}
+
+impl Partial {
+    pub fn create(out: &Path, id: uuid::Uuid) -> Result<Partial, WriteError> {
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "bundle.zip".into());
+        let path = out.with_file_name(format!(".{name}.{id}.partial"));
+        let file = File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|source| WriteError::Output {
+                path: out.to_path_buf(),
+                source,
+            })?;
+        Ok(Partial {
+            path,
+            file,
+            committed: false,
+        })
+    }
+
+    pub fn commit(mut self, out: &Path) -> Result<PathBuf, WriteError> {
+        let error = |source| WriteError::Output {
+            path: out.to_path_buf(),
+            source,
+        };
+        self.file.rewind().map_err(error)?;
+        self.file.sync_all().map_err(error)?;
+        // `rename` would replace a file that appeared meanwhile; hard-link refuses instead.
+        std::fs::hard_link(&self.path, out)
+            .or_else(|err| match err.kind() {
+                io::ErrorKind::AlreadyExists => Err(err),
+                // File systems without hard links: fall back to rename after a last check.
+                _ if !out.exists() => std::fs::rename(&self.path, out),
+                _ => Err(err),
+            })
+            .map_err(|err| match err.kind() {
+                io::ErrorKind::AlreadyExists => WriteError::OutputExists(out.to_path_buf()),
+                _ => error(err),
+            })?;
+        let _ = std::fs::remove_file(&self.path);
+        if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+            let _ = File::open(dir).and_then(|d| d.sync_all());
+        }
+        self.committed = true;
+        Ok(out.to_path_buf())
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
