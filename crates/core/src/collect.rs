@@ -52,7 +52,8 @@ impl Plan {
                 Ok(found) => scans.push(found),
                 Err(err) => {
                     // The manifest says which sources could not be read, not only the CLI's warning.
-                    let root = crate::sources::expand_root(source)
+                    let root = source
+                        .expanded_root()
                         .unwrap_or_else(|_| source.root.clone().into());
                     unread.push(Skipped {
                         original_path: root,

@@ -15,7 +15,6 @@ pub mod api;
 pub mod applog;
 pub mod calls;
 pub mod collect;
-pub mod config;
 pub mod consent;
 pub mod detect;
 pub mod doctor;
@@ -24,10 +23,8 @@ pub mod fetch;
 pub mod index;
 mod kept;
 pub mod outbox;
-pub mod presets;
 pub mod screenshot;
 pub mod secrets;
-pub mod shortcut;
 pub mod sources;
 pub mod support_link;
 pub mod tail;
@@ -39,6 +36,8 @@ pub use error::{Error, ErrorCode};
 // The layers below, under the names the shells use.
 pub use callsupport_bundle as bundle;
 pub use callsupport_bundle::{GENERATOR, VERSION, hash, host, progress, report, survey, ticket};
+pub use callsupport_config as config;
+pub use callsupport_config::{presets, shortcut};
 pub use callsupport_redact as redact;
 
 /// The program `name` installed beside the running one (the app and its tray agent find each

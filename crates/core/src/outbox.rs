@@ -35,6 +35,7 @@ use uuid::Uuid;
 
 use crate::bundle::manifest::Consent;
 use crate::collect::{Plan, collect};
+use crate::config::OutboxLimits;
 use crate::error::{Error, ErrorCode};
 use crate::progress::Progress;
 use crate::report::Report;
@@ -198,13 +199,6 @@ impl Drop for Incoming {
     }
 }
 
-/// Limits past which the outbox tells the user (it never drops a report by itself).
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_age: Duration,
-    pub max_total_bytes: u64,
-}
-
 /// The outbox folder of one data folder.
 #[derive(Debug, Clone)]
 pub struct Outbox {
@@ -348,7 +342,12 @@ impl Outbox {
 
     /// What the user should hear about: reports waiting longer than the limit, or an outbox
     /// larger than it.
-    pub fn warnings(&self, entries: &[Entry], limits: Limits, now: DateTime<Utc>) -> Vec<String> {
+    pub fn warnings(
+        &self,
+        entries: &[Entry],
+        limits: OutboxLimits,
+        now: DateTime<Utc>,
+    ) -> Vec<String> {
         let mut warnings = Vec::new();
         for entry in entries {
             let age = (now - entry.queued.queued_at).to_std().unwrap_or_default();

@@ -13,9 +13,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use callsupport_bundle::InputFile;
-use globset::{Glob, GlobSet, GlobSetBuilder};
 
-use crate::config::{Config, SourceConfig, SourceKind};
+use crate::config::{Config, Globs, SourceConfig, SourceConfigError, SourceKind};
 
 /// One support file found under a source's root.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,27 +68,9 @@ pub struct SourceScan {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error(
-        "source `{source_id}`: key `root`: unknown placeholder `{{{placeholder}}}` in `{root}`; use {{home}}, {{config}}, {{data}}, {{local_data}}, {{temp}} or {{env:NAME}}"
-    )]
-    UnknownPlaceholder {
-        source_id: String,
-        root: String,
-        placeholder: String,
-    },
-    #[error("source `{source_id}`: key `root`: `{root}` uses {{env:{name}}} but {name} is not set")]
-    MissingEnv {
-        source_id: String,
-        root: String,
-        name: String,
-    },
-    #[error("source `{source_id}`: key `{key}`: `{glob}` is not a valid glob: {reason}")]
-    BadGlob {
-        source_id: String,
-        key: String,
-        glob: String,
-        reason: String,
-    },
+    /// The root's placeholders or the globs are wrong.
+    #[error(transparent)]
+    Config(#[from] SourceConfigError),
     #[error("source `{source_id}`: folder {} does not exist; check `root` in the configuration or start the calling app once", root.display())]
     RootMissing { source_id: String, root: PathBuf },
     #[error("source `{source_id}`: key `root`: {} is a file, not a folder", root.display())]
@@ -107,8 +88,7 @@ pub enum SourceError {
 pub struct ResolvedSource {
     pub config: SourceConfig,
     pub root: PathBuf,
-    include: GlobSet,
-    exclude: GlobSet,
+    globs: Globs,
 }
 
 /// What a source's root is right now.
@@ -122,14 +102,10 @@ pub enum RootState {
 
 /// Expands the root and compiles the globs of a configured source.
 pub fn resolve(source: &SourceConfig) -> Result<ResolvedSource, SourceError> {
-    let root = expand_root(source)?;
-    let include = globs(source, "include", &source.include)?;
-    let exclude = globs(source, "exclude", &source.exclude)?;
     Ok(ResolvedSource {
         config: source.clone(),
-        root,
-        include,
-        exclude,
+        root: source.expanded_root()?,
+        globs: source.globs()?,
     })
 }
 
@@ -140,7 +116,7 @@ impl ResolvedSource {
 
     /// Whether the file at `relative` (`/`-separated, below the root) belongs to this source.
     pub fn matches(&self, relative: &str) -> bool {
-        self.include.is_match(relative) && !self.exclude.is_match(relative)
+        self.globs.matches(relative)
     }
 
     /// `path` below the root, `/`-separated; `None` when it is not below the root.
@@ -368,50 +344,6 @@ fn unreadable(err: &std::io::Error) -> String {
     }
 }
 
-/// Replaces the placeholders of a configured root with this machine's folders.
-pub fn expand_root(source: &SourceConfig) -> Result<PathBuf, SourceError> {
-    let mut out = String::new();
-    let mut rest = source.root.as_str();
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else {
-            out.push_str(&rest[open..]);
-            rest = "";
-            break;
-        };
-        let name = &rest[open + 1..open + close];
-        out.push_str(&placeholder(source, name)?);
-        rest = &rest[open + close + 1..];
-    }
-    out.push_str(rest);
-    Ok(PathBuf::from(out))
-}
-
-fn placeholder(source: &SourceConfig, name: &str) -> Result<String, SourceError> {
-    let unknown = || SourceError::UnknownPlaceholder {
-        source_id: source.id.clone(),
-        root: source.root.clone(),
-        placeholder: name.to_owned(),
-    };
-    if let Some(var) = name.strip_prefix("env:") {
-        return std::env::var(var).map_err(|_| SourceError::MissingEnv {
-            source_id: source.id.clone(),
-            root: source.root.clone(),
-            name: var.to_owned(),
-        });
-    }
-    let dir = match name {
-        "home" => dirs::home_dir(),
-        "config" => dirs::config_dir(),
-        "data" => dirs::data_dir(),
-        "local_data" => dirs::data_local_dir(),
-        "temp" => Some(std::env::temp_dir()),
-        _ => return Err(unknown()),
-    };
-    dir.map(|d| d.to_string_lossy().into_owned())
-        .ok_or_else(unknown)
-}
-
 /// Scans every configured source once; the first source that cannot be scanned stops it.
 pub fn scan_all(config: &Config, now: SystemTime) -> Result<Vec<SourceScan>, SourceError> {
     config
@@ -514,20 +446,6 @@ fn is_encrypted(kind: SourceKind, relative: &str) -> bool {
         || ext.eq_ignore_ascii_case("etl")
 }
 
-fn globs(source: &SourceConfig, key: &str, patterns: &[String]) -> Result<GlobSet, SourceError> {
-    let bad = |i: usize, glob: &str, reason: String| SourceError::BadGlob {
-        source_id: source.id.clone(),
-        key: format!("{key}[{i}]"),
-        glob: glob.to_owned(),
-        reason,
-    };
-    let mut builder = GlobSetBuilder::new();
-    for (i, pattern) in patterns.iter().enumerate() {
-        builder.add(Glob::new(pattern).map_err(|err| bad(i, pattern, err.kind().to_string()))?);
-    }
-    builder.build().map_err(|err| bad(0, "", err.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -544,27 +462,6 @@ mod tests {
             max_mb: None,
             follow_links: false,
         }
-    }
-
-    #[test]
-    fn placeholders_expand() {
-        let temp = std::env::temp_dir();
-        assert_eq!(expand_root(&source("{temp}/x")).unwrap(), temp.join("x"));
-        let err = expand_root(&source("{nope}/x")).unwrap_err();
-        assert!(
-            err.to_string().contains("unknown placeholder `{nope}`"),
-            "{err}"
-        );
-        assert!(
-            err.to_string().contains("source `acs`: key `root`"),
-            "{err}"
-        );
-        let err = expand_root(&source("{env:CALLSUPPORT_SURELY_UNSET_VAR}/x")).unwrap_err();
-        assert!(
-            err.to_string()
-                .contains("CALLSUPPORT_SURELY_UNSET_VAR is not set"),
-            "{err}"
-        );
     }
 
     #[test]

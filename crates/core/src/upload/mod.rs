@@ -17,14 +17,14 @@ mod resumable;
 pub mod retry;
 pub mod slot;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;
 
-use crate::config::TicketApiConfig;
+use crate::config::{CaFileError, TicketApiConfig};
 use crate::progress::Progress;
 use crate::ticket::{Problem, TicketReceipt, TicketRequest};
 use resumable::Resumable;
@@ -407,36 +407,17 @@ impl Meter {
     }
 }
 
-/// Why a certificate authority file from `ticket_api.ca_files` cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum CaFileError {
-    #[error("cannot read {}: {source}", path.display())]
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{} is not a PEM certificate file: {detail}", path.display())]
-    NotPem { path: PathBuf, detail: String },
-    #[error("{} holds no certificate (expected -----BEGIN CERTIFICATE-----)", path.display())]
-    Empty { path: PathBuf },
-}
-
-/// The certificates of a PEM file (one or more), or why it cannot be used.
+/// The certificates of a PEM file from `ticket_api.ca_files`, for the client's trust store.
 pub fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, CaFileError> {
-    let pem = std::fs::read(path).map_err(|source| CaFileError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|err| CaFileError::NotPem {
-        path: path.to_path_buf(),
-        detail: err.to_string(),
-    })?;
-    if certs.is_empty() {
-        return Err(CaFileError::Empty {
+    let certs = crate::config::ca_certificates(path)?;
+    certs
+        .iter()
+        .map(|der| reqwest::Certificate::from_der(der))
+        .collect::<Result<_, _>>()
+        .map_err(|err| CaFileError::NotPem {
             path: path.to_path_buf(),
-        });
-    }
-    Ok(certs)
+            detail: err.to_string(),
+        })
 }
 
 /// Whether a transport error is the server's certificate being refused: waiting cannot fix it.

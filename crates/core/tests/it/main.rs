@@ -5,15 +5,12 @@
 //! tools we did not write (`unzip -t`, Python's `zipfile` and `hashlib`, `sha256sum`).
 
 mod collect; // Plan + collect into a bundle: manifest fields, zip methods, limits, cancel, streaming
-mod config; // Config::load: the documented minimal file, located errors, missing file
 mod delivery; // the outbox through a fault-injecting proxy: 200 reports, each delivered exactly once
 mod desk; // api::Desk end to end: prepare_report -> ConsentView -> send_report -> stored ticket
 mod detect; // detection replayed into watched logs: rules fire once, cooldown, cap, restart, rotation
 mod index; // the live index on real folders: changes, missing roots, rotation, bursts, links, polling
-mod layers; // machine-wide file + user file: locked keys, origins, a broken user file, changing a setting
 mod reader; // Bundle::open / verify against hostile, hand-made zips
 mod received; // Viewer::fetch_ticket from the real server: tokens, the kept copy, bad ids, cancel
-mod redact; // redact::Redactor: labelled corpus of log lines, consistency, streaming, bounds, threads
 mod resumable; // tus uploads to the real server: chunks, fallback, restart, lost upload or answer, 20 cuts of 200 MiB
 mod support; // shared fixtures: log trees, config files, external tool runners, in-process server
 mod upload; // upload::Uploader against the real ticket server: receipt, idempotency, failures

@@ -12,12 +12,12 @@
 use std::path::Path;
 
 use serde::Serialize;
-use ts_rs::TS;
 
 use super::{Config, ConfigError, ConfigFiles, Layered, Origin, load_layered};
 
 /// How a setting is edited on the screen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum SettingKind {
     Text,
@@ -230,7 +230,8 @@ pub fn is_known_key(key: &str) -> bool {
 }
 
 /// One row of the Settings screen.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Setting {
     pub key: String,
     pub label: String,
@@ -245,7 +246,8 @@ pub struct Setting {
 }
 
 /// The Settings screen.
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SettingsView {
     pub settings: Vec<Setting>,
     /// The machine-wide file, home folder as `~`, when there is one.
@@ -345,7 +347,7 @@ fn value(config: &Config, key: &str) -> String {
         "sources" => config
             .sources
             .iter()
-            .filter(|s| s.id != crate::applog::SOURCE_ID)
+            .filter(|s| s.id != callsupport_bundle::APPLOG_SOURCE_ID)
             .map(|s| s.name.as_str())
             .collect::<Vec<_>>()
             .join(", "),

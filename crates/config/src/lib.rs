@@ -1,4 +1,4 @@
-//! The configuration file: TOML in the shape `PRODUCT.md` fixes, checked strictly.
+//! The configuration file: TOML in a fixed shape (`docs/configure.md`), checked strictly.
 //!
 //! # Brief overview
 //!
@@ -10,13 +10,19 @@
 
 mod check;
 mod layers;
+pub mod presets;
 mod schema;
 pub mod settings;
+pub mod shortcut;
+mod source;
+mod tls;
 
 pub use layers::{
     ConfigFiles, Layer, Layered, MANAGED_CONFIG_ENV, Origin, load_layered, managed_path, user_path,
 };
 pub use schema::{SCHEMA_PATH, json_schema};
+pub use source::{Globs, SourceConfigError};
+pub use tls::{CaFileError, ca_certificates};
 
 use std::fmt;
 use std::net::IpAddr;
@@ -139,6 +145,13 @@ fn default_include() -> Vec<String> {
     vec!["**/*".to_owned()]
 }
 
+/// Limits past which the outbox tells the user (it never drops a report by itself).
+#[derive(Debug, Clone, Copy)]
+pub struct OutboxLimits {
+    pub max_age: std::time::Duration,
+    pub max_total_bytes: u64,
+}
+
 /// When queued reports are worth telling the user about. The outbox never drops a report itself.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -161,8 +174,8 @@ impl Default for OutboxConfig {
 }
 
 impl OutboxConfig {
-    pub fn limits(&self) -> crate::outbox::Limits {
-        crate::outbox::Limits {
+    pub fn limits(&self) -> OutboxLimits {
+        OutboxLimits {
             max_age: std::time::Duration::from_secs(u64::from(self.max_age_days) * 86_400),
             max_total_bytes: self.max_total_mb.saturating_mul(1024 * 1024),
         }
@@ -297,7 +310,7 @@ pub struct SurveyConfig {
     pub min_hours_between: u32,
     /// The scores' scale; the SDK's default is 1 to 5, bad at 2 or below.
     #[serde(default)]
-    pub scale: crate::survey::Scale,
+    pub scale: callsupport_bundle::survey::Scale,
 }
 
 impl Default for SurveyConfig {
@@ -306,7 +319,7 @@ impl Default for SurveyConfig {
             enabled: false,
             sample_percent: default_sample_percent(),
             min_hours_between: default_survey_hours(),
-            scale: crate::survey::Scale::default(),
+            scale: callsupport_bundle::survey::Scale::default(),
         }
     }
 }
@@ -522,9 +535,9 @@ impl Config {
             }
         }
         for (i, source) in self.sources.iter().enumerate() {
-            if let Err(err) = crate::sources::resolve(source) {
+            if let Err(err) = source.expanded_root().and_then(|_| source.globs()) {
                 let key = match &err {
-                    crate::sources::SourceError::BadGlob { key, .. } => key.clone(),
+                    SourceConfigError::BadGlob { key, .. } => key.clone(),
                     _ => "root".to_owned(),
                 };
                 problems.push((format!("sources[{i}].{key}"), err.to_string()));
@@ -539,7 +552,7 @@ impl Config {
             .validate()
             .map_err(|m| ("ticket_api.url".to_owned(), m))?;
         for (i, path) in self.ticket_api.ca_files.iter().enumerate() {
-            crate::upload::load_ca_file(Path::new(path))
+            ca_certificates(Path::new(path))
                 .map_err(|err| (format!("ticket_api.ca_files[{i}]"), err.to_string()))?;
         }
         if let Some(name) = &self.ticket_api.token_env
@@ -590,7 +603,7 @@ impl Config {
                     "`screenshot` is for the pictures users add to a report; use encrypted, text or call-operations".into(),
                 ));
             }
-            if source.id == crate::screenshot::SOURCE_ID {
+            if source.id == callsupport_bundle::SCREENSHOT_SOURCE_ID {
                 return Err((
                     key("id"),
                     format!(
@@ -599,7 +612,7 @@ impl Config {
                     ),
                 ));
             }
-            if source.id == crate::applog::SOURCE_ID {
+            if source.id == callsupport_bundle::APPLOG_SOURCE_ID {
                 return Err((
                     key("id"),
                     format!(
@@ -714,8 +727,8 @@ impl DetectionConfig {
 
 impl TicketApiConfig {
     /// The parsed URL. Only valid after [`Config::load`] succeeded.
-    pub fn parsed_url(&self) -> reqwest::Url {
-        reqwest::Url::parse(&self.url).expect("validated when the config was loaded")
+    pub fn parsed_url(&self) -> url::Url {
+        url::Url::parse(&self.url).expect("validated when the config was loaded")
     }
 
     /// The host a report goes to, as the consent screen names it.
@@ -728,7 +741,7 @@ impl TicketApiConfig {
     }
 
     fn validate(&self) -> Result<(), String> {
-        let url = reqwest::Url::parse(&self.url)
+        let url = url::Url::parse(&self.url)
             .map_err(|err| format!("`{}` is not a URL ({err})", self.url))?;
         match url.scheme() {
             "https" => Ok(()),
@@ -742,7 +755,7 @@ impl TicketApiConfig {
     }
 }
 
-fn is_loopback(url: &reqwest::Url) -> bool {
+fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),

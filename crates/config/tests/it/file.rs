@@ -3,9 +3,9 @@
 
 use std::fs;
 
-use callsupport_core::config::{Config, SourceKind};
+use callsupport_config::{Config, SourceKind};
 
-/// The smallest useful file, word for word as `PRODUCT.md` documents it.
+/// The smallest useful file, word for word as `docs/configure.md` documents it.
 const MINIMAL: &str = r#"[ticket_api]
 url = "https://support.example.com/api/v1/tickets"
 token_env = "CALLSUPPORT_TOKEN"      # or a token stored in the OS keyring
@@ -25,6 +25,16 @@ max_bundle_mb = 200
 [privacy]
 redact = true
 "#;
+
+#[test]
+fn the_minimal_file_is_the_one_documented() {
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/configure.md");
+    let text = fs::read_to_string(&docs).unwrap();
+    assert!(
+        text.contains(&format!("```toml\n{MINIMAL}```")),
+        "docs/configure.md no longer shows the minimal file this test loads"
+    );
+}
 
 #[test]
 fn the_documented_minimal_file_loads() {

@@ -4,8 +4,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use callsupport_core::config::settings::{self, SettingError};
-use callsupport_core::config::{ConfigFiles, Origin, load_layered};
+use callsupport_config::settings::{self, SettingError};
+use callsupport_config::{ConfigFiles, Origin, load_layered};
 
 const MANAGED: &str = r#"# Contoso IT
 locked = ["ticket_api", "privacy.redact"]

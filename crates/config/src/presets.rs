@@ -4,11 +4,11 @@
 //!
 //! Each preset expands into one or more sources for the platform the app runs on. A preset with no
 //! sources for this platform is ignored with a note, not an error. Every folder comes from public
-//! documentation, cited per preset (the letters refer to `../shared/PRESETS-SOURCES.md`); folders
+//! documentation, cited per preset (the letters refer to the sources listed in `docs/presets.md`); folders
 //! that no vendor document confirms are marked UNCONFIRMED, and all of them may simply not exist on a
 //! given machine, which the index reports as "missing" and keeps watching for.
 
-use crate::config::{SourceConfig, SourceKind};
+use crate::{SourceConfig, SourceKind};
 
 /// What a preset name resolves to here.
 pub enum Lookup {
@@ -302,7 +302,7 @@ mod tests {
                 assert_eq!(sources.len(), specs.len());
                 for source in sources {
                     // Globs compile and placeholders are known (roots may not exist here).
-                    if let Err(err) = crate::sources::resolve(&source) {
+                    if let Err(err) = source.expanded_root().and_then(|_| source.globs()) {
                         assert!(!err.to_string().contains("glob"), "{}: {err}", preset.name);
                     }
                     assert!(
@@ -336,7 +336,7 @@ mod tests {
         };
         let mut source = sources[0].clone();
         source.root = "/x".into();
-        let resolved = crate::sources::resolve(&source).unwrap();
+        let resolved = source.globs().unwrap();
         assert!(resolved.matches("Contoso_8wekyb3d8bbwe/LocalState/acs_sdk_0.blog"));
         assert!(resolved.matches("App/trace.etl"));
         assert!(!resolved.matches("App/media_stack.blog"));

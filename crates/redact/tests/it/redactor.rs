@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, BufReader, Read, Write};
 
-use callsupport_core::redact::{Counts, Kind, MAX_CHUNK, RedactionContext, Redactor};
+use callsupport_redact::{Counts, Kind, MAX_CHUNK, RedactionContext, Redactor};
 
 const USER: &str = "jdoe";
 const HOST: &str = "WIN-7F3K2LQ";
