@@ -6,7 +6,7 @@
 use std::io::{Cursor, Read};
 use std::path::Path;
 
-use callsupport_core::bundle::reader::Bundle;
+use callsupport_bundle::reader::Bundle;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,7 @@
 //! # Brief overview
 //!
 //! [`start`] binds a listener and serves the routes of [`routes`]: `POST /api/v1/tickets` (the
-//! contract of `PRODUCT.md`, see [`callsupport_core::ticket`]), `GET /healthz`, and the agent side
+//! contract of `docs/ticket-api.md`, see [`callsupport_bundle::ticket`]), `GET /healthz`, and the agent side
 //! `GET /api/v1/tickets[/{id}[/bundle]]` behind a separate token, and resumable uploads (tus 1.0,
 //! [`uploads`]) whose finished bundle a JSON `POST /api/v1/tickets` turns into a ticket. [`store`] keeps the ticket
 //! records in SQLite (or PostgreSQL, shared by several instances) and [`blobs`] the bundles in the

@@ -1,8 +1,8 @@
 //! The OpenAPI 3.1 document of the ticket API, generated from the handlers' annotations and the
 //! wire types themselves (`utoipa`), served at `GET /api/v1/openapi.json`.
 
-use callsupport_core::report::{Category, Report};
-use callsupport_core::ticket::{Problem, TicketReceipt, TicketRequest};
+use callsupport_bundle::report::{Category, Report};
+use callsupport_bundle::ticket::{Problem, TicketReceipt, TicketRequest};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 

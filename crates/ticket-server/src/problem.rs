@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use callsupport_core::ticket::{PROBLEM_JSON, Problem};
+use callsupport_bundle::ticket::{PROBLEM_JSON, Problem};
 
 /// An error answer: status, code and a sentence that says what to do.
 #[derive(Debug)]

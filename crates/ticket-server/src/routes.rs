@@ -21,10 +21,10 @@ use axum::extract::{
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head, post};
-use callsupport_core::bundle::human_bytes;
-use callsupport_core::bundle::reader::Bundle;
-use callsupport_core::hash::HashingWriter;
-use callsupport_core::ticket::{IDEMPOTENCY_KEY, Problem, TicketReceipt, TicketRequest};
+use callsupport_bundle::hash::HashingWriter;
+use callsupport_bundle::human_bytes;
+use callsupport_bundle::reader::Bundle;
+use callsupport_bundle::ticket::{IDEMPOTENCY_KEY, Problem, TicketReceipt, TicketRequest};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
@@ -415,7 +415,7 @@ async fn receive_uploaded(
     let finished = state.uploads.finished(&named.upload)?;
     let hashed = finished.data.clone();
     let (sha256, size) =
-        tokio::task::spawn_blocking(move || callsupport_core::hash::sha256_file(&hashed))
+        tokio::task::spawn_blocking(move || callsupport_bundle::hash::sha256_file(&hashed))
             .await
             .map_err(ApiProblem::internal)?
             .map_err(ApiProblem::internal)?;

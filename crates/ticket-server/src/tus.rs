@@ -13,7 +13,7 @@ use sha1::Digest;
 use crate::problem::ApiProblem;
 
 /// The protocol's vocabulary, shared with the client.
-pub use callsupport_core::ticket::tus::*;
+pub use callsupport_bundle::ticket::tus::*;
 
 /// The extensions this server offers, as `Tus-Extension` lists them.
 pub const EXTENSIONS: &str = "creation,checksum,termination,expiration";

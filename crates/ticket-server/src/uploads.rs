@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use tokio::io::AsyncWriteExt;
 
-use callsupport_core::ticket::Problem;
+use callsupport_bundle::ticket::Problem;
 
 use crate::problem::ApiProblem;
 use crate::routes::{AppState, check_submit_token};

@@ -26,7 +26,7 @@ use tokio::sync::Notify;
 use crate::blobs::BlobStore;
 use crate::store::{Forward, TicketRecord, Tickets, bundle_key};
 use ado::{AdoError, AzureDevOps, Client, NewWorkItem};
-use callsupport_core::ticket::TicketRequest;
+use callsupport_bundle::ticket::TicketRequest;
 
 /// How forwarding is set up.
 #[derive(Debug, Clone)]

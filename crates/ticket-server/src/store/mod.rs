@@ -22,7 +22,7 @@ pub mod sqlite;
 use std::path::Path;
 use std::sync::Arc;
 
-use callsupport_core::ticket::TicketRequest;
+use callsupport_bundle::ticket::TicketRequest;
 use serde::Serialize;
 
 /// One stored ticket.

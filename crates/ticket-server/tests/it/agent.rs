@@ -1,7 +1,7 @@
 //! The agent side: `GET /api/v1/tickets`, `/{id}` and `/{id}/bundle` behind the agent token, which
 //! is distinct from the submit token; off (403) when the server has none.
 
-use callsupport_core::ticket::TicketReceipt;
+use callsupport_bundle::ticket::TicketReceipt;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 

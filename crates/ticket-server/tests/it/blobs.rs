@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use callsupport_core::ticket::TicketReceipt;
+use callsupport_bundle::ticket::TicketReceipt;
 use reqwest::StatusCode;
 use reqwest::header::{LOCATION, RANGE};
 

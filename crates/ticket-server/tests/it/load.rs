@@ -4,13 +4,10 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use callsupport_core::collect::{Plan, collect};
-use callsupport_core::config::Config;
-use callsupport_core::consent::{Destination, Statement};
-use callsupport_core::report::Report;
-use callsupport_core::ticket::TicketRequest;
+use callsupport_bundle::SourceKind;
+use callsupport_bundle::ticket::TicketRequest;
 
-use crate::support::{SUBMIT_TOKEN, random_bytes};
+use crate::support::{SUBMIT_TOKEN, bundle_of_folder, random_bytes};
 
 /// Peak resident memory of a process so far, in MiB.
 fn peak_mib(pid: u32) -> f64 {
@@ -30,28 +27,11 @@ fn fifty_concurrent_20_mib_uploads_leave_the_server_memory_flat() {
     let logs = dir.path().join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     std::fs::write(logs.join("acs_0.blog"), random_bytes(20 << 20, 3)).unwrap();
-    let config = Config::parse(
-        &dir.path().join("c.toml"),
-        &format!(
-            "[ticket_api]\nurl = \"http://127.0.0.1:9/t\"\n[[sources]]\nid = \"acs\"\nname = \"SDK\"\nroot = '{}'\nkind = \"encrypted\"\n",
-            logs.display()
-        ),
-    )
-    .unwrap();
-    let (plan, _) = Plan::from_config(&config).unwrap();
     let bundles: Vec<_> = (0..50)
         .map(|i| {
             let out = dir.path().join(format!("b{i}.zip"));
-            let agreed =
-                Statement::new(&plan, &Destination::File, false).agreed(&Destination::File, false);
-            collect(
-                &plan,
-                Report::new(format!("load {i}")),
-                agreed,
-                &out,
-                |_| true,
-            )
-            .unwrap();
+            let summary = format!("load {i}");
+            bundle_of_folder(&out, "acs", SourceKind::Encrypted, &logs, &summary);
             let (request, bytes) = TicketRequest::for_file(&out).unwrap();
             (out, request, bytes)
         })

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use callsupport_core::ticket::TicketReceipt;
+use callsupport_bundle::ticket::TicketReceipt;
 use callsupport_ticket_server::DatabaseConfig;
 use reqwest::StatusCode;
 

@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use callsupport_core::ticket::TicketReceipt;
+use callsupport_bundle::ticket::TicketReceipt;
 use reqwest::StatusCode;
 use reqwest::header::{LOCATION, WWW_AUTHENTICATE};
 

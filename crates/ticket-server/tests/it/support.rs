@@ -5,13 +5,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use callsupport_core::bundle::manifest::Consent;
-use callsupport_core::bundle::writer::WrittenBundle;
-use callsupport_core::collect::{Plan, collect};
-use callsupport_core::config::Config;
-use callsupport_core::consent::{Destination, Statement};
-use callsupport_core::report::Report;
-use callsupport_core::ticket::TicketRequest;
+use callsupport_bundle::host::HostFacts;
+use callsupport_bundle::manifest::{Consent, FORMAT, Generator, Manifest, ManifestSource};
+use callsupport_bundle::report::Report;
+use callsupport_bundle::ticket::TicketRequest;
+use callsupport_bundle::writer::{InputFile, WrittenBundle, write_bundle};
+use callsupport_bundle::{GENERATOR, SourceKind, VERSION};
 use callsupport_ticket_server::{BlobConfig, DatabaseConfig, RunningServer, ServerConfig};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Response, StatusCode};
@@ -218,27 +217,8 @@ impl Collected {
             .collect();
         fs::write(logs.join("app.log"), text).unwrap();
         fs::write(logs.join("nested/acs_1.blog"), random_bytes(len, 7)).unwrap();
-        let config_path = dir.path().join("config.toml");
-        fs::write(
-            &config_path,
-            format!(
-                "[ticket_api]\nurl = \"https://support.example.com/api/v1/tickets\"\n\n[[sources]]\nid = \"app\"\nname = \"App\"\nroot = '{}'\nkind = \"text\"\n",
-                logs.display()
-            ),
-        )
-        .unwrap();
-        let config = Config::load(&config_path).unwrap();
-        let (plan, _) = Plan::from_config(&config).unwrap();
-        let statement = Statement::new(&plan, &Destination::File, false);
-        let consent = Consent {
-            accepted_at: chrono::Utc::now(),
-            statement_sha256: statement.sha256(),
-            redaction: false,
-            destination: Destination::File.label(),
-        };
         let out = dir.path().join("bundle.zip");
-        let written =
-            collect(&plan, Report::new("audio dropped"), consent, &out, |_| true).unwrap();
+        let written = bundle_of_folder(&out, "app", SourceKind::Text, &logs, "audio dropped");
         assert_eq!(written.manifest.files.len(), 2);
         Collected { dir, written }
     }
@@ -260,6 +240,66 @@ impl Collected {
     pub fn beside(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
+}
+
+/// A bundle of every file under `root`, as one source of `kind`, written by the bundle format's
+/// own writer (the server's tests need nothing of the app).
+pub fn bundle_of_folder(
+    out: &Path,
+    source: &str,
+    kind: SourceKind,
+    root: &Path,
+    summary: &str,
+) -> WrittenBundle {
+    let mut files = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            let meta = fs::metadata(&path).unwrap();
+            if meta.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let relative = path.strip_prefix(root).unwrap().to_string_lossy();
+            files.push(InputFile {
+                source_id: source.to_owned(),
+                relative: relative.replace('\\', "/"),
+                size: meta.len(),
+                modified: meta.modified().unwrap(),
+                kind,
+                encrypted: kind == SourceKind::Encrypted
+                    || path.extension().is_some_and(|e| e == "blog"),
+                path,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.relative.cmp(&b.relative));
+    let manifest = Manifest {
+        format: FORMAT.to_owned(),
+        bundle_id: Uuid::now_v7(),
+        created_at: chrono::Utc::now(),
+        generator: Generator {
+            name: GENERATOR.to_owned(),
+            version: VERSION.to_owned(),
+        },
+        host: HostFacts::current(),
+        report: Report::new(summary),
+        consent: Consent {
+            accepted_at: chrono::Utc::now(),
+            statement_sha256: sha256_hex(b"the statement the user agreed to"),
+            redaction: false,
+            destination: "file".to_owned(),
+        },
+        sources: vec![ManifestSource {
+            id: source.to_owned(),
+            name: source.to_owned(),
+            kind,
+        }],
+        files: Vec::new(),
+        skipped: Vec::new(),
+    };
+    write_bundle(out, manifest, &files, None, |_| true).unwrap()
 }
 
 /// Deterministic bytes that do not compress.
