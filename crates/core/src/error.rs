@@ -7,6 +7,7 @@ use crate::bundle::extract::ExtractError;
 use crate::bundle::reader::ReadError;
 use crate::bundle::vendor::VendorError;
 use crate::bundle::writer::WriteError;
+use crate::calls::CallFileError;
 use crate::config::ConfigError;
 use crate::config::settings::SettingError;
 use crate::fetch::FetchError;
@@ -43,6 +44,8 @@ pub enum Error {
     Screenshot(#[from] crate::screenshot::ScreenshotError),
     #[error(transparent)]
     CallId(#[from] crate::calls::kql::BadCallId),
+    #[error(transparent)]
+    CallFile(#[from] crate::calls::CallFileError),
     #[error(transparent)]
     Vendor(#[from] crate::bundle::vendor::VendorError),
     #[error(transparent)]
@@ -119,6 +122,9 @@ impl Error {
             Error::Write(WriteError::Input { .. }) => ErrorCode::SourceUnavailable,
             Error::Write(_) | Error::Io(_) => ErrorCode::Io,
             Error::Read(_) | Error::Extract(ExtractError::Damaged { .. }) => ErrorCode::Integrity,
+            Error::CallFile(CallFileError::Unreadable { .. }) => ErrorCode::Io,
+            Error::CallFile(CallFileError::Bundle(_)) => ErrorCode::Integrity,
+            Error::CallFile(CallFileError::NotCallRecords { .. }) => ErrorCode::ReportInvalid,
             Error::Extract(_) | Error::Export(_) => ErrorCode::Io,
             Error::Setting(SettingError::Managed(_) | SettingError::NotForUsers(_)) => {
                 ErrorCode::Managed

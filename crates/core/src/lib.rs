@@ -13,21 +13,15 @@
 
 pub mod api;
 pub mod applog;
-pub mod calls;
 pub mod collect;
 pub mod consent;
-pub mod detect;
 pub mod doctor;
 pub mod error;
 pub mod fetch;
-pub mod index;
-mod kept;
 pub mod outbox;
 pub mod screenshot;
 pub mod secrets;
-pub mod sources;
 pub mod support_link;
-pub mod tail;
 mod tidy;
 pub mod upload;
 
@@ -38,6 +32,7 @@ pub use callsupport_bundle as bundle;
 pub use callsupport_bundle::{GENERATOR, VERSION, hash, host, progress, report, survey, ticket};
 pub use callsupport_config as config;
 pub use callsupport_config::{presets, shortcut};
+pub use callsupport_logs::{calls, detect, index, sources, tail};
 pub use callsupport_redact as redact;
 
 /// The program `name` installed beside the running one (the app and its tray agent find each

@@ -595,7 +595,7 @@ fn in_use(id: Uuid) -> io::Error {
 
 /// Writes `value` as JSON under a temporary name, flushes it and renames it into place.
 fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
-    crate::kept::write_aside(path, &serde_json::to_vec_pretty(value).expect("serializes"))
+    callsupport_kept::write_aside(path, &serde_json::to_vec_pretty(value).expect("serializes"))
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {

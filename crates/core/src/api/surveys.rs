@@ -8,8 +8,8 @@ use ts_rs::TS;
 
 use super::Desk;
 use crate::error::Error;
-use crate::kept::{append_lines, read_lines};
 use crate::survey::Survey;
+use callsupport_kept::{append_lines, read_lines};
 
 /// Answers kept, newest last; past twice this many the file is cut to the latest.
 const KEEP: usize = 200;

@@ -87,7 +87,7 @@ impl ResumeSlot for FileSlot {
 
     fn save(&self, resume: &Resume) -> io::Result<()> {
         let bytes = serde_json::to_vec_pretty(resume).expect("a resume point serializes");
-        crate::kept::write_aside(&self.path, &bytes)
+        callsupport_kept::write_aside(&self.path, &bytes)
     }
 
     fn clear(&self) {

@@ -8,7 +8,6 @@ mod collect; // Plan + collect into a bundle: manifest fields, zip methods, limi
 mod delivery; // the outbox through a fault-injecting proxy: 200 reports, each delivered exactly once
 mod desk; // api::Desk end to end: prepare_report -> ConsentView -> send_report -> stored ticket
 mod detect; // detection replayed into watched logs: rules fire once, cooldown, cap, restart, rotation
-mod index; // the live index on real folders: changes, missing roots, rotation, bursts, links, polling
 mod reader; // Bundle::open / verify against hostile, hand-made zips
 mod received; // Viewer::fetch_ticket from the real server: tokens, the kept copy, bad ids, cancel
 mod resumable; // tus uploads to the real server: chunks, fallback, restart, lost upload or answer, 20 cuts of 200 MiB

@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use super::calls::CallTracker;
 use super::{IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
-use crate::config::{SourceConfig, SourceKind};
 use crate::sources::{ResolvedSource, Skipped, SourceFile, Walked, resolve};
 use callsupport_bundle::display_path;
+use callsupport_config::{SourceConfig, SourceKind};
 
 struct Entry {
     file: SourceFile,

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use callsupport_bundle::InputFile;
 
-use crate::config::{Config, Globs, SourceConfig, SourceConfigError, SourceKind};
+use callsupport_config::{Config, Globs, SourceConfig, SourceConfigError, SourceKind};
 
 /// One support file found under a source's root.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The live index (`callsupport_core::index`) on real temporary folders: the first scan, files that
+//! The live index (`callsupport_logs::index`) on real temporary folders: the first scan, files that
 //! appear, grow and go, roots that come and go, rotation by rename, bursts, call ids, links, the
 //! polling fallback, bad sources, unreadable folders, rescans and shutdown.
 //!
@@ -14,10 +14,10 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use callsupport_core::bundle::display_path;
-use callsupport_core::config::{SourceConfig, SourceKind};
-use callsupport_core::index::{Index, IndexEvent, Options, SourceSnapshot, SourceStatus};
-use callsupport_core::sources::scan;
+use callsupport_bundle::display_path;
+use callsupport_config::{SourceConfig, SourceKind};
+use callsupport_logs::index::{Index, IndexEvent, Options, SourceSnapshot, SourceStatus};
+use callsupport_logs::sources::scan;
 
 use crate::support::{random_bytes, text_log, write_file};
 

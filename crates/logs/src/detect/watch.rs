@@ -14,9 +14,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use super::engine::{Detector, Rules};
 use super::journal::{Detected, Journal, SavedState};
 use super::prompt::{Decision, Prompter};
-use crate::config::{Config, SourceKind, SurveyConfig};
 use crate::sources::{resolve, walk};
 use crate::tail::Tail;
+use callsupport_config::{Config, SourceKind, SurveyConfig};
 
 /// Most logs followed; a folder with more is a configuration mistake, not a calling app.
 const MAX_FILES: usize = 2_000;

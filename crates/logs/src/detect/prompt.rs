@@ -12,13 +12,14 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Detection;
-use crate::config::DetectionConfig;
+use callsupport_config::DetectionConfig;
 
 /// Trouble older than this when noticed is listed but not prompted for.
 pub const STALE: Duration = Duration::hours(1);
 
 /// What became of a detection.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Decision {
     /// The user was asked.
@@ -33,7 +34,7 @@ pub enum Decision {
     Stale,
     /// Asked too recently; the next prompt may come at `until`.
     Cooldown {
-        #[ts(type = "string")]
+        #[cfg_attr(feature = "ts", ts(type = "string"))]
         until: DateTime<Utc>,
     },
     /// The day's prompts were all used.

@@ -10,14 +10,15 @@ use serde::{Deserialize, Serialize};
 
 use super::Detection;
 use super::prompt::{Decision, PromptState};
-use crate::kept::{append_lines, read_lines, write_aside};
 use crate::tail::Tail;
+use callsupport_kept::{append_lines, read_lines, write_aside};
 
 /// Detections kept for History → Detected.
 pub const KEEP: usize = 500;
 
 /// A detection and what became of it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Detected {
     #[serde(flatten)]
     pub detection: Detection,

@@ -25,8 +25,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::bundle::reader::Bundle;
-use crate::config::SourceKind;
+use callsupport_bundle::reader::Bundle;
+use callsupport_config::SourceKind;
 use record::{Fields, RecordError};
 
 /// Lines that are not records, kept with where they are (the rest are only counted).
@@ -35,34 +35,36 @@ pub const MAX_PROBLEMS: usize = 50;
 pub const MAX_LINE: usize = 1 << 20;
 
 /// One operation of a call.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Operation {
-    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub at: Option<DateTime<Utc>>,
-    #[ts(type = "string")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub name: Arc<str>,
     /// `OperationType`: `client-api-request`, `client-event`, …
-    #[ts(type = "string")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub kind: Arc<str>,
-    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub participant_id: Option<Arc<str>>,
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub duration_ms: u64,
-    #[ts(type = "string")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub result_type: Arc<str>,
     pub result_signature: Option<u16>,
     pub failed: bool,
     /// What a failed operation carried: its operation id and payload.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[ts(optional)]
+    #[cfg_attr(feature = "ts", ts(optional))]
     pub failure: Option<Box<FailureDetail>>,
     /// Where the record is: the file's index in [`Calls::files`] and its line (from 1).
     pub file: u32,
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub line: u64,
 }
 
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FailureDetail {
     pub operation_id: String,
     /// The payload as JSON text, when there was one.
@@ -70,14 +72,15 @@ pub struct FailureDetail {
 }
 
 /// One call: everything its records say.
-#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Call {
     pub call_id: String,
     /// The first operation's time.
-    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub start: Option<DateTime<Utc>>,
     /// The latest time an operation ended.
-    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub end: Option<DateTime<Utc>>,
     pub participants: Vec<String>,
     pub sdk_versions: Vec<String>,
@@ -98,32 +101,34 @@ impl Call {
 }
 
 /// A line that is not a record of a call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LineProblem {
     pub file: String,
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub line: u64,
     pub reason: String,
 }
 
 /// What the logs hold.
-#[derive(Debug, Clone, Default, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Calls {
     /// By start time; calls without any time last.
     pub calls: Vec<Call>,
     /// The files read, as their operations name them by index.
     pub files: Vec<String>,
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub records: u64,
     /// Lines that are JSON but not about a call (no `CallId`), such as other log categories.
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub other_lines: u64,
     /// Records read a second time (same call, operation id, time and participant), such as one in
     /// a bundle and again in an Azure Monitor export: counted once.
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub duplicates: u64,
     /// Lines that could not be read as a record at all.
-    #[ts(type = "number")]
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub malformed: u64,
     /// The first [`MAX_PROBLEMS`] malformed lines, with where they are.
     pub problems: Vec<LineProblem>,
@@ -358,16 +363,29 @@ impl CallLog {
     }
 }
 
+/// Why a file given to [`CallLog::read_file`] cannot be read as calls.
+#[derive(Debug, thiserror::Error)]
+pub enum CallFileError {
+    #[error("cannot read {shown}: {source}; name a bundle or a JSON-lines file of call records")]
+    Unreadable { shown: String, source: io::Error },
+    /// It is a zip, but not a bundle that can be opened.
+    #[error(transparent)]
+    Bundle(#[from] callsupport_bundle::reader::ReadError),
+    #[error(
+        "{shown} is neither a bundle nor call records: it holds no call client operations records ({why}); name a bundle or a JSON-lines export of ACSCallClientOperations"
+    )]
+    NotCallRecords { shown: String, why: String },
+}
+
 impl CallLog {
     /// Adds one file: a bundle (told by the zip signature) or JSON lines of call records, such as
     /// an Azure Monitor export. A JSON-lines file in which no line is a call record is not what
     /// was meant: it is refused, naming its first bad line.
-    pub fn read_file(&mut self, path: &std::path::Path) -> Result<FileSummary, crate::Error> {
+    pub fn read_file(&mut self, path: &std::path::Path) -> Result<FileSummary, CallFileError> {
         let shown = callsupport_bundle::display_path(path);
-        let cannot_read = |err: io::Error| {
-            crate::Error::Io(format!(
-                "cannot read {shown}: {err}; name a bundle or a JSON-lines file of call records"
-            ))
+        let cannot_read = |source: io::Error| CallFileError::Unreadable {
+            shown: shown.clone(),
+            source,
         };
         let mut file = std::fs::File::open(path).map_err(cannot_read)?;
         let mut head = [0u8; 4];
@@ -393,9 +411,7 @@ impl CallLog {
                 .map_or("no line holds a CallId".to_owned(), |p| {
                     format!("line {}: {}", p.line, p.reason)
                 });
-            return Err(crate::Error::Io(format!(
-                "{shown} is neither a bundle nor call records: it holds no call client operations records ({why}); name a bundle or a JSON-lines export of ACSCallClientOperations"
-            )));
+            return Err(CallFileError::NotCallRecords { shown, why });
         }
         Ok(held)
     }

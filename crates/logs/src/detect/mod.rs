@@ -23,10 +23,11 @@ pub mod watch;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::report::Category;
+use callsupport_bundle::report::Category;
 
 /// What was noticed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Rule {
     /// Every attempt to join the call failed.
@@ -66,15 +67,16 @@ impl Rule {
 }
 
 /// One thing noticed, with what a prompt and a report need.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Detection {
     /// Names it for the prompt and the report it leads to.
     pub id: String,
     /// When the detector noticed it (the call's end for call rules).
-    #[ts(type = "string")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub at: DateTime<Utc>,
     /// When it happened, as the log says (the failure, the call's last record, the line).
-    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub occurred_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub rule: Rule,

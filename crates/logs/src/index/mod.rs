@@ -29,12 +29,13 @@ use serde::Serialize;
 
 pub use calls::{CallSeen, CallTracker};
 
-use crate::config::{Config, SourceConfig, SourceKind};
 use crate::sources::{Skipped, SourceFile, SourceScan, split_by_age};
 use callsupport_bundle::display_path;
+use callsupport_config::{Config, SourceConfig, SourceKind};
 
 /// How a source is being kept up to date.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SourceStatus {
     /// The first scan has not finished.
@@ -66,7 +67,8 @@ impl SourceStatus {
 }
 
 /// A support file as change events describe it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IndexedFile {
     pub source_id: String,
     /// Full path, home folder as `~`.
@@ -74,7 +76,7 @@ pub struct IndexedFile {
     /// Path below the source's root.
     pub relative: String,
     pub size: u64,
-    #[ts(type = "string")]
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub modified_at: DateTime<Utc>,
     pub encrypted: bool,
     pub call_ids: Vec<String>,
@@ -95,7 +97,8 @@ impl From<&SourceFile> for IndexedFile {
 }
 
 /// One change to the index.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum IndexEvent {
     FileAdded {

@@ -24,14 +24,15 @@ pub struct CallTracker {
 }
 
 /// One call as the records of call-operations logs show it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CallSeen {
     pub call_id: String,
     /// The earliest record time (`CallClientTimeStamp`, else `time` or `TimeGenerated`).
-    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub first_at: Option<DateTime<Utc>>,
     /// The latest record time, plus that operation's `DurationMs`.
-    #[ts(type = "string | null")]
+    #[cfg_attr(feature = "ts", ts(type = "string | null"))]
     pub last_at: Option<DateTime<Utc>>,
     pub operations: u32,
     /// Operations whose `ResultType` is not `Succeeded` or whose `ResultSignature` is 400 or more.

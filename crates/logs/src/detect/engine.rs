@@ -15,7 +15,7 @@ use regex::Regex;
 
 use super::{Detection, Rule};
 use crate::calls::record::Fields;
-use crate::config::DetectionConfig;
+use callsupport_config::DetectionConfig;
 
 /// Records after a hang-up are waited for this long before the call is judged.
 const AFTER_HANG_UP: Duration = Duration::seconds(5);

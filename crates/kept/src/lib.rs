@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// Writes `bytes` beside `path`, flushes them and renames the file over `path`.
-pub(crate) fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let aside = path.with_extension(format!("{}.new", uuid::Uuid::now_v7().simple()));
     let written = std::fs::File::create(&aside).and_then(|mut file| {
         file.write_all(bytes)?;
@@ -24,7 +24,7 @@ pub(crate) fn write_aside(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// Appends `items` to the JSON-lines file at `path` (its folder made if needed); past twice
 /// `keep` lines the file is cut to the latest `keep`.
-pub(crate) fn append_lines<T: Serialize + DeserializeOwned>(
+pub fn append_lines<T: Serialize + DeserializeOwned>(
     path: &Path,
     items: &[T],
     keep: usize,
@@ -49,7 +49,7 @@ pub(crate) fn append_lines<T: Serialize + DeserializeOwned>(
 
 /// The entries of a JSON-lines file, oldest first; unreadable lines are passed over, and a
 /// missing file is an empty list.
-pub(crate) fn read_lines<T: DeserializeOwned>(path: &Path) -> Vec<T> {
+pub fn read_lines<T: DeserializeOwned>(path: &Path) -> Vec<T> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
