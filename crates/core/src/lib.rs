@@ -17,13 +17,10 @@ pub mod collect;
 pub mod consent;
 pub mod doctor;
 pub mod error;
-pub mod fetch;
 pub mod outbox;
 pub mod screenshot;
-pub mod secrets;
 pub mod support_link;
 mod tidy;
-pub mod upload;
 
 pub use error::{Error, ErrorCode};
 
@@ -34,6 +31,8 @@ pub use callsupport_config as config;
 pub use callsupport_config::{presets, shortcut};
 pub use callsupport_logs::{calls, detect, index, sources, tail};
 pub use callsupport_redact as redact;
+pub use callsupport_upload as upload;
+pub use callsupport_upload::{fetch, secrets};
 
 /// The program `name` installed beside the running one (the app and its tray agent find each
 /// other so, in an install and in `target/`); just the name, for the `PATH`, if that fails.

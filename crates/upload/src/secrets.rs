@@ -6,7 +6,7 @@
 //! reporting to two services keeps two tokens. A token is never written to a file or a log; what
 //! is logged is where it came from.
 
-use crate::config::TicketApiConfig;
+use callsupport_config::TicketApiConfig;
 
 /// The credential store's service name for our entries.
 const SERVICE: &str = "callsupport";

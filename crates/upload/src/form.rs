@@ -14,7 +14,7 @@ use reqwest::multipart::{Form, Part};
 use tokio_util::io::ReaderStream;
 
 use super::{Meter, Sink, UploadError, Uploader, report};
-use crate::ticket::{IDEMPOTENCY_KEY, TicketReceipt, TicketRequest};
+use callsupport_bundle::ticket::{IDEMPOTENCY_KEY, TicketReceipt, TicketRequest};
 
 impl Uploader {
     /// Posts the report and the bundle's `total` bytes as one form; the receipt once checked.

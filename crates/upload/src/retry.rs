@@ -39,7 +39,7 @@ impl Default for RetryPolicy {
 
 impl RetryPolicy {
     /// The policy a ticket API's configuration asks for.
-    pub fn for_api(api: &crate::config::TicketApiConfig) -> RetryPolicy {
+    pub fn for_api(api: &callsupport_config::TicketApiConfig) -> RetryPolicy {
         RetryPolicy {
             attempts: api.retries.saturating_add(1),
             ..RetryPolicy::default()

@@ -9,10 +9,10 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::bundle::writer::{Partial, WriteError};
-use crate::config::TicketApiConfig;
-use crate::progress::Progress;
-use crate::upload::{UploadError, http_client};
+use crate::{UploadError, http_client};
+use callsupport_bundle::progress::Progress;
+use callsupport_bundle::writer::{Partial, WriteError};
+use callsupport_config::TicketApiConfig;
 
 /// A bundle downloaded for a ticket.
 #[derive(Debug, Clone, Serialize)]
@@ -27,11 +27,12 @@ pub struct Fetched {
 
 /// Where a ticket stands in the organisation's ticket system (Azure DevOps), as the service
 /// that forwards it says (the ticket's `forward`).
-#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TicketSystemView {
     /// The ticket is there, with its bundle.
     pub done: bool,
-    #[ts(type = "number | null")]
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub work_item_id: Option<i64>,
     /// Where a person opens the work item.
     pub work_item_url: Option<String>,

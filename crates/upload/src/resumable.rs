@@ -34,12 +34,12 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::slot::{Resume, ResumeSlot};
 use super::{Meter, Sink, UploadError, Uploader, report};
-use crate::ticket::tus::{
+use callsupport_bundle::ticket::tus::{
     CHECKSUM_MISMATCH, OFFSET_OCTET_STREAM, TUS_CHECKSUM_ALGORITHM, TUS_EXTENSION, TUS_MAX_SIZE,
     TUS_RESUMABLE, TUS_VERSION, UPLOAD_CHECKSUM, UPLOAD_LENGTH, UPLOAD_METADATA, UPLOAD_OFFSET,
     VERSION,
 };
-use crate::ticket::{IDEMPOTENCY_KEY, TicketReceipt, TicketRequest};
+use callsupport_bundle::ticket::{IDEMPOTENCY_KEY, TicketReceipt, TicketRequest};
 
 /// The bytes of one chunk unless [`Uploader::with_chunk_bytes`] says otherwise: what a cut
 /// connection may cost.

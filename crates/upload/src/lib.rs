@@ -1,4 +1,5 @@
-//! Posts a bundle to the ticket API and checks the receipt.
+//! The ticket API client: posts a bundle and checks the receipt, fetches a ticket's bundle for an
+//! agent, and finds the token.
 //!
 //! # Brief overview
 //!
@@ -11,10 +12,17 @@
 //! when it does not. [`Uploader::deliver`] adds retries on what time can fix, per
 //! [`retry::RetryPolicy`], reporting the wait between attempts; a resumable upload goes on across
 //! them, and across restarts, from the address kept in a [`slot::ResumeSlot`].
+//!
+//! [`fetch`] is the agent's side: a ticket's bundle downloaded with the agent token and checked
+//! against the recorded SHA-256. [`secrets`] finds the submit token: the OS keyring (the Secret
+//! Service over D-Bus on Linux, the Credential Manager on Windows, the Keychain on macOS), or the
+//! environment variable the configuration names.
 
+pub mod fetch;
 mod form;
 mod resumable;
 pub mod retry;
+pub mod secrets;
 pub mod slot;
 
 use std::path::Path;
@@ -24,9 +32,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::StatusCode;
 
-use crate::config::{CaFileError, TicketApiConfig};
-use crate::progress::Progress;
-use crate::ticket::{Problem, TicketReceipt, TicketRequest};
+use callsupport_bundle::progress::Progress;
+use callsupport_bundle::ticket::{Problem, TicketReceipt, TicketRequest};
+use callsupport_config::{CaFileError, TicketApiConfig};
 use resumable::Resumable;
 use retry::{RetryPolicy, parse_retry_after};
 use slot::{MemorySlot, ResumeSlot};
@@ -76,14 +84,18 @@ pub enum UploadError {
 
 /// An HTTP client for the ticket API as configured: its timeouts and extra certificate
 /// authorities (uploads and the agent's downloads share it).
-pub(crate) fn http_client(api: &TicketApiConfig) -> Result<reqwest::Client, UploadError> {
+pub fn http_client(api: &TicketApiConfig) -> Result<reqwest::Client, UploadError> {
     let mut extra_roots = Vec::new();
     for path in &api.ca_files {
         extra_roots.extend(load_ca_file(Path::new(path))?);
     }
     reqwest::Client::builder()
         .tls_certs_merge(extra_roots)
-        .user_agent(format!("{}/{}", crate::GENERATOR, crate::VERSION))
+        .user_agent(format!(
+            "{}/{}",
+            callsupport_bundle::GENERATOR,
+            callsupport_bundle::VERSION
+        ))
         .connect_timeout(Duration::from_secs(api.connect_timeout_secs))
         .read_timeout(Duration::from_secs(api.read_timeout_secs))
         .build()
@@ -409,7 +421,7 @@ impl Meter {
 
 /// The certificates of a PEM file from `ticket_api.ca_files`, for the client's trust store.
 pub fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, CaFileError> {
-    let certs = crate::config::ca_certificates(path)?;
+    let certs = callsupport_config::ca_certificates(path)?;
     certs
         .iter()
         .map(|der| reqwest::Certificate::from_der(der))
@@ -421,7 +433,7 @@ pub fn load_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, CaFileErro
 }
 
 /// Whether a transport error is the server's certificate being refused: waiting cannot fix it.
-pub(crate) fn untrusted_certificate(err: &reqwest::Error) -> bool {
+pub fn untrusted_certificate(err: &reqwest::Error) -> bool {
     let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(err);
     while let Some(error) = cause {
         if let Some(tls) = error.downcast_ref::<rustls::Error>() {
@@ -444,7 +456,7 @@ pub(crate) fn untrusted_certificate(err: &reqwest::Error) -> bool {
 }
 
 /// The innermost cause of a transport error, which is what tells the user something.
-pub(crate) fn describe(err: &reqwest::Error) -> String {
+pub fn describe(err: &reqwest::Error) -> String {
     let mut cause: &dyn std::error::Error = err;
     while let Some(next) = cause.source() {
         cause = next;
