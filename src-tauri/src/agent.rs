@@ -13,7 +13,7 @@ pub fn ensure_running(config: Option<&Path>) {
     if std::env::var_os("CALLSUPPORT_TRAY_AGENT").is_some() {
         return;
     }
-    let program = callsupport_core::program_beside("callsupport-tray");
+    let program = callsupport_desk::program_beside("callsupport-tray");
     let mut command = Command::new(&program);
     if let Some(config) = config {
         command.arg("--config").arg(config);

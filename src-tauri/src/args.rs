@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use callsupport_core::api::View;
+use callsupport_desk::api::View;
 
 const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer|survey] [--detection ID] [--survey CALL_ID] [callsupport://LINK | BUNDLE.zip | file:///…/BUNDLE.zip]";
 

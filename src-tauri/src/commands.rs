@@ -1,19 +1,19 @@
 //! The IPC commands: each adapts one core call, nothing more. Whatever touches the disk or the
 //! network runs `async`, off the main thread, so the window never waits on it.
 
-use callsupport_core::api::logview::{Level, LogInfo, LogMatches, LogWindow};
-use callsupport_core::api::{
+use callsupport_desk::api::logview::{Level, LogInfo, LogMatches, LogWindow};
+use callsupport_desk::api::{
     ApiError, AppOverview, ConsentView, ExportReceipt, FilePreview, HistoryEntry, IntegrityView,
     OpenedBundle, QueuedReports, ReportDraft, ScreenshotView, SendReceipt, SurveyAnswer, Viewer,
     suggested_file_name, suggested_folder,
 };
-use callsupport_core::calls::Calls;
-use callsupport_core::calls::kql::{self, Query};
-use callsupport_core::config::settings::SettingsView;
-use callsupport_core::detect::journal::Detected;
-use callsupport_core::outbox::FlushSummary;
-use callsupport_core::progress::Progress;
-use callsupport_core::survey::Survey;
+use callsupport_desk::calls::Calls;
+use callsupport_desk::calls::kql::{self, Query};
+use callsupport_desk::config::settings::SettingsView;
+use callsupport_desk::detect::journal::Detected;
+use callsupport_desk::outbox::FlushSummary;
+use callsupport_desk::progress::Progress;
+use callsupport_desk::survey::Survey;
 use tauri::State;
 use tauri::ipc::Channel;
 
@@ -161,7 +161,7 @@ pub fn window_ready(app: tauri::AppHandle) {
 pub fn open_ticket(state: State<'_, AppState>, ticket_id: String) -> Result<(), ApiError> {
     let link = state.desk()?.ticket_link(&ticket_id)?;
     open::that_detached(&link).map_err(|err| {
-        callsupport_core::Error::Io(format!(
+        callsupport_desk::Error::Io(format!(
             "cannot open a browser ({err}); copy the ticket's link instead"
         ))
     })?;
@@ -186,7 +186,7 @@ pub async fn take_screenshot(
     let _ = window.show();
     let _ = window.set_focus();
     let picture = picture.map_err(|reason| {
-        callsupport_core::Error::from(callsupport_core::screenshot::ScreenshotError::Unavailable(
+        callsupport_desk::Error::from(callsupport_desk::screenshot::ScreenshotError::Unavailable(
             reason,
         ))
     })?;
@@ -297,7 +297,7 @@ pub fn bundle_calls(viewer: State<'_, Viewer>, id: String) -> Result<Calls, ApiE
 
 #[tauri::command]
 pub fn kql_queries(call_id: String) -> Result<Vec<Query>, ApiError> {
-    Ok(kql::queries(&call_id).map_err(callsupport_core::Error::from)?)
+    Ok(kql::queries(&call_id).map_err(callsupport_desk::Error::from)?)
 }
 
 /// The bundle the app opened for the window (command line, drop), once; `None` if there is none.
@@ -373,7 +373,7 @@ pub fn log_position_at(
 ) -> Result<u32, ApiError> {
     let time = chrono::DateTime::parse_from_rfc3339(&time)
         .map_err(|_| {
-            callsupport_core::Error::Io(format!("`{time}` is not a time; pick a date and time"))
+            callsupport_desk::Error::Io(format!("`{time}` is not a time; pick a date and time"))
         })?
         .to_utc();
     Ok(viewer.log_position_at(&log_id, time)?)
@@ -391,7 +391,7 @@ pub async fn export_for_vendor(
     window: tauri::Window,
     viewer: State<'_, Viewer>,
     id: String,
-) -> Result<Option<callsupport_core::bundle::vendor::VendorExport>, ApiError> {
+) -> Result<Option<callsupport_desk::bundle::vendor::VendorExport>, ApiError> {
     let Some(file) = rfd::AsyncFileDialog::new()
         .set_title("Save for the SDK vendor")
         .set_file_name(format!("for-vendor-{id}.zip"))

@@ -1,4 +1,4 @@
-//! The Call Support desktop app: a thin Tauri shell over `callsupport-core`.
+//! The Call Support desktop app: a thin Tauri shell over `callsupport-desk`.
 //!
 //! # Brief overview
 //!
@@ -22,10 +22,10 @@ mod window;
 
 use std::time::Duration;
 
-use callsupport_core::api::{ApiError, Desk, default_data_dir};
-use callsupport_core::applog::AppLog;
-use callsupport_core::config::{ConfigFiles, load_layered};
-use callsupport_core::outbox::Tending;
+use callsupport_desk::api::{ApiError, Desk, default_data_dir};
+use callsupport_desk::applog::AppLog;
+use callsupport_desk::config::{ConfigFiles, load_layered};
+use callsupport_desk::outbox::Tending;
 use tauri::{Emitter, Manager, RunEvent};
 
 /// The event that carries each `IndexEvent` to the window.
@@ -38,7 +38,7 @@ pub const BUNDLE_OPENED: &str = "bundle-opened";
 
 /// Opens `path` in the viewer for the window: handed over, announced, shown.
 pub fn open_bundle(app: &tauri::AppHandle, path: &std::path::Path) {
-    app.state::<callsupport_core::api::Viewer>().hand_over(path);
+    app.state::<callsupport_desk::api::Viewer>().hand_over(path);
     let _ = app.emit(BUNDLE_OPENED, ());
     window::show(app, window::View::Viewer);
 }
@@ -79,11 +79,11 @@ pub fn run() {
     };
     // Our own log, which bundles carry; without a writable data folder the app runs unlogged.
     let _ = AppLog::open(&default_data_dir(), log::LevelFilter::Info).map(AppLog::install);
-    log::info!("Call Support {} started", callsupport_core::VERSION);
+    log::info!("Call Support {} started", callsupport_desk::VERSION);
     // The machine-wide file under the user's; a broken user file is ignored and said so.
     let files = ConfigFiles::locate(args.config.as_deref());
     let layered =
-        load_layered(&files).map_err(|err| ApiError::from(callsupport_core::Error::from(err)));
+        load_layered(&files).map_err(|err| ApiError::from(callsupport_desk::Error::from(err)));
     match &layered {
         Ok(layered) => {
             for ignored in &layered.ignored {
@@ -126,7 +126,7 @@ pub fn run() {
             });
             app.manage(AppState { desk });
             app.manage(window::Opening::new());
-            app.manage(callsupport_core::api::Viewer::default());
+            app.manage(callsupport_desk::api::Viewer::default());
             tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
             if let Some(link) = &link {
                 open_link(app.handle(), link);

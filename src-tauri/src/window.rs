@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-pub use callsupport_core::api::View;
+pub use callsupport_desk::api::View;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
 /// The window's label, as the capabilities name it.

@@ -12,7 +12,7 @@ pub fn run_codegen() -> anyhow::Result<()> {
             "run",
             "--quiet",
             "-p",
-            "callsupport-core",
+            "callsupport-desk",
             "--example",
             "codegen",
         ],

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use callsupport_core::collect::{Plan, collect};
-use callsupport_core::config::Config;
-use callsupport_core::consent::{Destination, Statement};
-use callsupport_core::report::Report;
+use callsupport_desk::collect::{Plan, collect};
+use callsupport_desk::config::Config;
+use callsupport_desk::consent::{Destination, Statement};
+use callsupport_desk::report::Report;
 
 /// Writes a few small bundles (stored and deflated entries, redaction on and off) into `dir`.
 pub fn write(dir: &Path) {

@@ -12,8 +12,8 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use callsupport_core::config::{SourceConfig, SourceKind};
-use callsupport_core::index::{Index, IndexEvent, Options};
+use callsupport_desk::config::{SourceConfig, SourceKind};
+use callsupport_desk::index::{Index, IndexEvent, Options};
 
 const TREE_FILES: usize = 50_000;
 const TREE_DIRS: usize = 500;

@@ -11,7 +11,7 @@
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use callsupport_core::redact::{Counts, RedactionContext, Redactor};
+use callsupport_desk::redact::{Counts, RedactionContext, Redactor};
 
 /// Size of the generated corpus.
 pub const CORPUS_BYTES: usize = 100 * 1000 * 1000;

@@ -8,11 +8,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use callsupport_core::collect::{Plan, collect};
-use callsupport_core::config::Config;
-use callsupport_core::consent::{Destination, Statement};
-use callsupport_core::report::Report;
-use callsupport_core::ticket::TicketRequest;
+use callsupport_desk::collect::{Plan, collect};
+use callsupport_desk::config::Config;
+use callsupport_desk::consent::{Destination, Statement};
+use callsupport_desk::report::Report;
+use callsupport_desk::ticket::TicketRequest;
 
 use crate::measure::{measure_with_env, median, mib};
 
@@ -386,9 +386,9 @@ pub fn upload_child(args: &[String]) {
         std::process::exit(2);
     };
     let config = Config::load(Path::new(config)).expect("config");
-    let request: callsupport_core::ticket::TicketRequest =
+    let request: callsupport_desk::ticket::TicketRequest =
         serde_json::from_slice(&std::fs::read(report).expect("report")).expect("report json");
-    let uploader = callsupport_core::upload::Uploader::new(&config.ticket_api).expect("uploader");
+    let uploader = callsupport_desk::upload::Uploader::new(&config.ticket_api).expect("uploader");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use callsupport_core::api::Viewer;
+use callsupport_desk::api::Viewer;
 
 use crate::measure::{measure, median, mib};
 

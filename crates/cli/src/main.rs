@@ -9,11 +9,11 @@ mod output;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callsupport_core::api::default_data_dir;
-use callsupport_core::applog::{self, AppLog};
-use callsupport_core::config::{Config, ConfigFiles, load_layered};
-use callsupport_core::outbox::Outbox;
-use callsupport_core::{Error, ErrorCode};
+use callsupport_desk::api::default_data_dir;
+use callsupport_desk::applog::{self, AppLog};
+use callsupport_desk::config::{Config, ConfigFiles, load_layered};
+use callsupport_desk::outbox::Outbox;
+use callsupport_desk::{Error, ErrorCode};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -79,7 +79,7 @@ fn main() -> ExitCode {
     let _ = AppLog::open(&default_data_dir(), log::LevelFilter::Info).map(AppLog::install);
     log::info!(
         "callsupport {} {}",
-        callsupport_core::VERSION,
+        callsupport_desk::VERSION,
         std::env::args().nth(1).unwrap_or_default()
     );
     let result = match cli.command {

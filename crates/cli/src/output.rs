@@ -2,9 +2,9 @@
 
 use std::io::{IsTerminal, Write};
 
-use callsupport_core::Error;
-use callsupport_core::bundle::human_bytes;
-use callsupport_core::progress::Progress;
+use callsupport_desk::Error;
+use callsupport_desk::bundle::human_bytes;
+use callsupport_desk::progress::Progress;
 
 /// Prints an error as one line on stderr, and as JSON on stdout with `--json`.
 pub fn error(err: &Error, json: bool) {
@@ -94,11 +94,11 @@ pub fn line(text: &str) {
 }
 
 /// A runtime for the commands that talk to the network.
-pub fn runtime() -> Result<tokio::runtime::Runtime, callsupport_core::Error> {
+pub fn runtime() -> Result<tokio::runtime::Runtime, callsupport_desk::Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|err| {
-            callsupport_core::Error::Io(format!("cannot start the network runtime: {err}"))
+            callsupport_desk::Error::Io(format!("cannot start the network runtime: {err}"))
         })
 }

@@ -34,7 +34,7 @@ impl Args {
                 );
                 std::process::exit(0);
             } else if arg == "--version" || arg == "-V" {
-                println!("callsupport-tray {}", callsupport_core::VERSION);
+                println!("callsupport-tray {}", callsupport_desk::VERSION);
                 std::process::exit(0);
             } else {
                 return Err(ArgsError::Unknown(arg));

@@ -7,9 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use callsupport_core::api::Desk;
-use callsupport_core::config::{Config, ConfigFiles, load_layered};
-use callsupport_core::outbox::Tending;
+use callsupport_desk::api::Desk;
+use callsupport_desk::config::{Config, ConfigFiles, load_layered};
+use callsupport_desk::outbox::Tending;
 use tao::event_loop::EventLoopProxy;
 
 use crate::AgentEvent;

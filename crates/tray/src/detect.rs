@@ -1,4 +1,4 @@
-//! Proactive detection in the agent: a detection pass ([`callsupport_core::detect`]) every few
+//! Proactive detection in the agent: a detection pass ([`callsupport_desk::detect`]) every few
 //! seconds on the background thread; a prompt becomes a desktop notification ([`crate::notify`])
 //! whose answers come back here (*Don't ask again for this app*) or to the event loop (*Report
 //! it*, which starts the app on the report screen filled from the detection).
@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
-use callsupport_core::config::Config;
-use callsupport_core::detect::watch::Watcher;
+use callsupport_desk::config::Config;
+use callsupport_desk::detect::watch::Watcher;
 use chrono::{Local, Utc};
 use tao::event_loop::EventLoopProxy;
 

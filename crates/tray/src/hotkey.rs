@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::str::FromStr;
 
-use callsupport_core::shortcut::Shortcut;
+use callsupport_desk::shortcut::Shortcut;
 use global_hotkey::hotkey::HotKey;
 use global_hotkey::{GlobalHotKeyEvent, GlobalHotKeyManager, HotKeyState};
 use tao::event_loop::EventLoopProxy;

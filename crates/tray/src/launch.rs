@@ -18,7 +18,7 @@ impl Launcher {
     /// The app installed beside the agent; `config` is handed on.
     pub fn new(config: Option<PathBuf>) -> Launcher {
         Launcher {
-            program: callsupport_core::program_beside("callsupport-app"),
+            program: callsupport_desk::program_beside("callsupport-app"),
             config,
         }
     }

@@ -23,10 +23,10 @@ mod launch;
 mod menu;
 mod notify;
 
-use callsupport_core::api::default_data_dir;
-use callsupport_core::applog::AppLog;
-use callsupport_core::config::{ConfigFiles, load_layered};
-use callsupport_core::shortcut::{DEFAULT_REPORT_SHORTCUT, Shortcut};
+use callsupport_desk::api::default_data_dir;
+use callsupport_desk::applog::AppLog;
+use callsupport_desk::config::{ConfigFiles, load_layered};
+use callsupport_desk::shortcut::{DEFAULT_REPORT_SHORTCUT, Shortcut};
 use tao::event::{Event, StartCause};
 use tao::event_loop::{ControlFlow, EventLoopBuilder};
 use tray_icon::menu::MenuEvent;
@@ -66,7 +66,7 @@ fn main() {
         }
     };
     let _ = AppLog::open(&data_dir, log::LevelFilter::Info).map(AppLog::install);
-    log::info!("tray agent {} started", callsupport_core::VERSION);
+    log::info!("tray agent {} started", callsupport_desk::VERSION);
 
     let files = ConfigFiles::locate(args.config.as_deref());
     let config = match load_layered(&files) {

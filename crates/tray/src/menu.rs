@@ -1,6 +1,6 @@
 //! The tray icon and its menu: the app's home while no window is open.
 
-pub use callsupport_core::api::View;
+pub use callsupport_desk::api::View;
 use tray_icon::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
 

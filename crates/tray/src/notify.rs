@@ -5,8 +5,8 @@
 
 use std::sync::mpsc::Sender;
 
-use callsupport_core::detect::Rule;
-use callsupport_core::detect::journal::Detected;
+use callsupport_desk::detect::Rule;
+use callsupport_desk::detect::journal::Detected;
 use notify_rust::{Notification, Timeout};
 use tao::event_loop::EventLoopProxy;
 

@@ -6,12 +6,12 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, ensure};
-use callsupport_core::bundle::manifest::Consent;
-use callsupport_core::collect::{Plan, collect};
-use callsupport_core::config::Config;
-use callsupport_core::report::{Category, Report};
-use callsupport_core::ticket::TicketRequest;
-use callsupport_core::upload::Uploader;
+use callsupport_desk::bundle::manifest::Consent;
+use callsupport_desk::collect::{Plan, collect};
+use callsupport_desk::config::Config;
+use callsupport_desk::report::{Category, Report};
+use callsupport_desk::ticket::TicketRequest;
+use callsupport_desk::upload::Uploader;
 
 use crate::checks;
 use crate::harness::{AGENT_TOKEN, Harness, SUBMIT_TOKEN};

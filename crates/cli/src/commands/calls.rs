@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callsupport_core::Error;
-use callsupport_core::calls::{self, Call, Operation};
+use callsupport_desk::Error;
+use callsupport_desk::calls::{self, Call, Operation};
 
 use crate::output;
 

@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callsupport_core::Error;
-use callsupport_core::bundle::human_bytes;
-use callsupport_core::collect::{Plan, collect};
-use callsupport_core::config::Config;
-use callsupport_core::consent::{Destination, Statement};
+use callsupport_desk::Error;
+use callsupport_desk::bundle::human_bytes;
+use callsupport_desk::collect::{Plan, collect};
+use callsupport_desk::config::Config;
+use callsupport_desk::consent::{Destination, Statement};
 
 use super::report_args::ReportArgs;
 use crate::output;

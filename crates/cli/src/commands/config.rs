@@ -5,9 +5,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callsupport_core::Error;
-use callsupport_core::config::settings::{self, SettingsView};
-use callsupport_core::config::{
+use callsupport_desk::Error;
+use callsupport_desk::config::settings::{self, SettingsView};
+use callsupport_desk::config::{
     Config, ConfigError, ConfigFiles, Origin, json_schema, load_layered,
 };
 

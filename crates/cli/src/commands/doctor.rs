@@ -4,10 +4,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callsupport_core::Error;
-use callsupport_core::api::default_data_dir;
-use callsupport_core::config::ConfigFiles;
-use callsupport_core::doctor::{Status, examine};
+use callsupport_desk::Error;
+use callsupport_desk::api::default_data_dir;
+use callsupport_desk::config::ConfigFiles;
+use callsupport_desk::doctor::{Status, examine};
 
 use crate::output;
 

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callsupport_core::Error;
-use callsupport_core::api::AGENT_TOKEN_ENV;
-use callsupport_core::bundle::human_bytes;
-use callsupport_core::config::Config;
-use callsupport_core::fetch::{FetchError, fetch_bundle};
+use callsupport_desk::Error;
+use callsupport_desk::api::AGENT_TOKEN_ENV;
+use callsupport_desk::bundle::human_bytes;
+use callsupport_desk::config::Config;
+use callsupport_desk::fetch::{FetchError, fetch_bundle};
 
 use crate::output;
 

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use callsupport_core::Error;
-use callsupport_core::calls::kql;
+use callsupport_desk::Error;
+use callsupport_desk::calls::kql;
 
 use crate::output;
 

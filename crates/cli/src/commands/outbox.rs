@@ -2,12 +2,12 @@
 
 use std::process::ExitCode;
 
-use callsupport_core::Error;
-use callsupport_core::bundle::human_bytes;
-use callsupport_core::config::Config;
-use callsupport_core::outbox::{Entry, Outbox, Which};
-use callsupport_core::upload::Uploader;
-use callsupport_core::upload::retry::RetryPolicy;
+use callsupport_desk::Error;
+use callsupport_desk::bundle::human_bytes;
+use callsupport_desk::config::Config;
+use callsupport_desk::outbox::{Entry, Outbox, Which};
+use callsupport_desk::upload::Uploader;
+use callsupport_desk::upload::retry::RetryPolicy;
 use uuid::Uuid;
 
 use crate::output;

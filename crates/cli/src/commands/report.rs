@@ -3,13 +3,13 @@
 
 use std::process::ExitCode;
 
-use callsupport_core::Error;
-use callsupport_core::collect::Plan;
-use callsupport_core::config::Config;
-use callsupport_core::consent::{Destination, Statement};
-use callsupport_core::outbox::Outbox;
-use callsupport_core::upload::Uploader;
-use callsupport_core::upload::retry::RetryPolicy;
+use callsupport_desk::Error;
+use callsupport_desk::collect::Plan;
+use callsupport_desk::config::Config;
+use callsupport_desk::consent::{Destination, Statement};
+use callsupport_desk::outbox::Outbox;
+use callsupport_desk::upload::Uploader;
+use callsupport_desk::upload::retry::RetryPolicy;
 
 use super::report_args::ReportArgs;
 use crate::output;

@@ -1,6 +1,6 @@
 //! The report's fields on the command line, shared by `collect` and `report`.
 
-use callsupport_core::report::{Category, Report, ReportError};
+use callsupport_desk::report::{Category, Report, ReportError};
 
 #[derive(clap::Args)]
 pub struct ReportArgs {

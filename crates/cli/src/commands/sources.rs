@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use callsupport_core::Error;
-use callsupport_core::bundle::display_path;
-use callsupport_core::bundle::human_bytes;
-use callsupport_core::config::Config;
-use callsupport_core::index::{Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
+use callsupport_desk::Error;
+use callsupport_desk::bundle::display_path;
+use callsupport_desk::bundle::human_bytes;
+use callsupport_desk::config::Config;
+use callsupport_desk::index::{Index, IndexEvent, IndexedFile, SourceSnapshot, SourceStatus};
 
 use crate::output;
 

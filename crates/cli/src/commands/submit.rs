@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callsupport_core::Error;
-use callsupport_core::bundle::reader::Bundle;
-use callsupport_core::config::Config;
-use callsupport_core::ticket::TicketRequest;
-use callsupport_core::upload::Uploader;
-use callsupport_core::upload::retry::RetryPolicy;
-use callsupport_core::upload::slot::MemorySlot;
+use callsupport_desk::Error;
+use callsupport_desk::bundle::reader::Bundle;
+use callsupport_desk::config::Config;
+use callsupport_desk::ticket::TicketRequest;
+use callsupport_desk::upload::Uploader;
+use callsupport_desk::upload::retry::RetryPolicy;
+use callsupport_desk::upload::slot::MemorySlot;
 
 use crate::output;
 

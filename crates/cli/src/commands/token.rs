@@ -6,9 +6,9 @@
 use std::io::BufRead;
 use std::process::ExitCode;
 
-use callsupport_core::Error;
-use callsupport_core::config::Config;
-use callsupport_core::secrets::{SecretError, forget_token, store_token, stored_token};
+use callsupport_desk::Error;
+use callsupport_desk::config::Config;
+use callsupport_desk::secrets::{SecretError, forget_token, store_token, stored_token};
 
 use crate::output;
 

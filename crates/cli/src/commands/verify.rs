@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use callsupport_core::Error;
-use callsupport_core::bundle::human_bytes;
-use callsupport_core::bundle::reader::Bundle;
+use callsupport_desk::Error;
+use callsupport_desk::bundle::human_bytes;
+use callsupport_desk::bundle::reader::Bundle;
 
 use crate::output;
 

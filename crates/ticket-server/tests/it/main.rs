@@ -1,7 +1,7 @@
 //! Integration tests of the reference ticket server: one binary, one module an area.
 //!
 //! Each test starts the real server in-process on `127.0.0.1:0` with its own temporary data folder,
-//! builds real bundles with `callsupport-core`, and talks plain HTTP to it with `reqwest`.
+//! builds real bundles with `callsupport-desk`, and talks plain HTTP to it with `reqwest`.
 
 mod ado_standin; // a stand-in for Azure DevOps from the REST reference, recording every request
 mod agent; // GET /api/v1/tickets[/{id}[/bundle]]: agent token, 401 without it, 403 when turned off

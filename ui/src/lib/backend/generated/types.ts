@@ -1,4 +1,4 @@
-// Generated from crates/core/src/api.rs by `cargo xtask codegen`. Do not edit by hand.
+// Generated from crates/desk/src/api.rs by `cargo xtask codegen`. Do not edit by hand.
 
 export type ErrorCode = "config_invalid" | "source_unavailable" | "report_invalid" | "cancelled" | "unreachable" | "unauthorized" | "rejected" | "server_busy" | "integrity" | "io" | "managed";
 

@@ -202,7 +202,7 @@ mod tests {
         log.log(
             &log::Record::builder()
                 .level(log::Level::Info)
-                .target("callsupport_core::collect")
+                .target("callsupport_desk::collect")
                 .args(format_args!("bundle written:\n12 files"))
                 .build(),
         );
@@ -229,7 +229,7 @@ mod tests {
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.contains("zbus::connection bus lost") && !text.contains("acquired"));
         assert!(
-            text.contains(" INFO  callsupport_core::collect bundle written: 12 files"),
+            text.contains(" INFO  callsupport_desk::collect bundle written: 12 files"),
             "{text}"
         );
 

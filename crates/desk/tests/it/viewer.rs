@@ -4,11 +4,11 @@
 use std::fmt::Write as _;
 use std::fs;
 
-use callsupport_core::api::Viewer;
-use callsupport_core::api::logview::Level;
-use callsupport_core::bundle::manifest::Consent;
-use callsupport_core::collect::{Plan, collect};
-use callsupport_core::report::{Category, Report};
+use callsupport_desk::api::Viewer;
+use callsupport_desk::api::logview::Level;
+use callsupport_desk::bundle::manifest::Consent;
+use callsupport_desk::collect::{Plan, collect};
+use callsupport_desk::report::{Category, Report};
 
 use crate::support::{config_toml, dead_url, load_config};
 

@@ -6,7 +6,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use callsupport_core::bundle::reader::{Bundle, FileProblem, ReadError};
+use callsupport_desk::bundle::reader::{Bundle, FileProblem, ReadError};
 use serde_json::Value;
 use tempfile::TempDir;
 use zip::write::SimpleFileOptions;
@@ -417,7 +417,7 @@ fn an_entry_claiming_an_impossible_ratio_is_refused_as_a_bomb() {
 
 mod extraction {
     use super::*;
-    use callsupport_core::bundle::extract::{ExtractError, extract};
+    use callsupport_desk::bundle::extract::{ExtractError, extract};
 
     #[test]
     fn every_file_comes_out_matching_sha256sum() {

@@ -2,12 +2,12 @@
 //! refused and forgotten, accepted and remembered; the bundle kept byte for byte under
 //! `received/`; bad ids, unknown tickets and a cancel leave nothing behind.
 
-use callsupport_core::api::{AGENT_TOKEN_ENV, Desk};
-use callsupport_core::config::Config;
-use callsupport_core::progress::Progress;
-use callsupport_core::ticket::TicketRequest;
-use callsupport_core::upload::Uploader;
-use callsupport_core::{Error, ErrorCode};
+use callsupport_desk::api::{AGENT_TOKEN_ENV, Desk};
+use callsupport_desk::config::Config;
+use callsupport_desk::progress::Progress;
+use callsupport_desk::ticket::TicketRequest;
+use callsupport_desk::upload::Uploader;
+use callsupport_desk::{Error, ErrorCode};
 
 use crate::support::{
     AGENT_TOKEN, LogTree, Server, TOKEN_ENV, collected_bundle, config_toml, names_in, sha256sum,
@@ -37,7 +37,7 @@ async fn a_ticket_opens_by_id_with_the_agent_token() {
     let data = tempfile::tempdir().unwrap();
     let desk = Desk::new(config.clone(), data.path().to_path_buf());
     let received = desk.received_dir();
-    let viewer = callsupport_core::api::Viewer::default();
+    let viewer = callsupport_desk::api::Viewer::default();
     let api = &config.ticket_api;
     assert!(!viewer.has_agent_token());
 
@@ -153,7 +153,7 @@ async fn a_ticket_not_yet_in_the_ticket_system_says_so_in_the_viewer() {
         .unwrap()
         .ticket_id;
     let data = tempfile::tempdir().unwrap();
-    let viewer = callsupport_core::api::Viewer::default();
+    let viewer = callsupport_desk::api::Viewer::default();
     let received = data.path().join("received");
 
     let mut status = None;

@@ -7,11 +7,11 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use callsupport_core::config::Config;
-use callsupport_core::detect::Rule;
-use callsupport_core::detect::journal::Journal;
-use callsupport_core::detect::prompt::Decision;
-use callsupport_core::detect::watch::Watcher;
+use callsupport_desk::config::Config;
+use callsupport_desk::detect::Rule;
+use callsupport_desk::detect::journal::Journal;
+use callsupport_desk::detect::prompt::Decision;
+use callsupport_desk::detect::watch::Watcher;
 use chrono::{DateTime, Duration, Utc};
 
 /// One call client operations record, with every field the reference documents.
@@ -130,7 +130,7 @@ kind = "text"
     }
 }
 
-fn rules(pass: &callsupport_core::detect::watch::Pass) -> Vec<(Rule, Option<String>)> {
+fn rules(pass: &callsupport_desk::detect::watch::Pass) -> Vec<(Rule, Option<String>)> {
     pass.detected
         .iter()
         .map(|d| (d.detection.rule.clone(), d.detection.call_id.clone()))
@@ -506,13 +506,13 @@ fn a_report_starts_from_the_detection_the_user_answered() {
     let pass = watcher.pass(t0 + Duration::minutes(11), t0.date_naive());
     let (first, _) = pass.prompt().unwrap();
 
-    let desk = callsupport_core::api::Desk::new(setup.config.clone(), setup.data());
+    let desk = callsupport_desk::api::Desk::new(setup.config.clone(), setup.data());
     assert_eq!(desk.detected().len(), 2);
     let prefill = desk.open_detection(&first.detection.id).unwrap();
     assert_eq!(prefill.summary, "Your last call ended unexpectedly");
     assert_eq!(
         prefill.category,
-        callsupport_core::report::Category::Dropped
+        callsupport_desk::report::Category::Dropped
     );
     assert_eq!(prefill.call_ids, ["bad-call"]);
     assert!(
@@ -527,7 +527,7 @@ fn a_report_starts_from_the_detection_the_user_answered() {
     assert_eq!(desk.overview().detection, None);
 
     let err = desk.open_detection("not-a-detection").unwrap_err();
-    assert_eq!(err.code(), callsupport_core::ErrorCode::ReportInvalid);
+    assert_eq!(err.code(), callsupport_desk::ErrorCode::ReportInvalid);
     assert!(err.to_string().contains("no detection `not-a-detection`"));
 }
 

@@ -8,12 +8,12 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use callsupport_core::collect::Plan;
-use callsupport_core::consent::{Destination, Statement};
-use callsupport_core::outbox::Outbox;
-use callsupport_core::report::Report;
-use callsupport_core::upload::Uploader;
-use callsupport_core::upload::retry::RetryPolicy;
+use callsupport_desk::collect::Plan;
+use callsupport_desk::consent::{Destination, Statement};
+use callsupport_desk::outbox::Outbox;
+use callsupport_desk::report::Report;
+use callsupport_desk::upload::Uploader;
+use callsupport_desk::upload::retry::RetryPolicy;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 

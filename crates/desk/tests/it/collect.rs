@@ -6,14 +6,14 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use callsupport_core::bundle::manifest::{Consent, Method};
-use callsupport_core::bundle::reader::Bundle;
-use callsupport_core::bundle::writer::WriteError;
-use callsupport_core::collect::{Plan, collect};
-use callsupport_core::config::{Config, SourceKind};
-use callsupport_core::consent::Destination;
-use callsupport_core::progress::Progress;
-use callsupport_core::report::Report;
+use callsupport_desk::bundle::manifest::{Consent, Method};
+use callsupport_desk::bundle::reader::Bundle;
+use callsupport_desk::bundle::writer::WriteError;
+use callsupport_desk::collect::{Plan, collect};
+use callsupport_desk::config::{Config, SourceKind};
+use callsupport_desk::consent::Destination;
+use callsupport_desk::progress::Progress;
+use callsupport_desk::report::Report;
 
 use crate::support::{
     LogTree, age_file, assert_unzip_t_passes, config_toml, load_config, names_in, python_entries,
@@ -99,7 +99,7 @@ fn a_collected_bundle_matches_its_sources() {
         manifest.created_at
     );
     assert_eq!(manifest.generator.name, "callsupport");
-    assert_eq!(manifest.generator.version, callsupport_core::VERSION);
+    assert_eq!(manifest.generator.version, callsupport_desk::VERSION);
     assert_eq!(manifest.report, report);
     let sources: Vec<_> = manifest
         .sources
@@ -376,10 +376,10 @@ fn a_missing_source_folder_is_named_and_the_others_still_planned() {
 
 #[test]
 fn readable_files_are_redacted_consistently_and_encrypted_ones_stored_as_they_are() {
-    use callsupport_core::bundle::manifest::FileRedaction;
-    use callsupport_core::bundle::writer::ContentFilter;
-    use callsupport_core::collect::collect_filtered;
-    use callsupport_core::redact::{RedactionContext, Redactor};
+    use callsupport_desk::bundle::manifest::FileRedaction;
+    use callsupport_desk::bundle::writer::ContentFilter;
+    use callsupport_desk::collect::collect_filtered;
+    use callsupport_desk::redact::{RedactionContext, Redactor};
 
     let dir = tempfile::tempdir().unwrap();
     let text = dir.path().join("logs/app");
@@ -490,7 +490,7 @@ fn readable_files_are_redacted_consistently_and_encrypted_ones_stored_as_they_ar
 
 #[test]
 fn a_large_text_log_is_deflated_in_pieces_and_reads_back_whole_and_redacted() {
-    use callsupport_core::redact::{RedactionContext, Redactor};
+    use callsupport_desk::redact::{RedactionContext, Redactor};
 
     let tree = LogTree {
         dir: tempfile::tempdir().unwrap(),
@@ -574,8 +574,8 @@ fn demo_config_loads_and_finds_every_demo_file() {
         "DEMO_TOKEN",
     );
     let config =
-        callsupport_core::config::Config::parse(std::path::Path::new("demo.toml"), &text).unwrap();
-    let (plan, _) = callsupport_core::collect::Plan::from_config(&config).unwrap();
+        callsupport_desk::config::Config::parse(std::path::Path::new("demo.toml"), &text).unwrap();
+    let (plan, _) = callsupport_desk::collect::Plan::from_config(&config).unwrap();
     assert_eq!(plan.selected.len(), count);
     let ops = plan
         .selected

@@ -3,12 +3,12 @@
 
 use std::fs;
 
-use callsupport_core::bundle::writer::WrittenBundle;
-use callsupport_core::config::{Config, TicketApiConfig};
-use callsupport_core::progress::Progress;
-use callsupport_core::ticket::TicketRequest;
-use callsupport_core::upload::{UploadError, Uploader};
-use callsupport_core::{Error, ErrorCode};
+use callsupport_desk::bundle::writer::WrittenBundle;
+use callsupport_desk::config::{Config, TicketApiConfig};
+use callsupport_desk::progress::Progress;
+use callsupport_desk::ticket::TicketRequest;
+use callsupport_desk::upload::{UploadError, Uploader};
+use callsupport_desk::{Error, ErrorCode};
 
 use crate::support::{
     LogTree, Server, TOKEN_ENV, UNSET_TOKEN_ENV, WRONG_TOKEN_ENV, collected_bundle, config_toml,
@@ -25,7 +25,7 @@ fn api(tree: &LogTree, url: &str, token_env: Option<&str>) -> TicketApiConfig {
 async fn submit(
     api: &TicketApiConfig,
     bundle: &WrittenBundle,
-) -> Result<callsupport_core::ticket::TicketReceipt, UploadError> {
+) -> Result<callsupport_desk::ticket::TicketReceipt, UploadError> {
     let (request, bytes) = TicketRequest::for_file(&bundle.path).unwrap();
     assert_eq!(bytes, bundle.bytes);
     Uploader::new(api)?

@@ -3,14 +3,14 @@
 
 use std::fs;
 
-use callsupport_core::api::{ApiError, Desk, ReportDraft};
-use callsupport_core::bundle::reader::Bundle;
-use callsupport_core::config::SourceKind;
-use callsupport_core::progress::Progress;
-use callsupport_core::report::{Category, ReportError};
-use callsupport_core::{Error, ErrorCode};
+use callsupport_desk::api::{ApiError, Desk, ReportDraft};
+use callsupport_desk::bundle::reader::Bundle;
+use callsupport_desk::config::SourceKind;
+use callsupport_desk::progress::Progress;
+use callsupport_desk::report::{Category, ReportError};
+use callsupport_desk::{Error, ErrorCode};
 
-use callsupport_core::redact::Kind;
+use callsupport_desk::redact::Kind;
 
 use crate::support::{
     LogTree, Server, TOKEN_ENV, agent_get, assert_unzip_t_passes, config_toml, dead_url,
@@ -322,7 +322,7 @@ async fn a_report_that_cannot_be_sent_waits_in_the_outbox_and_is_delivered_once(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outbox_sends_as_soon_as_the_network_returns() {
-    use callsupport_core::outbox::Tending;
+    use callsupport_desk::outbox::Tending;
 
     let offline = Offline::new();
     let desk = &offline.desk;
@@ -421,7 +421,7 @@ async fn an_unticked_file_stays_out_and_the_statement_agreed_to_says_so() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_history_shows_waiting_and_sent_reports_and_local_copies_can_be_deleted() {
-    use callsupport_core::api::ReportState;
+    use callsupport_desk::api::ReportState;
 
     let offline = Offline::new();
     let desk = &offline.desk;
@@ -967,7 +967,7 @@ async fn a_screenshot_goes_as_it_is_and_only_where_allowed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_survey_with_logs_travels_in_the_report_and_a_bad_one_is_refused_in_words() {
-    use callsupport_core::survey::{AudioIssue, Rating, Scale, Survey};
+    use callsupport_desk::survey::{AudioIssue, Rating, Scale, Survey};
     tokens();
     let server = Server::start(64 << 20).await;
     let tree = LogTree::new();

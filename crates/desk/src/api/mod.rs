@@ -1201,7 +1201,7 @@ pub fn typescript() -> String {
         Delivered::decl(&cfg),
     ];
     let mut out = String::from(
-        "// Generated from crates/core/src/api.rs by `cargo xtask codegen`. Do not edit by hand.\n",
+        "// Generated from crates/desk/src/api.rs by `cargo xtask codegen`. Do not edit by hand.\n",
     );
     for decl in decls {
         out.push_str("\nexport ");

@@ -12,19 +12,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use callsupport_core::Error;
-use callsupport_core::bundle::writer::WrittenBundle;
-use callsupport_core::collect::Plan;
-use callsupport_core::config::Config;
-use callsupport_core::consent::{Destination, Statement};
-use callsupport_core::outbox::{Delivered, Entry, Outbox};
-use callsupport_core::progress::Progress;
-use callsupport_core::report::Report;
-use callsupport_core::ticket::TicketReceipt;
-use callsupport_core::ticket::TicketRequest;
-use callsupport_core::upload::retry::RetryPolicy;
-use callsupport_core::upload::slot::{MemorySlot, Resume, ResumeSlot};
-use callsupport_core::upload::{UploadError, Uploader};
+use callsupport_desk::Error;
+use callsupport_desk::bundle::writer::WrittenBundle;
+use callsupport_desk::collect::Plan;
+use callsupport_desk::config::Config;
+use callsupport_desk::consent::{Destination, Statement};
+use callsupport_desk::outbox::{Delivered, Entry, Outbox};
+use callsupport_desk::progress::Progress;
+use callsupport_desk::report::Report;
+use callsupport_desk::ticket::TicketReceipt;
+use callsupport_desk::ticket::TicketRequest;
+use callsupport_desk::upload::retry::RetryPolicy;
+use callsupport_desk::upload::slot::{MemorySlot, Resume, ResumeSlot};
+use callsupport_desk::upload::{UploadError, Uploader};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -323,7 +323,7 @@ async fn a_report_the_user_removes_gives_its_upload_up_on_the_server() {
         .expect("the upload is kept with the report");
     assert!(server_offset(&begun.url).await.is_some_and(|at| at > 0));
 
-    let desk = callsupport_core::api::Desk::new(config, data.path().to_path_buf());
+    let desk = callsupport_desk::api::Desk::new(config, data.path().to_path_buf());
     desk.remove_queued(&entry.id.to_string()).unwrap();
     assert!(!entry.dir.exists());
     let mut gone = false;

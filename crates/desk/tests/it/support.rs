@@ -7,12 +7,12 @@ use std::process::Command;
 use std::sync::Once;
 use std::time::{Duration, SystemTime};
 
-use callsupport_core::bundle::manifest::Consent;
-use callsupport_core::bundle::writer::WrittenBundle;
-use callsupport_core::collect::{Plan, collect};
-use callsupport_core::config::Config;
-use callsupport_core::consent::{Destination, Statement};
-use callsupport_core::report::Report;
+use callsupport_desk::bundle::manifest::Consent;
+use callsupport_desk::bundle::writer::WrittenBundle;
+use callsupport_desk::collect::{Plan, collect};
+use callsupport_desk::config::Config;
+use callsupport_desk::consent::{Destination, Statement};
+use callsupport_desk::report::Report;
 use callsupport_ticket_server::{RunningServer, ServerConfig};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;

@@ -1,4 +1,4 @@
-//! Integration tests of `callsupport-core`: one binary, one module an area (see `Cargo.toml`).
+//! Integration tests of `callsupport-desk`: one binary, one module an area (see `Cargo.toml`).
 //!
 //! Every test builds its own log tree, configuration and data folder under a temporary folder, talks
 //! to the real reference ticket server started in-process on `127.0.0.1:0`, and checks bundles with

@@ -6,8 +6,8 @@
 
 use std::path::Path;
 
-use callsupport_core::api::{TYPESCRIPT_PATH, typescript};
-use callsupport_core::config::{SCHEMA_PATH, json_schema};
+use callsupport_desk::api::{TYPESCRIPT_PATH, typescript};
+use callsupport_desk::config::{SCHEMA_PATH, json_schema};
 
 fn main() -> std::io::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
