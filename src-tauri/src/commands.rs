@@ -160,11 +160,8 @@ pub fn window_ready(app: tauri::AppHandle) {
 #[tauri::command(async)]
 pub fn open_ticket(state: State<'_, AppState>, ticket_id: String) -> Result<(), ApiError> {
     let link = state.desk()?.ticket_link(&ticket_id)?;
-    open::that_detached(&link).map_err(|err| {
-        callsupport_desk::Error::Io(format!(
-            "cannot open a browser ({err}); copy the ticket's link instead"
-        ))
-    })?;
+    open::that_detached(&link)
+        .map_err(|err| callsupport_desk::Error::NoBrowser(err.to_string()))?;
     Ok(())
 }
 
@@ -372,9 +369,7 @@ pub fn log_position_at(
     time: String,
 ) -> Result<u32, ApiError> {
     let time = chrono::DateTime::parse_from_rfc3339(&time)
-        .map_err(|_| {
-            callsupport_desk::Error::Io(format!("`{time}` is not a time; pick a date and time"))
-        })?
+        .map_err(|_| callsupport_desk::Error::NotATime(time.clone()))?
         .to_utc();
     Ok(viewer.log_position_at(&log_id, time)?)
 }

@@ -5,6 +5,7 @@
 //! goes into a temporary folder beside the target, which is renamed into place only when all files
 //! passed: a damaged bundle leaves nothing behind.
 
+use callsupport_error::{Coded, ErrorCode};
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -110,4 +111,14 @@ pub fn extract(bundle: &mut Bundle, to: &Path) -> Result<Extracted, ExtractError
         files: files.len(),
         bytes,
     })
+}
+
+impl Coded for ExtractError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            ExtractError::TargetNotEmpty(_) => ErrorCode::ReportInvalid,
+            ExtractError::Write { .. } => ErrorCode::Io,
+            ExtractError::Damaged { .. } => ErrorCode::Integrity,
+        }
+    }
 }

@@ -8,6 +8,7 @@
 //! size the manifest declares) and reports each file that is missing, damaged or unlisted. A failure is
 //! always an error value, never a panic.
 
+use callsupport_error::{Coded, ErrorCode};
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek};
@@ -342,6 +343,15 @@ fn verify<R: Read + Seek>(bundle: &mut Bundle<R>) -> Verification {
         files_checked,
         bytes_checked,
         problems,
+    }
+}
+
+impl Coded for ReadError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            ReadError::Io { .. } => ErrorCode::Io,
+            _ => ErrorCode::Integrity,
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! What the user tells support: the `report` object of a manifest and of the ticket request.
 
+use callsupport_error::{Coded, ErrorCode};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -167,6 +168,12 @@ fn is_email(text: &str) -> bool {
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !text.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+impl Coded for ReportError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::ReportInvalid
+    }
 }
 
 #[cfg(test)]

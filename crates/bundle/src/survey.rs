@@ -6,6 +6,7 @@
 //! the SDK's names (`CallCannotJoin`, `NoRemoteAudio`, …) so support can compare them with the
 //! `ACSCallSurvey` table. [`Survey::checked`] says in words what is wrong with one.
 
+use callsupport_error::{Coded, ErrorCode};
 use serde::{Deserialize, Serialize};
 
 /// A score's scale: `lower_bound..=upper_bound`, and at or below `low_score_threshold` a score
@@ -248,6 +249,12 @@ fn dedup<I: PartialEq>(issues: Option<&mut Vec<I>>) {
             }
         }
         *issues = kept;
+    }
+}
+
+impl Coded for SurveyError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::ReportInvalid
     }
 }
 

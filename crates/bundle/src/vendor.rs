@@ -7,6 +7,7 @@
 //! manifest on the way; a file that does not match stops the export, and nothing half-written is
 //! left (the zip is written aside and linked into place).
 
+use callsupport_error::{Coded, ErrorCode};
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -170,4 +171,14 @@ pub fn export_for_vendor<R: Read + Seek>(
         files: vendor_manifest.files.len(),
         bytes,
     })
+}
+
+impl Coded for VendorError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            VendorError::NothingEncrypted(_) => ErrorCode::ReportInvalid,
+            VendorError::Damaged { .. } => ErrorCode::Integrity,
+            VendorError::Write(err) => err.code(),
+        }
+    }
 }

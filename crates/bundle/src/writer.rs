@@ -24,6 +24,7 @@
 //! beside the target and is linked into place only once it is complete and flushed to disk. A
 //! cancelled or failed write removes the partial file.
 
+use callsupport_error::{Coded, ErrorCode};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, Write};
@@ -808,6 +809,17 @@ impl Drop for Partial {
     fn drop(&mut self) {
         if !self.committed {
             let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+impl Coded for WriteError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            WriteError::OutputExists(_) => ErrorCode::ReportInvalid,
+            WriteError::Output { .. } => ErrorCode::Io,
+            WriteError::Input { .. } => ErrorCode::SourceUnavailable,
+            WriteError::Cancelled => ErrorCode::Cancelled,
         }
     }
 }

@@ -138,12 +138,10 @@ fn load(explicit: Option<PathBuf>) -> Result<Config, Error> {
 /// The outbox of this user's data folder (`CALLSUPPORT_DATA_DIR` moves it).
 fn outbox() -> Result<Outbox, Error> {
     let data_dir = default_data_dir();
-    Outbox::open(&data_dir).map_err(|err| {
-        Error::Io(format!(
-            "cannot open the outbox in {}: {err}",
-            data_dir.display()
-        ))
-    })
+    Outbox::open(&data_dir).map_err(Error::io(format!(
+        "cannot open the outbox in {}",
+        data_dir.display()
+    )))
 }
 
 /// Exit codes scripts can tell apart: 1 general, 3 configuration, 4 network, 5 refused by the server.

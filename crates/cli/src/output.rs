@@ -98,7 +98,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, callsupport_desk::Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|err| {
-            callsupport_desk::Error::Io(format!("cannot start the network runtime: {err}"))
-        })
+        .map_err(callsupport_desk::Error::io(
+            "cannot start the network runtime",
+        ))
 }

@@ -24,6 +24,7 @@ pub use schema::{SCHEMA_PATH, json_schema};
 pub use source::{Globs, SourceConfigError};
 pub use tls::{CaFileError, ca_certificates};
 
+use callsupport_error::{Coded, ErrorCode};
 use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -793,6 +794,24 @@ fn span_of_key(text: &str, key: &str) -> Option<std::ops::Range<usize>> {
         table = current.as_table();
     }
     value.map(|_| span)
+}
+
+impl Coded for ConfigError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::ConfigInvalid
+    }
+}
+
+impl Coded for SourceConfigError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::ConfigInvalid
+    }
+}
+
+impl Coded for CaFileError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::ConfigInvalid
+    }
 }
 
 #[cfg(test)]

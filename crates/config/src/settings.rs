@@ -9,6 +9,7 @@
 //! checks the whole configuration again, and only then replaces the file (written beside it and
 //! renamed): a value that would make the configuration invalid never reaches the file.
 
+use callsupport_error::{Coded, ErrorCode};
 use std::path::Path;
 
 use serde::Serialize;
@@ -448,6 +449,18 @@ fn write_error(path: &Path, err: std::io::Error) -> SettingError {
     SettingError::Write {
         path: callsupport_bundle::display_path(path),
         message: err.to_string(),
+    }
+}
+
+impl Coded for SettingError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            SettingError::Managed(_) | SettingError::NotForUsers(_) => ErrorCode::Managed,
+            SettingError::Write { .. } | SettingError::NoUserFile => ErrorCode::Io,
+            SettingError::Unknown(_)
+            | SettingError::NotANumber { .. }
+            | SettingError::Invalid(_) => ErrorCode::ReportInvalid,
+        }
     }
 }
 

@@ -263,13 +263,14 @@ impl Outbox {
         destination: String,
         on_progress: impl FnMut(Progress) -> bool,
     ) -> Result<Entry, Error> {
-        let incoming = self
-            .incoming()
-            .map_err(|err| Error::Io(format!("cannot write to {}: {err}", self.root.display())))?;
+        let incoming = self.incoming().map_err(Error::io(format!(
+            "cannot write to {}",
+            self.root.display()
+        )))?;
         let written = collect(plan, report, consent, &incoming.bundle_path(), on_progress)?;
         incoming
             .commit(TicketRequest::for_bundle(&written), destination)
-            .map_err(|err| Error::Io(format!("cannot queue the report in the outbox: {err}")))
+            .map_err(Error::io("cannot queue the report in the outbox"))
     }
 
     /// Every queued report, oldest first, and a message for each folder that is not one.
@@ -381,14 +382,14 @@ impl Outbox {
         policy: &RetryPolicy,
         on_progress: impl FnMut(Progress) -> bool + Send + 'static,
     ) -> Result<Delivered, Error> {
-        let io_error = |err: io::Error| Error::Io(format!("outbox {}: {err}", entry.id));
+        let io_error = |err| Error::io(format!("outbox {}", entry.id))(err);
         let mut held = lock(&entry.dir).map_err(io_error)?;
         let deadline = std::time::Instant::now() + LOCK_PATIENCE;
         while held.is_none() && std::time::Instant::now() < deadline {
             tokio::time::sleep(LOCK_RETRY).await;
             held = lock(&entry.dir).map_err(io_error)?;
         }
-        let _lock = held.ok_or_else(|| Error::Io(in_use(entry.id).to_string()))?;
+        let _lock = held.ok_or(Error::ReportInUse(entry.id))?;
         // Another process may have delivered it between listing and locking.
         if !entry.dir.exists() {
             return Err(Error::UnknownReport);

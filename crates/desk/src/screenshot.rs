@@ -10,6 +10,7 @@
 //! can be redacted. Screenshots older than [`MAX_AGE`] are removed ([`prune`]); one that went out
 //! with a report is removed once the report is sent or saved.
 
+use callsupport_error::{Coded, ErrorCode};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -172,6 +173,16 @@ pub fn data_url(path: &Path) -> Result<String, ScreenshotError> {
         "data:image/png;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
     ))
+}
+
+impl Coded for ScreenshotError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            ScreenshotError::NotAllowed => ErrorCode::Managed,
+            ScreenshotError::Gone | ScreenshotError::BadPicture { .. } => ErrorCode::ReportInvalid,
+            ScreenshotError::Unavailable(_) | ScreenshotError::Io { .. } => ErrorCode::Io,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! action, a ticket id of the shape tickets have, and the expiry (RFC 3339 or Unix seconds), so
 //! a stale or mistyped link is refused with words the user can act on.
 
+use callsupport_error::{Coded, ErrorCode};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -107,6 +108,12 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     }
     let seconds: i64 = text.parse().ok()?;
     DateTime::from_timestamp(seconds, 0)
+}
+
+impl Coded for LinkError {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::ReportInvalid
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! uses; the live [`crate::index`] keeps the same [`SourceFile`] records up to date from file-system
 //! events. Age and size limits apply when a bundle is planned, not while indexing.
 
+use callsupport_error::{Coded, ErrorCode};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -444,6 +445,15 @@ fn is_encrypted(kind: SourceKind, relative: &str) -> bool {
     kind == SourceKind::Encrypted
         || ext.eq_ignore_ascii_case("blog")
         || ext.eq_ignore_ascii_case("etl")
+}
+
+impl Coded for SourceError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            SourceError::Config(err) => err.code(),
+            _ => ErrorCode::SourceUnavailable,
+        }
+    }
 }
 
 #[cfg(test)]

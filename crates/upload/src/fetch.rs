@@ -2,6 +2,7 @@
 //! agent token, checked against the SHA-256 the server recorded, and written under a name that
 //! did not exist (written aside, linked into place; nothing half-written is left).
 
+use callsupport_error::{Coded, ErrorCode};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -238,6 +239,22 @@ async fn check(
                 .take(300)
                 .collect(),
         }),
+    }
+}
+
+impl Coded for FetchError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            FetchError::BadTicketId(_) | FetchError::NoSuchTicket(_) => ErrorCode::ReportInvalid,
+            FetchError::MissingToken(_) => ErrorCode::ConfigInvalid,
+            FetchError::Unreachable { .. } => ErrorCode::Unreachable,
+            FetchError::Refused { .. } => ErrorCode::Unauthorized,
+            FetchError::Failed { .. } => ErrorCode::ServerBusy,
+            FetchError::Damaged { .. } => ErrorCode::Integrity,
+            FetchError::Client(err) => err.code(),
+            FetchError::Write(err) => err.code(),
+            FetchError::Cancelled(_) => ErrorCode::Cancelled,
+        }
     }
 }
 

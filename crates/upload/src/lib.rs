@@ -25,6 +25,7 @@ pub mod retry;
 pub mod secrets;
 pub mod slot;
 
+use callsupport_error::{Coded, ErrorCode};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -468,5 +469,23 @@ pub fn describe(err: &reqwest::Error) -> String {
         format!("connection failed ({text})")
     } else {
         text
+    }
+}
+
+impl Coded for UploadError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            UploadError::MissingToken(_) | UploadError::Untrusted { .. } => {
+                ErrorCode::ConfigInvalid
+            }
+            UploadError::CaFile(err) => err.code(),
+            UploadError::Unreachable { .. } => ErrorCode::Unreachable,
+            UploadError::Unauthorized { .. } => ErrorCode::Unauthorized,
+            UploadError::TooLarge { .. } | UploadError::Rejected { .. } => ErrorCode::Rejected,
+            UploadError::Busy { .. } | UploadError::ServerError { .. } => ErrorCode::ServerBusy,
+            UploadError::HashMismatch { .. } => ErrorCode::Integrity,
+            UploadError::Bundle { .. } => ErrorCode::Io,
+            UploadError::Cancelled => ErrorCode::Cancelled,
+        }
     }
 }

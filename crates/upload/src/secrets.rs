@@ -7,6 +7,7 @@
 //! is logged is where it came from.
 
 use callsupport_config::TicketApiConfig;
+use callsupport_error::{Coded, ErrorCode};
 
 /// The credential store's service name for our entries.
 const SERVICE: &str = "callsupport";
@@ -86,5 +87,14 @@ pub fn forget_token(api: &TicketApiConfig) -> Result<bool, SecretError> {
         }
         Err(keyring::Error::NoEntry) => Ok(false),
         Err(err) => Err(SecretError::Store(err.to_string())),
+    }
+}
+
+impl Coded for SecretError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            SecretError::Store(_) => ErrorCode::Io,
+            SecretError::Empty => ErrorCode::ReportInvalid,
+        }
     }
 }

@@ -30,18 +30,12 @@ pub fn run(config: &Config, outbox: &Outbox, args: Args, json: bool) -> Result<E
         Args::List => list(config, outbox, json),
         Args::Flush => flush(config, outbox, json),
         Args::Remove { id } => {
-            let parsed = Uuid::parse_str(&id).map_err(|_| {
-                Error::Io(format!(
-                    "`{id}` is not a report id; `callsupport outbox list` shows them"
-                ))
-            })?;
+            let parsed = Uuid::parse_str(&id).map_err(|_| Error::NotAReportId(id.clone()))?;
             if !outbox
                 .remove(parsed)
-                .map_err(|err| Error::Io(err.to_string()))?
+                .map_err(Error::io(format!("cannot remove report {id}")))?
             {
-                return Err(Error::Io(format!(
-                    "no report {id} in the outbox; `callsupport outbox list` shows them"
-                )));
+                return Err(Error::NotInOutbox(id));
             }
             if json {
                 output::json(&serde_json::json!({ "removed": id }));
@@ -54,9 +48,7 @@ pub fn run(config: &Config, outbox: &Outbox, args: Args, json: bool) -> Result<E
 }
 
 fn entries(outbox: &Outbox) -> Result<Vec<Entry>, Error> {
-    let (entries, problems) = outbox
-        .list()
-        .map_err(|err| Error::Io(format!("cannot read the outbox: {err}")))?;
+    let (entries, problems) = outbox.list().map_err(Error::io("cannot read the outbox"))?;
     for problem in problems {
         eprintln!("warning: {problem}");
     }
@@ -116,7 +108,7 @@ fn flush(config: &Config, outbox: &Outbox, json: bool) -> Result<ExitCode, Error
     let policy = RetryPolicy::for_api(&config.ticket_api);
     let summary = output::runtime()?
         .block_on(outbox.flush(&uploader, &policy, Which::All, |_| output::progress(!json)))
-        .map_err(|err| Error::Io(format!("cannot read the outbox: {err}")))?;
+        .map_err(Error::io("cannot read the outbox"))?;
     output::progress_done(!json);
     if json {
         output::json(

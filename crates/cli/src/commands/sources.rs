@@ -26,9 +26,7 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
     };
     let index = Index::start(config, sink);
     if !index.wait_ready(Duration::from_secs(60)) {
-        return Err(Error::Io(
-            "the first scan of the sources did not finish within 60 s".into(),
-        ));
+        return Err(Error::ScanTimedOut(60));
     }
     let snapshot = index.snapshot();
     if args.watch {
@@ -49,10 +47,10 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::Io(e.to_string()))?;
+            .map_err(Error::io("cannot start the runtime that waits for Ctrl+C"))?;
         runtime
             .block_on(async { tokio::signal::ctrl_c().await })
-            .map_err(|e| Error::Io(e.to_string()))?;
+            .map_err(Error::io("cannot wait for Ctrl+C"))?;
         return Ok(ExitCode::SUCCESS);
     }
     if json {

@@ -32,11 +32,12 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
     });
     let verification = verification?;
     if let Some((name, problem)) = verification.problems.iter().next() {
-        return Err(Error::Io(format!(
-            "{} is damaged ({} file(s) fail their check, first {name}: {problem}); collect a new bundle",
-            args.bundle.display(),
-            verification.problems.len()
-        )));
+        return Err(Error::Damaged {
+            path: args.bundle.clone(),
+            count: verification.problems.len(),
+            first: name.clone(),
+            problem: problem.to_string(),
+        });
     }
     let (request, _) = request?;
     let uploader = Uploader::new(&config.ticket_api)?;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use callsupport_desk::Error;
 use callsupport_desk::config::Config;
-use callsupport_desk::secrets::{SecretError, forget_token, store_token, stored_token};
+use callsupport_desk::secrets::{forget_token, store_token, stored_token};
 
 use crate::output;
 
@@ -25,21 +25,18 @@ pub enum Args {
 pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
     let api = &config.ticket_api;
     let host = api.destination_host();
-    let store = |err: SecretError| Error::Io(err.to_string());
     let (said, value) = match args {
         Args::Set => {
             let mut token = String::new();
             std::io::stdin()
                 .lock()
                 .read_line(&mut token)
-                .map_err(|err| {
-                    Error::Io(format!("cannot read the token from standard input: {err}"))
-                })?;
-            store_token(api, &token).map_err(store)?;
+                .map_err(Error::io("cannot read the token from standard input"))?;
+            store_token(api, &token)?;
             (format!("stored the ticket API token for {host}"), true)
         }
         Args::Status => {
-            let stored = stored_token(api).map_err(store)?.is_some();
+            let stored = stored_token(api)?.is_some();
             (
                 if stored {
                     format!("a ticket API token is stored for {host}")
@@ -50,7 +47,7 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
             )
         }
         Args::Forget => {
-            let removed = forget_token(api).map_err(store)?;
+            let removed = forget_token(api)?;
             (
                 if removed {
                     format!("removed the ticket API token for {host}")

@@ -27,11 +27,6 @@ pub struct DetectionPrefill {
     pub occurred_at: Option<DateTime<Utc>>,
 }
 
-/// A detection id the app was started with matched none the agent wrote down.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("no detection `{0}` is listed on this computer; start the report from the tray instead")]
-pub struct UnknownDetection(pub String);
-
 impl Desk {
     /// Every detection, newest first, with what became of it.
     pub fn detected(&self) -> Vec<Detected> {
@@ -44,7 +39,7 @@ impl Desk {
         let found = all
             .iter()
             .find(|d| d.detection.id == id)
-            .ok_or_else(|| UnknownDetection(id.to_owned()))?;
+            .ok_or_else(|| Error::UnknownDetection(id.to_owned()))?;
         let call = found.detection.call_id.clone();
         let mut lines = vec![format!(
             "Call Support noticed this on its own at {}.",

@@ -8,6 +8,7 @@
 //! chosen path holds either the whole bundle or what it held before (the save dialog has asked
 //! before replacing a file). A cancel or a failure removes everything it wrote.
 
+use callsupport_error::{Coded, ErrorCode};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
@@ -95,7 +96,10 @@ impl Desk {
             write_export(&plan, report, &statement, redact, &dest, on_progress)
         })
         .await
-        .map_err(|err| Error::Io(format!("saving stopped: {err}")));
+        .map_err(|err| Error::Stopped {
+            what: "saving",
+            detail: err.to_string(),
+        });
         self.end_cancellable(report_id);
         result?
     }
@@ -133,7 +137,7 @@ pub(crate) fn save_over<T>(
     })?;
     if let Err(err) = std::fs::rename(&staging, dest) {
         let _ = std::fs::remove_file(&staging);
-        return Err(Error::Io(format!("cannot save {}: {err}", dest.display())));
+        return Err(Error::io(format!("cannot save {}", dest.display()))(err));
     }
     Ok(written)
 }
@@ -162,4 +166,13 @@ fn write_export(
         bundle_sha256: written.sha256,
         bundle_bytes: written.bytes,
     })
+}
+
+impl Coded for ExportError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            ExportError::NotAllowed => ErrorCode::Managed,
+            _ => ErrorCode::ReportInvalid,
+        }
+    }
 }

@@ -93,17 +93,14 @@ impl OpenLog {
             .iter()
             .find(|f| f.path == entry)
             .cloned()
-            .ok_or_else(|| Error::Io(format!("{entry} is not a file of this bundle")))?;
+            .ok_or_else(|| Error::NotInBundle(entry.to_owned()))?;
         if listed.encrypted {
-            return Err(Error::Io(format!(
-                "{entry} is encrypted by the calling software; only its vendor can read it (Export for vendor)"
-            )));
+            return Err(Error::Encrypted(entry.to_owned()));
         }
-        let mut copy =
-            tempfile::tempfile().map_err(|err| Error::Io(format!("no room for {entry}: {err}")))?;
+        let mut copy = tempfile::tempfile().map_err(Error::io(format!("no room for {entry}")))?;
         let reader = bundle
             .entry(entry)
-            .map_err(|problem| Error::Io(format!("{entry}: {problem}")))?;
+            .map_err(|problem| damaged(entry, problem))?;
         let mut reader = BufReader::with_capacity(1 << 20, reader.take(listed.size));
         let mut writer = io::BufWriter::with_capacity(1 << 20, &mut copy);
         let (mut starts, mut levels) = (vec![0u64], Vec::new());
@@ -113,20 +110,20 @@ impl OpenLog {
             line.clear();
             let n = reader
                 .read_until(b'\n', &mut line)
-                .map_err(|err| Error::Io(format!("{entry}: {err}")))?;
+                .map_err(|problem| damaged(entry, problem))?;
             if n == 0 {
                 break;
             }
             writer
                 .write_all(&line)
-                .map_err(|err| Error::Io(format!("no room for {entry}: {err}")))?;
+                .map_err(Error::io(format!("no room for {entry}")))?;
             offset += n as u64;
             starts.push(offset);
             levels.push(level_of(&line).map_or(u8::MAX, |l| l as u8));
         }
         writer
             .flush()
-            .map_err(|err| Error::Io(format!("no room for {entry}: {err}")))?;
+            .map_err(Error::io(format!("no room for {entry}")))?;
         drop(writer);
         let count = levels.len() as u32;
         Ok(OpenLog {
@@ -200,7 +197,7 @@ impl OpenLog {
         let finder = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .build([needle])
-            .map_err(|err| Error::Io(format!("cannot search for that: {err}")))?;
+            .map_err(|err| Error::BadSearch(err.to_string()))?;
         let mut file = self.file.lock().expect("log file lock");
         file.seek(SeekFrom::Start(0)).map_err(read_error)?;
         let mut reader = BufReader::with_capacity(1 << 20, &mut *file);
@@ -269,7 +266,15 @@ impl OpenLog {
 }
 
 fn read_error(err: io::Error) -> Error {
-    Error::Io(format!("cannot read the log's copy: {err}"))
+    Error::io("cannot read the log's copy")(err)
+}
+
+/// The entry's data does not come out of the bundle whole.
+fn damaged(entry: &str, problem: impl std::fmt::Display) -> Error {
+    Error::DamagedEntry {
+        entry: entry.to_owned(),
+        problem: problem.to_string(),
+    }
 }
 
 fn level_from(code: u8) -> Option<Level> {

@@ -17,13 +17,13 @@ mod support;
 mod surveys;
 mod viewer;
 
-pub use detected::{DetectionPrefill, UnknownDetection};
+pub use detected::DetectionPrefill;
 pub use export::{ExportError, ExportReceipt, suggested_file_name, suggested_folder};
 pub use preview::{FilePreview, PREVIEW_BYTES, PreviewError, PreviewPart};
 pub use received::{AGENT_TOKEN_ENV, KEEP_RECEIVED};
 pub use screenshot::ScreenshotView;
 pub use surveys::SurveyAnswer;
-pub use viewer::{FileIntegrity, IntegrityView, NotOpen, OpenedBundle, Viewer};
+pub use viewer::{FileIntegrity, IntegrityView, OpenedBundle, Viewer};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -511,9 +511,7 @@ impl Desk {
         }
         let offered_ids: Vec<String> = prepared.offered.selected.iter().map(file_id).collect();
         if let Some(unknown) = left_out.iter().find(|id| !offered_ids.contains(id)) {
-            return Err(Error::Io(format!(
-                "`{unknown}` is not one of the files offered for this report"
-            )));
+            return Err(Error::NotOffered(unknown.to_string()));
         }
         let mut plan = prepared.offered.clone();
         let (kept, dropped): (Vec<_>, Vec<_>) = plan
@@ -679,7 +677,10 @@ impl Desk {
                     queue.queue(&plan, report, consent, host, progress)
                 })
                 .await
-                .map_err(|err| Error::Io(format!("collection stopped: {err}")))??;
+                .map_err(|err| Error::Stopped {
+                    what: "collection",
+                    detail: err.to_string(),
+                })??;
                 prepared.queued = Some(entry.id);
                 entry.id
             }
@@ -714,12 +715,10 @@ impl Desk {
         if let Some(outbox) = opened.as_ref() {
             return Ok(outbox.clone());
         }
-        let outbox = Outbox::open(&self.data_dir).map_err(|err| {
-            Error::Io(format!(
-                "cannot open the outbox in {}: {err}",
-                self.data_dir.display()
-            ))
-        })?;
+        let outbox = Outbox::open(&self.data_dir).map_err(Error::io(format!(
+            "cannot open the outbox in {}",
+            self.data_dir.display()
+        )))?;
         *opened = Some(outbox.clone());
         Ok(outbox)
     }
@@ -734,7 +733,7 @@ impl Desk {
         outbox
             .flush(&uploader, &policy, Which::Due, |_| |_| true)
             .await
-            .map_err(|err| Error::Io(format!("cannot read the outbox: {err}")))
+            .map_err(Error::io("cannot read the outbox"))
     }
 }
 
@@ -833,9 +832,7 @@ impl Desk {
     /// The reports waiting in the outbox, oldest first.
     pub fn queued_reports(&self) -> Result<QueuedReports, Error> {
         let outbox = self.outbox()?;
-        let (entries, mut warnings) = outbox
-            .list()
-            .map_err(|err| Error::Io(format!("cannot read the outbox: {err}")))?;
+        let (entries, mut warnings) = outbox.list().map_err(Error::io("cannot read the outbox"))?;
         warnings.extend(outbox.warnings(&entries, self.config().outbox.limits(), Utc::now()));
         Ok(QueuedReports {
             reports: entries
@@ -869,7 +866,7 @@ impl Desk {
                 Ok(())
             }
             Ok(false) => Err(Error::UnknownReport),
-            Err(err) => Err(Error::Io(format!("cannot remove report {id}: {err}"))),
+            Err(err) => Err(Error::io(format!("cannot remove report {id}"))(err)),
         }
     }
 }
@@ -958,7 +955,7 @@ impl Desk {
         let delivered = self
             .outbox()?
             .history()
-            .map_err(|err| Error::Io(format!("cannot read the history: {err}")))?;
+            .map_err(Error::io("cannot read the history"))?;
         let waiting = queued.reports.into_iter().map(|r| HistoryEntry {
             state: match &r.last_error {
                 Some(error) if !error.retryable => ReportState::NotAccepted,
@@ -988,7 +985,7 @@ impl Desk {
     pub fn delete_local_copy(&self, id: &str) -> Result<(), Error> {
         let parsed = Uuid::parse_str(id).map_err(|_| Error::UnknownReport)?;
         let outbox = self.outbox()?;
-        let io = |err: std::io::Error| Error::Io(format!("cannot delete report {id}: {err}"));
+        let io = |err| Error::io(format!("cannot delete report {id}"))(err);
         if outbox.remove(parsed).map_err(io)? || outbox.forget_delivered(parsed).map_err(io)? {
             log::info!("report {id}: local copy deleted by the user");
             Ok(())

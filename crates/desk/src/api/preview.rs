@@ -9,6 +9,7 @@
 //! JavaScript's UTF-16. The counts cover the whole file as the snapshot saw it, read in a
 //! stream: what the manifest will record for it.
 
+use callsupport_error::{Coded, ErrorCode};
 use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use serde::Serialize;
@@ -146,6 +147,15 @@ fn parts(redactor: &Redactor, text: &str) -> Vec<PreviewPart> {
     }
     plain(&mut parts, &preview.text[at..]);
     parts
+}
+
+impl Coded for PreviewError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            PreviewError::Unreadable { .. } => ErrorCode::Io,
+            _ => ErrorCode::ReportInvalid,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -64,12 +64,10 @@ impl Viewer {
             .or_else(|| self.remembered_token())
             .or_else(environment_token)
             .ok_or_else(|| FetchError::MissingToken(AGENT_TOKEN_ENV.to_owned()))?;
-        std::fs::create_dir_all(received).map_err(|err| {
-            Error::Io(format!(
-                "cannot create {} for received bundles: {err}",
-                received.display()
-            ))
-        })?;
+        std::fs::create_dir_all(received).map_err(Error::io(format!(
+            "cannot create {} for received bundles",
+            received.display()
+        )))?;
         crate::tidy::remove_older_than(received, KEEP_RECEIVED, SystemTime::now());
 
         let dest = received.join(format!("{id}.zip"));
@@ -93,7 +91,7 @@ impl Viewer {
         }
         if let Err(err) = std::fs::rename(&staging, &dest) {
             let _ = std::fs::remove_file(&staging);
-            return Err(Error::Io(format!("cannot keep {}: {err}", dest.display())));
+            return Err(Error::io(format!("cannot keep {}", dest.display()))(err));
         }
         let mut opened = self.open(&dest)?;
         opened.ticket_system = fetched.ticket_system;

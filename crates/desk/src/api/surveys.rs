@@ -42,7 +42,7 @@ impl Desk {
             survey,
         };
         append_lines(&self.surveys_path(), std::slice::from_ref(&answer), KEEP)
-            .map_err(|err| Error::Io(format!("cannot keep the survey answers: {err}")))?;
+            .map_err(Error::io("cannot keep the survey answers"))?;
         self.survey_call.lock().expect("survey lock").take();
         log::info!("survey answered and kept on this computer");
         Ok(answer)

@@ -68,11 +68,6 @@ pub struct Viewer {
     pub(super) fetch_cancelled: AtomicBool,
 }
 
-/// A viewer call named a bundle that is not open.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("that bundle is no longer open; open it again")]
-pub struct NotOpen;
-
 impl Viewer {
     /// Opens `path`: the manifest only (see the module documentation).
     pub fn open(&self, path: &Path) -> Result<OpenedBundle, Error> {
@@ -114,7 +109,7 @@ impl Viewer {
             .expect("viewer lock")
             .get(id)
             .cloned()
-            .ok_or(Error::Viewer(NotOpen))
+            .ok_or(Error::NotOpen)
     }
 
     /// Hashes every file of an open bundle and compares it with the manifest.
@@ -178,7 +173,7 @@ impl Viewer {
         f: impl FnOnce(&mut OpenLog) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let mut logs = self.logs.lock().expect("viewer lock");
-        let log = logs.get_mut(log_id).ok_or(Error::Viewer(NotOpen))?;
+        let log = logs.get_mut(log_id).ok_or(Error::NotOpen)?;
         f(log)
     }
 
@@ -257,7 +252,7 @@ mod tests {
         assert!(viewer.exports.lock().unwrap().is_empty());
         assert!(matches!(
             viewer.add_export("nope", &notes),
-            Err(Error::Viewer(_))
+            Err(Error::NotOpen)
         ));
     }
 }

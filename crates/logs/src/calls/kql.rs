@@ -5,6 +5,7 @@
 //! tables name the same id `CorrelationId` (reference 002: "similar to the correlationId in call
 //! summary log and call diagnostics log").
 
+use callsupport_error::{Coded, ErrorCode};
 use serde::Serialize;
 
 /// One ready-to-run query.
@@ -93,6 +94,12 @@ pub fn queries(call_id: &str) -> Result<Vec<Query>, BadCallId> {
             text: format!("{table}\n| where {column} == \"{id}\"\n{rest}"),
         })
         .collect())
+}
+
+impl Coded for BadCallId {
+    fn code(&self) -> ErrorCode {
+        ErrorCode::ReportInvalid
+    }
 }
 
 #[cfg(test)]

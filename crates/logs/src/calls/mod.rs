@@ -16,6 +16,7 @@
 pub mod kql;
 pub mod record;
 
+use callsupport_error::{Coded, ErrorCode};
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -422,6 +423,16 @@ pub fn from_bundle<R: Read + io::Seek>(bundle: &mut Bundle<R>) -> Calls {
     let mut log = CallLog::default();
     log.read_bundle(bundle);
     log.finish()
+}
+
+impl Coded for CallFileError {
+    fn code(&self) -> ErrorCode {
+        match self {
+            CallFileError::Unreadable { .. } => ErrorCode::Io,
+            CallFileError::Bundle(err) => err.code(),
+            CallFileError::NotCallRecords { .. } => ErrorCode::ReportInvalid,
+        }
+    }
 }
 
 #[cfg(test)]
