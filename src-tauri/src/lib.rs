@@ -4,6 +4,9 @@
 //!
 //! [`run`] reads the command line, loads the configuration into a core [`Desk`] kept in
 //! `tauri::State`, and registers the commands of [`commands`], each a few lines that call the core.
+//! Their names and those of the events the app sends the window are one list, in [`ipc`]: the
+//! handler below, `build.rs` (what the window may call), the capability's check and the UI's
+//! `generated/ipc.ts` all follow from it.
 //! A configuration that cannot be loaded does not stop the app: every command then answers with the
 //! `config_invalid` error so the window can say what to fix. A background task ticks the core's
 //! outbox schedule: what waits is sent after start, every five minutes, and when the network returns.
@@ -13,6 +16,9 @@
 //! under way, the app ends. What runs all day is the tray [`agent`], `callsupport-tray`, which
 //! the app starts and which starts the app again from its menu and the report shortcut. The app
 //! runs once per user: a second launch hands its command line to the first and exits.
+
+#[macro_use]
+pub mod ipc;
 
 mod agent;
 mod args;
@@ -26,15 +32,16 @@ use callsupport_desk::api::{ApiError, Desk, default_data_dir};
 use callsupport_desk::applog::AppLog;
 use callsupport_desk::config::{ConfigFiles, load_layered};
 use callsupport_desk::outbox::Tending;
+use ipc::{BUNDLE_OPENED, INDEX_CHANGED, OUTBOX_CHANGED};
 use tauri::{Emitter, Manager, RunEvent};
 
-/// The event that carries each `IndexEvent` to the window.
-pub const INDEX_CHANGED: &str = "index-changed";
-/// The event that tells the window the outbox changed on its own (a background pass).
-pub const OUTBOX_CHANGED: &str = "outbox-changed";
-/// The event that tells the window a bundle was opened for it (command line, drop); the page
-/// takes it with `last_bundle`.
-pub const BUNDLE_OPENED: &str = "bundle-opened";
+/// `generate_handler!` over the commands of [`ipc`]'s list, each the function of that name in
+/// [`commands`].
+macro_rules! handler {
+    (commands: [$($command:ident),* $(,)?], events: [$($event:tt)*] $(,)?) => {
+        tauri::generate_handler![$(commands::$command),*]
+    };
+}
 
 /// Opens `path` in the viewer for the window: handed over, announced, shown.
 pub fn open_bundle(app: &tauri::AppHandle, path: &std::path::Path) {
@@ -143,48 +150,7 @@ pub fn run() {
             }
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::overview,
-            commands::prepare_report,
-            commands::choose_files,
-            commands::preview_file,
-            commands::save_report,
-            commands::send_report,
-            commands::cancel_send,
-            commands::queued_reports,
-            commands::send_queued,
-            commands::remove_queued,
-            commands::history,
-            commands::delete_local_copy,
-            commands::settings,
-            commands::change_setting,
-            commands::dismiss_link,
-            commands::window_ready,
-            commands::open_ticket,
-            commands::take_screenshot,
-            commands::discard_screenshot,
-            commands::choose_bundle,
-            commands::detected,
-            commands::dismiss_detection,
-            commands::keep_survey,
-            commands::surveys,
-            commands::dismiss_survey,
-            commands::agent_token_known,
-            commands::fetch_ticket,
-            commands::cancel_fetch,
-            commands::verify_bundle,
-            commands::bundle_calls,
-            commands::kql_queries,
-            commands::last_bundle,
-            commands::add_export,
-            commands::open_log,
-            commands::log_window,
-            commands::log_filter,
-            commands::log_search,
-            commands::log_position_at,
-            commands::close_log,
-            commands::export_for_vendor,
-        ])
+        .invoke_handler(ipc_list!(handler))
         .build(tauri::generate_context!());
     let app = match app {
         Ok(app) => app,

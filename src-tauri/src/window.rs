@@ -3,7 +3,7 @@
 //! The window holds a WebKit webview, most of the app's memory: closing it destroys it, and once
 //! the work it started is done the app ends ([`finish_when_idle`]); the tray agent starts the app
 //! again when asked. [`show`] builds the window, or brings the open one forward and tells it which
-//! screen to show (the `navigate` event). A new window stays hidden until
+//! screen to show (the `navigate` event, [`NAVIGATE`]). A new window stays hidden until
 //! the page says its first screen is drawn with what it needs ([`ready`]), so the user never sees
 //! an empty window; if the page does not say so within [`READY_LIMIT`], it is shown anyway.
 
@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 pub use callsupport_desk::api::View;
 use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
 
+use crate::ipc::NAVIGATE;
+
 /// The window's label, as the capabilities name it.
 pub const MAIN: &str = "main";
-/// The event that tells an open window which screen to show.
-pub const NAVIGATE: &str = "navigate";
 /// Longest a new window waits hidden for its page.
 pub const READY_LIMIT: Duration = Duration::from_secs(2);
 

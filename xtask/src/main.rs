@@ -6,7 +6,7 @@
 //!   tests, and the end-to-end suite in the real app under Xvfb.
 //! - `cargo xtask bench`: release-build benchmarks against `find`, `zip` and friends, medians and
 //!   ratios, then a fixed-time fuzzing run of the bundle reader.
-//! - `cargo xtask codegen`: regenerate the committed TypeScript bindings.
+//! - `cargo xtask codegen`: regenerate the committed TypeScript bindings (IPC types and names).
 //! - `cargo xtask dist`: the `.deb` and `.rpm` installers, installed and removed again to check them.
 
 mod api_check;

@@ -1,8 +1,15 @@
-/** `Backend` over Tauri IPC: one `invoke` per command, progress on a `Channel`. */
-import { Channel, invoke } from "@tauri-apps/api/core";
-import { listen } from "@tauri-apps/api/event";
+/**
+ * `Backend` over Tauri IPC: one `invoke` per command, progress on a `Channel`.
+ *
+ * Command and event names come from `generated/ipc.ts`, generated from the app's one list
+ * (src-tauri/src/ipc.rs): a name not in that list does not type-check, and `tauri.test.ts` fails
+ * while a listed command is never invoked here.
+ */
+import { Channel, invoke as invokeAny, type InvokeArgs } from "@tauri-apps/api/core";
+import { listen as listenAny, type EventCallback, type UnlistenFn } from "@tauri-apps/api/event";
 import { getCurrentWindow } from "@tauri-apps/api/window";
 import type { Backend } from "./backend";
+import { EVENTS, type Command, type EventName } from "./generated/ipc";
 import type {
   AppOverview,
   Detected,
@@ -32,11 +39,17 @@ import type {
   View,
 } from "./generated/types";
 
-/** Must match `INDEX_CHANGED`, `OUTBOX_CHANGED` and `BUNDLE_OPENED` in src-tauri/src/lib.rs and `NAVIGATE` in window.rs. */
-const INDEX_CHANGED = "index-changed";
-const OUTBOX_CHANGED = "outbox-changed";
-const NAVIGATE = "navigate";
-const BUNDLE_OPENED = "bundle-opened";
+const { INDEX_CHANGED, OUTBOX_CHANGED, NAVIGATE, BUNDLE_OPENED } = EVENTS;
+
+/** Calls one of the app's own commands. */
+function invoke<T>(command: Command, args?: InvokeArgs): Promise<T> {
+  return invokeAny<T>(command, args);
+}
+
+/** Listens to one of the events the app sends. */
+function listen<T>(event: EventName, handler: EventCallback<T>): Promise<UnlistenFn> {
+  return listenAny<T>(event, handler);
+}
 
 export const tauriBackend: Backend = {
   overview: () => invoke<AppOverview>("overview"),
