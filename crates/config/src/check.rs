@@ -9,9 +9,9 @@ use serde::de::DeserializeOwned;
 
 use super::{
     CollectionConfig, Config, ConfigError, DetectionConfig, OutboxConfig, PrivacyConfig,
-    ShortcutConfig, SourceConfig, StartupConfig, SurveyConfig, TicketApiConfig, line_of,
-    span_of_key,
+    ShortcutConfig, SourceConfig, StartupConfig, SurveyConfig, TicketApiConfig,
 };
+use crate::load::{line_of, span_of_key};
 
 impl Config {
     /// Every problem of `text` (the file at `path`), each with its line and key; none when it is

@@ -271,7 +271,7 @@ fn read_layer(path: &Path) -> Result<Option<Layer>, ConfigError> {
     };
     let table = text.parse::<toml::Table>().map_err(|err| ConfigError {
         path: path.to_path_buf(),
-        line: super::line_of(&text, err.span()),
+        line: crate::load::line_of(&text, err.span()),
         key: None,
         message: err.message().to_owned(),
     })?;
@@ -369,7 +369,10 @@ fn parse_merged(
         match layer {
             Some(layer) => ConfigError {
                 path: layer.path.clone(),
-                line: super::line_of(&layer.text, super::span_of_key(&layer.text, &key)),
+                line: crate::load::line_of(
+                    &layer.text,
+                    crate::load::span_of_key(&layer.text, &key),
+                ),
                 ..err
             },
             None => err,
@@ -387,7 +390,7 @@ fn parse_merged(
 fn located(layer: &Layer, key: &str, message: &str) -> ConfigError {
     ConfigError {
         path: layer.path.clone(),
-        line: super::line_of(&layer.text, super::span_of_key(&layer.text, key)),
+        line: crate::load::line_of(&layer.text, crate::load::span_of_key(&layer.text, key)),
         key: Some(key.to_owned()),
         message: message.to_owned(),
     }

@@ -393,7 +393,7 @@ pub fn change(
     let mut doc = old.parse::<toml_edit::DocumentMut>().map_err(|err| {
         SettingError::Invalid(ConfigError {
             path: path.to_path_buf(),
-            line: super::line_of(&old, err.span()),
+            line: crate::load::line_of(&old, err.span()),
             key: None,
             message: format!("{}; fix or remove your settings file first", err.message()),
         })
