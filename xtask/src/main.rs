@@ -16,6 +16,8 @@ mod codegen;
 mod deps;
 mod dist;
 mod install_check;
+#[cfg(test)]
+mod layers;
 mod run;
 mod test;
 mod ticket_server;
