@@ -1,4 +1,4 @@
-//! The IPC commands: each adapts one core call, nothing more. Whatever touches the disk or the
+//! The IPC commands: each adapts one call into `callsupport-desk`, nothing more. Whatever touches the disk or the
 //! network runs `async`, off the main thread, so the window never waits on it.
 
 use callsupport_desk::api::logview::{Level, LogInfo, LogMatches, LogWindow};

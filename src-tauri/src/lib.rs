@@ -2,13 +2,13 @@
 //!
 //! # Brief overview
 //!
-//! [`run`] reads the command line, loads the configuration into a core [`Desk`] kept in
+//! [`run`] reads the command line, loads the configuration into a [`Desk`] kept in
 //! `tauri::State`, and registers the commands of [`commands`], each a few lines that call the core.
 //! Their names and those of the events the app sends the window are one list, in [`ipc`]: the
 //! handler below, `build.rs` (what the window may call), the capability's check and the UI's
 //! `generated/ipc.ts` all follow from it.
 //! A configuration that cannot be loaded does not stop the app: every command then answers with the
-//! `config_invalid` error so the window can say what to fix. A background task ticks the core's
+//! `config_invalid` error so the window can say what to fix. A background task ticks the desk's
 //! outbox schedule: what waits is sent after start, every five minutes, and when the network returns.
 //!
 //! The app runs while it has a window, or work the window started: its one window ([`window`])
@@ -62,7 +62,7 @@ impl AppState {
 }
 
 /// Sends what waits in the outbox: shortly after start, every few minutes, and as soon as the
-/// service can be reached again after the network failed (the core decides; this only ticks).
+/// service can be reached again after the network failed (the desk decides; this only ticks).
 async fn tend_outbox(app: tauri::AppHandle) {
     let mut tending = Tending::default();
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -255,7 +255,7 @@ fn open_survey(app: &tauri::AppHandle, call_id: &str) {
 }
 
 /// A `callsupport://` link from support: the report screen names its ticket, or says why the
-/// link cannot be used (the core keeps either for the window).
+/// link cannot be used (the desk keeps either for the window).
 fn open_link(app: &tauri::AppHandle, link: &str) {
     if let Ok(desk) = app.state::<AppState>().desk() {
         let _ = desk.open_link(link);

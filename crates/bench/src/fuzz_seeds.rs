@@ -1,4 +1,4 @@
-//! Seeds for the bundle reader's fuzz target: small real bundles made by the core's writer, so the
+//! Seeds for the bundle reader's fuzz target: small real bundles made by the bundle writer, so the
 //! fuzzer starts from valid zips and manifests and mutates its way into the hostile ones.
 
 use std::path::Path;

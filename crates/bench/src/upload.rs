@@ -378,7 +378,7 @@ pub fn server_alone(root: &Path) {
     }
 }
 
-/// `--upload-child CONFIG BUNDLE REPORT_JSON`: sends one queued report with the core's upload
+/// `--upload-child CONFIG BUNDLE REPORT_JSON`: sends one queued report with the upload
 /// client, as the outbox does (the measured child of [`run`]).
 pub fn upload_child(args: &[String]) {
     let [config, bundle, report] = args else {

@@ -1,6 +1,6 @@
 //! Progress of the long operations, reported through a callback the caller supplies.
 //!
-//! The core calls `on_progress(Progress) -> bool`; returning `false` asks it to stop, and it then
+//! A long operation calls `on_progress(Progress) -> bool`; returning `false` asks it to stop, and it then
 //! removes whatever it had started writing. The app forwards these values over a Tauri channel, the
 //! CLI prints them.
 

@@ -1,4 +1,4 @@
-//! `callsupport`: the core for scripts, IT and support agents, without a display.
+//! `callsupport`: Call Support's use cases for scripts, IT and support agents, without a display.
 //!
 //! Every command takes `--config FILE` (or `CALLSUPPORT_CONFIG`) and `--json`; it exits 0 on success
 //! and otherwise prints one line saying what went wrong and what to do, and exits non-zero.

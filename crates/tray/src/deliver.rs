@@ -1,5 +1,5 @@
 //! The agent's background thread: sends what waits in the outbox (shortly after start, every
-//! few minutes, and as soon as the service can be reached again; the core decides, this only
+//! few minutes, and as soon as the service can be reached again; `callsupport-desk` decides, this only
 //! ticks), runs a detection pass every couple of seconds ([`crate::detect`]) and notices when the
 //! configuration files change, so a new shortcut, ticket API, login start or detection rule takes
 //! effect without a restart.

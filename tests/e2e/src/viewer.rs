@@ -261,7 +261,7 @@ async fn forward_failed(harness: &Harness, ticket: &str) -> anyhow::Result<()> {
     anyhow::bail!("the service never tried to forward {ticket}")
 }
 
-/// A bundle of the harness's demo logs, made by the core as the app makes them.
+/// A bundle of the harness's demo logs, made by `callsupport-desk` as the app makes them.
 fn demo_bundle(harness: &Harness) -> anyhow::Result<PathBuf> {
     let text = std::fs::read_to_string(&harness.config)?;
     let config = Config::parse(&harness.config, &text)?;

@@ -1,4 +1,4 @@
-//! One module a subcommand; each parses its arguments and calls the core.
+//! One module a subcommand; each parses its arguments and calls `callsupport-desk`.
 
 pub mod calls;
 pub mod collect;

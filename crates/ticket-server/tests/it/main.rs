@@ -13,5 +13,5 @@ mod load; // the server process under 50 concurrent 20 MiB uploads: memory does 
 mod postgres; // tickets in PostgreSQL; two instances on one database and one blob store
 mod store; // restart on the same data folder: tickets kept, numbering goes on, incoming/ cleared
 mod submit; // POST /api/v1/tickets: 201/200 idempotency, and every refusal as a problem document
-mod support; // shared fixtures: server, bundles built by core, multipart requests, problem checks
+mod support; // shared fixtures: server, bundles written by the format's own writer, multipart requests, problem checks
 mod uploads; // tus 1.0 at /api/v1/uploads: chunks, a cut connection resumed, every refusal

@@ -1,4 +1,4 @@
-//! Fixtures: a server with its data folder, bundles collected by the real core, the multipart request
+//! Fixtures: a server with its data folder, bundles written by the bundle format's own writer, the multipart request
 //! the client sends, and checks of RFC 9457 problem answers.
 
 use std::fs;
@@ -196,7 +196,7 @@ impl Upload {
     }
 }
 
-/// A bundle collected by the core from a small temporary log tree.
+/// A bundle of a small temporary log tree, written by the format's own writer.
 pub struct Collected {
     pub dir: TempDir,
     pub written: WrittenBundle,
