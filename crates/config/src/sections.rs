@@ -82,6 +82,23 @@ fn default_include() -> Vec<String> {
     vec!["**/*".to_owned()]
 }
 
+impl SourceConfig {
+    /// A source of `kind` taking every file under `root`, the other keys at their defaults.
+    pub fn new(id: &str, name: &str, root: &str, kind: SourceKind) -> SourceConfig {
+        SourceConfig {
+            id: id.to_owned(),
+            name: name.to_owned(),
+            root: root.to_owned(),
+            include: default_include(),
+            exclude: Vec::new(),
+            kind,
+            max_age_days: None,
+            max_mb: None,
+            follow_links: false,
+        }
+    }
+}
+
 /// Limits past which the outbox tells the user (it never drops a report by itself).
 #[derive(Debug, Clone, Copy)]
 pub struct OutboxLimits {

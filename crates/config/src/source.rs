@@ -136,17 +136,7 @@ mod tests {
     use super::*;
 
     fn source(root: &str) -> SourceConfig {
-        SourceConfig {
-            id: "acs".into(),
-            name: "ACS".into(),
-            root: root.into(),
-            include: vec!["**/*".into()],
-            exclude: vec![],
-            kind: SourceKind::Text,
-            max_age_days: None,
-            max_mb: None,
-            follow_links: false,
-        }
+        SourceConfig::new("acs", "ACS", root, SourceKind::Text)
     }
 
     #[test]

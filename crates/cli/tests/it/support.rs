@@ -9,6 +9,8 @@ use std::time::{Duration, SystemTime};
 use callsupport_ticket_server::{RunningServer, ServerConfig};
 use tempfile::TempDir;
 
+pub use callsupport_demo::random_bytes;
+
 /// The variable the test configurations name as `token_env`.
 pub const TOKEN_ENV: &str = "CALLSUPPORT_IT_TOKEN";
 pub const SUBMIT_TOKEN: &str = "submit-s3cret";
@@ -299,20 +301,6 @@ pub fn dead_url() -> String {
 pub fn write(path: &Path, bytes: &[u8]) {
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, bytes).unwrap();
-}
-
-/// Deterministic bytes that do not compress.
-pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        out.extend_from_slice(&state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 /// Runs an outside tool; it must succeed. Returns its stdout.

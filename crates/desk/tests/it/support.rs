@@ -17,6 +17,8 @@ use callsupport_ticket_server::{RunningServer, ServerConfig};
 use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 
+pub use callsupport_demo::{random_bytes, text_log};
+
 /// Environment variable holding the right submit token (set once for the whole test binary).
 pub const TOKEN_ENV: &str = "CALLSUPPORT_IT_CORE_TOKEN";
 /// Environment variable holding a token the server does not accept.
@@ -50,35 +52,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Hex SHA-256 of a file's content.
 pub fn sha256_of(path: &Path) -> String {
     sha256_hex(&fs::read(path).unwrap())
-}
-
-/// Deterministic bytes that do not compress (xorshift64*), for `.blog` stand-ins.
-pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        out.extend_from_slice(&state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
-/// A readable call log of about `lines` * 90 bytes.
-pub fn text_log(tag: &str, lines: usize) -> String {
-    (0..lines)
-        .map(|i| {
-            format!(
-                "2025-05-01T10:{:02}:{:02}.{:03}Z INFO [{tag}] call 7f3c-{i:04} operation Join result Succeeded in {} ms\n",
-                (i / 60) % 60,
-                i % 60,
-                i % 1000,
-                i * 7 % 500
-            )
-        })
-        .collect()
 }
 
 /// Writes `bytes` to `path`, creating parent folders.

@@ -18,6 +18,8 @@ use sha2::{Digest, Sha256};
 use tempfile::TempDir;
 use uuid::Uuid;
 
+pub use callsupport_demo::random_bytes;
+
 pub const SUBMIT_TOKEN: &str = "submit-s3cret";
 pub const AGENT_TOKEN: &str = "agent-s3cret";
 
@@ -300,20 +302,6 @@ pub fn bundle_of_folder(
         skipped: Vec::new(),
     };
     write_bundle(out, manifest, &files, None, |_| true).unwrap()
-}
-
-/// Deterministic bytes that do not compress.
-pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        out.extend_from_slice(&state.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes());
-    }
-    out.truncate(len);
-    out
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
