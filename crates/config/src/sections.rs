@@ -325,8 +325,9 @@ fn default_max_bundle_mb() -> u64 {
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PrivacyConfig {
-    /// Replace personal details in readable logs. Redaction itself arrives with issue 4; until then
-    /// the consent statement says that readable files are sent unchanged.
+    /// Replace personal details and secrets in readable logs with tokens on their way into the
+    /// bundle (the files on disk are never changed). Off, the consent statement says that readable
+    /// files are sent unchanged.
     #[serde(default = "yes")]
     pub redact: bool,
     #[serde(default)]

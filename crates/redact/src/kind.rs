@@ -85,7 +85,8 @@ impl Kind {
     }
 }
 
-/// How many values of each kind were replaced: what the manifest records per file.
+/// How many values of each kind were replaced (the manifest records them per file as `redactions`
+/// and `redactions_by_kind`).
 ///
 /// Serialized as `{"total": 3, "by_kind": {"email": 2, "ipv4": 1}}`; kinds with none are left out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
