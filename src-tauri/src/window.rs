@@ -6,11 +6,13 @@
 //! screen to show (the `navigate` event, [`NAVIGATE`]). A new window stays hidden until
 //! the page says its first screen is drawn with what it needs ([`ready`]), so the user never sees
 //! an empty window; if the page does not say so within [`READY_LIMIT`], it is shown anyway.
+//! A window shown takes the keyboard focus once it is on screen ([`focus_when_shown`]), so the
+//! first keys typed reach it. Ctrl+= / Ctrl+- / Ctrl+0 zoom the page ([`ZOOM_KEYS`]).
 
 use std::time::{Duration, Instant};
 
 pub use callsupport_desk::api::View;
-use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindowBuilder};
+use tauri::{AppHandle, Emitter, Manager, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 
 use crate::ipc::NAVIGATE;
 
@@ -18,6 +20,58 @@ use crate::ipc::NAVIGATE;
 pub const MAIN: &str = "main";
 /// Longest a new window waits hidden for its page.
 pub const READY_LIMIT: Duration = Duration::from_secs(2);
+/// Longest a window asked to show is waited for to be on screen before it takes the focus.
+const FOCUS_LIMIT: Duration = Duration::from_secs(5);
+
+/// The page zoom for those who need larger text: Ctrl+= (or Ctrl++) and Ctrl+- zoom in and out
+/// by 20% (20% to 1000%), Ctrl+0 goes back to 100%, and so does Ctrl with the mouse wheel; Cmd on
+/// macOS. Each key press is one step, applied in the order pressed: one zoom request is under way
+/// at a time, and the level wanted when it returns goes next. (Tauri's own zoom hotkeys send a
+/// request a step without waiting; each runs as its own task, so two close together can be
+/// applied in either order, leaving the page a step short, at 180% after five presses.)
+const ZOOM_KEYS: &str = r#"(() => {
+  const STEP = 0.2;
+  const MIN_STEPS = -4;
+  const MAX_STEPS = 45;
+  const MODIFIER = "__MODIFIER__";
+  // Steps from 100%: the level asked for, and the one the webview was last set to.
+  let wanted = 0;
+  let applied = 0;
+  let applying = false;
+  async function apply() {
+    if (applying) return;
+    applying = true;
+    try {
+      while (applied !== wanted) {
+        const steps = wanted;
+        const value = Math.round((1 + steps * STEP) * 100) / 100;
+        await window.__TAURI_INTERNALS__.invoke("plugin:webview|set_webview_zoom", { value });
+        applied = steps;
+      }
+    } catch (error) {
+      console.error("cannot zoom the page", error);
+    } finally {
+      applying = false;
+    }
+  }
+  function zoom(steps) {
+    wanted = Math.min(Math.max(steps, MIN_STEPS), MAX_STEPS);
+    void apply();
+  }
+  window.addEventListener("keydown", (event) => {
+    if (!event[MODIFIER] || event.altKey) return;
+    if (event.key === "=" || event.key === "+") zoom(wanted + 1);
+    else if (event.key === "-") zoom(wanted - 1);
+    else if (event.key === "0") zoom(0);
+    else return;
+    event.preventDefault();
+  }, true);
+  window.addEventListener("wheel", (event) => {
+    if (!event.ctrlKey || event.deltaY === 0) return;
+    event.preventDefault();
+    zoom(wanted + (event.deltaY < 0 ? 1 : -1));
+  }, { capture: true, passive: false });
+})();"#;
 
 /// The window's size for the report screens (small, as a dialog), in logical pixels.
 const DIALOG_SIZE: (f64, f64) = (560.0, 720.0);
@@ -42,7 +96,7 @@ pub fn show(app: &AppHandle, view: View) {
         let _ = window.emit(NAVIGATE, view);
         let _ = window.unminimize();
         let _ = window.show();
-        let _ = window.set_focus();
+        focus_when_shown(&window);
         return;
     }
     *app.state::<Opening>().0.lock().expect("opening lock") = Some(Instant::now());
@@ -58,7 +112,14 @@ pub fn show(app: &AppHandle, view: View) {
         .min_inner_size(420.0, 520.0)
         .visible(false)
         // Ctrl+= and Ctrl+- zoom the page, for those who need larger text.
-        .zoom_hotkeys_enabled(true)
+        .initialization_script(ZOOM_KEYS.replace(
+            "__MODIFIER__",
+            if cfg!(target_os = "macos") {
+                "metaKey"
+            } else {
+                "ctrlKey"
+            },
+        ))
         .build();
     match built {
         Ok(window) => {
@@ -117,7 +178,7 @@ pub fn ready(app: &AppHandle) {
         return;
     }
     let _ = window.show();
-    let _ = window.set_focus();
+    focus_when_shown(&window);
     if let Some(asked) = app
         .state::<Opening>()
         .0
@@ -130,6 +191,32 @@ pub fn ready(app: &AppHandle) {
             asked.elapsed().as_millis()
         );
     }
+}
+
+/// Gives `window` the keyboard focus once it is on screen and not minimized. Showing and
+/// restoring are done by the event loop after they are asked for, and a window not yet shown
+/// cannot take the focus: asked at once (as `show(); set_focus()` does), the request is dropped,
+/// and what the user types next goes to the window behind.
+fn focus_when_shown(window: &WebviewWindow) {
+    let window = window.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        let deadline = Instant::now() + FOCUS_LIMIT;
+        loop {
+            match (window.is_visible(), window.is_minimized()) {
+                (Ok(true), Ok(false)) => {
+                    let _ = window.set_focus();
+                    return;
+                }
+                // Closed meanwhile.
+                (Err(_), _) | (_, Err(_)) => return,
+                _ if Instant::now() > deadline => {
+                    log::warn!("the window was not shown within {FOCUS_LIMIT:?}; not focused");
+                    return;
+                }
+                _ => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
 }
 
 /// The window is gone: the app ends as soon as no send or save it started is under way, unless

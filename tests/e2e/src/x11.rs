@@ -21,9 +21,14 @@ pub async fn answer_save_dialog(display: &str, title: &str, path: &str) -> anyho
 
 /// Asks window `id` to close, as the close button of a window manager does: a `WM_PROTOCOLS`
 /// client message carrying `WM_DELETE_WINDOW` (the app may refuse or do something else).
+///
+/// Returns once the X server has handled it: a request written just before the connection
+/// closes may never be handled, as the server can drop a client that hung up before reading
+/// its last requests. (Xlib's `XCloseDisplay` waits for the server first; x11rb's connection
+/// does not, and under load most close requests sent without waiting never reached the app.)
 pub fn request_close(display: &str, id: &str) -> anyhow::Result<()> {
-    use x11rb::connection::Connection;
     use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt, EventMask};
+    use x11rb::wrapper::ConnectionExt as _;
     let window: u32 = id.parse().context("an X window id")?;
     let (conn, _) = x11rb::connect(Some(display)).context("cannot connect to the X display")?;
     let atom =
@@ -37,13 +42,44 @@ pub fn request_close(display: &str, id: &str) -> anyhow::Result<()> {
         [delete, x11rb::CURRENT_TIME, 0, 0, 0],
     );
     conn.send_event(false, window, EventMask::NO_EVENT, event)?;
-    conn.flush()?;
+    conn.sync()?;
     Ok(())
 }
 
-/// Gives window `id` the keyboard focus.
-pub fn focus(display: &str, id: &str) -> anyhow::Result<()> {
-    xdotool(display, &["windowfocus", "--sync", id])
+/// Takes the keyboard focus from whichever window has it (to the pointer's, as at start).
+pub fn unfocus(display: &str) -> anyhow::Result<()> {
+    use x11rb::protocol::xproto::{ConnectionExt, InputFocus};
+    use x11rb::wrapper::ConnectionExt as _;
+    let (conn, _) = x11rb::connect(Some(display)).context("cannot connect to the X display")?;
+    // PointerRoot as the focus window (1).
+    conn.set_input_focus(InputFocus::POINTER_ROOT, 1u32, x11rb::CURRENT_TIME)?;
+    conn.sync()?;
+    Ok(())
+}
+
+/// The window that has the keyboard focus, if one has (not none, not the pointer's).
+pub fn focused(display: &str) -> anyhow::Result<Option<String>> {
+    use x11rb::protocol::xproto::ConnectionExt;
+    let (conn, _) = x11rb::connect(Some(display)).context("cannot connect to the X display")?;
+    let focus = conn.get_input_focus()?.reply()?.focus;
+    // 0 is None, 1 is PointerRoot.
+    Ok((focus > 1).then(|| focus.to_string()))
+}
+
+/// Waits up to 10 s for window `id` to have the keyboard focus, as a window the app shows takes
+/// it; keys pressed before would go elsewhere.
+pub async fn wait_for_focus(display: &str, id: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let focus = focused(display)?;
+        if focus.as_deref() == Some(id) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("window {id} does not have the keyboard focus; {focus:?} has");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// Presses a key combination (`ctrl+alt+shift+r`) on the display, wherever the focus is.
