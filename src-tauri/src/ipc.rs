@@ -10,7 +10,7 @@
 //!   are declared here.
 //! - [`typescript`] is `ui/src/lib/backend/generated/ipc.ts` (the command names as a type that
 //!   `tauri.ts` invokes through, the event names), written by `cargo xtask codegen` through the
-//!   example `codegen` of this package.
+//!   example `codegen_ipc` of this package.
 //!
 //! The tests below fail when a `#[tauri::command]` of `commands.rs` is not listed, when
 //! `capabilities/main.json` does not allow exactly the listed commands (besides Tauri's `core:`

@@ -5,16 +5,19 @@
 
 use crate::util::{cmd, root, run};
 
-/// Each package's example that writes its contracts: `callsupport-desk` the IPC types
-/// (`generated/types.ts`) and the schema, the app the names of `src-tauri/src/ipc.rs`
-/// (`generated/ipc.ts`).
-const WRITERS: &[&str] = &["callsupport-desk", "callsupport-app"];
+/// Each package's example that writes its contracts (the names differ: examples of one
+/// workspace share a folder): `callsupport-desk` the IPC types (`generated/types.ts`) and the
+/// schema, the app the names of `src-tauri/src/ipc.rs` (`generated/ipc.ts`).
+const WRITERS: &[(&str, &str)] = &[
+    ("callsupport-desk", "codegen_types"),
+    ("callsupport-app", "codegen_ipc"),
+];
 
 pub fn run_codegen() -> anyhow::Result<()> {
-    for package in WRITERS {
+    for (package, example) in WRITERS {
         run(&mut cmd(
             "cargo",
-            &["run", "--quiet", "-p", package, "--example", "codegen"],
+            &["run", "--quiet", "-p", package, "--example", example],
             &root(),
         ))?;
     }

@@ -632,7 +632,8 @@ async fn save_to_file_writes_the_report_as_ticked_or_nothing() {
             .await
             .unwrap_err(),
     );
-    assert_eq!(err.code, ErrorCode::Io);
+    // A place that does not exist is the user's to change, not a failure of the disk.
+    assert_eq!(err.code, ErrorCode::ReportInvalid);
     assert!(err.message.contains("does not exist"), "{}", err.message);
     let dest = out.path().join("report.zip");
     fs::write(&dest, b"what was there before").unwrap();

@@ -360,7 +360,7 @@ describe("ReportFlow preview and save to file", () => {
     await flow.save();
     expect([flow.screen, flow.notice]).toEqual(["consent", "Saving was cancelled. Nothing was saved."]);
 
-    backend.saved = { code: "io", message: "the folder /x does not exist; choose another place" };
+    backend.saved = { code: "report_invalid", message: "the folder /x does not exist; choose another place" };
     await flow.save();
     expect(flow.screen).toBe("consent");
     expect(flow.error?.message).toContain("does not exist");

@@ -1,8 +1,8 @@
 //! Writes the generated contracts committed to the repository: the TypeScript of the IPC types
 //! and the configuration's JSON Schema. `cargo xtask codegen` runs it.
 //!
-//! Unit tests (`api::tests::typescript_bindings_are_fresh`,
-//! `config::schema::tests::the_committed_schema_is_fresh`) fail when the committed files are stale.
+//! Unit tests (`api::typescript::tests::typescript_bindings_are_fresh`, in callsupport-config
+//! `schema::tests::the_committed_schema_is_fresh`) fail when the committed files are stale.
 
 use std::path::Path;
 
