@@ -128,7 +128,7 @@ impl Config {
     fn validate(&self) -> Result<(), (String, String)> {
         self.ticket_api
             .validate()
-            .map_err(|m| ("ticket_api.url".to_owned(), m))?;
+            .map_err(|err| ("ticket_api.url".to_owned(), err.to_string()))?;
         for (i, path) in self.ticket_api.ca_files.iter().enumerate() {
             ca_certificates(Path::new(path))
                 .map_err(|err| (format!("ticket_api.ca_files[{i}]"), err.to_string()))?;

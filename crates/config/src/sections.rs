@@ -375,19 +375,31 @@ impl TicketApiConfig {
         }
     }
 
-    pub(crate) fn validate(&self) -> Result<(), String> {
-        let url = url::Url::parse(&self.url)
-            .map_err(|err| format!("`{}` is not a URL ({err})", self.url))?;
+    pub(crate) fn validate(&self) -> Result<(), UrlError> {
+        let url = url::Url::parse(&self.url).map_err(|err| UrlError::NotAUrl {
+            url: self.url.clone(),
+            reason: err.to_string(),
+        })?;
         match url.scheme() {
             "https" => Ok(()),
             "http" if self.allow_insecure_http || is_loopback(&url) => Ok(()),
-            "http" => Err(format!(
-                "`{}` would send reports unencrypted; use https, or set ticket_api.allow_insecure_http = true",
-                self.url
-            )),
-            other => Err(format!("scheme `{other}` is not supported; use https")),
+            "http" => Err(UrlError::Unencrypted(self.url.clone())),
+            other => Err(UrlError::Scheme(other.to_owned())),
         }
     }
+}
+
+/// Why `ticket_api.url` cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum UrlError {
+    #[error("`{url}` is not a URL ({reason})")]
+    NotAUrl { url: String, reason: String },
+    #[error(
+        "`{0}` would send reports unencrypted; use https, or set ticket_api.allow_insecure_http = true"
+    )]
+    Unencrypted(String),
+    #[error("scheme `{0}` is not supported; use https")]
+    Scheme(String),
 }
 
 fn is_loopback(url: &url::Url) -> bool {
