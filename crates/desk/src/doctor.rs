@@ -367,12 +367,32 @@ fn free_bytes(path: &Path) -> Option<u64> {
     (rc == 0).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
 }
 
-#[cfg(not(unix))]
+#[cfg(windows)]
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::windows::ffi::OsStrExt;
+    use windows_sys::Win32::Storage::FileSystem::GetDiskFreeSpaceExW;
+    let wide: Vec<u16> = path.as_os_str().encode_wide().chain([0]).collect();
+    let mut available = 0u64;
+    // SAFETY: `wide` is NUL-terminated; the other out-parameters may be null.
+    let ok = unsafe {
+        GetDiskFreeSpaceExW(
+            wide.as_ptr(),
+            &mut available,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    (ok != 0).then_some(available)
+}
+
+#[cfg(not(any(unix, windows)))]
 fn free_bytes(_path: &Path) -> Option<u64> {
     None
 }
 
-/// Whether `callsupport://` links (support asking for logs) open the app.
+/// Whether `callsupport://` links (support asking for logs) open the app: asks the desktop which
+/// application handles them.
+#[cfg(not(windows))]
 fn link_handler() -> Check {
     if !cfg!(target_os = "linux") {
         return Check::ok("link_handler", "registered by the installer on this system");
@@ -404,5 +424,60 @@ fn link_handler() -> Check {
             "cannot ask the desktop (xdg-mime is not installed)",
             "install xdg-utils to check, or open a callsupport:// link to try",
         ),
+    }
+}
+
+/// Whether `callsupport://` links open the app: the command registered for the scheme in the
+/// user's classes or the machine's (what the installer writes), and whether its program exists.
+#[cfg(windows)]
+fn link_handler() -> Check {
+    use windows_registry::{CURRENT_USER, LOCAL_MACHINE};
+    let key = r"Software\Classes\callsupport\shell\open\command";
+    let command = [CURRENT_USER, LOCAL_MACHINE]
+        .into_iter()
+        .find_map(|hive| hive.open(key).ok()?.get_string("").ok());
+    let Some(command) = command else {
+        return Check::not_ok(
+            Status::Warning,
+            "link_handler",
+            "no application is registered for callsupport:// links",
+            "install Call Support with its installer, which registers the link handler",
+        );
+    };
+    let program = registered_program(&command);
+    if Path::new(program).is_file() {
+        Check::ok("link_handler", format!("callsupport:// links open {program}"))
+    } else {
+        Check::not_ok(
+            Status::Warning,
+            "link_handler",
+            format!("callsupport:// links are registered to {program}, which does not exist"),
+            "install Call Support again, which registers the link handler anew",
+        )
+    }
+}
+
+/// The program of a registered command line: `"C:\Program Files\app.exe" "%1"` or `C:\app.exe %1`.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn registered_program(command: &str) -> &str {
+    let command = command.trim();
+    match command.strip_prefix('"') {
+        Some(rest) => rest.split('"').next().unwrap_or(rest),
+        None => command.split(' ').next().unwrap_or(command),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registered_program;
+
+    #[test]
+    fn the_program_of_a_registered_command_is_found_quoted_or_not() {
+        assert_eq!(
+            registered_program(r#""C:\Program Files\Call Support\callsupport-app.exe" "%1""#),
+            r"C:\Program Files\Call Support\callsupport-app.exe"
+        );
+        assert_eq!(registered_program(r"C:\cs\app.exe %1"), r"C:\cs\app.exe");
+        assert_eq!(registered_program("  "), "");
     }
 }

@@ -16,6 +16,7 @@
 
 pub mod calls;
 pub mod detect;
+pub mod file_id;
 pub mod index;
 pub mod sources;
 pub mod tail;

@@ -1,9 +1,9 @@
 //! Reading a growing log from where the last read stopped, as `tail -F` does.
 //!
 //! A [`Tail`] remembers how far it has read one file and how to tell that the file under that
-//! name is no longer the one it read: the file's identity (device, inode and, where the system
-//! keeps it, creation time), its first bytes (a file deleted and written again can get the inode
-//! number of the one before it) and its length (a file cut short). When the file changed that way
+//! name is no longer the one it read: the file's identity ([`crate::file_id`], and where the system
+//! keeps it, its creation time), its first bytes (a file deleted and written again can get the
+//! inode number of the one before it) and its length (a file cut short). When the file changed that way
 //! it is read again from the start. Only complete lines are handed out; a line being written is
 //! read next time. A `Tail` serializes, so a position survives a restart.
 
@@ -30,7 +30,8 @@ pub struct Tail {
     overlong: bool,
 }
 
-/// Device, inode and creation time (seconds and nanoseconds since the epoch), as far as known.
+/// The file's identity on its volume ([`crate::file_id`]) and its creation time (seconds and
+/// nanoseconds since the epoch), as far as known.
 type Identity = (u64, u64, Option<(u64, u32)>);
 
 /// What a read found.
@@ -58,7 +59,7 @@ impl Tail {
     ) -> std::io::Result<Reading> {
         let mut file = std::fs::File::open(path)?;
         let meta = file.metadata()?;
-        let identity = identity(&meta);
+        let identity = identity(&file, &meta);
         let mut outcome = Reading::Continued;
         if identity != self.identity || meta.len() < self.offset || !self.same_head(&mut file)? {
             outcome = if self.identity.is_none() && self.offset == 0 {
@@ -116,15 +117,9 @@ impl Tail {
     }
 }
 
-#[cfg(unix)]
-fn identity(meta: &std::fs::Metadata) -> Option<Identity> {
-    use std::os::unix::fs::MetadataExt;
-    Some((meta.dev(), meta.ino(), created(meta)))
-}
-
-#[cfg(not(unix))]
-fn identity(meta: &std::fs::Metadata) -> Option<Identity> {
-    Some((0, 0, created(meta)))
+fn identity(file: &std::fs::File, meta: &std::fs::Metadata) -> Option<Identity> {
+    let (volume, index) = crate::file_id::of_file(file).unwrap_or((0, 0));
+    Some((volume, index, created(meta)))
 }
 
 fn created(meta: &std::fs::Metadata) -> Option<(u64, u32)> {

@@ -1,21 +1,27 @@
 //! `callsupport token`: the ticket API token kept in the system's credential store — the real
-//! Secret Service (gnome-keyring) on a private session bus — used by `submit` and `doctor` when
-//! no environment variable holds one, and never written in plain text to any file or log.
+//! Secret Service (gnome-keyring) on a private session bus on Linux, the Credential Manager on
+//! Windows — used by `submit` and `doctor` when no environment variable holds one, and never
+//! written in plain text to any file or log.
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
+#[cfg(unix)]
+use std::process::{Child, Command};
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
 use crate::support::{Machine, SUBMIT_TOKEN, TicketServer};
 
 /// A private session bus with gnome-keyring's Secret Service, its login keyring unlocked.
+#[cfg(unix)]
 struct SecretService {
     bus: Child,
     keyring: Child,
     address: String,
 }
 
+#[cfg(unix)]
 impl SecretService {
     fn start(home: &Path) -> SecretService {
         let runtime = home.join("run");
@@ -76,6 +82,7 @@ impl SecretService {
     }
 }
 
+#[cfg(unix)]
 impl Drop for SecretService {
     fn drop(&mut self) {
         for child in [&mut self.keyring, &mut self.bus] {
@@ -85,6 +92,7 @@ impl Drop for SecretService {
     }
 }
 
+#[cfg(unix)]
 fn wait(mut ready: impl FnMut() -> bool, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !ready() {
@@ -125,15 +133,20 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn a_stored_token_sends_reports_and_is_written_nowhere_in_plain_text() {
     let server = TicketServer::start();
+    #[cfg_attr(windows, allow(unused_mut))]
     let mut machine = Machine::new();
-    let secrets = SecretService::start(&machine.home());
-    machine
-        .env
-        .push(("DBUS_SESSION_BUS_ADDRESS".into(), secrets.address.clone()));
-    machine.env.push((
-        "XDG_RUNTIME_DIR".into(),
-        machine.home().join("run").display().to_string(),
-    ));
+    #[cfg(unix)]
+    let _secrets = {
+        let secrets = SecretService::start(&machine.home());
+        machine
+            .env
+            .push(("DBUS_SESSION_BUS_ADDRESS".into(), secrets.address.clone()));
+        machine.env.push((
+            "XDG_RUNTIME_DIR".into(),
+            machine.home().join("run").display().to_string(),
+        ));
+        secrets
+    };
     // The configuration names a variable, which this machine does not set.
     let config = machine.config("callsupport.toml", &server.url());
     let config = config.to_str().unwrap();
@@ -205,6 +218,7 @@ fn a_stored_token_sends_reports_and_is_written_nowhere_in_plain_text() {
         leaks.is_empty(),
         "the token is written in plain text in {leaks:?}"
     );
+    #[cfg(unix)]
     assert!(
         !walk(&machine.home().join(".local/share/keyrings")).is_empty(),
         "the keyring keeps it (encrypted) in its own file"

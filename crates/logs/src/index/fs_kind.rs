@@ -1,7 +1,10 @@
 //! Which file systems cannot be watched with native events and must be polled.
 //!
 //! inotify sees only changes made through this machine's kernel, so on network file systems it
-//! misses what other machines write. Linux is checked with `statfs`; elsewhere this says "local".
+//! misses what other machines write; Windows' change notifications over SMB are as unreliable (and
+//! lost whenever the connection drops). Linux is checked with `statfs`, Windows with the kind of
+//! drive the path is on (a mapped network drive or a `\\server\share` path); elsewhere this says
+//! "local".
 
 use std::path::Path;
 
@@ -19,7 +22,22 @@ pub fn unwatchable_fs(path: &Path) -> Option<&'static str> {
     network_fs_name(stat.f_type as i64)
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(windows)]
+pub fn unwatchable_fs(path: &Path) -> Option<&'static str> {
+    use std::os::windows::ffi::OsStrExt;
+    use windows_sys::Win32::Storage::FileSystem::{GetDriveTypeW, GetVolumePathNameW};
+    use windows_sys::Win32::System::WindowsProgramming::DRIVE_REMOTE;
+    let wide: Vec<u16> = path.as_os_str().encode_wide().chain([0]).collect();
+    let mut volume = [0u16; 1024];
+    // SAFETY: `wide` is NUL-terminated and `volume` is writable for the length given.
+    if unsafe { GetVolumePathNameW(wide.as_ptr(), volume.as_mut_ptr(), volume.len() as u32) } == 0 {
+        return None;
+    }
+    // SAFETY: `volume` was NUL-terminated by the call above.
+    (unsafe { GetDriveTypeW(volume.as_ptr()) } == DRIVE_REMOTE).then_some("a network drive")
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
 pub fn unwatchable_fs(_path: &Path) -> Option<&'static str> {
     None
 }

@@ -29,6 +29,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 
 use super::fs_kind::unwatchable_fs;
 use super::{IndexEvent, Options, Shared, SourceStatus};
+use crate::file_id::{FileId, of_path as file_id};
 use crate::sources::{ResolvedSource, RootState, walk};
 
 pub enum Msg {
@@ -40,10 +41,6 @@ pub enum Msg {
 }
 
 type Sink = Box<dyn Fn(IndexEvent) + Send>;
-
-/// A folder's identity on this machine (device and inode), to tell "the same folder" from "another
-/// folder under the same name".
-type FileId = (u64, u64);
 
 /// A folder modified this close before a walk began may have changed during it (file-system
 /// timestamps come from a coarse clock).
@@ -61,7 +58,8 @@ enum Live {
         per_dir: bool,
         /// The folders watched so far.
         dirs: HashSet<PathBuf>,
-        /// The root folder being watched.
+        /// The identity of the root folder being watched, to tell it from another folder put
+        /// under the same name.
         root_id: Option<FileId>,
     },
     /// Walked again at `next`.
@@ -565,17 +563,6 @@ impl Worker {
             self.update(i, |state, events| state.apply_walk(&root, walked, events));
         }
     }
-}
-
-#[cfg(unix)]
-fn file_id(path: &Path) -> Option<FileId> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
-}
-
-#[cfg(not(unix))]
-fn file_id(_path: &Path) -> Option<FileId> {
-    None
 }
 
 /// Whether `path` is reached through a link in one of the folders between `root` and it. Events

@@ -1,0 +1,201 @@
+//! Windows, built and tested from this Linux machine.
+//!
+//! rustup cannot fetch another target's standard library here, so Debian's Rust (`rustc-web`,
+//! 1.96, in `/usr/bin`) builds one from its source (`rust-web-src`) with `-Zbuild-std`; mingw-w64
+//! links and compiles the C in our dependencies; Wine runs the test programs, in a private prefix
+//! under `target/windows/wine`. Wine 8.0 lacks `bcryptprimitives.dll`, from which Rust programs take
+//! their random bytes, so a small stand-in built from `xtask/windows/processprng.c` goes into the
+//! prefix (it is never shipped).
+//!
+//! Everything lands in `target/windows`, apart from the Linux build, so neither invalidates the other.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+use crate::util::{cmd, run};
+
+/// The Windows target: the GNU ABI, which mingw-w64 links (MSVC's linker does not run here).
+pub const TARGET: &str = "x86_64-pc-windows-gnu";
+
+/// Debian packages for building and testing the Windows programs, with the reason for each.
+pub const PACKAGES: &[(&str, &str)] = &[
+    (
+        "rustc-web",
+        "Debian's Rust 1.96, which can build the standard library for Windows (rustup cannot fetch it here)",
+    ),
+    ("cargo-web", "the cargo that goes with it"),
+    (
+        "rust-web-src",
+        "the standard library's source, which -Zbuild-std compiles for Windows",
+    ),
+    (
+        "libstd-rust-web-dev",
+        "the host standard library of Debian's Rust (build scripts and macros)",
+    ),
+    ("rust-web-clippy", "clippy for the Windows target"),
+    (
+        "gcc-mingw-w64-x86-64",
+        "links Windows programs and compiles the C in our dependencies for Windows",
+    ),
+    (
+        "g++-mingw-w64-x86-64",
+        "compiles the C++ in our dependencies for Windows",
+    ),
+    (
+        "mingw-w64-x86-64-dev",
+        "the Windows headers and import libraries",
+    ),
+    (
+        "binutils-mingw-w64-x86-64",
+        "the Windows linker, archiver and resource compiler",
+    ),
+    ("wine64", "runs the Windows test programs here"),
+    ("wine", "the `wine` command"),
+];
+
+/// Debian's tools, called by their full paths: rustup's stay first on PATH for the Linux build.
+const CARGO: &str = "/usr/bin/cargo";
+const RUSTC: &str = "/usr/bin/rustc";
+const RUSTDOC: &str = "/usr/bin/rustdoc";
+const CLIPPY_DRIVER: &str = "/usr/bin/clippy-driver";
+
+/// The crates whose test suites run under Wine: every library crate and the programs that ship
+/// for Windows apart from the app (which needs WebView2, which Wine does not have).
+pub const TESTED: &[&str] = &[
+    "callsupport-error",
+    "callsupport-redact",
+    "callsupport-kept",
+    "callsupport-demo",
+    "callsupport-bundle",
+    "callsupport-config",
+    "callsupport-logs",
+    "callsupport-upload",
+    "callsupport-desk",
+    "callsupport-cli",
+    "callsupport-ticket-server",
+    "callsupport-tray",
+];
+
+/// The Windows build: Debian's toolchain, the target folder and the Wine prefix.
+pub struct Windows {
+    root: PathBuf,
+    target_dir: PathBuf,
+    prefix: PathBuf,
+}
+
+impl Windows {
+    /// Checks the toolchain is there and makes the Wine prefix ready (once; later calls are quick).
+    pub fn prepare(root: &Path) -> anyhow::Result<Self> {
+        for tool in [CARGO, RUSTC, CLIPPY_DRIVER, "/usr/bin/x86_64-w64-mingw32-gcc"] {
+            if !Path::new(tool).is_file() {
+                bail!(
+                    "{tool} is missing: install the Windows build packages (`cargo xtask test` does, \
+                     as root or through sudo)"
+                );
+            }
+        }
+        let windows = Self {
+            root: root.to_owned(),
+            target_dir: root.join("target/windows"),
+            prefix: root.join("target/windows/wine"),
+        };
+        windows.wine_prefix()?;
+        Ok(windows)
+    }
+
+    /// A `cargo` command (`build`, `test`, `clippy`…) for the Windows target with `args` after it.
+    pub fn cargo(&self, subcommand: &str, args: &[&str]) -> Command {
+        let mut command = cmd(CARGO, &[subcommand], &self.root);
+        command
+            .args(["-Zbuild-std=std,panic_unwind", "--target", TARGET])
+            .arg("--target-dir")
+            .arg(&self.target_dir)
+            .args(args);
+        self.env(&mut command);
+        command
+    }
+
+    /// The folder the Windows programs of `profile` land in.
+    #[allow(dead_code)]
+    pub fn out_dir(&self, profile: &str) -> PathBuf {
+        self.target_dir.join(TARGET).join(profile)
+    }
+
+    /// A command run by Wine in the private prefix.
+    #[allow(dead_code)]
+    pub fn wine(&self, program: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new("wine");
+        command.arg(program).args(args).current_dir(&self.root);
+        self.env(&mut command);
+        command
+    }
+
+    fn env(&self, command: &mut Command) {
+        let mingw = |tool: &str| format!("x86_64-w64-mingw32-{tool}");
+        command
+            .env("RUSTC", RUSTC)
+            .env("RUSTDOC", RUSTDOC)
+            .env("CLIPPY_DRIVER", CLIPPY_DRIVER)
+            // -Zbuild-std is unstable; Debian's stable compiler allows it with this.
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env_remove("RUSTC_WRAPPER")
+            .env_remove("RUSTC_WORKSPACE_WRAPPER")
+            .env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER", mingw("gcc"))
+            .env("CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER", "wine")
+            .env("CC_x86_64_pc_windows_gnu", mingw("gcc"))
+            .env("CXX_x86_64_pc_windows_gnu", mingw("g++"))
+            .env("AR_x86_64_pc_windows_gnu", mingw("ar"))
+            .env("RC_x86_64_pc_windows_gnu", mingw("windres"))
+            .env("WINEPREFIX", &self.prefix)
+            // No "fixme" chatter in test output, and no Mono or Gecko install prompts.
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            // Wine must not open windows on a display the test run may have.
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY");
+    }
+
+    /// Creates the prefix if it is new and puts the `ProcessPrng` stand-in into its `system32`.
+    fn wine_prefix(&self) -> anyhow::Result<()> {
+        let system32 = self.prefix.join("drive_c/windows/system32");
+        if !system32.is_dir() {
+            eprintln!(
+                "Creating a private Wine prefix in {} (about 10 s, once)",
+                self.prefix.display()
+            );
+            std::fs::create_dir_all(&self.prefix)?;
+            let mut boot = Command::new("wineboot");
+            boot.arg("--init");
+            self.env(&mut boot);
+            run(&mut boot)?;
+            wait_for_wineserver(self)?;
+        }
+        let dll = system32.join("bcryptprimitives.dll");
+        let source = self.root.join("xtask/windows/processprng.c");
+        let fresh = match (std::fs::metadata(&dll), std::fs::metadata(&source)) {
+            (Ok(dll), Ok(source)) => dll.modified()? >= source.modified()?,
+            _ => false,
+        };
+        if !fresh {
+            let def = self.root.join("xtask/windows/processprng.def");
+            let mut gcc = Command::new("x86_64-w64-mingw32-gcc");
+            gcc.args(["-O2", "-shared", "-o"])
+                .arg(&dll)
+                .arg(&source)
+                .arg(&def)
+                .arg("-lbcrypt");
+            run(&mut gcc).context("cannot build the ProcessPrng stand-in for Wine")?;
+        }
+        Ok(())
+    }
+}
+
+/// Waits until `wineboot` has finished writing the prefix (its server keeps running after it).
+fn wait_for_wineserver(windows: &Windows) -> anyhow::Result<()> {
+    let mut wait = Command::new("wineserver");
+    wait.arg("--wait");
+    windows.env(&mut wait);
+    run(&mut wait)
+}
