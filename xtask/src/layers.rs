@@ -9,6 +9,7 @@ const LAYERS: &[&str] = &[
     "callsupport-redact",
     "callsupport-kept",
     "callsupport-demo",
+    "callsupport-outside-tools",
     "callsupport-bundle",
     "callsupport-config",
     "callsupport-logs",

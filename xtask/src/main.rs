@@ -3,7 +3,8 @@
 //! - `cargo xtask run [--headless]`: install what is missing, build, start the reference ticket
 //!   server with demo logs, and open the app (under Xvfb with a screenshot when headless).
 //! - `cargo xtask test`: install what is missing and run every suite: lints, UI unit tests, Rust
-//!   tests, and the end-to-end suite in the real app under Xvfb.
+//!   tests, the end-to-end suite in the real app under Xvfb, and the Windows build with its tests
+//!   under Wine.
 //! - `cargo xtask bench`: release-build benchmarks against `find`, `zip` and friends, medians and
 //!   ratios, then a fixed-time fuzzing run of the bundle reader.
 //! - `cargo xtask codegen`: regenerate the committed TypeScript bindings (IPC types and names).
@@ -18,10 +19,12 @@ mod dist;
 mod install_check;
 #[cfg(test)]
 mod layers;
+mod outside_bridge;
 mod run;
 mod test;
 mod ticket_server;
 mod util;
+mod windows;
 
 /// The workspace's version, which every crate of the product shares.
 const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: every suite, in the order that fails fastest.
 
 use crate::util::{Stages, cmd, root, run as run_cmd};
-use crate::{api_check, bare, deps, dist};
+use crate::{api_check, bare, deps, dist, windows};
 
 pub fn run_all() -> anyhow::Result<()> {
     let root = root();
@@ -13,7 +13,7 @@ pub fn run_all() -> anyhow::Result<()> {
             || bare::xtask_builds_without_system_libraries(&root),
         )?;
         let (driver, st) = stages.time("install what is missing", || {
-            deps::packages(&[deps::BUILD, deps::TEST])?;
+            deps::packages(&[deps::BUILD, deps::TEST, windows::PACKAGES])?;
             deps::node_modules()?;
             deps::azurite()?;
             deps::moto()?;
@@ -59,6 +59,18 @@ pub fn run_all() -> anyhow::Result<()> {
             "API: schemathesis against the reference server's OpenAPI document",
             || api_check::schemathesis(&root, &st),
         )?;
+        // Windows: every crate checked and linted for Windows (the app's Windows code included),
+        // and the test suites of the crates that ship for Windows run under Wine.
+        let win = stages.time("Windows: prepare the toolchain and the Wine prefix", || {
+            windows::Windows::prepare(&root)
+        })?;
+        stages.time(
+            "Windows: lints (clippy -D warnings, x86_64-pc-windows-gnu)",
+            || win.clippy(),
+        )?;
+        stages.time("Windows: unit and integration tests under Wine", || {
+            win.test()
+        })?;
         let e2e = |out: &str, theme: Option<&str>| {
             let app = root.join("target/debug/callsupport-app");
             let out = root.join(out);

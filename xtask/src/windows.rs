@@ -16,6 +16,9 @@ use anyhow::{Context, bail};
 
 use crate::util::{cmd, run};
 
+/// The variable through which the tests find the outside-tools bridge (`callsupport-outside-tools`).
+const BRIDGE_ENV: &str = "CALLSUPPORT_OUTSIDE_TOOLS";
+
 /// The Windows target: the GNU ABI, which mingw-w64 links (MSVC's linker does not run here).
 pub const TARGET: &str = "x86_64-pc-windows-gnu";
 
@@ -88,7 +91,12 @@ pub struct Windows {
 impl Windows {
     /// Checks the toolchain is there and makes the Wine prefix ready (once; later calls are quick).
     pub fn prepare(root: &Path) -> anyhow::Result<Self> {
-        for tool in [CARGO, RUSTC, CLIPPY_DRIVER, "/usr/bin/x86_64-w64-mingw32-gcc"] {
+        for tool in [
+            CARGO,
+            RUSTC,
+            CLIPPY_DRIVER,
+            "/usr/bin/x86_64-w64-mingw32-gcc",
+        ] {
             if !Path::new(tool).is_file() {
                 bail!(
                     "{tool} is missing: install the Windows build packages (`cargo xtask test` does, \
@@ -115,6 +123,42 @@ impl Windows {
             .args(args);
         self.env(&mut command);
         command
+    }
+
+    /// Clippy over every crate of the workspace but xtask (which runs only where it builds), for
+    /// Windows: the app's and the agent's Windows code compiles and is linted every run.
+    pub fn clippy(&self) -> anyhow::Result<()> {
+        run(&mut self.cargo(
+            "clippy",
+            &[
+                "--workspace",
+                "--exclude",
+                "xtask",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ))
+    }
+
+    /// Builds the test suites of [`TESTED`] and runs them under Wine, with the outside tools they
+    /// check with run on the Linux side.
+    pub fn test(&self) -> anyhow::Result<()> {
+        let bridge = crate::outside_bridge::Bridge::start(&self.prefix)?;
+        let mut args: Vec<&str> = Vec::new();
+        for name in TESTED {
+            args.extend(["-p", name]);
+        }
+        let mut command = self.cargo("test", &args);
+        command.env(BRIDGE_ENV, &bridge.address);
+        let result = run(&mut command);
+        // Wine's server outlives the tests by a few seconds; stop it so nothing lingers.
+        let mut stop = Command::new("wineserver");
+        stop.arg("-k");
+        self.env(&mut stop);
+        let _ = stop.status();
+        result
     }
 
     /// The folder the Windows programs of `profile` land in.

@@ -446,7 +446,10 @@ fn link_handler() -> Check {
     };
     let program = registered_program(&command);
     if Path::new(program).is_file() {
-        Check::ok("link_handler", format!("callsupport:// links open {program}"))
+        Check::ok(
+            "link_handler",
+            format!("callsupport:// links open {program}"),
+        )
     } else {
         Check::not_ok(
             Status::Warning,

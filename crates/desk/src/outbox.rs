@@ -14,14 +14,17 @@
 //!     report.json           what is posted with it (`Queued`)
 //!     attempts.json         how sending it went so far (`Attempts`), rewritten after each try
 //!     upload.json           the resumable upload its bundle is going to, while one is under way
-//!     lock                  held (advisory lock) by the process sending it
+//!   <bundle id>.lock        held (advisory lock) by the process sending it
 //!   .incoming-<uuid>/       a report being written; removed when found at start (a crash)
+//!   .incoming-<uuid>.lock   held by the process writing it
 //!   .sent-<bundle id>/      a delivered report being removed; likewise
 //! history/<bundle id>.json  the receipt of each delivered report (`Delivered`)
 //! ```
 //!
 //! Every file is written under a temporary name, flushed and renamed; folders are renamed into
-//! place only when complete, and their parent flushed.
+//! place only when complete, and their parent flushed. A folder's lock file lies beside it, not in
+//! it: Windows renames or removes no folder while a file in it is open, and the lock is open for as
+//! long as it is held.
 
 use std::fs::{self, File};
 use std::io;
@@ -48,7 +51,8 @@ const BUNDLE: &str = "bundle.zip";
 const REPORT: &str = "report.json";
 const ATTEMPTS: &str = "attempts.json";
 const UPLOAD: &str = "upload.json";
-const LOCK: &str = "lock";
+/// The lock file of folder `X` is `X.lock`, beside it.
+const LOCK_SUFFIX: &str = ".lock";
 const INCOMING: &str = ".incoming-";
 const SENT: &str = ".sent-";
 
@@ -157,7 +161,8 @@ pub struct Incoming {
     dir: PathBuf,
     root: PathBuf,
     committed: bool,
-    _lock: File,
+    /// Held until the report is committed or given up, then closed before its file is removed.
+    lock: Option<File>,
 }
 
 impl Incoming {
@@ -180,6 +185,7 @@ impl Incoming {
         fs::rename(&self.dir, &dir)?;
         sync_dir(&self.root)?;
         self.committed = true;
+        release(&self.dir, self.lock.take());
         let bytes = fs::metadata(dir.join(BUNDLE))?.len();
         Ok(Entry {
             id,
@@ -195,6 +201,7 @@ impl Drop for Incoming {
     fn drop(&mut self) {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.dir);
+            release(&self.dir, self.lock.take());
         }
     }
 }
@@ -218,13 +225,31 @@ impl Outbox {
         for item in fs::read_dir(&outbox.root)? {
             let item = item?;
             let name = item.file_name().to_string_lossy().into_owned();
-            let leftover = name.starts_with(SENT)
-                // Being written by a live process holds the lock; a crashed one does not.
-                || (name.starts_with(INCOMING) && lock(&item.path()).is_ok_and(|l| l.is_some()));
-            if leftover {
-                log::info!("outbox: removing {name}, left by an interrupted run");
-                let _ = fs::remove_dir_all(item.path());
+            let path = item.path();
+            if let Some(folder) = name.strip_suffix(LOCK_SUFFIX) {
+                // A lock whose folder is gone, and which nobody holds: left by a crash.
+                let folder = outbox.root.join(folder);
+                if !folder.exists()
+                    && let Ok(Some(held)) = lock(&folder)
+                {
+                    release(&folder, Some(held));
+                }
+                continue;
             }
+            // Being written by a live process holds the lock; a crashed one does not.
+            let held = if name.starts_with(SENT) {
+                None
+            } else if name.starts_with(INCOMING) {
+                match lock(&path) {
+                    Ok(Some(held)) => Some(held),
+                    _ => continue,
+                }
+            } else {
+                continue;
+            };
+            log::info!("outbox: removing {name}, left by an interrupted run");
+            let _ = fs::remove_dir_all(&path);
+            release(&path, held);
         }
         Ok(outbox)
     }
@@ -249,7 +274,7 @@ impl Outbox {
             dir,
             root: self.root.clone(),
             committed: false,
-            _lock: held,
+            lock: Some(held),
         })
     }
 
@@ -481,7 +506,8 @@ impl Outbox {
         // Another process opening the outbox meanwhile may have cleared it already.
         match fs::remove_dir_all(&gone) {
             Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
-            _ => Ok(()),
+            // The caller holds the lock; whoever takes it next finds no report under the name.
+            _ => Ok(release(dir, None)),
         }
     }
 }
@@ -553,18 +579,34 @@ fn read_entry(id: Uuid, dir: &Path) -> io::Result<Entry> {
     })
 }
 
-/// The report's advisory lock, or `None` when another process holds it.
+/// The lock file of the folder `dir` (beside it).
+fn lock_path(dir: &Path) -> PathBuf {
+    let mut name = dir.file_name().unwrap_or_default().to_owned();
+    name.push(LOCK_SUFFIX);
+    dir.with_file_name(name)
+}
+
+/// The advisory lock of the report or incoming folder `dir`, or `None` when another process
+/// holds it.
 fn lock(dir: &Path) -> io::Result<Option<File>> {
     let file = File::options()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(dir.join(LOCK))?;
+        .open(lock_path(dir))?;
     match file.try_lock() {
         Ok(()) => Ok(Some(file)),
         Err(fs::TryLockError::WouldBlock) => Ok(None),
         Err(fs::TryLockError::Error(err)) => Err(err),
     }
+}
+
+/// Removes the lock file of a folder that is gone, then closes it (`held`, when this process
+/// holds it). Removed while still held, no other process can take it between the two and find the
+/// folder's name free for a moment.
+fn release(dir: &Path, held: Option<File>) {
+    let _ = fs::remove_file(lock_path(dir));
+    drop(held);
 }
 
 /// How long a report's lock is tried again before it counts as held by another process. A lock
@@ -632,15 +674,25 @@ mod tests {
         let crashed = outbox.root().join(format!("{INCOMING}dead"));
         fs::create_dir(&crashed).unwrap();
         fs::write(crashed.join(BUNDLE), b"half").unwrap();
-        fs::write(crashed.join(LOCK), b"").unwrap();
+        fs::write(lock_path(&crashed), b"").unwrap();
+        // And a lock file whose report is gone.
+        let stray = outbox
+            .root()
+            .join(format!("{}{LOCK_SUFFIX}", Uuid::now_v7()));
+        fs::write(&stray, b"").unwrap();
         Outbox::open(data.path()).unwrap();
         assert!(!crashed.exists());
+        assert!(!lock_path(&crashed).exists());
+        assert!(!stray.exists());
         assert!(writing.bundle_path().exists());
+        assert!(lock_path(&writing.dir).exists(), "held, so kept");
 
-        // Given up without committing: gone.
+        // Given up without committing: gone, with its lock.
         let dir = writing.dir.clone();
         drop(writing);
         assert!(!dir.exists());
+        assert!(!lock_path(&dir).exists());
+        assert_eq!(fs::read_dir(outbox.root()).unwrap().count(), 0);
     }
 
     #[tokio::test]

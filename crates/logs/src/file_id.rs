@@ -69,7 +69,11 @@ mod tests {
         let rotated = dir.path().join("app.1.log");
         std::fs::rename(&log, &rotated).unwrap();
         std::fs::write(&log, "second\n").unwrap();
-        assert_eq!(of_path(&rotated), Some(first), "renaming keeps the identity");
+        assert_eq!(
+            of_path(&rotated),
+            Some(first),
+            "renaming keeps the identity"
+        );
         assert_ne!(of_path(&log), Some(first), "a new file is another file");
     }
 

@@ -119,7 +119,12 @@ impl Tail {
 
 fn identity(file: &std::fs::File, meta: &std::fs::Metadata) -> Option<Identity> {
     let (volume, index) = crate::file_id::of_file(file).unwrap_or((0, 0));
-    Some((volume, index, created(meta)))
+    // On Windows the file index is never reused while its volume lives (NTFS counts reuses in its
+    // top bits), and the creation time is no help: a file created under a name just deleted
+    // inherits it, and Wine reports the time of the last change there. Unix reuses inode numbers,
+    // so the creation time (where the file system keeps it) tells a new file from an old one.
+    let created = if cfg!(windows) { None } else { created(meta) };
+    Some((volume, index, created))
 }
 
 fn created(meta: &std::fs::Metadata) -> Option<(u64, u32)> {

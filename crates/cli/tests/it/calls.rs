@@ -213,15 +213,16 @@ with zipfile.ZipFile(sys.argv[2]) as z:
         assert hashlib.sha256(z.read(f["path"])).hexdigest() == f["sha256"] == hashes[f["path"]], f["path"]
 print(json.dumps({"names": names, "manifest": manifest}))
 "#;
-    let output = std::process::Command::new("python3")
-        .args([
+    let output = callsupport_outside_tools::output(
+        "python3",
+        &[
             "-c",
             script,
             bundle.to_str().unwrap(),
             out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+        ],
+    )
+    .unwrap();
     assert!(
         output.status.success(),
         "{}",

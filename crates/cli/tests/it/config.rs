@@ -145,13 +145,17 @@ fn the_schema_is_what_an_independent_validator_checks_files_with() {
                   for path in sys.argv[2:]:\n\
                   \x20   errors = sorted(e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(tomllib.load(open(path, 'rb'))))\n\
                   \x20   print(path.rsplit('/', 1)[-1], len(errors), ' | '.join(errors))\n";
-    let out = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(&schema)
-        .arg(&good)
-        .arg(&bad)
-        .output()
-        .expect("python3 with jsonschema (package python3-jsonschema)");
+    let out = callsupport_outside_tools::output(
+        "python3",
+        &[
+            "-c",
+            script,
+            schema.to_str().unwrap(),
+            good.to_str().unwrap(),
+            bad.to_str().unwrap(),
+        ],
+    )
+    .expect("python3 with jsonschema (package python3-jsonschema)");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

@@ -193,11 +193,11 @@ fn a_missing_source_is_named_and_the_others_are_still_collected() {
         "names the folder: {stderr}"
     );
     // The manifest says what is missing and why, read by Python's zipfile.
-    let skipped = std::process::Command::new("python3")
-        .args(["-c", "import json,sys,zipfile; m=json.loads(zipfile.ZipFile(sys.argv[1]).read('manifest.json')); print(json.dumps(m['skipped']))"])
-        .arg(&out)
-        .output()
-        .unwrap();
+    let skipped = callsupport_outside_tools::output(
+        "python3",
+        &["-c", "import json,sys,zipfile; m=json.loads(zipfile.ZipFile(sys.argv[1]).read('manifest.json')); print(json.dumps(m['skipped']))", out.to_str().unwrap()],
+    )
+    .unwrap();
     let skipped = String::from_utf8_lossy(&skipped.stdout);
     assert!(
         skipped.contains("ContosoCall/acs") && skipped.contains("does not exist"),

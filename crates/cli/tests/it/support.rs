@@ -303,25 +303,7 @@ pub fn write(path: &Path, bytes: &[u8]) {
     fs::write(path, bytes).unwrap();
 }
 
-/// Runs an outside tool; it must succeed. Returns its stdout.
-pub fn tool(program: &str, args: &[&str]) -> String {
-    let output = Command::new(program).args(args).output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-pub fn sha256sum(path: &Path) -> String {
-    tool("sha256sum", &[path.to_str().unwrap()])
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned()
-}
+pub use callsupport_outside_tools::{run as tool, sha256sum};
 
 /// The file names in a folder, sorted.
 pub fn names_in(dir: &Path) -> Vec<String> {

@@ -290,8 +290,12 @@ async fn a_report_that_cannot_be_sent_waits_in_the_outbox_and_is_delivered_once(
 
     assert_eq!(err.code(), ErrorCode::Unreachable, "{err:?}");
     let outbox = data.path().join("outbox");
-    let waiting = names_in(&outbox);
+    // One report folder, and the lock file beside it that its sending took.
+    let (waiting, locks): (Vec<String>, Vec<String>) = names_in(&outbox)
+        .into_iter()
+        .partition(|name| !name.ends_with(".lock"));
     assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(locks, [format!("{}.lock", waiting[0])]);
     let queued = outbox.join(&waiting[0]);
     let waiting_sha256 = sha256_of(&queued.join("bundle.zip"));
     let attempts: serde_json::Value =

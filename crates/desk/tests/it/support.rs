@@ -3,7 +3,6 @@
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Once;
 use std::time::{Duration, SystemTime};
 
@@ -305,33 +304,7 @@ pub fn names_in(dir: &Path) -> Vec<String> {
     names
 }
 
-/// Runs an outside tool and returns its stdout; the tool must succeed.
-pub fn run_tool(program: &str, args: &[&str]) -> String {
-    let output = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run {program}: {err}"));
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed ({}):\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
-}
-
-/// `unzip -t` must find no errors.
-pub fn assert_unzip_t_passes(bundle: &Path) {
-    let out = run_tool("unzip", &["-t", bundle.to_str().unwrap()]);
-    assert!(out.contains("No errors detected"), "unzip -t said:\n{out}");
-}
-
-/// `sha256sum` of a file.
-pub fn sha256sum(path: &Path) -> String {
-    let out = run_tool("sha256sum", &[path.to_str().unwrap()]);
-    out.split_whitespace().next().unwrap().to_owned()
-}
+pub use callsupport_outside_tools::{assert_unzip_t_passes, run as run_tool, sha256sum};
 
 /// What Python's `zipfile` sees in a bundle: for each entry its size, SHA-256 and compression
 /// method (0 stored, 8 deflated), after `testzip()` found every CRC right.

@@ -515,14 +515,29 @@ impl Worker {
     /// Sources whose root was missing or unreadable are looked for again.
     fn check_roots(&mut self) {
         for i in 0..self.live.len() {
-            if !matches!(self.live[i], Live::Idle) {
-                continue;
-            }
-            let appeared = self
-                .resolved(i)
-                .is_some_and(|r| matches!(r.root_state(), RootState::Folder));
-            if appeared {
-                self.attach(i, "the folder appeared");
+            match &self.live[i] {
+                Live::Idle => {
+                    let appeared = self
+                        .resolved(i)
+                        .is_some_and(|r| matches!(r.root_state(), RootState::Folder));
+                    if appeared {
+                        self.attach(i, "the folder appeared");
+                    }
+                }
+                // A recursive watcher (Windows, macOS) reports what happens inside the root but
+                // not to the root itself: a root deleted, renamed or replaced is seen here.
+                Live::Native {
+                    per_dir: false,
+                    root_id,
+                    ..
+                } => {
+                    let root_id = *root_id;
+                    let now = self.resolved(i).and_then(|r| file_id(&r.root));
+                    if now.is_none() || now != root_id {
+                        self.attach(i, "the folder was replaced");
+                    }
+                }
+                _ => {}
             }
         }
     }

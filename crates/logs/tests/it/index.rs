@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -208,9 +208,10 @@ fn describe(all: &[SourceSnapshot]) -> String {
         .join("\n")
 }
 
-/// How events name a path.
+/// How the index shows `path`. The tests write paths with `/`, which Windows takes as a separator
+/// too; the index shows the system's own (`\\` there), so the path is put together again first.
 fn shown(path: &Path) -> String {
-    display_path(path)
+    display_path(&path.components().collect::<std::path::PathBuf>())
 }
 
 fn is_added(event: &IndexEvent, path: &Path) -> bool {
@@ -690,7 +691,7 @@ fn link_loop_is_noted_and_files_are_indexed_once() {
 
 /// A folder outside the root, a root linking to it, and a marker written after the outside changes.
 #[cfg(unix)]
-fn link_out_fixture(dir: &Path) -> (PathBuf, PathBuf) {
+fn link_out_fixture(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     let outside = dir.join("outside");
     write_file(&outside.join("secret.log"), b"outside\n");
     let root = dir.join("logs");
@@ -1077,8 +1078,7 @@ fn reading_files_or_touching_the_root_does_not_make_the_index_rescan() {
     fs::read_dir(&root).unwrap().for_each(drop);
     fs::read_dir(root.join("sub")).unwrap().for_each(drop);
     // Touching the root's times is a change of the root itself, but not of what it holds.
-    fs::File::open(&root)
-        .unwrap()
+    open_folder_to_touch(&root)
         .set_modified(SystemTime::now())
         .unwrap();
     // Two sync points, each a batch later than everything before it.
@@ -1139,4 +1139,22 @@ fn dropping_the_index_stops_its_thread_promptly() {
         );
         fs::remove_file(watched.join("b.log")).unwrap();
     }
+}
+
+/// A folder opened so that its times can be set (Windows opens folders only with backup semantics,
+/// and needs the right to write attributes asked for).
+fn open_folder_to_touch(path: &Path) -> fs::File {
+    let mut options = fs::OpenOptions::new();
+    #[cfg(unix)]
+    options.read(true);
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        const FILE_WRITE_ATTRIBUTES: u32 = 0x0100;
+        const FILE_FLAG_BACKUP_SEMANTICS: u32 = 0x0200_0000;
+        options
+            .access_mode(FILE_WRITE_ATTRIBUTES)
+            .custom_flags(FILE_FLAG_BACKUP_SEMANTICS);
+    }
+    options.open(path).unwrap()
 }

@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use callsupport_bundle::host::HostFacts;
 use callsupport_bundle::manifest::{Consent, FORMAT, Generator, Manifest, ManifestSource};
@@ -315,12 +314,9 @@ pub fn other_id() -> Uuid {
 
 /// Runs `python3 -c script args...`; it must succeed.
 pub fn python(script: &str, args: &[&str]) -> String {
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("python3 runs");
+    let mut all = vec!["-c", script];
+    all.extend_from_slice(args);
+    let output = callsupport_outside_tools::output("python3", &all).expect("python3 runs");
     assert!(
         output.status.success(),
         "python3 failed: {}",
