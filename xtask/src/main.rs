@@ -9,6 +9,7 @@
 //!   ratios, then a fixed-time fuzzing run of the bundle reader.
 //! - `cargo xtask codegen`: regenerate the committed TypeScript bindings (IPC types and names).
 //! - `cargo xtask dist`: the `.deb` and `.rpm` installers, installed and removed again to check them.
+//! - `cargo xtask windows`: only the Windows part of `test`: lints, and the test suites under Wine.
 
 mod api_check;
 mod bare;
@@ -37,9 +38,10 @@ fn main() {
         Some("codegen") => codegen::run_codegen(),
         Some("bench") => bench::run_bench(&args[1..]),
         Some("dist") => dist::run_dist(&args[1..]),
+        Some("windows") => windows::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run [--headless] | test | bench [index|redaction|bundle|calls|viewer|upload|backends|app|fuzz] [--idle-secs N] [--fuzz-secs N] | codegen | dist>"
+                "usage: cargo xtask <run [--headless] | test | bench [index|redaction|bundle|calls|viewer|upload|backends|app|fuzz] [--idle-secs N] [--fuzz-secs N] | codegen | dist | windows>"
             );
             std::process::exit(2);
         }

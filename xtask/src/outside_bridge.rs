@@ -86,6 +86,11 @@ fn unix_path(arg: &str, prefix: &Path) -> String {
         && bytes[1] == b':'
         && matches!(bytes[2], b'\\' | b'/');
     if !is_drive_path {
+        // Rooted on the current drive (`/work/x\y.zip`, from the build's own paths): Wine runs
+        // the tests from drive Z:, which is the Linux root.
+        if arg.starts_with('/') && !arg.contains('\n') {
+            return arg.replace('\\', "/");
+        }
         return arg.to_owned();
     }
     let drive = prefix
@@ -120,6 +125,10 @@ mod tests {
         assert_eq!(unix_path("-t", &prefix), "-t");
         assert_eq!(unix_path("import sys", &prefix), "import sys");
         assert_eq!(unix_path(r"Q:\nowhere", &prefix), r"Q:\nowhere");
+        assert_eq!(
+            unix_path(r"/work/main/crates/config/../..\src-tauri/a.admx", &prefix),
+            "/work/main/crates/config/../../src-tauri/a.admx"
+        );
         std::fs::remove_dir_all(&prefix).unwrap();
     }
 

@@ -14,7 +14,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use crate::util::{cmd, run};
+use crate::util::{cmd, run as run_cmd};
 
 /// The variable through which the tests find the outside-tools bridge (`callsupport-outside-tools`).
 const BRIDGE_ENV: &str = "CALLSUPPORT_OUTSIDE_TOOLS";
@@ -81,6 +81,32 @@ pub const TESTED: &[&str] = &[
     "callsupport-tray",
 ];
 
+/// `cargo xtask windows`: installs what is missing, then the Windows stages of `cargo xtask test`.
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    if let Some(arg) = args.first() {
+        bail!("`cargo xtask windows` takes no arguments (got `{arg}`)");
+    }
+    let root = crate::util::root();
+    let mut stages = crate::util::Stages::default();
+    let result = (|| {
+        stages.time("install what is missing", || {
+            crate::deps::packages(&[PACKAGES])
+        })?;
+        let win = stages.time("Windows: prepare the toolchain and the Wine prefix", || {
+            Windows::prepare(&root)
+        })?;
+        stages.time(
+            "Windows: lints (clippy -D warnings, x86_64-pc-windows-gnu)",
+            || win.clippy(),
+        )?;
+        stages.time("Windows: unit and integration tests under Wine", || {
+            win.test()
+        })
+    })();
+    stages.print();
+    result
+}
+
 /// The Windows build: Debian's toolchain, the target folder and the Wine prefix.
 pub struct Windows {
     root: PathBuf,
@@ -128,7 +154,7 @@ impl Windows {
     /// Clippy over every crate of the workspace but xtask (which runs only where it builds), for
     /// Windows: the app's and the agent's Windows code compiles and is linted every run.
     pub fn clippy(&self) -> anyhow::Result<()> {
-        run(&mut self.cargo(
+        run_cmd(&mut self.cargo(
             "clippy",
             &[
                 "--workspace",
@@ -152,7 +178,7 @@ impl Windows {
         }
         let mut command = self.cargo("test", &args);
         command.env(BRIDGE_ENV, &bridge.address);
-        let result = run(&mut command);
+        let result = run_cmd(&mut command);
         // Wine's server outlives the tests by a few seconds; stop it so nothing lingers.
         let mut stop = Command::new("wineserver");
         stop.arg("-k");
@@ -178,7 +204,15 @@ impl Windows {
 
     fn env(&self, command: &mut Command) {
         let mingw = |tool: &str| format!("x86_64-w64-mingw32-{tool}");
+        // Debian's `cargo-clippy` and `clippy-driver` before rustup's, which know nothing of
+        // Debian's standard library source.
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path = std::env::join_paths(
+            std::iter::once(PathBuf::from("/usr/bin")).chain(std::env::split_paths(&path)),
+        )
+        .unwrap_or(path);
         command
+            .env("PATH", path)
             .env("RUSTC", RUSTC)
             .env("RUSTDOC", RUSTDOC)
             .env("CLIPPY_DRIVER", CLIPPY_DRIVER)
@@ -213,7 +247,7 @@ impl Windows {
             let mut boot = Command::new("wineboot");
             boot.arg("--init");
             self.env(&mut boot);
-            run(&mut boot)?;
+            run_cmd(&mut boot)?;
             wait_for_wineserver(self)?;
         }
         let dll = system32.join("bcryptprimitives.dll");
@@ -230,7 +264,7 @@ impl Windows {
                 .arg(&source)
                 .arg(&def)
                 .arg("-lbcrypt");
-            run(&mut gcc).context("cannot build the ProcessPrng stand-in for Wine")?;
+            run_cmd(&mut gcc).context("cannot build the ProcessPrng stand-in for Wine")?;
         }
         Ok(())
     }
@@ -241,5 +275,5 @@ fn wait_for_wineserver(windows: &Windows) -> anyhow::Result<()> {
     let mut wait = Command::new("wineserver");
     wait.arg("--wait");
     windows.env(&mut wait);
-    run(&mut wait)
+    run_cmd(&mut wait)
 }

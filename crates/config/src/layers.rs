@@ -1,12 +1,14 @@
-//! The configuration's layers: built-in defaults, the machine-wide file IT manages, the user's file.
+//! The configuration's layers: built-in defaults, the machine-wide file IT manages, group policy
+//! (Windows), the user's file.
 //!
 //! # Brief overview
 //!
 //! [`ConfigFiles::locate`] finds the two files ([`managed_path`] per platform, or
-//! `CALLSUPPORT_MANAGED_CONFIG`; the user's file, or `--config` / `CALLSUPPORT_CONFIG`).
-//! [`load_layered`] lays the user's file over the machine-wide one key by key, except the keys
-//! the machine-wide file lists in `locked` (a section locks every key in it): the user's values
-//! for those are left out and reported. Errors name the file that set the wrong value, its line
+//! `CALLSUPPORT_MANAGED_CONFIG`; the user's file, or `--config` / `CALLSUPPORT_CONFIG`) and, on
+//! Windows, the policy key ([`crate::policy`]). [`load_layered`] lays group policy over the
+//! machine-wide file, then the user's file over both key by key, except the keys the machine-wide
+//! file lists in `locked` (a section locks every key in it) and every key policy sets: the user's
+//! values for those are left out and reported. Errors name the file that set the wrong value, its line
 //! and key. A user file that is broken does not stop the app: it starts with the machine-wide and
 //! default values, and [`Layered::ignored`] says what was ignored and why.
 
@@ -42,6 +44,8 @@ pub struct ConfigFiles {
     /// The files were named (`--config`, the environment): one that is missing is an error,
     /// not an absent layer.
     pub named: bool,
+    /// The registry key group policy is read from (Windows; [`crate::policy::POLICY_KEY`]).
+    pub policy: Option<String>,
 }
 
 impl ConfigFiles {
@@ -60,10 +64,16 @@ impl ConfigFiles {
             (None, Some(path)) if !path.is_empty() => Some(PathBuf::from(path)),
             _ => user_path(),
         };
+        let policy = match std::env::var(crate::policy::POLICY_KEY_ENV) {
+            Ok(key) if key.is_empty() => None,
+            Ok(key) => Some(key),
+            Err(_) => cfg!(windows).then(|| crate::policy::POLICY_KEY.to_owned()),
+        };
         ConfigFiles {
             managed,
             user,
             named,
+            policy,
         }
     }
 }
@@ -74,6 +84,8 @@ pub struct Layered {
     pub config: Config,
     /// The machine-wide file, when there is one.
     pub managed: Option<Layer>,
+    /// Group policy's values, when it sets any (`path` names the registry keys).
+    pub policy: Option<Layer>,
     /// The user's file, when there is one and it was used.
     pub user: Option<Layer>,
     /// Keys the user cannot change (from the machine-wide file).
@@ -119,7 +131,9 @@ impl Layered {
     pub fn origin(&self, key: &str) -> Origin {
         if self.user.as_ref().is_some_and(|l| l.sets(key)) && !self.is_locked(key) {
             Origin::User
-        } else if self.managed.as_ref().is_some_and(|l| l.sets(key)) {
+        } else if self.policy.as_ref().is_some_and(|l| l.sets(key))
+            || self.managed.as_ref().is_some_and(|l| l.sets(key))
+        {
             Origin::Organisation
         } else {
             Origin::Default
@@ -137,6 +151,19 @@ fn covers(lock: &str, key: &str) -> bool {
 
 /// Reads both files and lays them over each other (see the module overview).
 pub fn load_layered(files: &ConfigFiles) -> Result<Layered, ConfigError> {
+    let policy = match &files.policy {
+        Some(key) => crate::policy::read(key)?,
+        None => None,
+    };
+    load_layered_over(files, policy)
+}
+
+/// [`load_layered`] with group policy's values given (`files.policy` is not read): for systems
+/// and tests where policy comes from elsewhere than the registry.
+pub fn load_layered_over(
+    files: &ConfigFiles,
+    policy: Option<Layer>,
+) -> Result<Layered, ConfigError> {
     let managed = match &files.managed {
         Some(path) => read_layer(path)?,
         None => None,
@@ -163,7 +190,7 @@ pub fn load_layered(files: &ConfigFiles) -> Result<Layered, ConfigError> {
         },
         None => None,
     };
-    if managed.is_none() && user.is_none() && ignored.is_empty() {
+    if managed.is_none() && policy.is_none() && user.is_none() && ignored.is_empty() {
         return Err(ConfigError {
             path: files
                 .managed
@@ -178,17 +205,27 @@ pub fn load_layered(files: &ConfigFiles) -> Result<Layered, ConfigError> {
             ),
         });
     }
-    let locked = managed
+    let mut locked = managed
         .as_ref()
         .map(locked_keys)
         .transpose()?
         .unwrap_or_default();
-
-    let mut merged = managed
+    // The organisation's layers: the machine-wide file, and group policy over it, locked.
+    let mut base = managed
         .as_ref()
         .map(|m| m.table.clone())
         .unwrap_or_default();
-    merged.remove("locked");
+    base.remove("locked");
+    if let Some(policy) = &policy {
+        let mut none = Vec::new();
+        overlay(&mut base, &policy.table, "", &[], &mut none);
+        for (key, _) in crate::policy::policy_keys() {
+            if policy.sets(key) && !locked.iter().any(|lock| covers(lock, key)) {
+                locked.push(key.to_owned());
+            }
+        }
+    }
+    let mut merged = base.clone();
     let mut user = user;
     if let Some(layer) = &mut user {
         if layer.table.remove("locked").is_some() {
@@ -213,26 +250,22 @@ pub fn load_layered(files: &ConfigFiles) -> Result<Layered, ConfigError> {
         refused.sort_by_key(|e| e.line);
         ignored.extend(refused);
     }
-    match parse_merged(&merged, managed.as_ref(), user.as_ref()) {
+    match parse_merged(&merged, &[policy.as_ref(), managed.as_ref()], user.as_ref()) {
         Ok(mut config) => Ok(Layered {
             config: {
                 config.locked = locked.clone();
                 config
             },
             managed,
+            policy,
             user,
             locked,
             ignored,
         }),
         Err(err) if user.as_ref().is_some_and(|u| u.path == err.path) => {
             // The user's file is at fault: start without it, and say so.
-            let mut base = managed
-                .as_ref()
-                .map(|m| m.table.clone())
-                .unwrap_or_default();
-            base.remove("locked");
-            let mut config =
-                parse_merged(&base, managed.as_ref(), None).map_err(|_| err.clone())?;
+            let mut config = parse_merged(&base, &[policy.as_ref(), managed.as_ref()], None)
+                .map_err(|_| err.clone())?;
             config.locked = locked.clone();
             ignored.push(ConfigError {
                 message: format!("{}; your settings file was ignored", err.message),
@@ -241,6 +274,7 @@ pub fn load_layered(files: &ConfigFiles) -> Result<Layered, ConfigError> {
             Ok(Layered {
                 config,
                 managed,
+                policy,
                 user: None,
                 locked,
                 ignored,
@@ -347,12 +381,15 @@ fn overlay(
     }
 }
 
-/// Checks the merged values as one configuration; an error points at the file that set the key.
+/// Checks the merged values as one configuration; an error points at the layer that set the key:
+/// the user's file, else the first of the organisation's layers (policy, then the machine-wide
+/// file) that sets it.
 fn parse_merged(
     merged: &toml::Table,
-    managed: Option<&Layer>,
+    organisation: &[Option<&Layer>],
     user: Option<&Layer>,
 ) -> Result<Config, ConfigError> {
+    let first = organisation.iter().flatten().copied().next();
     let text = toml::to_string(merged).map_err(|err| ConfigError {
         path: PathBuf::from("(merged)"),
         line: None,
@@ -363,9 +400,15 @@ fn parse_merged(
         let key = err.key.clone().unwrap_or_default();
         let layer = user
             .filter(|l| l.sets(&key))
-            .or_else(|| managed.filter(|l| l.sets(&key)))
+            .or_else(|| {
+                organisation
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .find(|l| l.sets(&key))
+            })
             .or(user)
-            .or(managed);
+            .or(first);
         match layer {
             Some(layer) => ConfigError {
                 path: layer.path.clone(),

@@ -12,9 +12,11 @@
 //! [`presets`] the known calling apps, [`shortcut`] the report shortcut, `schema.rs` the JSON
 //! Schema (committed as `schemas/config.schema.json`, kept fresh by a test).
 
+pub mod admx;
 mod check;
 mod layers;
 mod load;
+pub mod policy;
 pub mod presets;
 mod schema;
 mod sections;
@@ -24,7 +26,8 @@ mod source;
 mod tls;
 
 pub use layers::{
-    ConfigFiles, Layer, Layered, MANAGED_CONFIG_ENV, Origin, load_layered, managed_path, user_path,
+    ConfigFiles, Layer, Layered, MANAGED_CONFIG_ENV, Origin, load_layered, load_layered_over,
+    managed_path, user_path,
 };
 pub use schema::{SCHEMA_PATH, json_schema};
 pub use sections::*;

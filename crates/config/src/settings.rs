@@ -421,6 +421,7 @@ pub fn change(
         managed: files.managed.clone(),
         user: Some(staging.clone()),
         named: true,
+        policy: files.policy.clone(),
     };
     let checked = load_layered(&trial)
         .map_err(SettingError::Invalid)

@@ -507,7 +507,10 @@ impl Outbox {
         match fs::remove_dir_all(&gone) {
             Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
             // The caller holds the lock; whoever takes it next finds no report under the name.
-            _ => Ok(release(dir, None)),
+            _ => {
+                release(dir, None);
+                Ok(())
+            }
         }
     }
 }

@@ -13,6 +13,10 @@
 //! the agent every time it starts, and the login start ([`autostart`], `startup.at_login`) runs
 //! `callsupport-tray` itself.
 
+// A Windows GUI program: no console window opens when it starts at sign-in (its messages go to
+// the app log). Debug builds keep the console, for developers.
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
+
 mod args;
 mod autostart;
 mod deliver;

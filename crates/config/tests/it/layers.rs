@@ -42,6 +42,7 @@ impl Files {
             managed: Some(self.path("managed.toml")),
             user: Some(self.path("user.toml")),
             named: false,
+            policy: None,
         }
     }
 
@@ -247,4 +248,79 @@ fn a_change_that_would_break_the_configuration_never_reaches_the_file() {
     let changed = settings::change(&files, &layered, "shortcut.report", "Ctrl+Alt+K").unwrap();
     assert_eq!(changed.config.shortcut.report, "Ctrl+Alt+K");
     assert_eq!(changed.origin("shortcut.report"), Origin::User);
+}
+
+/// Group policy over the machine-wide file: its values win and are locked; the user's values for
+/// them are reported as ignored; a value of the wrong type names the registry value.
+#[test]
+fn group_policy_wins_over_the_machine_wide_file_and_locks_what_it_sets() {
+    use callsupport_config::load_layered_over;
+    use callsupport_config::policy::{RegValue, layer};
+
+    let files = Files::new(
+        Some(MANAGED),
+        Some(
+            "[privacy]\nallow_export = true\n\n[collection]\nmax_bundle_mb = 90\nmax_age_days = 3\n",
+        ),
+    );
+    let origin = r"HKLM\Software\Policies\CallSupport";
+    let policy = layer(
+        origin,
+        &[
+            ("privacy.allow_export", RegValue::Dword(0)),
+            ("collection.max_bundle_mb", RegValue::Dword(120)),
+        ],
+    )
+    .unwrap();
+    let layered = load_layered_over(&files.files(), policy).unwrap();
+    assert!(!layered.config.privacy.allow_export, "policy's value wins");
+    assert_eq!(layered.config.collection.max_bundle_mb, 120);
+    assert_eq!(
+        layered.config.collection.max_age_days, 3,
+        "not set by policy: the user's"
+    );
+    assert!(layered.is_locked("privacy.allow_export"));
+    assert!(layered.is_locked("collection.max_bundle_mb"));
+    assert!(!layered.is_locked("collection.max_age_days"));
+    assert!(
+        layered.is_locked("ticket_api.url"),
+        "the file's locks still hold"
+    );
+    assert_eq!(layered.origin("privacy.allow_export"), Origin::Organisation);
+    assert_eq!(layered.origin("collection.max_age_days"), Origin::User);
+    let ignored: Vec<String> = layered.ignored.iter().map(ToString::to_string).collect();
+    assert_eq!(ignored.len(), 2, "{ignored:?}");
+    assert!(
+        ignored
+            .iter()
+            .all(|e| e.contains("managed by your organisation")),
+        "{ignored:?}"
+    );
+    assert_eq!(
+        layered
+            .policy
+            .as_ref()
+            .map(|p| p.path.display().to_string()),
+        Some(origin.to_owned())
+    );
+
+    // Policy alone is a configuration, with no file at all.
+    let none = Files::new(None, None);
+    let url = RegValue::String("https://support.contoso.example/api/v1/tickets".into());
+    let policy = layer(origin, &[("ticket_api.url", url)]).unwrap();
+    let layered = load_layered_over(&none.files(), policy).unwrap();
+    assert_eq!(
+        layered.config.ticket_api.url,
+        "https://support.contoso.example/api/v1/tickets"
+    );
+
+    // A value the configuration refuses names the registry value.
+    let bad = RegValue::String("ftp://nowhere".into());
+    let policy = layer(origin, &[("ticket_api.url", bad)]).unwrap();
+    let err = load_layered_over(&none.files(), policy).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains(r"HKLM\Software\Policies\CallSupport"),
+        "{err}"
+    );
 }

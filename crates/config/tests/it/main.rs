@@ -5,3 +5,4 @@
 
 mod file; // Config::load: the documented minimal file, located errors, missing file
 mod layers; // machine-wide file + user file: locked keys, origins, a broken user file, changing a setting
+mod policy_template; // the Group Policy template, read by Python's XML parser

@@ -1,11 +1,6 @@
-//! Start at sign-in (`startup.at_login`): the agent keeps the user's login entry in step with the
-//! configuration, so the report shortcut works and waiting reports go out after a restart.
-//!
-//! On Linux that is an XDG autostart entry, `~/.config/autostart/callsupport-tray.desktop`,
-//! which starts this agent (with the same `--config`). The entry is written only when it would
-//! change and removed when the setting is off; a file of that name not written by Call Support is
-//! left alone. On Windows the installers register the login start for every user; on macOS it is
-//! not set up yet (docs/install.md).
+//! Linux: an XDG autostart entry, `~/.config/autostart/callsupport-tray.desktop`, which starts the
+//! agent (with the same `--config`). The entry is written only when it would change and removed
+//! when the setting is off; a file of that name not written by Call Support is left alone.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -15,38 +10,9 @@ pub const FILE_NAME: &str = "callsupport-tray.desktop";
 /// The line that marks an entry as ours.
 const MARK: &str = "X-CallSupport-Agent=true";
 
-/// Where the entry goes: `$XDG_CONFIG_HOME/autostart` (`None` where the platform has no such place).
+/// Where the entry goes: `$XDG_CONFIG_HOME/autostart`.
 pub fn folder() -> Option<PathBuf> {
-    if cfg!(target_os = "linux") {
-        dirs::config_dir().map(|dir| dir.join("autostart"))
-    } else {
-        None
-    }
-}
-
-/// This agent's login start: its own program and configuration file.
-#[derive(Debug, Clone)]
-pub struct LoginStart {
-    agent: PathBuf,
-    config: Option<PathBuf>,
-}
-
-impl LoginStart {
-    pub fn new(config: Option<PathBuf>) -> LoginStart {
-        let agent = std::env::current_exe().unwrap_or_else(|_| {
-            PathBuf::from(format!("callsupport-tray{}", std::env::consts::EXE_SUFFIX))
-        });
-        // Relative to where the agent was started, it would not be found at sign-in.
-        let config = config.map(|c| std::path::absolute(&c).unwrap_or(c));
-        LoginStart { agent, config }
-    }
-
-    /// Puts the login entry in place (`at_login`) or takes it out.
-    pub fn set(&self, at_login: bool) {
-        if let Some(folder) = folder() {
-            apply(&folder, at_login, &self.agent, self.config.as_deref());
-        }
-    }
+    dirs::config_dir().map(|dir| dir.join("autostart"))
 }
 
 /// Puts the entry in `folder` (`at_login`) or takes it out; logs what changed.
