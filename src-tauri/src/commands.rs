@@ -177,9 +177,10 @@ pub async fn take_screenshot(
     let _ = window.hide();
     // Long enough for the screen to be redrawn without the window.
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    let picture = tokio::task::spawn_blocking(crate::screen::capture)
+    let picture = tokio::task::spawn_blocking(callsupport_screen::capture)
         .await
-        .unwrap_or_else(|err| Err(format!("the capture stopped: {err}")));
+        .map_err(|err| format!("the capture stopped: {err}"))
+        .and_then(|picture| picture.map_err(|err| err.to_string()));
     let _ = window.show();
     let _ = window.set_focus();
     let picture = picture.map_err(|reason| {

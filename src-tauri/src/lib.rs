@@ -23,7 +23,6 @@ pub mod ipc;
 mod agent;
 mod args;
 mod commands;
-mod screen;
 mod window;
 
 use std::time::Duration;

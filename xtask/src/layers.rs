@@ -10,6 +10,7 @@ const LAYERS: &[&str] = &[
     "callsupport-kept",
     "callsupport-demo",
     "callsupport-outside-tools",
+    "callsupport-screen",
     "callsupport-bundle",
     "callsupport-config",
     "callsupport-logs",

@@ -1,7 +1,7 @@
 //! `cargo xtask run`: the product on this machine in one command, with demo logs and a local server.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -115,24 +115,7 @@ fn stop_agent(config: &Path) {
 
 /// Runs the app on a private Xvfb display and saves a screenshot of its window.
 fn headless_run(app: &mut Command, screenshot: &Path) -> anyhow::Result<()> {
-    let display = free_display().context("no free X display number between :90 and :140")?;
-    let xvfb = Command::new("Xvfb")
-        .args([
-            display.as_str(),
-            "-screen",
-            "0",
-            "1280x800x24",
-            "-nolisten",
-            "tcp",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .context("cannot start Xvfb")?;
-    let _xvfb = Guard(xvfb);
-    wait_for(Duration::from_secs(10), || {
-        Path::new(&format!("/tmp/.X11-unix/X{}", &display[1..])).exists()
-    })
-    .context("Xvfb did not start")?;
+    let (display, _xvfb) = crate::util::xvfb("1280x800x24")?;
     let _app = Guard(
         app.env("DISPLAY", &display)
             .env("GSETTINGS_BACKEND", "memory")
@@ -171,13 +154,6 @@ fn window_id(xwininfo: &str) -> Option<String> {
             .split_whitespace()
             .next()
             .map(str::to_owned)
-    })
-}
-
-fn free_display() -> Option<String> {
-    (90..140).map(|n| format!(":{n}")).find(|d| {
-        !Path::new(&format!("/tmp/.X11-unix/X{}", &d[1..])).exists()
-            && !Path::new(&format!("/tmp/.X{}-lock", &d[1..])).exists()
     })
 }
 

@@ -119,3 +119,30 @@ pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
     std::io::copy(&mut file, &mut hasher)?;
     Ok(hex::encode(hasher.finalize()))
 }
+
+/// A private Xvfb display of `size` (`1280x800x24`): its name (`:91`) and the server, which stops
+/// when dropped.
+pub fn xvfb(size: &str) -> anyhow::Result<(String, Guard)> {
+    let display = (90..140)
+        .map(|n| format!(":{n}"))
+        .find(|d| {
+            !Path::new(&format!("/tmp/.X11-unix/X{}", &d[1..])).exists()
+                && !Path::new(&format!("/tmp/.X{}-lock", &d[1..])).exists()
+        })
+        .context("no free X display number between :90 and :140")?;
+    let server = Command::new("Xvfb")
+        .args([display.as_str(), "-screen", "0", size, "-nolisten", "tcp"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("cannot start Xvfb (package xvfb)")?;
+    let server = Guard(server);
+    let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
+    let start = Instant::now();
+    while !Path::new(&socket).exists() {
+        if start.elapsed().as_secs() >= 10 {
+            bail!("Xvfb did not start within 10 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Ok((display, server))
+}

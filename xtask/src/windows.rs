@@ -78,6 +78,7 @@ pub const TESTED: &[&str] = &[
     "callsupport-desk",
     "callsupport-cli",
     "callsupport-ticket-server",
+    "callsupport-screen",
     "callsupport-tray",
 ];
 
@@ -106,6 +107,23 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     stages.print();
     result
 }
+
+/// The workspace's developer tools that drive Linux programs, with why they are not built for
+/// Windows.
+const LINUX_ONLY: &[(&str, &str)] = &[
+    (
+        "xtask",
+        "installs Debian packages and drives this Linux machine",
+    ),
+    (
+        "callsupport-bench",
+        "measures against Linux tools (find, zip, curl) with Linux process accounting",
+    ),
+    (
+        "callsupport-e2e",
+        "drives the Linux app through WebKitWebDriver under Xvfb",
+    ),
+];
 
 /// The Windows build: Debian's toolchain, the target folder and the Wine prefix.
 pub struct Windows {
@@ -151,21 +169,15 @@ impl Windows {
         command
     }
 
-    /// Clippy over every crate of the workspace but xtask (which runs only where it builds), for
-    /// Windows: the app's and the agent's Windows code compiles and is linted every run.
+    /// Clippy over every crate of the workspace but [`LINUX_ONLY`], for Windows: the app's and
+    /// the agent's Windows code compiles and is linted every run.
     pub fn clippy(&self) -> anyhow::Result<()> {
-        run_cmd(&mut self.cargo(
-            "clippy",
-            &[
-                "--workspace",
-                "--exclude",
-                "xtask",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ],
-        ))
+        let mut args = vec!["--workspace", "--all-targets"];
+        for (name, _) in LINUX_ONLY {
+            args.extend(["--exclude", name]);
+        }
+        args.extend(["--", "-D", "warnings"]);
+        run_cmd(&mut self.cargo("clippy", &args))
     }
 
     /// Builds the test suites of [`TESTED`] and runs them under Wine, with the outside tools they
@@ -176,8 +188,12 @@ impl Windows {
         for name in TESTED {
             args.extend(["-p", name]);
         }
+        // A display for the tests that put a window on the screen (the screenshot's).
+        let (display, _xvfb) = crate::util::xvfb("1024x768x24")?;
         let mut command = self.cargo("test", &args);
-        command.env(BRIDGE_ENV, &bridge.address);
+        command
+            .env(BRIDGE_ENV, &bridge.address)
+            .env("DISPLAY", &display);
         let result = run_cmd(&mut command);
         // Wine's server outlives the tests by a few seconds; stop it so nothing lingers.
         let mut stop = Command::new("wineserver");
@@ -230,7 +246,7 @@ impl Windows {
             // No "fixme" chatter in test output, and no Mono or Gecko install prompts.
             .env("WINEDEBUG", "-all")
             .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-            // Wine must not open windows on a display the test run may have.
+            // No windows on the developer's display: the tests get a private one.
             .env_remove("DISPLAY")
             .env_remove("WAYLAND_DISPLAY");
     }

@@ -2,14 +2,26 @@
 
 use std::path::{Path, PathBuf};
 
-/// Shows a path with the home folder as `~`, as manifests and the consent screen do.
+/// What stands for the home folder when a path is shown: `~` as shells write it, and on Windows
+/// `%USERPROFILE%`, which Explorer and the command prompt expand. Either keeps the user's name out
+/// of manifests and screens.
+pub const HOME_SHOWN_AS: &str = if cfg!(windows) { "%USERPROFILE%" } else { "~" };
+
+/// Shows a path with the home folder as [`HOME_SHOWN_AS`], as manifests and the consent screen do.
 pub fn display_path(path: &Path) -> String {
     // Looked up once: the index shows tens of thousands of paths.
     static HOME: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
-    if let Some(home) = HOME.get_or_init(dirs::home_dir)
+    shown_under(path, HOME.get_or_init(dirs::home_dir).as_deref())
+}
+
+fn shown_under(path: &Path, home: Option<&Path>) -> String {
+    if let Some(home) = home
         && let Ok(rest) = path.strip_prefix(home)
     {
-        return Path::new("~").join(rest).to_string_lossy().into_owned();
+        return Path::new(HOME_SHOWN_AS)
+            .join(rest)
+            .to_string_lossy()
+            .into_owned();
     }
     path.to_string_lossy().into_owned()
 }
@@ -30,4 +42,29 @@ pub fn human_bytes(bytes: u64) -> String {
         }
     }
     format!("{value:.1} {unit}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_home_folder_is_shown_by_its_name_for_it_and_other_paths_whole() {
+        let home = std::env::temp_dir().join("home-of-jane");
+        let log = home.join("AppData").join("app.log");
+        assert_eq!(
+            shown_under(&log, Some(&home)),
+            Path::new(HOME_SHOWN_AS)
+                .join("AppData")
+                .join("app.log")
+                .to_string_lossy()
+        );
+        assert!(!shown_under(&log, Some(&home)).contains("jane"));
+        let elsewhere = std::env::temp_dir().join("x.log");
+        assert_eq!(
+            shown_under(&elsewhere, Some(&home)),
+            elsewhere.to_string_lossy()
+        );
+        assert_eq!(shown_under(&log, None), log.to_string_lossy());
+    }
 }

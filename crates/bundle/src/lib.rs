@@ -36,7 +36,7 @@ pub mod vendor;
 pub mod writer;
 pub mod zip_out;
 
-pub use display::{display_path, human_bytes};
+pub use display::{HOME_SHOWN_AS, display_path, human_bytes};
 pub use kind::{APPLOG_SOURCE_ID, SCREENSHOT_SOURCE_ID, SourceKind};
 pub use manifest::{FORMAT, Manifest};
 pub use writer::{ContentFilter, InputFile};

@@ -124,7 +124,7 @@ fn an_azure_monitor_export_merges_into_the_bundles_calls_by_call_id() {
     assert_eq!(last["name"], "StartScreenSharing");
     assert_eq!(
         found["files"][last["file"].as_u64().unwrap() as usize],
-        export.to_str().unwrap()
+        callsupport_desk::bundle::display_path(&export)
     );
     let text = machine
         .run(&["calls", bundle.to_str().unwrap(), export.to_str().unwrap()])

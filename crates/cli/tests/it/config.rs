@@ -37,7 +37,10 @@ fn show_says_where_each_value_came_from_and_what_is_locked() {
     assert!(line("privacy.redact").ends_with("[machine-wide file, locked]"));
     assert!(line("collection.max_age_days").ends_with("7  [user's file]"));
     assert!(line("detection.cooldown_minutes").ends_with("30  [default]"));
-    assert!(stdout.contains(&format!("machine-wide file: {}", managed.display())));
+    assert!(stdout.contains(&format!(
+        "machine-wide file: {}",
+        callsupport_desk::bundle::display_path(&managed)
+    )));
 
     let json = machine
         .command()

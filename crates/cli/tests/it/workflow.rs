@@ -151,20 +151,36 @@ fn json_output_parses_and_agrees_with_outside_tools() {
     assert_eq!(inspect["format"], "callsupport/bundle@1");
     assert_eq!(inspect["bundle_id"], bundle_id.as_str());
     assert_eq!(inspect["report"]["summary"], "video froze");
-    // Original paths show the home folder as `~`; the temporary home never appears.
-    let home = machine.home().display().to_string();
+    // Original paths show the home folder as `~`; the temporary home never appears. Windows takes
+    // the profile folder from the system, not from HOME: there the test's home lies inside the
+    // profile, which shows as `%USERPROFILE%`, and the profile's own path never appears.
+    let (home, shown_home) = if cfg!(windows) {
+        let profile = std::env::var("USERPROFILE").expect("Windows sets USERPROFILE");
+        (
+            profile,
+            callsupport_desk::bundle::display_path(&machine.home()),
+        )
+    } else {
+        (machine.home().display().to_string(), "~".to_owned())
+    };
+    let logs = std::path::Path::new(&shown_home).join(".local/share/ContosoCall/");
     for file in inspect["files"].as_array().unwrap() {
         let original = file["original_path"].as_str().unwrap();
         if file["source"] == "callsupport" {
-            assert!(original.ends_with("/logs/callsupport.log"), "{original}");
+            assert!(
+                std::path::Path::new(original).ends_with("logs/callsupport.log"),
+                "{original}"
+            );
             continue;
         }
-        assert!(
-            original.starts_with("~/.local/share/ContosoCall/"),
-            "{original}"
-        );
+        assert!(original.starts_with(logs.to_str().unwrap()), "{original}");
     }
-    assert!(!inspect.to_string().contains(&home), "{inspect}");
+    // As JSON writes it (a Windows path's backslashes doubled).
+    let home = serde_json::Value::String(home).to_string();
+    assert!(
+        !inspect.to_string().contains(home.trim_matches('"')),
+        "{inspect}"
+    );
     // Checked independently: Python hashes each entry as the manifest lists it.
     let listed = tool(
         "python3",
