@@ -184,7 +184,8 @@ impl Windows {
     /// check with run on the Linux side.
     pub fn test(&self) -> anyhow::Result<()> {
         let bridge = crate::outside_bridge::Bridge::start(&self.prefix)?;
-        let mut args: Vec<&str> = Vec::new();
+        // Every suite runs even when one fails, so one run shows every failure.
+        let mut args: Vec<&str> = vec!["--no-fail-fast"];
         for name in TESTED {
             args.extend(["-p", name]);
         }
@@ -194,7 +195,8 @@ impl Windows {
         command
             .env(BRIDGE_ENV, &bridge.address)
             .env("DISPLAY", &display);
-        let result = run_cmd(&mut command);
+        // A test that hangs under Wine must fail the run, not hold it until CI's limit.
+        let result = run_with_limit(&mut command, TEST_LIMIT);
         // Wine's server outlives the tests by a few seconds; stop it so nothing lingers.
         let mut stop = Command::new("wineserver");
         stop.arg("-k");
@@ -284,6 +286,46 @@ impl Windows {
         }
         Ok(())
     }
+}
+
+/// The longest the Windows test suites may take, built and run (about 6 min measured here).
+const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(25 * 60);
+
+/// Runs `command`, killing it (and what it started) when it is not done within `limit`.
+fn run_with_limit(command: &mut Command, limit: std::time::Duration) -> anyhow::Result<()> {
+    use std::os::unix::process::CommandExt;
+    eprintln!("$ {command:?} (at most {} min)", limit.as_secs() / 60);
+    // Its own process group, so the test programs under Wine go with it.
+    let mut child = command
+        .process_group(0)
+        .spawn()
+        .context("cannot start cargo")?;
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            if status.success() {
+                return Ok(());
+            }
+            bail!("the Windows tests failed ({status}); see above");
+        }
+        if start.elapsed() > limit {
+            kill_group(child.id());
+            let _ = child.wait();
+            bail!(
+                "the Windows tests did not finish within {} min: a test hangs under Wine (the \
+                 last `test … has been running for over 60 seconds` above names it)",
+                limit.as_secs() / 60
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+/// Kills the process group `pid` leads.
+fn kill_group(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status();
 }
 
 /// Waits until `wineboot` has finished writing the prefix (its server keeps running after it).

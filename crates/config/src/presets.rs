@@ -341,4 +341,23 @@ mod tests {
         assert!(resolved.matches("App/trace.etl"));
         assert!(!resolved.matches("App/media_stack.blog"));
     }
+
+    /// On Windows the presets land in the user's known folders, as Windows reports them (the
+    /// same folders `%LOCALAPPDATA%` and `%APPDATA%` name).
+    #[cfg(windows)]
+    #[test]
+    fn windows_presets_resolve_against_the_known_folders() {
+        let folder = |var: &str| std::path::PathBuf::from(std::env::var(var).unwrap());
+        let root = |name: &str| match lookup(name) {
+            Lookup::Found(sources) => sources[0].expanded_root().unwrap(),
+            _ => panic!("{name} is not a Windows preset"),
+        };
+        assert_eq!(root("acs-windows"), folder("LOCALAPPDATA").join("Packages"));
+        assert_eq!(
+            root("teams-new"),
+            folder("LOCALAPPDATA")
+                .join("Packages/MSTeams_8wekyb3d8bbwe/LocalCache/Microsoft/MSTeams/Logs")
+        );
+        assert!(root("teams-classic").starts_with(folder("APPDATA")));
+    }
 }
