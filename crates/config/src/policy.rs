@@ -178,7 +178,14 @@ fn registry_value(root: &windows_registry::Key, section: &str, name: &str) -> Op
         Type::U32 => RegValue::Dword(u32::try_from(value).ok()?),
         Type::U64 => RegValue::Qword(u64::try_from(value).ok()?),
         Type::String | Type::ExpandString => RegValue::String(String::try_from(value).ok()?),
-        Type::MultiString => RegValue::MultiString(Vec::<String>::try_from(value).ok()?),
+        // The list ends with an empty string (and the parse may yield more); none is an entry.
+        Type::MultiString => RegValue::MultiString(
+            Vec::<String>::try_from(value)
+                .ok()?
+                .into_iter()
+                .filter(|entry| !entry.is_empty())
+                .collect(),
+        ),
         Type::Bytes | Type::Other(_) => RegValue::Other,
     })
 }

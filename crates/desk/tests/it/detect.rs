@@ -87,14 +87,14 @@ url = "https://support.example.com/api/v1/tickets"
 [[sources]]
 id = "ops"
 name = "Call records"
-root = "{}"
+root = '{}'
 include = ["*.jsonl"]
 kind = "call-operations"
 
 [[sources]]
 id = "app"
 name = "Calling app"
-root = "{}"
+root = '{}'
 include = ["*.log"]
 kind = "text"
 {extra}

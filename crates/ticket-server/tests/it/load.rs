@@ -9,7 +9,8 @@ use callsupport_bundle::ticket::TicketRequest;
 
 use crate::support::{SUBMIT_TOKEN, bundle_of_folder, random_bytes};
 
-/// Peak resident memory of a process so far, in MiB.
+/// Peak resident memory of a process so far, in MiB (Linux: `VmHWM`).
+#[cfg(not(windows))]
 fn peak_mib(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kib: f64 = status
@@ -19,6 +20,27 @@ fn peak_mib(pid: u32) -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap();
     kib / 1024.0
+}
+
+/// Peak working set of a process so far, in MiB (Windows: `GetProcessMemoryInfo`).
+#[cfg(windows)]
+fn peak_mib(pid: u32) -> f64 {
+    use windows_sys::Win32::Foundation::CloseHandle;
+    use windows_sys::Win32::System::ProcessStatus::{
+        GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS,
+    };
+    use windows_sys::Win32::System::Threading::{OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION};
+    // SAFETY: the handle is checked, used once with a properly sized structure, and closed.
+    unsafe {
+        let process = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+        assert!(!process.is_null(), "cannot open the server's process");
+        let mut counters: PROCESS_MEMORY_COUNTERS = std::mem::zeroed();
+        counters.cb = std::mem::size_of::<PROCESS_MEMORY_COUNTERS>() as u32;
+        let ok = GetProcessMemoryInfo(process, &mut counters, counters.cb);
+        CloseHandle(process);
+        assert!(ok != 0, "cannot read the server's memory");
+        counters.PeakWorkingSetSize as f64 / (1024.0 * 1024.0)
+    }
 }
 
 #[test]
