@@ -294,7 +294,11 @@ const TEST_LIMIT: std::time::Duration = std::time::Duration::from_secs(25 * 60);
 /// Runs `command`, killing it (and what it started) when it is not done within `limit`.
 fn run_with_limit(command: &mut Command, limit: std::time::Duration) -> anyhow::Result<()> {
     use std::os::unix::process::CommandExt;
-    eprintln!("$ {command:?} (at most {} min)", limit.as_secs() / 60);
+    eprintln!(
+        "$ {} (at most {} min)",
+        crate::util::show(command),
+        limit.as_secs() / 60
+    );
     // Its own process group, so the test programs under Wine go with it.
     let mut child = command
         .process_group(0)

@@ -303,11 +303,14 @@ fn read_layer(path: &Path) -> Result<Option<Layer>, ConfigError> {
             });
         }
     };
-    let table = text.parse::<toml::Table>().map_err(|err| ConfigError {
-        path: path.to_path_buf(),
-        line: crate::load::line_of(&text, err.span()),
-        key: None,
-        message: err.message().to_owned(),
+    let table = text.parse::<toml::Table>().map_err(|err| {
+        let line = crate::load::line_of(&text, err.span());
+        ConfigError {
+            path: path.to_path_buf(),
+            line,
+            key: None,
+            message: crate::load::syntax_message(&text, line, err.message()),
+        }
     })?;
     Ok(Some(Layer {
         path: path.to_path_buf(),

@@ -46,8 +46,10 @@ impl Config {
             key,
             message,
         };
-        let deserializer = toml::de::Deserializer::parse(text)
-            .map_err(|err| error(line_of(text, err.span()), None, err.message().to_owned()))?;
+        let deserializer = toml::de::Deserializer::parse(text).map_err(|err| {
+            let line = line_of(text, err.span());
+            error(line, None, syntax_message(text, line, err.message()))
+        })?;
         let config: Config = serde_path_to_error::deserialize(deserializer).map_err(|err| {
             let key = err.path().to_string();
             let inner = err.into_inner();
@@ -300,6 +302,21 @@ impl DetectionConfig {
             }
         }
         Ok(())
+    }
+}
+
+/// TOML's own message, with a hint when a line with a backslash in double quotes broke it: a
+/// Windows path written as `"C:\Users\…"`, where TOML reads `\U` as an escape.
+pub(crate) fn syntax_message(text: &str, line: Option<usize>, message: &str) -> String {
+    let culprit = line
+        .and_then(|n| text.lines().nth(n.saturating_sub(1)))
+        .is_some_and(|l| l.contains('\\') && l.contains('"'));
+    if culprit && (message.contains("escape") || message.contains("unicode")) {
+        format!(
+            "{message}; a backslash in double quotes starts an escape: write Windows paths in single quotes ('C:\\Logs') or with / ('C:/Logs')"
+        )
+    } else {
+        message.to_owned()
     }
 }
 

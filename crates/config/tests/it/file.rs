@@ -189,3 +189,30 @@ fn an_explicit_path_wins_over_the_environment() {
     let path = std::path::Path::new("/some/where/c.toml");
     assert_eq!(Config::locate(Some(path)).unwrap(), path);
 }
+
+/// A Windows path in double quotes is TOML escapes gone wrong: the error says how to write it.
+#[test]
+fn a_windows_path_in_double_quotes_is_named_with_how_to_write_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    fs::write(
+        &path,
+        "[ticket_api]\nurl = \"https://support.example.com/api/v1/tickets\"\n\n[[sources]]\nid = \"app\"\nname = \"App\"\nroot = \"C:\\Users\\jane\\AppData\\Local\\App\\logs\"\ninclude = [\"*.log\"]\nkind = \"text\"\n",
+    )
+    .unwrap();
+    let err = Config::load(&path).unwrap_err();
+    assert_eq!(err.line, Some(7), "{err}");
+    assert!(err.message.contains("single quotes ('C:\\Logs')"), "{err}");
+
+    // Written as the message says, it loads, and the path is kept as written.
+    fs::write(
+        &path,
+        "[ticket_api]\nurl = \"https://support.example.com/api/v1/tickets\"\n\n[[sources]]\nid = \"app\"\nname = \"App\"\nroot = 'C:\\Users\\jane\\AppData\\Local\\App\\logs'\ninclude = [\"*.log\"]\nkind = \"text\"\n",
+    )
+    .unwrap();
+    let config = Config::load(&path).unwrap();
+    assert_eq!(
+        config.sources[0].root,
+        "C:\\Users\\jane\\AppData\\Local\\App\\logs"
+    );
+}

@@ -334,7 +334,7 @@ impl TlsFront {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     windows,
-    ignore = "under Wine a client with an extra CA cannot be built (`builder error`): rustls-platform-verifier asks Windows for a chain engine with an exclusive root (Windows 8 and later), which Wine 8 refuses"
+    ignore = "under Wine a client with an extra CA cannot be built (`builder error`); likely cause: rustls-platform-verifier asks for a chain engine with an exclusive root (Windows 8 and later), which Wine 8 lacks"
 )]
 async fn a_corporate_ca_from_the_config_is_trusted_and_without_it_the_error_says_so() {
     tokens();
