@@ -61,16 +61,7 @@ pub fn run_all() -> anyhow::Result<()> {
         )?;
         // Windows: every crate checked and linted for Windows (the app's Windows code included),
         // and the test suites of the crates that ship for Windows run under Wine.
-        let win = stages.time("Windows: prepare the toolchain and the Wine prefix", || {
-            windows::Windows::prepare(&root)
-        })?;
-        stages.time(
-            "Windows: lints (clippy -D warnings, x86_64-pc-windows-gnu)",
-            || win.clippy(),
-        )?;
-        stages.time("Windows: unit and integration tests under Wine", || {
-            win.test()
-        })?;
+        windows::time_stages(&mut stages, &root)?;
         let e2e = |out: &str, theme: Option<&str>| {
             let app = root.join("target/debug/callsupport-app");
             let out = root.join(out);

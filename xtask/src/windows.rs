@@ -89,23 +89,28 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     let root = crate::util::root();
     let mut stages = crate::util::Stages::default();
-    let result = (|| {
-        stages.time("install what is missing", || {
+    let result = stages
+        .time("install what is missing", || {
             crate::deps::packages(&[PACKAGES])
-        })?;
-        let win = stages.time("Windows: prepare the toolchain and the Wine prefix", || {
-            Windows::prepare(&root)
-        })?;
-        stages.time(
-            "Windows: lints (clippy -D warnings, x86_64-pc-windows-gnu)",
-            || win.clippy(),
-        )?;
-        stages.time("Windows: unit and integration tests under Wine", || {
-            win.test()
         })
-    })();
+        .and_then(|()| time_stages(&mut stages, &root));
     stages.print();
     result
+}
+
+/// The Windows stages, timed: the toolchain and prefix made ready, clippy for Windows, the test
+/// suites under Wine. `cargo xtask test` runs them too, its packages installed first.
+pub fn time_stages(stages: &mut crate::util::Stages, root: &Path) -> anyhow::Result<()> {
+    let win = stages.time("Windows: prepare the toolchain and the Wine prefix", || {
+        Windows::prepare(root)
+    })?;
+    stages.time(
+        "Windows: lints (clippy -D warnings, x86_64-pc-windows-gnu)",
+        || win.clippy(),
+    )?;
+    stages.time("Windows: unit and integration tests under Wine", || {
+        win.test()
+    })
 }
 
 /// The workspace's developer tools that drive Linux programs, with why they are not built for
