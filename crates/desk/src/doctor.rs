@@ -4,7 +4,8 @@
 //! # Brief overview
 //!
 //! The checks, in order: the configuration (every layer valid; what the user's file set that was
-//! ignored), every source (found, readable, how many files), the ticket API (reached over TLS
+//! ignored), every source (found, readable, how many files), the proxy requests go through (from
+//! the environment, or Windows' Internet settings), the ticket API (reached over TLS
 //! with the trust store, extra CAs and proxy in effect), the submit token (a dry run the
 //! reference server answers without storing anything), free disk for the outbox, and the
 //! `callsupport://` link handler. A check that depends on one that failed says so instead of
@@ -39,7 +40,8 @@ impl Status {
 /// One check's finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
-    /// Stable name for scripts: `config`, `source:<id>`, `ticket_api`, `token`, `disk`, `link_handler`.
+    /// Stable name for scripts: `config`, `source:<id>`, `proxy`, `ticket_api`, `token`, `disk`,
+    /// `link_handler`.
     pub name: String,
     pub status: Status,
     /// What was found, in words.
@@ -135,6 +137,7 @@ pub async fn examine(files: &ConfigFiles, data_dir: &Path) -> Vec<Check> {
         return checks;
     };
     checks.extend(sources(&config));
+    checks.push(proxy(&config));
     checks.extend(ticket_api(&config).await);
     checks.push(disk(data_dir, config.collection.max_bundle_mb));
     checks.push(link_handler());
@@ -205,6 +208,14 @@ fn sources(config: &Config) -> Vec<Check> {
 }
 
 /// The service reached (TLS, proxy) and the token accepted, with one dry-run request.
+/// The proxy requests to the ticket API go through, if any: always ok, it says what is in the way.
+fn proxy(config: &Config) -> Check {
+    match crate::proxy::in_use(&config.ticket_api.parsed_url()) {
+        Some((proxy, from)) => Check::ok("proxy", format!("through {proxy} (set in {from})")),
+        None => Check::ok("proxy", "direct: no proxy is set for the ticket API"),
+    }
+}
+
 async fn ticket_api(config: &Config) -> Vec<Check> {
     let api = &config.ticket_api;
     let host = api.destination_host();

@@ -24,6 +24,7 @@ pub mod consent;
 pub mod doctor;
 pub mod error;
 pub mod outbox;
+pub mod proxy;
 pub mod screenshot;
 pub mod support_link;
 mod tidy;

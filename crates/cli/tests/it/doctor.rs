@@ -60,6 +60,7 @@ fn a_ready_computer_passes_and_each_problem_is_named_with_what_to_do() {
         "config",
         "source:app",
         "source:acs",
+        "proxy",
         "ticket_api",
         "token",
         "disk",
@@ -147,4 +148,48 @@ fn an_unreachable_service_and_a_missing_folder_say_what_to_do() {
         run.stdout()
     );
     assert!(run.stdout().contains("broken.toml:1"), "{}", run.stdout());
+}
+
+/// The proxy in the way is named, with where it was set; a host the bypass list covers goes direct.
+#[test]
+fn the_proxy_in_use_is_named_with_where_it_was_set() {
+    let server = TicketServer::start();
+    let mut machine = Machine::new();
+    machine.env.push((TOKEN_ENV.into(), SUBMIT_TOKEN.into()));
+    let config = machine.config("callsupport.toml", &server.url());
+    let config = config.to_str().unwrap();
+    let proxy = |machine: &Machine| {
+        let run = machine.run(&["doctor", "--json", "--config", config]);
+        let json = run.json();
+        let check = json["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "proxy")
+            .unwrap_or_else(|| panic!("no proxy check: {json}"))
+            .clone();
+        (
+            check["status"].as_str().unwrap().to_owned(),
+            check["detail"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (status, words) = proxy(&machine);
+    assert_eq!(status, "ok");
+    assert!(words.starts_with("direct"), "{words}");
+
+    machine.env.push((
+        "HTTP_PROXY".into(),
+        "http://proxy.contoso.example:3128".into(),
+    ));
+    machine.env.push(("NO_PROXY".into(), "localhost".into()));
+    let (_, words) = proxy(&machine);
+    assert!(
+        words.contains("through http://proxy.contoso.example:3128 (set in HTTP_PROXY)"),
+        "{words}"
+    );
+
+    machine.env.push(("no_proxy".into(), "127.0.0.1".into()));
+    machine.env.retain(|(name, _)| name != "NO_PROXY");
+    let (_, words) = proxy(&machine);
+    assert!(words.starts_with("direct"), "{words}");
 }

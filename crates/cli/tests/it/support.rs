@@ -136,12 +136,13 @@ kind = "encrypted"
     }
 
     /// The `callsupport` binary with a hermetic environment: no inherited `CALLSUPPORT_*`
-    /// variables (so no `CALLSUPPORT_CONFIG`), `HOME` and the XDG folders in the temporary machine,
-    /// and `CALLSUPPORT_DATA_DIR` pointing at its data folder.
+    /// variables (so no `CALLSUPPORT_CONFIG`) or proxy settings, `HOME` and the XDG folders in the
+    /// temporary machine, and `CALLSUPPORT_DATA_DIR` pointing at its data folder.
     pub fn command(&self) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_callsupport"));
         for (name, _) in std::env::vars_os() {
-            if name.to_string_lossy().starts_with("CALLSUPPORT_") {
+            let name_text = name.to_string_lossy().to_ascii_uppercase();
+            if name_text.starts_with("CALLSUPPORT_") || name_text.ends_with("_PROXY") {
                 command.env_remove(&name);
             }
         }
