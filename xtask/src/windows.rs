@@ -210,21 +210,6 @@ impl Windows {
         result
     }
 
-    /// The folder the Windows programs of `profile` land in.
-    #[allow(dead_code)]
-    pub fn out_dir(&self, profile: &str) -> PathBuf {
-        self.target_dir.join(TARGET).join(profile)
-    }
-
-    /// A command run by Wine in the private prefix.
-    #[allow(dead_code)]
-    pub fn wine(&self, program: &Path, args: &[&str]) -> Command {
-        let mut command = Command::new("wine");
-        command.arg(program).args(args).current_dir(&self.root);
-        self.env(&mut command);
-        command
-    }
-
     fn env(&self, command: &mut Command) {
         let mingw = |tool: &str| format!("x86_64-w64-mingw32-{tool}");
         // Debian's `cargo-clippy` and `clippy-driver` before rustup's, which know nothing of
