@@ -88,7 +88,7 @@ pub struct Layered {
     pub policy: Option<Layer>,
     /// The user's file, when there is one and it was used.
     pub user: Option<Layer>,
-    /// Keys the user cannot change (from the machine-wide file).
+    /// Keys the user cannot change (the machine-wide file's `locked`, and what policy sets).
     pub locked: Vec<String>,
     /// What of the user's file was left out, and why.
     pub ignored: Vec<ConfigError>,
@@ -117,6 +117,8 @@ pub enum Origin {
     Default,
     /// The machine-wide file.
     Organisation,
+    /// Group policy (Windows), which locks what it sets.
+    Policy,
     /// The user's file.
     User,
 }
@@ -131,9 +133,9 @@ impl Layered {
     pub fn origin(&self, key: &str) -> Origin {
         if self.user.as_ref().is_some_and(|l| l.sets(key)) && !self.is_locked(key) {
             Origin::User
-        } else if self.policy.as_ref().is_some_and(|l| l.sets(key))
-            || self.managed.as_ref().is_some_and(|l| l.sets(key))
-        {
+        } else if self.policy.as_ref().is_some_and(|l| l.sets(key)) {
+            Origin::Policy
+        } else if self.managed.as_ref().is_some_and(|l| l.sets(key)) {
             Origin::Organisation
         } else {
             Origin::Default

@@ -50,6 +50,7 @@ fn show(explicit: Option<PathBuf>, json: bool) -> Result<ExitCode, Error> {
         let origin = match setting.origin {
             Origin::Default => "default",
             Origin::Organisation => "machine-wide file",
+            Origin::Policy => "group policy",
             Origin::User => "user's file",
         };
         let value = if setting.value.is_empty() {
@@ -65,6 +66,9 @@ fn show(explicit: Option<PathBuf>, json: bool) -> Result<ExitCode, Error> {
     }
     if let Some(file) = &view.managed_file {
         output::line(&format!("machine-wide file: {file}"));
+    }
+    if let Some(policy) = &layered.policy {
+        output::line(&format!("group policy: {}", policy.path.display()));
     }
     if let Some(file) = &view.user_file {
         output::line(&format!("user's file: {file}"));

@@ -286,7 +286,11 @@ fn group_policy_wins_over_the_machine_wide_file_and_locks_what_it_sets() {
         layered.is_locked("ticket_api.url"),
         "the file's locks still hold"
     );
-    assert_eq!(layered.origin("privacy.allow_export"), Origin::Organisation);
+    assert_eq!(layered.origin("privacy.allow_export"), Origin::Policy);
+    assert_eq!(
+        layered.origin("ticket_api.organisation"),
+        Origin::Organisation
+    );
     assert_eq!(layered.origin("collection.max_age_days"), Origin::User);
     let ignored: Vec<String> = layered.ignored.iter().map(ToString::to_string).collect();
     assert_eq!(ignored.len(), 2, "{ignored:?}");

@@ -72,6 +72,7 @@ export function originLabel(setting: Setting): string {
   const words: Record<Origin, string> = {
     default: "Default",
     organisation: "Set by your organisation",
+    policy: "Set by your organisation's group policy",
     user: "Set by you",
   };
   return words[setting.origin];

@@ -77,7 +77,7 @@ editable: boolean, };
 
 export type SettingKind = "text" | "number" | "switch" | "list";
 
-export type Origin = "default" | "organisation" | "user";
+export type Origin = "default" | "organisation" | "policy" | "user";
 
 export type AppOverview = { destination: string, organisation: string | null, sources: Array<SourceOverview>, 
 /**
