@@ -1,13 +1,14 @@
 //! Windows, built and tested from this Linux machine.
 //!
 //! rustup cannot fetch another target's standard library here, so Debian's Rust (`rustc-web`,
-//! 1.96, in `/usr/bin`) builds one from its source (`rust-web-src`) with `-Zbuild-std`; mingw-w64
-//! links and compiles the C in our dependencies; Wine runs the test programs, in a private prefix
-//! under `target/windows/wine`. Wine 8.0 lacks `bcryptprimitives.dll`, from which Rust programs take
-//! their random bytes, so a small stand-in built from `xtask/windows/processprng.c` goes into the
-//! prefix (it is never shipped).
+//! 1.96, in `/usr/bin`) builds one from its source (`rust-web-src`) with `-Zbuild-std`;
+//! mingw-w64 links and compiles the C in our dependencies; Wine runs the test programs, in a
+//! private prefix under `target/windows/wine`. Wine 8.0 lacks `bcryptprimitives.dll`, from which
+//! Rust programs take their random bytes, so a small stand-in built from
+//! `xtask/windows/processprng.c` goes into the prefix (it is never shipped).
 //!
-//! Everything lands in `target/windows`, apart from the Linux build, so neither invalidates the other.
+//! Everything lands in `target/windows`, apart from the Linux build, so neither invalidates the
+//! other.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -93,7 +93,7 @@ pub fn layer(origin: &str, values: &[(&str, RegValue)]) -> Result<Option<Layer>,
             .find(|(k, _)| k == key)
             .map(|(_, kind)| kind)
             .ok_or_else(|| error(origin, key, "is not a key group policy can set"))?;
-        let value = convert(kind, value).map_err(|message| error(origin, key, &message))?;
+        let value = convert(kind, value).map_err(|err| error(origin, key, &err.to_string()))?;
         let (section, name) = key.split_once('.').expect("policy keys are section.key");
         table
             .entry(section)
@@ -110,31 +110,42 @@ pub fn layer(origin: &str, values: &[(&str, RegValue)]) -> Result<Option<Layer>,
     }))
 }
 
+/// A registry value policy cannot use for its key.
+#[derive(Debug, thiserror::Error)]
+enum WrongValue {
+    #[error("must be 0 (off) or 1 (on), not {0}; set it as the template does")]
+    NotASwitch(u32),
+    #[error("must be a {}; set it as the template does", .0.registry_type())]
+    WrongType(PolicyType),
+}
+
+impl PolicyType {
+    /// The registry type (and for switches the values) a key of this kind is written as.
+    fn registry_type(self) -> &'static str {
+        match self {
+            PolicyType::Switch => "REG_DWORD of 0 or 1",
+            PolicyType::Number => "REG_DWORD",
+            PolicyType::Text => "REG_SZ",
+            PolicyType::List => "REG_MULTI_SZ",
+        }
+    }
+}
+
 /// The TOML value of a registry value for a key of `kind`.
-fn convert(kind: PolicyType, value: &RegValue) -> Result<toml::Value, String> {
+fn convert(kind: PolicyType, value: &RegValue) -> Result<toml::Value, WrongValue> {
     let number = |n: u64| toml::Value::Integer(i64::try_from(n).unwrap_or(i64::MAX));
     match (kind, value) {
         (PolicyType::Switch, RegValue::Dword(0 | 1)) => {
             Ok(toml::Value::Boolean(*value == RegValue::Dword(1)))
         }
-        (PolicyType::Switch, RegValue::Dword(n)) => Err(format!(
-            "must be 0 (off) or 1 (on), not {n}; set it as the template does"
-        )),
+        (PolicyType::Switch, RegValue::Dword(n)) => Err(WrongValue::NotASwitch(*n)),
         (PolicyType::Number, RegValue::Dword(n)) => Ok(number(u64::from(*n))),
         (PolicyType::Number, RegValue::Qword(n)) => Ok(number(*n)),
         (PolicyType::Text, RegValue::String(s)) => Ok(toml::Value::String(s.clone())),
         (PolicyType::List, RegValue::MultiString(items)) => Ok(toml::Value::Array(
             items.iter().cloned().map(toml::Value::String).collect(),
         )),
-        (kind, _) => Err(format!(
-            "must be a {}; set it as the template does",
-            match kind {
-                PolicyType::Switch => "REG_DWORD of 0 or 1",
-                PolicyType::Number => "REG_DWORD",
-                PolicyType::Text => "REG_SZ",
-                PolicyType::List => "REG_MULTI_SZ",
-            }
-        )),
+        (kind, _) => Err(WrongValue::WrongType(kind)),
     }
 }
 

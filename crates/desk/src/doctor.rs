@@ -471,9 +471,9 @@ fn link_handler() -> Check {
     }
 }
 
-/// The program of a registered command line: `"C:\Program Files\app.exe" "%1"` or `C:\app.exe %1`.
-#[cfg_attr(not(windows), allow(dead_code))]
-fn registered_program(command: &str) -> &str {
+/// The program of a command line registered with Windows (a link handler, a `Run` value):
+/// `"C:\Program Files\app.exe" "%1"` or `C:\app.exe %1`.
+pub fn registered_program(command: &str) -> &str {
     let command = command.trim();
     match command.strip_prefix('"') {
         Some(rest) => rest.split('"').next().unwrap_or(rest),

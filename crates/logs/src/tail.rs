@@ -3,9 +3,9 @@
 //! A [`Tail`] remembers how far it has read one file and how to tell that the file under that
 //! name is no longer the one it read: the file's identity ([`crate::file_id`], and where the system
 //! keeps it, its creation time), its first bytes (a file deleted and written again can get the
-//! inode number of the one before it) and its length (a file cut short). When the file changed that way
-//! it is read again from the start. Only complete lines are handed out; a line being written is
-//! read next time. A `Tail` serializes, so a position survives a restart.
+//! inode number of the one before it) and its length (a file cut short). When the file changed
+//! that way it is read again from the start. Only complete lines are handed out; a line being
+//! written is read next time. A `Tail` serializes, so a position survives a restart.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;

@@ -20,13 +20,18 @@ fn checks(json: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn status_of(json: &serde_json::Value, name: &str) -> (String, String) {
-    let check = json["checks"]
+/// The check named `name` in doctor's JSON.
+fn check_of<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    json["checks"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["name"] == name)
-        .unwrap_or_else(|| panic!("no check {name}: {json}"));
+        .unwrap_or_else(|| panic!("no check {name}: {json}"))
+}
+
+fn status_of(json: &serde_json::Value, name: &str) -> (String, String) {
+    let check = check_of(json, name);
     (
         check["status"].as_str().unwrap().to_owned(),
         format!("{} {}", check["detail"], check["advice"]),
@@ -161,13 +166,7 @@ fn the_proxy_in_use_is_named_with_where_it_was_set() {
     let proxy = |machine: &Machine| {
         let run = machine.run(&["doctor", "--json", "--config", config]);
         let json = run.json();
-        let check = json["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["name"] == "proxy")
-            .unwrap_or_else(|| panic!("no proxy check: {json}"))
-            .clone();
+        let check = check_of(&json, "proxy");
         (
             check["status"].as_str().unwrap().to_owned(),
             check["detail"].as_str().unwrap().to_owned(),

@@ -71,12 +71,7 @@ pub fn command_line(agent: &Path, config: Option<&Path>) -> String {
 
 /// Whether a registered command line starts the agent.
 fn is_ours(line: &str) -> bool {
-    let line = line.trim();
-    let program = match line.strip_prefix('"') {
-        Some(rest) => rest.split('"').next().unwrap_or(rest),
-        None => line.split(' ').next().unwrap_or(line),
-    };
-    Path::new(program)
+    Path::new(callsupport_desk::doctor::registered_program(line))
         .file_name()
         .is_some_and(|name| name.eq_ignore_ascii_case(AGENT_EXE))
 }
