@@ -6,7 +6,8 @@
 //! keys and bad values, and names the file, line and key of every error ([`ConfigError`]). Paths in
 //! source roots keep their placeholders here; [`SourceConfig::expanded_root`] expands them.
 //! [`layers`] lays the user's file over the machine-wide one, which may lock keys; [`settings`]
-//! lists the effective values with where each came from and changes the user's own.
+//! lists the effective values with where each came from and changes the user's own; [`deploy`]
+//! puts a checked file in place for the installers and IT's scripts.
 //!
 //! `sections.rs` holds the sections and their defaults, `load.rs` reading and checking a file,
 //! [`presets`] the known calling apps, [`shortcut`] the report shortcut, `schema.rs` the JSON
@@ -14,6 +15,7 @@
 
 pub mod admx;
 mod check;
+pub mod deploy;
 mod layers;
 mod load;
 pub mod policy;

@@ -173,3 +173,79 @@ fn the_schema_is_what_an_independent_validator_checks_files_with() {
         "{text}"
     );
 }
+
+#[test]
+fn install_puts_a_checked_file_in_place_and_a_bad_one_nowhere() {
+    let machine = Machine::new();
+    let org = machine.config("org.toml", URL);
+    let managed = machine.path("ProgramData/CallSupport/config.toml");
+    let run = machine
+        .command()
+        .env("CALLSUPPORT_MANAGED_CONFIG", &managed)
+        .args(["config", "install", org.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        stdout.contains("installed as the machine-wide file"),
+        "{stdout}"
+    );
+    assert_eq!(fs::read(&managed).unwrap(), fs::read(&org).unwrap());
+
+    // The user's own file, where --config says it is.
+    let user = machine.path("user/settings.toml");
+    let run = machine
+        .command()
+        .args(["config", "install", "--for", "user", "--config"])
+        .arg(&user)
+        .arg(&org)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(fs::read(&user).unwrap(), fs::read(&org).unwrap());
+
+    // A bad file: its problems named, exit 3, the installed file untouched.
+    let bad = machine.path("bad.toml");
+    write(&bad, b"[ticket_api]\nurl = \"ftp://x\"\nnope = 1\n");
+    let run = machine
+        .command()
+        .env("CALLSUPPORT_MANAGED_CONFIG", &managed)
+        .args(["config", "install", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(3), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("bad.toml:3") && stdout.contains("nope"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("nothing was installed"), "{stderr}");
+    assert_eq!(fs::read(&managed).unwrap(), fs::read(&org).unwrap());
+    let left: Vec<_> = fs::read_dir(managed.parent().unwrap()).unwrap().collect();
+    assert_eq!(left.len(), 1, "nothing written beside the installed file");
+
+    // A file that is not there.
+    let run = machine
+        .command()
+        .env("CALLSUPPORT_MANAGED_CONFIG", &managed)
+        .args(["config", "install", "--json"])
+        .arg(machine.path("absent.toml"))
+        .output()
+        .unwrap();
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("absent.toml") && stderr.contains("cannot read"),
+        "{stderr}"
+    );
+}
