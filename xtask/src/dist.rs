@@ -1,14 +1,17 @@
-//! `cargo xtask dist`: the Linux installers, a `.deb` and an `.rpm`, built offline on this machine.
+//! `cargo xtask dist`: every installer, built offline on this machine and checked.
 //!
-//! Each package carries the app (`callsupport-app`), the CLI (`callsupport`) and the tray agent
-//! (`callsupport-tray`) in `/usr/bin`, the desktop entry from `src-tauri/linux/` (the
-//! `callsupport://` handler and the `.zip` viewer association) and the icons at every size. Tauri's
-//! bundler makes the packages; the CLI and the agent are built first and handed to it as
-//! sidecars (`bundle.externalBin`), which is also how the Windows and macOS bundles get them.
+//! Linux: a `.deb` and an `.rpm`, each carrying the app (`callsupport-app`), the CLI
+//! (`callsupport`) and the tray agent (`callsupport-tray`) in `/usr/bin`, the desktop entry from
+//! `src-tauri/linux/` (the `callsupport://` handler and the `.zip` viewer association) and the
+//! icons at every size. Tauri's bundler makes them; the CLI and the agent are built first and
+//! handed to it as sidecars (`bundle.externalBin`).
 //!
-//! The programs are built with the `dist` profile (full LTO, stripped). The packages land in
+//! Windows ([`dist_windows`]): the same three programs cross-built, signed, in a per-machine and
+//! a per-user NSIS installer and an MSI.
+//!
+//! The programs are built with the `dist` profile (full LTO, stripped). The installers land in
 //! `target/packages/` with a `SHA256SUMS`, and are then installed, used and removed by
-//! [`install_check`]. On Windows and macOS the same command makes the `.msi` and NSIS installer or
+//! [`install_check`] and, under Wine, [`install_check_windows`]. On macOS the same command makes
 //! the `.dmg` (written, never run here).
 
 use std::path::{Path, PathBuf};
@@ -16,7 +19,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 
 use crate::util::{cmd, output, root, run};
-use crate::{deps, install_check};
+use crate::{deps, dist_windows, install_check, install_check_windows};
 
 /// The `.deb` must stay under this (an Electron app of the same kind ships 80 MiB and more).
 pub const DEB_BUDGET: u64 = 15 * 1024 * 1024;
@@ -33,21 +36,56 @@ pub struct Packages {
 }
 
 pub fn run_dist(args: &[String]) -> anyhow::Result<()> {
-    if let Some(arg) = args.first() {
-        bail!("`cargo xtask dist` takes no arguments (got `{arg}`)");
-    }
-    if !cfg!(target_os = "linux") {
-        // Configured, never run here: there is no Windows or macOS machine to try it on.
-        let made = build_elsewhere()?;
+    let (linux, windows) = match args {
+        [] => (true, true),
+        [flag, which] if flag == "--only" && which == "linux" => (true, false),
+        [flag, which] if flag == "--only" && which == "windows" => (false, true),
+        _ => bail!(
+            "usage: cargo xtask dist [--only linux|windows] (got `{}`)",
+            args.join(" ")
+        ),
+    };
+    if cfg!(target_os = "macos") {
+        // Configured, never run here: there is no macOS machine to try it on.
+        let made = build_dmg()?;
         println!("\nInstallers in {}:", out_dir().display());
         for file in made {
             println!("  {:<50} {}", file_name(&file), mib(file.metadata()?.len()));
         }
         return Ok(());
     }
-    let packages = build()?;
-    report(&packages)?;
-    install_check::check(&packages)
+    if !cfg!(target_os = "linux") {
+        bail!(
+            "`cargo xtask dist` builds every installer, the Windows ones included, on Linux \
+             (Debian's makensis, wixl and osslsigncode); run it there"
+        );
+    }
+    if windows {
+        deps::packages(&[deps::BUILD, crate::windows::PACKAGES])?;
+    } else {
+        deps::packages(&[deps::BUILD])?;
+    }
+    fresh_out_dir()?;
+    let packages = linux.then(build).transpose()?;
+    let installers = windows
+        .then(|| dist_windows::build(&out_dir()))
+        .transpose()?;
+    let mut all: Vec<&PathBuf> = Vec::new();
+    if let Some(packages) = &packages {
+        all.extend([&packages.deb, &packages.rpm]);
+    }
+    if let Some(installers) = &installers {
+        all.extend(installers.all());
+    }
+    write_sums(&all)?;
+    report(packages.as_ref(), installers.as_ref())?;
+    if let Some(packages) = &packages {
+        install_check::check(packages)?;
+    }
+    if let Some(installers) = &installers {
+        install_check_windows::check(installers)?;
+    }
+    Ok(())
 }
 
 /// The cargo profile the shipped programs are built with (`Cargo.toml`), and its folder.
@@ -55,9 +93,8 @@ const PROFILE: &str = "dist";
 
 /// Builds the `.deb` and `.rpm`.
 fn build() -> anyhow::Result<Packages> {
-    deps::packages(&[deps::BUILD])?;
     let bundle = bundle("deb,rpm")?;
-    let out = fresh_out_dir()?;
+    let out = out_dir();
     let version = crate::VERSION;
     let packages = Packages {
         deb: out.join(format!("callsupport_{version}_amd64.deb")),
@@ -65,28 +102,18 @@ fn build() -> anyhow::Result<Packages> {
     };
     recompress_deb(&only_file(&bundle.join("deb"), "deb")?, &packages.deb)?;
     std::fs::copy(only_file(&bundle.join("rpm"), "rpm")?, &packages.rpm)?;
-    write_sums(&[&packages.deb, &packages.rpm])?;
     Ok(packages)
 }
 
-/// Windows (`.msi`, NSIS `-setup.exe`) or macOS (`.dmg`): what the bundler made, copied out.
-fn build_elsewhere() -> anyhow::Result<Vec<PathBuf>> {
-    let (bundles, kinds): (&str, &[(&str, &str)]) = if cfg!(windows) {
-        ("msi,nsis", &[("msi", "msi"), ("nsis", "exe")])
-    } else {
-        ("dmg", &[("dmg", "dmg")])
-    };
-    let bundle = bundle(bundles)?;
+/// macOS: the `.dmg` the bundler made, copied out.
+fn build_dmg() -> anyhow::Result<Vec<PathBuf>> {
+    let bundle = bundle("dmg")?;
     let out = fresh_out_dir()?;
-    let mut made = Vec::new();
-    for (folder, ext) in kinds {
-        let file = only_file(&bundle.join(folder), ext)?;
-        let to = out.join(file_name(&file));
-        std::fs::copy(&file, &to)?;
-        made.push(to);
-    }
-    write_sums(&made.iter().collect::<Vec<_>>())?;
-    Ok(made)
+    let file = only_file(&bundle.join("dmg"), "dmg")?;
+    let to = out.join(file_name(&file));
+    std::fs::copy(&file, &to)?;
+    write_sums(&[&to])?;
+    Ok(vec![to])
 }
 
 /// Builds the CLI and the agent, then has Tauri's bundler build the app and make `bundles` with
@@ -116,17 +143,15 @@ fn bundle(bundles: &str) -> anyhow::Result<PathBuf> {
         &root,
     ))?;
 
-    // The CLI and the agent travel as Tauri "sidecars": next to the app, in `/usr/bin` here, in
-    // the install folder on Windows and in `Contents/MacOS` on macOS.
+    // The CLI and the agent travel as Tauri "sidecars": next to the app, in `/usr/bin` here and
+    // in `Contents/MacOS` on macOS.
     let sidecars = sidecars(&binaries)?;
     let config = root.join("target/dist-tauri.json");
     let extra = serde_json::json!({ "bundle": { "externalBin": sidecars } });
     std::fs::write(&config, extra.to_string())
         .with_context(|| format!("cannot write {}", config.display()))?;
     let config_arg = config.to_string_lossy().into_owned();
-    let tauri =
-        root.join("ui/node_modules/.bin")
-            .join(if cfg!(windows) { "tauri.cmd" } else { "tauri" });
+    let tauri = root.join("ui/node_modules/.bin/tauri");
     let mut tauri = cmd(
         &tauri.to_string_lossy(),
         &[
@@ -234,30 +259,57 @@ fn mib(bytes: u64) -> String {
 }
 
 /// Prints what was made and how big it is; over the budget, a shipping build fails.
-fn report(packages: &Packages) -> anyhow::Result<()> {
-    let binaries = root().join("target").join(PROFILE);
-    println!("\nPackages in {}:", out_dir().display());
-    for package in [&packages.deb, &packages.rpm] {
-        println!(
-            "  {:<40} {}",
-            file_name(package),
-            mib(package.metadata()?.len())
-        );
+fn report(
+    packages: Option<&Packages>,
+    installers: Option<&dist_windows::Installers>,
+) -> anyhow::Result<()> {
+    println!("\nInstallers in {}:", out_dir().display());
+    let mut all: Vec<&PathBuf> = Vec::new();
+    if let Some(packages) = packages {
+        all.extend([&packages.deb, &packages.rpm]);
+    }
+    if let Some(installers) = installers {
+        all.extend(installers.all());
+    }
+    for file in all {
+        println!("  {:<40} {}", file_name(file), mib(file.metadata()?.len()));
     }
     println!("Programs inside ({PROFILE} profile):");
+    let binaries = root().join("target").join(PROFILE);
     for name in ["callsupport-app", "callsupport", "callsupport-tray"] {
-        let size = binaries.join(name).metadata()?.len();
-        println!("  /usr/bin/{name:<28} {}", mib(size));
+        let mut line = format!("  {name:<20}");
+        if packages.is_some() {
+            line.push_str(&format!(
+                " Linux {:>9}",
+                mib(binaries.join(name).metadata()?.len())
+            ));
+        }
+        if let Some(installers) = installers {
+            let exe = installers.programs.join(format!("{name}.exe"));
+            line.push_str(&format!(
+                " Windows (signed) {:>9}",
+                mib(exe.metadata()?.len())
+            ));
+        }
+        println!("{line}");
     }
-    let deb = packages.deb.metadata()?.len();
-    println!(
-        "The .deb is {} of its {} budget ({:.0}%).",
-        mib(deb),
-        mib(DEB_BUDGET),
-        deb as f64 * 100.0 / DEB_BUDGET as f64
-    );
-    if deb > DEB_BUDGET {
-        bail!("the .deb is over its size budget");
+    if let Some(installers) = installers {
+        println!(
+            "Windows programs and installers signed with {}.",
+            installers.signer.kind
+        );
+    }
+    if let Some(packages) = packages {
+        let deb = packages.deb.metadata()?.len();
+        println!(
+            "The .deb is {} of its {} budget ({:.0}%).",
+            mib(deb),
+            mib(DEB_BUDGET),
+            deb as f64 * 100.0 / DEB_BUDGET as f64
+        );
+        if deb > DEB_BUDGET {
+            bail!("the .deb is over its size budget");
+        }
     }
     Ok(())
 }

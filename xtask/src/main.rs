@@ -8,7 +8,8 @@
 //! - `cargo xtask bench`: release-build benchmarks against `find`, `zip` and friends, medians and
 //!   ratios, then a fixed-time fuzzing run of the bundle reader.
 //! - `cargo xtask codegen`: regenerate the committed TypeScript bindings (IPC types and names).
-//! - `cargo xtask dist`: the `.deb` and `.rpm` installers, installed and removed again to check them.
+//! - `cargo xtask dist`: the `.deb` and `.rpm`, and the Windows installers (NSIS per machine and per
+//!   user, MSI), signed; each installed, used and removed again to check it (Windows under Wine).
 //! - `cargo xtask windows`: only the Windows part of `test`: lints, and the test suites under Wine.
 
 mod api_check;
@@ -17,11 +18,14 @@ mod bench;
 mod codegen;
 mod deps;
 mod dist;
+mod dist_windows;
 mod install_check;
+mod install_check_windows;
 #[cfg(test)]
 mod layers;
 mod outside_bridge;
 mod run;
+mod signing;
 mod test;
 mod ticket_server;
 mod util;

@@ -57,6 +57,16 @@ pub const PACKAGES: &[(&str, &str)] = &[
     ),
     ("wine64", "runs the Windows test programs here"),
     ("wine", "the `wine` command"),
+    (
+        "nsis",
+        "makensis, which builds the per-machine and per-user installers (64-bit stubs)",
+    ),
+    ("wixl", "builds the MSI from WiX source (msitools)"),
+    (
+        "osslsigncode",
+        "signs the Windows programs and installers (Authenticode) and verifies the signatures",
+    ),
+    ("openssl", "makes the test signing certificate"),
 ];
 
 /// Debian's tools, called by their full paths: rustup's stay first on PATH for the Linux build.
@@ -163,6 +173,49 @@ impl Windows {
         Ok(windows)
     }
 
+    /// The same toolchain with a new, empty Wine prefix at `prefix` (an older one there is
+    /// removed first): a throwaway Windows for the installers' check.
+    pub fn with_fresh_prefix(&self, prefix: PathBuf) -> anyhow::Result<Self> {
+        let windows = Self {
+            root: self.root.clone(),
+            target_dir: self.target_dir.clone(),
+            prefix,
+        };
+        if windows.prefix.exists() {
+            windows.stop();
+            std::fs::remove_dir_all(&windows.prefix)
+                .with_context(|| format!("cannot remove {}", windows.prefix.display()))?;
+        }
+        windows.wine_prefix()?;
+        Ok(windows)
+    }
+
+    /// The Wine prefix: its `drive_c` is the Windows machine's `C:`.
+    pub fn prefix(&self) -> &Path {
+        &self.prefix
+    }
+
+    /// `program` (a Windows path, or a file on this machine) with `args`, run under Wine.
+    pub fn wine(&self, program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Command {
+        let mut command = Command::new("wine");
+        command.arg(program).args(args).current_dir(&self.root);
+        self.env(&mut command);
+        command
+    }
+
+    /// Waits until every program of the prefix has exited (an uninstaller runs on from a copy).
+    pub fn wait(&self) -> anyhow::Result<()> {
+        wait_for_wineserver(self)
+    }
+
+    /// Stops the prefix's Wine server and what runs in it.
+    pub fn stop(&self) {
+        let mut stop = Command::new("wineserver");
+        stop.arg("-k");
+        self.env(&mut stop);
+        let _ = stop.status();
+    }
+
     /// A `cargo` command (`build`, `test`, `clippy`…) for the Windows target with `args` after it.
     pub fn cargo(&self, subcommand: &str, args: &[&str]) -> Command {
         let mut command = cmd(CARGO, &[subcommand], &self.root);
@@ -204,10 +257,7 @@ impl Windows {
         // A test that hangs under Wine must fail the run, not hold it until CI's limit.
         let result = run_with_limit(&mut command, TEST_LIMIT);
         // Wine's server outlives the tests by a few seconds; stop it so nothing lingers.
-        let mut stop = Command::new("wineserver");
-        stop.arg("-k");
-        self.env(&mut stop);
-        let _ = stop.status();
+        self.stop();
         result
     }
 

@@ -1,13 +1,16 @@
-//! The agent's command line: `callsupport-tray [--config FILE]`.
+//! The agent's command line: `callsupport-tray [--config FILE] [--at-login]`.
 
 use std::path::PathBuf;
 
-const USAGE: &str = "usage: callsupport-tray [--config FILE]";
+const USAGE: &str = "usage: callsupport-tray [--config FILE] [--at-login]";
 
 #[derive(Debug, Default, PartialEq)]
 pub struct Args {
     /// The user's configuration file, handed on to the app's windows.
     pub config: Option<PathBuf>,
+    /// Started by a machine-wide login start (the per-machine installer's): the agent exits when
+    /// the user turned `startup.at_login` off.
+    pub at_login: bool,
 }
 
 /// A command line the agent cannot use.
@@ -28,9 +31,11 @@ impl Args {
             } else if arg == "--config" {
                 let value = args.next().ok_or(ArgsError::MissingValue)?;
                 parsed.config = Some(PathBuf::from(value));
+            } else if arg == "--at-login" {
+                parsed.at_login = true;
             } else if arg == "--help" || arg == "-h" {
                 println!(
-                    "{USAGE}\n\nCall Support's tray icon, report shortcut and outbox. One runs per user;\nthe app starts it, and so may the login start.\nWithout --config it reads the file named by CALLSUPPORT_CONFIG."
+                    "{USAGE}\n\nCall Support's tray icon, report shortcut and outbox. One runs per user;\nthe app starts it, and so may the login start.\nWithout --config it reads the file named by CALLSUPPORT_CONFIG.\n--at-login: started at sign-in; exits when startup.at_login is off."
                 );
                 std::process::exit(0);
             } else if arg == "--version" || arg == "-V" {
@@ -63,6 +68,7 @@ mod tests {
             Some(PathBuf::from("b.toml"))
         );
         assert_eq!(parse(&[]).unwrap(), Args::default());
+        assert!(parse(&["--at-login"]).unwrap().at_login);
     }
 
     #[test]

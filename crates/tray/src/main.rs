@@ -82,6 +82,11 @@ fn main() {
             None
         }
     };
+    if args.at_login && config.as_ref().is_some_and(|c| !c.startup.at_login) {
+        // The machine starts the agent for everyone; this user does not want it at sign-in.
+        log::info!("started at sign-in, but startup.at_login is off for this user: not running");
+        return;
+    }
     // Without a usable configuration the default shortcut still opens the window, which says
     // what to fix.
     let shortcut = match &config {

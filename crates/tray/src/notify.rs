@@ -1,7 +1,10 @@
 //! The detection prompt as a desktop notification (the freedesktop notification service over
-//! D-Bus): what was noticed in plain words, *Report it* (also a click on the notification),
-//! *Not now* and *Don't ask again for this app*. Each notification waits for its answer on a
-//! thread of its own, so the agent goes on meanwhile.
+//! D-Bus; a toast on Windows): what was noticed in plain words, *Report it* (on Linux also a
+//! click on the notification), *Not now* and *Don't ask again for this app*. Each notification
+//! waits for its answer on a thread of its own, so the agent goes on meanwhile.
+//!
+//! On Windows the toast carries the app's identity ([`APP_ID`]), whose name and icon the
+//! installers register under `Software\Classes\AppUserModelId`, so it says *Call Support*.
 
 use std::sync::mpsc::Sender;
 
@@ -12,6 +15,10 @@ use tao::event_loop::EventLoopProxy;
 
 use crate::AgentEvent;
 use crate::detect::Answer;
+
+/// The app's identity for Windows toasts (the installers register it).
+#[cfg(windows)]
+pub const APP_ID: &str = "com.callsupport.desktop";
 
 /// The actions' keys; `default` is a click on the notification itself.
 const REPORT: &str = "report";
@@ -41,12 +48,19 @@ pub fn prompt(
     let spawned = std::thread::Builder::new()
         .name("prompt".to_owned())
         .spawn(move || {
-            let shown = Notification::new()
+            let mut notification = Notification::new();
+            notification
                 .appname("Call Support")
                 .summary(&detection.summary)
                 .body(&body)
-                .icon("dialog-warning")
-                .action("default", "Report it")
+                .icon("dialog-warning");
+            // A toast turns every action into a button, and reports a click on itself as no
+            // action at all: there the buttons alone answer.
+            #[cfg(not(windows))]
+            notification.action("default", "Report it");
+            #[cfg(windows)]
+            notification.app_id(APP_ID);
+            let shown = notification
                 .action(REPORT, "Report it")
                 .action(LATER, "Not now")
                 .action(MUTE, "Don't ask again for this app")

@@ -2,11 +2,15 @@
 //! `HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Run`, the command line that starts
 //! the agent at sign-in (with the same `--config`). A value of that name whose program is not the
 //! agent is someone else's and is left alone.
+//!
+//! The per-machine installer starts the agent for every user from the same value under
+//! `HKEY_LOCAL_MACHINE` (with `--at-login`, so a user who turned `startup.at_login` off sees it
+//! exit at once). While that value is there the user's own is not needed, and one of ours is
+//! taken out, so the agent is not started twice.
 
-use std::io;
 use std::path::Path;
 
-use windows_registry::CURRENT_USER;
+use windows_registry::{CURRENT_USER, Key, LOCAL_MACHINE};
 
 /// The user's login programs.
 pub const RUN_KEY: &str = r"Software\Microsoft\Windows\CurrentVersion\Run";
@@ -15,9 +19,14 @@ pub const VALUE: &str = "Call Support";
 /// The agent's program name, which marks a value as ours.
 const AGENT_EXE: &str = "callsupport-tray.exe";
 
-/// Puts the value under `key` (`at_login`) or takes it out; logs what changed.
+/// Puts the value under the user's `key` (`at_login`) or takes it out, minding the machine's
+/// value under the same key; logs what changed.
 pub fn apply(key: &str, at_login: bool, agent: &Path, config: Option<&Path>) {
-    match sync(key, at_login, agent, config) {
+    let machine = LOCAL_MACHINE.open(key).ok();
+    match CURRENT_USER
+        .create(key)
+        .and_then(|user| sync(&user, machine.as_ref(), at_login, agent, config))
+    {
         Ok(Some(done)) => log::info!("login start {done}: HKCU\\{key}\\{VALUE}"),
         Ok(None) => {}
         Err(err) => log::warn!(
@@ -27,23 +36,31 @@ pub fn apply(key: &str, at_login: bool, agent: &Path, config: Option<&Path>) {
     }
 }
 
-/// What was done, if anything.
+/// What was done to the user's value under `run`, if anything; `machine` is the machine's `Run`
+/// key, when it can be read.
 pub fn sync(
-    key: &str,
+    run: &Key,
+    machine: Option<&Key>,
     at_login: bool,
     agent: &Path,
     config: Option<&Path>,
-) -> io::Result<Option<&'static str>> {
-    let run = CURRENT_USER.create(key)?;
+) -> windows_registry::Result<Option<&'static str>> {
     let existing = run.get_string(VALUE).ok();
     let ours = existing.as_deref().is_some_and(is_ours);
     if existing.is_some() && !ours {
         return Ok(None);
     }
-    if !at_login {
+    let machine_starts_it = machine
+        .and_then(|key| key.get_string(VALUE).ok())
+        .is_some_and(|line| is_ours(&line));
+    if !at_login || machine_starts_it {
         if ours {
             run.remove_value(VALUE)?;
-            return Ok(Some("removed"));
+            return Ok(Some(if machine_starts_it {
+                "left to the machine's (removed)"
+            } else {
+                "removed"
+            }));
         }
         return Ok(None);
     }
@@ -111,30 +128,44 @@ mod tests {
         CURRENT_USER.open(key).ok()?.get_string(VALUE).ok()
     }
 
+    /// The user's value, synced under the scratch key with no machine value.
+    fn sync_user(
+        key: &ScratchKey,
+        at_login: bool,
+        agent: &Path,
+        config: Option<&Path>,
+    ) -> Option<&'static str> {
+        sync(
+            &CURRENT_USER.create(&key.0).unwrap(),
+            None,
+            at_login,
+            agent,
+            config,
+        )
+        .unwrap()
+    }
+
     #[test]
     fn set_up_kept_updated_and_removed_in_the_registry_but_never_someone_elses() {
         let key = ScratchKey::new();
         let agent = Path::new(r"C:\Program Files\Call Support\callsupport-tray.exe");
-        assert_eq!(sync(&key.0, true, agent, None).unwrap(), Some("set up"));
+        assert_eq!(sync_user(&key, true, agent, None), Some("set up"));
         assert_eq!(
             value(&key.0).as_deref(),
             Some(r#""C:\Program Files\Call Support\callsupport-tray.exe""#)
         );
-        assert_eq!(sync(&key.0, true, agent, None).unwrap(), None, "unchanged");
+        assert_eq!(sync_user(&key, true, agent, None), None, "unchanged");
         let config = Path::new(r"C:\ProgramData\Call Support\callsupport.toml");
-        assert_eq!(
-            sync(&key.0, true, agent, Some(config)).unwrap(),
-            Some("updated")
-        );
+        assert_eq!(sync_user(&key, true, agent, Some(config)), Some("updated"));
         assert_eq!(
             value(&key.0).as_deref(),
             Some(
                 r#""C:\Program Files\Call Support\callsupport-tray.exe" --config "C:\ProgramData\Call Support\callsupport.toml""#
             )
         );
-        assert_eq!(sync(&key.0, false, agent, None).unwrap(), Some("removed"));
+        assert_eq!(sync_user(&key, false, agent, None), Some("removed"));
         assert_eq!(value(&key.0), None);
-        assert_eq!(sync(&key.0, false, agent, None).unwrap(), None);
+        assert_eq!(sync_user(&key, false, agent, None), None);
 
         // Someone else's value of that name is theirs.
         CURRENT_USER
@@ -142,9 +173,42 @@ mod tests {
             .unwrap()
             .set_string(VALUE, r"C:\Other\other.exe /start")
             .unwrap();
-        assert_eq!(sync(&key.0, false, agent, None).unwrap(), None);
-        assert_eq!(sync(&key.0, true, agent, None).unwrap(), None);
+        assert_eq!(sync_user(&key, false, agent, None), None);
+        assert_eq!(sync_user(&key, true, agent, None), None);
         assert_eq!(value(&key.0).as_deref(), Some(r"C:\Other\other.exe /start"));
+    }
+
+    #[test]
+    fn the_machines_start_at_sign_in_replaces_the_users_own() {
+        let user = ScratchKey::new();
+        let machine = ScratchKey::new();
+        let agent = Path::new(r"C:\Program Files\Call Support\callsupport-tray.exe");
+        assert_eq!(sync_user(&user, true, agent, None), Some("set up"));
+        let machine_key = CURRENT_USER.create(&machine.0).unwrap();
+        // Someone else's machine value changes nothing.
+        machine_key
+            .set_string(VALUE, r"C:\Other\other.exe")
+            .unwrap();
+        let user_key = CURRENT_USER.create(&user.0).unwrap();
+        assert_eq!(
+            sync(&user_key, Some(&machine_key), true, agent, None).unwrap(),
+            None
+        );
+        assert!(value(&user.0).is_some());
+        // The installer's value: the user's own goes, and is not put back.
+        machine_key
+            .set_string(VALUE, &format!("{} --at-login", command_line(agent, None)))
+            .unwrap();
+        assert_eq!(
+            sync(&user_key, Some(&machine_key), true, agent, None).unwrap(),
+            Some("left to the machine's (removed)")
+        );
+        assert_eq!(value(&user.0), None);
+        assert_eq!(
+            sync(&user_key, Some(&machine_key), true, agent, None).unwrap(),
+            None
+        );
+        assert_eq!(value(&user.0), None);
     }
 
     #[test]

@@ -1,0 +1,508 @@
+//! The Windows installers checked under Wine, as IT would deploy them.
+//!
+//! Each installer (per-machine, per-user, MSI) gets a throwaway Wine prefix of its own. In it:
+//! a configuration with a problem stops the silent install with nothing written; then the silent
+//! install with the organisation's file (`/CONFIG=`, `CONFIG=`) puts the programs, the link handler,
+//! "Open with" for `.zip`, the Start menu entry and the login start in place, every program signed;
+//! the installed `callsupport doctor` finds the reference ticket server and the installation's
+//! registrations, and a report goes through. The silent uninstall then takes all of it away and
+//! leaves only the user's data and IT's file: every file and registry key the prefix gained is
+//! accounted for.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, bail, ensure};
+
+use crate::dist_windows::{Installers, PROGRAMS};
+use crate::signing::Signer;
+use crate::ticket_server;
+use crate::util::{cmd, root, run};
+use crate::windows::Windows;
+
+/// The submit token the check's server takes (passed through the environment).
+const TOKEN: &str = "install-check-token";
+
+/// How an installer is driven and where it puts things.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Machine,
+    User,
+    Msi,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Machine => "per-machine installer",
+            Kind::User => "per-user installer",
+            Kind::Msi => "MSI",
+        }
+    }
+
+    /// The registry hive its registrations go to.
+    fn hive(self) -> &'static str {
+        match self {
+            Kind::User => "HKCU",
+            Kind::Machine | Kind::Msi => "HKLM",
+        }
+    }
+
+    /// The installation folder, inside the prefix.
+    fn install_dir(self, prefix: &Prefix) -> PathBuf {
+        match self {
+            Kind::User => prefix.user_dir.join("AppData/Local/Programs/Call Support"),
+            Kind::Machine | Kind::Msi => prefix.drive_c.join("Program Files/Call Support"),
+        }
+    }
+
+    /// Where the configuration passed to the installer ends up.
+    fn config_file(self, prefix: &Prefix) -> PathBuf {
+        match self {
+            Kind::User => prefix
+                .user_dir
+                .join("AppData/Roaming/callsupport/config.toml"),
+            Kind::Machine | Kind::Msi => prefix.drive_c.join("ProgramData/CallSupport/config.toml"),
+        }
+    }
+
+    /// The command line that must start the agent at sign-in.
+    fn run_command(self, dir: &str) -> String {
+        match self {
+            Kind::User => format!("\"{dir}\\callsupport-tray.exe\""),
+            Kind::Machine | Kind::Msi => format!("\"{dir}\\callsupport-tray.exe\" --at-login"),
+        }
+    }
+
+    /// The silent install, with `config` (a Windows path) as the organisation's file.
+    fn install(self, windows: &Windows, installer: &Path, config: &str) -> Command {
+        match self {
+            Kind::Msi => windows.wine(
+                "msiexec",
+                &[
+                    "/i",
+                    &windows_path(installer),
+                    "/qn",
+                    &format!("CONFIG={config}"),
+                ],
+            ),
+            Kind::Machine | Kind::User => {
+                windows.wine(installer, &["/S", &format!("/CONFIG={config}")])
+            }
+        }
+    }
+
+    /// The exit code a refused configuration gives: the installer's own, or Windows Installer's
+    /// "fatal error during installation".
+    fn refused_code(self) -> i32 {
+        match self {
+            Kind::Msi => 1603,
+            Kind::Machine | Kind::User => 2,
+        }
+    }
+
+    /// The silent uninstall.
+    fn uninstall(self, windows: &Windows, installer: &Path, dir: &Path) -> Command {
+        match self {
+            Kind::Msi => windows.wine("msiexec", &["/x", &windows_path(installer), "/qn"]),
+            Kind::Machine | Kind::User => windows.wine(dir.join("uninstall.exe"), &["/S"]),
+        }
+    }
+}
+
+pub fn check(installers: &Installers) -> anyhow::Result<()> {
+    let root = root();
+    let windows = Windows::prepare(&root)?;
+    run(&mut cmd(
+        "cargo",
+        &["build", "--quiet", "-p", "callsupport-ticket-server"],
+        &root,
+    ))?;
+    let server_data = root.join("target/install-check-server-windows");
+    if server_data.exists() {
+        std::fs::remove_dir_all(&server_data)?;
+    }
+    let (_server, base) =
+        ticket_server::start(&root, &server_data, &[("CALLSUPPORT_SERVER_TOKEN", TOKEN)])?;
+    for (kind, installer) in [
+        (Kind::Machine, &installers.machine),
+        (Kind::User, &installers.user),
+        (Kind::Msi, &installers.msi),
+    ] {
+        let prefix = windows.with_fresh_prefix(root.join("target/windows/install-check"))?;
+        let result = install_use_remove(kind, &prefix, installer, &installers.signer, &base);
+        prefix.stop();
+        result.with_context(|| format!("the {} ({})", kind.name(), installer.display()))?;
+    }
+    std::fs::remove_dir_all(root.join("target/windows/install-check"))?;
+    Ok(())
+}
+
+/// The Windows machine a prefix stands for: its `C:` and the user's profile folder.
+struct Prefix {
+    drive_c: PathBuf,
+    user_dir: PathBuf,
+}
+
+impl Prefix {
+    fn of(windows: &Windows) -> anyhow::Result<Prefix> {
+        let drive_c = windows.prefix().join("drive_c");
+        let users = drive_c.join("users");
+        let user = std::fs::read_dir(&users)?
+            .filter_map(|entry| entry.ok())
+            .map(|entry| entry.path())
+            .find(|path| path.file_name().is_some_and(|name| name != "Public"))
+            .with_context(|| format!("no user's folder in {}", users.display()))?;
+        Ok(Prefix {
+            drive_c,
+            user_dir: user,
+        })
+    }
+}
+
+fn install_use_remove(
+    kind: Kind,
+    windows: &Windows,
+    installer: &Path,
+    signer: &Signer,
+    base: &str,
+) -> anyhow::Result<()> {
+    let prefix = Prefix::of(windows)?;
+    let files_before = files_under(&prefix.drive_c)?;
+    let keys_before = registry_keys(windows)?;
+    let dir = kind.install_dir(&prefix);
+
+    // The calling app's logs, which the organisation's file names as a source.
+    let logs = prefix.drive_c.join("ContosoCalls/logs");
+    std::fs::create_dir_all(&logs)?;
+    std::fs::write(
+        logs.join("calling-2026-11-25.log"),
+        "2026-11-25T09:00:00Z call started\n",
+    )?;
+    let staging = windows.prefix().join("deploy");
+    std::fs::create_dir_all(&staging)?;
+    let config = staging.join("config.toml");
+    let config_text = format!(
+        "[ticket_api]\nurl = \"{base}/api/v1/tickets\"\ntoken_env = \"CALLSUPPORT_INSTALL_TOKEN\"\n\n[[sources]]\nid = \"contoso\"\nname = \"Contoso Calls\"\nroot = 'C:\\ContosoCalls\\logs'\nkind = \"text\"\ninclude = [\"*.log\"]\n"
+    );
+    std::fs::write(&config, &config_text)?;
+    let bad = staging.join("bad.toml");
+    std::fs::write(&bad, "[ticket_api]\nurl = \"ftp://nowhere\"\n")?;
+
+    // A configuration with a problem: refused, nothing installed.
+    let refused = kind
+        .install(windows, installer, &windows_path(&bad))
+        .status()
+        .context("cannot start the installer under Wine")?;
+    windows.wait()?;
+    ensure!(
+        refused.code() == Some(kind.refused_code()),
+        "a bad configuration did not stop the install with exit code {}: {refused}",
+        kind.refused_code()
+    );
+    let written: Vec<PathBuf> = files_under(&prefix.drive_c)?
+        .difference(&files_before)
+        .filter(|path| !path.starts_with(&logs))
+        .filter(|path| !wine_own(path, &prefix))
+        .cloned()
+        .collect();
+    ensure!(written.is_empty(), "a refused install wrote {written:?}");
+    eprintln!(
+        "{}: a bad configuration is refused, nothing written.",
+        kind.name()
+    );
+
+    // The silent install with the organisation's file.
+    run(&mut kind.install(windows, installer, &windows_path(&config)))?;
+    windows.wait()?;
+    let mut installed: Vec<PathBuf> = PROGRAMS.iter().map(|name| dir.join(name)).collect();
+    installed.push(dir.join("WebView2Loader.dll"));
+    installed.push(dir.join("callsupport.png"));
+    installed.push(dir.join("policy/CallSupport.admx"));
+    installed.push(dir.join("policy/en-US/CallSupport.adml"));
+    if !matches!(kind, Kind::Msi) {
+        installed.push(dir.join("uninstall.exe"));
+    }
+    for file in &installed {
+        ensure!(file.is_file(), "{} was not installed", file.display());
+        if file.extension().is_some_and(|ext| ext == "exe") {
+            signer.verify(file)?;
+        }
+    }
+    ensure!(
+        std::fs::read_to_string(kind.config_file(&prefix))
+            .ok()
+            .as_deref()
+            == Some(&config_text),
+        "the organisation's file is not at {}",
+        kind.config_file(&prefix).display()
+    );
+    let shown = windows_dir(&dir, &prefix);
+    let hive = kind.hive();
+    let app = format!("\"{shown}\\callsupport-app.exe\" \"%1\"");
+    for (key, name, wanted) in [
+        (
+            r"Software\Classes\callsupport\shell\open\command",
+            "",
+            app.as_str(),
+        ),
+        (r"Software\Classes\callsupport", "URL Protocol", ""),
+        (
+            r"Software\Classes\CallSupport.Bundle\shell\open\command",
+            "",
+            &app,
+        ),
+        (
+            r"Software\Classes\.zip\OpenWithProgids",
+            "CallSupport.Bundle",
+            "",
+        ),
+        (
+            r"Software\Microsoft\Windows\CurrentVersion\Run",
+            "Call Support",
+            &kind.run_command(&shown),
+        ),
+        (
+            r"Software\Classes\AppUserModelId\com.callsupport.desktop",
+            "DisplayName",
+            "Call Support",
+        ),
+    ] {
+        let found = reg_value(windows, &format!("{hive}\\{key}"), name)?;
+        ensure!(
+            found.as_deref() == Some(wanted),
+            "{hive}\\{key} {name:?} is {found:?}, not {wanted:?}"
+        );
+    }
+    let shortcut = start_menu_entry(&prefix);
+    ensure!(shortcut.is_some(), "no Start menu entry for Call Support");
+    eprintln!(
+        "{}: installed silently with the organisation's file; {} files signed and registered.",
+        kind.name(),
+        installed.len()
+    );
+
+    use_installed(kind, windows, &dir)?;
+
+    // The silent uninstall: everything of it goes; the user's data and IT's file stay.
+    run(&mut kind.uninstall(windows, installer, &dir))?;
+    windows.wait()?;
+    ensure!(
+        !dir.exists(),
+        "{} is left after uninstalling",
+        dir.display()
+    );
+    ensure!(
+        start_menu_entry(&prefix).is_none(),
+        "the Start menu entry is left"
+    );
+    for (key, name) in [
+        (
+            r"Software\Classes\.zip\OpenWithProgids",
+            "CallSupport.Bundle",
+        ),
+        (
+            r"Software\Microsoft\Windows\CurrentVersion\Run",
+            "Call Support",
+        ),
+    ] {
+        let found = reg_value(windows, &format!("{hive}\\{key}"), name)?;
+        ensure!(found.is_none(), "{hive}\\{key} {name:?} is left: {found:?}");
+    }
+    let data = prefix.user_dir.join("AppData/Local/callsupport");
+    ensure!(
+        data.join("history").is_dir(),
+        "the user's data went with the program"
+    );
+    let left: Vec<PathBuf> = files_under(&prefix.drive_c)?
+        .difference(&files_before)
+        .filter(|path| {
+            !(path.starts_with(&logs)
+                || path.starts_with(&data)
+                || **path == kind.config_file(&prefix)
+                || wine_own(path, &prefix))
+        })
+        .cloned()
+        .collect();
+    ensure!(left.is_empty(), "uninstalling left files behind: {left:?}");
+    let keys: Vec<String> = registry_keys(windows)?
+        .difference(&keys_before)
+        .filter(|key| !wine_own_key(key))
+        .cloned()
+        .collect();
+    ensure!(
+        keys.is_empty(),
+        "uninstalling left registry keys behind: {keys:?}"
+    );
+    eprintln!(
+        "{}: uninstalled silently; nothing left but the user's data and the configuration file.",
+        kind.name()
+    );
+    Ok(())
+}
+
+/// The installed CLI: its version, doctor against the reference server, a report sent.
+fn use_installed(kind: Kind, windows: &Windows, dir: &Path) -> anyhow::Result<()> {
+    let cli = dir.join("callsupport.exe");
+    let with_token = |args: &[&str]| {
+        let mut command = windows.wine(&cli, args);
+        command.env("CALLSUPPORT_INSTALL_TOKEN", TOKEN);
+        command
+    };
+    let version = crate::util::output(&mut with_token(&["--version"]))?;
+    ensure!(
+        version.trim() == format!("callsupport {}", crate::VERSION),
+        "the installed `callsupport --version` said `{}`",
+        version.trim()
+    );
+    let out = with_token(&["doctor", "--json"])
+        .output()
+        .context("cannot run the installed doctor")?;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
+        format!(
+            "doctor printed no JSON: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let checks = json["checks"]
+        .as_array()
+        .context("doctor's JSON has no checks")?;
+    let check = |name: &str| {
+        checks.iter().find(|c| c["name"] == name).map(|c| {
+            (
+                c["status"].as_str().unwrap_or("").to_owned(),
+                c["detail"].to_string(),
+            )
+        })
+    };
+    for name in ["ticket_api", "source:contoso", "link_handler"] {
+        match check(name) {
+            Some((status, _)) if status == "ok" => {}
+            found => bail!("doctor's {name} check is {found:?}; all checks: {json}"),
+        }
+    }
+    let (_, handler) = check("link_handler").expect("checked above");
+    ensure!(
+        handler.contains("callsupport-app.exe"),
+        "callsupport:// links do not open the installed app: {handler}"
+    );
+    run(&mut with_token(&[
+        "report",
+        "--summary",
+        &format!("Checking the {}", kind.name()),
+    ]))?;
+    eprintln!(
+        "{}: the installed doctor finds {} checks ({} ok); a report went through.",
+        kind.name(),
+        checks.len(),
+        checks.iter().filter(|c| c["status"] == "ok").count()
+    );
+    Ok(())
+}
+
+/// `path` (inside a prefix's `drive_c`) as Windows names it, or (outside) through drive `Z:`.
+fn windows_path(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    match text.find("/drive_c/") {
+        Some(at) => format!("C:\\{}", text[at + "/drive_c/".len()..].replace('/', "\\")),
+        None => format!("Z:{}", text.replace('/', "\\")),
+    }
+}
+
+/// The installation folder as Windows names it.
+fn windows_dir(dir: &Path, prefix: &Prefix) -> String {
+    let relative = dir.strip_prefix(&prefix.drive_c).unwrap_or(dir);
+    format!("C:\\{}", relative.to_string_lossy().replace('/', "\\"))
+}
+
+/// A registry value (`""` for the key's default), as `reg query` prints it; `None` when the key
+/// or the value is not there.
+fn reg_value(windows: &Windows, key: &str, name: &str) -> anyhow::Result<Option<String>> {
+    let mut query = windows.wine("reg", &["query", key]);
+    if name.is_empty() {
+        query.arg("/ve");
+    } else {
+        query.args(["/v", name]);
+    }
+    let out = query
+        .output()
+        .context("cannot run `reg query` under Wine")?;
+    if !out.status.success() {
+        return Ok(None);
+    }
+    let shown = if name.is_empty() { "(Default)" } else { name };
+    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(text.lines().find_map(|line| {
+        let rest = line.trim_start().strip_prefix(shown)?;
+        let rest = rest.trim_start().strip_prefix("REG_SZ")?;
+        // `reg` separates with four spaces; an empty value leaves only them.
+        Some(
+            rest.strip_prefix("    ")
+                .unwrap_or(rest.trim_start())
+                .to_owned(),
+        )
+    }))
+}
+
+/// Every registry key of the prefix's machine and user hives (Wine keeps them as text).
+fn registry_keys(windows: &Windows) -> anyhow::Result<BTreeSet<String>> {
+    let mut keys = BTreeSet::new();
+    windows.wait()?;
+    for (file, hive) in [("system.reg", "HKLM"), ("user.reg", "HKCU")] {
+        let text = std::fs::read_to_string(windows.prefix().join(file))?;
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix('[')
+                && let Some(end) = rest.find(']')
+            {
+                keys.insert(format!("{hive}\\{}", rest[..end].replace("\\\\", "\\")));
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Files Wine itself writes as programs run (its caches, the installer's temporary copies).
+fn wine_own(path: &Path, prefix: &Prefix) -> bool {
+    let temp = prefix.user_dir.join("AppData/Local/Temp");
+    path.starts_with(&temp)
+}
+
+/// Keys Wine itself adds as programs run.
+fn wine_own_key(key: &str) -> bool {
+    key.starts_with("HKCU\\Software\\Wine") || key.starts_with("HKLM\\Software\\Wine")
+}
+
+/// The Start menu entry, in the common or the user's menu.
+fn start_menu_entry(prefix: &Prefix) -> Option<PathBuf> {
+    [
+        prefix
+            .drive_c
+            .join("ProgramData/Microsoft/Windows/Start Menu/Programs"),
+        prefix
+            .user_dir
+            .join("AppData/Roaming/Microsoft/Windows/Start Menu/Programs"),
+    ]
+    .into_iter()
+    .map(|dir| dir.join("Call Support.lnk"))
+    .find(|lnk| lnk.is_file())
+}
+
+/// Every file under `dir` (not the folders).
+fn files_under(dir: &Path) -> anyhow::Result<BTreeSet<PathBuf>> {
+    let mut found = BTreeSet::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                pending.push(entry.path());
+            } else {
+                found.insert(entry.path());
+            }
+        }
+    }
+    Ok(found)
+}
