@@ -62,7 +62,7 @@ InstallDirRegKey ${ROOT} "${UNINSTALL_KEY}" "InstallLocation"
 
 !ifdef SIGN_UNINSTALLER
   ; The uninstaller is written by makensis; it is signed before it goes into the installer.
-  !uninstfinalize '${SIGN_UNINSTALLER}'
+  !uninstfinalize `${SIGN_UNINSTALLER}`
 !endif
 
 Name "${PRODUCT}"
@@ -240,10 +240,13 @@ Section "Uninstall"
   DeleteRegKey /IfEmpty SHCTX "Software\Classes\.zip\OpenWithProgids"
   DeleteRegKey /IfEmpty SHCTX "Software\Classes\.zip"
   DeleteRegKey SHCTX "Software\Classes\Applications\callsupport-app.exe"
+  DeleteRegKey /IfEmpty SHCTX "Software\Classes\Applications"
   DeleteRegKey SHCTX "Software\Classes\AppUserModelId\${AUMID}"
   DeleteRegKey /IfEmpty SHCTX "Software\Classes\AppUserModelId"
   DeleteRegValue SHCTX "${RUN_KEY}" "${RUN_VALUE}"
   DeleteRegKey SHCTX "${UNINSTALL_KEY}"
+  ; A user's hive may have had no other program's entry.
+  DeleteRegKey /IfEmpty SHCTX "Software\Microsoft\Windows\CurrentVersion\Uninstall"
   ; Left on purpose: each user's data (%LocalAppData%\callsupport: the outbox, received bundles)
   ; and settings (%AppData%\callsupport), and IT's %ProgramData%\CallSupport\config.toml.
 SectionEnd

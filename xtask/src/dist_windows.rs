@@ -53,9 +53,12 @@ impl Installers {
 pub fn build(out: &Path) -> anyhow::Result<Installers> {
     let root = root();
     let windows = Windows::prepare(&root)?;
-    // The app embeds the UI as it is built now.
-    crate::deps::node_modules()?;
-    run(&mut cmd("npm", &["--prefix", "ui", "run", "build"], &root))?;
+    // The app embeds the UI as it is built now (the Linux packages' build has just done it;
+    // building it again would rebuild the app for nothing).
+    if !ui_built_after_sources(&root)? {
+        crate::deps::node_modules()?;
+        run(&mut cmd("npm", &["--prefix", "ui", "run", "build"], &root))?;
+    }
     let mut args = vec!["--locked", "--profile", "dist"];
     for package in ["callsupport-app", "callsupport-cli", "callsupport-tray"] {
         args.extend(["-p", package]);
@@ -152,4 +155,30 @@ fn msi(programs: &Path, out: &Path, signer: &Signer) -> anyhow::Result<()> {
         .arg("src-tauri/windows/callsupport.wxs");
     run(&mut wixl).context("wixl could not build the MSI")?;
     signer.sign(out)
+}
+
+/// Whether `ui/dist` was built after the last change to the UI's sources.
+fn ui_built_after_sources(root: &Path) -> anyhow::Result<bool> {
+    let Ok(built) = std::fs::metadata(root.join("ui/dist/index.html")).and_then(|m| m.modified())
+    else {
+        return Ok(false);
+    };
+    let ui = root.join("ui");
+    let mut pending = vec![ui.join("src")];
+    for file in ["index.html", "package.json", "vite.config.ts"] {
+        if ui.join(file).metadata()?.modified()? > built {
+            return Ok(false);
+        }
+    }
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_dir() {
+                pending.push(entry.path());
+            } else if entry.metadata()?.modified()? > built {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
 }

@@ -93,12 +93,13 @@ impl Kind {
         }
     }
 
-    /// The exit code a refused configuration gives: the installer's own, or Windows Installer's
-    /// "fatal error during installation".
-    fn refused_code(self) -> i32 {
+    /// The exit codes a refused configuration may give: the installer's own, or Windows
+    /// Installer's (1603, "fatal error during installation", on Windows; Wine's msiexec says
+    /// 1627, "function failed during execution"). Wine hands on their low 8 bits.
+    fn refused_codes(self) -> Vec<i32> {
         match self {
-            Kind::Msi => 1603,
-            Kind::Machine | Kind::User => 2,
+            Kind::Msi => vec![1603 & 0xff, 1627 & 0xff],
+            Kind::Machine | Kind::User => vec![2],
         }
     }
 
@@ -169,6 +170,8 @@ fn install_use_remove(
     base: &str,
 ) -> anyhow::Result<()> {
     let prefix = Prefix::of(windows)?;
+    // Every Windows profile has this key (the user's file types); a new Wine prefix does not.
+    run(&mut windows.wine("reg", &["add", r"HKCU\Software\Classes", "/f"]))?;
     let files_before = files_under(&prefix.drive_c)?;
     let keys_before = registry_keys(windows)?;
     let dir = kind.install_dir(&prefix);
@@ -197,13 +200,17 @@ fn install_use_remove(
         .context("cannot start the installer under Wine")?;
     windows.wait()?;
     ensure!(
-        refused.code() == Some(kind.refused_code()),
-        "a bad configuration did not stop the install with exit code {}: {refused}",
-        kind.refused_code()
+        refused
+            .code()
+            .is_some_and(|code| kind.refused_codes().contains(&code)),
+        "a bad configuration did not stop the install with exit code {:?}: {refused}",
+        kind.refused_codes()
     );
+    // The CLI's own log (the user's data folder) says why; nothing else may be written.
+    let data = prefix.user_dir.join("AppData/Local/callsupport");
     let written: Vec<PathBuf> = files_under(&prefix.drive_c)?
         .difference(&files_before)
-        .filter(|path| !path.starts_with(&logs))
+        .filter(|path| !path.starts_with(&logs) && !path.starts_with(data.join("logs")))
         .filter(|path| !wine_own(path, &prefix))
         .cloned()
         .collect();
@@ -278,7 +285,8 @@ fn install_use_remove(
     let shortcut = start_menu_entry(&prefix);
     ensure!(shortcut.is_some(), "no Start menu entry for Call Support");
     eprintln!(
-        "{}: installed silently with the organisation's file; {} files signed and registered.",
+        "{}: installed silently with the organisation's file; {} files in place, every program \
+         signed, the registrations made.",
         kind.name(),
         installed.len()
     );
@@ -310,7 +318,6 @@ fn install_use_remove(
         let found = reg_value(windows, &format!("{hive}\\{key}"), name)?;
         ensure!(found.is_none(), "{hive}\\{key} {name:?} is left: {found:?}");
     }
-    let data = prefix.user_dir.join("AppData/Local/callsupport");
     ensure!(
         data.join("history").is_dir(),
         "the user's data went with the program"
@@ -469,9 +476,21 @@ fn wine_own(path: &Path, prefix: &Prefix) -> bool {
     path.starts_with(&temp)
 }
 
-/// Keys Wine itself adds as programs run.
+/// Keys Wine itself adds as programs run, and the empty folders Windows Installer keeps its
+/// records in (every Windows that ever installed an MSI has them; the product's own records under
+/// them must be gone, and would show as keys of their own).
 fn wine_own_key(key: &str) -> bool {
-    key.starts_with("HKCU\\Software\\Wine") || key.starts_with("HKLM\\Software\\Wine")
+    const INSTALLER_FOLDERS: &[&str] = &[
+        r"HKLM\Software\Classes\Installer\Features",
+        r"HKLM\Software\Classes\Installer\Products",
+        r"HKLM\Software\Classes\Installer\UpgradeCodes",
+        r"HKLM\Software\Microsoft\Windows\CurrentVersion\Installer\UpgradeCodes",
+        r"HKLM\Software\Microsoft\Windows\CurrentVersion\Installer\UserData\S-1-5-18\Components",
+        r"HKLM\Software\Microsoft\Windows\CurrentVersion\Installer\UserData\S-1-5-18\Products",
+    ];
+    key.starts_with(r"HKCU\Software\Wine")
+        || key.starts_with(r"HKLM\Software\Wine")
+        || INSTALLER_FOLDERS.contains(&key)
 }
 
 /// The Start menu entry, in the common or the user's menu.
