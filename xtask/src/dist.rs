@@ -60,16 +60,38 @@ pub fn run_dist(args: &[String]) -> anyhow::Result<()> {
              (Debian's makensis, wixl and osslsigncode); run it there"
         );
     }
+    let mut stages = crate::util::Stages::default();
+    let result = build_and_check(linux, windows, &mut stages);
+    stages.print();
+    result
+}
+
+/// Builds the Linux packages, the Windows installers or both, then checks each, every step timed
+/// in `stages` (`cargo xtask test` shows them with its own).
+pub fn build_and_check(
+    linux: bool,
+    windows: bool,
+    stages: &mut crate::util::Stages,
+) -> anyhow::Result<()> {
     if windows {
         deps::packages(&[deps::BUILD, crate::windows::PACKAGES])?;
     } else {
         deps::packages(&[deps::BUILD])?;
     }
     fresh_out_dir()?;
-    let packages = linux.then(build).transpose()?;
-    let installers = windows
-        .then(|| dist_windows::build(&out_dir()))
-        .transpose()?;
+    let packages = if linux {
+        Some(stages.time("installers: the .deb and .rpm, built", build)?)
+    } else {
+        None
+    };
+    let installers = if windows {
+        Some(stages.time(
+            "installers: Windows (NSIS per machine and per user, MSI), built and signed",
+            || dist_windows::build(&out_dir()),
+        )?)
+    } else {
+        None
+    };
     let mut all: Vec<&PathBuf> = Vec::new();
     if let Some(packages) = &packages {
         all.extend([&packages.deb, &packages.rpm]);
@@ -80,10 +102,16 @@ pub fn run_dist(args: &[String]) -> anyhow::Result<()> {
     write_sums(&all)?;
     report(packages.as_ref(), installers.as_ref())?;
     if let Some(packages) = &packages {
-        install_check::check(packages)?;
+        stages.time(
+            "installers: the .deb and .rpm installed, used and removed",
+            || install_check::check(packages),
+        )?;
     }
     if let Some(installers) = &installers {
-        install_check_windows::check(installers)?;
+        stages.time(
+            "installers: Windows installed, used and removed under Wine",
+            || install_check_windows::check(installers),
+        )?;
     }
     Ok(())
 }

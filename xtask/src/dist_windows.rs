@@ -90,10 +90,18 @@ pub fn build(out: &Path) -> anyhow::Result<Installers> {
         signer,
         programs,
     };
-    for (mode, file) in [("machine", &installers.machine), ("user", &installers.user)] {
-        nsis(mode, &installers.programs, file, &installers.signer)?;
-    }
-    msi(&installers.programs, &installers.msi, &installers.signer)?;
+    // The three at once: makensis compresses on one core.
+    std::thread::scope(|scope| {
+        let (programs, signer) = (&installers.programs, &installers.signer);
+        let jobs = [
+            scope.spawn(|| nsis("machine", programs, &installers.machine, signer)),
+            scope.spawn(|| nsis("user", programs, &installers.user, signer)),
+            scope.spawn(|| msi(programs, &installers.msi, signer)),
+        ];
+        jobs.into_iter()
+            .try_for_each(|job| job.join().expect("an installer's build panicked"))
+    })?;
+    tampered_fails(&installers.machine, &installers.signer)?;
     for file in installers.all() {
         installers.signer.verify(file)?;
         let size = file.metadata()?.len();
@@ -181,4 +189,21 @@ fn ui_built_after_sources(root: &Path) -> anyhow::Result<bool> {
         }
     }
     Ok(true)
+}
+
+/// The signature check can fail: a copy of `installer` with one byte changed must not verify.
+fn tampered_fails(installer: &Path, signer: &Signer) -> anyhow::Result<()> {
+    let copy = installer.with_extension("tampered");
+    let mut bytes = std::fs::read(installer)?;
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x01;
+    std::fs::write(&copy, bytes)?;
+    let verified = signer.verify(&copy);
+    std::fs::remove_file(&copy)?;
+    ensure!(
+        verified.is_err(),
+        "a changed copy of {} still verifies: the signature check proves nothing",
+        installer.display()
+    );
+    Ok(())
 }

@@ -102,11 +102,10 @@ pub fn run_all() -> anyhow::Result<()> {
         stages.time("end-to-end again in the dark theme", || {
             e2e("target/e2e-dark", Some("Adwaita:dark"))
         })?;
-        // What ships, under its size budget, installed with dpkg into a throwaway root, used,
-        // and removed again.
-        stages.time("installers: the .deb and .rpm (cargo xtask dist)", || {
-            dist::run_dist(&[])
-        })
+        // What ships (cargo xtask dist), under its size budgets: the .deb and .rpm installed
+        // into a throwaway root, the Windows installers into throwaway Wine prefixes, used, and
+        // removed again.
+        dist::build_and_check(true, true, &mut stages)
     })();
     stages.print();
     result
