@@ -197,7 +197,7 @@ mod tests {
         assert!(value(&user.0).is_some());
         // The installer's value: the user's own goes, and is not put back.
         machine_key
-            .set_string(VALUE, &format!("{} --at-login", command_line(agent, None)))
+            .set_string(VALUE, format!("{} --at-login", command_line(agent, None)))
             .unwrap();
         assert_eq!(
             sync(&user_key, Some(&machine_key), true, agent, None).unwrap(),
