@@ -109,6 +109,21 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
     if everything || parts > 0 {
         let mut command = cmd(bench, &[], &root);
         command.args(&forwarded);
+        if everything || forwarded.iter().any(|a| a == "bundle") {
+            // `collect` by the Windows build too, under Wine, on the same corpus.
+            deps::packages(&[crate::windows::PACKAGES])?;
+            let windows = crate::windows::Windows::prepare(&root)?;
+            run(&mut windows.cargo(
+                "build",
+                &["--locked", "--release", "--quiet", "-p", "callsupport-cli"],
+            ))?;
+            let exe = root
+                .join("target/windows")
+                .join(crate::windows::TARGET)
+                .join("release/callsupport.exe");
+            command.env("CALLSUPPORT_BENCH_WINE_CLI", exe);
+            windows.wine_env(&mut command);
+        }
         run(&mut command)?;
     }
     if everything || fuzz {

@@ -261,6 +261,17 @@ impl Windows {
         result
     }
 
+    /// Only what running a program under Wine needs (the prefix, quiet logs, no display), for a
+    /// command that starts `wine` itself.
+    pub fn wine_env(&self, command: &mut Command) {
+        command
+            .env("WINEPREFIX", &self.prefix)
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY");
+    }
+
     fn env(&self, command: &mut Command) {
         let mingw = |tool: &str| format!("x86_64-w64-mingw32-{tool}");
         // Debian's `cargo-clippy` and `clippy-driver` before rustup's, which know nothing of
@@ -287,14 +298,10 @@ impl Windows {
             .env("RC_x86_64_pc_windows_gnu", mingw("windres"))
             // File and line in backtraces, not full debug info: the Windows target folder is
             // several times smaller, and links faster.
-            .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only")
-            .env("WINEPREFIX", &self.prefix)
-            // No "fixme" chatter in test output, and no Mono or Gecko install prompts.
-            .env("WINEDEBUG", "-all")
-            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-            // No windows on the developer's display: the tests get a private one.
-            .env_remove("DISPLAY")
-            .env_remove("WAYLAND_DISPLAY");
+            .env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only");
+        // No "fixme" chatter in test output, no Mono or Gecko install prompts, no windows on the
+        // developer's display (the tests get a private one).
+        self.wine_env(command);
     }
 
     /// Creates the prefix if it is new and puts the `ProcessPrng` stand-in into its `system32`.

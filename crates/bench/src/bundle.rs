@@ -209,6 +209,10 @@ pub fn run(cli: &Path) {
         100.0 * (our_size as f64 - their_size as f64) / their_size as f64
     );
 
+    if let Some(wine_cli) = std::env::var_os(WINE_CLI_ENV) {
+        under_wine(Path::new(&wine_cli), &corpus, dir.path(), ours);
+    }
+
     let bundle = dir.path().join("ours-2.zip");
     let (t, peak) = measure(
         cli,
@@ -224,8 +228,59 @@ pub fn run(cli: &Path) {
     crate::viewer::overview(&bundle);
 }
 
+/// The Windows CLI (`callsupport.exe`, release build) to run under Wine on the same corpus; set by
+/// `cargo xtask bench`, with the Wine prefix in `WINEPREFIX`.
+const WINE_CLI_ENV: &str = "CALLSUPPORT_BENCH_WINE_CLI";
+
+/// `collect` by the Windows build under Wine against the Linux build's median `linux`: what Wine
+/// costs here, not what Windows would.
+fn under_wine(wine_cli: &Path, corpus: &Path, dir: &Path, linux: std::time::Duration) {
+    // Wine sees this machine's files on drive Z:, and TOML takes `/` in Windows paths.
+    let drive_z = |path: &Path| format!("Z:{}", path.display());
+    let config = dir.join("bench-wine.toml");
+    std::fs::write(&config, config_text_at(&drive_z(corpus))).expect("bench config");
+    let mut times = Vec::new();
+    let (mut size, mut peak_max) = (0, 0);
+    for run in 0..3 {
+        let out = dir.join(format!("wine-{run}.zip"));
+        let args = [
+            wine_cli.to_str().expect("utf-8"),
+            "--config",
+            &drive_z(&config),
+            "collect",
+            "--out",
+            &drive_z(&out),
+            "--summary",
+            "bench",
+        ];
+        let (t, peak) = measure(Path::new("wine"), &args, dir);
+        times.push(t);
+        peak_max = peak_max.max(peak);
+        size = std::fs::metadata(&out).expect("bundle under Wine").len();
+        std::fs::remove_file(&out).expect("remove bundle");
+    }
+    let wine = median(&mut times);
+    println!(
+        "collect, the Windows build under Wine 8 vs the Linux build (median of 3, same corpus)"
+    );
+    println!(
+        "  under Wine          {:>8.2} s  {:>8.1} MiB  peak RSS {:>6.1} MiB (Wine's loader included)",
+        wine.as_secs_f64(),
+        mib(size),
+        peak_max as f64 / 1024.0
+    );
+    println!(
+        "  {:.2}x the Linux build's time (what Wine and the Windows build cost here, not what \
+         Windows would)",
+        wine.as_secs_f64() / linux.as_secs_f64()
+    );
+}
+
 fn config_text(corpus: &Path) -> String {
-    let root = corpus.display();
+    config_text_at(&corpus.display().to_string())
+}
+
+fn config_text_at(root: &str) -> String {
     format!(
         r#"[ticket_api]
 url = "http://127.0.0.1:9/api/v1/tickets"
