@@ -390,6 +390,11 @@ fn use_installed(kind: Kind, windows: &Windows, dir: &Path) -> anyhow::Result<()
             found => bail!("doctor's {name} check is {found:?}; all checks: {json}"),
         }
     }
+    // Wine has no WebView2: doctor must say the app's window cannot open, and where to get it.
+    match check("webview") {
+        Some((status, detail)) if status == "error" && detail.contains("WebView2") => {}
+        found => bail!("doctor's webview check is {found:?} where Wine has no WebView2"),
+    }
     let (_, handler) = check("link_handler").expect("checked above");
     ensure!(
         handler.contains("callsupport-app.exe"),

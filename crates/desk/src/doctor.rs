@@ -41,7 +41,7 @@ impl Status {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// Stable name for scripts: `config`, `source:<id>`, `proxy`, `ticket_api`, `token`, `disk`,
-    /// `link_handler`.
+    /// `link_handler`, and on Windows `webview`.
     pub name: String,
     pub status: Status,
     /// What was found, in words.
@@ -134,6 +134,8 @@ pub async fn examine(files: &ConfigFiles, data_dir: &Path) -> Vec<Check> {
         }
         checks.push(disk(data_dir, 200));
         checks.push(link_handler());
+        #[cfg(windows)]
+        checks.push(webview_check(webview2_version()));
         return checks;
     };
     checks.extend(sources(&config));
@@ -141,7 +143,49 @@ pub async fn examine(files: &ConfigFiles, data_dir: &Path) -> Vec<Check> {
     checks.extend(ticket_api(&config).await);
     checks.push(disk(data_dir, config.collection.max_bundle_mb));
     checks.push(link_handler());
+    #[cfg(windows)]
+    checks.push(webview_check(webview2_version()));
     checks
+}
+
+/// Windows: the Microsoft Edge WebView2 Runtime, in which the app's window runs. Windows 11 and
+/// current Windows 10 carry it; the installers do not bring it.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn webview_check(version: Option<String>) -> Check {
+    match version {
+        Some(version) => Check::ok(
+            "webview",
+            format!("Microsoft Edge WebView2 Runtime {version}"),
+        ),
+        None => Check::not_ok(
+            Status::Error,
+            "webview",
+            "the Microsoft Edge WebView2 Runtime is not installed: the app's window cannot open \
+             (the tray agent and the CLI still send reports)",
+            "install Microsoft's Evergreen WebView2 Runtime \
+             (https://go.microsoft.com/fwlink/p/?LinkId=2124703), or deploy it with your software \
+             distribution",
+        ),
+    }
+}
+
+/// The WebView2 Runtime's version where Microsoft's installers record it: for the machine (the
+/// 32-bit view on 64-bit Windows, then the native one), then for the user. `0.0.0.0` means
+/// removed.
+#[cfg(windows)]
+pub fn webview2_version() -> Option<String> {
+    use windows_registry::{CURRENT_USER, LOCAL_MACHINE};
+    const CLIENT: &str = r"Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}";
+    [
+        (LOCAL_MACHINE, format!(r"SOFTWARE\WOW6432Node\{CLIENT}")),
+        (LOCAL_MACHINE, format!(r"SOFTWARE\{CLIENT}")),
+        (CURRENT_USER, format!(r"Software\{CLIENT}")),
+    ]
+    .into_iter()
+    .find_map(|(hive, key)| {
+        let version = hive.open(&key).ok()?.get_string("pv").ok()?;
+        (!version.is_empty() && version != "0.0.0.0").then_some(version)
+    })
 }
 
 fn sources(config: &Config) -> Vec<Check> {
@@ -484,6 +528,38 @@ pub fn registered_program(command: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::registered_program;
+
+    #[test]
+    fn a_missing_webview_runtime_is_an_error_that_says_where_to_get_it() {
+        let found = super::webview_check(Some("120.0.2210.91".to_owned()));
+        assert_eq!(found.status, super::Status::Ok);
+        assert!(found.detail.ends_with("120.0.2210.91"), "{found:?}");
+        let missing = super::webview_check(None);
+        assert_eq!(missing.status, super::Status::Error);
+        assert!(
+            missing
+                .advice
+                .as_deref()
+                .is_some_and(|a| a.contains("Evergreen")),
+            "{missing:?}"
+        );
+    }
+
+    /// The version is read where Microsoft's installers write it (here, the user's key, in the
+    /// test's private Wine prefix, which has no WebView2 of its own).
+    #[cfg(windows)]
+    #[test]
+    fn the_webview_runtime_is_found_in_the_registry() {
+        if std::env::var_os("WINEPREFIX").is_none() {
+            return; // A real Windows machine: its own runtime is left alone.
+        }
+        windows_registry::CURRENT_USER
+            .create(r"Software\Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}")
+            .unwrap()
+            .set_string("pv", "120.0.2210.91")
+            .unwrap();
+        assert_eq!(super::webview2_version().as_deref(), Some("120.0.2210.91"));
+    }
 
     #[test]
     fn the_program_of_a_registered_command_is_found_quoted_or_not() {

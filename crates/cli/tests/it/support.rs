@@ -27,6 +27,8 @@ pub struct Machine {
 impl Machine {
     /// A home with an app's text logs (one too old) and SDK `.blog` files.
     pub fn new() -> Machine {
+        #[cfg(windows)]
+        pretend_webview2_under_wine();
         let machine = Machine {
             dir: tempfile::tempdir().unwrap(),
             env: Vec::new(),
@@ -314,4 +316,31 @@ pub fn names_in(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Under Wine, which has no WebView2, records the runtime in the private prefix's user hive, as
+/// Microsoft's installer would, so doctor finds the machine ready; a real Windows machine's
+/// registry is left alone.
+#[cfg(windows)]
+fn pretend_webview2_under_wine() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    if std::env::var_os("WINEPREFIX").is_none() {
+        return;
+    }
+    ONCE.call_once(|| {
+        let status = Command::new("reg")
+            .args([
+                "add",
+                r"HKCU\Software\Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}",
+                "/v",
+                "pv",
+                "/d",
+                "120.0.2210.91",
+                "/f",
+            ])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("reg.exe");
+        assert!(status.success(), "reg add: {status}");
+    });
 }
