@@ -149,14 +149,9 @@ fn install(
                 }
             }
             eprintln!(
-                "error: {}: {} {}; nothing was installed",
+                "error: {}: {}; nothing was installed",
                 file.display(),
-                problems.len(),
-                if problems.len() == 1 {
-                    "problem"
-                } else {
-                    "problems"
-                }
+                counted(&problems)
             );
             Ok(ExitCode::from(3))
         }
@@ -193,14 +188,9 @@ fn check(file: &PathBuf, json: bool) -> Result<ExitCode, Error> {
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!(
-        "error: {}: {} {}; see above",
+        "error: {}: {}; see above",
         file.display(),
-        problems.len(),
-        if problems.len() == 1 {
-            "problem"
-        } else {
-            "problems"
-        }
+        counted(&problems)
     );
     Ok(ExitCode::from(3))
 }
@@ -211,4 +201,12 @@ fn listed(problems: &[ConfigError]) -> Vec<serde_json::Value> {
         .iter()
         .map(|p| serde_json::json!({ "line": p.line, "key": p.key, "message": p.message }))
         .collect()
+}
+
+/// "1 problem", "3 problems".
+fn counted(problems: &[ConfigError]) -> String {
+    match problems.len() {
+        1 => "1 problem".to_owned(),
+        n => format!("{n} problems"),
+    }
 }
