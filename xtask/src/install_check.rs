@@ -405,8 +405,8 @@ impl Sysroot {
     }
 }
 
-/// Runs doctor and returns each check's status and detail by name.
-fn doctor(mut command: Command) -> anyhow::Result<BTreeMap<String, (String, String)>> {
+/// Runs doctor (`--json`) and returns each check's status and detail by name.
+pub fn doctor(mut command: Command) -> anyhow::Result<BTreeMap<String, (String, String)>> {
     let out = command
         .output()
         .context("cannot run the installed doctor")?;
@@ -433,8 +433,8 @@ fn doctor(mut command: Command) -> anyhow::Result<BTreeMap<String, (String, Stri
 }
 
 /// Every file and link under `dir` (not the folders).
-fn files_under(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
+pub fn files_under(dir: &Path) -> anyhow::Result<BTreeSet<PathBuf>> {
+    let mut found = BTreeSet::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir)? {
@@ -442,7 +442,7 @@ fn files_under(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
             if entry.file_type()?.is_dir() {
                 pending.push(entry.path());
             } else {
-                found.push(entry.path());
+                found.insert(entry.path());
             }
         }
     }

@@ -13,9 +13,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
 
 use crate::dist_windows::{Installers, PROGRAMS};
+use crate::install_check::{doctor, files_under};
 use crate::signing::Signer;
 use crate::ticket_server;
 use crate::util::{cmd, root, run};
@@ -363,39 +364,21 @@ fn use_installed(kind: Kind, windows: &Windows, dir: &Path) -> anyhow::Result<()
         "the installed `callsupport --version` said `{}`",
         version.trim()
     );
-    let out = with_token(&["doctor", "--json"])
-        .output()
-        .context("cannot run the installed doctor")?;
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).with_context(|| {
-        format!(
-            "doctor printed no JSON: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    })?;
-    let checks = json["checks"]
-        .as_array()
-        .context("doctor's JSON has no checks")?;
-    let check = |name: &str| {
-        checks.iter().find(|c| c["name"] == name).map(|c| {
-            (
-                c["status"].as_str().unwrap_or("").to_owned(),
-                c["detail"].to_string(),
-            )
-        })
-    };
+    let checks = doctor(with_token(&["doctor", "--json"]))?;
+    let status = |name: &str| checks.get(name).map(|(status, _)| status.as_str());
     for name in ["ticket_api", "source:contoso", "link_handler"] {
-        match check(name) {
-            Some((status, _)) if status == "ok" => {}
-            found => bail!("doctor's {name} check is {found:?}; all checks: {json}"),
-        }
+        ensure!(
+            status(name) == Some("ok"),
+            "doctor's {name} check is not ok; all checks: {checks:?}"
+        );
     }
-    // Wine has no WebView2: doctor must say the app's window cannot open, and where to get it.
-    match check("webview") {
-        Some((status, detail)) if status == "error" && detail.contains("WebView2") => {}
-        found => bail!("doctor's webview check is {found:?} where Wine has no WebView2"),
-    }
-    let (_, handler) = check("link_handler").expect("checked above");
+    // Wine has no WebView2: doctor must say the app's window cannot open.
+    ensure!(
+        status("webview") == Some("error") && checks["webview"].1.contains("WebView2"),
+        "doctor's webview check is {:?} where Wine has no WebView2",
+        checks.get("webview")
+    );
+    let (_, handler) = &checks["link_handler"];
     ensure!(
         handler.contains("callsupport-app.exe"),
         "callsupport:// links do not open the installed app: {handler}"
@@ -407,13 +390,7 @@ fn use_installed(kind: Kind, windows: &Windows, dir: &Path) -> anyhow::Result<()
     ]))?;
     let shown: Vec<String> = checks
         .iter()
-        .map(|c| {
-            format!(
-                "{} {}",
-                c["name"].as_str().unwrap_or("?"),
-                c["status"].as_str().unwrap_or("?")
-            )
-        })
+        .map(|(name, (status, _))| format!("{name} {status}"))
         .collect();
     eprintln!(
         "{}: the installed doctor: {}; a report went through.",
@@ -520,22 +497,4 @@ fn start_menu_entry(prefix: &Prefix) -> Option<PathBuf> {
     .into_iter()
     .map(|dir| dir.join("Call Support.lnk"))
     .find(|lnk| lnk.is_file())
-}
-
-/// Every file under `dir` (not the folders).
-fn files_under(dir: &Path) -> anyhow::Result<BTreeSet<PathBuf>> {
-    let mut found = BTreeSet::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                pending.push(entry.path());
-            } else {
-                found.insert(entry.path());
-            }
-        }
-    }
-    Ok(found)
 }

@@ -6,7 +6,6 @@
 //! renamed over it, so the app reads the old file or the new one, never half of one. Its folder
 //! is made when missing. A destination that needs more rights says so.
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::{Config, ConfigError};
@@ -61,23 +60,12 @@ pub fn install(file: &Path, to: &Path) -> Result<(), DeployError> {
     })
 }
 
-/// Writes `bytes` beside `to`, flushes them and renames the file over `to`; nothing is left
-/// behind when any step fails.
+/// Writes `bytes` whole to `to` ([`callsupport_kept::write_aside`]), its folder made if needed.
 fn write_whole(to: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(dir) = to.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    let name = to.file_name().unwrap_or_default().to_string_lossy();
-    let aside = to.with_file_name(format!(".{name}.{}.new", std::process::id()));
-    let written = std::fs::File::create(&aside).and_then(|mut file| {
-        file.write_all(bytes)?;
-        file.sync_all()
-    });
-    written
-        .and_then(|()| std::fs::rename(&aside, to))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&aside);
-        })
+    callsupport_kept::write_aside(to, bytes)
 }
 
 #[cfg(test)]
