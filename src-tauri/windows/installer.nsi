@@ -26,7 +26,6 @@ Target amd64-unicode
 ManifestDPIAware true
 SetCompressor /SOLID lzma
 SetCompressorDictSize 32
-RequestExecutionLevel user
 
 !include "MUI2.nsh"
 !include "LogicLib.nsh"
@@ -54,6 +53,7 @@ RequestExecutionLevel user
   !define CONFIG_FOR "user"
   ; As the agent writes it itself, so it finds the value its own.
   !define RUN_COMMAND '"$INSTDIR\callsupport-tray.exe"'
+  RequestExecutionLevel user
   InstallDir "$LOCALAPPDATA\Programs\Call Support"
 !else
   !error "MODE must be machine or user (-DMODE=...)"
@@ -111,6 +111,12 @@ Function .onInit
   ${GetOptions} $R0 "/CONFIG=" $ConfigFile
   ${If} ${Errors}
     StrCpy $ConfigFile ""
+  ${ElseIf} $ConfigFile != ""
+    ; Relative to where the installer was started, not to where it unpacks its helpers.
+    GetFullPathName $R1 $ConfigFile
+    ${If} $R1 != ""
+      StrCpy $ConfigFile $R1
+    ${EndIf}
   ${EndIf}
 FunctionEnd
 

@@ -221,8 +221,16 @@ fn install_use_remove(
         kind.name()
     );
 
-    // The silent install with the organisation's file.
-    run(&mut kind.install(windows, installer, &windows_path(&config)))?;
+    // The silent install with the organisation's file; the per-user installer is given it
+    // relative to where it runs, as a user would from their Downloads folder.
+    let config_arg = match kind {
+        Kind::User => config
+            .strip_prefix(root())?
+            .to_string_lossy()
+            .replace('/', "\\"),
+        Kind::Machine | Kind::Msi => windows_path(&config),
+    };
+    run(&mut kind.install(windows, installer, &config_arg))?;
     windows.wait()?;
     let mut installed: Vec<PathBuf> = PROGRAMS.iter().map(|name| dir.join(name)).collect();
     installed.push(dir.join("WebView2Loader.dll"));
