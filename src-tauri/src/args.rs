@@ -1,10 +1,15 @@
 //! The app's command line: `callsupport-app [--config FILE] [--show VIEW] [LINK]`.
+//!
+//! What the system hands over (a `callsupport://` link, a `.zip` double-clicked) comes after `--`
+//! in the commands the installers register: exactly one of them, and nothing after it. A link
+//! crafted to carry quotes and options of its own (`--config \\host\share\c.toml`) is then
+//! refused, not obeyed.
 
 use std::path::PathBuf;
 
 use callsupport_desk::api::View;
 
-const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer|survey] [--detection ID] [--survey CALL_ID] [callsupport://LINK | BUNDLE.zip | file:///…/BUNDLE.zip]";
+const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer|survey] [--detection ID] [--survey CALL_ID] [--] [callsupport://LINK | BUNDLE.zip | file:///…/BUNDLE.zip]";
 
 #[derive(Debug, PartialEq)]
 pub struct Args {
@@ -45,6 +50,8 @@ pub enum ArgsError {
     Unknown(String),
     #[error("`{0}` is not a file on this computer; open a bundle saved here")]
     NotLocal(String),
+    #[error("after `--` comes one link or bundle and nothing else (got {0:?}); {USAGE}")]
+    AfterDashes(Vec<String>),
 }
 
 /// A bundle named by path, or by `file://` URL as desktops pass files to `Exec=… %U`.
@@ -88,26 +95,41 @@ impl Args {
                     parsed.survey = Some(value("--survey")?);
                     parsed.show = View::Survey;
                 }
+                "--" => {
+                    let rest: Vec<String> = args.collect();
+                    let [operand] = rest.as_slice() else {
+                        return Err(ArgsError::AfterDashes(rest));
+                    };
+                    if operand.starts_with('-') {
+                        return Err(ArgsError::AfterDashes(rest));
+                    }
+                    parsed.operand(operand.clone())?;
+                    break;
+                }
                 "--help" | "-h" => {
                     println!(
                         "{USAGE}\n\nWithout --config the app reads the file named by CALLSUPPORT_CONFIG.\nThe tray icon and the report shortcut belong to callsupport-tray, which the app starts."
                     );
                     std::process::exit(0);
                 }
-                _ if arg.starts_with("callsupport:") && parsed.link.is_none() => {
-                    parsed.link = Some(arg);
-                }
-                _ if !arg.starts_with('-')
-                    && arg.to_ascii_lowercase().ends_with(".zip")
-                    && parsed.bundle.is_none() =>
-                {
-                    parsed.bundle = Some(bundle_path(&arg)?);
-                    parsed.show = View::Viewer;
-                }
+                _ if !arg.starts_with('-') => parsed.operand(arg)?,
                 _ => return Err(ArgsError::Unknown(arg)),
             }
         }
         Ok(parsed)
+    }
+
+    /// A link or a bundle: one of each at most.
+    fn operand(&mut self, arg: String) -> Result<(), ArgsError> {
+        if arg.starts_with("callsupport:") && self.link.is_none() {
+            self.link = Some(arg);
+        } else if arg.to_ascii_lowercase().ends_with(".zip") && self.bundle.is_none() {
+            self.bundle = Some(bundle_path(&arg)?);
+            self.show = View::Viewer;
+        } else {
+            return Err(ArgsError::Unknown(arg));
+        }
+        Ok(())
     }
 }
 
@@ -175,6 +197,29 @@ mod tests {
             (args.survey.as_deref(), args.show),
             (Some("call-1"), View::Survey)
         );
+    }
+
+    #[test]
+    fn what_the_system_hands_over_comes_after_dashes_alone() {
+        let args = parse(&["--", "callsupport://report?ticket=CS-1"]).unwrap();
+        assert_eq!(
+            args.link.as_deref(),
+            Some("callsupport://report?ticket=CS-1")
+        );
+        let args = parse(&["--", r"C:\Users\ana\Downloads\CS-1.zip"]).unwrap();
+        assert_eq!(args.show, View::Viewer);
+        // A link that smuggles options in (`"%1"` with quotes inside) is refused whole.
+        for smuggled in [
+            &["--", "callsupport://x", "--config", r"\\host\share\c.toml"][..],
+            &["--", "callsupport://x", r"\\host\share\b.zip"],
+            &["--", "--config=c.toml"],
+            &["--"],
+        ] {
+            assert!(
+                matches!(parse(smuggled), Err(ArgsError::AfterDashes(_))),
+                "{smuggled:?}"
+            );
+        }
     }
 
     #[test]

@@ -181,19 +181,20 @@ Section "Call Support" Main
   SetOutPath "$INSTDIR"
   WriteUninstaller "$INSTDIR\uninstall.exe"
 
-  ; callsupport:// links (support asking for logs) open the app.
+  ; callsupport:// links (support asking for logs) open the app. What Windows hands over comes
+  ; after --, so a link crafted with quotes cannot add options (the app refuses anything more).
   WriteRegStr SHCTX "Software\Classes\callsupport" "" "URL:Call Support link"
   WriteRegStr SHCTX "Software\Classes\callsupport" "URL Protocol" ""
   WriteRegStr SHCTX "Software\Classes\callsupport\DefaultIcon" "" '"$INSTDIR\callsupport-app.exe",0'
-  WriteRegStr SHCTX "Software\Classes\callsupport\shell\open\command" "" '"$INSTDIR\callsupport-app.exe" "%1"'
+  WriteRegStr SHCTX "Software\Classes\callsupport\shell\open\command" "" '"$INSTDIR\callsupport-app.exe" -- "%1"'
   ; Support bundles: "Open with" Call Support for .zip files, never the default.
   WriteRegStr SHCTX "Software\Classes\${PROGID}" "" "Call Support bundle"
   WriteRegStr SHCTX "Software\Classes\${PROGID}\DefaultIcon" "" '"$INSTDIR\callsupport-app.exe",0'
-  WriteRegStr SHCTX "Software\Classes\${PROGID}\shell\open\command" "" '"$INSTDIR\callsupport-app.exe" "%1"'
+  WriteRegStr SHCTX "Software\Classes\${PROGID}\shell\open\command" "" '"$INSTDIR\callsupport-app.exe" -- "%1"'
   WriteRegStr SHCTX "Software\Classes\.zip\OpenWithProgids" "${PROGID}" ""
   WriteRegStr SHCTX "Software\Classes\Applications\callsupport-app.exe" "FriendlyAppName" "${PRODUCT}"
   WriteRegStr SHCTX "Software\Classes\Applications\callsupport-app.exe\SupportedTypes" ".zip" ""
-  WriteRegStr SHCTX "Software\Classes\Applications\callsupport-app.exe\shell\open\command" "" '"$INSTDIR\callsupport-app.exe" "%1"'
+  WriteRegStr SHCTX "Software\Classes\Applications\callsupport-app.exe\shell\open\command" "" '"$INSTDIR\callsupport-app.exe" -- "%1"'
   ; Notifications say "Call Support", with its icon.
   WriteRegStr SHCTX "Software\Classes\AppUserModelId\${AUMID}" "DisplayName" "${PRODUCT}"
   WriteRegStr SHCTX "Software\Classes\AppUserModelId\${AUMID}" "IconUri" "$INSTDIR\callsupport.png"

@@ -256,7 +256,7 @@ fn install_use_remove(
     );
     let shown = windows_dir(&dir, &prefix);
     let hive = kind.hive();
-    let app = format!("\"{shown}\\callsupport-app.exe\" \"%1\"");
+    let app = format!("\"{shown}\\callsupport-app.exe\" -- \"%1\"");
     for (key, name, wanted) in [
         (
             r"Software\Classes\callsupport\shell\open\command",
