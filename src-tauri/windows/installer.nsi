@@ -83,8 +83,11 @@ VIAddVersionKey "LegalCopyright" "Copyright (c) 2026 the Call Support developers
 !define MUI_ICON "${ICON}"
 !define MUI_UNICON "${ICON}"
 !define MUI_ABORTWARNING
-!define MUI_FINISHPAGE_RUN "$INSTDIR\callsupport-app.exe"
-!define MUI_FINISHPAGE_RUN_TEXT "Open ${PRODUCT}"
+!if "${MODE}" == "user"
+  ; Not offered by the per-machine installer: it runs elevated, and so would the app it opened.
+  !define MUI_FINISHPAGE_RUN "$INSTDIR\callsupport-app.exe"
+  !define MUI_FINISHPAGE_RUN_TEXT "Open ${PRODUCT}"
+!endif
 !insertmacro MUI_PAGE_DIRECTORY
 !insertmacro MUI_PAGE_INSTFILES
 !insertmacro MUI_PAGE_FINISH
