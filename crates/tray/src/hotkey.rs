@@ -62,3 +62,27 @@ impl Keys {
         }
     }
 }
+
+/// Windows' own `RegisterHotKey`, under Wine: the default shortcut is taken, and one held by
+/// another window is refused until it is let go.
+#[cfg(all(test, windows))]
+mod tests {
+    use super::*;
+    use callsupport_desk::shortcut::DEFAULT_REPORT_SHORTCUT;
+
+    #[test]
+    fn the_report_shortcut_is_registered_and_a_taken_one_refused() {
+        let shortcut = Shortcut::parse(DEFAULT_REPORT_SHORTCUT).unwrap();
+        let key = HotKey::from_str(shortcut.as_str()).unwrap();
+        let first = GlobalHotKeyManager::new().unwrap();
+        first.register(key).unwrap();
+        let second = GlobalHotKeyManager::new().unwrap();
+        assert!(
+            second.register(key).is_err(),
+            "a shortcut another window holds must be refused"
+        );
+        first.unregister(key).unwrap();
+        second.register(key).unwrap();
+        second.unregister(key).unwrap();
+    }
+}
