@@ -292,18 +292,7 @@ impl Sysroot {
             logs.join("calling-2026-11-25.log"),
             "2026-11-25T09:00:00Z call started\n",
         )?;
-        let root = root();
-        run(&mut cmd(
-            "cargo",
-            &["build", "--quiet", "-p", "callsupport-ticket-server"],
-            &root,
-        ))?;
-        let server_data = root.join("target/install-check-server");
-        if server_data.exists() {
-            std::fs::remove_dir_all(&server_data)?;
-        }
-        let (_server, base) =
-            ticket_server::start(&root, &server_data, &[("CALLSUPPORT_SERVER_TOKEN", TOKEN)])?;
+        let (_server, base) = ticket_server::start_fresh(&root(), "install-check-server", TOKEN)?;
         std::fs::create_dir_all(self.managed.parent().expect("has a folder"))?;
         std::fs::write(
             &self.managed,

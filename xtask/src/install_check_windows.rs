@@ -19,7 +19,7 @@ use crate::dist_windows::{Installers, PROGRAMS};
 use crate::install_check::{doctor, files_under};
 use crate::signing::Signer;
 use crate::ticket_server;
-use crate::util::{cmd, root, run};
+use crate::util::{root, run};
 use crate::windows::Windows;
 
 /// The submit token the check's server takes (passed through the environment).
@@ -116,17 +116,7 @@ impl Kind {
 pub fn check(installers: &Installers) -> anyhow::Result<()> {
     let root = root();
     let windows = Windows::prepare(&root)?;
-    run(&mut cmd(
-        "cargo",
-        &["build", "--quiet", "-p", "callsupport-ticket-server"],
-        &root,
-    ))?;
-    let server_data = root.join("target/install-check-server-windows");
-    if server_data.exists() {
-        std::fs::remove_dir_all(&server_data)?;
-    }
-    let (_server, base) =
-        ticket_server::start(&root, &server_data, &[("CALLSUPPORT_SERVER_TOKEN", TOKEN)])?;
+    let (_server, base) = ticket_server::start_fresh(&root, "install-check-server-windows", TOKEN)?;
     for (kind, installer) in [
         (Kind::Machine, &installers.machine),
         (Kind::User, &installers.user),

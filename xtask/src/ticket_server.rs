@@ -8,6 +8,21 @@ use anyhow::Context;
 
 use crate::util::Guard;
 
+/// Builds the debug server if needed and starts it, as [`start`], with an empty data folder
+/// `target/<folder>` and `token` as its submit token: the installers' checks.
+pub fn start_fresh(root: &Path, folder: &str, token: &str) -> anyhow::Result<(Guard, String)> {
+    crate::util::run(&mut crate::util::cmd(
+        "cargo",
+        &["build", "--quiet", "-p", "callsupport-ticket-server"],
+        root,
+    ))?;
+    let data = root.join("target").join(folder);
+    if data.exists() {
+        std::fs::remove_dir_all(&data)?;
+    }
+    start(root, &data, &[("CALLSUPPORT_SERVER_TOKEN", token)])
+}
+
 /// Starts the debug build of the server on a free loopback port with its data in `data` and the
 /// extra `env` (tokens go there, out of the process list); returns it with its base URL
 /// (`http://127.0.0.1:PORT`).
