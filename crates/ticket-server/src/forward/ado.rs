@@ -343,9 +343,17 @@ impl Client {
     }
 }
 
+/// The longest pause an answer may ask for: a day. A larger one (a broken or hostile proxy's
+/// `Retry-After: 18446744073709551615`) would otherwise overflow the time of the next attempt.
+const LONGEST_ASKED: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The pause a rate-limited answer asks for: `Retry-After` in seconds, else until
-/// `X-RateLimit-Reset` (seconds since the epoch).
+/// `X-RateLimit-Reset` (seconds since the epoch); at most [`LONGEST_ASKED`].
 fn wait_asked(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    asked(headers, now).map(|wait| wait.min(LONGEST_ASKED))
+}
+
+fn asked(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let number = |name| {
         headers
             .get(name)
@@ -403,6 +411,21 @@ mod tests {
         assert_eq!(wait_asked(&headers, now), Some(Duration::from_secs(30)));
         headers.insert(RETRY_AFTER, "7".parse().unwrap());
         assert_eq!(wait_asked(&headers, now), Some(Duration::from_secs(7)));
+    }
+
+    #[test]
+    fn a_wait_past_a_day_is_cut_to_a_day_and_the_next_attempt_can_be_dated() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, u64::MAX.to_string().parse().unwrap());
+        let wait = wait_asked(&headers, now).unwrap();
+        assert_eq!(wait, LONGEST_ASKED);
+        // What the forwarding task does with it must not overflow.
+        let next = chrono::Utc::now() + chrono::TimeDelta::from_std(wait).unwrap();
+        assert!(next > chrono::Utc::now());
+        headers.remove(RETRY_AFTER);
+        headers.insert("x-ratelimit-reset", u64::MAX.to_string().parse().unwrap());
+        assert_eq!(wait_asked(&headers, now), Some(LONGEST_ASKED));
     }
 
     #[test]
