@@ -117,10 +117,7 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
                 "build",
                 &["--locked", "--release", "--quiet", "-p", "callsupport-cli"],
             ))?;
-            let exe = root
-                .join("target/windows")
-                .join(crate::windows::TARGET)
-                .join("release/callsupport.exe");
+            let exe = windows.out_dir("release").join("callsupport.exe");
             command.env("CALLSUPPORT_BENCH_WINE_CLI", exe);
             windows.wine_env(&mut command);
         }

@@ -73,11 +73,11 @@ pub fn build_and_check(
     windows: bool,
     stages: &mut crate::util::Stages,
 ) -> anyhow::Result<()> {
+    let mut needed = vec![deps::BUILD];
     if windows {
-        deps::packages(&[deps::BUILD, crate::windows::PACKAGES])?;
-    } else {
-        deps::packages(&[deps::BUILD])?;
+        needed.push(crate::windows::PACKAGES);
     }
+    deps::packages(&needed)?;
     fresh_out_dir()?;
     let packages = if linux {
         Some(stages.time("installers: the .deb and .rpm, built", build)?)

@@ -13,7 +13,7 @@ use anyhow::{Context, ensure};
 
 use crate::signing::Signer;
 use crate::util::{cmd, root, run};
-use crate::windows::{TARGET, Windows};
+use crate::windows::Windows;
 
 /// Each installer must stay under this (issue budget: an IT share, an email attachment).
 pub const INSTALLER_BUDGET: u64 = 20 * 1024 * 1024;
@@ -65,7 +65,7 @@ pub fn build(out: &Path) -> anyhow::Result<Installers> {
     }
     run(&mut windows.cargo("build", &args))?;
 
-    let built = root.join("target/windows").join(TARGET).join("dist");
+    let built = windows.out_dir("dist");
     let programs = root.join("target/windows/signed");
     if programs.exists() {
         std::fs::remove_dir_all(&programs)?;
@@ -172,20 +172,11 @@ fn ui_built_after_sources(root: &Path) -> anyhow::Result<bool> {
         return Ok(false);
     };
     let ui = root.join("ui");
-    let mut pending = vec![ui.join("src")];
-    for file in ["index.html", "package.json", "vite.config.ts"] {
-        if ui.join(file).metadata()?.modified()? > built {
+    let mut sources = crate::install_check::files_under(&ui.join("src"))?;
+    sources.extend(["index.html", "package.json", "vite.config.ts"].map(|f| ui.join(f)));
+    for file in sources {
+        if file.metadata()?.modified()? > built {
             return Ok(false);
-        }
-    }
-    while let Some(dir) = pending.pop() {
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            if entry.file_type()?.is_dir() {
-                pending.push(entry.path());
-            } else if entry.metadata()?.modified()? > built {
-                return Ok(false);
-            }
         }
     }
     Ok(true)

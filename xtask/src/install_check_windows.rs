@@ -244,7 +244,7 @@ fn install_use_remove(
         "the organisation's file is not at {}",
         kind.config_file(&prefix).display()
     );
-    let shown = windows_dir(&dir, &prefix);
+    let shown = windows_path(&dir);
     let hive = kind.hive();
     let app = format!("\"{shown}\\callsupport-app.exe\" -- \"%1\"");
     for (key, name, wanted) in [
@@ -405,12 +405,6 @@ fn windows_path(path: &Path) -> String {
         Some(at) => format!("C:\\{}", text[at + "/drive_c/".len()..].replace('/', "\\")),
         None => format!("Z:{}", text.replace('/', "\\")),
     }
-}
-
-/// The installation folder as Windows names it.
-fn windows_dir(dir: &Path, prefix: &Prefix) -> String {
-    let relative = dir.strip_prefix(&prefix.drive_c).unwrap_or(dir);
-    format!("C:\\{}", relative.to_string_lossy().replace('/', "\\"))
 }
 
 /// A registry value (`""` for the key's default), as `reg query` prints it; `None` when the key

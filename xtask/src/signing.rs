@@ -51,19 +51,31 @@ impl Signer {
         test_signer()
     }
 
-    /// Signs `file` in place (SHA-256, with the product's name and address).
+    /// `osslsigncode`'s arguments before `-in`: SHA-256, this certificate, the product's name and
+    /// address, the timestamp server when there is one.
+    fn sign_args(&self) -> Vec<String> {
+        let mut args: Vec<String> = ["sign", "-h", "sha256", "-pkcs12"].map(String::from).into();
+        args.push(self.pfx.display().to_string());
+        args.push("-readpass".into());
+        args.push(self.password_file.display().to_string());
+        args.extend(
+            ["-n", "Call Support", "-i", "https://github.com/callsupport"].map(String::from),
+        );
+        if let Some(url) = &self.timestamp {
+            args.extend(["-ts".to_owned(), url.clone()]);
+        }
+        args
+    }
+
+    /// Signs `file` in place.
     pub fn sign(&self, file: &Path) -> anyhow::Result<()> {
         let signed = file.with_extension("signed");
-        let mut sign = cmd("osslsigncode", &["sign", "-h", "sha256"], &root());
-        sign.arg("-pkcs12")
-            .arg(&self.pfx)
-            .arg("-readpass")
-            .arg(&self.password_file)
-            .args(["-n", "Call Support", "-i", "https://github.com/callsupport"]);
-        if let Some(url) = &self.timestamp {
-            sign.args(["-ts", url]);
-        }
-        sign.arg("-in").arg(file).arg("-out").arg(&signed);
+        let mut sign = cmd("osslsigncode", &[], &root());
+        sign.args(self.sign_args())
+            .arg("-in")
+            .arg(file)
+            .arg("-out")
+            .arg(&signed);
         let result = output(&mut sign);
         if let Err(err) = result {
             let _ = std::fs::remove_file(&signed);
@@ -73,19 +85,18 @@ impl Signer {
         Ok(())
     }
 
-    /// The shell command `makensis` runs on the uninstaller it writes (`%1`), for
-    /// `!uninstfinalize`.
+    /// The same signing as a shell command on `%1`, the uninstaller `makensis` writes
+    /// (`!uninstfinalize`).
     pub fn nsis_command(&self) -> String {
-        let mut command = format!(
-            "osslsigncode sign -h sha256 -pkcs12 '{}' -readpass '{}' -n 'Call Support' -i https://github.com/callsupport",
-            self.pfx.display(),
-            self.password_file.display()
-        );
-        if let Some(url) = &self.timestamp {
-            command.push_str(&format!(" -ts '{url}'"));
-        }
-        command.push_str(" -in '%1' -out '%1.signed' && mv '%1.signed' '%1'");
-        command
+        let quoted: Vec<String> = self
+            .sign_args()
+            .iter()
+            .map(|arg| format!("'{}'", arg.replace('\'', "'\\''")))
+            .collect();
+        format!(
+            "osslsigncode {} -in '%1' -out '%1.signed' && mv '%1.signed' '%1'",
+            quoted.join(" ")
+        )
     }
 
     /// Checks `file`'s signature: intact, and made by a certificate the CA vouches for.

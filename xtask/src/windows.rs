@@ -199,20 +199,29 @@ impl Windows {
     pub fn wine(&self, program: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Command {
         let mut command = Command::new("wine");
         command.arg(program).args(args).current_dir(&self.root);
-        self.env(&mut command);
+        self.wine_env(&mut command);
         command
     }
 
-    /// Waits until every program of the prefix has exited (an uninstaller runs on from a copy).
+    /// Waits until every program of the prefix has exited (an uninstaller runs on from a copy;
+    /// `wineboot` goes on writing the prefix after it returns).
     pub fn wait(&self) -> anyhow::Result<()> {
-        wait_for_wineserver(self)
+        let mut wait = Command::new("wineserver");
+        wait.arg("--wait");
+        self.wine_env(&mut wait);
+        run_cmd(&mut wait)
+    }
+
+    /// The folder the Windows programs of cargo profile `profile` land in.
+    pub fn out_dir(&self, profile: &str) -> PathBuf {
+        self.target_dir.join(TARGET).join(profile)
     }
 
     /// Stops the prefix's Wine server and what runs in it.
     pub fn stop(&self) {
         let mut stop = Command::new("wineserver");
         stop.arg("-k");
-        self.env(&mut stop);
+        self.wine_env(&mut stop);
         let _ = stop.status();
     }
 
@@ -317,7 +326,7 @@ impl Windows {
             boot.arg("--init");
             self.env(&mut boot);
             run_cmd(&mut boot)?;
-            wait_for_wineserver(self)?;
+            self.wait()?;
         }
         let dll = system32.join("bcryptprimitives.dll");
         let source = self.root.join("xtask/windows/processprng.c");
@@ -381,12 +390,4 @@ fn kill_group(pid: u32) {
     let _ = Command::new("kill")
         .args(["-KILL", "--", &format!("-{pid}")])
         .status();
-}
-
-/// Waits until `wineboot` has finished writing the prefix (its server keeps running after it).
-fn wait_for_wineserver(windows: &Windows) -> anyhow::Result<()> {
-    let mut wait = Command::new("wineserver");
-    wait.arg("--wait");
-    windows.env(&mut wait);
-    run_cmd(&mut wait)
 }

@@ -14,6 +14,19 @@ use super::{
 use crate::load::{line_of, span_of_key};
 
 impl Config {
+    /// The file at `path` and every problem of it ([`Config::check_all`]); an error when it
+    /// cannot be read.
+    pub fn read_and_check(path: &Path) -> Result<(String, Vec<ConfigError>), ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError {
+            path: path.to_path_buf(),
+            line: None,
+            key: None,
+            message: format!("cannot read it: {err}"),
+        })?;
+        let problems = Config::check_all(path, &text);
+        Ok((text, problems))
+    }
+
     /// Every problem of `text` (the file at `path`), each with its line and key; none when it is
     /// a valid configuration.
     pub fn check_all(path: &Path, text: &str) -> Vec<ConfigError> {

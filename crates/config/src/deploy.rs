@@ -1,7 +1,7 @@
 //! Putting a configuration file in place for a deployment: the installers' `/CONFIG=`, and IT's
 //! scripts, through `callsupport config install`.
 //!
-//! [`install`] checks the file first ([`Config::check_all`], every problem named) and writes
+//! [`install`] checks the file first ([`Config::read_and_check`], every problem named) and writes
 //! nothing when it is not valid; a valid one is written beside its destination, flushed and
 //! renamed over it, so the app reads the old file or the new one, never half of one. Its folder
 //! is made when missing. A destination that needs more rights says so.
@@ -26,15 +26,7 @@ pub enum DeployError {
 
 /// Checks `file` and, when valid, writes it whole to `to` (its folder made if needed).
 pub fn install(file: &Path, to: &Path) -> Result<(), DeployError> {
-    let text = std::fs::read_to_string(file).map_err(|err| {
-        DeployError::Io(ConfigError {
-            path: file.to_path_buf(),
-            line: None,
-            key: None,
-            message: format!("cannot read it: {err}"),
-        })
-    })?;
-    let problems = Config::check_all(file, &text);
+    let (text, problems) = Config::read_and_check(file).map_err(DeployError::Io)?;
     if !problems.is_empty() {
         return Err(DeployError::Invalid {
             file: file.to_path_buf(),

@@ -132,20 +132,25 @@ pub async fn examine(files: &ConfigFiles, data_dir: &Path) -> Vec<Check> {
                 "fix the configuration first",
             ));
         }
-        checks.push(disk(data_dir, 200));
-        checks.push(link_handler());
-        #[cfg(windows)]
-        checks.push(webview_check(webview2_version()));
+        checks.extend(this_computer(data_dir, 200));
         return checks;
     };
     checks.extend(sources(&config));
     checks.push(proxy(&config));
     checks.extend(ticket_api(&config).await);
-    checks.push(disk(data_dir, config.collection.max_bundle_mb));
-    checks.push(link_handler());
-    #[cfg(windows)]
-    checks.push(webview_check(webview2_version()));
+    checks.extend(this_computer(data_dir, config.collection.max_bundle_mb));
     checks
+}
+
+/// What does not depend on the configuration: free disk, the link handler, and on Windows the
+/// WebView2 Runtime.
+fn this_computer(data_dir: &Path, max_bundle_mb: u64) -> Vec<Check> {
+    vec![
+        disk(data_dir, max_bundle_mb),
+        link_handler(),
+        #[cfg(windows)]
+        webview_check(webview2_version()),
+    ]
 }
 
 /// Windows: the Microsoft Edge WebView2 Runtime, in which the app's window runs. Windows 11 and
@@ -169,17 +174,24 @@ fn webview_check(version: Option<String>) -> Check {
     }
 }
 
+/// The key, under `SOFTWARE` (and `SOFTWARE\WOW6432Node`), where Microsoft's installers record
+/// the WebView2 Runtime's version (`pv`).
+pub const WEBVIEW2_CLIENT: &str =
+    r"Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}";
+
 /// The WebView2 Runtime's version where Microsoft's installers record it: for the machine (the
 /// 32-bit view on 64-bit Windows, then the native one), then for the user. `0.0.0.0` means
 /// removed.
 #[cfg(windows)]
 pub fn webview2_version() -> Option<String> {
     use windows_registry::{CURRENT_USER, LOCAL_MACHINE};
-    const CLIENT: &str = r"Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}";
     [
-        (LOCAL_MACHINE, format!(r"SOFTWARE\WOW6432Node\{CLIENT}")),
-        (LOCAL_MACHINE, format!(r"SOFTWARE\{CLIENT}")),
-        (CURRENT_USER, format!(r"Software\{CLIENT}")),
+        (
+            LOCAL_MACHINE,
+            format!(r"SOFTWARE\WOW6432Node\{WEBVIEW2_CLIENT}"),
+        ),
+        (LOCAL_MACHINE, format!(r"SOFTWARE\{WEBVIEW2_CLIENT}")),
+        (CURRENT_USER, format!(r"Software\{WEBVIEW2_CLIENT}")),
     ]
     .into_iter()
     .find_map(|(hive, key)| {
@@ -251,7 +263,6 @@ fn sources(config: &Config) -> Vec<Check> {
     checks
 }
 
-/// The service reached (TLS, proxy) and the token accepted, with one dry-run request.
 /// The proxy requests to the ticket API go through, if any: always ok, it says what is in the way.
 fn proxy(config: &Config) -> Check {
     match crate::proxy::in_use(&config.ticket_api.parsed_url()) {
@@ -260,6 +271,7 @@ fn proxy(config: &Config) -> Check {
     }
 }
 
+/// The service reached (TLS, proxy) and the token accepted, with one dry-run request.
 async fn ticket_api(config: &Config) -> Vec<Check> {
     let api = &config.ticket_api;
     let host = api.destination_host();
@@ -554,7 +566,7 @@ mod tests {
             return; // A real Windows machine: its own runtime is left alone.
         }
         windows_registry::CURRENT_USER
-            .create(r"Software\Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}")
+            .create(format!(r"Software\{}", super::WEBVIEW2_CLIENT))
             .unwrap()
             .set_string("pv", "120.0.2210.91")
             .unwrap();

@@ -162,15 +162,7 @@ fn install(
 /// The file alone, as a deployment would ship it: every problem, each on a line of its own
 /// (`FILE:LINE: key `KEY`: message`), then one `error:` line that counts them.
 fn check(file: &PathBuf, json: bool) -> Result<ExitCode, Error> {
-    let text = std::fs::read_to_string(file).map_err(|err| {
-        Error::Config(ConfigError {
-            path: file.clone(),
-            line: None,
-            key: None,
-            message: format!("cannot read it: {err}"),
-        })
-    })?;
-    let problems = Config::check_all(file, &text);
+    let (_, problems) = Config::read_and_check(file)?;
     if json {
         output::json(&serde_json::json!({
             "file": file,

@@ -328,16 +328,12 @@ fn pretend_webview2_under_wine() {
         return;
     }
     ONCE.call_once(|| {
+        let key = format!(
+            r"HKCU\Software\{}",
+            callsupport_desk::doctor::WEBVIEW2_CLIENT
+        );
         let status = Command::new("reg")
-            .args([
-                "add",
-                r"HKCU\Software\Microsoft\EdgeUpdate\Clients\{F3017226-FE2A-4295-8BDF-00C3A9A7E4C5}",
-                "/v",
-                "pv",
-                "/d",
-                "120.0.2210.91",
-                "/f",
-            ])
+            .args(["add", &key, "/v", "pv", "/d", "120.0.2210.91", "/f"])
             .stdout(std::process::Stdio::null())
             .status()
             .expect("reg.exe");
