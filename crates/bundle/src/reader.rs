@@ -4,9 +4,10 @@
 //!
 //! [`Bundle::open`] reads only the central directory and `manifest.json`, refusing entries with
 //! absolute paths, `..`, backslashes, links or duplicate names, and manifests that are not
-//! `callsupport/bundle@1`. [`verify`] then streams every listed file through SHA-256 (bounded by the
-//! size the manifest declares) and reports each file that is missing, damaged or unlisted. A failure is
-//! always an error value, never a panic.
+//! `callsupport/bundle@1`; the manifest is read straight into its type, so padding costs nothing.
+//! [`Bundle::verify`] then streams every listed file through SHA-256 (bounded by the
+//! size the manifest declares) and reports each file that is missing, damaged or unlisted;
+//! [`Bundle::first_problem`] stops at the first. A failure is always an error value, never a panic.
 
 use callsupport_error::{Coded, ErrorCode};
 use std::collections::{BTreeMap, HashSet};
@@ -19,8 +20,9 @@ use zip::ZipArchive;
 use crate::hash::sha256_reader;
 use crate::manifest::{FILES_PREFIX, FORMAT, MANIFEST_NAME, Manifest};
 
-/// The largest manifest accepted; a real one is a few hundred bytes a file.
-const MAX_MANIFEST_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest manifest accepted: a real one is a few hundred bytes per file listed or skipped, so
+/// this holds about a hundred thousand of them.
+pub const MAX_MANIFEST_BYTES: u64 = 32 << 20;
 /// Most entries a bundle may have.
 const MAX_ENTRIES: usize = 200_000;
 /// Largest decompressed-to-compressed ratio accepted for an entry over 1 MiB.
@@ -159,7 +161,22 @@ impl<R: Read + Seek> Bundle<R> {
 
     /// Hashes every file and compares it with the manifest.
     pub fn verify(&mut self) -> Verification {
-        verify(self)
+        verify(self, false)
+    }
+
+    /// The first file that fails its check, if any: for a server that refuses a bundle on one
+    /// reason and should not inflate the rest of a damaged one.
+    pub fn first_problem(&mut self) -> Option<(String, FileProblem)> {
+        verify(self, true).problems.into_iter().next()
+    }
+
+    /// The bytes the listed files unpack to, as the manifest declares them: what checking every
+    /// file inflates at most.
+    pub fn unpacked_bytes(&self) -> u64 {
+        self.manifest
+            .files
+            .iter()
+            .fold(0u64, |total, file| total.saturating_add(file.size))
     }
 }
 
@@ -242,38 +259,31 @@ fn read_manifest<R: Read + Seek>(
         path: path.to_path_buf(),
         detail,
     };
-    let entry = match archive.by_name(MANIFEST_NAME) {
-        Ok(entry) => entry,
-        Err(zip::result::ZipError::FileNotFound) => {
-            return Err(ReadError::NoManifest {
-                path: path.to_path_buf(),
+    // Straight into its type, streamed: what the type does not hold is skipped without being kept,
+    // so the memory a manifest costs follows what it really lists, not how it is padded.
+    let parsed = parse_manifest::<_, Manifest>(path, archive)?;
+    let manifest = match parsed {
+        Ok(manifest) => manifest,
+        Err(shape) => {
+            // Check the format before the shape, so a future version gets the right message.
+            return Err(match parse_manifest::<_, FormatOnly>(path, archive)? {
+                Ok(FormatOnly {
+                    format: Some(found),
+                }) if found != FORMAT => ReadError::UnsupportedFormat {
+                    path: path.to_path_buf(),
+                    found,
+                },
+                Ok(FormatOnly { format: None }) => bad("no `format` field".to_owned()),
+                _ => bad(shape),
             });
         }
-        Err(err) => return Err(bad(err.to_string())),
     };
-    let mut bytes = Vec::new();
-    entry
-        .take(MAX_MANIFEST_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|err| bad(err.to_string()))?;
-    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
-        return Err(bad(format!("larger than {} MiB", MAX_MANIFEST_BYTES >> 20)));
+    if manifest.format != FORMAT {
+        return Err(ReadError::UnsupportedFormat {
+            path: path.to_path_buf(),
+            found: manifest.format,
+        });
     }
-    // Check the format before the full shape, so a future version gets the right message.
-    let value: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|err| bad(err.to_string()))?;
-    match value.get("format").and_then(|f| f.as_str()) {
-        Some(FORMAT) => {}
-        Some(other) => {
-            return Err(ReadError::UnsupportedFormat {
-                path: path.to_path_buf(),
-                found: other.to_owned(),
-            });
-        }
-        None => return Err(bad("no `format` field".to_owned())),
-    }
-    let manifest: Manifest = serde_path_to_error::deserialize(value)
-        .map_err(|err| bad(format!("at `{}`: {}", err.path(), err.inner())))?;
     let mut names = HashSet::new();
     for file in &manifest.files {
         if !file.path.starts_with(FILES_PREFIX) || unsafe_name(&file.path).is_some() {
@@ -289,17 +299,99 @@ fn read_manifest<R: Read + Seek>(
     Ok(manifest)
 }
 
-fn verify<R: Read + Seek>(bundle: &mut Bundle<R>) -> Verification {
+/// Only the `format` of a manifest that did not parse, to name a version this one cannot read.
+#[derive(serde::Deserialize)]
+struct FormatOnly {
+    format: Option<String>,
+}
+
+/// Reads `manifest.json` as a `T`, streaming, at most [`MAX_MANIFEST_BYTES`]: the outer error when
+/// there is no manifest or it is too large, the inner one (in words, with the JSON path) when it is
+/// not a `T`.
+fn parse_manifest<R: Read + Seek, T: serde::de::DeserializeOwned>(
+    path: &Path,
+    archive: &mut ZipArchive<R>,
+) -> Result<Result<T, String>, ReadError> {
+    let bad = |detail: String| ReadError::BadManifest {
+        path: path.to_path_buf(),
+        detail,
+    };
+    let entry = match archive.by_name(MANIFEST_NAME) {
+        Ok(entry) => entry,
+        Err(zip::result::ZipError::FileNotFound) => {
+            return Err(ReadError::NoManifest {
+                path: path.to_path_buf(),
+            });
+        }
+        Err(err) => return Err(bad(err.to_string())),
+    };
+    let mut capped = Capped {
+        inner: entry,
+        left: MAX_MANIFEST_BYTES,
+        over: false,
+    };
+    let parsed = {
+        let mut json = serde_json::Deserializer::from_reader(BufReader::new(&mut capped));
+        serde_path_to_error::deserialize::<_, T>(&mut json)
+            .map_err(|err| match err.path().to_string().as_str() {
+                "." => err.into_inner().to_string(),
+                at => format!("at `{at}`: {}", err.into_inner()),
+            })
+            .and_then(|value| json.end().map(|()| value).map_err(|err| err.to_string()))
+    };
+    if capped.over {
+        return Err(bad(format!("larger than {} MiB", MAX_MANIFEST_BYTES >> 20)));
+    }
+    Ok(parsed)
+}
+
+/// A reader that fails once more than `left` bytes would come out of it, and says so in `over`.
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    over: bool,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left + 1).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..want])?;
+        if n as u64 > self.left {
+            self.over = true;
+            return Err(io::Error::other("manifest too large"));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Checks the files against the manifest: unlisted entries first (no inflating), then each listed
+/// file's size and SHA-256; with `first_only`, stops at the first problem.
+fn verify<R: Read + Seek>(bundle: &mut Bundle<R>, first_only: bool) -> Verification {
     let mut problems = BTreeMap::new();
     let mut files_checked = 0;
     let mut bytes_checked = 0;
-    let listed: HashSet<String> = bundle
+    let listed: HashSet<&str> = bundle
         .manifest
         .files
         .iter()
-        .map(|f| f.path.clone())
+        .map(|f| f.path.as_str())
         .collect();
+    for name in bundle.archive.file_names() {
+        let Ok(name) = name else { continue };
+        if name != MANIFEST_NAME && !name.ends_with('/') && !listed.contains(name.as_ref()) {
+            problems.insert(name.into_owned(), FileProblem::Unlisted);
+            if first_only {
+                break;
+            }
+        }
+    }
     for file in &bundle.manifest.files {
+        if first_only && !problems.is_empty() {
+            break;
+        }
         let entry = match bundle.archive.by_name(&file.path) {
             Ok(entry) => entry,
             Err(zip::result::ZipError::FileNotFound) => {
@@ -331,12 +423,6 @@ fn verify<R: Read + Seek>(bundle: &mut Bundle<R>) -> Verification {
             Err(err) => {
                 problems.insert(file.path.clone(), FileProblem::Unreadable(err.to_string()));
             }
-        }
-    }
-    for name in bundle.archive.file_names() {
-        let Ok(name) = name else { continue };
-        if name != MANIFEST_NAME && !name.ends_with('/') && !listed.contains(name.as_ref()) {
-            problems.insert(name.into_owned(), FileProblem::Unlisted);
         }
     }
     Verification {

@@ -56,6 +56,11 @@ pub struct ServerConfig {
     /// The token for the agent endpoints; `None` turns them off.
     pub agent_token: Option<Secret>,
     pub max_bundle_bytes: u64,
+    /// Most bytes a bundle's files may unpack to; `None` for twice `max_bundle_bytes` (an honest
+    /// bundle unpacks to about the app's collection limit, which is at most the bundle limit).
+    pub max_unpacked_bytes: Option<u64>,
+    /// Received bundles checked at once; the rest wait their turn.
+    pub checks_at_once: usize,
     /// Submissions a client may make; `None` for no limit.
     pub rate_limit: Option<RateLimit>,
     /// Base of the `ticket_url`s handed out; defaults to `http://<listen address>`.
@@ -83,6 +88,8 @@ impl ServerConfig {
             submit_token: None,
             agent_token: None,
             max_bundle_bytes: 1 << 30,
+            max_unpacked_bytes: None,
+            checks_at_once: default_checks_at_once(),
             rate_limit: None,
             public_url: None,
             resumable_uploads: true,
@@ -92,6 +99,11 @@ impl ServerConfig {
             forward: None,
         }
     }
+}
+
+/// One bundle check per core, at least two.
+pub fn default_checks_at_once() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
 }
 
 /// A server that is accepting connections.
@@ -202,6 +214,10 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         agent_token: config.agent_token.clone(),
         limiter: config.rate_limit.map(limit::Limiter::new),
         max_bundle_bytes: config.max_bundle_bytes,
+        max_unpacked_bytes: config
+            .max_unpacked_bytes
+            .unwrap_or(config.max_bundle_bytes.saturating_mul(2)),
+        checks: tokio::sync::Semaphore::new(config.checks_at_once.max(1)),
         public_url: public_url.trim_end_matches('/').to_owned(),
     });
     let app = routes::router(state, config.resumable_uploads);

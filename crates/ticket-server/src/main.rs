@@ -50,6 +50,14 @@ struct Args {
     /// Largest bundle accepted, in MiB.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
     max_bundle_mb: u64,
+    /// Most a bundle's files may unpack to, in MiB; a bigger one is refused before anything is
+    /// inflated. Default: twice --max-bundle-mb.
+    #[arg(long, value_name = "MiB", value_parser = clap::value_parser!(u64).range(1..))]
+    max_unpacked_mb: Option<u64>,
+    /// Received bundles checked (inflated and hashed) at once; the others wait their turn.
+    /// Default: one per core, at least two.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    checks_at_once: Option<u64>,
     /// Base URL for the ticket links handed out, when clients reach the server under another name.
     #[arg(long)]
     public_url: Option<String>,
@@ -148,6 +156,12 @@ async fn main() {
         submit_token,
         agent_token,
         max_bundle_bytes: args.max_bundle_mb << 20,
+        max_unpacked_bytes: args.max_unpacked_mb.map(|mb| mb << 20),
+        checks_at_once: args
+            .checks_at_once
+            .map_or_else(callsupport_ticket_server::default_checks_at_once, |n| {
+                n as usize
+            }),
         rate_limit: (args.rate_per_minute > 0).then_some(RateLimit {
             per_minute: args.rate_per_minute,
             burst: args.rate_burst,

@@ -389,6 +389,77 @@ fn an_unlisted_entry_is_reported() {
 }
 
 #[test]
+fn the_first_problem_ends_a_check_that_asks_for_one() {
+    // Two damaged files and one smuggled in: `verify` names all three; `first_problem` names the
+    // unlisted one, found from the names alone, and inflates nothing.
+    let parts = Parts::new();
+    let mut entries = parts.entries();
+    entries[0].1[0] ^= 0xff;
+    entries[1].1[0] ^= 0xff;
+    entries.push(("files/app/extra.log".into(), b"smuggled\n".to_vec()));
+    let path = parts.zip("three-problems.zip", &entries);
+
+    assert_eq!(Bundle::open(&path).unwrap().verify().problems.len(), 3);
+    let (name, problem) = Bundle::open(&path).unwrap().first_problem().unwrap();
+    assert_eq!(
+        (name.as_str(), problem),
+        ("files/app/extra.log", FileProblem::Unlisted)
+    );
+
+    entries.pop();
+    let path = parts.zip("two-problems.zip", &entries);
+    let (name, problem) = Bundle::open(&path).unwrap().first_problem().unwrap();
+    assert_eq!(name, entries[0].0);
+    assert!(
+        matches!(problem, FileProblem::Damaged { .. }),
+        "{problem:?}"
+    );
+    assert_eq!(
+        Bundle::open(&parts.zip("good.zip", &parts.entries()))
+            .unwrap()
+            .first_problem(),
+        None
+    );
+}
+
+#[test]
+fn a_manifest_padded_past_its_cap_is_refused_as_it_streams() {
+    // 40 MiB of `[],` deflates to a few tens of KB: the cap is on what comes out, not what went in.
+    let mut parts = Parts::new();
+    let padding = format!("[{}[]]", "[],".repeat(14 << 20));
+    parts.manifest["host"]["padding"] = serde_json::from_str(&padding).unwrap();
+    let path = parts.zip("padded.zip", &parts.entries());
+    assert!(fs::metadata(&path).unwrap().len() < 1 << 20);
+
+    match open_err(&path) {
+        ReadError::BadManifest { detail, .. } => {
+            assert!(detail.contains("larger than 32 MiB"), "{detail}")
+        }
+        other => panic!("expected BadManifest, got {other:?}"),
+    }
+}
+
+#[test]
+fn what_the_manifest_types_do_not_hold_is_read_past() {
+    // Under the cap, a field the format does not know is skipped, not kept: the bundle opens and
+    // checks out, and a field it does know with the wrong shape is named by its path.
+    let mut parts = Parts::new();
+    parts.manifest["host"]["padding"] =
+        serde_json::from_str(&format!("[{}[]]", "[],".repeat(1 << 20))).unwrap();
+    let path = parts.zip("padded-small.zip", &parts.entries());
+    assert!(Bundle::open(&path).unwrap().verify().intact());
+
+    parts.manifest["files"][0]["size"] = "large".into();
+    let path = parts.zip("wrong-shape.zip", &parts.entries());
+    match open_err(&path) {
+        ReadError::BadManifest { detail, .. } => {
+            assert!(detail.contains("files[0].size"), "{detail}")
+        }
+        other => panic!("expected BadManifest, got {other:?}"),
+    }
+}
+
+#[test]
 fn an_entry_claiming_an_impossible_ratio_is_refused_as_a_bomb() {
     // A real entry whose headers were edited to claim 4 GiB from a few KB: deflate cannot do that.
     let parts = Parts::new();

@@ -9,6 +9,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use callsupport_bundle::human_bytes;
 use callsupport_bundle::reader::Bundle;
 use callsupport_bundle::ticket::TicketRequest;
 use uuid::Uuid;
@@ -102,7 +103,11 @@ async fn commit(
     size: u64,
 ) -> Result<(Stored, bool), ApiProblem> {
     let (checked, data_path) = (request.clone(), data.to_path_buf());
-    blocking(move || check_bundle(&data_path, &checked)).await?;
+    let max_unpacked = state.max_unpacked_bytes;
+    // A few checks at a time: each inflates a whole bundle, and more at once only share the cores.
+    let _turn = state.checks.acquire().await.map_err(ApiProblem::internal)?;
+    blocking(move || check_bundle(&data_path, &checked, max_unpacked)).await?;
+    drop(_turn);
     let store = &state.store;
     let earlier = store
         .stored(&request.bundle_id.to_string())
@@ -160,8 +165,9 @@ async fn commit(
     recorded
 }
 
-/// The bundle must open as a Call Support bundle, belong to this report, and be intact.
-fn check_bundle(path: &Path, request: &TicketRequest) -> Result<(), ApiProblem> {
+/// The bundle must open as a Call Support bundle, belong to this report, unpack to at most
+/// `max_unpacked` bytes, and be intact; the first file that is not ends the check.
+fn check_bundle(path: &Path, request: &TicketRequest, max_unpacked: u64) -> Result<(), ApiProblem> {
     let mut bundle = Bundle::open(path)
         .map_err(|err| ApiProblem::unprocessable("bundle_invalid", err.to_string()))?;
     if bundle.manifest.bundle_id != request.bundle_id {
@@ -170,14 +176,22 @@ fn check_bundle(path: &Path, request: &TicketRequest) -> Result<(), ApiProblem> 
             "the bundle's manifest has another bundle_id than the report",
         ));
     }
-    let verification = bundle.verify();
-    if let Some((name, problem)) = verification.problems.iter().next() {
+    let unpacked = bundle.unpacked_bytes();
+    if unpacked > max_unpacked {
+        return Err(ApiProblem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "bundle_unpacks_too_large",
+            format!(
+                "the bundle's files come to {} unpacked; this server takes at most {}",
+                human_bytes(unpacked),
+                human_bytes(max_unpacked)
+            ),
+        ));
+    }
+    if let Some((name, problem)) = bundle.first_problem() {
         return Err(ApiProblem::unprocessable(
             "bundle_damaged",
-            format!(
-                "{} file(s) fail their check, first `{name}`: {problem}",
-                verification.problems.len()
-            ),
+            format!("`{name}` fails its check: {problem}; the bundle was damaged on the way"),
         ));
     }
     Ok(())

@@ -55,6 +55,10 @@ pub struct AppState {
     pub agent_token: Option<Secret>,
     pub limiter: Option<Limiter>,
     pub max_bundle_bytes: u64,
+    /// Most bytes a bundle's files may unpack to: what checking one inflates at most.
+    pub max_unpacked_bytes: u64,
+    /// Turns to check a received bundle: at most this many are inflated and hashed at once.
+    pub checks: tokio::sync::Semaphore,
     pub public_url: String,
 }
 

@@ -1,47 +1,10 @@
 //! The server as its own process under load: 50 uploads of 20 MiB at once, 1 GiB in all. Its memory
 //! must not follow the data: bundles stream to disk while they are hashed, they are never held.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-
 use callsupport_bundle::SourceKind;
 use callsupport_bundle::ticket::TicketRequest;
 
-use crate::support::{SUBMIT_TOKEN, bundle_of_folder, random_bytes};
-
-/// Peak resident memory of a process so far, in MiB (Linux: `VmHWM`).
-#[cfg(not(windows))]
-fn peak_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap();
-    kib / 1024.0
-}
-
-/// Peak working set of a process so far, in MiB (Windows: `GetProcessMemoryInfo`).
-#[cfg(windows)]
-fn peak_mib(pid: u32) -> f64 {
-    use windows_sys::Win32::Foundation::CloseHandle;
-    use windows_sys::Win32::System::ProcessStatus::{
-        GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS,
-    };
-    use windows_sys::Win32::System::Threading::{OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION};
-    // SAFETY: the handle is checked, used once with a properly sized structure, and closed.
-    unsafe {
-        let process = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
-        assert!(!process.is_null(), "cannot open the server's process");
-        let mut counters: PROCESS_MEMORY_COUNTERS = std::mem::zeroed();
-        counters.cb = std::mem::size_of::<PROCESS_MEMORY_COUNTERS>() as u32;
-        let ok = GetProcessMemoryInfo(process, &mut counters, counters.cb);
-        CloseHandle(process);
-        assert!(ok != 0, "cannot read the server's memory");
-        counters.PeakWorkingSetSize as f64 / (1024.0 * 1024.0)
-    }
-}
+use crate::support::{SUBMIT_TOKEN, bundle_of_folder, peak_mib, random_bytes, spawn_server};
 
 #[test]
 fn fifty_concurrent_20_mib_uploads_leave_the_server_memory_flat() {
@@ -59,22 +22,8 @@ fn fifty_concurrent_20_mib_uploads_leave_the_server_memory_flat() {
         })
         .collect();
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_callsupport-ticket-server"))
-        .args(["--listen", "127.0.0.1:0", "--data"])
-        .arg(dir.path().join("server"))
-        .args(["--token", SUBMIT_TOKEN, "--rate-per-minute", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = format!(
-        "{}/api/v1/tickets",
-        line.trim().strip_prefix("listening on ").unwrap()
-    );
+    let (mut server, base) = spawn_server(&dir.path().join("server"), &["--rate-per-minute", "0"]);
+    let url = format!("{base}/api/v1/tickets");
     let idle = peak_mib(server.id());
 
     let runtime = tokio::runtime::Builder::new_multi_thread()

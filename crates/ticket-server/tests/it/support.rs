@@ -350,3 +350,62 @@ pub async fn assert_problem(
     }
     body
 }
+
+/// Starts the server binary on a free loopback port with the submit token and `extra` flags; the
+/// process and its base URL.
+pub fn spawn_server(data: &Path, extra: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_callsupport-ticket-server"))
+        .args(["--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(["--token", SUBMIT_TOKEN])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
+    (server, base)
+}
+
+/// Peak resident memory of a process so far, in MiB (Linux: `VmHWM`).
+#[cfg(not(windows))]
+pub fn peak_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kib / 1024.0
+}
+
+/// Peak working set of a process so far, in MiB (Windows: `GetProcessMemoryInfo`).
+#[cfg(windows)]
+pub fn peak_mib(pid: u32) -> f64 {
+    use windows_sys::Win32::Foundation::CloseHandle;
+    use windows_sys::Win32::System::ProcessStatus::{
+        GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS,
+    };
+    use windows_sys::Win32::System::Threading::{OpenProcess, PROCESS_QUERY_LIMITED_INFORMATION};
+    // SAFETY: the handle is checked, used once with a properly sized structure, and closed.
+    unsafe {
+        let process = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, 0, pid);
+        assert!(!process.is_null(), "cannot open the server's process");
+        let mut counters: PROCESS_MEMORY_COUNTERS = std::mem::zeroed();
+        counters.cb = std::mem::size_of::<PROCESS_MEMORY_COUNTERS>() as u32;
+        let ok = GetProcessMemoryInfo(process, &mut counters, counters.cb);
+        CloseHandle(process);
+        assert!(ok != 0, "cannot read the server's memory");
+        counters.PeakWorkingSetSize as f64 / (1024.0 * 1024.0)
+    }
+}
