@@ -388,7 +388,7 @@ fn disk(data_dir: &Path, max_bundle_mb: u64) -> Check {
             break;
         }
     }
-    match free_bytes(&probe) {
+    match callsupport_kept::free_bytes(&probe) {
         Some(free) if free >= 2 * needed => Check::ok(
             "disk",
             format!(
@@ -422,39 +422,6 @@ fn disk(data_dir: &Path, max_bundle_mb: u64) -> Check {
             "make sure the data folder can be written",
         ),
     }
-}
-
-#[cfg(unix)]
-fn free_bytes(path: &Path) -> Option<u64> {
-    use std::os::unix::ffi::OsStrExt;
-    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
-    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `c_path` is a valid NUL-terminated string and `stat` a valid out-pointer.
-    let rc = unsafe { libc::statvfs(c_path.as_ptr(), &mut stat) };
-    (rc == 0).then(|| stat.f_bavail as u64 * stat.f_frsize as u64)
-}
-
-#[cfg(windows)]
-fn free_bytes(path: &Path) -> Option<u64> {
-    use std::os::windows::ffi::OsStrExt;
-    use windows_sys::Win32::Storage::FileSystem::GetDiskFreeSpaceExW;
-    let wide: Vec<u16> = path.as_os_str().encode_wide().chain([0]).collect();
-    let mut available = 0u64;
-    // SAFETY: `wide` is NUL-terminated; the other out-parameters may be null.
-    let ok = unsafe {
-        GetDiskFreeSpaceExW(
-            wide.as_ptr(),
-            &mut available,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        )
-    };
-    (ok != 0).then_some(available)
-}
-
-#[cfg(not(any(unix, windows)))]
-fn free_bytes(_path: &Path) -> Option<u64> {
-    None
 }
 
 /// Whether `callsupport://` links (support asking for logs) open the app: asks the desktop which

@@ -1,6 +1,11 @@
 //! Small files the app keeps for itself: written whole (beside the file, flushed, then renamed
 //! over it, so a reader sees the old or the new file, never half of one), and JSON-lines lists
-//! appended to and kept to their latest entries.
+//! appended to and kept to their latest entries; and how much room is left for them
+//! ([`free_bytes`]).
+
+mod space;
+
+pub use space::free_bytes;
 
 use std::io::Write;
 use std::path::Path;

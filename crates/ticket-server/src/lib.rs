@@ -9,11 +9,12 @@
 //! records in SQLite (or PostgreSQL, shared by several instances) and [`blobs`] the bundles in the
 //! data folder (or Azure Blob Storage, or S3); each upload is written under a temporary name and
 //! stored only after its hash, its manifest and every file in it were checked. Tokens are held only as
-//! SHA-256 digests ([`secret`]); submissions are rate-limited per client ([`limit`]); agents'
+//! SHA-256 digests ([`secret`]); submissions and lookups are rate-limited per client address ([`limit`], [`client`]); agents'
 //! downloads take byte ranges ([`range`]). The binary logs one JSON object a line. The binary and
 //! the tests both go through [`start`].
 
 pub mod blobs;
+pub mod client;
 
 pub use blobs::BlobConfig;
 pub use forward::ForwardConfig;
@@ -61,8 +62,12 @@ pub struct ServerConfig {
     pub max_unpacked_bytes: Option<u64>,
     /// Received bundles checked at once; the rest wait their turn.
     pub checks_at_once: usize,
-    /// Submissions a client may make; `None` for no limit.
+    /// Reports (and resumable upload creations) one client address may make; `None` for no limit.
     pub rate_limit: Option<RateLimit>,
+    /// Dry runs and agent requests one client address may make; `None` for no limit.
+    pub lookup_limit: Option<RateLimit>,
+    /// Proxies (load balancers) whose `X-Forwarded-For` names the client; none by default.
+    pub trusted_proxies: Vec<client::Cidr>,
     /// Base of the `ticket_url`s handed out; defaults to `http://<listen address>`.
     pub public_url: Option<String>,
     /// Offer resumable uploads (tus) at `/api/v1/uploads`; off, bundles come in one request each.
@@ -91,6 +96,8 @@ impl ServerConfig {
             max_unpacked_bytes: None,
             checks_at_once: default_checks_at_once(),
             rate_limit: None,
+            lookup_limit: None,
+            trusted_proxies: Vec::new(),
             public_url: None,
             resumable_uploads: true,
             database: DatabaseConfig::DataFolder,
@@ -213,6 +220,8 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         submit_token: config.submit_token.clone(),
         agent_token: config.agent_token.clone(),
         limiter: config.rate_limit.map(limit::Limiter::new),
+        lookups: config.lookup_limit.map(limit::Limiter::new),
+        proxies: client::Proxies(config.trusted_proxies.clone()),
         max_bundle_bytes: config.max_bundle_bytes,
         max_unpacked_bytes: config
             .max_unpacked_bytes

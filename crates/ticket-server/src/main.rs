@@ -40,13 +40,23 @@ struct Args {
         conflicts_with = "agent_token"
     )]
     agent_token_sha256: Option<String>,
-    /// Reports one client (one submit token, or one address without a token) may send a minute;
-    /// 0 for no limit. Over it, clients get 429 with Retry-After.
+    /// Reports (and resumable uploads started) one client address may send a minute; 0 for no
+    /// limit. Over it, clients get 429 with Retry-After. A report sent again (its
+    /// Idempotency-Key already a ticket) is always answered.
     #[arg(long, default_value_t = 600)]
     rate_per_minute: u32,
-    /// Reports one client may send at once before the per-minute rate applies.
+    /// Reports one client address may send at once before the per-minute rate applies.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
     rate_burst: u32,
+    /// Token checks (dry runs) and agent requests one client address may make a minute, in bursts
+    /// of a tenth of it; 0 for no limit.
+    #[arg(long, default_value_t = 1200)]
+    lookup_rate_per_minute: u32,
+    /// Believe X-Forwarded-For from these proxies (load balancers): addresses or blocks such as
+    /// 10.0.0.0/8, comma-separated or the flag repeated. Without it, the client is the address
+    /// the connection comes from.
+    #[arg(long, value_name = "CIDR", value_delimiter = ',')]
+    trust_proxy: Vec<callsupport_ticket_server::client::Cidr>,
     /// Largest bundle accepted, in MiB.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
     max_bundle_mb: u64,
@@ -166,6 +176,11 @@ async fn main() {
             per_minute: args.rate_per_minute,
             burst: args.rate_burst,
         }),
+        lookup_limit: (args.lookup_rate_per_minute > 0).then_some(RateLimit {
+            per_minute: args.lookup_rate_per_minute,
+            burst: (args.lookup_rate_per_minute / 10).max(1),
+        }),
+        trusted_proxies: args.trust_proxy,
         public_url: args.public_url,
         resumable_uploads: !args.no_resumable_uploads,
         database: match args.database {

@@ -12,7 +12,7 @@ use crate::problem::ApiProblem;
 use crate::range::{RangeAsked, byte_range};
 use crate::store::{Forward, TicketRecord, attachment_key, bundle_key};
 
-use super::auth::agent;
+use super::auth::Agent;
 use super::{AppState, Shared};
 
 /// The newest tickets (up to 500).
@@ -29,9 +29,8 @@ use super::{AppState, Shared};
 )]
 pub async fn list_tickets(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    _agent: Agent,
 ) -> Result<Response, ApiProblem> {
-    agent(&state, &headers)?;
     let records = state.store.list(500).await.map_err(ApiProblem::internal)?;
     Ok(Json(serde_json::json!({ "tickets": records })).into_response())
 }
@@ -52,10 +51,9 @@ pub async fn list_tickets(
 )]
 pub async fn get_ticket(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    _agent: Agent,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiProblem> {
-    agent(&state, &headers)?;
     let mut record = find(&state, &id).await?;
     record.forward = state
         .store
@@ -80,9 +78,8 @@ pub async fn get_ticket(
 )]
 pub async fn list_forwards(
     State(state): State<Shared>,
-    headers: HeaderMap,
+    _agent: Agent,
 ) -> Result<Response, ApiProblem> {
-    agent(&state, &headers)?;
     let forwards = state
         .store
         .open_forwards(500)
@@ -123,10 +120,10 @@ pub struct ForwardList {
 )]
 pub async fn get_bundle(
     State(state): State<Shared>,
+    _agent: Agent,
     headers: HeaderMap,
     UrlPath(id): UrlPath<String>,
 ) -> Result<Response, ApiProblem> {
-    agent(&state, &headers)?;
     let record = find(&state, &id).await?;
     let key = bundle_key(&record.ticket_id);
     serve_zip(
@@ -165,10 +162,10 @@ pub async fn get_bundle(
 )]
 pub async fn get_attachment(
     State(state): State<Shared>,
+    _agent: Agent,
     headers: HeaderMap,
     UrlPath((id, bundle_id)): UrlPath<(String, String)>,
 ) -> Result<Response, ApiProblem> {
-    agent(&state, &headers)?;
     let record = find(&state, &id).await?;
     let attachment = state
         .store

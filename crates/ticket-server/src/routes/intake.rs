@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::problem::ApiProblem;
 use crate::store::Stored;
 
-use super::auth::{admit, check_submit_token};
+use super::auth::{Admitted, admit, check_submit_token, limited};
 use super::commit::{answered, store_ticket};
 use super::{AppState, DRAIN_MARGIN, MAX_REPORT_BYTES, Shared};
 
@@ -121,6 +121,13 @@ pub async fn create_ticket(
                 "a dry run takes no body; send the report without dry_run=true",
             ));
         }
+        limited(
+            &state,
+            state.lookups.as_ref(),
+            peer,
+            &headers,
+            "token checks",
+        )?;
         check_submit_token(&state, &headers)?;
         tracing::info!(peer = %peer, "dry run: token accepted");
         return Ok((
@@ -148,7 +155,11 @@ pub async fn create_ticket(
     let drain_budget = state.max_bundle_bytes.saturating_add(DRAIN_MARGIN);
     let started = Instant::now();
     match receive_ticket(state, peer, headers, &mut multipart).await {
-        Ok(response) => Ok(response),
+        Ok(response) => {
+            // A repeat is answered before its body is read: read it, so the client gets the answer.
+            drain(&mut multipart, drain_budget).await;
+            Ok(response)
+        }
         Err(problem) => {
             tracing::warn!(
                 peer = %peer,
@@ -212,7 +223,7 @@ async fn receive_uploaded(
     request: Request,
 ) -> Result<Response, ApiProblem> {
     let started = Instant::now();
-    let key = admit(&state, peer, &headers)?;
+    let admitted = admit(&state, peer, &headers).await;
     let body = axum::body::to_bytes(request.into_body(), MAX_REPORT_BYTES)
         .await
         .map_err(|_| {
@@ -228,21 +239,17 @@ async fn receive_uploaded(
             format!("send {{\"report\": …, \"upload\": \"<upload URL>\"}}: {err}"),
         )
     })?;
+    let key = match admitted? {
+        // A repeat after a lost answer: the upload became that ticket and is gone, the answer stays.
+        Admitted::Repeat(stored) => return Ok(answered(&state, peer, &stored, false, started)),
+        Admitted::New(key) => key,
+    };
     let request = normalized(named.report)?;
     if request.bundle_id != key {
         return Err(ApiProblem::unprocessable(
             "idempotency_key_mismatch",
             "Idempotency-Key must equal the report's bundle_id",
         ));
-    }
-    // A repeat after a lost answer: the upload became that ticket and is gone, the answer stays.
-    if let Some(stored) = state
-        .store
-        .stored(&key.to_string())
-        .await
-        .map_err(ApiProblem::internal)?
-    {
-        return Ok(answered(&state, peer, &stored, false, started));
     }
     let finished = state.uploads.finished(&named.upload)?;
     let hashed = finished.data.clone();
@@ -276,7 +283,10 @@ async fn receive_ticket(
     multipart: &mut Multipart,
 ) -> Result<Response, ApiProblem> {
     let started = Instant::now();
-    let key = admit(&state, peer, &headers)?;
+    let key = match admit(&state, peer, &headers).await? {
+        Admitted::Repeat(stored) => return Ok(answered(&state, peer, &stored, false, started)),
+        Admitted::New(key) => key,
+    };
 
     let mut request: Option<TicketRequest> = None;
     let mut upload: Option<(Incoming, String, u64)> = None;

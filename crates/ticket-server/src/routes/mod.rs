@@ -53,7 +53,12 @@ pub struct AppState {
     pub uploads: Uploads,
     pub submit_token: Option<Secret>,
     pub agent_token: Option<Secret>,
+    /// Reports (and upload creations) a client address may make.
     pub limiter: Option<Limiter>,
+    /// Token checks (dry runs) and agent requests a client address may make.
+    pub lookups: Option<Limiter>,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub proxies: crate::client::Proxies,
     pub max_bundle_bytes: u64,
     /// Most bytes a bundle's files may unpack to: what checking one inflates at most.
     pub max_unpacked_bytes: u64,

@@ -135,6 +135,7 @@ async fn a_bundle_that_unpacks_past_the_limit_is_refused_before_it_is_inflated()
         key: Some(request.bundle_id.to_string()),
         report: Some(serde_json::to_vec(&request).unwrap()),
         bundle: Some(std::fs::read(&out).unwrap()),
+        forwarded_for: None,
     };
     let server = Server::start_with(Setup {
         max_bundle_bytes: 1 << 20,
@@ -154,4 +155,132 @@ async fn a_bundle_that_unpacks_past_the_limit_is_refused_before_it_is_inflated()
         "{body}"
     );
     server.assert_nothing_stored();
+}
+
+fn limit(per_minute: u32, burst: u32) -> Option<callsupport_ticket_server::RateLimit> {
+    Some(callsupport_ticket_server::RateLimit { per_minute, burst })
+}
+
+#[tokio::test]
+async fn one_address_over_its_rate_does_not_lock_out_the_organisation() {
+    // Everyone shares one submit token; the limit is per address. Behind a trusted proxy (here
+    // the test's own loopback), the address is the one the proxy forwarded for.
+    let server = Server::start_with(Setup {
+        rate_limit: limit(1, 2),
+        trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()],
+        ..Setup::default()
+    })
+    .await;
+    let from = |client: &'static str| Upload {
+        forwarded_for: Some(client),
+        ..Upload::of(&Collected::new())
+    };
+    for _ in 0..2 {
+        assert_eq!(
+            server.post(&from("192.0.2.1")).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    assert_problem(
+        server.post(&from("192.0.2.1")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    )
+    .await;
+    // A colleague behind the same proxy, and the same colleague claiming another address in a
+    // header of their own (the proxy appends the one it saw, which is the one that counts).
+    assert_eq!(
+        server.post(&from("192.0.2.2")).await.status(),
+        StatusCode::CREATED
+    );
+    assert_problem(
+        server.post(&from("198.51.100.7, 192.0.2.1")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_forwarded_address_from_an_untrusted_peer_is_not_believed() {
+    let server = Server::start_with(Setup {
+        rate_limit: limit(1, 1),
+        ..Setup::default()
+    })
+    .await;
+    let from = |client: &'static str| Upload {
+        forwarded_for: Some(client),
+        ..Upload::of(&Collected::new())
+    };
+    assert_eq!(
+        server.post(&from("192.0.2.1")).await.status(),
+        StatusCode::CREATED
+    );
+    assert_problem(
+        server.post(&from("192.0.2.2")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_report_sent_again_is_answered_whatever_the_rate() {
+    // The client lost the answer and asks again: it must learn its ticket, not be told to wait.
+    let server = Server::start_with(Setup {
+        rate_limit: limit(1, 1),
+        ..Setup::default()
+    })
+    .await;
+    let upload = Upload::of(&Collected::new());
+    assert_eq!(server.post(&upload).await.status(), StatusCode::CREATED);
+    for _ in 0..3 {
+        assert_eq!(server.post(&upload).await.status(), StatusCode::OK);
+    }
+    assert_problem(
+        server.post(&Upload::of(&Collected::new())).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    )
+    .await;
+    assert_eq!(server.folder("bundles").len(), 1);
+}
+
+#[tokio::test]
+async fn token_checks_and_agent_requests_are_limited_per_address() {
+    let server = Server::start_with(Setup {
+        lookup_limit: limit(1, 3),
+        ..Setup::default()
+    })
+    .await;
+    let dry_run = || {
+        server
+            .client
+            .post(server.url("/api/v1/tickets?dry_run=true"))
+            .bearer_auth("a guess")
+            .send()
+    };
+    for _ in 0..2 {
+        assert_eq!(dry_run().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    }
+    let agent = server
+        .get("/api/v1/tickets", Some(crate::support::AGENT_TOKEN))
+        .await;
+    assert_eq!(agent.status(), StatusCode::OK);
+    let refused = dry_run().await.unwrap();
+    assert!(refused.headers().contains_key(reqwest::header::RETRY_AFTER));
+    assert_problem(refused, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
+    assert_problem(
+        server
+            .get("/api/v1/tickets", Some(crate::support::AGENT_TOKEN))
+            .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+    )
+    .await;
+    // Reports are counted apart.
+    assert_eq!(
+        server.post(&Upload::of(&Collected::new())).await.status(),
+        StatusCode::CREATED
+    );
 }

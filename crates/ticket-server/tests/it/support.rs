@@ -34,6 +34,8 @@ pub struct Setup {
     pub agent_token: Option<&'static str>,
     pub max_bundle_bytes: u64,
     pub rate_limit: Option<callsupport_ticket_server::RateLimit>,
+    pub lookup_limit: Option<callsupport_ticket_server::RateLimit>,
+    pub trusted_proxies: Vec<callsupport_ticket_server::client::Cidr>,
     pub database: DatabaseConfig,
     pub blobs: BlobConfig,
     pub signed_link_minutes: u64,
@@ -46,6 +48,8 @@ impl Default for Setup {
             agent_token: Some(AGENT_TOKEN),
             max_bundle_bytes: 64 << 20,
             rate_limit: None,
+            lookup_limit: None,
+            trusted_proxies: Vec::new(),
             database: DatabaseConfig::DataFolder,
             blobs: BlobConfig::DataFolder,
             signed_link_minutes: 15,
@@ -70,6 +74,8 @@ impl Server {
             agent_token: setup.agent_token.map(Into::into),
             max_bundle_bytes: setup.max_bundle_bytes,
             rate_limit: setup.rate_limit,
+            lookup_limit: setup.lookup_limit,
+            trusted_proxies: setup.trusted_proxies,
             database: setup.database,
             blobs: setup.blobs,
             signed_link_minutes: setup.signed_link_minutes,
@@ -165,6 +171,9 @@ impl Server {
         if let Some(key) = &upload.key {
             request = request.header("Idempotency-Key", key);
         }
+        if let Some(client) = upload.forwarded_for {
+            request = request.header("X-Forwarded-For", client);
+        }
         request.send().await
     }
 }
@@ -176,6 +185,8 @@ pub struct Upload {
     pub key: Option<String>,
     pub report: Option<Vec<u8>>,
     pub bundle: Option<Vec<u8>>,
+    /// Sent as `X-Forwarded-For`, as a load balancer does.
+    pub forwarded_for: Option<&'static str>,
 }
 
 impl Upload {
@@ -187,6 +198,7 @@ impl Upload {
             key: Some(request.bundle_id.to_string()),
             report: Some(serde_json::to_vec(&request).unwrap()),
             bundle: Some(fs::read(&bundle.written.path).unwrap()),
+            forwarded_for: None,
         }
     }
 
