@@ -34,8 +34,9 @@ pub mod tus;
 mod upload_store;
 pub mod uploads;
 
-pub use limit::RateLimit;
+pub use limit::{Intake, RateLimit};
 pub use secret::Secret;
+pub use upload_store::UploadQuotas;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -72,6 +73,13 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Offer resumable uploads (tus) at `/api/v1/uploads`; off, bundles come in one request each.
     pub resumable_uploads: bool,
+    /// What unfinished resumable uploads may hold; `None` for [`UploadQuotas::for_bundles_of`]
+    /// the bundle limit.
+    pub upload_quotas: Option<UploadQuotas>,
+    /// Bundles received in one request each at once, in all and per client address.
+    pub intake: Intake,
+    /// How often expired uploads are swept away (besides at start).
+    pub upload_sweep_every: std::time::Duration,
     /// Where the ticket records are kept.
     pub database: DatabaseConfig,
     /// Where the bundles are kept.
@@ -100,6 +108,9 @@ impl ServerConfig {
             trusted_proxies: Vec::new(),
             public_url: None,
             resumable_uploads: true,
+            upload_quotas: None,
+            upload_sweep_every: std::time::Duration::from_secs(300),
+            intake: Intake::default(),
             database: DatabaseConfig::DataFolder,
             blobs: BlobConfig::DataFolder,
             signed_link_minutes: 15,
@@ -121,6 +132,8 @@ pub struct RunningServer {
     /// The forwarding worker, stopped with the server (a forward it was in holds its row until
     /// the hold ends, then another attempt goes on from the last step written).
     _forwarding: Option<AbortOnDrop>,
+    /// The sweep of expired uploads.
+    _sweeping: AbortOnDrop,
 }
 
 /// Stops a background task when dropped.
@@ -184,7 +197,17 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{addr}"));
-    let uploads = uploads::Uploads::open(&config.data_dir.join("uploads"), UPLOAD_KEEP)?;
+    let quotas = config
+        .upload_quotas
+        .unwrap_or_else(|| UploadQuotas::for_bundles_of(config.max_bundle_bytes));
+    let uploads = Arc::new(uploads::Uploads::open(
+        &config.data_dir.join("uploads"),
+        UPLOAD_KEEP,
+        quotas,
+    )?);
+    let sweeping = AbortOnDrop(
+        tokio::spawn(uploads.clone().sweep_every(config.upload_sweep_every)).abort_handle(),
+    );
     let blobs = config.blobs.open(&config.data_dir)?;
     blobs.check().await?;
     tracing::info!(
@@ -222,6 +245,8 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         limiter: config.rate_limit.map(limit::Limiter::new),
         lookups: config.lookup_limit.map(limit::Limiter::new),
         proxies: client::Proxies(config.trusted_proxies.clone()),
+        intake: limit::Slots::new(config.intake),
+        min_free_bytes: quotas.min_free_bytes,
         max_bundle_bytes: config.max_bundle_bytes,
         max_unpacked_bytes: config
             .max_unpacked_bytes
@@ -246,5 +271,6 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         shutdown: Some(tx),
         task,
         _forwarding: forwarding,
+        _sweeping: sweeping,
     })
 }

@@ -1,8 +1,8 @@
-//! Per-client rate limit on submissions: a token bucket per submit token (or per address when
-//! the server takes anonymous reports). Over the limit, the answer is `429` with `Retry-After`.
+//! Limits per client address: a token bucket of requests ([`Limiter`]; over it, the answer is
+//! `429` with `Retry-After`), and [`Slots`] for bundles arriving at once, in all and per address.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How many submissions a client may make: `per_minute` on average, `burst` at once.
@@ -55,9 +55,110 @@ impl Limiter {
     }
 }
 
+/// How many bundles may arrive in one request each at the same time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Intake {
+    /// In all.
+    pub at_once: usize,
+    /// From one client address.
+    pub per_client: usize,
+}
+
+impl Default for Intake {
+    fn default() -> Intake {
+        Intake {
+            at_once: 64,
+            per_client: 4,
+        }
+    }
+}
+
+/// Why no slot was free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Full {
+    /// The server takes `Intake::at_once` already.
+    Server,
+    /// This address sends `Intake::per_client` already.
+    Client,
+}
+
+/// Slots for bundles arriving at once, taken per client address.
+pub struct Slots {
+    intake: Intake,
+    taken: Arc<Mutex<(usize, HashMap<String, usize>)>>,
+}
+
+/// A slot held until dropped.
+pub struct Slot {
+    taken: Arc<Mutex<(usize, HashMap<String, usize>)>>,
+    client: String,
+}
+
+impl Slots {
+    pub fn new(intake: Intake) -> Slots {
+        Slots {
+            intake,
+            taken: Arc::default(),
+        }
+    }
+
+    /// A slot for `client`, if one is free.
+    pub fn take(&self, client: &str) -> Result<Slot, Full> {
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        let (all, per_client) = &mut *taken;
+        if *all >= self.intake.at_once {
+            return Err(Full::Server);
+        }
+        let mine = per_client.entry(client.to_owned()).or_default();
+        if *mine >= self.intake.per_client {
+            return Err(Full::Client);
+        }
+        *mine += 1;
+        *all += 1;
+        Ok(Slot {
+            taken: self.taken.clone(),
+            client: client.to_owned(),
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
+        let (all, per_client) = &mut *taken;
+        *all -= 1;
+        if let Some(mine) = per_client.get_mut(&self.client) {
+            *mine -= 1;
+            if *mine == 0 {
+                per_client.remove(&self.client);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slots_are_counted_in_all_and_per_client_and_given_back() {
+        let slots = Slots::new(Intake {
+            at_once: 3,
+            per_client: 2,
+        });
+        let a1 = slots.take("a").unwrap();
+        let _a2 = slots.take("a").unwrap();
+        assert_eq!(slots.take("a").err(), Some(Full::Client));
+        let _b1 = slots.take("b").unwrap();
+        assert_eq!(slots.take("c").err(), Some(Full::Server));
+        drop(a1);
+        assert!(slots.take("c").is_ok(), "a slot given back is free again");
+        assert_eq!(
+            slots.taken.lock().unwrap().1.get("c"),
+            None,
+            "and forgotten"
+        );
+    }
 
     #[test]
     fn a_burst_then_the_average_rate() {

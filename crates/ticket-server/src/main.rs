@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use callsupport_ticket_server::{
-    AzureDevOps, BlobConfig, DatabaseConfig, ForwardConfig, RateLimit, Secret,
+    AzureDevOps, BlobConfig, DatabaseConfig, ForwardConfig, Intake, RateLimit, Secret, UploadQuotas,
 };
 use clap::Parser;
 
@@ -74,6 +74,26 @@ struct Args {
     /// Do not offer resumable uploads (tus, `/api/v1/uploads`): every bundle comes in one request.
     #[arg(long)]
     no_resumable_uploads: bool,
+    /// Unfinished resumable uploads one client address may have.
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    uploads_per_client: u64,
+    /// What one client address's unfinished uploads may reserve, in MiB. Default: four times
+    /// --max-bundle-mb.
+    #[arg(long, value_name = "MiB", value_parser = clap::value_parser!(u64).range(1..))]
+    upload_mb_per_client: Option<u64>,
+    /// What all unfinished uploads may reserve, in MiB. Default: 64 times --max-bundle-mb.
+    #[arg(long, value_name = "MiB", value_parser = clap::value_parser!(u64).range(1..))]
+    upload_mb_total: Option<u64>,
+    /// Free disk space kept in the data folder, in MiB: an upload that could take the disk under
+    /// it is refused (507) until there is room.
+    #[arg(long, default_value_t = 2048, value_name = "MiB")]
+    min_free_disk_mb: u64,
+    /// Bundles received in one request each (not resumable) at once.
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    intake_at_once: u64,
+    /// Bundles one client address may send in one request each at once.
+    #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    intake_per_client: u64,
     /// Keep the ticket records in PostgreSQL instead of SQLite in the data folder, so several
     /// instances can share them: a connection string, e.g. postgres://callsupport@db/tickets
     /// (or set CALLSUPPORT_DATABASE_URL, which keeps a password off the command line).
@@ -183,6 +203,24 @@ async fn main() {
         trusted_proxies: args.trust_proxy,
         public_url: args.public_url,
         resumable_uploads: !args.no_resumable_uploads,
+        upload_quotas: Some({
+            let bundles = UploadQuotas::for_bundles_of(args.max_bundle_mb << 20);
+            UploadQuotas {
+                per_client: args.uploads_per_client as usize,
+                bytes_per_client: args
+                    .upload_mb_per_client
+                    .map_or(bundles.bytes_per_client, |mb| mb << 20),
+                bytes_total: args
+                    .upload_mb_total
+                    .map_or(bundles.bytes_total, |mb| mb << 20),
+                min_free_bytes: args.min_free_disk_mb << 20,
+            }
+        }),
+        upload_sweep_every: std::time::Duration::from_secs(300),
+        intake: Intake {
+            at_once: args.intake_at_once as usize,
+            per_client: args.intake_per_client as usize,
+        },
         database: match args.database {
             Some(url) => DatabaseConfig::Postgres(url),
             None => DatabaseConfig::DataFolder,

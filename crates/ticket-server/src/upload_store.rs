@@ -1,7 +1,11 @@
 //! The uploads in progress on disk, for [`crate::uploads`]: in `<data>/uploads/`, a data file and
 //! a small JSON record each. An upload's offset is its data file's length, so a restarted server
-//! goes on where the disk says. One that is untouched for its time expires: it is refused with
-//! `410` and removed, and the server's start sweeps the rest.
+//! goes on where the disk says. One that is untouched for its time (or older than
+//! [`MAX_UPLOAD_LIFE`]) expires: it is refused with `410` and removed, and a sweep at start and
+//! every few minutes removes the rest.
+//!
+//! What unfinished uploads may reserve is bounded ([`UploadQuotas`]): per client address, in all,
+//! and by the disk's free space, so creating uploads cannot fill the disk.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,11 +19,51 @@ use uuid::Uuid;
 
 use crate::problem::ApiProblem;
 
+/// The longest an upload lives, however often it is touched.
+pub const MAX_UPLOAD_LIFE: chrono::TimeDelta = chrono::TimeDelta::days(7);
+
+/// What unfinished uploads may hold.
+#[derive(Debug, Clone, Copy)]
+pub struct UploadQuotas {
+    /// Unfinished uploads one client address may have.
+    pub per_client: usize,
+    /// Bytes (by their `Upload-Length`) one client address's unfinished uploads may reserve.
+    pub bytes_per_client: u64,
+    /// Bytes all unfinished uploads may reserve.
+    pub bytes_total: u64,
+    /// Free disk space that must be left once every unfinished upload is complete.
+    pub min_free_bytes: u64,
+}
+
+impl UploadQuotas {
+    /// Quotas for bundles of up to `max_bundle_bytes`: 20 uploads and four bundles' worth per
+    /// client, 64 bundles' worth in all, and 2 GiB of disk kept free.
+    pub fn for_bundles_of(max_bundle_bytes: u64) -> UploadQuotas {
+        UploadQuotas {
+            per_client: 20,
+            bytes_per_client: max_bundle_bytes.saturating_mul(4),
+            bytes_total: max_bundle_bytes.saturating_mul(64),
+            min_free_bytes: 2 << 30,
+        }
+    }
+}
+
+/// What an unfinished upload holds, for the quotas.
+#[derive(Debug, Clone)]
+struct Held {
+    client: String,
+    length: u64,
+}
+
 /// The uploads in progress, on disk.
 pub struct Uploads {
     dir: PathBuf,
     /// How long an upload is kept after its last chunk.
     pub(crate) keep: chrono::Duration,
+    quotas: UploadQuotas,
+    /// Every unfinished upload and what it holds, kept with the files (they are the truth at
+    /// start).
+    held: Mutex<HashMap<Uuid, Held>>,
     /// Uploads a `PATCH` is writing to, with the offset it started from: a second one at the
     /// same time is refused, and `HEAD` reports that offset until the first one is done (its
     /// bytes count only once it is, and a checksummed chunk perhaps not at all).
@@ -33,6 +77,16 @@ pub(crate) struct Record {
     pub(crate) metadata: Option<String>,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) expires_at: DateTime<Utc>,
+    /// The client address that created it (empty in records from before it was kept).
+    #[serde(default)]
+    pub(crate) client: String,
+}
+
+impl Record {
+    /// Touched at `now`: kept for `keep` more, but never past [`MAX_UPLOAD_LIFE`] from its start.
+    pub(crate) fn touched(&mut self, now: DateTime<Utc>, keep: chrono::Duration) {
+        self.expires_at = (now + keep).min(self.created_at + MAX_UPLOAD_LIFE);
+    }
 }
 
 /// An upload as `HEAD` and `PATCH` see it.
@@ -43,11 +97,17 @@ pub(crate) struct Upload {
 
 impl Uploads {
     /// Opens `dir` (creating it) and removes what has expired.
-    pub fn open(dir: &Path, keep: chrono::Duration) -> anyhow::Result<Uploads> {
+    pub fn open(
+        dir: &Path,
+        keep: chrono::Duration,
+        quotas: UploadQuotas,
+    ) -> anyhow::Result<Uploads> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let uploads = Uploads {
             dir: dir.to_path_buf(),
             keep,
+            quotas,
+            held: Mutex::new(HashMap::new()),
             busy: Mutex::new(HashMap::new()),
         };
         uploads.sweep(Utc::now());
@@ -62,29 +122,119 @@ impl Uploads {
         self.dir.join(format!("{id}.json"))
     }
 
+    /// Writes the record whole and synced, then renames it into place.
     pub(crate) fn write_record(&self, id: Uuid, record: &Record) -> std::io::Result<()> {
-        let path = self.record_path(id);
-        let aside = path.with_extension("json.new");
-        std::fs::write(&aside, serde_json::to_vec(record)?)?;
-        std::fs::rename(aside, path)
+        callsupport_kept::write_aside(&self.record_path(id), &serde_json::to_vec(record)?)
     }
 
+    /// Creates an upload of `length` bytes for `client`, if the quotas leave room for it.
     pub(crate) fn create(
         &self,
         length: u64,
         metadata: Option<String>,
+        client: &str,
         now: DateTime<Utc>,
-    ) -> std::io::Result<(Uuid, Record)> {
+    ) -> Result<(Uuid, Record), ApiProblem> {
+        let mut held = self.held.lock().expect("held uploads");
+        self.room_for(&held, client, length)?;
         let id = Uuid::now_v7();
         let record = Record {
             length,
             metadata,
             created_at: now,
             expires_at: now + self.keep,
+            client: client.to_owned(),
         };
-        std::fs::File::create(self.data_path(id))?.sync_all()?;
-        self.write_record(id, &record)?;
+        let created = std::fs::File::create(self.data_path(id))
+            .and_then(|file| file.sync_all())
+            .and_then(|()| self.write_record(id, &record));
+        if let Err(err) = created {
+            self.remove(id);
+            return Err(ApiProblem::internal(err));
+        }
+        held.insert(
+            id,
+            Held {
+                client: client.to_owned(),
+                length,
+            },
+        );
         Ok((id, record))
+    }
+
+    /// Whether `client` may reserve `length` more bytes: its count and bytes, all uploads' bytes,
+    /// and the disk once every upload is complete.
+    fn room_for(
+        &self,
+        held: &HashMap<Uuid, Held>,
+        client: &str,
+        length: u64,
+    ) -> Result<(), ApiProblem> {
+        let quotas = &self.quotas;
+        let (mut count, mut bytes, mut total) = (0usize, 0u64, 0u64);
+        for upload in held.values() {
+            total = total.saturating_add(upload.length);
+            if upload.client == client {
+                count += 1;
+                bytes = bytes.saturating_add(upload.length);
+            }
+        }
+        let wait = || "finish or delete (DELETE) an upload started before; unfinished ones are removed 24 hours after their last piece";
+        if count >= quotas.per_client {
+            return Err(ApiProblem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "upload_quota_exceeded",
+                format!(
+                    "this address has {count} unfinished uploads, the most it may have; {}",
+                    wait()
+                ),
+            ));
+        }
+        if bytes.saturating_add(length) > quotas.bytes_per_client {
+            return Err(ApiProblem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "upload_quota_exceeded",
+                format!(
+                    "this address's unfinished uploads would hold {} with this one, more than the {} one address may; {}",
+                    callsupport_bundle::human_bytes(bytes.saturating_add(length)),
+                    callsupport_bundle::human_bytes(quotas.bytes_per_client),
+                    wait()
+                ),
+            ));
+        }
+        let full = || {
+            ApiProblem::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                "the server has no room for another upload now; try again later",
+            )
+            .retry_after(300)
+        };
+        if total.saturating_add(length) > quotas.bytes_total {
+            tracing::warn!(
+                total,
+                length,
+                "upload refused: unfinished uploads at their total"
+            );
+            return Err(full());
+        }
+        // Conservative: bytes already written count twice (they are no longer free, and they
+        // are in their upload's length).
+        let free = callsupport_kept::free_bytes(&self.dir).unwrap_or(u64::MAX);
+        if free
+            < total
+                .saturating_add(length)
+                .saturating_add(quotas.min_free_bytes)
+        {
+            tracing::warn!(
+                free,
+                total,
+                length,
+                "upload refused: the disk would be too full"
+            );
+            return Err(full());
+        }
+        Ok(())
     }
 
     /// The upload `id`: `404` when there is none, `410` (and gone) once expired.
@@ -119,33 +269,70 @@ impl Uploads {
     }
 
     pub(crate) fn remove(&self, id: Uuid) {
+        self.remove_files(id);
+        self.held.lock().expect("held uploads").remove(&id);
+    }
+
+    fn remove_files(&self, id: Uuid) {
         let _ = std::fs::remove_file(self.record_path(id));
         let _ = std::fs::remove_file(self.data_path(id));
     }
 
-    /// Removes every upload that has expired by `now`.
-    pub fn sweep(&self, now: DateTime<Utc>) {
+    /// Removes every upload that has expired by `now` (but not one a `PATCH` is writing to), and
+    /// data with no record; what is left is what the quotas count. Returns how many went.
+    pub fn sweep(&self, now: DateTime<Utc>) -> usize {
+        // Held throughout, so no upload is created while the folder is read.
+        let mut held = self.held.lock().expect("held uploads");
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return;
+            return 0;
         };
+        let mut kept = HashMap::new();
+        let mut removed = 0;
+        let mut data = Vec::new();
         for entry in entries.flatten() {
             let path = entry.path();
-            let Some(id) = path
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_suffix(".json"))
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if let Some(id) = name
+                .strip_suffix(".bin")
+                .and_then(|n| Uuid::parse_str(n).ok())
+            {
+                data.push(id);
+                continue;
+            }
+            let Some(id) = name
+                .strip_suffix(".json")
                 .and_then(|n| Uuid::parse_str(n).ok())
             else {
                 continue;
             };
-            let expired = std::fs::read(&path)
+            let record = std::fs::read(&path)
                 .ok()
-                .and_then(|bytes| serde_json::from_slice::<Record>(&bytes).ok())
-                .is_none_or(|record| record.expires_at <= now);
-            if expired {
-                self.remove(id);
+                .and_then(|bytes| serde_json::from_slice::<Record>(&bytes).ok());
+            let busy = self.busy.lock().expect("busy set").contains_key(&id);
+            match record {
+                Some(record) if busy || record.expires_at > now => {
+                    kept.insert(
+                        id,
+                        Held {
+                            client: record.client,
+                            length: record.length,
+                        },
+                    );
+                }
+                _ => {
+                    self.remove_files(id);
+                    removed += 1;
+                }
             }
         }
+        // Data whose record is gone: an upload removed half-way.
+        for id in data.into_iter().filter(|id| !kept.contains_key(id)) {
+            let _ = std::fs::remove_file(self.data_path(id));
+        }
+        *held = kept;
+        removed
     }
 
     /// The data of a finished upload named by its id or URL, for a ticket to take over; what is
@@ -176,6 +363,21 @@ impl Uploads {
     /// Forgets a finished upload whose data a ticket took over.
     pub fn done(&self, finished: &Finished) {
         self.remove(finished.id);
+    }
+
+    /// Sweeps expired uploads every `every`, for as long as the task runs.
+    pub async fn sweep_every(self: std::sync::Arc<Self>, every: std::time::Duration) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.tick().await;
+        loop {
+            ticks.tick().await;
+            let uploads = self.clone();
+            match tokio::task::spawn_blocking(move || uploads.sweep(Utc::now())).await {
+                Ok(0) => {}
+                Ok(removed) => tracing::info!(removed, "expired uploads removed"),
+                Err(err) => tracing::error!("the upload sweep failed: {err}"),
+            }
+        }
     }
 }
 
@@ -223,9 +425,14 @@ mod tests {
     #[test]
     fn an_upload_untouched_past_its_time_is_gone() {
         let dir = tempfile::tempdir().unwrap();
-        let uploads = Uploads::open(dir.path(), chrono::Duration::hours(24)).unwrap();
+        let uploads = Uploads::open(
+            dir.path(),
+            chrono::Duration::hours(24),
+            UploadQuotas::for_bundles_of(1 << 20),
+        )
+        .unwrap();
         let now = Utc::now();
-        let (id, record) = uploads.create(10, None, now).unwrap();
+        let (id, record) = uploads.create(10, None, "a", now).unwrap();
         assert_eq!(record.expires_at, now + chrono::Duration::hours(24));
         let (_, upload) = uploads.get(&id.to_string(), now).unwrap();
         assert_eq!((upload.offset, upload.record.length), (0, 10));
@@ -244,9 +451,9 @@ mod tests {
 
         // The sweep at start-up removes the expired ones and keeps the rest.
         let (old, _) = uploads
-            .create(10, None, now - chrono::Duration::hours(30))
+            .create(10, None, "a", now - chrono::Duration::hours(30))
             .unwrap();
-        let (fresh, _) = uploads.create(10, None, now).unwrap();
+        let (fresh, _) = uploads.create(10, None, "a", now).unwrap();
         uploads.sweep(now);
         assert!(uploads.get(&old.to_string(), now).is_err());
         assert!(uploads.get(&fresh.to_string(), now).is_ok());

@@ -7,10 +7,11 @@
 //! checksum, which is kept whole or not at all. A finished upload becomes a ticket through
 //! `POST /api/v1/tickets` with a JSON body naming it ([`Uploads::finished`]).
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{ConnectInfo, Path as UrlPath, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -20,7 +21,7 @@ use tokio::io::AsyncWriteExt;
 use callsupport_bundle::ticket::Problem;
 
 use crate::problem::ApiProblem;
-use crate::routes::{AppState, check_submit_token};
+use crate::routes::{AppState, check_submit_token, limited};
 use crate::tus::{self, Checksum};
 use crate::upload_store::Busy;
 pub use crate::upload_store::Uploads;
@@ -99,15 +100,20 @@ pub async fn options_uploads(State(state): State<Shared>) -> Response {
         (status = 401, description = "Missing or wrong submit token", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Tus-Resumable missing or another version", body = Problem, content_type = "application/problem+json",
             headers(("Tus-Version" = String, description = "1.0.0"))),
-        (status = 413, description = "Upload-Length is over the largest bundle accepted", body = Problem, content_type = "application/problem+json")
+        (status = 413, description = "Upload-Length is over the largest bundle accepted", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many uploads started from this address (`rate_limited`, with Retry-After), or its unfinished uploads hold what one address may (`upload_quota_exceeded`)", body = Problem, content_type = "application/problem+json"),
+        (status = 507, description = "The server has no room for another upload now (`insufficient_storage`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait")))
     ),
     security(("submit_token" = []), ())
 )]
 pub async fn create_upload(
     State(state): State<Shared>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
 ) -> Result<Response, ApiProblem> {
     admit(&state, &headers)?;
+    limited(&state, state.limiter.as_ref(), peer, &headers, "uploads")?;
     if headers.contains_key(tus::UPLOAD_DEFER_LENGTH) {
         return Err(ApiProblem::bad_request(
             "tus_defer_length_unsupported",
@@ -138,10 +144,10 @@ pub async fn create_upload(
         ));
     }
     let metadata = tus::metadata(&headers)?;
+    let client = state.proxies.client_key(peer.ip(), &headers);
     let (id, record) = state
         .uploads
-        .create(length, metadata, Utc::now())
-        .map_err(ApiProblem::internal)?;
+        .create(length, metadata, &client, Utc::now())?;
     tracing::info!(upload = %id, length, "upload created");
     Ok((
         StatusCode::CREATED,
@@ -345,7 +351,7 @@ pub async fn patch_upload(
     file.set_len(kept).await.map_err(ApiProblem::internal)?;
     file.sync_all().await.map_err(ApiProblem::internal)?;
     let mut record = upload.record;
-    record.expires_at = Utc::now() + uploads.keep;
+    record.touched(Utc::now(), uploads.keep);
     uploads
         .write_record(id, &record)
         .map_err(ApiProblem::internal)?;

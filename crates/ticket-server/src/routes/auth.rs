@@ -55,7 +55,7 @@ pub(crate) fn check_submit_token(state: &AppState, headers: &HeaderMap) -> Resul
 }
 
 /// Takes one request of `peer` from `limiter`, or says when to come back.
-pub(super) fn limited(
+pub(crate) fn limited(
     state: &AppState,
     limiter: Option<&Limiter>,
     peer: SocketAddr,

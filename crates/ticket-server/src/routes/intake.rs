@@ -16,6 +16,7 @@ use callsupport_bundle::ticket::{Problem, TicketReceipt, TicketRequest};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
+use crate::limit::{Full, Slot};
 use crate::problem::ApiProblem;
 use crate::store::Stored;
 
@@ -144,6 +145,7 @@ pub async fn create_ticket(
         // The bundle came through a resumable upload; the body names it.
         return receive_uploaded(state, peer, headers, request).await;
     }
+    let _slot = intake_slot(&state, peer, &headers)?;
     let multipart: Result<Multipart, MultipartRejection> =
         Multipart::from_request(request, &()).await;
     let mut multipart = multipart.map_err(|err| {
@@ -174,6 +176,46 @@ pub async fn create_ticket(
     }
 }
 
+/// A slot to receive a bundle in: one of `Intake::at_once`, one of its address's, and room on the
+/// disk for the body (or the largest bundle, when the length is not given) above the margin kept.
+fn intake_slot(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+) -> Result<Slot, ApiProblem> {
+    let client = state.proxies.client_key(peer.ip(), headers);
+    let slot = state.intake.take(&client).map_err(|full| match full {
+        Full::Server => ApiProblem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            "the server is receiving as many reports as it takes at once; try again shortly",
+        )
+        .retry_after(5),
+        Full::Client => ApiProblem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_at_once",
+            "this address is sending as many reports at once as it may; send this one when one of them is done",
+        )
+        .retry_after(5),
+    })?;
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(state.max_bundle_bytes);
+    let free = callsupport_kept::free_bytes(&state.incoming).unwrap_or(u64::MAX);
+    if free < length.saturating_add(state.min_free_bytes) {
+        tracing::warn!(free, length, "report refused: the disk would be too full");
+        return Err(ApiProblem::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "insufficient_storage",
+            "the server has no room for this report now; try again later",
+        )
+        .retry_after(300));
+    }
+    Ok(slot)
+}
+
 /// Reads and discards what is left of a multipart body, giving up after `budget` bytes.
 async fn drain(multipart: &mut Multipart, mut budget: u64) {
     while let Ok(Some(mut field)) = multipart.next_field().await {
@@ -184,6 +226,10 @@ async fn drain(multipart: &mut Multipart, mut budget: u64) {
             }
         }
     }
+}
+
+fn name_is_report(field: &axum::extract::multipart::Field<'_>) -> bool {
+    field.name() == Some("report")
 }
 
 /// Reads the `report` part as JSON: valid, and normalized.
@@ -297,6 +343,18 @@ async fn receive_ticket(
         )
     })? {
         match field.name().unwrap_or_default() {
+            "report" | "bundle"
+                if (name_is_report(&field) && request.is_some())
+                    || (!name_is_report(&field) && upload.is_some()) =>
+            {
+                return Err(ApiProblem::bad_request(
+                    "multipart_invalid",
+                    format!(
+                        "the `{}` part is sent twice; send one `report` and one `bundle`",
+                        field.name().unwrap_or_default()
+                    ),
+                ));
+            }
             "report" => {
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field

@@ -14,7 +14,7 @@ mod commit;
 mod intake;
 
 pub use agent::*;
-pub(crate) use auth::check_submit_token;
+pub(crate) use auth::{check_submit_token, limited};
 pub use intake::*;
 
 use std::path::PathBuf;
@@ -50,13 +50,17 @@ pub struct AppState {
     /// How long a signed link to a bundle lasts; `None` streams bundles through the server.
     pub signed_links: Option<std::time::Duration>,
     /// Resumable uploads in progress (`/api/v1/uploads`).
-    pub uploads: Uploads,
+    pub uploads: Arc<Uploads>,
     pub submit_token: Option<Secret>,
     pub agent_token: Option<Secret>,
     /// Reports (and upload creations) a client address may make.
     pub limiter: Option<Limiter>,
     /// Token checks (dry runs) and agent requests a client address may make.
     pub lookups: Option<Limiter>,
+    /// Bundles arriving in one request each, at once.
+    pub intake: crate::limit::Slots,
+    /// Free disk space kept: a bundle that could take the disk under it is refused.
+    pub min_free_bytes: u64,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub proxies: crate::client::Proxies,
     pub max_bundle_bytes: u64,

@@ -50,7 +50,10 @@ fn ten_padded_manifests_at_once_leave_the_server_memory_flat() {
     let report = serde_json::to_vec(&request).unwrap();
 
     let data = tempfile::tempdir().unwrap();
-    let (mut server, base) = spawn_server(data.path(), &["--rate-per-minute", "0"]);
+    let (mut server, base) = spawn_server(
+        data.path(),
+        &["--rate-per-minute", "0", "--intake-per-client", "10"],
+    );
     let idle = peak_mib(server.id());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -283,4 +286,273 @@ async fn token_checks_and_agent_requests_are_limited_per_address() {
         server.post(&Upload::of(&Collected::new())).await.status(),
         StatusCode::CREATED
     );
+}
+
+/// Starts an upload of `length` bytes as `client` (through the trusted loopback proxy).
+async fn start_upload(server: &Server, client: &str, length: u64) -> reqwest::Response {
+    server
+        .client
+        .post(server.url("/api/v1/uploads"))
+        .bearer_auth(SUBMIT_TOKEN)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", length.to_string())
+        .header("X-Forwarded-For", client)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn quotas(per_client: usize, bytes_per_client: u64, bytes_total: u64) -> Setup {
+    Setup {
+        trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()],
+        upload_quotas: Some(callsupport_ticket_server::UploadQuotas {
+            per_client,
+            bytes_per_client,
+            bytes_total,
+            min_free_bytes: 0,
+        }),
+        ..Setup::default()
+    }
+}
+
+#[tokio::test]
+async fn unfinished_uploads_one_address_may_hold_are_bounded() {
+    // Measured before: 200 uploads declaring 1 GiB each were all accepted, by one client.
+    let server = Server::start_with(quotas(3, 3 << 20, 1 << 30)).await;
+    let mut urls = Vec::new();
+    for _ in 0..3 {
+        let created = start_upload(&server, "192.0.2.1", 1 << 20).await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        urls.push(created.headers()["location"].to_str().unwrap().to_owned());
+    }
+    let body = assert_problem(
+        start_upload(&server, "192.0.2.1", 1).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "upload_quota_exceeded",
+    )
+    .await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("3 unfinished uploads"),
+        "{body}"
+    );
+    // Another address is not held back; one of these finished or deleted makes room again.
+    assert_eq!(
+        start_upload(&server, "192.0.2.2", 1 << 20).await.status(),
+        StatusCode::CREATED
+    );
+    let deleted = server
+        .client
+        .delete(&urls[0])
+        .bearer_auth(SUBMIT_TOKEN)
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        start_upload(&server, "192.0.2.1", 1 << 20).await.status(),
+        StatusCode::CREATED
+    );
+
+    // The bytes they reserve are bounded too.
+    let server = Server::start_with(quotas(10, 3 << 20, 1 << 30)).await;
+    assert_eq!(
+        start_upload(&server, "192.0.2.1", 2 << 20).await.status(),
+        StatusCode::CREATED
+    );
+    let body = assert_problem(
+        start_upload(&server, "192.0.2.1", (1 << 20) + 1).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "upload_quota_exceeded",
+    )
+    .await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("3.1 MB"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn uploads_in_all_and_the_disk_keep_their_margin() {
+    let server = Server::start_with(quotas(10, 10 << 20, 3 << 20)).await;
+    for client in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        assert_eq!(
+            start_upload(&server, client, 1 << 20).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let full = start_upload(&server, "192.0.2.4", 1).await;
+    assert!(full.headers().contains_key(reqwest::header::RETRY_AFTER));
+    assert_problem(
+        full,
+        StatusCode::INSUFFICIENT_STORAGE,
+        "insufficient_storage",
+    )
+    .await;
+
+    // A disk that would fall under its margin refuses uploads and reports in one request alike.
+    let mut setup = quotas(10, 10 << 20, 1 << 30);
+    if let Some(quotas) = &mut setup.upload_quotas {
+        quotas.min_free_bytes = u64::MAX / 4;
+    }
+    let server = Server::start_with(setup).await;
+    assert_problem(
+        start_upload(&server, "192.0.2.1", 1).await,
+        StatusCode::INSUFFICIENT_STORAGE,
+        "insufficient_storage",
+    )
+    .await;
+    assert_problem(
+        server.post(&Upload::of(&Collected::new())).await,
+        StatusCode::INSUFFICIENT_STORAGE,
+        "insufficient_storage",
+    )
+    .await;
+    server.assert_nothing_stored();
+}
+
+#[tokio::test]
+async fn expired_uploads_are_swept_while_the_server_runs() {
+    let server = Server::start_with(Setup {
+        upload_sweep_every: std::time::Duration::from_millis(200),
+        ..quotas(1, 1 << 30, 1 << 30)
+    })
+    .await;
+    let created = start_upload(&server, "192.0.2.1", 10).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_problem(
+        start_upload(&server, "192.0.2.1", 10).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "upload_quota_exceeded",
+    )
+    .await;
+    // Its day passes (the record is what the server goes by).
+    let record_path = server.data.path().join(format!("uploads/{id}.json"));
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record_path).unwrap()).unwrap();
+    record["expires_at"] = "2020-01-01T00:00:00Z".into();
+    std::fs::write(&record_path, serde_json::to_vec(&record).unwrap()).unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !server.folder("uploads").is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            server.folder("uploads")
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        start_upload(&server, "192.0.2.1", 10).await.status(),
+        StatusCode::CREATED,
+        "the swept upload no longer counts"
+    );
+}
+
+#[tokio::test]
+async fn a_report_in_one_request_has_one_bundle_part() {
+    let server = Server::start().await;
+    let bundle = Collected::new();
+    let request = bundle.request();
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "report",
+            reqwest::multipart::Part::bytes(serde_json::to_vec(&request).unwrap()),
+        )
+        .part("bundle", reqwest::multipart::Part::bytes(bundle.bytes()))
+        .part("bundle", reqwest::multipart::Part::bytes(bundle.bytes()));
+    let response = server
+        .client
+        .post(server.url("/api/v1/tickets"))
+        .bearer_auth(SUBMIT_TOKEN)
+        .header("Idempotency-Key", request.bundle_id.to_string())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(response, StatusCode::BAD_REQUEST, "multipart_invalid").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("`bundle` part is sent twice"),
+        "{body}"
+    );
+    server.assert_nothing_stored();
+}
+
+#[tokio::test]
+async fn reports_arriving_at_once_are_bounded_per_address_and_in_all() {
+    let server = Server::start_with(Setup {
+        trusted_proxies: vec!["127.0.0.0/8".parse().unwrap()],
+        intake: callsupport_ticket_server::Intake {
+            at_once: 2,
+            per_client: 1,
+        },
+        ..Setup::default()
+    })
+    .await;
+    // A report that is still arriving: its body is fed from a channel that stays open.
+    let slow = |client: &'static str| {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+        let body = reqwest::Body::wrap_stream(tokio_stream_from(rx));
+        let request = server
+            .client
+            .post(server.url("/api/v1/tickets"))
+            .bearer_auth(SUBMIT_TOKEN)
+            .header("Idempotency-Key", uuid::Uuid::now_v7().to_string())
+            .header("X-Forwarded-For", client)
+            .header("Content-Type", "multipart/form-data; boundary=x")
+            .body(body)
+            .send();
+        (tx, tokio::spawn(request))
+    };
+    let (first, _a) = slow("192.0.2.1");
+    first.send(Ok(b"--x\r\n".to_vec())).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let from = |client: &'static str| Upload {
+        forwarded_for: Some(client),
+        ..Upload::of(&Collected::new())
+    };
+    assert_problem(
+        server.post(&from("192.0.2.1")).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_at_once",
+    )
+    .await;
+    let (second, _b) = slow("192.0.2.2");
+    second.send(Ok(b"--x\r\n".to_vec())).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_problem(
+        server.post(&from("192.0.2.3")).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "server_busy",
+    )
+    .await;
+    drop((first, second));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        server.post(&from("192.0.2.1")).await.status(),
+        StatusCode::CREATED,
+        "slots are given back when a request ends, however it ends"
+    );
+}
+
+/// The receiving end of a channel as a stream, for a request body fed bit by bit.
+fn tokio_stream_from<T: Send + 'static>(
+    rx: tokio::sync::mpsc::Receiver<T>,
+) -> impl futures_util::Stream<Item = T> {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
 }

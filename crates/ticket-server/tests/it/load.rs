@@ -22,7 +22,10 @@ fn fifty_concurrent_20_mib_uploads_leave_the_server_memory_flat() {
         })
         .collect();
 
-    let (mut server, base) = spawn_server(&dir.path().join("server"), &["--rate-per-minute", "0"]);
+    let (mut server, base) = spawn_server(
+        &dir.path().join("server"),
+        &["--rate-per-minute", "0", "--trust-proxy", "127.0.0.1"],
+    );
     let url = format!("{base}/api/v1/tickets");
     let idle = peak_mib(server.id());
 
@@ -33,36 +36,44 @@ fn fifty_concurrent_20_mib_uploads_leave_the_server_memory_flat() {
         .unwrap();
     let statuses: Vec<u16> = runtime.block_on(async {
         let client = reqwest::Client::new();
-        let uploads = bundles.into_iter().map(|(path, request, bytes)| {
-            let (client, url) = (client.clone(), url.clone());
-            tokio::spawn(async move {
-                let file = tokio::fs::File::open(&path).await.unwrap();
-                let form = reqwest::multipart::Form::new()
-                    .part(
-                        "report",
-                        reqwest::multipart::Part::text(serde_json::to_string(&request).unwrap())
+        let uploads = bundles
+            .into_iter()
+            .enumerate()
+            .map(|(i, (path, request, bytes))| {
+                let (client, url) = (client.clone(), url.clone());
+                // Fifty clients behind one load balancer.
+                let address = format!("192.0.2.{}", i + 1);
+                tokio::spawn(async move {
+                    let file = tokio::fs::File::open(&path).await.unwrap();
+                    let form = reqwest::multipart::Form::new()
+                        .part(
+                            "report",
+                            reqwest::multipart::Part::text(
+                                serde_json::to_string(&request).unwrap(),
+                            )
                             .mime_str("application/json")
                             .unwrap(),
-                    )
-                    .part(
-                        "bundle",
-                        reqwest::multipart::Part::stream_with_length(file, bytes)
-                            .file_name("bundle.zip")
-                            .mime_str("application/zip")
-                            .unwrap(),
-                    );
-                client
-                    .post(&url)
-                    .bearer_auth(SUBMIT_TOKEN)
-                    .header("Idempotency-Key", request.bundle_id.to_string())
-                    .multipart(form)
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            })
-        });
+                        )
+                        .part(
+                            "bundle",
+                            reqwest::multipart::Part::stream_with_length(file, bytes)
+                                .file_name("bundle.zip")
+                                .mime_str("application/zip")
+                                .unwrap(),
+                        );
+                    client
+                        .post(&url)
+                        .bearer_auth(SUBMIT_TOKEN)
+                        .header("Idempotency-Key", request.bundle_id.to_string())
+                        .header("X-Forwarded-For", address)
+                        .multipart(form)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
+                        .as_u16()
+                })
+            });
         let mut statuses = Vec::new();
         for upload in uploads.collect::<Vec<_>>() {
             statuses.push(upload.await.unwrap());

@@ -121,6 +121,11 @@ async fn two_instances_on_one_database_and_one_blob_store_take_reports_at_once()
                 chunk_bytes: 1 << 20,
             })
         }),
+        // Every report comes from this one address here: it may send them all at once.
+        intake: callsupport_ticket_server::Intake {
+            at_once: 64,
+            per_client: 64,
+        },
         ..on(&postgres)
     };
     let (a, b) = (
