@@ -78,6 +78,8 @@ pub struct ServerConfig {
     pub upload_quotas: Option<UploadQuotas>,
     /// Bundles received in one request each at once, in all and per client address.
     pub intake: Intake,
+    /// How long a request body may send nothing before the request is ended (`408`).
+    pub body_idle: std::time::Duration,
     /// How often expired uploads are swept away (besides at start).
     pub upload_sweep_every: std::time::Duration,
     /// Where the ticket records are kept.
@@ -111,6 +113,7 @@ impl ServerConfig {
             upload_quotas: None,
             upload_sweep_every: std::time::Duration::from_secs(300),
             intake: Intake::default(),
+            body_idle: std::time::Duration::from_secs(60),
             database: DatabaseConfig::DataFolder,
             blobs: BlobConfig::DataFolder,
             signed_link_minutes: 15,
@@ -254,7 +257,7 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         checks: tokio::sync::Semaphore::new(config.checks_at_once.max(1)),
         public_url: public_url.trim_end_matches('/').to_owned(),
     });
-    let app = routes::router(state, config.resumable_uploads);
+    let app = routes::router(state, config.resumable_uploads, config.body_idle);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(

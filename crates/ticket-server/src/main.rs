@@ -94,6 +94,10 @@ struct Args {
     /// Bundles one client address may send in one request each at once.
     #[arg(long, default_value_t = 4, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     intake_per_client: u64,
+    /// Seconds a request body may send nothing before the request is ended with 408: a client
+    /// that stops sending cannot hold a connection and a slot.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    body_idle_secs: u64,
     /// Keep the ticket records in PostgreSQL instead of SQLite in the data folder, so several
     /// instances can share them: a connection string, e.g. postgres://callsupport@db/tickets
     /// (or set CALLSUPPORT_DATABASE_URL, which keeps a password off the command line).
@@ -217,6 +221,7 @@ async fn main() {
             }
         }),
         upload_sweep_every: std::time::Duration::from_secs(300),
+        body_idle: std::time::Duration::from_secs(args.body_idle_secs),
         intake: Intake {
             at_once: args.intake_at_once as usize,
             per_client: args.intake_per_client as usize,

@@ -37,6 +37,27 @@ impl ApiProblem {
         self
     }
 
+    /// The request body stopped coming, or broke off: `408 body_timeout` when no data came for the
+    /// server's idle time, else `400` with `code` and what broke.
+    pub fn body_broken(
+        code: &'static str,
+        err: &(dyn std::error::Error + 'static),
+        what: &str,
+    ) -> ApiProblem {
+        let mut cause = Some(err);
+        while let Some(at) = cause {
+            if at.is::<tower_http::timeout::TimeoutError>() {
+                return ApiProblem::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_timeout",
+                    format!("{what} stopped coming: no data for too long; send it again"),
+                );
+            }
+            cause = at.source();
+        }
+        ApiProblem::bad_request(code, format!("{what} broke off: {err}"))
+    }
+
     pub fn internal(detail: impl std::fmt::Display) -> ApiProblem {
         ApiProblem::new(
             StatusCode::INTERNAL_SERVER_ERROR,

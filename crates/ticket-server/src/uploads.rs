@@ -307,9 +307,10 @@ pub async fn patch_upload(
             Ok(chunk) => chunk,
             Err(err) => {
                 broken = true;
-                outcome = Err(ApiProblem::bad_request(
+                outcome = Err(ApiProblem::body_broken(
                     "tus_body_broken",
-                    format!("the chunk broke off: {err}"),
+                    &err,
+                    "the chunk",
                 ));
                 break;
             }

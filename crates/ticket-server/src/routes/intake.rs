@@ -272,12 +272,18 @@ async fn receive_uploaded(
     let admitted = admit(&state, peer, &headers).await;
     let body = axum::body::to_bytes(request.into_body(), MAX_REPORT_BYTES)
         .await
-        .map_err(|_| {
-            ApiProblem::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "report_too_large",
-                "the report is over 1 MiB",
-            )
+        .map_err(|err| {
+            let length_limit = std::error::Error::source(&err)
+                .is_some_and(|cause| cause.is::<http_body_util::LengthLimitError>());
+            if length_limit {
+                ApiProblem::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "report_too_large",
+                    "the report is over 1 MiB",
+                )
+            } else {
+                ApiProblem::body_broken("report_invalid", &err, "the report")
+            }
         })?;
     let named: UploadedTicket = serde_json::from_slice(&body).map_err(|err| {
         ApiProblem::unprocessable(
@@ -337,10 +343,13 @@ async fn receive_ticket(
     let mut request: Option<TicketRequest> = None;
     let mut upload: Option<(Incoming, String, u64)> = None;
     while let Some(mut field) = multipart.next_field().await.map_err(|err| {
-        ApiProblem::bad_request(
-            "multipart_invalid",
-            format!("the request body is not valid multipart: {err}"),
-        )
+        match ApiProblem::body_broken("multipart_invalid", &err, "the request body") {
+            timeout if timeout.code == "body_timeout" => timeout,
+            _ => ApiProblem::bad_request(
+                "multipart_invalid",
+                format!("the request body is not valid multipart: {err}"),
+            ),
+        }
     })? {
         match field.name().unwrap_or_default() {
             "report" | "bundle"
@@ -357,11 +366,9 @@ async fn receive_ticket(
             }
             "report" => {
                 let mut bytes = Vec::new();
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|err| ApiProblem::bad_request("multipart_invalid", err.to_string()))?
-                {
+                while let Some(chunk) = field.chunk().await.map_err(|err| {
+                    ApiProblem::body_broken("multipart_invalid", &err, "the report part")
+                })? {
                     bytes.extend_from_slice(&chunk);
                     if bytes.len() > MAX_REPORT_BYTES {
                         return Err(ApiProblem::new(
@@ -382,10 +389,7 @@ async fn receive_ticket(
                 let mut hasher = HashingWriter::new(std::io::sink());
                 let mut size = 0u64;
                 while let Some(chunk) = field.chunk().await.map_err(|err| {
-                    ApiProblem::bad_request(
-                        "multipart_invalid",
-                        format!("the upload broke off: {err}"),
-                    )
+                    ApiProblem::body_broken("multipart_invalid", &err, "the bundle part")
                 })? {
                     size += chunk.len() as u64;
                     if size > state.max_bundle_bytes {

@@ -75,7 +75,7 @@ pub(super) type Shared = Arc<AppState>;
 
 /// The routes; `/api/v1/uploads` only when `resumable` (a server without it is what clients fall
 /// back from).
-pub fn router(state: Shared, resumable: bool) -> Router {
+pub fn router(state: Shared, resumable: bool, body_idle: std::time::Duration) -> Router {
     let uploads = Router::new()
         .route(
             "/api/v1/uploads",
@@ -102,6 +102,8 @@ pub fn router(state: Shared, resumable: bool) -> Router {
         .merge(if resumable { uploads } else { Router::new() })
         // The bundle size limit is enforced while streaming, with a problem document.
         .layer(DefaultBodyLimit::disable())
+        // A body that stops coming ends its request (`408 body_timeout`) instead of holding it.
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(body_idle))
         .with_state(state)
 }
 

@@ -556,3 +556,73 @@ fn tokio_stream_from<T: Send + 'static>(
         rx.recv().await.map(|item| (item, rx))
     })
 }
+
+#[tokio::test]
+async fn a_body_that_stops_coming_ends_its_request_and_frees_its_slot() {
+    // Before, a client that sent a few bytes and then nothing held its connection and its task
+    // for as long as it liked; with slots per address, it would hold those too.
+    let server = Server::start_with(Setup {
+        body_idle: std::time::Duration::from_millis(500),
+        intake: callsupport_ticket_server::Intake {
+            at_once: 1,
+            per_client: 1,
+        },
+        ..Setup::default()
+    })
+    .await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    tx.send(Ok(
+        b"--x\r\nContent-Disposition: form-data; name=\"bundle\"\r\n\r\nPK".to_vec(),
+    ))
+    .await
+    .unwrap();
+    let stalled = server
+        .client
+        .post(server.url("/api/v1/tickets"))
+        .bearer_auth(SUBMIT_TOKEN)
+        .header("Idempotency-Key", uuid::Uuid::now_v7().to_string())
+        .header("Content-Type", "multipart/form-data; boundary=x")
+        .body(reqwest::Body::wrap_stream(tokio_stream_from(rx)))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(stalled, StatusCode::REQUEST_TIMEOUT, "body_timeout").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("the bundle part"),
+        "{body}"
+    );
+    drop(tx);
+    assert_eq!(
+        server.post(&Upload::of(&Collected::new())).await.status(),
+        StatusCode::CREATED
+    );
+    server.assert_nothing_stored_but(1);
+
+    // A chunk of a resumable upload that stops: what arrived is kept, and the client goes on.
+    let created = start_upload(&server, "127.0.0.1", 100).await;
+    let url = created.headers()["location"].to_str().unwrap().to_owned();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
+    tx.send(Ok(vec![7u8; 40])).await.unwrap();
+    let stalled = server
+        .client
+        .patch(&url)
+        .bearer_auth(SUBMIT_TOKEN)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Offset", "0")
+        .body(reqwest::Body::wrap_stream(tokio_stream_from(rx)))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(stalled, StatusCode::REQUEST_TIMEOUT, "body_timeout").await;
+    drop(tx);
+    let head = server
+        .client
+        .head(&url)
+        .bearer_auth(SUBMIT_TOKEN)
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.headers()["upload-offset"], "40");
+}

@@ -39,6 +39,7 @@ pub struct Setup {
     pub upload_quotas: Option<callsupport_ticket_server::UploadQuotas>,
     pub upload_sweep_every: std::time::Duration,
     pub intake: callsupport_ticket_server::Intake,
+    pub body_idle: std::time::Duration,
     pub database: DatabaseConfig,
     pub blobs: BlobConfig,
     pub signed_link_minutes: u64,
@@ -56,6 +57,7 @@ impl Default for Setup {
             upload_quotas: None,
             upload_sweep_every: std::time::Duration::from_secs(300),
             intake: callsupport_ticket_server::Intake::default(),
+            body_idle: std::time::Duration::from_secs(60),
             database: DatabaseConfig::DataFolder,
             blobs: BlobConfig::DataFolder,
             signed_link_minutes: 15,
@@ -85,6 +87,7 @@ impl Server {
             upload_quotas: setup.upload_quotas,
             upload_sweep_every: setup.upload_sweep_every,
             intake: setup.intake,
+            body_idle: setup.body_idle,
             database: setup.database,
             blobs: setup.blobs,
             signed_link_minutes: setup.signed_link_minutes,
@@ -127,6 +130,21 @@ impl Server {
     pub fn assert_nothing_stored(&self) {
         assert!(
             self.folder("bundles").is_empty(),
+            "{:?}",
+            self.folder("bundles")
+        );
+        assert!(
+            self.folder("incoming").is_empty(),
+            "{:?}",
+            self.folder("incoming")
+        );
+    }
+
+    /// `count` bundles were stored, and nothing was left half-received.
+    pub fn assert_nothing_stored_but(&self, count: usize) {
+        assert_eq!(
+            self.folder("bundles").len(),
+            count,
             "{:?}",
             self.folder("bundles")
         );
