@@ -188,8 +188,32 @@ fn prepare_incoming(data_dir: &std::path::Path) -> anyhow::Result<PathBuf> {
     Ok(incoming)
 }
 
+impl ServerConfig {
+    /// What is wrong with this setup as a whole, in words that name the flags to change.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let (Some(submit), Some(agent)) = (&self.submit_token, &self.agent_token)
+            && submit == agent
+        {
+            problems.push(
+                "the agent token is the submit token: every desktop holds the submit token, so it must not open agents' tickets; give agents a token of their own".to_owned(),
+            );
+        }
+        if self.public_url.is_none() && self.listen.ip().is_unspecified() {
+            problems.push(format!(
+                "--public-url is needed when listening on all addresses ({}): the ticket and upload links handed out must name this server as clients reach it, e.g. --public-url https://support.example.com",
+                self.listen
+            ));
+        }
+        problems
+    }
+}
+
 /// Opens the store, binds the listener and starts serving in the background.
 pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
+    if let Some(problem) = config.problems().into_iter().next() {
+        anyhow::bail!(problem);
+    }
     let incoming = prepare_incoming(&config.data_dir)?;
     let store = config.database.open(&config.data_dir).await?;
     let listener = TcpListener::bind(config.listen)

@@ -250,6 +250,13 @@ async fn main() {
             })
         }),
     };
+    let problems = config.problems();
+    if !problems.is_empty() {
+        for problem in problems {
+            eprintln!("error: {problem}");
+        }
+        std::process::exit(2);
+    }
     let server = match callsupport_ticket_server::start(config).await {
         Ok(server) => server,
         Err(err) => {

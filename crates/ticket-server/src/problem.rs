@@ -58,11 +58,17 @@ impl ApiProblem {
         ApiProblem::bad_request(code, format!("{what} broke off: {err}"))
     }
 
+    /// The server failed. What failed (paths, queries, the store's words) goes to the server's
+    /// log under an incident number, and only the number to the client.
     pub fn internal(detail: impl std::fmt::Display) -> ApiProblem {
+        let incident = uuid::Uuid::now_v7().simple().to_string()[20..].to_owned();
+        tracing::error!(incident, "the server failed: {detail}");
         ApiProblem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
-            format!("the server failed: {detail}"),
+            format!(
+                "the server failed; its log has what happened under incident {incident}, try again later"
+            ),
         )
     }
 }

@@ -149,7 +149,8 @@ impl Uploads {
             .and_then(|file| file.sync_all())
             .and_then(|()| self.write_record(id, &record));
         if let Err(err) = created {
-            self.remove(id);
+            // `held` is locked here: the files only.
+            self.remove_files(id);
             return Err(ApiProblem::internal(err));
         }
         held.insert(

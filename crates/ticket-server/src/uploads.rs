@@ -21,7 +21,7 @@ use tokio::io::AsyncWriteExt;
 use callsupport_bundle::ticket::Problem;
 
 use crate::problem::ApiProblem;
-use crate::routes::{AppState, check_submit_token, limited};
+use crate::routes::{AppState, DRAIN_MARGIN, check_submit_token, limited};
 use crate::tus::{self, Checksum};
 use crate::upload_store::Busy;
 pub use crate::upload_store::Uploads;
@@ -260,7 +260,30 @@ pub async fn patch_upload(
     UrlPath(id): UrlPath<String>,
     body: Body,
 ) -> Result<Response, ApiProblem> {
-    admit(&state, &headers)?;
+    let mut stream = body.into_data_stream();
+    let answer = append_chunk(&state, &headers, &id, &mut stream).await;
+    if answer.is_err() {
+        // Read what the client is still sending (up to a bound), so that it reads the refusal
+        // instead of a connection reset.
+        let mut budget = DRAIN_MARGIN;
+        while let Some(Ok(chunk)) = stream.next().await {
+            match budget.checked_sub(chunk.len() as u64) {
+                Some(left) => budget = left,
+                None => break,
+            }
+        }
+    }
+    answer
+}
+
+/// Appends the chunk in `stream` to the upload `id`, as `PATCH` asks.
+async fn append_chunk(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    stream: &mut axum::body::BodyDataStream,
+) -> Result<Response, ApiProblem> {
+    admit(state, headers)?;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -272,15 +295,15 @@ pub async fn patch_upload(
             format!("send the bytes as {}", tus::OFFSET_OCTET_STREAM),
         ));
     }
-    let offset = tus::bytes(&headers, tus::UPLOAD_OFFSET)?.ok_or_else(|| {
+    let offset = tus::bytes(headers, tus::UPLOAD_OFFSET)?.ok_or_else(|| {
         ApiProblem::bad_request(
             "tus_upload_offset_missing",
             "send the offset the bytes start at as Upload-Offset",
         )
     })?;
-    let checksum = Checksum::from_headers(&headers)?;
+    let checksum = Checksum::from_headers(headers)?;
     let uploads = &state.uploads;
-    let (id, upload) = uploads.get(&id, Utc::now())?;
+    let (id, upload) = uploads.get(id, Utc::now())?;
     // The offset as it is once this request holds the upload, not as it was before.
     let (_busy, at) = Busy::claim(uploads, id)?;
     if offset != at {
@@ -299,7 +322,6 @@ pub async fn patch_upload(
     let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
     let mut hasher = checksum.as_ref().map(Checksum::hasher);
     let mut written = offset;
-    let mut stream = body.into_data_stream();
     let mut outcome = Ok(());
     let mut broken = false;
     while let Some(chunk) = stream.next().await {

@@ -37,7 +37,7 @@ use crate::uploads::{self, Uploads};
 /// Largest `report` part accepted.
 pub(super) const MAX_REPORT_BYTES: usize = 1 << 20;
 /// How much more than the bundle limit a refused request may still send before the connection is cut.
-pub(super) const DRAIN_MARGIN: u64 = 64 << 20;
+pub(crate) const DRAIN_MARGIN: u64 = 64 << 20;
 
 pub struct AppState {
     pub store: Arc<dyn Tickets>,

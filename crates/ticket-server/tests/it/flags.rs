@@ -72,3 +72,25 @@ fn forwarding_without_a_usable_token_or_store_is_refused_in_words() {
     assert_eq!(code, 1, "{said}");
     assert!(said.contains("use az://CONTAINER or s3://BUCKET"), "{said}");
 }
+
+#[test]
+fn a_setup_that_would_leak_or_mislead_is_refused_in_words() {
+    // Every desktop holds the submit token: as the agent token it would open every ticket.
+    let (code, said) = server(&["--token", "shared", "--agent-token", "shared"], &[]);
+    assert_eq!(code, 2, "{said}");
+    assert!(
+        said.contains("the agent token is the submit token"),
+        "{said}"
+    );
+
+    // Links to http://0.0.0.0:… lead nowhere: listening on all addresses needs --public-url.
+    let data = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_callsupport-ticket-server"))
+        .args(["--listen", "0.0.0.0:0", "--token", "t", "--data"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("--public-url is needed"), "{said}");
+}

@@ -626,3 +626,49 @@ async fn a_body_that_stops_coming_ends_its_request_and_frees_its_slot() {
         .unwrap();
     assert_eq!(head.headers()["upload-offset"], "40");
 }
+
+#[tokio::test]
+async fn a_failure_of_the_server_is_told_without_its_paths() {
+    let server = Server::start().await;
+    // The uploads folder is gone and a file stands in its place: creating an upload fails.
+    let uploads = server.data.path().join("uploads");
+    std::fs::remove_dir_all(&uploads).unwrap();
+    std::fs::write(&uploads, b"not a folder").unwrap();
+
+    let body = assert_problem(
+        start_upload(&server, "127.0.0.1", 10).await,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+    )
+    .await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("incident"), "{detail}");
+    let data = server.data.path().to_string_lossy();
+    assert!(!detail.contains(data.as_ref()), "{detail}");
+    assert!(!detail.contains("uploads"), "{detail}");
+}
+
+#[tokio::test]
+async fn a_refused_chunk_is_read_so_the_client_hears_why() {
+    // Before, a PATCH at a wrong offset with a few MiB of body was answered and the connection
+    // closed under the client: Python's http.client saw a broken pipe, not the 409.
+    let server = Server::start().await;
+    let created = start_upload(&server, "127.0.0.1", 8 << 20).await;
+    let url = created.headers()["location"].to_str().unwrap().to_owned();
+    const SCRIPT: &str = r#"
+import http.client, sys, urllib.parse
+url = urllib.parse.urlsplit(sys.argv[1])
+conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+body = b"\0" * (4 << 20)
+conn.request("PATCH", url.path, body=body, headers={
+    "Authorization": "Bearer " + sys.argv[2], "Tus-Resumable": "1.0.0",
+    "Content-Type": "application/offset+octet-stream", "Upload-Offset": "1000"})
+response = conn.getresponse()
+print(response.status, response.read().decode())
+"#;
+    let said = tokio::task::spawn_blocking(move || python(SCRIPT, &[&url, SUBMIT_TOKEN]))
+        .await
+        .unwrap();
+    assert!(said.starts_with("409 "), "{said}");
+    assert!(said.contains("tus_offset_mismatch"), "{said}");
+}
