@@ -40,6 +40,9 @@ impl ServerProcess {
             .arg(data)
             .args(["--token", TOKEN, "--max-bundle-mb", "2048"])
             .args(["--rate-per-minute", "0"])
+            // Each client of `post_all` comes through this loopback "load balancer" as its own
+            // address, as desktops do.
+            .args(["--trust-proxy", "127.0.0.1"])
             .args(args)
             .envs(env.iter().map(|(k, v)| (*k, v)))
             .stdout(Stdio::piped())
@@ -144,6 +147,7 @@ pub fn post_all(urls: &[String], paths: &[PathBuf], clients: usize) -> Duration 
         for i in 0..clients {
             let (queue, client, url) =
                 (queue.clone(), client.clone(), urls[i % urls.len()].clone());
+            let address = format!("10.{}.{}.1", i / 250, i % 250 + 1);
             tasks.push(tokio::spawn(async move {
                 loop {
                     let Some(path) = queue.lock().expect("queue").pop() else {
@@ -167,6 +171,7 @@ pub fn post_all(urls: &[String], paths: &[PathBuf], clients: usize) -> Duration 
                         .post(&url)
                         .bearer_auth(TOKEN)
                         .header("Idempotency-Key", request.bundle_id.to_string())
+                        .header("X-Forwarded-For", &address)
                         .multipart(form)
                         .send()
                         .await
