@@ -128,16 +128,7 @@ impl Server {
 
     /// Nothing was stored and nothing was left half-received.
     pub fn assert_nothing_stored(&self) {
-        assert!(
-            self.folder("bundles").is_empty(),
-            "{:?}",
-            self.folder("bundles")
-        );
-        assert!(
-            self.folder("incoming").is_empty(),
-            "{:?}",
-            self.folder("incoming")
-        );
+        self.assert_nothing_stored_but(0);
     }
 
     /// `count` bundles were stored, and nothing was left half-received.
