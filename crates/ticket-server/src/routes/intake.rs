@@ -284,18 +284,20 @@ async fn receive_uploaded(
             } else {
                 ApiProblem::body_broken("report_invalid", &err, "the report")
             }
-        })?;
+        });
+    // The token and the key are judged before the body: read first only so the client hears why.
+    let key = match admitted? {
+        // A repeat after a lost answer: the upload became that ticket and is gone, the answer stays.
+        Admitted::Repeat(stored) => return Ok(answered(&state, peer, &stored, false, started)),
+        Admitted::New(key) => key,
+    };
+    let body = body?;
     let named: UploadedTicket = serde_json::from_slice(&body).map_err(|err| {
         ApiProblem::unprocessable(
             "report_invalid",
             format!("send {{\"report\": …, \"upload\": \"<upload URL>\"}}: {err}"),
         )
     })?;
-    let key = match admitted? {
-        // A repeat after a lost answer: the upload became that ticket and is gone, the answer stays.
-        Admitted::Repeat(stored) => return Ok(answered(&state, peer, &stored, false, started)),
-        Admitted::New(key) => key,
-    };
     let request = normalized(named.report)?;
     if request.bundle_id != key {
         return Err(ApiProblem::unprocessable(

@@ -672,3 +672,30 @@ print(response.status, response.read().decode())
     assert!(said.starts_with("409 "), "{said}");
     assert!(said.contains("tus_offset_mismatch"), "{said}");
 }
+
+#[tokio::test]
+async fn a_json_report_is_judged_by_its_token_first_and_its_size_in_words() {
+    let server = Server::start().await;
+    let post = |token: &'static str, body: Vec<u8>| {
+        server
+            .client
+            .post(server.url("/api/v1/tickets"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", uuid::Uuid::now_v7().to_string())
+            .header("Content-Type", "application/json")
+            .body(body)
+            .send()
+    };
+    assert_problem(
+        post("wrong", b"not json".to_vec()).await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+    )
+    .await;
+    assert_problem(
+        post(SUBMIT_TOKEN, vec![b' '; 2 << 20]).await.unwrap(),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "report_too_large",
+    )
+    .await;
+}
