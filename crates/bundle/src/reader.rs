@@ -274,7 +274,7 @@ fn read_manifest<R: Read + Seek>(
                     found,
                 },
                 Ok(FormatOnly { format: None }) => bad("no `format` field".to_owned()),
-                _ => bad(shape),
+                _ => shape,
             });
         }
     };
@@ -306,12 +306,12 @@ struct FormatOnly {
 }
 
 /// Reads `manifest.json` as a `T`, streaming, at most [`MAX_MANIFEST_BYTES`]: the outer error when
-/// there is no manifest or it is too large, the inner one (in words, with the JSON path) when it is
-/// not a `T`.
+/// there is no manifest or it is too large, the inner one (a [`ReadError::BadManifest`] naming the
+/// JSON path) when it is not a `T`.
 fn parse_manifest<R: Read + Seek, T: serde::de::DeserializeOwned>(
     path: &Path,
     archive: &mut ZipArchive<R>,
-) -> Result<Result<T, String>, ReadError> {
+) -> Result<Result<T, ReadError>, ReadError> {
     let bad = |detail: String| ReadError::BadManifest {
         path: path.to_path_buf(),
         detail,
@@ -342,7 +342,7 @@ fn parse_manifest<R: Read + Seek, T: serde::de::DeserializeOwned>(
     if capped.over {
         return Err(bad(format!("larger than {} MiB", MAX_MANIFEST_BYTES >> 20)));
     }
-    Ok(parsed)
+    Ok(parsed.map_err(bad))
 }
 
 /// A reader that fails once more than `left` bytes would come out of it, and says so in `over`.

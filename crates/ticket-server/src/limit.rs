@@ -82,15 +82,18 @@ pub enum Full {
     Client,
 }
 
+/// Slots taken, per client address (an address holding none is not kept).
+type Taken = Arc<Mutex<HashMap<String, usize>>>;
+
 /// Slots for bundles arriving at once, taken per client address.
 pub struct Slots {
     intake: Intake,
-    taken: Arc<Mutex<(usize, HashMap<String, usize>)>>,
+    taken: Taken,
 }
 
 /// A slot held until dropped.
 pub struct Slot {
-    taken: Arc<Mutex<(usize, HashMap<String, usize>)>>,
+    taken: Taken,
     client: String,
 }
 
@@ -105,16 +108,14 @@ impl Slots {
     /// A slot for `client`, if one is free.
     pub fn take(&self, client: &str) -> Result<Slot, Full> {
         let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
-        let (all, per_client) = &mut *taken;
-        if *all >= self.intake.at_once {
+        if taken.values().sum::<usize>() >= self.intake.at_once {
             return Err(Full::Server);
         }
-        let mine = per_client.entry(client.to_owned()).or_default();
+        let mine = taken.entry(client.to_owned()).or_default();
         if *mine >= self.intake.per_client {
             return Err(Full::Client);
         }
         *mine += 1;
-        *all += 1;
         Ok(Slot {
             taken: self.taken.clone(),
             client: client.to_owned(),
@@ -125,12 +126,10 @@ impl Slots {
 impl Drop for Slot {
     fn drop(&mut self) {
         let mut taken = self.taken.lock().unwrap_or_else(|e| e.into_inner());
-        let (all, per_client) = &mut *taken;
-        *all -= 1;
-        if let Some(mine) = per_client.get_mut(&self.client) {
+        if let Some(mine) = taken.get_mut(&self.client) {
             *mine -= 1;
             if *mine == 0 {
-                per_client.remove(&self.client);
+                taken.remove(&self.client);
             }
         }
     }
@@ -153,11 +152,7 @@ mod tests {
         assert_eq!(slots.take("c").err(), Some(Full::Server));
         drop(a1);
         assert!(slots.take("c").is_ok(), "a slot given back is free again");
-        assert_eq!(
-            slots.taken.lock().unwrap().1.get("c"),
-            None,
-            "and forgotten"
-        );
+        assert_eq!(slots.taken.lock().unwrap().get("c"), None, "and forgotten");
     }
 
     #[test]

@@ -37,25 +37,44 @@ impl ApiProblem {
         self
     }
 
-    /// The request body stopped coming, or broke off: `408 body_timeout` when no data came for the
-    /// server's idle time, else `400` with `code` and what broke.
+    /// `408 body_timeout` when `err` is the body sending nothing for the server's idle time.
+    pub fn body_timed_out(
+        err: &(dyn std::error::Error + 'static),
+        what: &str,
+    ) -> Option<ApiProblem> {
+        let mut cause = Some(err);
+        while let Some(at) = cause {
+            if at.is::<tower_http::timeout::TimeoutError>() {
+                return Some(ApiProblem::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_timeout",
+                    format!("{what} stopped coming: no data for too long; send it again"),
+                ));
+            }
+            cause = at.source();
+        }
+        None
+    }
+
+    /// The request body stopped coming ([`ApiProblem::body_timed_out`]), or broke off: `400` with
+    /// `code` and what broke.
     pub fn body_broken(
         code: &'static str,
         err: &(dyn std::error::Error + 'static),
         what: &str,
     ) -> ApiProblem {
-        let mut cause = Some(err);
-        while let Some(at) = cause {
-            if at.is::<tower_http::timeout::TimeoutError>() {
-                return ApiProblem::new(
-                    StatusCode::REQUEST_TIMEOUT,
-                    "body_timeout",
-                    format!("{what} stopped coming: no data for too long; send it again"),
-                );
-            }
-            cause = at.source();
-        }
-        ApiProblem::bad_request(code, format!("{what} broke off: {err}"))
+        ApiProblem::body_timed_out(err, what)
+            .unwrap_or_else(|| ApiProblem::bad_request(code, format!("{what} broke off: {err}")))
+    }
+
+    /// `507 insufficient_storage`: the disk has no room for `what` now.
+    pub fn insufficient_storage(what: &str) -> ApiProblem {
+        ApiProblem::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "insufficient_storage",
+            format!("the server has no room for {what} now; try again later"),
+        )
+        .retry_after(300)
     }
 
     /// The server failed. What failed (paths, queries, the store's words) goes to the server's

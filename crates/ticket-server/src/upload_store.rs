@@ -48,6 +48,24 @@ impl UploadQuotas {
     }
 }
 
+/// What a client over its upload quota can do.
+const WAIT_FOR_ROOM: &str = "finish or delete (DELETE) an upload started before; unfinished ones are removed 24 hours after their last piece";
+
+/// `507` unless the disk holding `dir` keeps `keep_free` bytes once `needed` more are written.
+pub(crate) fn room_on_disk(
+    dir: &Path,
+    needed: u64,
+    keep_free: u64,
+    what: &str,
+) -> Result<(), ApiProblem> {
+    let free = callsupport_kept::free_bytes(dir).unwrap_or(u64::MAX);
+    if free < needed.saturating_add(keep_free) {
+        tracing::warn!(free, needed, "{what} refused: the disk would be too full");
+        return Err(ApiProblem::insufficient_storage(what));
+    }
+    Ok(())
+}
+
 /// What an unfinished upload holds, for the quotas.
 #[derive(Debug, Clone)]
 struct Held {
@@ -180,14 +198,13 @@ impl Uploads {
                 bytes = bytes.saturating_add(upload.length);
             }
         }
-        let wait = || "finish or delete (DELETE) an upload started before; unfinished ones are removed 24 hours after their last piece";
         if count >= quotas.per_client {
             return Err(ApiProblem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "upload_quota_exceeded",
                 format!(
                     "this address has {count} unfinished uploads, the most it may have; {}",
-                    wait()
+                    WAIT_FOR_ROOM
                 ),
             ));
         }
@@ -199,42 +216,26 @@ impl Uploads {
                     "this address's unfinished uploads would hold {} with this one, more than the {} one address may; {}",
                     callsupport_bundle::human_bytes(bytes.saturating_add(length)),
                     callsupport_bundle::human_bytes(quotas.bytes_per_client),
-                    wait()
+                    WAIT_FOR_ROOM
                 ),
             ));
         }
-        let full = || {
-            ApiProblem::new(
-                StatusCode::INSUFFICIENT_STORAGE,
-                "insufficient_storage",
-                "the server has no room for another upload now; try again later",
-            )
-            .retry_after(300)
-        };
         if total.saturating_add(length) > quotas.bytes_total {
             tracing::warn!(
                 total,
                 length,
                 "upload refused: unfinished uploads at their total"
             );
-            return Err(full());
+            return Err(ApiProblem::insufficient_storage("another upload"));
         }
         // Conservative: bytes already written count twice (they are no longer free, and they
         // are in their upload's length).
-        let free = callsupport_kept::free_bytes(&self.dir).unwrap_or(u64::MAX);
-        if free
-            < total
-                .saturating_add(length)
-                .saturating_add(quotas.min_free_bytes)
-        {
-            tracing::warn!(
-                free,
-                total,
-                length,
-                "upload refused: the disk would be too full"
-            );
-            return Err(full());
-        }
+        room_on_disk(
+            &self.dir,
+            total.saturating_add(length),
+            quotas.min_free_bytes,
+            "another upload",
+        )?;
         Ok(())
     }
 

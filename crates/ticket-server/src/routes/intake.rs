@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::limit::{Full, Slot};
 use crate::problem::ApiProblem;
 use crate::store::Stored;
+use crate::upload_store::room_on_disk;
 
 use super::auth::{Admitted, admit, check_submit_token, limited};
 use super::commit::{answered, store_ticket};
@@ -203,16 +204,7 @@ fn intake_slot(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(state.max_bundle_bytes);
-    let free = callsupport_kept::free_bytes(&state.incoming).unwrap_or(u64::MAX);
-    if free < length.saturating_add(state.min_free_bytes) {
-        tracing::warn!(free, length, "report refused: the disk would be too full");
-        return Err(ApiProblem::new(
-            StatusCode::INSUFFICIENT_STORAGE,
-            "insufficient_storage",
-            "the server has no room for this report now; try again later",
-        )
-        .retry_after(300));
-    }
+    room_on_disk(&state.incoming, length, state.min_free_bytes, "this report")?;
     Ok(slot)
 }
 
@@ -226,10 +218,6 @@ async fn drain(multipart: &mut Multipart, mut budget: u64) {
             }
         }
     }
-}
-
-fn name_is_report(field: &axum::extract::multipart::Field<'_>) -> bool {
-    field.name() == Some("report")
 }
 
 /// Reads the `report` part as JSON: valid, and normalized.
@@ -345,27 +333,28 @@ async fn receive_ticket(
     let mut request: Option<TicketRequest> = None;
     let mut upload: Option<(Incoming, String, u64)> = None;
     while let Some(mut field) = multipart.next_field().await.map_err(|err| {
-        match ApiProblem::body_broken("multipart_invalid", &err, "the request body") {
-            timeout if timeout.code == "body_timeout" => timeout,
-            _ => ApiProblem::bad_request(
+        ApiProblem::body_timed_out(&err, "the request body").unwrap_or_else(|| {
+            ApiProblem::bad_request(
                 "multipart_invalid",
                 format!("the request body is not valid multipart: {err}"),
-            ),
-        }
+            )
+        })
     })? {
+        let twice = match field.name() {
+            Some("report") => request.is_some(),
+            Some("bundle") => upload.is_some(),
+            _ => false,
+        };
+        if twice {
+            return Err(ApiProblem::bad_request(
+                "multipart_invalid",
+                format!(
+                    "the `{}` part is sent twice; send one `report` and one `bundle`",
+                    field.name().unwrap_or_default()
+                ),
+            ));
+        }
         match field.name().unwrap_or_default() {
-            "report" | "bundle"
-                if (name_is_report(&field) && request.is_some())
-                    || (!name_is_report(&field) && upload.is_some()) =>
-            {
-                return Err(ApiProblem::bad_request(
-                    "multipart_invalid",
-                    format!(
-                        "the `{}` part is sent twice; send one `report` and one `bundle`",
-                        field.name().unwrap_or_default()
-                    ),
-                ));
-            }
             "report" => {
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(|err| {

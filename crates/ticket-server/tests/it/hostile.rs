@@ -88,11 +88,11 @@ fn ten_padded_manifests_at_once_leave_the_server_memory_flat() {
                 (response.status().as_u16(), response.json().await.unwrap())
             })
         });
-        let mut answers = Vec::new();
-        for post in posts.collect::<Vec<_>>() {
-            answers.push(post.await.unwrap());
-        }
-        answers
+        futures_util::future::join_all(posts)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect()
     });
     let peak = peak_mib(server.id());
     let _ = server.kill();
@@ -504,8 +504,7 @@ async fn reports_arriving_at_once_are_bounded_per_address_and_in_all() {
     .await;
     // A report that is still arriving: its body is fed from a channel that stays open.
     let slow = |client: &'static str| {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
-        let body = reqwest::Body::wrap_stream(tokio_stream_from(rx));
+        let (tx, body) = held_open_body(b"--x\r\n");
         let request = server
             .client
             .post(server.url("/api/v1/tickets"))
@@ -518,7 +517,6 @@ async fn reports_arriving_at_once_are_bounded_per_address_and_in_all() {
         (tx, tokio::spawn(request))
     };
     let (first, _a) = slow("192.0.2.1");
-    first.send(Ok(b"--x\r\n".to_vec())).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let from = |client: &'static str| Upload {
         forwarded_for: Some(client),
@@ -531,7 +529,6 @@ async fn reports_arriving_at_once_are_bounded_per_address_and_in_all() {
     )
     .await;
     let (second, _b) = slow("192.0.2.2");
-    second.send(Ok(b"--x\r\n".to_vec())).await.unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_problem(
         server.post(&from("192.0.2.3")).await,
@@ -548,13 +545,19 @@ async fn reports_arriving_at_once_are_bounded_per_address_and_in_all() {
     );
 }
 
-/// The receiving end of a channel as a stream, for a request body fed bit by bit.
-fn tokio_stream_from<T: Send + 'static>(
-    rx: tokio::sync::mpsc::Receiver<T>,
-) -> impl futures_util::Stream<Item = T> {
-    futures_util::stream::unfold(rx, |mut rx| async move {
+/// A request body that sends `first` and then nothing, until the sender is dropped.
+fn held_open_body(
+    first: &[u8],
+) -> (
+    tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+    reqwest::Body,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tx.try_send(Ok(first.to_vec())).expect("an empty channel");
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
-    })
+    });
+    (tx, reqwest::Body::wrap_stream(stream))
 }
 
 #[tokio::test]
@@ -570,19 +573,15 @@ async fn a_body_that_stops_coming_ends_its_request_and_frees_its_slot() {
         ..Setup::default()
     })
     .await;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
-    tx.send(Ok(
-        b"--x\r\nContent-Disposition: form-data; name=\"bundle\"\r\n\r\nPK".to_vec(),
-    ))
-    .await
-    .unwrap();
+    let (tx, body) =
+        held_open_body(b"--x\r\nContent-Disposition: form-data; name=\"bundle\"\r\n\r\nPK");
     let stalled = server
         .client
         .post(server.url("/api/v1/tickets"))
         .bearer_auth(SUBMIT_TOKEN)
         .header("Idempotency-Key", uuid::Uuid::now_v7().to_string())
         .header("Content-Type", "multipart/form-data; boundary=x")
-        .body(reqwest::Body::wrap_stream(tokio_stream_from(rx)))
+        .body(body)
         .send()
         .await
         .unwrap();
@@ -601,8 +600,7 @@ async fn a_body_that_stops_coming_ends_its_request_and_frees_its_slot() {
     // A chunk of a resumable upload that stops: what arrived is kept, and the client goes on.
     let created = start_upload(&server, "127.0.0.1", 100).await;
     let url = created.headers()["location"].to_str().unwrap().to_owned();
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(1);
-    tx.send(Ok(vec![7u8; 40])).await.unwrap();
+    let (tx, body) = held_open_body(&[7u8; 40]);
     let stalled = server
         .client
         .patch(&url)
@@ -610,7 +608,7 @@ async fn a_body_that_stops_coming_ends_its_request_and_frees_its_slot() {
         .header("Tus-Resumable", "1.0.0")
         .header("Content-Type", "application/offset+octet-stream")
         .header("Upload-Offset", "0")
-        .body(reqwest::Body::wrap_stream(tokio_stream_from(rx)))
+        .body(body)
         .send()
         .await
         .unwrap();

@@ -74,11 +74,11 @@ fn fifty_concurrent_20_mib_uploads_leave_the_server_memory_flat() {
                         .as_u16()
                 })
             });
-        let mut statuses = Vec::new();
-        for upload in uploads.collect::<Vec<_>>() {
-            statuses.push(upload.await.unwrap());
-        }
-        statuses
+        futures_util::future::join_all(uploads)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect()
     });
     let peak = peak_mib(server.id());
     let _ = server.kill();
