@@ -94,3 +94,10 @@ fn a_setup_that_would_leak_or_mislead_is_refused_in_words() {
     assert_eq!(output.status.code(), Some(2), "{said}");
     assert!(said.contains("--public-url is needed"), "{said}");
 }
+
+#[test]
+fn a_proxy_that_is_not_an_address_block_is_refused_in_words() {
+    let (code, said) = server(&["--trust-proxy", "10.0.0.0/8,proxy.local"], &[]);
+    assert_eq!(code, 2, "{said}");
+    assert!(said.contains("`proxy.local` is not an address"), "{said}");
+}
