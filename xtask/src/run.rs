@@ -65,6 +65,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         &root,
         &demo.join("server"),
         &[("CALLSUPPORT_SERVER_TOKEN", &token)],
+        &[],
     )?;
     let config = demo.join("config.toml");
     std::fs::write(

@@ -112,8 +112,29 @@ pub fn run_all() -> anyhow::Result<()> {
 }
 
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    if let Some(arg) = args.first() {
-        anyhow::bail!("`cargo xtask test` takes no arguments (got `{arg}`)");
+    match args {
+        [] => run_all(),
+        [only] if only == "api" => api_only(),
+        [arg, ..] => anyhow::bail!(
+            "`cargo xtask test` takes no argument but `api` (the API conformance stage alone); got `{arg}`"
+        ),
     }
-    run_all()
+}
+
+/// `cargo xtask test api`: the API conformance stage alone, for work on the server's routes.
+fn api_only() -> anyhow::Result<()> {
+    let root = root();
+    let st = deps::schemathesis()?;
+    run_cmd(&mut cmd(
+        "cargo",
+        &[
+            "build",
+            "-p",
+            "callsupport-ticket-server",
+            "-p",
+            "callsupport-cli",
+        ],
+        &root,
+    ))?;
+    api_check::schemathesis(&root, &st)
 }

@@ -20,17 +20,23 @@ pub fn start_fresh(root: &Path, folder: &str, token: &str) -> anyhow::Result<(Gu
     if data.exists() {
         std::fs::remove_dir_all(&data)?;
     }
-    start(root, &data, &[("CALLSUPPORT_SERVER_TOKEN", token)])
+    start(root, &data, &[("CALLSUPPORT_SERVER_TOKEN", token)], &[])
 }
 
 /// Starts the debug build of the server on a free loopback port with its data in `data` and the
-/// extra `env` (tokens go there, out of the process list); returns it with its base URL
-/// (`http://127.0.0.1:PORT`).
-pub fn start(root: &Path, data: &Path, env: &[(&str, &str)]) -> anyhow::Result<(Guard, String)> {
+/// extra `env` (tokens go there, out of the process list) and `args`; returns it with its base
+/// URL (`http://127.0.0.1:PORT`).
+pub fn start(
+    root: &Path,
+    data: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> anyhow::Result<(Guard, String)> {
     let mut server = Command::new(root.join("target/debug/callsupport-ticket-server"));
     server
         .args(["--listen", "127.0.0.1:0", "--data"])
         .arg(data)
+        .args(args)
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());

@@ -245,12 +245,14 @@ pub async fn head_upload(
         (status = 400, description = "Upload-Offset or Upload-Checksum missing or malformed, or the chunk goes past Upload-Length", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong submit token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such upload", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body stopped arriving for the server's --body-idle-secs (`body_timeout`); what arrived is kept, unless the chunk carries Upload-Checksum", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Upload-Offset is not where the upload is; ask HEAD", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The upload expired and is gone", body = Problem, content_type = "application/problem+json"),
         (status = 412, description = "Tus-Resumable missing or another version", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not application/offset+octet-stream", body = Problem, content_type = "application/problem+json"),
         (status = 423, description = "Another request is writing to this upload", body = Problem, content_type = "application/problem+json"),
-        (status = 460, description = "The chunk does not match its Upload-Checksum; nothing of it was kept", body = Problem, content_type = "application/problem+json")
+        (status = 460, description = "The chunk does not match its Upload-Checksum; nothing of it was kept", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The server failed; the problem carries an incident number for its log", body = Problem, content_type = "application/problem+json")
     ),
     security(("submit_token" = []), ())
 )]

@@ -23,7 +23,9 @@ use super::{AppState, Shared};
     responses(
         (status = 200, description = "The newest tickets first", body = crate::openapi::TicketList),
         (status = 401, description = "Missing or wrong agent token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json")
+        (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many agent requests from this address (`rate_limited`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait")))
     ),
     security(("agent_token" = []))
 )]
@@ -45,6 +47,8 @@ pub async fn list_tickets(
         (status = 200, description = "The ticket", body = TicketRecord),
         (status = 401, description = "Missing or wrong agent token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many agent requests from this address (`rate_limited`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json")
     ),
     security(("agent_token" = []))
@@ -72,7 +76,9 @@ pub async fn get_ticket(
     responses(
         (status = 200, description = "The forwards not done yet, the longest waiting first (at most 500)", body = ForwardList),
         (status = 401, description = "Missing or wrong agent token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json")
+        (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many agent requests from this address (`rate_limited`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait")))
     ),
     security(("agent_token" = []))
 )]
@@ -112,6 +118,8 @@ pub struct ForwardList {
             headers(("Location" = String, description = "The signed link"), ("Cache-Control" = String, description = "no-store"))),
         (status = 401, description = "Missing or wrong agent token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many agent requests from this address (`rate_limited`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 404, description = "No such ticket", body = Problem, content_type = "application/problem+json"),
         (status = 416, description = "The range is past the end of the bundle",
             headers(("Content-Range" = String, description = "bytes */total")))
@@ -154,6 +162,8 @@ pub async fn get_bundle(
             headers(("Location" = String, description = "The signed link"), ("Cache-Control" = String, description = "no-store"))),
         (status = 401, description = "Missing or wrong agent token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Agent access is off on this server", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many agent requests from this address (`rate_limited`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 404, description = "No such ticket, or no such bundle on it", body = Problem, content_type = "application/problem+json"),
         (status = 416, description = "The range is past the end of the bundle",
             headers(("Content-Range" = String, description = "bytes */total")))

@@ -92,14 +92,19 @@ fn is_dry_run(query: Option<&str>) -> Result<bool, ApiProblem> {
             headers(("X-Max-Bundle-Bytes" = u64, description = "The largest bundle the server accepts"))),
         (status = 400, description = "Malformed request: parts or headers missing or invalid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or wrong submit token", body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body stopped arriving for the server's --body-idle-secs (`body_timeout`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "JSON: no such upload", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "JSON: the upload is not finished", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "JSON: the upload expired", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The bundle or the report is over the limit", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The report is invalid, or the bundle is damaged, not a bundle, or another report's", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many reports from this client", body = Problem, content_type = "application/problem+json",
+        (status = 429, description = "Too many reports or dry runs from this address (`rate_limited`), or too many of its reports arriving at once (`too_many_at_once`)", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 500, description = "The server failed", body = Problem, content_type = "application/problem+json")
+        (status = 500, description = "The server failed; the problem carries an incident number for its log", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The server is taking in as many reports as it can at once (`server_busy`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 507, description = "The server has no room for the report now (`insufficient_storage`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait")))
     ),
     security(("submit_token" = []), ())
 )]
