@@ -5,7 +5,8 @@
 //! [`BlobStore`] is what the routes need of a place for bundles: take a checked file, say how big a
 //! bundle is, read a byte range of it, remove it, and, where the place can, sign a time-limited link
 //! an agent reads it through without the server in between. [`Folder`] keeps them under the data
-//! folder, moving the checked file into place (a rename). [`Cloud`] puts them into a container or
+//! folder, linking the checked file into place (a hard link under a temporary name, renamed over
+//! the key; a copy where the file system has no hard links). [`Cloud`] puts them into a container or
 //! bucket through `object_store`, streamed from the file in multipart pieces (a few bundles at a
 //! time, so memory does not follow the number of uploads), and signs links with
 //! the store's key (Azure shared-key SAS, S3 presigned URLs). Keys look like paths:
@@ -41,9 +42,12 @@ pub trait BlobStore: Send + Sync {
     /// and the credentials are taken. The server checks at start.
     async fn check(&self) -> anyhow::Result<()>;
 
-    /// Stores the complete file `file` as `key`; the file is gone afterwards (moved, or sent and
-    /// removed).
+    /// Stores the complete file `file` as `key`, whole or not at all; `file` stays (the caller
+    /// removes it once the bundle is recorded, so a failure on the way loses nothing).
     async fn put_file(&self, key: &str, file: &Path) -> anyhow::Result<()>;
+
+    /// The size of `key`, `None` when there is no such blob.
+    async fn size(&self, key: &str) -> anyhow::Result<Option<u64>>;
 
     /// Bytes `range` of `key`.
     async fn read(&self, key: &str, range: Range<u64>) -> anyhow::Result<BlobStream>;
@@ -117,9 +121,27 @@ impl BlobStore for Folder {
                 .await
                 .with_context(|| format!("cannot create {}", folder.display()))?;
         }
-        tokio::fs::rename(file, &target)
+        // Under a temporary name first, so the key is the whole bundle or nothing.
+        let temporary = target.with_extension(format!("{}.partial", uuid::Uuid::now_v7()));
+        if tokio::fs::hard_link(file, &temporary).await.is_err() {
+            tokio::fs::copy(file, &temporary)
+                .await
+                .with_context(|| format!("cannot copy the bundle to {}", temporary.display()))?;
+        }
+        tokio::fs::rename(&temporary, &target)
             .await
+            .inspect_err(|_| {
+                let _ = std::fs::remove_file(&temporary);
+            })
             .with_context(|| format!("cannot move the bundle to {}", target.display()))
+    }
+
+    async fn size(&self, key: &str) -> anyhow::Result<Option<u64>> {
+        match tokio::fs::metadata(self.path(key)).await {
+            Ok(meta) => Ok(Some(meta.len())),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err.into()),
+        }
     }
 
     async fn read(&self, key: &str, range: Range<u64>) -> anyhow::Result<BlobStream> {
@@ -246,8 +268,15 @@ impl BlobStore for Cloud {
             let _ = writer.abort().await;
             return Err(err).with_context(|| format!("cannot store {key} in {}", self.url));
         }
-        let _ = tokio::fs::remove_file(file).await;
         Ok(())
+    }
+
+    async fn size(&self, key: &str) -> anyhow::Result<Option<u64>> {
+        match self.store.head(&self.key(key)).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(err) => Err(err).with_context(|| format!("cannot look up {key} in {}", self.url)),
+        }
     }
 
     async fn read(&self, key: &str, range: Range<u64>) -> anyhow::Result<BlobStream> {
@@ -314,13 +343,24 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_folder_moves_reads_ranges_and_deletes() {
+    async fn the_folder_links_reads_ranges_and_deletes() {
         let dir = tempfile::tempdir().unwrap();
         let folder = Folder::new(dir.path().join("store"));
         let file = dir.path().join("incoming.zip");
         std::fs::write(&file, b"0123456789").unwrap();
+        assert_eq!(folder.size("bundles/CS-1/a.zip").await.unwrap(), None);
         folder.put_file("bundles/CS-1/a.zip", &file).await.unwrap();
-        assert!(!file.exists(), "moved, not copied");
+        assert_eq!(folder.size("bundles/CS-1/a.zip").await.unwrap(), Some(10));
+        // The source stays until the caller has recorded the bundle; removing it then leaves the
+        // stored copy whole.
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("store/bundles/CS-1"))
+                .unwrap()
+                .count(),
+            1,
+            "no temporary left beside it"
+        );
         let mut read = folder.read("bundles/CS-1/a.zip", 2..5).await.unwrap();
         let mut got = Vec::new();
         while let Some(piece) = read.next().await {

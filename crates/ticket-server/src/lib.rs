@@ -15,6 +15,7 @@
 
 pub mod blobs;
 pub mod client;
+pub mod faults;
 
 pub use blobs::BlobConfig;
 pub use forward::ForwardConfig;
@@ -25,6 +26,7 @@ pub mod limit;
 pub mod openapi;
 pub mod problem;
 pub mod range;
+pub mod recover;
 pub mod routes;
 pub mod secret;
 pub mod store;
@@ -80,7 +82,8 @@ pub struct ServerConfig {
     pub intake: Intake,
     /// How long a request body may send nothing before the request is ended (`408`).
     pub body_idle: std::time::Duration,
-    /// How often expired uploads are swept away (besides at start).
+    /// How often expired uploads are swept away and commits left half done settled (besides at
+    /// start).
     pub upload_sweep_every: std::time::Duration,
     /// Where the ticket records are kept.
     pub database: DatabaseConfig,
@@ -137,6 +140,8 @@ pub struct RunningServer {
     _forwarding: Option<AbortOnDrop>,
     /// The sweep of expired uploads.
     _sweeping: AbortOnDrop,
+    /// The settling of commits a crash or a failure left half done.
+    _recovering: AbortOnDrop,
 }
 
 /// Stops a background task when dropped.
@@ -259,6 +264,24 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
             .abort_handle(),
         )
     });
+    // What a crash left half done is settled before the first request, and then now and again.
+    match recover::finish_pending(&*store, &*blobs, forwarder.as_deref(), chrono::Utc::now()).await
+    {
+        Ok(recover::Recovered { adopted, undone }) if adopted + undone > 0 => {
+            tracing::warn!(adopted, undone, "commits left half done were settled");
+        }
+        Ok(_) => {}
+        Err(err) => tracing::warn!("cannot read the pending commits: {err:#}"),
+    }
+    let recovering = AbortOnDrop(
+        tokio::spawn(recover::every(
+            store.clone(),
+            blobs.clone(),
+            forwarder.clone(),
+            config.upload_sweep_every,
+        ))
+        .abort_handle(),
+    );
     let state = Arc::new(routes::AppState {
         forwarder,
         store,
@@ -299,5 +322,6 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         task,
         _forwarding: forwarding,
         _sweeping: sweeping,
+        _recovering: recovering,
     })
 }

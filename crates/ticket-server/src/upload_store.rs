@@ -359,6 +359,7 @@ impl Uploads {
         Ok(Finished {
             id,
             data: self.data_path(id),
+            length: upload.record.length,
         })
     }
 
@@ -383,10 +384,11 @@ impl Uploads {
     }
 }
 
-/// A finished upload: its id, and the file that holds its bytes.
+/// A finished upload: its id, the file that holds its bytes, and how many there are.
 pub struct Finished {
     id: Uuid,
     pub data: PathBuf,
+    pub length: u64,
 }
 
 /// Marks an upload busy while a `PATCH` writes to it.

@@ -3,8 +3,8 @@
 //!
 //! # Brief overview
 //!
-//! A new ticket is recorded first and answered to the client; forwarding it is a row in the
-//! `forwards` table ([`crate::store::Forward`]), so a ticket system that is down, slow or refusing
+//! A new ticket is recorded and answered to the client; forwarding it is a row in the `forwards`
+//! table ([`crate::store::Forward`]), written in the same transaction as the ticket, so a ticket system that is down, slow or refusing
 //! never loses a report. [`run`] takes due rows one at a time, holding each for a while so that two
 //! server instances never forward the same ticket at once, and does what is left of the three
 //! steps: create the work item (title, repro steps with the report, calls and versions, tags, area),
@@ -71,13 +71,9 @@ impl Forwarder {
         })
     }
 
-    /// Queues a new ticket and wakes the worker.
-    pub async fn queue(&self, store: &dyn Tickets, ticket_id: &str) -> anyhow::Result<()> {
-        store
-            .queue_forward(ticket_id, &now_text(Utc::now()))
-            .await?;
+    /// Wakes the worker: a ticket was queued (with its record, [`Tickets::record`]).
+    pub fn wake(&self) {
         self.wake.notify_one();
-        Ok(())
     }
 }
 

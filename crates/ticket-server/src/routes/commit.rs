@@ -1,6 +1,7 @@
 //! A received bundle checked and made a ticket: its hash and manifest against the request, every
-//! file against the manifest, then into the blob store, then recorded; the answer (201, or 200 for a
-//! bundle already a ticket).
+//! file against the manifest, then written down as pending, into the blob store, and recorded with
+//! its forward; the answer (201, or 200 for a bundle already a ticket). The received file stays
+//! until the caller has the answer, so a failure on the way loses nothing the client sent.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,8 +15,13 @@ use callsupport_bundle::reader::Bundle;
 use callsupport_bundle::ticket::TicketRequest;
 use uuid::Uuid;
 
+use chrono::Utc;
+
+use crate::faults;
+use crate::forward::now_text;
 use crate::problem::ApiProblem;
-use crate::store::{NewBundle, Stored, attachment_key, bundle_key};
+use crate::recover::clear_after;
+use crate::store::{Commit, NewBundle, Stored};
 
 use super::intake::receipt;
 use super::{AppState, Shared, blocking};
@@ -48,16 +54,7 @@ pub(super) async fn store_ticket(
             ),
         ));
     }
-    let adds_to = request.report.ticket_id.clone();
     let (record, created) = commit(state, request, data, sha256, size).await?;
-    if created
-        && adds_to.is_none()
-        && let Some(forwarder) = &state.forwarder
-        && let Err(err) = forwarder.queue(&*state.store, &record.ticket_id).await
-    {
-        // The ticket is stored and answered; only its forward is late. Say so loudly.
-        tracing::error!(ticket_id = %record.ticket_id, "cannot queue the ticket for forwarding: {err:#}");
-    }
     Ok(answered(state, peer, &record, created, started))
 }
 
@@ -128,41 +125,49 @@ async fn commit(
             format!("the report adds to ticket `{ticket}`, and there is no such ticket"),
         ));
     }
-    let (ticket, number) = match &request.report.ticket_id {
-        Some(ticket) => (ticket.clone(), None),
+    let row = NewBundle::new(&request, &sha256, size).map_err(ApiProblem::internal)?;
+    let commit = match &request.report.ticket_id {
+        Some(ticket) => Commit::attachment(ticket, row),
         None => {
             let number = store
                 .next_ticket_number()
                 .await
                 .map_err(ApiProblem::internal)?;
-            (crate::store::ticket_id(number), Some(number))
+            Commit::ticket(number, row, state.forwarder.is_some())
         }
     };
-    let key = match number {
-        Some(_) => bundle_key(&ticket),
-        None => attachment_key(&ticket, &request.bundle_id.to_string()),
-    };
-    state
-        .blobs
-        .put_file(&key, data)
+    store_commit(state, &commit, data)
         .await
-        .map_err(ApiProblem::internal)?;
-    let row = NewBundle::new(&request, &sha256, size).map_err(ApiProblem::internal)?;
-    let recorded = match number {
-        Some(number) => store.insert_ticket(number, &row).await,
-        None => store.insert_attachment(&ticket, &row).await,
+        .map_err(ApiProblem::internal)
+}
+
+/// The three steps of a commit (see [`crate::store`]): written down as pending, the blob put
+/// from `data`, then recorded with its forward. A failure leaves what was done for
+/// [`crate::recover`] to finish or undo, and `data` for the client's next try.
+async fn store_commit(
+    state: &AppState,
+    commit: &Commit,
+    data: &Path,
+) -> anyhow::Result<(Stored, bool)> {
+    let now = now_text(Utc::now());
+    faults::step("pend").await?;
+    state.store.pend(commit, &now).await?;
+    faults::step("put").await?;
+    state.blobs.put_file(&commit.blob_key, data).await?;
+    faults::step("record").await?;
+    let (stored, created) = state.store.record(commit, &now).await?;
+    if created {
+        if commit.forward
+            && let Some(forwarder) = &state.forwarder
+        {
+            forwarder.wake();
+        }
+    } else {
+        // Recorded meanwhile, by another request or by the recovery of this very commit.
+        clear_after(&*state.store, &*state.blobs, commit, &stored).await?;
     }
-    .map_err(ApiProblem::internal);
-    // Not recorded, or a new ticket's bundle that another request recorded first under its own
-    // number: this copy is nobody's. (An added bundle recorded meanwhile has this very key.)
-    let orphan = match &recorded {
-        Err(_) => true,
-        Ok((_, created)) => !created && number.is_some(),
-    };
-    if orphan && let Err(err) = state.blobs.delete(&key).await {
-        tracing::warn!(key, "cannot remove a bundle no ticket has: {err:#}");
-    }
-    recorded
+    faults::step("finish").await?;
+    Ok((stored, created))
 }
 
 /// The bundle must open as a Call Support bundle, belong to this report, unpack to at most

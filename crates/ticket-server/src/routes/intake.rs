@@ -279,18 +279,30 @@ async fn receive_uploaded(
             }
         });
     // The token and the key are judged before the body: read first only so the client hears why.
+    let named = |body: &[u8]| {
+        serde_json::from_slice::<UploadedTicket>(body).map_err(|err| {
+            ApiProblem::unprocessable(
+                "report_invalid",
+                format!("send {{\"report\": …, \"upload\": \"<upload URL>\"}}: {err}"),
+            )
+        })
+    };
     let key = match admitted? {
-        // A repeat after a lost answer: the upload became that ticket and is gone, the answer stays.
-        Admitted::Repeat(stored) => return Ok(answered(&state, peer, &stored, false, started)),
+        // A repeat after a lost answer: the ticket has the bytes, so an upload still kept (the
+        // answer, or the server, went away before it was let go) is let go now.
+        Admitted::Repeat(stored) => {
+            if let Ok(body) = &body
+                && let Ok(named) = named(body)
+                && let Ok(finished) = state.uploads.finished(&named.upload)
+                && finished.length == stored.bundle_bytes
+            {
+                state.uploads.done(&finished);
+            }
+            return Ok(answered(&state, peer, &stored, false, started));
+        }
         Admitted::New(key) => key,
     };
-    let body = body?;
-    let named: UploadedTicket = serde_json::from_slice(&body).map_err(|err| {
-        ApiProblem::unprocessable(
-            "report_invalid",
-            format!("send {{\"report\": …, \"upload\": \"<upload URL>\"}}: {err}"),
-        )
-    })?;
+    let named = named(&body?)?;
     let request = normalized(named.report)?;
     if request.bundle_id != key {
         return Err(ApiProblem::unprocessable(

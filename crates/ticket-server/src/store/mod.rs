@@ -10,10 +10,13 @@
 //! [`attachment_key`].
 //!
 //! A new ticket takes a number first ([`Tickets::next_ticket_number`], never handed out twice, by
-//! one row that every writer updates), its bundle goes into the blob store under that id, and only
-//! then is it recorded. Recording a bundle id that is already there (`ON CONFLICT DO NOTHING`)
-//! answers with the ticket stored before, so two writers, in one server or in two, racing with one
-//! bundle end on one ticket.
+//! one row that every writer updates). What is to be recorded is written down as a pending
+//! [`Commit`] ([`Tickets::pend`]); then the bundle goes into the blob store under that id; then
+//! [`Tickets::record`] records it, queues its forward and clears the pending row, all at once. A
+//! crash between two steps leaves a pending row that [`crate::recover`] finishes or undoes.
+//! Recording a bundle id that is already there (`ON CONFLICT DO NOTHING`) answers with the ticket
+//! stored before, so two writers, in one server or in two, racing with one bundle end on one
+//! ticket.
 
 pub mod postgres;
 mod sql;
@@ -23,7 +26,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use callsupport_bundle::ticket::TicketRequest;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One stored ticket.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -121,20 +124,20 @@ pub trait Tickets: Send + Sync {
     /// bundle then fails to go into the blob store, so two writers never share one.
     async fn next_ticket_number(&self) -> anyhow::Result<i64>;
 
-    /// Records ticket `number`, whose bundle is in the blob store; `false` (and the bundle stored
-    /// before) when the bundle id was recorded meanwhile.
-    async fn insert_ticket(&self, number: i64, row: &NewBundle) -> anyhow::Result<(Stored, bool)>;
+    /// Writes `commit` down as pending since `now`, before its bundle goes into the blob store.
+    async fn pend(&self, commit: &Commit, now: &str) -> anyhow::Result<()>;
 
-    /// Records a bundle added to `ticket_id`, whose file is in the blob store; `false` (and the
-    /// bundle stored before) when the bundle id was recorded meanwhile.
-    async fn insert_attachment(
-        &self,
-        ticket_id: &str,
-        row: &NewBundle,
-    ) -> anyhow::Result<(Stored, bool)>;
+    /// The pending commits, the oldest first.
+    async fn pending(&self, limit: u32) -> anyhow::Result<Vec<Pending>>;
 
-    /// Puts a ticket in the forwarding queue, due at `now`; a ticket already there stays as it is.
-    async fn queue_forward(&self, ticket_id: &str, now: &str) -> anyhow::Result<()>;
+    /// Forgets the pending commit of blob `blob_key`.
+    async fn drop_pending(&self, blob_key: &str) -> anyhow::Result<()>;
+
+    /// Records `commit`, whose bundle is in the blob store, in one transaction: the ticket (or
+    /// the bundle added to it), its forward queued (due at `now`) when the commit asks, and its
+    /// pending row cleared. `false` (and what was stored before) when the bundle id was recorded
+    /// meanwhile; the pending row then stays for the caller to clear once its blob is gone.
+    async fn record(&self, commit: &Commit, now: &str) -> anyhow::Result<(Stored, bool)>;
 
     /// Tickets whose forward is due by `now` and held by nobody, the longest waiting first.
     async fn due_forwards(&self, now: &str, limit: u32) -> anyhow::Result<Vec<String>>;
@@ -156,8 +159,56 @@ pub trait Tickets: Send + Sync {
     ) -> anyhow::Result<()>;
 }
 
-/// A checked bundle about to be recorded, as its columns.
+/// A checked bundle on its way into the records: the blob it goes to and what is recorded once
+/// it is there. Written down before the blob is stored, so a crash between the two is found.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Commit {
+    /// Where the bundle goes in the blob store.
+    pub blob_key: String,
+    /// The new ticket, or the ticket the bundle is added to.
+    pub ticket_id: String,
+    /// The new ticket's number; `None` for a bundle added to `ticket_id`.
+    pub number: Option<i64>,
+    pub row: NewBundle,
+    /// Queue the new ticket for forwarding to the organisation's ticket system.
+    pub forward: bool,
+}
+
+impl Commit {
+    /// A new ticket, `number`, for `row`.
+    pub fn ticket(number: i64, row: NewBundle, forward: bool) -> Commit {
+        let ticket_id = ticket_id(number);
+        Commit {
+            blob_key: bundle_key(&ticket_id),
+            ticket_id,
+            number: Some(number),
+            row,
+            forward,
+        }
+    }
+
+    /// `row` added to `ticket_id`.
+    pub fn attachment(ticket_id: &str, row: NewBundle) -> Commit {
+        Commit {
+            blob_key: attachment_key(ticket_id, &row.bundle_id),
+            ticket_id: ticket_id.to_owned(),
+            number: None,
+            row,
+            forward: false,
+        }
+    }
+}
+
+/// A commit written down and not yet recorded or undone.
 #[derive(Debug, Clone)]
+pub struct Pending {
+    /// When it was written down (UTC, RFC 3339).
+    pub since: String,
+    pub commit: Commit,
+}
+
+/// A checked bundle about to be recorded, as its columns.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewBundle {
     pub bundle_id: String,
     pub created_at: String,

@@ -8,7 +8,8 @@ use tokio_postgres::{Client, NoTls, Row};
 
 use super::sql::*;
 use super::{
-    AttachmentRecord, Forward, NewBundle, Stored, TicketRecord, Tickets, report_value, ticket_id,
+    AttachmentRecord, Commit, Forward, NewBundle, Pending, Stored, TicketRecord, Tickets,
+    report_value,
 };
 
 /// The tables; made once, under an advisory lock, whichever instance comes first.
@@ -65,6 +66,12 @@ impl Postgres {
             ))
             .await
             .context("cannot create the forwarding queue in PostgreSQL")?;
+        client
+            .batch_execute(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock(7210353); {PENDING_TABLE}; COMMIT;"
+            ))
+            .await
+            .context("cannot create the table of pending commits in PostgreSQL")?;
         Ok(Postgres {
             url: url.to_owned(),
             client: RwLock::new(Arc::new(client)),
@@ -187,57 +194,79 @@ impl Tickets for Postgres {
         Ok(client.query_one(NEXT_TICKET_NUMBER, &[]).await?.get(0))
     }
 
-    async fn insert_ticket(&self, number: i64, row: &NewBundle) -> anyhow::Result<(Stored, bool)> {
+    async fn pend(&self, commit: &Commit, now: &str) -> anyhow::Result<()> {
         let client = self.client().await?;
-        let ticket = ticket_id(number);
-        let inserted = client
-            .execute(
-                INSERT_TICKET,
-                &[
-                    &number,
-                    &ticket,
-                    &row.bundle_id,
-                    &row.created_at,
-                    &row.summary,
-                    &row.category,
-                    &row.report_json,
-                    &row.bundle_sha256,
-                    &row.bundle_bytes,
-                ],
-            )
+        let json = serde_json::to_string(commit)?;
+        client
+            .execute(PEND_COMMIT, &[&commit.blob_key, &now, &json])
             .await?;
-        self.inserted_or_earlier(&client, inserted, row, &ticket)
-            .await
-    }
-
-    async fn insert_attachment(
-        &self,
-        ticket_id: &str,
-        row: &NewBundle,
-    ) -> anyhow::Result<(Stored, bool)> {
-        let client = self.client().await?;
-        let inserted = client
-            .execute(
-                INSERT_ATTACHMENT,
-                &[
-                    &ticket_id,
-                    &row.bundle_id,
-                    &row.created_at,
-                    &row.summary,
-                    &row.report_json,
-                    &row.bundle_sha256,
-                    &row.bundle_bytes,
-                ],
-            )
-            .await?;
-        self.inserted_or_earlier(&client, inserted, row, ticket_id)
-            .await
-    }
-
-    async fn queue_forward(&self, ticket_id: &str, now: &str) -> anyhow::Result<()> {
-        let client = self.client().await?;
-        client.execute(QUEUE_FORWARD, &[&ticket_id, &now]).await?;
         Ok(())
+    }
+
+    async fn pending(&self, limit: u32) -> anyhow::Result<Vec<Pending>> {
+        let client = self.client().await?;
+        let rows = client.query(PENDING_COMMITS, &[&i64::from(limit)]).await?;
+        rows.iter()
+            .map(|row| {
+                Ok(Pending {
+                    since: row.get(0),
+                    commit: serde_json::from_str(row.get(1))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn drop_pending(&self, blob_key: &str) -> anyhow::Result<()> {
+        let client = self.client().await?;
+        client.execute(DROP_PENDING, &[&blob_key]).await?;
+        Ok(())
+    }
+
+    async fn record(&self, commit: &Commit, now: &str) -> anyhow::Result<(Stored, bool)> {
+        // One statement is one transaction; the connection is shared by every request, so a
+        // BEGIN … COMMIT on it would take in whatever else runs meanwhile.
+        let client = self.client().await?;
+        let row = &commit.row;
+        let inserted: i64 = match commit.number {
+            Some(number) => client
+                .query_one(
+                    RECORD_TICKET,
+                    &[
+                        &number,
+                        &commit.ticket_id,
+                        &row.bundle_id,
+                        &row.created_at,
+                        &row.summary,
+                        &row.category,
+                        &row.report_json,
+                        &row.bundle_sha256,
+                        &row.bundle_bytes,
+                        &commit.forward,
+                        &now,
+                        &commit.blob_key,
+                    ],
+                )
+                .await?
+                .get(0),
+            None => client
+                .query_one(
+                    RECORD_ATTACHMENT,
+                    &[
+                        &commit.ticket_id,
+                        &row.bundle_id,
+                        &row.created_at,
+                        &row.summary,
+                        &row.report_json,
+                        &row.bundle_sha256,
+                        &row.bundle_bytes,
+                        &commit.blob_key,
+                    ],
+                )
+                .await?
+                .get(0),
+        };
+        self.inserted_or_earlier(&client, inserted as u64, row, &commit.ticket_id)
+            .await
     }
 
     async fn due_forwards(&self, now: &str, limit: u32) -> anyhow::Result<Vec<String>> {

@@ -61,6 +61,44 @@ pub const INSERT_ATTACHMENT: &str = concat!(
     ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (bundle_id) DO NOTHING"
 );
 
+/// Commits written down before their bundle goes into the blob store ([`super::Commit`] as
+/// JSON), the same in both databases.
+pub const PENDING_TABLE: &str = "CREATE TABLE IF NOT EXISTS pending_commits (
+    blob_key    TEXT PRIMARY KEY,
+    since       TEXT NOT NULL,
+    commit_json TEXT NOT NULL
+)";
+
+pub const PEND_COMMIT: &str = "INSERT INTO pending_commits (blob_key, since, commit_json) VALUES ($1, $2, $3) ON CONFLICT (blob_key) DO NOTHING";
+
+pub const PENDING_COMMITS: &str =
+    "SELECT since, commit_json FROM pending_commits ORDER BY since LIMIT $1";
+
+pub const DROP_PENDING: &str = "DELETE FROM pending_commits WHERE blob_key = $1";
+
+/// PostgreSQL only (SQLite has no `INSERT` in a `WITH`, and runs [`INSERT_TICKET`],
+/// [`QUEUE_FORWARD`] and [`DROP_PENDING`] in a transaction instead): `Tickets::record` of a new
+/// ticket in one statement, so one transaction on a connection every request shares. The ticket;
+/// its forward, when `$10`, due at `$11`; its pending row `$12` cleared; how many tickets went in.
+pub const RECORD_TICKET: &str = concat!(
+    "WITH ticket AS (INSERT INTO tickets (seq, ",
+    ticket_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (bundle_id) DO NOTHING RETURNING ticket_id),
+    queued AS (INSERT INTO forwards (ticket_id, attempts, next_at, linked, updated_at)
+        SELECT ticket_id, 0, $11, 0, $11 FROM ticket WHERE $10::BOOLEAN ON CONFLICT (ticket_id) DO NOTHING),
+    cleared AS (DELETE FROM pending_commits WHERE blob_key = $12 AND EXISTS (SELECT 1 FROM ticket))
+    SELECT count(*) FROM ticket"
+);
+
+/// PostgreSQL only: `Tickets::record` of an added bundle in one statement, as [`RECORD_TICKET`].
+pub const RECORD_ATTACHMENT: &str = concat!(
+    "WITH added AS (INSERT INTO attachments (ticket_id, ",
+    attachment_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (bundle_id) DO NOTHING RETURNING bundle_id),
+    cleared AS (DELETE FROM pending_commits WHERE blob_key = $8 AND EXISTS (SELECT 1 FROM added))
+    SELECT count(*) FROM added"
+);
+
 /// The forwarding queue's table, the same in both databases.
 pub const FORWARDS_TABLE: &str = "CREATE TABLE IF NOT EXISTS forwards (
     ticket_id      TEXT PRIMARY KEY REFERENCES tickets(ticket_id),
@@ -131,6 +169,9 @@ mod tests {
             FORWARD_OF,
             OPEN_FORWARDS,
             SAVE_FORWARD,
+            PEND_COMMIT,
+            PENDING_COMMITS,
+            DROP_PENDING,
         ] {
             let mut seen: Vec<u32> = Vec::new();
             let mut rest = statement;

@@ -9,7 +9,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::sql::*;
 use super::{
-    AttachmentRecord, Forward, NewBundle, Stored, TicketRecord, Tickets, report_value, ticket_id,
+    AttachmentRecord, Commit, Forward, NewBundle, Pending, Stored, TicketRecord, Tickets,
+    report_value,
 };
 
 const SCHEMA: &str = "
@@ -58,6 +59,8 @@ impl Sqlite {
             .context("cannot start the ticket numbers")?;
         db.execute(FORWARDS_TABLE, [])
             .context("cannot create the forwarding queue")?;
+        db.execute(PENDING_TABLE, [])
+            .context("cannot create the table of pending commits")?;
         Ok(Sqlite {
             db: Arc::new(Mutex::new(db)),
         })
@@ -114,58 +117,88 @@ impl Tickets for Sqlite {
             .await
     }
 
-    async fn insert_ticket(&self, number: i64, row: &NewBundle) -> anyhow::Result<(Stored, bool)> {
-        let row = row.clone();
+    async fn pend(&self, commit: &Commit, now: &str) -> anyhow::Result<()> {
+        let (key, now, json) = (
+            commit.blob_key.clone(),
+            now.to_owned(),
+            serde_json::to_string(commit)?,
+        );
         self.with(move |db| {
-            let ticket = ticket_id(number);
-            let inserted = db.execute(
-                INSERT_TICKET,
-                params![
-                    number,
-                    ticket,
-                    row.bundle_id,
-                    row.created_at,
-                    row.summary,
-                    row.category,
-                    row.report_json,
-                    row.bundle_sha256,
-                    row.bundle_bytes,
-                ],
-            )?;
-            inserted_or_earlier(db, inserted, &row, &ticket)
-        })
-        .await
-    }
-
-    async fn insert_attachment(
-        &self,
-        ticket_id: &str,
-        row: &NewBundle,
-    ) -> anyhow::Result<(Stored, bool)> {
-        let (ticket, row) = (ticket_id.to_owned(), row.clone());
-        self.with(move |db| {
-            let inserted = db.execute(
-                INSERT_ATTACHMENT,
-                params![
-                    ticket,
-                    row.bundle_id,
-                    row.created_at,
-                    row.summary,
-                    row.report_json,
-                    row.bundle_sha256,
-                    row.bundle_bytes,
-                ],
-            )?;
-            inserted_or_earlier(db, inserted, &row, &ticket)
-        })
-        .await
-    }
-
-    async fn queue_forward(&self, ticket_id: &str, now: &str) -> anyhow::Result<()> {
-        let (ticket, now) = (ticket_id.to_owned(), now.to_owned());
-        self.with(move |db| {
-            db.execute(QUEUE_FORWARD, params![ticket, now])?;
+            db.execute(PEND_COMMIT, params![key, now, json])?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn pending(&self, limit: u32) -> anyhow::Result<Vec<Pending>> {
+        self.with(move |db| {
+            let mut stmt = db.prepare(PENDING_COMMITS)?;
+            let rows = stmt.query_map(params![i64::from(limit)], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+            })?;
+            rows.map(|row| {
+                let (since, json) = row?;
+                Ok(Pending {
+                    since,
+                    commit: serde_json::from_str(&json)?,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    async fn drop_pending(&self, blob_key: &str) -> anyhow::Result<()> {
+        let key = blob_key.to_owned();
+        self.with(move |db| {
+            db.execute(DROP_PENDING, params![key])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record(&self, commit: &Commit, now: &str) -> anyhow::Result<(Stored, bool)> {
+        let (commit, now) = (commit.clone(), now.to_owned());
+        self.with(move |db| {
+            let tx = db.unchecked_transaction()?;
+            let row = &commit.row;
+            let inserted = match commit.number {
+                Some(number) => tx.execute(
+                    INSERT_TICKET,
+                    params![
+                        number,
+                        commit.ticket_id,
+                        row.bundle_id,
+                        row.created_at,
+                        row.summary,
+                        row.category,
+                        row.report_json,
+                        row.bundle_sha256,
+                        row.bundle_bytes,
+                    ],
+                )?,
+                None => tx.execute(
+                    INSERT_ATTACHMENT,
+                    params![
+                        commit.ticket_id,
+                        row.bundle_id,
+                        row.created_at,
+                        row.summary,
+                        row.report_json,
+                        row.bundle_sha256,
+                        row.bundle_bytes,
+                    ],
+                )?,
+            };
+            if inserted == 1 {
+                if commit.forward {
+                    tx.execute(QUEUE_FORWARD, params![commit.ticket_id, now])?;
+                }
+                tx.execute(DROP_PENDING, params![commit.blob_key])?;
+            }
+            let answer = inserted_or_earlier(&tx, inserted, row, &commit.ticket_id)?;
+            tx.commit()?;
+            Ok(answer)
         })
         .await
     }

@@ -6,6 +6,7 @@
 mod ado_standin; // a stand-in for Azure DevOps from the REST reference, recording every request
 mod agent; // GET /api/v1/tickets[/{id}[/bundle]]: agent token, 401 without it, 403 when turned off
 mod blobs; // bundles in Azure Blob Storage: the container, signed links for agents, streaming
+mod crash; // the server killed, or its stores failing, between the steps of storing a report: nothing lost, nothing left over
 mod flags; // the command line: forwarding without a usable token, a blob store it cannot use
 mod forward; // forwarding to Azure DevOps: attached, chunked, linked, rate limited, refused, down
 mod health; // GET /healthz and the OpenAPI document

@@ -217,3 +217,17 @@ async fn two_instances_on_one_database_and_one_blob_store_take_reports_at_once()
     assert_eq!(distinct, tickets);
     assert_eq!(ado.inner().attachments.len(), 25);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    windows,
+    ignore = "starts PostgreSQL, a Linux program a test under Wine can start but not wait for; the database code is the same on Windows"
+)]
+async fn a_bundle_stored_before_a_crash_is_recorded_in_postgres_with_its_forward() {
+    let postgres = Postgres::start();
+    let store = callsupport_ticket_server::store::postgres::Postgres::connect(&postgres.url)
+        .await
+        .unwrap();
+    let pended = crate::crash::pended_in(Box::new(store), tempfile::tempdir().unwrap(), true).await;
+    crate::crash::whole_blob_is_recorded_with_its_forward(pended).await;
+}
