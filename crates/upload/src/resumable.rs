@@ -221,7 +221,7 @@ impl Uploader {
                 }
             }
         }
-        match self.ticket_from(&url, request).await? {
+        match self.ticket_from(&url, request, slot).await? {
             Some(receipt) => {
                 slot.clear();
                 Ok(Resumable::Done(receipt))
@@ -256,7 +256,7 @@ impl Uploader {
             );
             return Ok(Some(Found::There(url, offset)));
         }
-        let ticket = self.ticket_from(&url, request).await?;
+        let ticket = self.ticket_from(&url, request, slot).await?;
         slot.clear();
         Ok(ticket.map(Found::Ticket))
     }
@@ -338,11 +338,14 @@ impl Uploader {
     }
 
     /// Makes the ticket from a finished upload; `None` when the server has neither the upload
-    /// nor a ticket from it.
+    /// nor a ticket from it. An upload the server refuses to make a ticket of (its bytes are not
+    /// the bundle's, the bundle is damaged or too large) is let go, here and on the server, so
+    /// the next attempt starts a new one instead of meeting the same refusal.
     async fn ticket_from(
         &self,
         url: &Url,
         request: &TicketRequest,
+        slot: &dyn ResumeSlot,
     ) -> Result<Option<TicketReceipt>, UploadError> {
         let response = self
             .request(Method::POST, self.url.clone())
@@ -355,13 +358,27 @@ impl Uploader {
         if matches!(response.status(), StatusCode::NOT_FOUND | StatusCode::GONE) {
             return Ok(None);
         }
-        self.receipt(response, request).await.map(Some)
+        match self.receipt(response, request).await {
+            Err(err) if refuses_the_bytes(&err) => {
+                slot.clear();
+                if let Err(left) = self.terminate_at(url.as_str()).await {
+                    log::info!("the refused upload {url} is left to expire: {left}");
+                }
+                Err(err)
+            }
+            answer => answer.map(Some),
+        }
     }
 
     /// Tells the server an upload will not be finished (tus termination), so it can let go of
     /// it now rather than when it expires. One the server no longer has is not an error.
     pub async fn terminate(&self, kept: &super::slot::Resume) -> Result<(), UploadError> {
-        let url = match Url::parse(&kept.url) {
+        self.terminate_at(&kept.url).await
+    }
+
+    /// [`Uploader::terminate`] of the upload at `url`.
+    async fn terminate_at(&self, url: &str) -> Result<(), UploadError> {
+        let url = match Url::parse(url) {
             Ok(url) if url.origin() == self.url.origin() => url,
             // Not ours to tell (and the token does not go elsewhere).
             _ => return Ok(()),
@@ -387,6 +404,16 @@ impl Uploader {
 enum Found {
     There(Url, u64),
     Ticket(TicketReceipt),
+}
+
+/// Whether a refusal of the ticket is about the uploaded bytes, which another try of the same
+/// upload would meet again; not one about the token, or one that passes (busy, a server error).
+fn refuses_the_bytes(err: &UploadError) -> bool {
+    match err {
+        UploadError::Rejected { status, .. } => *status != 408,
+        UploadError::TooLarge { .. } | UploadError::HashMismatch { .. } => true,
+        _ => false,
+    }
 }
 
 /// The server lost the upload (expired, or removed): the next attempt starts a new one.

@@ -410,6 +410,73 @@ async fn a_lost_upload_starts_again_and_a_lost_answer_is_the_same_ticket() {
     assert!(server.folder("uploads").is_empty());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finished_upload_the_server_refuses_is_let_go_and_the_next_try_starts_anew() {
+    let server = Server::start(64 << 20).await;
+    let (tree, config) = setup(&server.url(), 2, 1);
+    let bundle = bundle_of(&tree, &config);
+    let (request, _) = TicketRequest::for_file(&bundle.path).unwrap();
+    let uploader = Uploader::new(&config.ticket_api).unwrap();
+
+    // The kept upload is finished, but its bytes are not the bundle's (one flipped on the way).
+    let mut bytes = std::fs::read(&bundle.path).unwrap();
+    bytes[1000] ^= 0xFF;
+    let tus = |request: reqwest::RequestBuilder| {
+        request
+            .bearer_auth(SUBMIT_TOKEN)
+            .header("Tus-Resumable", "1.0.0")
+    };
+    let client = reqwest::Client::new();
+    let created = tus(client.post(format!("http://{}/api/v1/uploads", server.running.addr())))
+        .header("Upload-Length", bytes.len().to_string())
+        .send()
+        .await
+        .unwrap();
+    let damaged = created.headers()["location"].to_str().unwrap().to_owned();
+    let sent = tus(client.patch(&damaged))
+        .header("Content-Type", "application/offset+octet-stream")
+        .header("Upload-Offset", "0")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), reqwest::StatusCode::NO_CONTENT);
+    let slot = Recording::default();
+    slot.save(&Resume {
+        url: damaged.clone(),
+        bundle_sha256: request.bundle_sha256.clone(),
+        length: bundle.bytes,
+    })
+    .unwrap();
+
+    let refused = uploader
+        .deliver(&bundle.path, &request, &slot, &RetryPolicy::once(), |_| {
+            true
+        })
+        .await;
+    assert!(
+        matches!(&refused, Err(UploadError::Rejected { status: 422, code, .. }) if code == "bundle_hash_mismatch"),
+        "{refused:?}"
+    );
+    assert_eq!(slot.load(), None, "the refused upload is not kept");
+    assert_eq!(
+        server_offset(&damaged).await,
+        None,
+        "and the server was told to let it go"
+    );
+
+    let receipt = uploader
+        .deliver(&bundle.path, &request, &slot, &RetryPolicy::once(), |_| {
+            true
+        })
+        .await
+        .unwrap();
+    assert_stored(&server, &bundle, &receipt);
+    let saved = slot.saved.lock().unwrap().clone();
+    assert_eq!(saved.len(), 2, "a new upload: {saved:?}");
+    assert_ne!(saved[1].url, damaged);
+}
+
 /// A TCP proxy that forwards both ways and, when the bytes sent towards the server reach each
 /// cut point in turn, forwards exactly up to it and closes both connections.
 struct CuttingProxy {
