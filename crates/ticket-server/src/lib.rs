@@ -22,6 +22,7 @@ pub use forward::ForwardConfig;
 pub use forward::ado::AzureDevOps;
 pub use store::DatabaseConfig;
 pub mod forward;
+mod housekeeping;
 pub mod limit;
 pub mod openapi;
 pub mod problem;
@@ -82,8 +83,8 @@ pub struct ServerConfig {
     pub intake: Intake,
     /// How long a request body may send nothing before the request is ended (`408`).
     pub body_idle: std::time::Duration,
-    /// How often expired uploads are swept away and commits left half done settled (besides at
-    /// start).
+    /// How often expired uploads and left-over files are swept away and commits left half done
+    /// settled (besides at start).
     pub upload_sweep_every: std::time::Duration,
     /// Where the ticket records are kept.
     pub database: DatabaseConfig,
@@ -138,10 +139,9 @@ pub struct RunningServer {
     /// The forwarding worker, stopped with the server (a forward it was in holds its row until
     /// the hold ends, then another attempt goes on from the last step written).
     _forwarding: Option<AbortOnDrop>,
-    /// The sweep of expired uploads.
-    _sweeping: AbortOnDrop,
-    /// The settling of commits a crash or a failure left half done.
-    _recovering: AbortOnDrop,
+    /// The sweeps of expired uploads and left-over files, and the settling of commits a crash
+    /// or a failure left half done.
+    _chores: AbortOnDrop,
 }
 
 /// Stops a background task when dropped.
@@ -181,15 +181,12 @@ impl RunningServer {
     }
 }
 
-/// `incoming/` in the data folder, emptied: what was arriving when the server stopped is
-/// incomplete by definition.
+/// `incoming/` in the data folder, made if missing and swept of what a stopped server left.
 fn prepare_incoming(data_dir: &std::path::Path) -> anyhow::Result<PathBuf> {
     let incoming = data_dir.join("incoming");
     std::fs::create_dir_all(&incoming)
         .map_err(|err| anyhow::anyhow!("cannot create {}: {err}", incoming.display()))?;
-    for entry in std::fs::read_dir(&incoming)?.flatten() {
-        let _ = std::fs::remove_file(entry.path());
-    }
+    housekeeping::sweep_incoming(&incoming, chrono::Utc::now());
     Ok(incoming)
 }
 
@@ -237,9 +234,6 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         UPLOAD_KEEP,
         quotas,
     )?);
-    let sweeping = AbortOnDrop(
-        tokio::spawn(uploads.clone().sweep_every(config.upload_sweep_every)).abort_handle(),
-    );
     let blobs = config.blobs.open(&config.data_dir)?;
     blobs.check().await?;
     tracing::info!(
@@ -273,11 +267,15 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         Ok(_) => {}
         Err(err) => tracing::warn!("cannot read the pending commits: {err:#}"),
     }
-    let recovering = AbortOnDrop(
-        tokio::spawn(recover::every(
-            store.clone(),
-            blobs.clone(),
-            forwarder.clone(),
+    let chores = AbortOnDrop(
+        tokio::spawn(housekeeping::every(
+            housekeeping::Chores {
+                uploads: uploads.clone(),
+                incoming: incoming.clone(),
+                store: store.clone(),
+                blobs: blobs.clone(),
+                forwarder: forwarder.clone(),
+            },
             config.upload_sweep_every,
         ))
         .abort_handle(),
@@ -321,7 +319,6 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         shutdown: Some(tx),
         task,
         _forwarding: forwarding,
-        _sweeping: sweeping,
-        _recovering: recovering,
+        _chores: chores,
     })
 }

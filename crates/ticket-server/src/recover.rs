@@ -8,7 +8,7 @@
 //! in. So whatever stops a commit half way (a crash, a blob store or database that refuses) leaves
 //! at most a pending row and perhaps its blob, and the client can send the report again.
 //!
-//! [`finish_pending`] runs at start and then every few minutes ([`every`]) and settles each
+//! [`finish_pending`] runs at start and then every few minutes ([`crate::housekeeping`]) and settles each
 //! pending row: a bundle recorded meanwhile clears it (and its blob, if the record is another
 //! ticket's); a complete blob is adopted (recorded, with its forward queued) as the request would
 //! have done; a missing or partial blob waits out [`GRACE`], since another instance may still be
@@ -70,23 +70,6 @@ pub async fn finish_pending(
         }
     }
     Ok(recovered)
-}
-
-/// Settles pending commits every `every`, for as long as the task runs.
-pub async fn every(
-    store: std::sync::Arc<dyn Tickets>,
-    blobs: std::sync::Arc<dyn BlobStore>,
-    forwarder: Option<std::sync::Arc<Forwarder>>,
-    every: std::time::Duration,
-) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.tick().await;
-    loop {
-        ticks.tick().await;
-        if let Err(err) = finish_pending(&*store, &*blobs, forwarder.as_deref(), Utc::now()).await {
-            tracing::warn!("cannot read the pending commits: {err:#}");
-        }
-    }
 }
 
 /// What became of one pending commit.

@@ -4,6 +4,10 @@
 //! [`MAX_UPLOAD_LIFE`]) expires: it is refused with `410` and removed, and a sweep at start and
 //! every few minutes removes the rest.
 //!
+//! Several server instances may share the data folder: a writer holds a lock on the upload's
+//! `.lock` file as well as its place in this instance's memory, and the sweep leaves files with no
+//! record alone for a while, since another instance may be making that upload.
+//!
 //! What unfinished uploads may reserve is bounded ([`UploadQuotas`]): per client address, in all,
 //! and by the disk's free space, so creating uploads cannot fill the disk.
 
@@ -64,6 +68,18 @@ pub(crate) fn room_on_disk(
         return Err(ApiProblem::insufficient_storage(what));
     }
     Ok(())
+}
+
+/// How old a file with no record must be before the sweep takes it for left over: another
+/// instance on the same data folder may be making that upload right now.
+const ORPHAN_AGE: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// Whether `path` was last written more than `age` before `now` (an unreadable time counts as
+/// old, a time in the future as new).
+pub(crate) fn older_than(path: &Path, age: chrono::TimeDelta, now: DateTime<Utc>) -> bool {
+    std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .map_or(true, |written| now - DateTime::<Utc>::from(written) > age)
 }
 
 /// What an unfinished upload holds, for the quotas.
@@ -138,6 +154,12 @@ impl Uploads {
 
     fn record_path(&self, id: Uuid) -> PathBuf {
         self.dir.join(format!("{id}.json"))
+    }
+
+    /// The file a writer locks, so that two server instances on one data folder never write to
+    /// one upload at once.
+    fn lock_path(&self, id: Uuid) -> PathBuf {
+        self.dir.join(format!("{id}.lock"))
     }
 
     /// Writes the record whole and synced, then renames it into place.
@@ -278,6 +300,7 @@ impl Uploads {
     fn remove_files(&self, id: Uuid) {
         let _ = std::fs::remove_file(self.record_path(id));
         let _ = std::fs::remove_file(self.data_path(id));
+        let _ = std::fs::remove_file(self.lock_path(id));
     }
 
     /// Removes every upload that has expired by `now` (but not one a `PATCH` is writing to), and
@@ -298,9 +321,13 @@ impl Uploads {
             };
             if let Some(id) = name
                 .strip_suffix(".bin")
+                .or_else(|| name.strip_suffix(".lock"))
                 .and_then(|n| Uuid::parse_str(n).ok())
             {
-                data.push(id);
+                // Not one another instance is making right now (its data comes before its record).
+                if older_than(&path, ORPHAN_AGE, now) {
+                    data.push((id, path));
+                }
                 continue;
             }
             let Some(id) = name
@@ -329,9 +356,9 @@ impl Uploads {
                 }
             }
         }
-        // Data whose record is gone: an upload removed half-way.
-        for id in data.into_iter().filter(|id| !kept.contains_key(id)) {
-            let _ = std::fs::remove_file(self.data_path(id));
+        // Data (or a lock) whose record is gone: an upload removed half-way.
+        for (_, path) in data.into_iter().filter(|(id, _)| !kept.contains_key(id)) {
+            let _ = std::fs::remove_file(path);
         }
         *held = kept;
         removed
@@ -367,21 +394,6 @@ impl Uploads {
     pub fn done(&self, finished: &Finished) {
         self.remove(finished.id);
     }
-
-    /// Sweeps expired uploads every `every`, for as long as the task runs.
-    pub async fn sweep_every(self: std::sync::Arc<Self>, every: std::time::Duration) {
-        let mut ticks = tokio::time::interval(every);
-        ticks.tick().await;
-        loop {
-            ticks.tick().await;
-            let uploads = self.clone();
-            match tokio::task::spawn_blocking(move || uploads.sweep(Utc::now())).await {
-                Ok(0) => {}
-                Ok(removed) => tracing::info!(removed, "expired uploads removed"),
-                Err(err) => tracing::error!("the upload sweep failed: {err}"),
-            }
-        }
-    }
 }
 
 /// A finished upload: its id, the file that holds its bytes, and how many there are.
@@ -391,28 +403,54 @@ pub struct Finished {
     pub length: u64,
 }
 
-/// Marks an upload busy while a `PATCH` writes to it.
+/// Marks an upload busy while a `PATCH` writes to it: in this instance's memory (so `HEAD`
+/// reports where the write began) and by a lock on its lock file (so another instance on the same
+/// data folder refuses a second writer too).
 pub(crate) struct Busy<'a> {
     uploads: &'a Uploads,
     id: Uuid,
+    _lock: std::fs::File,
 }
 
 impl<'a> Busy<'a> {
     /// Claims the upload for one writer; the offset it stands at, read once the claim is held.
     pub(crate) fn claim(uploads: &'a Uploads, id: Uuid) -> Result<(Busy<'a>, u64), ApiProblem> {
-        let mut busy = uploads.busy.lock().expect("busy set");
-        if busy.contains_key(&id) {
-            return Err(ApiProblem::new(
+        let locked = || {
+            ApiProblem::new(
                 StatusCode::LOCKED,
                 "upload_busy",
                 "another request is writing to this upload; ask HEAD for the offset and try again",
-            ));
+            )
+        };
+        let mut busy = uploads.busy.lock().expect("busy set");
+        if busy.contains_key(&id) {
+            return Err(locked());
+        }
+        // Never removed while the upload is there: a lock file removed and made again would let
+        // two writers each hold "the" lock.
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(uploads.lock_path(id))
+            .map_err(ApiProblem::internal)?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(locked()),
+            Err(std::fs::TryLockError::Error(err)) => return Err(ApiProblem::internal(err)),
         }
         let offset = std::fs::metadata(uploads.data_path(id))
             .map_err(ApiProblem::internal)?
             .len();
         busy.insert(id, offset);
-        Ok((Busy { uploads, id }, offset))
+        Ok((
+            Busy {
+                uploads,
+                id,
+                _lock: lock,
+            },
+            offset,
+        ))
     }
 }
 

@@ -290,9 +290,8 @@ async fn a_server_killed_before_the_record_of_a_one_request_report_recovers_it()
         "CS-000001"
     );
     assert_eq!(server.tickets_holding(&bundle).await, ["CS-000001"]);
+    // (What was arriving stays in incoming/ for an hour, as another instance's might: store.rs.)
     assert_eq!(stored_files(data.path()), ["CS-000001.zip"]);
-    let incoming = std::fs::read_dir(data.path().join("incoming")).unwrap();
-    assert_eq!(incoming.count(), 0, "nothing half received is kept");
     server.stop();
 }
 

@@ -5,8 +5,8 @@
 use reqwest::StatusCode;
 
 use crate::support::{
-    Collected, SUBMIT_TOKEN, Server, Setup, Upload, assert_problem, peak_mib, python, sha256_hex,
-    spawn_server,
+    Collected, SUBMIT_TOKEN, Server, Setup, Upload, assert_problem, held_open_body, peak_mib,
+    python, sha256_hex, spawn_server,
 };
 
 /// Copies the bundle at `from` to `to` with its `manifest.json` given `"padding": [[],[],…]` of
@@ -543,21 +543,6 @@ async fn reports_arriving_at_once_are_bounded_per_address_and_in_all() {
         StatusCode::CREATED,
         "slots are given back when a request ends, however it ends"
     );
-}
-
-/// A request body that sends `first` and then nothing, until the sender is dropped.
-fn held_open_body(
-    first: &[u8],
-) -> (
-    tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
-    reqwest::Body,
-) {
-    let (tx, rx) = tokio::sync::mpsc::channel(1);
-    tx.try_send(Ok(first.to_vec())).expect("an empty channel");
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    });
-    (tx, reqwest::Body::wrap_stream(stream))
 }
 
 #[tokio::test]

@@ -1,12 +1,15 @@
 //! The store across a restart: tickets and bundles stay, numbering goes on, a repeated upload still
-//! finds its ticket, and uploads left half-received in `incoming/` are cleared.
+//! finds its ticket, and uploads left half-received in `incoming/` are cleared (not those another
+//! instance on the same data folder is receiving).
 
 use std::fs;
 
 use callsupport_bundle::ticket::TicketReceipt;
 use reqwest::StatusCode;
 
-use crate::support::{AGENT_TOKEN, Collected, Server, Setup, Upload};
+use crate::support::{
+    AGENT_TOKEN, Collected, SUBMIT_TOKEN, Server, Setup, Upload, assert_problem, held_open_body,
+};
 
 #[tokio::test]
 async fn a_restarted_server_keeps_its_tickets() {
@@ -17,12 +20,29 @@ async fn a_restarted_server_keeps_its_tickets() {
         StatusCode::CREATED
     );
     let data = server.stop().await;
+    // Left by a server that stopped two hours ago; and one another instance on the same data
+    // folder is receiving now.
     let leftover = data.path().join("incoming/0190-dead.partial");
     fs::write(&leftover, b"half an upload").unwrap();
+    fs::File::options()
+        .write(true)
+        .open(&leftover)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600))
+        .unwrap();
+    let arriving = data.path().join("incoming/0190-live.partial");
+    fs::write(&arriving, b"a bundle arriving").unwrap();
 
     let server = Server::start_in(data, Setup::default()).await;
 
-    assert!(!leftover.exists(), "incoming/ is cleared at start");
+    assert!(
+        !leftover.exists(),
+        "what a stopped server left is cleared at start"
+    );
+    assert!(
+        arriving.exists(),
+        "what another instance is receiving is not"
+    );
     let list: serde_json::Value = server
         .get("/api/v1/tickets", Some(AGENT_TOKEN))
         .await
@@ -109,4 +129,66 @@ async fn stopping_the_server_lets_an_upload_in_flight_finish() {
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "and then the server stopped listening"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_on_one_data_folder_never_write_one_upload_at_once() {
+    let first = Server::start().await;
+    let second = callsupport_ticket_server::start(callsupport_ticket_server::ServerConfig {
+        submit_token: Some(SUBMIT_TOKEN.into()),
+        ..callsupport_ticket_server::ServerConfig::new(
+            "127.0.0.1:0".parse().unwrap(),
+            first.data.path().to_path_buf(),
+        )
+    })
+    .await
+    .unwrap();
+    let tus = |request: reqwest::RequestBuilder| {
+        request
+            .bearer_auth(SUBMIT_TOKEN)
+            .header("Tus-Resumable", "1.0.0")
+    };
+    let created = tus(first.client.post(first.url("/api/v1/uploads")))
+        .header("Upload-Length", "100")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let path = created.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit_once("/api/")
+        .map(|(_, rest)| format!("/api/{rest}"))
+        .unwrap();
+    let id = path.rsplit('/').next().unwrap().to_owned();
+    let on_second = format!("http://{}{path}", second.addr());
+    let chunk = |url: &str, offset: u64, body: reqwest::Body| {
+        tus(first.client.patch(url))
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Upload-Offset", offset.to_string())
+            .body(body)
+            .send()
+    };
+
+    // The first instance is writing a chunk, 40 bytes in and more to come (its lock file is
+    // there once it holds the upload).
+    let (tx, body) = held_open_body(&[1u8; 40]);
+    let writing = tokio::spawn(chunk(&first.url(&path), 0, body));
+    let uploads = first.data.path().join("uploads");
+    while !uploads.join(format!("{id}.lock")).exists() {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    // The second, on the same folder, refuses a writer of its own, at the offset its disk shows.
+    let second_writer = chunk(&on_second, 0, vec![2u8; 10].into()).await.unwrap();
+    assert_problem(second_writer, StatusCode::LOCKED, "upload_busy").await;
+
+    // Once the first is done, the second takes the upload on from where it got.
+    drop(tx);
+    let _ = writing.await.unwrap();
+    let next = chunk(&on_second, 40, vec![2u8; 10].into()).await.unwrap();
+    assert_eq!(next.status(), StatusCode::NO_CONTENT);
+    let written = fs::read(uploads.join(format!("{id}.bin"))).unwrap();
+    assert_eq!(written, [vec![1u8; 40], vec![2u8; 10]].concat());
+    second.stop().await.unwrap();
 }

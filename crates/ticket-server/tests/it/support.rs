@@ -439,3 +439,18 @@ pub fn peak_mib(pid: u32) -> f64 {
         counters.PeakWorkingSetSize as f64 / (1024.0 * 1024.0)
     }
 }
+
+/// A request body that sends `first` and then nothing, until the sender is dropped.
+pub fn held_open_body(
+    first: &[u8],
+) -> (
+    tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+    reqwest::Body,
+) {
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tx.try_send(Ok(first.to_vec())).expect("an empty channel");
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    (tx, reqwest::Body::wrap_stream(stream))
+}
