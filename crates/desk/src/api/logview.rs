@@ -5,6 +5,11 @@
 //! and indexes where each line starts and its level (16 MB and 2 MB for two million lines); the
 //! text stays on disk and is read a window at a time. The filter and the search work on that
 //! index, so what the window asks for is always a few hundred lines.
+//!
+//! Memory is bounded whatever the log: no line is ever held whole (a line is indexed from the
+//! reader's buffer, shown cut at [`MAX_SHOWN_LINE`] bytes, searched in its first
+//! [`MAX_SEARCHED_LINE`]), and at most [`MAX_LINES`] lines are indexed, about 72 MB; a log with
+//! more is shown up to there and says so ([`LogInfo::complete`]).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -22,7 +27,13 @@ pub const MAX_WINDOW: u32 = 1_000;
 /// The most matches a search lists (the total is still counted).
 pub const MAX_MATCHES: usize = 10_000;
 /// Lines longer than this are cut in what is shown (the file is not changed).
-const MAX_SHOWN_LINE: usize = 4_096;
+pub const MAX_SHOWN_LINE: usize = 4_096;
+/// A search looks at this much of each line.
+pub const MAX_SEARCHED_LINE: usize = 64 * 1024;
+/// The most lines indexed: 9 bytes each.
+pub const MAX_LINES: usize = 8_000_000;
+/// How much of a line's start is kept while it is read, to find its level.
+const LEVEL_HEAD: usize = 96;
 
 /// A log's level, as its line says (`ERROR`, `WARN`, …); `None` where the line names none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, TS)]
@@ -41,8 +52,15 @@ pub struct LogInfo {
     pub log_id: String,
     pub path: String,
     pub lines: u32,
+    /// The bytes of those lines.
     #[ts(type = "number")]
     pub bytes: u64,
+    /// Whether those are all of the log's lines; `false` when it has more than the viewer
+    /// indexes ([`MAX_LINES`]), and only its start is shown.
+    pub complete: bool,
+    /// The log's size in the bundle.
+    #[ts(type = "number")]
+    pub size: u64,
     /// How many lines of each level (in [`Level`] order: trace … error) and without one.
     pub by_level: [u32; 6],
 }
@@ -80,8 +98,11 @@ pub(super) struct OpenLog {
     /// Where each line starts; one more entry for the end of the file.
     starts: Vec<u64>,
     levels: Vec<u8>,
-    /// The lines the filter lets through (all, when there is none).
-    view: Vec<u32>,
+    /// The lines the filter lets through; `None` for all of them.
+    view: Option<Vec<u32>>,
+    /// The entry's size, and whether every line of it is indexed.
+    size: u64,
+    complete: bool,
 }
 
 impl OpenLog {
@@ -105,34 +126,65 @@ impl OpenLog {
         let mut writer = io::BufWriter::with_capacity(1 << 20, &mut copy);
         let (mut starts, mut levels) = (vec![0u64], Vec::new());
         let mut offset = 0u64;
-        let mut line = Vec::with_capacity(256);
-        loop {
-            line.clear();
-            let n = reader
-                .read_until(b'\n', &mut line)
+        // The start of the line being read, for its level; never the whole line.
+        let mut head = Vec::with_capacity(LEVEL_HEAD);
+        let complete = loop {
+            let buffer = reader
+                .fill_buf()
                 .map_err(|problem| damaged(entry, problem))?;
-            if n == 0 {
-                break;
+            if buffer.is_empty() {
+                if !head.is_empty() || offset > starts[starts.len() - 1] {
+                    // The last line, with no newline after it.
+                    starts.push(offset);
+                    levels.push(level_code(&head));
+                }
+                break true;
             }
+            if levels.len() >= MAX_LINES {
+                break false;
+            }
+            let (taken, ends_line) = match memchr::memchr(b'\n', buffer) {
+                Some(at) => (at + 1, true),
+                None => (buffer.len(), false),
+            };
+            let room = LEVEL_HEAD - head.len();
+            head.extend_from_slice(&buffer[..taken.min(room)]);
             writer
-                .write_all(&line)
+                .write_all(&buffer[..taken])
                 .map_err(Error::io(format!("no room for {entry}")))?;
-            offset += n as u64;
-            starts.push(offset);
-            levels.push(level_of(&line).map_or(u8::MAX, |l| l as u8));
-        }
+            reader.consume(taken);
+            offset += taken as u64;
+            if ends_line {
+                starts.push(offset);
+                levels.push(level_code(&head));
+                head.clear();
+            }
+        };
         writer
             .flush()
             .map_err(Error::io(format!("no room for {entry}")))?;
         drop(writer);
-        let count = levels.len() as u32;
         Ok(OpenLog {
             path: entry.to_owned(),
             file: Mutex::new(copy),
             starts,
             levels,
-            view: (0..count).collect(),
+            view: None,
+            size: listed.size,
+            complete,
         })
+    }
+
+    /// How many lines the filter lets through.
+    fn total(&self) -> u32 {
+        self.view.as_ref().map_or(self.levels.len(), Vec::len) as u32
+    }
+
+    /// The line at `position` of the filtered list.
+    fn line_at(&self, position: u32) -> u32 {
+        self.view
+            .as_ref()
+            .map_or(position, |view| view[position as usize])
     }
 
     pub fn info(&self, log_id: &str) -> LogInfo {
@@ -145,6 +197,8 @@ impl OpenLog {
             path: self.path.clone(),
             lines: self.levels.len() as u32,
             bytes: *self.starts.last().unwrap_or(&0),
+            complete: self.complete,
+            size: self.size,
             by_level,
         }
     }
@@ -153,25 +207,25 @@ impl OpenLog {
     /// empty `levels` with `unlevelled` shows everything. Returns how many pass.
     pub fn filter(&mut self, levels: &[Level], unlevelled: bool) -> u32 {
         let everything = levels.is_empty() && unlevelled;
-        self.view = (0..self.levels.len() as u32)
-            .filter(|&i| {
-                let level = self.levels[i as usize];
-                everything
-                    || (level == u8::MAX && unlevelled)
-                    || levels.iter().any(|l| *l as u8 == level)
-            })
-            .collect();
-        self.view.len() as u32
+        self.view = (!everything).then(|| {
+            (0..self.levels.len() as u32)
+                .filter(|&i| {
+                    let level = self.levels[i as usize];
+                    (level == u8::MAX && unlevelled) || levels.iter().any(|l| *l as u8 == level)
+                })
+                .collect()
+        });
+        self.total()
     }
 
     /// Up to `count` filtered lines from position `first`.
     pub fn window(&self, first: u32, count: u32) -> Result<LogWindow, Error> {
-        let total = self.view.len() as u32;
+        let total = self.total();
         let first = first.min(total);
         let end = first.saturating_add(count.min(MAX_WINDOW)).min(total);
         let mut lines = Vec::with_capacity((end - first) as usize);
         let mut file = self.file.lock().expect("log file lock");
-        for &number in &self.view[first as usize..end as usize] {
+        for number in (first..end).map(|position| self.line_at(position)) {
             lines.push(LogLine {
                 number: number + 1,
                 level: level_from(self.levels[number as usize]),
@@ -200,24 +254,25 @@ impl OpenLog {
             .map_err(|err| Error::BadSearch(err.to_string()))?;
         let mut file = self.file.lock().expect("log file lock");
         file.seek(SeekFrom::Start(0)).map_err(read_error)?;
+        // One pass through the file, in order; skips within the buffer cost nothing.
         let mut reader = BufReader::with_capacity(1 << 20, &mut *file);
-        let mut view = self.view.iter().enumerate().peekable();
+        let mut at = 0u64;
         let (mut total, mut positions) = (0u32, Vec::new());
-        let mut line = Vec::with_capacity(256);
-        for number in 0..self.levels.len() as u32 {
-            line.clear();
-            reader.read_until(b'\n', &mut line).map_err(read_error)?;
-            let Some(&(position, &wanted)) = view.peek() else {
-                break;
-            };
-            if wanted != number {
-                continue;
-            }
-            view.next();
+        let mut line = Vec::with_capacity(4096);
+        for position in 0..self.total() {
+            let number = self.line_at(position) as usize;
+            let (start, end) = (self.starts[number], self.starts[number + 1]);
+            let length = ((end - start) as usize).min(MAX_SEARCHED_LINE);
+            reader
+                .seek_relative((start - at) as i64)
+                .map_err(read_error)?;
+            line.resize(length, 0);
+            reader.read_exact(&mut line).map_err(read_error)?;
+            at = start + length as u64;
             if finder.is_match(&line) {
                 total += 1;
                 if positions.len() < MAX_MATCHES {
-                    positions.push(position as u32);
+                    positions.push(position);
                 }
             }
         }
@@ -228,7 +283,7 @@ impl OpenLog {
     /// none is); lines without a time are passed over.
     pub fn position_at(&self, time: DateTime<Utc>) -> Result<u32, Error> {
         let mut file = self.file.lock().expect("log file lock");
-        let (mut low, mut high) = (0usize, self.view.len());
+        let (mut low, mut high) = (0u32, self.total());
         // Binary search over the lines that carry a time, which logs write in order.
         while low < high {
             let mid = (low + high) / 2;
@@ -237,7 +292,7 @@ impl OpenLog {
                 if probe >= high {
                     break None;
                 }
-                let text = self.read_line(&mut file, self.view[probe])?;
+                let text = self.read_line(&mut file, self.line_at(probe))?;
                 match time_of(&text) {
                     Some(at) => break Some(at),
                     None => probe += 1,
@@ -248,7 +303,7 @@ impl OpenLog {
                 _ => high = mid,
             }
         }
-        Ok((low as u32).min(self.view.len().saturating_sub(1) as u32))
+        Ok(low.min(self.total().saturating_sub(1)))
     }
 
     fn read_line(&self, file: &mut File, number: u32) -> Result<String, Error> {
@@ -275,6 +330,11 @@ fn damaged(entry: &str, problem: impl std::fmt::Display) -> Error {
         entry: entry.to_owned(),
         problem: problem.to_string(),
     }
+}
+
+/// How the index keeps a line's level: its [`Level`] as a byte, `u8::MAX` for none.
+fn level_code(head: &[u8]) -> u8 {
+    level_of(head).map_or(u8::MAX, |l| l as u8)
 }
 
 fn level_from(code: u8) -> Option<Level> {

@@ -341,3 +341,33 @@ pub fn zip_names(zip: &Path) -> Vec<String> {
     );
     out.lines().map(str::to_owned).collect()
 }
+
+/// This process's peak resident memory so far, in MiB (Linux: `VmHWM`).
+#[cfg(not(windows))]
+pub fn own_peak_mib() -> f64 {
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kib / 1024.0
+}
+
+/// This process's peak working set so far, in MiB (Windows: `GetProcessMemoryInfo`).
+#[cfg(windows)]
+pub fn own_peak_mib() -> f64 {
+    use windows_sys::Win32::System::ProcessStatus::{
+        GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS,
+    };
+    use windows_sys::Win32::System::Threading::GetCurrentProcess;
+    // SAFETY: the pseudo-handle of this process needs no closing; the structure is sized.
+    unsafe {
+        let mut counters: PROCESS_MEMORY_COUNTERS = std::mem::zeroed();
+        counters.cb = std::mem::size_of::<PROCESS_MEMORY_COUNTERS>() as u32;
+        let ok = GetProcessMemoryInfo(GetCurrentProcess(), &mut counters, counters.cb);
+        assert!(ok != 0, "cannot read this process's memory");
+        counters.PeakWorkingSetSize as f64 / (1024.0 * 1024.0)
+    }
+}

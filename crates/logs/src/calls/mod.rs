@@ -195,9 +195,7 @@ impl CallLog {
             }
             number += 1;
             if buffer.len() > MAX_LINE && buffer.last() != Some(&b'\n') {
-                // Skip the rest of an overlong line.
-                let mut rest = Vec::new();
-                reader.read_until(b'\n', &mut rest)?;
+                skip_line(&mut reader)?;
                 self.problem(file, number, format!("longer than {} MiB", MAX_LINE >> 20));
                 continue;
             }
@@ -326,6 +324,26 @@ impl CallLog {
             (a.start.is_none(), a.start, &a.call_id).cmp(&(b.start.is_none(), b.start, &b.call_id))
         });
         out
+    }
+}
+
+/// Reads past the rest of the line `reader` is in, holding no more of it than the reader's buffer.
+fn skip_line(reader: &mut impl BufRead) -> io::Result<()> {
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(());
+        }
+        match memchr::memchr(b'\n', buffer) {
+            Some(at) => {
+                reader.consume(at + 1);
+                return Ok(());
+            }
+            None => {
+                let all = buffer.len();
+                reader.consume(all);
+            }
+        }
     }
 }
 

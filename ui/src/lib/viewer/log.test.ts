@@ -19,7 +19,7 @@ function memoryLog(n: number): Partial<Backend> & { delay?: (first: number) => P
   }));
   let view = all;
   const backend: Partial<Backend> & { delay?: (first: number) => Promise<void> } = {
-    openLog: async () => ({ log_id: "l", path: "files/app/app.log", lines: n, bytes: n * 10, by_level: [0, 0, n - n / 10, 0, n / 10, 0] }),
+    openLog: async () => ({ log_id: "l", path: "files/app/app.log", lines: n, bytes: n * 10, complete: true, size: n * 10, by_level: [0, 0, n - n / 10, 0, n / 10, 0] }),
     logWindow: async (_id, first, count) => {
       await backend.delay?.(first);
       return { total: view.length, first, lines: view.slice(first, first + count) };

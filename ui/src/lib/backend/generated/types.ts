@@ -356,7 +356,20 @@ export type VendorExport = { path: string, files: number, bytes: number, };
 
 export type Level = "trace" | "debug" | "info" | "warn" | "error";
 
-export type LogInfo = { log_id: string, path: string, lines: number, bytes: number, 
+export type LogInfo = { log_id: string, path: string, lines: number, 
+/**
+ * The bytes of those lines.
+ */
+bytes: number, 
+/**
+ * Whether those are all of the log's lines; `false` when it has more than the viewer
+ * indexes ([`MAX_LINES`]), and only its start is shown.
+ */
+complete: boolean, 
+/**
+ * The log's size in the bundle.
+ */
+size: number, 
 /**
  * How many lines of each level (in [`Level`] order: trace … error) and without one.
  */
