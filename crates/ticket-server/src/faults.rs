@@ -1,12 +1,13 @@
-//! Faults injected between the steps of storing a ticket, for the tests that fail a store or kill
-//! the server there.
+//! Faults injected between the steps of storing a ticket or forwarding it, for the tests that
+//! fail a store, panic or kill the server there.
 //!
 //! # Brief overview
 //!
 //! [`step`] is called before each step of a commit, with the step's name (`pend`, `put`,
-//! `record`, `finish`). In debug builds, `CALLSUPPORT_SERVER_FAULT=STEP:fail` makes that step fail
-//! once, as if its store had refused; `STEP:hold` stops the request there for good, after the
-//! line `held before STEP` on standard output, so a test can kill the process at that point.
+//! `record`, `finish`), and before each attempt at a forward (`forward`). In debug builds,
+//! `CALLSUPPORT_SERVER_FAULT=STEP:fail` makes that step fail once, as if its store had refused;
+//! `STEP:panic` makes it panic once, as a bug would; `STEP:hold` stops it there for good, after
+//! the line `held before STEP` on standard output, so a test can kill the process at that point.
 //! Release builds have no faults: [`step`] is `Ok(())`.
 
 /// The environment variable that names the fault.
@@ -34,6 +35,7 @@ pub async fn step(name: &str) -> anyhow::Result<()> {
     }
     match action.as_str() {
         "fail" => anyhow::bail!("a fault was injected before `{name}`"),
+        "panic" => panic!("a fault was injected before `{name}`"),
         "hold" => {
             {
                 let mut out = std::io::stdout().lock();
@@ -43,7 +45,7 @@ pub async fn step(name: &str) -> anyhow::Result<()> {
             std::future::pending::<()>().await;
             unreachable!()
         }
-        other => panic!("{FAULT_ENV}: `{other}` is neither fail nor hold"),
+        other => panic!("{FAULT_ENV}: `{other}` is none of fail, panic, hold"),
     }
 }
 

@@ -20,7 +20,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
-use futures_util::TryStreamExt;
+use futures_util::{FutureExt, TryStreamExt};
+use std::panic::AssertUnwindSafe;
 use tokio::sync::Notify;
 
 use crate::blobs::BlobStore;
@@ -90,7 +91,20 @@ pub async fn run(forwarder: Arc<Forwarder>, store: Arc<dyn Tickets>, blobs: Arc<
                         .await
                     {
                         Ok(true) => {
-                            if let Err(err) = forward(&forwarder, &*store, &*blobs, &ticket).await {
+                            // A panic in one row (a bug) is that row's failure, not the end of
+                            // forwarding for every ticket until a restart.
+                            let attempt =
+                                AssertUnwindSafe(forward(&forwarder, &*store, &*blobs, &ticket))
+                                    .catch_unwind()
+                                    .await;
+                            let attempt = match attempt {
+                                Ok(recorded) => recorded,
+                                Err(panic) => {
+                                    let what = panic_message(panic.as_ref());
+                                    after_panic(&forwarder, &*store, &ticket, &what).await
+                                }
+                            };
+                            if let Err(err) = attempt {
                                 tracing::warn!(
                                     ticket_id = ticket,
                                     "cannot record the forward: {err:#}"
@@ -118,6 +132,7 @@ async fn forward(
     blobs: &dyn BlobStore,
     ticket_id: &str,
 ) -> anyhow::Result<()> {
+    crate::faults::step("forward").await?;
     let (Some(mut row), Some(record)) =
         (store.forward(ticket_id).await?, store.get(ticket_id).await?)
     else {
@@ -154,6 +169,40 @@ async fn forward(
         Err(Step::Store(err)) => return Err(err),
     }
     store.save_forward(&row, None).await
+}
+
+/// Records on the row of `ticket_id` that its attempt panicked (`what`), and when it is tried
+/// again, as for a failure of Azure DevOps.
+async fn after_panic(
+    forwarder: &Forwarder,
+    store: &dyn Tickets,
+    ticket_id: &str,
+    what: &str,
+) -> anyhow::Result<()> {
+    tracing::error!(ticket_id, "the forward stopped on a bug (a panic): {what}");
+    let Some(mut row) = store.forward(ticket_id).await? else {
+        return Ok(());
+    };
+    // It counts as an attempt (one that panicked after writing a step has counted itself
+    // already, and counts twice: harmless).
+    row.attempts = row.attempts.saturating_add(1);
+    let now = Utc::now();
+    let wait = backoff(&forwarder.config, row.attempts);
+    row.next_at = now_text(now + chrono::TimeDelta::from_std(wait)?);
+    row.updated_at = now_text(now);
+    row.last_error = Some(format!(
+        "the forward stopped on an error of the server (a panic: {what}); it is tried again"
+    ));
+    store.save_forward(&row, None).await
+}
+
+/// What a panic said, when it said it in words.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned())
 }
 
 /// Why a step stopped.

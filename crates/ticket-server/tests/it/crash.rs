@@ -22,21 +22,33 @@ use tempfile::TempDir;
 use crate::support::{AGENT_TOKEN, Collected, SUBMIT_TOKEN, sha256_hex};
 
 /// The server binary on a data folder, with a fault set or none.
-struct Process {
+pub struct Process {
     child: Child,
     base: String,
     out: BufReader<ChildStdout>,
-    client: reqwest::Client,
+    pub client: reqwest::Client,
 }
 
 impl Process {
     fn start(data: &Path, fault: Option<&str>) -> Process {
+        Process::start_with(data, fault, &[], &[])
+    }
+
+    /// The server with the tokens, a fault or none, and the flags and environment given.
+    pub fn start_with(
+        data: &Path,
+        fault: Option<&str>,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Process {
         let mut command = Command::new(env!("CARGO_BIN_EXE_callsupport-ticket-server"));
         command
             .args(["--listen", "127.0.0.1:0", "--data"])
             .arg(data)
             .args(["--token", SUBMIT_TOKEN, "--agent-token", AGENT_TOKEN])
+            .args(args)
             .env_remove(FAULT_ENV)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         if let Some(fault) = fault {
@@ -59,7 +71,7 @@ impl Process {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
@@ -80,7 +92,7 @@ impl Process {
         self.child.wait().unwrap();
     }
 
-    fn stop(mut self) {
+    pub fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -144,7 +156,7 @@ impl Process {
     }
 
     /// The ticket request with the bundle in it, as the app sends a small one.
-    fn ticket_with(&self, bundle: &Collected) -> reqwest::RequestBuilder {
+    pub fn ticket_with(&self, bundle: &Collected) -> reqwest::RequestBuilder {
         let request = bundle.request();
         let form = Form::new()
             .part(

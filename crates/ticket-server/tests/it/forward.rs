@@ -14,6 +14,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::ado_standin::{Fault, PAT, PROJECT, Recorded, StandIn};
+use crate::crash::Process;
 use crate::support::{AGENT_TOKEN, Collected, Server, Setup, Upload};
 
 /// Forwarding to `organization_url` with these limits, retrying quickly.
@@ -376,4 +377,65 @@ async fn a_ticket_system_that_is_down_loses_nothing() {
         standin.inner().attachments.values().next().unwrap().bytes,
         bundle.bytes()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forward_that_panics_is_that_rows_failure_and_the_others_go_on() {
+    // Before, a panic in one row (an overflowing Retry-After was one) ended the forwarding task,
+    // and no ticket was forwarded until a restart.
+    let standin = StandIn::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let organization = standin.organization_url();
+    let server = Process::start_with(
+        data.path(),
+        Some("forward:panic"),
+        &[
+            "--ado-organization",
+            &organization,
+            "--ado-project",
+            PROJECT,
+        ],
+        &[("CALLSUPPORT_ADO_TOKEN", PAT)],
+    );
+    let agent_get = |path: String| {
+        let request = server
+            .client
+            .get(server.url(&path))
+            .bearer_auth(AGENT_TOKEN);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let first = server.ticket_with(&Collected::new()).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+
+    // Its row says what happened, and when it is tried again.
+    let mut waiting = Value::Null;
+    for _ in 0..300 {
+        let forwards = agent_get("/api/v1/forwards".into()).await;
+        waiting = forwards["forwards"][0].clone();
+        if !waiting["last_error"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(waiting["ticket_id"], "CS-000001", "{waiting}");
+    assert!(
+        waiting["last_error"].as_str().unwrap().contains("panic"),
+        "{waiting}"
+    );
+    assert_eq!(waiting["attempts"], 1);
+
+    // The next ticket is forwarded as ever.
+    let second = server.ticket_with(&Collected::new()).send().await.unwrap();
+    assert_eq!(second.status(), StatusCode::CREATED);
+    let mut forward = Value::Null;
+    for _ in 0..300 {
+        forward = agent_get("/api/v1/tickets/CS-000002".into()).await["forward"].clone();
+        if !forward["done_at"].is_null() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(forward["work_item_id"], 1, "{forward}");
+    assert_eq!(standin.inner().work_items.len(), 1);
+    server.stop();
 }
