@@ -1,15 +1,16 @@
-//! The app's command line: `callsupport-app [--config FILE] [--show VIEW] [LINK]`.
+//! The app's command line: `callsupport-app [--config FILE] [--show VIEW] [BUNDLE]`, or
+//! `callsupport-app [--] LINK` alone.
 //!
 //! What the system hands over (a `callsupport://` link, a `.zip` double-clicked) comes after `--`
 //! in the commands the installers register: exactly one of them, and nothing after it. A link
-//! crafted to carry quotes and options of its own (`--config \\host\share\c.toml`) is then
-//! refused, not obeyed.
+//! comes alone wherever it is (an older registration had none of `--`), so one crafted to carry
+//! quotes and options of its own (`--config \\host\share\c.toml`) is refused, not obeyed.
 
 use std::path::PathBuf;
 
 use callsupport_desk::api::View;
 
-const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer|survey] [--detection ID] [--survey CALL_ID] [--] [callsupport://LINK | BUNDLE.zip | file:///…/BUNDLE.zip]";
+const USAGE: &str = "usage: callsupport-app [--config FILE] [--show report|export|history|settings|viewer|survey] [--detection ID] [--survey CALL_ID] [--] [BUNDLE.zip | file:///…/BUNDLE.zip], or callsupport-app [--] callsupport://LINK alone";
 
 #[derive(Debug, PartialEq)]
 pub struct Args {
@@ -52,6 +53,16 @@ pub enum ArgsError {
     NotLocal(String),
     #[error("after `--` comes one link or bundle and nothing else (got {0:?}); {USAGE}")]
     AfterDashes(Vec<String>),
+    #[error(
+        "a callsupport:// link comes alone, with no other argument (got {0:?}); the configuration then comes from CALLSUPPORT_CONFIG or the usual places"
+    )]
+    LinkNotAlone(Vec<String>),
+}
+
+/// Whether `arg` is a `callsupport:` link.
+fn is_link(arg: &str) -> bool {
+    arg.get(..12)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("callsupport:"))
 }
 
 /// A bundle named by path, or by `file://` URL as desktops pass files to `Exec=… %U`.
@@ -67,7 +78,22 @@ fn bundle_path(arg: &str) -> Result<PathBuf, ArgsError> {
 }
 
 impl Args {
-    pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, ArgsError> {
+    pub fn parse(args: impl Iterator<Item = String>) -> Result<Args, ArgsError> {
+        let args: Vec<String> = args.collect();
+        // A link comes from outside (a web page, an e-mail): nothing may ride along with it, so
+        // a link crafted to carry options (`--config \\host\share\c.toml`) cannot set them.
+        if args.iter().any(|arg| is_link(arg)) {
+            return match args.as_slice() {
+                [link] | [_, link] if is_link(link) && (args.len() == 1 || args[0] == "--") => {
+                    Ok(Args {
+                        link: Some(link.clone()),
+                        ..Args::default()
+                    })
+                }
+                _ => Err(ArgsError::LinkNotAlone(args)),
+            };
+        }
+        let mut args = args.into_iter();
         let mut parsed = Args::default();
         while let Some(arg) = args.next() {
             let (name, inline) = match arg.split_once('=') {
@@ -119,11 +145,9 @@ impl Args {
         Ok(parsed)
     }
 
-    /// A link or a bundle: one of each at most.
+    /// A bundle, at most one (a link is alone, and taken before).
     fn operand(&mut self, arg: String) -> Result<(), ArgsError> {
-        if arg.starts_with("callsupport:") && self.link.is_none() {
-            self.link = Some(arg);
-        } else if arg.to_ascii_lowercase().ends_with(".zip") && self.bundle.is_none() {
+        if arg.to_ascii_lowercase().ends_with(".zip") && self.bundle.is_none() {
             self.bundle = Some(bundle_path(&arg)?);
             self.show = View::Viewer;
         } else {
@@ -155,14 +179,28 @@ mod tests {
     }
 
     #[test]
-    fn a_screen_and_a_link() {
-        let args = parse(&["--show", "history", "callsupport://report?ticket=CS-1"]).unwrap();
-        assert_eq!(args.show, View::History);
+    fn a_screen_and_a_link_alone() {
+        assert_eq!(parse(&["--show=export"]).unwrap().show, View::Export);
+        let args = parse(&["CallSupport://report?ticket=CS-1"]).unwrap();
         assert_eq!(
             args.link.as_deref(),
-            Some("callsupport://report?ticket=CS-1")
+            Some("CallSupport://report?ticket=CS-1")
         );
-        assert_eq!(parse(&["--show=export"]).unwrap().show, View::Export);
+        assert_eq!(args.show, View::Report);
+        // Whatever comes with a link, before or after it, is refused with it.
+        for with_more in [
+            &["--show", "history", "callsupport://report?ticket=CS-1"][..],
+            &["callsupport://x", "--config", r"\\host\share\c.toml"],
+            &["--config", "c.toml", "callsupport://x"],
+            &["callsupport://x", r"\\host\share\b.zip"],
+            &["callsupport://x", "callsupport://y"],
+            &["--config", "callsupport://x"],
+        ] {
+            assert!(
+                matches!(parse(with_more), Err(ArgsError::LinkNotAlone(_))),
+                "{with_more:?}"
+            );
+        }
     }
 
     #[test]
@@ -216,7 +254,10 @@ mod tests {
             &["--"],
         ] {
             assert!(
-                matches!(parse(smuggled), Err(ArgsError::AfterDashes(_))),
+                matches!(
+                    parse(smuggled),
+                    Err(ArgsError::AfterDashes(_) | ArgsError::LinkNotAlone(_))
+                ),
                 "{smuggled:?}"
             );
         }

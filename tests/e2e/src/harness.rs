@@ -208,6 +208,19 @@ impl Harness {
         command
     }
 
+    /// The app started with `link` alone, as a browser starts it (`-- LINK`), in the same
+    /// environment; a link takes no other argument, so `config` comes from CALLSUPPORT_CONFIG.
+    pub fn link_command(&self, config: &Path, link: &str) -> Command {
+        let mut command = Command::new(&self.app);
+        command
+            .args(["--", link])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .env("CALLSUPPORT_CONFIG", config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        command
+    }
+
     /// Where the organisation's (machine-wide) configuration file is for this run.
     pub fn managed_config(&self) -> PathBuf {
         self.dir.path().join("managed.toml")

@@ -203,7 +203,7 @@ pub async fn a_link_from_support_adds_logs_to_its_ticket(harness: &Harness) -> a
         // Support asks for more logs with a link, which the desktop opens with the app.
         let expires = (chrono::Utc::now() + chrono::Duration::hours(24)).timestamp();
         let link = format!("callsupport://report?ticket={ticket}&expires={expires}");
-        let status = harness.app_command(&config).arg(&link).status()?;
+        let status = harness.link_command(&config, &link).status()?;
         ensure!(status.success(), "the link's launch exited with {status}");
         let asked = wait_text(&client, "[data-testid=support-request]", |t| {
             t.contains(&ticket)
@@ -235,7 +235,7 @@ pub async fn a_link_from_support_adds_logs_to_its_ticket(harness: &Harness) -> a
         // An expired link is refused, saying what to do.
         click(&client, "done").await?;
         let stale = format!("callsupport://report?ticket={ticket}&expires=1700000000");
-        harness.app_command(&config).arg(&stale).status()?;
+        harness.link_command(&config, &stale).status()?;
         let problem = wait_text(&client, "[data-testid=link-problem]", |t| !t.is_empty()).await?;
         ensure!(
             problem.contains("expired") && problem.contains("new one"),
