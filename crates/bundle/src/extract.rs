@@ -3,7 +3,9 @@
 //! Only files the manifest lists are written, each under the target folder (names were checked when
 //! the bundle was opened), each bounded by its manifest size and compared with its SHA-256. Everything
 //! goes into a temporary folder beside the target, which is renamed into place only when all files
-//! passed: a damaged bundle leaves nothing behind.
+//! passed: a damaged bundle leaves nothing behind. Entries the manifest does not list mean the
+//! bundle is not as it was written: the extraction is refused, unless the caller asks to leave
+//! them out ([`Unlisted::LeaveOut`]), and then they are named in what it returns.
 
 use callsupport_error::{Coded, ErrorCode};
 use std::fs::File;
@@ -22,6 +24,31 @@ pub enum ExtractError {
     Write { path: PathBuf, source: io::Error },
     #[error("`{name}` is damaged: {detail}; nothing was extracted")]
     Damaged { name: String, detail: String },
+    #[error(
+        "the bundle holds {} entr{} its manifest does not list ({}): it is not as it was written; nothing was extracted (to extract the listed files and leave these out, say so: `--leave-out-unlisted`)",
+        .0.len(),
+        if .0.len() == 1 { "y" } else { "ies" },
+        shown_names(.0)
+    )]
+    Unlisted(Vec<String>),
+}
+
+/// The first few of `names`, quoted, and how many more there are.
+fn shown_names(names: &[String]) -> String {
+    let mut shown: Vec<String> = names.iter().take(3).map(|n| format!("`{n}`")).collect();
+    if names.len() > 3 {
+        shown.push(format!("and {} more", names.len() - 3));
+    }
+    shown.join(", ")
+}
+
+/// What to do with entries the manifest does not list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlisted {
+    /// Refuse the bundle ([`ExtractError::Unlisted`]).
+    Refuse,
+    /// Extract the listed files, leave the others out, and name them.
+    LeaveOut,
 }
 
 /// What was extracted.
@@ -30,10 +57,20 @@ pub struct Extracted {
     pub folder: PathBuf,
     pub files: usize,
     pub bytes: u64,
+    /// Entries the manifest does not list, left out ([`Unlisted::LeaveOut`]).
+    pub left_out: Vec<String>,
 }
 
 /// Extracts every listed file, and the manifest, into `to` (created; must be new or empty).
-pub fn extract(bundle: &mut Bundle, to: &Path) -> Result<Extracted, ExtractError> {
+pub fn extract(
+    bundle: &mut Bundle,
+    to: &Path,
+    unlisted: Unlisted,
+) -> Result<Extracted, ExtractError> {
+    let left_out = bundle.unlisted();
+    if !left_out.is_empty() && unlisted == Unlisted::Refuse {
+        return Err(ExtractError::Unlisted(left_out));
+    }
     let write_error = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ExtractError::Write { path, source }
@@ -110,6 +147,7 @@ pub fn extract(bundle: &mut Bundle, to: &Path) -> Result<Extracted, ExtractError
         folder: to.to_path_buf(),
         files: files.len(),
         bytes,
+        left_out,
     })
 }
 
@@ -118,7 +156,7 @@ impl Coded for ExtractError {
         match self {
             ExtractError::TargetNotEmpty(_) => ErrorCode::ReportInvalid,
             ExtractError::Write { .. } => ErrorCode::Io,
-            ExtractError::Damaged { .. } => ErrorCode::Integrity,
+            ExtractError::Damaged { .. } | ExtractError::Unlisted(_) => ErrorCode::Integrity,
         }
     }
 }

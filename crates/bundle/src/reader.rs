@@ -170,6 +170,25 @@ impl<R: Read + Seek> Bundle<R> {
         verify(self, true).problems.into_iter().next()
     }
 
+    /// The entries the manifest does not list (besides itself and folders), in the archive's
+    /// order: a bundle as written has none.
+    pub fn unlisted(&self) -> Vec<String> {
+        let listed: HashSet<&str> = self
+            .manifest
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect();
+        self.archive
+            .file_names()
+            .filter_map(Result::ok)
+            .filter(|name| {
+                name != MANIFEST_NAME && !name.ends_with('/') && !listed.contains(name.as_ref())
+            })
+            .map(|name| name.into_owned())
+            .collect()
+    }
+
     /// The bytes the listed files unpack to, as the manifest declares them: what checking every
     /// file inflates at most.
     pub fn unpacked_bytes(&self) -> u64 {
@@ -373,19 +392,10 @@ fn verify<R: Read + Seek>(bundle: &mut Bundle<R>, first_only: bool) -> Verificat
     let mut problems = BTreeMap::new();
     let mut files_checked = 0;
     let mut bytes_checked = 0;
-    let listed: HashSet<&str> = bundle
-        .manifest
-        .files
-        .iter()
-        .map(|f| f.path.as_str())
-        .collect();
-    for name in bundle.archive.file_names() {
-        let Ok(name) = name else { continue };
-        if name != MANIFEST_NAME && !name.ends_with('/') && !listed.contains(name.as_ref()) {
-            problems.insert(name.into_owned(), FileProblem::Unlisted);
-            if first_only {
-                break;
-            }
+    for name in bundle.unlisted() {
+        problems.insert(name, FileProblem::Unlisted);
+        if first_only {
+            break;
         }
     }
     for file in &bundle.manifest.files {

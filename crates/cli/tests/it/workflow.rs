@@ -271,6 +271,53 @@ fn extract_writes_checked_files_into_a_new_folder_only() {
     ]);
     again.failure(1, &["is not empty"]);
     assert!(app_log.is_file());
+
+    // An entry the manifest does not list (added after the bundle was written, here by Python):
+    // refused, naming it, unless the user says to leave it out; then it is named as left out.
+    let tampered = machine.out("tampered.zip");
+    std::fs::copy(&bundle, &tampered).unwrap();
+    crate::support::tool(
+        "python3",
+        &[
+            "-c",
+            "import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], 'a') as z: z.writestr('files/app/run-me.bat', 'format c:')",
+            tampered.to_str().unwrap(),
+        ],
+    );
+    let into = machine.out("from-tampered");
+    let refused = machine.run(&[
+        "extract",
+        tampered.to_str().unwrap(),
+        "--to",
+        into.to_str().unwrap(),
+    ]);
+    refused.failure(
+        1,
+        &[
+            "`files/app/run-me.bat`",
+            "does not list",
+            "--leave-out-unlisted",
+        ],
+    );
+    assert!(!into.exists(), "nothing extracted");
+    let left_out = machine
+        .run(&[
+            "extract",
+            tampered.to_str().unwrap(),
+            "--to",
+            into.to_str().unwrap(),
+            "--leave-out-unlisted",
+        ])
+        .success();
+    assert!(
+        left_out
+            .stdout()
+            .contains("left out `files/app/run-me.bat`: the manifest does not list it"),
+        "{}",
+        left_out.stdout()
+    );
+    assert!(!into.join("files/app/run-me.bat").exists());
+    assert!(into.join("files/app/app.log").is_file());
 }
 
 #[test]

@@ -488,14 +488,14 @@ fn an_entry_claiming_an_impossible_ratio_is_refused_as_a_bomb() {
 
 mod extraction {
     use super::*;
-    use callsupport_desk::bundle::extract::{ExtractError, extract};
+    use callsupport_desk::bundle::extract::{ExtractError, Unlisted, extract};
 
     #[test]
     fn every_file_comes_out_matching_sha256sum() {
         let parts = Parts::new();
         let path = parts.zip("good.zip", &parts.entries());
         let to = parts.dir.path().join("out/nested");
-        let extracted = extract(&mut Bundle::open(&path).unwrap(), &to).unwrap();
+        let extracted = extract(&mut Bundle::open(&path).unwrap(), &to, Unlisted::Refuse).unwrap();
         assert_eq!(extracted.files, parts.files.len());
         for (name, content) in &parts.files {
             let sum = run_tool("sha256sum", &[to.join(name).to_str().unwrap()]);
@@ -525,7 +525,7 @@ mod extraction {
         entries[0].1[last] ^= 0xFF;
         let path = parts.zip("damaged.zip", &entries);
         let to = parts.dir.path().join("out");
-        let err = extract(&mut Bundle::open(&path).unwrap(), &to).unwrap_err();
+        let err = extract(&mut Bundle::open(&path).unwrap(), &to, Unlisted::Refuse).unwrap_err();
         assert!(
             matches!(&err, ExtractError::Damaged { name, .. } if *name == entries[0].0),
             "{err:?}"
@@ -542,13 +542,40 @@ mod extraction {
     }
 
     #[test]
+    fn an_entry_the_manifest_does_not_list_is_refused_or_left_out_and_named() {
+        // Before, extract wrote the listed files, said they all matched, and succeeded, while
+        // verify called the same bundle damaged.
+        let parts = Parts::new();
+        let mut entries = parts.entries();
+        entries.push(("files/extra/run-me.bat".into(), b"format c:".to_vec()));
+        let path = parts.zip("extra.zip", &entries);
+        let to = parts.dir.path().join("out");
+        let err = extract(&mut Bundle::open(&path).unwrap(), &to, Unlisted::Refuse).unwrap_err();
+        assert!(
+            matches!(&err, ExtractError::Unlisted(names) if names == &["files/extra/run-me.bat"]),
+            "{err:?}"
+        );
+        assert!(
+            err.to_string().contains("`files/extra/run-me.bat`"),
+            "{err}"
+        );
+        assert!(!to.exists(), "nothing under the target");
+
+        let extracted =
+            extract(&mut Bundle::open(&path).unwrap(), &to, Unlisted::LeaveOut).unwrap();
+        assert_eq!(extracted.left_out, ["files/extra/run-me.bat"]);
+        assert_eq!(extracted.files, parts.files.len());
+        assert!(!to.join("files/extra").exists(), "left out, not written");
+    }
+
+    #[test]
     fn a_folder_with_files_in_it_is_not_mixed_into() {
         let parts = Parts::new();
         let path = parts.zip("good.zip", &parts.entries());
         let to = parts.dir.path().join("busy");
         fs::create_dir_all(&to).unwrap();
         fs::write(to.join("mine.txt"), "keep").unwrap();
-        let err = extract(&mut Bundle::open(&path).unwrap(), &to).unwrap_err();
+        let err = extract(&mut Bundle::open(&path).unwrap(), &to, Unlisted::Refuse).unwrap_err();
         assert!(matches!(err, ExtractError::TargetNotEmpty(_)), "{err:?}");
         assert_eq!(fs::read_to_string(to.join("mine.txt")).unwrap(), "keep");
         assert_eq!(fs::read_dir(&to).unwrap().count(), 1);
