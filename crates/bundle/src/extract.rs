@@ -25,6 +25,10 @@ pub enum ExtractError {
     #[error("`{name}` is damaged: {detail}; nothing was extracted")]
     Damaged { name: String, detail: String },
     #[error(
+        "`{name}` cannot be a file name here ({why}); nothing was extracted; read it with `callsupport inspect` or the viewer instead"
+    )]
+    NameNotHere { name: String, why: &'static str },
+    #[error(
         "the bundle holds {} entr{} its manifest does not list ({}): it is not as it was written; nothing was extracted (to extract the listed files and leave these out, say so: `--leave-out-unlisted`)",
         .0.len(),
         if .0.len() == 1 { "y" } else { "ies" },
@@ -92,12 +96,29 @@ pub fn extract(
 
     let mut bytes = 0;
     let files = bundle.manifest.files.clone();
+    if cfg!(windows)
+        && let Some((name, why)) = files
+            .iter()
+            .find_map(|f| not_a_windows_name(&f.path).map(|why| (f.path.clone(), why)))
+    {
+        return Err(ExtractError::NameNotHere { name, why });
+    }
     for file in &files {
         let target = staging.path().join(&file.path);
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir).map_err(write_error(dir))?;
         }
-        let out = File::create(&target).map_err(write_error(&target))?;
+        // Never over another file: where the file system does not tell `A.log` from `a.log`
+        // (Windows, macOS, a USB stick), the second would replace the first after its check.
+        let out = match File::options().write(true).create_new(true).open(&target) {
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(ExtractError::NameNotHere {
+                    name: file.path.clone(),
+                    why: "this file system takes it for another file of the bundle, as it does not tell upper from lower case",
+                });
+            }
+            opened => opened.map_err(write_error(&target))?,
+        };
         let mut hashing = HashingWriter::new(BufWriter::new(out));
         let entry = bundle
             .entry(&file.path)
@@ -151,12 +172,68 @@ pub fn extract(
     })
 }
 
+/// Why Windows cannot hold `name` (a path of `/`-separated parts) as it is, if it cannot: a
+/// reserved device name (`CON`, `nul.txt`, `COM1`), a character it refuses (`:` would even open a
+/// hidden stream of another file), or a part ending in a dot or a space, which it drops.
+pub fn not_a_windows_name(name: &str) -> Option<&'static str> {
+    const RESERVED: [&str; 22] = [
+        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+        "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+    ];
+    for part in name.split('/') {
+        if part.chars().any(|c| c < ' ' || "<>:\"|?*\\".contains(c)) {
+            return Some("Windows does not allow < > : \" | ? * or control characters in names");
+        }
+        if part.ends_with('.') || part.ends_with(' ') {
+            return Some("Windows drops a dot or a space at the end of a name");
+        }
+        let stem = part.split('.').next().unwrap_or(part).trim_end();
+        if RESERVED.iter().any(|r| stem.eq_ignore_ascii_case(r)) {
+            return Some("Windows keeps this name for a device");
+        }
+    }
+    None
+}
+
 impl Coded for ExtractError {
     fn code(&self) -> ErrorCode {
         match self {
             ExtractError::TargetNotEmpty(_) => ErrorCode::ReportInvalid,
             ExtractError::Write { .. } => ErrorCode::Io,
-            ExtractError::Damaged { .. } | ExtractError::Unlisted(_) => ErrorCode::Integrity,
+            ExtractError::Damaged { .. }
+            | ExtractError::Unlisted(_)
+            | ExtractError::NameNotHere { .. } => ErrorCode::Integrity,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::not_a_windows_name;
+
+    #[test]
+    fn names_windows_cannot_hold_are_told_apart() {
+        for name in [
+            "files/app/CON",
+            "files/app/nul.txt",
+            "files/app/Com1.log",
+            "files/lpt9/a.log",
+            "files/app/a.log:hidden",
+            "files/app/what?.log",
+            "files/app/trailing.",
+            "files/app dir /a.log",
+            "files/app/tab\there",
+        ] {
+            assert!(not_a_windows_name(name).is_some(), "{name}");
+        }
+        for name in [
+            "files/app/console.log",
+            "files/app/CONFIG",
+            "files/app/com10.log",
+            "files/app/a.b.c.log",
+            "files/acs/1234 5678.blog",
+        ] {
+            assert_eq!(not_a_windows_name(name), None, "{name}");
         }
     }
 }

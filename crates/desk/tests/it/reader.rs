@@ -569,6 +569,53 @@ mod extraction {
     }
 
     #[test]
+    fn names_that_are_one_file_here_are_refused_not_written_over() {
+        // `Same.log` and `same.log` are two files on Linux and one on Windows and macOS, where
+        // the second used to replace the first after the first had passed its check.
+        let mut parts = Parts::new();
+        let template = parts.manifest["files"][0].clone();
+        let mut entries = parts.entries();
+        for (name, content) in [
+            ("files/app/Same.log", "upper"),
+            ("files/app/same.log", "lower"),
+        ] {
+            let mut file = template.clone();
+            file["path"] = name.into();
+            file["size"] = content.len().into();
+            file["sha256"] = crate::support::sha256_hex(content.as_bytes()).into();
+            parts.manifest["files"].as_array_mut().unwrap().push(file);
+            entries.push((name.to_owned(), content.as_bytes().to_vec()));
+        }
+        let manifest = entries
+            .iter()
+            .position(|(n, _)| n == "manifest.json")
+            .unwrap();
+        entries[manifest].1 = parts.manifest_bytes();
+        let path = parts.zip("cases.zip", &entries);
+        let to = parts.dir.path().join("out");
+        let extracted = extract(&mut Bundle::open(&path).unwrap(), &to, Unlisted::Refuse);
+        let one_name_for_both = cfg!(windows) || cfg!(target_os = "macos");
+        if one_name_for_both {
+            let err = extracted.unwrap_err();
+            assert!(
+                matches!(&err, ExtractError::NameNotHere { name, .. } if name == "files/app/same.log"),
+                "{err:?}"
+            );
+            assert!(!to.exists(), "nothing under the target");
+        } else {
+            extracted.unwrap();
+            assert_eq!(
+                fs::read_to_string(to.join("files/app/Same.log")).unwrap(),
+                "upper"
+            );
+            assert_eq!(
+                fs::read_to_string(to.join("files/app/same.log")).unwrap(),
+                "lower"
+            );
+        }
+    }
+
+    #[test]
     fn a_folder_with_files_in_it_is_not_mixed_into() {
         let parts = Parts::new();
         let path = parts.zip("good.zip", &parts.entries());
