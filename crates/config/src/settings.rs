@@ -416,7 +416,9 @@ pub fn change(
         ".config.toml.{}.new",
         uuid::Uuid::now_v7().simple()
     ));
-    std::fs::write(&staging, doc.to_string()).map_err(|err| write_error(path, err))?;
+    // Flushed before the rename, so a power cut after it leaves the new file, not an empty one.
+    callsupport_kept::write_synced(&staging, doc.to_string().as_bytes())
+        .map_err(|err| write_error(path, err))?;
     let trial = ConfigFiles {
         managed: files.managed.clone(),
         user: Some(staging.clone()),
