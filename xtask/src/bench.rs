@@ -53,7 +53,7 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
                     .context("--fuzz-secs needs a number of seconds")?;
             }
             "index" | "redaction" | "bundle" | "calls" | "viewer" | "upload" | "backends"
-            | "app" => {
+            | "hostile" | "app" => {
                 parts += 1;
                 forwarded.push(arg.clone());
             }

@@ -45,7 +45,7 @@ fn main() {
         Some("windows") => windows::run(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run [--headless] | test [api] | bench [index|redaction|bundle|calls|viewer|upload|backends|app|fuzz] [--idle-secs N] [--fuzz-secs N] | codegen | dist | windows>"
+                "usage: cargo xtask <run [--headless] | test [api] | bench [index|redaction|bundle|calls|viewer|upload|backends|hostile|app|fuzz] [--idle-secs N] [--fuzz-secs N] | codegen | dist | windows>"
             );
             std::process::exit(2);
         }

@@ -1,7 +1,7 @@
 //! `callsupport-bench`: the project's benchmarks, each against the real alternative in the same run.
 //!
 //! Run through `cargo xtask bench` (release builds). Prints medians, ratios, sizes and peak memory,
-//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|calls|viewer|upload|backends|app] [--idle-secs N]`
+//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|calls|viewer|upload|backends|hostile|app] [--idle-secs N]`
 //! runs one part; without a part it runs all. `--fuzz-seeds DIR` writes the seed bundles the fuzz
 //! target starts from (the fuzzing itself is run by `cargo xtask bench fuzz`).
 
@@ -10,6 +10,7 @@ mod backends;
 mod bundle;
 mod calls;
 mod fuzz_seeds;
+mod hostile;
 mod index;
 mod measure;
 mod redaction;
@@ -59,6 +60,9 @@ fn main() {
             if parts.contains(&"backends") {
                 backends::run();
             }
+            if parts.contains(&"hostile") {
+                hostile::run();
+            }
             if parts.contains(&"app") {
                 let beside = |name: &str| {
                     std::env::current_exe()
@@ -82,7 +86,7 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
     while let Some(arg) = rest.next() {
         match *arg {
             "index" | "redaction" | "bundle" | "calls" | "viewer" | "upload" | "upload-server"
-            | "backends" | "app" => parts.push(*arg),
+            | "backends" | "hostile" | "app" => parts.push(*arg),
             "--idle-secs" => {
                 let secs = rest
                     .next()
@@ -102,6 +106,7 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
             "viewer",
             "upload",
             "backends",
+            "hostile",
             "app",
         ];
     }
@@ -110,7 +115,7 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: callsupport-bench [index] [redaction] [bundle] [calls] [viewer] [upload] [backends] [app] [--idle-secs N]"
+        "usage: callsupport-bench [index] [redaction] [bundle] [calls] [viewer] [upload] [backends] [hostile] [app] [--idle-secs N]"
     );
     std::process::exit(2);
 }

@@ -16,7 +16,7 @@ use callsupport_desk::ticket::TicketRequest;
 
 use crate::measure::{measure_with_env, median, mib};
 
-const TOKEN: &str = "bench-submit-token";
+pub const TOKEN: &str = "bench-submit-token";
 const TOKEN_ENV: &str = "CALLSUPPORT_BENCH_TOKEN";
 
 /// The reference server as a separate process, so its memory is its own.
