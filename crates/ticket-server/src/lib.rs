@@ -30,6 +30,7 @@ pub mod range;
 pub mod recover;
 pub mod routes;
 pub mod secret;
+mod serve;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -83,6 +84,9 @@ pub struct ServerConfig {
     pub intake: Intake,
     /// How long a request body may send nothing before the request is ended (`408`).
     pub body_idle: std::time::Duration,
+    /// How long a client has to send a request's head (its line and headers) before its
+    /// connection is closed.
+    pub header_read: std::time::Duration,
     /// How often expired uploads and left-over files are swept away and commits left half done
     /// settled (besides at start).
     pub upload_sweep_every: std::time::Duration,
@@ -118,6 +122,7 @@ impl ServerConfig {
             upload_sweep_every: std::time::Duration::from_secs(300),
             intake: Intake::default(),
             body_idle: std::time::Duration::from_secs(60),
+            header_read: std::time::Duration::from_secs(30),
             database: DatabaseConfig::DataFolder,
             blobs: BlobConfig::DataFolder,
             signed_link_minutes: 15,
@@ -304,16 +309,10 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
     });
     let app = routes::router(state, config.resumable_uploads, config.body_idle);
     let (tx, rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = rx.await;
-        })
-        .await
-    });
+    let header_read = config.header_read;
+    let task = tokio::spawn(serve::serve(listener, app, header_read, async move {
+        let _ = rx.await;
+    }));
     Ok(RunningServer {
         addr,
         shutdown: Some(tx),

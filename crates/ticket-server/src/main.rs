@@ -98,6 +98,10 @@ struct Args {
     /// that stops sending cannot hold a connection and a slot.
     #[arg(long, default_value_t = 60, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     body_idle_secs: u64,
+    /// Seconds a client has to send a request's line and headers; past them its connection is
+    /// closed, so connections that send their headers a byte at a time, or nothing, do not pile up.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_secs: u64,
     /// Keep the ticket records in PostgreSQL instead of SQLite in the data folder, so several
     /// instances can share them: a connection string, e.g. postgres://callsupport@db/tickets
     /// (or set CALLSUPPORT_DATABASE_URL, which keeps a password off the command line).
@@ -222,6 +226,7 @@ async fn main() {
         }),
         upload_sweep_every: std::time::Duration::from_secs(300),
         body_idle: std::time::Duration::from_secs(args.body_idle_secs),
+        header_read: std::time::Duration::from_secs(args.header_read_secs),
         intake: Intake {
             at_once: args.intake_at_once as usize,
             per_client: args.intake_per_client as usize,

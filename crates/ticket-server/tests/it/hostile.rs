@@ -611,6 +611,71 @@ async fn a_body_that_stops_coming_ends_its_request_and_frees_its_slot() {
 }
 
 #[tokio::test]
+async fn a_client_that_sends_its_headers_slowly_or_not_at_all_is_let_go() {
+    // Before, a connection that sent half a request head, or nothing, stayed open for good: a
+    // few thousand of them hold every file descriptor the server has.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = Server::start_with(Setup {
+        header_read: std::time::Duration::from_secs(1),
+        ..Setup::default()
+    })
+    .await;
+    for first in [&b"GET /healthz HTTP/1.1\r\nHost: x\r\n"[..], b""] {
+        let mut slow = tokio::net::TcpStream::connect(server.running.addr())
+            .await
+            .unwrap();
+        slow.write_all(first).await.unwrap();
+        let started = std::time::Instant::now();
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            slow.read_to_end(&mut rest),
+        )
+        .await;
+        assert!(
+            matches!(closed, Ok(Ok(_))),
+            "the connection is closed: {closed:?}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+    // Honest requests, and a body that takes its time past the head's deadline, are not cut.
+    let bundle = Collected::new();
+    assert_eq!(
+        server.post(&Upload::of(&bundle)).await.status(),
+        StatusCode::CREATED
+    );
+    let created = start_upload(&server, "127.0.0.1", 40).await;
+    let url = created.headers()["location"].to_str().unwrap().to_owned();
+    let (tx, body) = held_open_body(&[1u8; 10]);
+    let slow = tokio::spawn(
+        server
+            .client
+            .patch(&url)
+            .bearer_auth(SUBMIT_TOKEN)
+            .header("Tus-Resumable", "1.0.0")
+            .header("Content-Type", "application/offset+octet-stream")
+            .header("Upload-Offset", "0")
+            .body(body)
+            .send(),
+    );
+    for _ in 0..3 {
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        tx.send(Ok(vec![1u8; 10])).await.unwrap();
+    }
+    drop(tx);
+    assert_eq!(
+        slow.await.unwrap().unwrap().status(),
+        StatusCode::NO_CONTENT,
+        "a body sent over 1.8 s"
+    );
+    assert_eq!(server.get("/healthz", None).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
 async fn a_failure_of_the_server_is_told_without_its_paths() {
     let server = Server::start().await;
     // The uploads folder is gone and a file stands in its place: creating an upload fails.
