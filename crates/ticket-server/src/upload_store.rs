@@ -187,6 +187,7 @@ impl Uploads {
         };
         let created = std::fs::File::create(self.data_path(id))
             .and_then(|file| file.sync_all())
+            .and_then(|()| std::fs::File::create(self.lock_path(id)).map(drop))
             .and_then(|()| self.write_record(id, &record));
         if let Err(err) = created {
             // `held` is locked here: the files only.
@@ -426,14 +427,31 @@ impl<'a> Busy<'a> {
         if busy.contains_key(&id) {
             return Err(locked());
         }
-        // Never removed while the upload is there: a lock file removed and made again would let
-        // two writers each hold "the" lock.
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(uploads.lock_path(id))
-            .map_err(ApiProblem::internal)?;
+        // Made with the upload and removed with it, never in between: a lock file removed and
+        // made again would let two writers each hold "the" lock, and one made for an upload
+        // being removed would be left behind.
+        let open = |create| {
+            std::fs::OpenOptions::new()
+                .create(create)
+                .truncate(false)
+                .write(true)
+                .open(uploads.lock_path(id))
+        };
+        let lock = match open(false) {
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                if !uploads.record_path(id).exists() {
+                    return Err(ApiProblem::new(
+                        StatusCode::NOT_FOUND,
+                        "upload_not_found",
+                        "the upload was removed meanwhile; create a new one with POST /api/v1/uploads",
+                    ));
+                }
+                // An upload made before lock files were: it gets one now.
+                open(true)
+            }
+            opened => opened,
+        }
+        .map_err(ApiProblem::internal)?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Err(locked()),

@@ -55,7 +55,11 @@ pub enum UploadError {
     #[error("the report is larger than the support service accepts ({detail})")]
     TooLarge { detail: String },
     #[error("the support service is busy; try again{}", retry_after.map(|s| format!(" in {s} s")).unwrap_or_default())]
-    Busy { retry_after: Option<u64> },
+    Busy {
+        retry_after: Option<u64>,
+        /// The problem's code (`rate_limited`, `upload_quota_exceeded`, `server_busy`, …).
+        code: String,
+    },
     #[error("the support service rejected the report ({status} {code}): {detail}")]
     Rejected {
         status: u16,
@@ -359,9 +363,10 @@ impl Uploader {
                 detail,
             },
             StatusCode::PAYLOAD_TOO_LARGE => UploadError::TooLarge { detail },
-            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
-                UploadError::Busy { retry_after }
-            }
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => UploadError::Busy {
+                retry_after,
+                code: problem.code,
+            },
             s if s.is_server_error() => UploadError::ServerError {
                 status: s.as_u16(),
                 detail,

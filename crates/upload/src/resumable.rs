@@ -282,7 +282,19 @@ impl Uploader {
             .await
             .map_err(|err| self.unreachable(&err))?;
         if response.status() != StatusCode::CREATED {
-            return Err(self.refusal(response).await);
+            return match self.refusal(response).await {
+                // This address holds as many unfinished uploads as the server keeps for it
+                // (reports waiting here, each with its own): this one goes in one request.
+                UploadError::Busy { code, .. } if code == "upload_quota_exceeded" => {
+                    log::info!(
+                        "{} keeps no more unfinished uploads for this computer; sending bundle {} in one request",
+                        self.host,
+                        request.bundle_id
+                    );
+                    Ok(None)
+                }
+                refused => Err(refused),
+            };
         }
         let location = response
             .headers()

@@ -197,6 +197,7 @@ mod tests {
         let policy = RetryPolicy::default();
         let busy = |secs| UploadError::Busy {
             retry_after: Some(secs),
+            code: "rate_limited".into(),
         };
         assert_eq!(
             policy.next_delay(1, &busy(7), 0.0),

@@ -477,6 +477,53 @@ async fn a_finished_upload_the_server_refuses_is_let_go_and_the_next_try_starts_
     assert_ne!(saved[1].url, damaged);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_over_the_upload_quota_goes_in_one_request() {
+    // Reports waiting on this computer each hold an unfinished upload; once the server keeps no
+    // more for this address (429 upload_quota_exceeded), the next report goes in one request
+    // instead of waiting for one of them.
+    let server = Server::start_with(callsupport_ticket_server::ServerConfig {
+        upload_quotas: Some(callsupport_ticket_server::UploadQuotas {
+            per_client: 1,
+            ..callsupport_ticket_server::UploadQuotas::for_bundles_of(64 << 20)
+        }),
+        ..Server::config()
+    })
+    .await;
+    let held = reqwest::Client::new()
+        .post(format!("http://{}/api/v1/uploads", server.running.addr()))
+        .bearer_auth(SUBMIT_TOKEN)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "1000")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(held.status(), reqwest::StatusCode::CREATED);
+    let (tree, config) = setup(&server.url(), 2, 1);
+    let bundle = bundle_of(&tree, &config);
+    let (request, _) = TicketRequest::for_file(&bundle.path).unwrap();
+    let slot = Recording::default();
+    let receipt = Uploader::new(&config.ticket_api)
+        .unwrap()
+        .deliver(&bundle.path, &request, &slot, &RetryPolicy::once(), |_| {
+            true
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        sha256sum(&server.stored_bundle(&receipt.ticket_id)),
+        sha256sum(&bundle.path),
+        "stored byte for byte"
+    );
+    assert!(slot.saved.lock().unwrap().is_empty(), "no upload was made");
+    let records: Vec<String> = server
+        .folder("uploads")
+        .into_iter()
+        .filter(|name| name.ends_with(".json"))
+        .collect();
+    assert_eq!(records.len(), 1, "only the one held before: {records:?}");
+}
+
 /// A TCP proxy that forwards both ways and, when the bytes sent towards the server reach each
 /// cut point in turn, forwards exactly up to it and closes both connections.
 struct CuttingProxy {

@@ -170,12 +170,14 @@ async fn two_instances_on_one_data_folder_never_write_one_upload_at_once() {
             .send()
     };
 
-    // The first instance is writing a chunk, 40 bytes in and more to come (its lock file is
-    // there once it holds the upload).
+    // The first instance is writing a chunk, 40 bytes in and more to come (once it holds the
+    // upload, its lock file cannot be locked here either).
     let (tx, body) = held_open_body(&[1u8; 40]);
     let writing = tokio::spawn(chunk(&first.url(&path), 0, body));
     let uploads = first.data.path().join("uploads");
-    while !uploads.join(format!("{id}.lock")).exists() {
+    let lock = fs::File::open(uploads.join(format!("{id}.lock"))).unwrap();
+    while lock.try_lock().is_ok() {
+        lock.unlock().unwrap();
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 
