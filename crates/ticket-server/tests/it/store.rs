@@ -149,7 +149,7 @@ async fn two_instances_on_one_data_folder_never_write_one_upload_at_once() {
             .header("Tus-Resumable", "1.0.0")
     };
     let created = tus(first.client.post(first.url("/api/v1/uploads")))
-        .header("Upload-Length", "100")
+        .header("Upload-Length", (1u64 << 20).to_string())
         .send()
         .await
         .unwrap();
@@ -170,27 +170,32 @@ async fn two_instances_on_one_data_folder_never_write_one_upload_at_once() {
             .send()
     };
 
-    // The first instance is writing a chunk, 40 bytes in and more to come (once it holds the
-    // upload, its lock file cannot be locked here either).
-    let (tx, body) = held_open_body(&[1u8; 40]);
+    // The first instance is writing a chunk, 300 KiB in and more to come: more than it buffers,
+    // so its file shows it has the upload.
+    const FIRST: usize = 300 << 10;
+    let (tx, body) = held_open_body(&[1u8; FIRST]);
     let writing = tokio::spawn(chunk(&first.url(&path), 0, body));
-    let uploads = first.data.path().join("uploads");
-    let lock = fs::File::open(uploads.join(format!("{id}.lock"))).unwrap();
-    while lock.try_lock().is_ok() {
-        lock.unlock().unwrap();
+    let data = first.data.path().join(format!("uploads/{id}.bin"));
+    let mut on_disk = 0;
+    while on_disk == 0 {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        on_disk = fs::metadata(&data).unwrap().len();
     }
 
     // The second, on the same folder, refuses a writer of its own, at the offset its disk shows.
-    let second_writer = chunk(&on_second, 0, vec![2u8; 10].into()).await.unwrap();
+    let second_writer = chunk(&on_second, on_disk, vec![2u8; 10].into())
+        .await
+        .unwrap();
     assert_problem(second_writer, StatusCode::LOCKED, "upload_busy").await;
 
     // Once the first is done, the second takes the upload on from where it got.
     drop(tx);
     let _ = writing.await.unwrap();
-    let next = chunk(&on_second, 40, vec![2u8; 10].into()).await.unwrap();
+    let next = chunk(&on_second, FIRST as u64, vec![2u8; 10].into())
+        .await
+        .unwrap();
     assert_eq!(next.status(), StatusCode::NO_CONTENT);
-    let written = fs::read(uploads.join(format!("{id}.bin"))).unwrap();
-    assert_eq!(written, [vec![1u8; 40], vec![2u8; 10]].concat());
+    let written = fs::read(&data).unwrap();
+    assert_eq!(written, [vec![1u8; FIRST], vec![2u8; 10]].concat());
     second.stop().await.unwrap();
 }
