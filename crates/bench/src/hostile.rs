@@ -3,8 +3,9 @@
 //! cap) and one of 3 GiB whose first file's hash is wrong; a thousand resumable uploads each
 //! declaring the largest bundle. Each attack gets a fresh server, so its peak memory is that
 //! attack's; meanwhile honest clients post real 1 MiB reports from addresses of their own and
-//! `/healthz` is asked every 100 ms. Printed: the answers, the time to each refusal, the server's
-//! peak memory, the slowest `/healthz`, and how many honest reports went through.
+//! `/healthz` is asked every 100 ms. Printed: the answers, the time from the last byte of a
+//! bundle sent to its refusal (for upload creations, the whole request), the server's peak
+//! memory, the slowest `/healthz`, and how many honest reports went through.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -155,7 +156,7 @@ struct Crafted {
 }
 
 /// Posts every bundle of `crafted` at once, each as its own client address; each answer and how
-/// long it took from the first byte sent.
+/// long after the last byte of its bundle was sent it came.
 fn post_at_once(url: &str, crafted: &[Crafted]) -> Vec<(String, Duration)> {
     runtime().block_on(async {
         let client = reqwest::Client::new();
@@ -163,14 +164,25 @@ fn post_at_once(url: &str, crafted: &[Crafted]) -> Vec<(String, Duration)> {
         for (i, crafted) in crafted.iter().enumerate() {
             let (client, url, crafted) = (client.clone(), url.to_owned(), crafted.clone());
             tasks.push(tokio::spawn(async move {
-                let started = Instant::now();
                 let address = format!("198.51.100.{}", i + 1);
-                let sent = post(&client, &url, &crafted.path, &crafted.request, &address).await;
-                let answer = match sent {
+                let sent_all = Arc::new(std::sync::Mutex::new(None));
+                let started = Instant::now();
+                let answer = post(
+                    &client,
+                    &url,
+                    &crafted.path,
+                    &crafted.request,
+                    &address,
+                    &sent_all,
+                )
+                .await;
+                let answered = Instant::now();
+                let answer = match answer {
                     Ok(response) => answer_of(response).await,
                     Err(err) => format!("no answer ({err})"),
                 };
-                (answer, started.elapsed())
+                let sent_all = sent_all.lock().expect("sent").unwrap_or(started);
+                (answer, answered.saturating_duration_since(sent_all))
             }));
         }
         let mut answers = Vec::new();
@@ -182,16 +194,31 @@ fn post_at_once(url: &str, crafted: &[Crafted]) -> Vec<(String, Duration)> {
 }
 
 /// `request` with the bundle at `path`, as the app sends it, from `address` (through the
-/// trusted loopback proxy).
+/// trusted loopback proxy); `sent_all` gets the moment its last byte was handed to the
+/// connection.
 async fn post(
     client: &reqwest::Client,
     url: &str,
     path: &Path,
     request: &TicketRequest,
     address: &str,
+    sent_all: &Arc<std::sync::Mutex<Option<Instant>>>,
 ) -> reqwest::Result<reqwest::Response> {
-    let file = tokio::fs::File::open(path).await.expect("bundle");
-    let bytes = file.metadata().await.expect("bundle size").len();
+    let data = bytes::Bytes::from(tokio::fs::read(path).await.expect("bundle"));
+    let bytes = data.len() as u64;
+    let marker = sent_all.clone();
+    let pieces = futures_util::stream::unfold(0usize, move |at| {
+        let (data, marker) = (data.clone(), marker.clone());
+        async move {
+            if at >= data.len() {
+                *marker.lock().expect("sent") = Some(Instant::now());
+                return None;
+            }
+            let end = (at + (256 << 10)).min(data.len());
+            Some((Ok::<_, std::io::Error>(data.slice(at..end)), end))
+        }
+    });
+    let file = reqwest::Body::wrap_stream(pieces);
     let form = reqwest::multipart::Form::new()
         .part(
             "report",
@@ -274,7 +301,8 @@ fn post_honestly(
                     sent.1.fetch_add(1, Ordering::SeqCst);
                     let (request, _) = TicketRequest::for_file(&path).expect("honest report");
                     let address = format!("192.0.2.{}", i + 1);
-                    let answer = post(&client, &url, &path, &request, &address).await;
+                    let unused = Arc::new(std::sync::Mutex::new(None));
+                    let answer = post(&client, &url, &path, &request, &address, &unused).await;
                     if answer.is_ok_and(|r| r.status().is_success()) {
                         sent.0.fetch_add(1, Ordering::SeqCst);
                     }
@@ -395,7 +423,7 @@ fn print(outcomes: &[Outcome]) {
         "hostile clients against the release server (a fresh server each; {HONEST_CLIENTS} honest clients post 1 MiB reports meanwhile)"
     );
     println!(
-        "{:<40} {:>8}  {:<44} {:>18} {:>11} {:>13} {:>10}",
+        "{:<40} {:>8}  {:<44} {:>26} {:>11} {:>13} {:>10}",
         "attack",
         "requests",
         "answers",
@@ -413,7 +441,7 @@ fn print(outcomes: &[Outcome]) {
         let mut times = outcome.times.clone();
         let max = times.iter().max().copied().unwrap_or_default();
         println!(
-            "{:<40} {:>8}  {:<44} {:>8.2} s/{:>6.2} s {:>7.1} MiB {:>10} ms {:>6}/{}",
+            "{:<40} {:>8}  {:<44} {:>16.2} s/{:>6.2} s {:>7.1} MiB {:>10} ms {:>6}/{}",
             outcome.attack,
             outcome.requests,
             answers.join(", "),
