@@ -427,7 +427,7 @@ fn print(outcomes: &[Outcome]) {
         "attack",
         "requests",
         "answers",
-        "answer median/max",
+        "after the body, median/max",
         "server peak",
         "/healthz max",
         "honest ok"
