@@ -12,7 +12,8 @@
 //! pending row: a bundle recorded meanwhile clears it (and its blob, if the record is another
 //! ticket's); a complete blob is adopted (recorded, with its forward queued) as the request would
 //! have done; a missing or partial blob waits out [`GRACE`], since another instance may still be
-//! putting it, and is then removed with its row. Blobs are removed only here, so no request
+//! putting it, and is then removed with its row. Blobs are removed only by these rules (and, in
+//! a request, only by [`clear_after`] once another ticket's record has the bundle), so no request
 //! removes a blob that another request, or this task, is about to record.
 
 use chrono::{DateTime, TimeDelta, Utc};
