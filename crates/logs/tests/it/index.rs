@@ -1093,11 +1093,19 @@ fn reading_files_or_touching_the_root_does_not_make_the_index_rescan() {
     open_folder_to_touch(&root)
         .set_modified(SystemTime::now())
         .unwrap();
-    // Two sync points, each a batch later than everything before it.
+    // Two sync points, each a batch later than everything before it. Under Wine a file made in
+    // a subfolder is now and then not reported (Wine emulates ReadDirectoryChangesW with inotify,
+    // as the tests ignored there note; seen once in a fresh CI run); one in the root orders the
+    // batches as well, since one folder's changes come as one stream on Windows.
     fs::write(root.join("m1.log"), b"1\n").unwrap();
     w.wait_files("app", "m1.log", |f| f.contains_key("m1.log"));
-    fs::write(root.join("sub/m2.log"), b"2\n").unwrap();
-    w.wait_files("app", "m2.log", |f| f.contains_key("sub/m2.log"));
+    let second = if cfg!(windows) {
+        "m2.log"
+    } else {
+        "sub/m2.log"
+    };
+    fs::write(root.join(second), b"2\n").unwrap();
+    w.wait_files("app", "m2.log", |f| f.contains_key(second));
 
     assert_eq!(
         w.count(|e| is_rescanned(e, "app")),
