@@ -111,6 +111,20 @@ fn assert_stored(server: &Server, bundle: &WrittenBundle, receipt: &TicketReceip
     );
 }
 
+/// A new upload of `length` bytes on `server`, made with plain tus requests; its URL.
+async fn create_upload(server: &Server, length: u64) -> String {
+    let created = reqwest::Client::new()
+        .post(format!("http://{}/api/v1/uploads", server.running.addr()))
+        .bearer_auth(SUBMIT_TOKEN)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", length.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), reqwest::StatusCode::CREATED);
+    created.headers()["location"].to_str().unwrap().to_owned()
+}
+
 /// The server's offset of an upload, asked with `HEAD`.
 async fn server_offset(url: &str) -> Option<u64> {
     let head = reqwest::Client::new()
@@ -421,19 +435,11 @@ async fn a_finished_upload_the_server_refuses_is_let_go_and_the_next_try_starts_
     // The kept upload is finished, but its bytes are not the bundle's (one flipped on the way).
     let mut bytes = std::fs::read(&bundle.path).unwrap();
     bytes[1000] ^= 0xFF;
-    let tus = |request: reqwest::RequestBuilder| {
-        request
-            .bearer_auth(SUBMIT_TOKEN)
-            .header("Tus-Resumable", "1.0.0")
-    };
-    let client = reqwest::Client::new();
-    let created = tus(client.post(format!("http://{}/api/v1/uploads", server.running.addr())))
-        .header("Upload-Length", bytes.len().to_string())
-        .send()
-        .await
-        .unwrap();
-    let damaged = created.headers()["location"].to_str().unwrap().to_owned();
-    let sent = tus(client.patch(&damaged))
+    let damaged = create_upload(&server, bytes.len() as u64).await;
+    let sent = reqwest::Client::new()
+        .patch(&damaged)
+        .bearer_auth(SUBMIT_TOKEN)
+        .header("Tus-Resumable", "1.0.0")
         .header("Content-Type", "application/offset+octet-stream")
         .header("Upload-Offset", "0")
         .body(bytes)
@@ -490,15 +496,7 @@ async fn a_report_over_the_upload_quota_goes_in_one_request() {
         ..Server::config()
     })
     .await;
-    let held = reqwest::Client::new()
-        .post(format!("http://{}/api/v1/uploads", server.running.addr()))
-        .bearer_auth(SUBMIT_TOKEN)
-        .header("Tus-Resumable", "1.0.0")
-        .header("Upload-Length", "1000")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(held.status(), reqwest::StatusCode::CREATED);
+    create_upload(&server, 1000).await;
     let (tree, config) = setup(&server.url(), 2, 1);
     let bundle = bundle_of(&tree, &config);
     let (request, _) = TicketRequest::for_file(&bundle.path).unwrap();
