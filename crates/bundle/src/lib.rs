@@ -7,7 +7,8 @@
 //! [`survey`]), the host ([`host`]), the consent, and every file with its hash. [`writer`] streams
 //! [`InputFile`]s into a bundle under a temporary name, hashing each one in the same pass through
 //! [`zip_out`], our own zip container writer, writes the manifest last and renames the result into
-//! place; readable files pass through a [`ContentFilter`] (redaction) on the way. [`reader`] opens
+//! place; readable files pass through a [`ContentFilter`] (redaction) on the way. [`readable`] says what can be read in a file (text, text in gzip or a zip archive), which the
+//! writer, the preview and the consent statement all ask. [`reader`] opens
 //! a bundle as hostile input and verifies every file against the manifest; [`extract`] writes its
 //! files out, checked, into a new folder; [`vendor`] cuts out the encrypted logs for the SDK
 //! vendor. [`ticket`] is the ticket API's wire contract (the request, the receipt, problem
@@ -28,7 +29,9 @@ pub mod host;
 mod kind;
 pub mod manifest;
 pub mod progress;
+pub mod readable;
 pub mod reader;
+mod repack;
 pub mod report;
 pub mod survey;
 pub mod ticket;

@@ -95,6 +95,21 @@ pub struct ManifestFile {
     #[serde(default)]
     pub redaction: FileRedaction,
     pub method: Method,
+    /// A compressed file whose text was unpacked, cleaned and packed again in its own format:
+    /// the entry is that new file (its `size` and `sha256` are the packed bytes').
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repacked: Option<Repacked>,
+}
+
+/// The format a cleaned compressed file was packed in again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum Repacked {
+    /// A gzip file (RFC 1952) of one member.
+    Gzip,
+    /// A zip archive: its text members cleaned, the others copied as they were.
+    Zip,
 }
 
 /// Redaction of one file.
@@ -107,7 +122,8 @@ pub enum FileRedaction {
     /// Readable, but redaction was turned off.
     #[default]
     Off,
-    /// Encrypted by its vendor: it cannot be read, so it cannot be redacted.
+    /// Cannot be read (encrypted by its vendor, a picture, binary, compressed in a format not
+    /// unpacked here), so it cannot be redacted.
     Impossible,
 }
 

@@ -2,10 +2,13 @@
 //!
 //! # Brief overview
 //!
-//! Each file is read once, read-only, up to the size seen at the snapshot. Encrypted and
-//! already-compressed files (and content a quick probe finds incompressible) are *stored*: the
-//! writer thread copies them straight from disk into the archive. Readable text is *deflated*
-//! after the optional [`ContentFilter`] (redaction), on every core at once:
+//! Each file is read once, read-only, up to the size seen at the snapshot. What cannot be read
+//! ([`readable`]: encrypted, pictures, unknown compression) is *stored*: the writer thread copies
+//! it straight from disk into the archive. Readable text is *deflated* after the optional
+//! [`ContentFilter`] (redaction), on every core at once. A gzip file of text takes the same road
+//! unpacked, and its cleaned text is packed as gzip again (the entry keeps its name and format);
+//! a zip archive is unpacked member by member on the writer thread, its text members cleaned, and
+//! packed again. Binary files that compress are deflated as they are.
 //!
 //! ```text
 //!  feeder thread ──segments (≤ 1 MiB, cut after a newline)──▶ workers: filter, CRC, deflate
@@ -19,6 +22,10 @@
 //! the zip ([`ZipOut`]), hashes the content and combines the CRCs, so the archive is the same
 //! whatever the timing and a large log is compressed on all cores. Memory is bounded by the
 //! segments in flight, whatever the corpus size; their buffers are reused.
+//!
+//! What was promised clean is never sent otherwise: a compressed file found damaged part-way
+//! keeps only the cleaned text before the damage, an archive that fails is left out, and both
+//! are listed in `skipped` with the reason.
 //!
 //! Nothing half-written is ever left under the final name: the zip grows as `.<name>.<id>.partial`
 //! beside the target and is linked into place only once it is complete and flushed to disk. A
@@ -40,19 +47,15 @@ use crate::hash::sha256_file;
 use crate::kind::SourceKind;
 use crate::manifest::{
     FILES_PREFIX, FileRedaction, MANIFEST_NAME, Manifest, ManifestFile, ManifestSkipped, Method,
+    Repacked,
 };
 use crate::progress::Progress;
+use crate::readable::{MAX_UNPACKED, Readable, readable, text_of, worth_deflating};
 use crate::zip_out::{ZipMethod, ZipOut};
 
-/// Extensions whose content is already compressed or encrypted: deflating them wastes time.
-const STORED_EXTENSIONS: &[&str] = &[
-    "blog", "etl", "gz", "tgz", "zip", "7z", "xz", "zst", "bz2", "png", "jpg", "jpeg", "webp",
-    "mp4",
-];
-/// Extensions known to be text: deflated without a probe.
-const TEXT_EXTENSIONS: &[&str] = &[
-    "log", "txt", "json", "jsonl", "csv", "xml", "ini", "md", "out", "err",
-];
+/// The header of every gzip file the writer packs again: deflate, no name, no time, unknown
+/// system (RFC 1952).
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
 
 /// Read size for stored files and the output buffer.
 const CHUNK: usize = 256 * 1024;
@@ -132,20 +135,28 @@ pub struct WrittenBundle {
 enum Route {
     /// Copied as it is by the writer thread.
     Store,
-    /// Filtered and deflated in segments by the worker threads.
-    Deflate,
+    /// Deflated in segments by the worker threads; `clean` when the filter runs over it.
+    Deflate { clean: bool },
+    /// Unpacked, filtered and deflated in segments, and stored as a gzip file again.
+    Gzip,
+    /// An archive unpacked, its text members filtered, and packed again by the writer thread.
+    Zip,
 }
 
 /// What the feeder hands the writer, in the plan's order.
 enum Item {
     /// The writer copies this file itself.
     Store(usize),
+    /// The writer unpacks this archive, cleans it and packs it again.
+    Archive(usize),
     /// The next piece of a deflated file: `first` opens its entry, `last` closes it.
     Segment {
         file: usize,
         first: bool,
         last: bool,
         truncated: bool,
+        /// The last piece of a compressed file that turned out damaged here: why.
+        damaged: Option<String>,
         piece: mpsc::Receiver<io::Result<Piece>>,
     },
     /// Could not be opened: listed in `skipped`.
@@ -158,6 +169,9 @@ enum Item {
 struct Job {
     input: Vec<u8>,
     last: bool,
+    clean: bool,
+    /// Bytes of the file on disk this segment stands for (compressed ones, for a gzip file).
+    input_len: u64,
     reply: mpsc::SyncSender<io::Result<Piece>>,
 }
 
@@ -177,6 +191,9 @@ struct OpenEntry {
     crc: crc32fast::Hasher,
     size: u64,
     by_kind: BTreeMap<String, u32>,
+    /// For a gzip file packed again: the CRC and size of its text, for its trailer. The
+    /// entry's own hash, CRC and size then cover the gzip bytes.
+    gzip: Option<(crc32fast::Hasher, u64)>,
 }
 
 /// Reused buffers of one size class: without them, the allocator keeps every freed megabyte.
@@ -231,7 +248,7 @@ pub fn write_bundle(
         partial.file.try_clone().map_err(output_error)?,
     ));
 
-    let routes: Vec<Route> = files.iter().map(route).collect();
+    let routes: Vec<Route> = files.iter().map(|f| route(f, filter.is_some())).collect();
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 8);
@@ -266,14 +283,24 @@ pub fn write_bundle(
                     if cancelled.load(Ordering::SeqCst) {
                         continue;
                     }
-                    let piece = pack_segment(job.input, job.last, filter, pools, &mut compress);
-                    let _ = job.reply.send(piece);
+                    let Job {
+                        input,
+                        last,
+                        clean,
+                        input_len,
+                        reply,
+                    } = job;
+                    let filter = filter.filter(|_| clean);
+                    let piece = pack_segment(input, last, filter, pools, &mut compress)
+                        .map(|piece| Piece { input_len, ..piece });
+                    let _ = reply.send(piece);
                 }
             });
         }
         let sink = Sink {
             files,
-            filter: filter.is_some(),
+            routes,
+            filter,
             pools,
             out,
         };
@@ -332,7 +359,11 @@ fn feed(
         }
         let keep_going = match routes[index] {
             Route::Store => items.send(Item::Store(index)).is_ok(),
-            Route::Deflate => feed_segments(index, file, &items, &jobs, pool),
+            Route::Zip => items.send(Item::Archive(index)).is_ok(),
+            Route::Deflate { clean } => {
+                feed_segments(index, file, clean, false, &items, &jobs, pool)
+            }
+            Route::Gzip => feed_segments(index, file, true, true, &items, &jobs, pool),
         };
         if !keep_going {
             return;
@@ -340,29 +371,45 @@ fn feed(
     }
 }
 
-/// Queues one text file as segments that end after a newline (or, in a line longer than a
-/// segment, after a delimiter), up to the snapshot size. Returns whether to go on.
+/// Queues one text file (`gzip`: a gzip file's text) as segments that end after a newline (or,
+/// in a line longer than a segment, after a delimiter), up to the snapshot size. Returns whether
+/// to go on.
 fn feed_segments(
     index: usize,
     file: &InputFile,
+    clean: bool,
+    gzip: bool,
     items: &mpsc::SyncSender<Item>,
     jobs: &mpsc::Sender<Job>,
     pool: &Pool,
 ) -> bool {
-    let mut source = match File::open(&file.path) {
+    let read_so_far = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let how = if gzip { Readable::Gzip } else { Readable::Text };
+    let mut source = match text_of(&file.path, file.size, how, Some(read_so_far.clone())) {
         Ok(source) => source,
         Err(err) => return items.send(Item::Skipped(index, err)).is_ok(),
     };
-    let mut remaining = file.size;
+    // Plain text ends at the snapshot size; a gzip file's text where its stream ends.
+    let mut remaining = if gzip { MAX_UNPACKED } else { file.size };
     let mut carry: Vec<u8> = Vec::new();
     let mut first = true;
+    let mut counted = 0u64;
     loop {
         let mut input = pool.take(SEGMENT);
         input.extend_from_slice(&carry);
         carry.clear();
         let want = ((SEGMENT - input.len()) as u64).min(remaining);
+        let before = input.len();
+        let mut damaged = None;
         let read = match (&mut source).take(want).read_to_end(&mut input) {
             Ok(read) => read as u64,
+            // A gzip file damaged part-way, or still being written: its text up to there.
+            Err(err) if gzip && is_damage(&err) => {
+                damaged = Some(format!(
+                    "damaged part-way ({err}); only the text before the damage is included"
+                ));
+                (input.len() - before) as u64
+            }
             Err(err) => {
                 let _ = items.send(Item::Failed(index, err));
                 return false;
@@ -370,25 +417,36 @@ fn feed_segments(
         };
         remaining -= read;
         // A file that shrank ends early; one that grew is cut at the snapshot size.
-        let last = remaining == 0 || read < want;
+        let last = remaining == 0 || read < want || damaged.is_some();
         if !last {
             let end = segment_end(&input);
             carry.extend_from_slice(&input[end..]);
             input.truncate(end);
         }
         let truncated = last
-            && source
-                .metadata()
-                .is_ok_and(|metadata| metadata.len() > file.size);
+            && (remaining == 0 && gzip
+                || std::fs::metadata(&file.path).is_ok_and(|metadata| metadata.len() > file.size));
+        // Progress counts the file's own bytes, compressed or not.
+        let now = read_so_far.load(std::sync::atomic::Ordering::Relaxed);
+        let input_len = now - counted;
+        counted = now;
         let (reply, piece) = mpsc::sync_channel(1);
         let item = Item::Segment {
             file: index,
             first,
             last,
             truncated,
+            damaged,
             piece,
         };
-        if items.send(item).is_err() || jobs.send(Job { input, last, reply }).is_err() {
+        let job = Job {
+            input,
+            last,
+            clean,
+            input_len,
+            reply,
+        };
+        if items.send(item).is_err() || jobs.send(job).is_err() {
             return false;
         }
         if last {
@@ -396,6 +454,14 @@ fn feed_segments(
         }
         first = false;
     }
+}
+
+/// Whether a gzip read error is damage in the file (rather than the disk failing).
+fn is_damage(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::UnexpectedEof
+    )
 }
 
 /// Where a segment ends: after its last newline, else after a delimiter near its end.
@@ -477,12 +543,20 @@ fn crc32(bytes: &[u8]) -> u32 {
 /// The writer thread's side: appends everything to the zip in the plan's order.
 struct Sink<'a> {
     files: &'a [InputFile],
-    filter: bool,
+    routes: &'a [Route],
+    filter: Option<&'a dyn ContentFilter>,
     pools: &'a Pools,
     out: &'a Path,
 }
 
 impl Sink<'_> {
+    fn output_error(&self) -> impl Fn(io::Error) -> WriteError + '_ {
+        |source| WriteError::Output {
+            path: self.out.to_path_buf(),
+            source,
+        }
+    }
+
     fn run<W: Write + Seek>(
         &self,
         zip: &mut ZipOut<W>,
@@ -495,10 +569,7 @@ impl Sink<'_> {
         let (mut files_done, mut bytes_done) = (0u32, 0u64);
         let mut open: Option<OpenEntry> = None;
         let mut buffer = vec![0u8; CHUNK];
-        let output_error = |source| WriteError::Output {
-            path: self.out.to_path_buf(),
-            source,
-        };
+        let output_error = &self.output_error();
         let mut report = |files_done: u32, bytes_done: u64| {
             on_progress(Progress::Collecting {
                 files_done,
@@ -522,6 +593,16 @@ impl Sink<'_> {
                     files_done += 1;
                     bytes_done += file.size;
                 }
+                Item::Archive(index) => {
+                    let file = &self.files[index];
+                    let mut on_chunk = |done| report(files_done, bytes_done + done);
+                    match self.archive(zip, file, &mut buffer, &mut on_chunk)? {
+                        Ok(entry) => manifest.files.push(entry),
+                        Err(skip) => manifest.skipped.push(skip),
+                    }
+                    files_done += 1;
+                    bytes_done += file.size;
+                }
                 Item::Skipped(index, err) => {
                     manifest.skipped.push(skipped(&self.files[index], &err));
                     files_done += 1;
@@ -538,27 +619,41 @@ impl Sink<'_> {
                     first,
                     last,
                     truncated,
+                    damaged,
                     piece,
                 } => {
                     let file = &self.files[index];
+                    let route = self.routes[index];
                     let input_error = |source| WriteError::Input {
                         path: file.path.clone(),
                         source,
                     };
                     if first {
+                        let gzip = route == Route::Gzip;
                         zip.start_entry(
                             &entry_name(file),
-                            ZipMethod::Deflated,
+                            if gzip {
+                                ZipMethod::Stored
+                            } else {
+                                ZipMethod::Deflated
+                            },
                             file.modified.into(),
-                            file.size >= LARGE_ENTRY,
+                            // A cleaned gzip file is about as large as the one on disk.
+                            file.size >= LARGE_ENTRY / if gzip { 2 } else { 1 },
                         )
                         .map_err(output_error)?;
-                        open = Some(OpenEntry {
+                        let mut entry = OpenEntry {
                             sha256: Sha256::new(),
                             crc: crc32fast::Hasher::new(),
                             size: 0,
                             by_kind: BTreeMap::new(),
-                        });
+                            gzip: gzip.then(|| (crc32fast::Hasher::new(), 0)),
+                        };
+                        if gzip {
+                            zip.write_data(&GZIP_HEADER).map_err(output_error)?;
+                            entry.add_packed(&GZIP_HEADER);
+                        }
+                        open = Some(entry);
                     }
                     let piece = piece
                         .recv()
@@ -568,9 +663,18 @@ impl Sink<'_> {
                         .as_mut()
                         .expect("the entry was opened by its first piece");
                     zip.write_data(&piece.deflated).map_err(output_error)?;
-                    entry.sha256.update(&piece.content);
-                    entry.crc.combine(&piece.crc);
-                    entry.size += piece.content.len() as u64;
+                    match &mut entry.gzip {
+                        Some((text_crc, text_size)) => {
+                            text_crc.combine(&piece.crc);
+                            *text_size += piece.content.len() as u64;
+                            entry.add_packed(&piece.deflated);
+                        }
+                        None => {
+                            entry.sha256.update(&piece.content);
+                            entry.crc.combine(&piece.crc);
+                            entry.size += piece.content.len() as u64;
+                        }
+                    }
                     for (kind, count) in piece.by_kind {
                         *entry.by_kind.entry(kind).or_default() += count;
                     }
@@ -578,23 +682,47 @@ impl Sink<'_> {
                     self.pools.segments.give(piece.content);
                     self.pools.pieces.give(piece.deflated);
                     if last {
-                        let entry = open.take().expect("open entry");
+                        let mut entry = open.take().expect("open entry");
+                        if let Some((text_crc, text_size)) = entry.gzip.take() {
+                            // RFC 1952: the text's CRC-32 and its size modulo 2^32.
+                            let mut trailer = [0u8; 8];
+                            trailer[..4].copy_from_slice(&text_crc.finalize().to_le_bytes());
+                            trailer[4..].copy_from_slice(&(text_size as u32).to_le_bytes());
+                            zip.write_data(&trailer).map_err(output_error)?;
+                            entry.add_packed(&trailer);
+                        }
                         zip.end_entry(entry.crc.finalize(), entry.size)
                             .map_err(output_error)?;
-                        let redaction = if self.filter {
-                            FileRedaction::Applied
-                        } else {
-                            FileRedaction::Off
+                        let cleaned = self.filter.is_some()
+                            && matches!(route, Route::Deflate { clean: true } | Route::Gzip);
+                        let redaction = match route {
+                            _ if cleaned => FileRedaction::Applied,
+                            Route::Deflate { clean: false } if self.filter.is_some() => {
+                                FileRedaction::Impossible
+                            }
+                            _ => FileRedaction::Off,
                         };
-                        manifest.files.push(manifest_entry(
+                        let (method, repacked) = match route {
+                            Route::Gzip => (Method::Stored, Some(Repacked::Gzip)),
+                            _ => (Method::Deflated, None),
+                        };
+                        let mut written = manifest_entry(
                             file,
-                            Method::Deflated,
+                            method,
                             hex::encode(entry.sha256.finalize()),
                             entry.size,
                             truncated,
                             entry.by_kind,
                             redaction,
-                        ));
+                        );
+                        written.repacked = repacked;
+                        manifest.files.push(written);
+                        if let Some(reason) = damaged {
+                            manifest.skipped.push(ManifestSkipped {
+                                original_path: display_path(&file.path),
+                                reason,
+                            });
+                        }
                         files_done += 1;
                     }
                 }
@@ -615,25 +743,99 @@ impl Sink<'_> {
         buffer: &mut [u8],
         on_chunk: &mut dyn FnMut(u64) -> bool,
     ) -> Result<Result<ManifestFile, ManifestSkipped>, WriteError> {
-        let mut source = match File::open(&file.path) {
+        let source = match File::open(&file.path) {
             Ok(source) => source,
             Err(err) => return Ok(Err(skipped(file, &err))),
         };
-        let output_error = |source| WriteError::Output {
-            path: self.out.to_path_buf(),
-            source,
+        let copied = self.copy_in(zip, file, source.take(file.size), buffer, on_chunk)?;
+        let truncated = std::fs::metadata(&file.path).is_ok_and(|m| m.len() > file.size);
+        // Stored content is encrypted or binary: there is no text to redact.
+        let redaction = if file.encrypted || self.filter.is_some() {
+            FileRedaction::Impossible
+        } else {
+            FileRedaction::Off
         };
+        Ok(Ok(manifest_entry(
+            file,
+            Method::Stored,
+            copied.sha256,
+            copied.size,
+            truncated,
+            BTreeMap::new(),
+            redaction,
+        )))
+    }
+
+    /// Unpacks an archive, cleans its text members and stores it packed again (writer thread).
+    /// An archive that cannot be read through is left out, never sent uncleaned.
+    fn archive<W: Write + Seek>(
+        &self,
+        zip: &mut ZipOut<W>,
+        file: &InputFile,
+        buffer: &mut [u8],
+        on_chunk: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<Result<ManifestFile, ManifestSkipped>, WriteError> {
+        let filter = self
+            .filter
+            .expect("archives are unpacked only to be cleaned");
+        let folder = self.out.parent().filter(|p| !p.as_os_str().is_empty());
+        let repacked =
+            match crate::repack::repack_zip(&file.path, filter, folder.unwrap_or(Path::new("."))) {
+                Ok(repacked) => repacked,
+                Err(err) => {
+                    return Ok(Err(ManifestSkipped {
+                        original_path: display_path(&file.path),
+                        reason: format!(
+                            "an archive that could not be unpacked to be cleaned ({err}); left out"
+                        ),
+                    }));
+                }
+            };
+        let size = repacked
+            .file
+            .metadata()
+            .map_err(|source| WriteError::Input {
+                path: file.path.clone(),
+                source,
+            })?;
+        let sized = InputFile {
+            size: size.len(),
+            ..file.clone()
+        };
+        let copied = self.copy_in(zip, &sized, repacked.file, buffer, on_chunk)?;
+        let mut entry = manifest_entry(
+            file,
+            Method::Stored,
+            copied.sha256,
+            copied.size,
+            repacked.truncated,
+            repacked.by_kind,
+            FileRedaction::Applied,
+        );
+        entry.repacked = Some(Repacked::Zip);
+        Ok(Ok(entry))
+    }
+
+    /// Stores what `source` gives as the entry of `file` (at most `file.size` bytes are expected).
+    fn copy_in<W: Write + Seek>(
+        &self,
+        zip: &mut ZipOut<W>,
+        file: &InputFile,
+        mut source: impl Read,
+        buffer: &mut [u8],
+        on_chunk: &mut dyn FnMut(u64) -> bool,
+    ) -> Result<Copied, WriteError> {
+        let output_error = self.output_error();
         zip.start_entry(
             &entry_name(file),
             ZipMethod::Stored,
             file.modified.into(),
             file.size >= LARGE_ENTRY,
         )
-        .map_err(output_error)?;
+        .map_err(&output_error)?;
         let (mut sha256, mut crc, mut size) = (Sha256::new(), crc32fast::Hasher::new(), 0u64);
-        let mut limited = (&mut source).take(file.size);
         loop {
-            let n = match limited.read(buffer) {
+            let n = match source.read(buffer) {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
@@ -646,31 +848,32 @@ impl Sink<'_> {
             };
             sha256.update(&buffer[..n]);
             crc.update(&buffer[..n]);
-            zip.write_data(&buffer[..n]).map_err(output_error)?;
+            zip.write_data(&buffer[..n]).map_err(&output_error)?;
             size += n as u64;
             if !on_chunk(size) {
                 return Err(WriteError::Cancelled);
             }
         }
-        zip.end_entry(crc.finalize(), size).map_err(output_error)?;
-        let truncated = source
-            .metadata()
-            .is_ok_and(|metadata| metadata.len() > file.size);
-        // Stored content is encrypted or binary: there is no text to redact.
-        let redaction = if file.encrypted || self.filter {
-            FileRedaction::Impossible
-        } else {
-            FileRedaction::Off
-        };
-        Ok(Ok(manifest_entry(
-            file,
-            Method::Stored,
-            hex::encode(sha256.finalize()),
+        zip.end_entry(crc.finalize(), size).map_err(&output_error)?;
+        Ok(Copied {
+            sha256: hex::encode(sha256.finalize()),
             size,
-            truncated,
-            BTreeMap::new(),
-            redaction,
-        )))
+        })
+    }
+}
+
+/// An entry copied in as it is.
+struct Copied {
+    sha256: String,
+    size: u64,
+}
+
+impl OpenEntry {
+    /// Bytes of a gzip file packed again: the entry's hash, CRC and size cover them.
+    fn add_packed(&mut self, bytes: &[u8]) {
+        self.sha256.update(bytes);
+        self.crc.update(bytes);
+        self.size += bytes.len() as u64;
     }
 }
 
@@ -697,6 +900,7 @@ fn manifest_entry(
         redactions_by_kind: by_kind,
         redaction,
         method,
+        repacked: None,
     }
 }
 
@@ -704,35 +908,20 @@ fn entry_name(file: &InputFile) -> String {
     format!("{FILES_PREFIX}{}/{}", file.source_id, file.relative)
 }
 
-/// Store what is encrypted or already compressed; deflate text.
-fn route(file: &InputFile) -> Route {
-    let ext = file
-        .relative
-        .rsplit_once('.')
-        .map(|(_, e)| e.to_ascii_lowercase())
-        .unwrap_or_default();
-    let store = file.encrypted
-        || STORED_EXTENSIONS.contains(&ext.as_str())
-        || (!TEXT_EXTENSIONS.contains(&ext.as_str()) && incompressible(&file.path));
-    if store { Route::Store } else { Route::Deflate }
-}
-
-/// A quick probe: deflating the first 64 KiB at the fastest level saves under 5%.
-fn incompressible(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else {
-        return false;
-    };
-    let mut head = Vec::with_capacity(64 * 1024);
-    if file.take(64 * 1024).read_to_end(&mut head).is_err() || head.len() < 4096 {
-        return false;
+/// Cleans what can be read ([`readable`]) when `filtering`; deflates text, and binary files
+/// that compress; stores the rest.
+fn route(file: &InputFile, filtering: bool) -> Route {
+    match readable(&file.path, &file.relative, file.encrypted) {
+        Readable::Text => Route::Deflate { clean: filtering },
+        Readable::Gzip if filtering => Route::Gzip,
+        Readable::Zip if filtering => Route::Zip,
+        Readable::No(crate::readable::Unreadable::Binary)
+            if worth_deflating(&file.path, &file.relative) =>
+        {
+            Route::Deflate { clean: false }
+        }
+        _ => Route::Store,
     }
-    let mut encoder = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-    let compressed = encoder
-        .write_all(&head)
-        .and_then(|()| encoder.finish())
-        .map(|c| c.len())
-        .unwrap_or(head.len());
-    compressed * 100 > head.len() * 95
 }
 
 fn skipped(file: &InputFile, err: &io::Error) -> ManifestSkipped {

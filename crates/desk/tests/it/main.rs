@@ -5,6 +5,7 @@
 //! tools we did not write (`unzip -t`, Python's `zipfile` and `hashlib`, `sha256sum`).
 
 mod collect; // Plan + collect into a bundle: manifest fields, zip methods, limits, cancel, streaming
+mod compressed; // gzip and zip text logs: cleaned, packed again, read back by Python
 mod delivery; // the outbox through a fault-injecting proxy: 200 reports, each delivered exactly once
 mod desk; // api::Desk end to end: prepare_report -> ConsentView -> send_report -> stored ticket
 mod detect; // detection replayed into watched logs: rules fire once, cooldown, cap, restart, rotation
