@@ -5,11 +5,14 @@
 //! [`Statement::new`] turns a [`Plan`] and a destination into paragraphs and a file list. The UI shows
 //! them as they are; [`Statement::sha256`] hashes their canonical text (paragraphs, then one
 //! `path<TAB>bytes` line a file), which is what `manifest.consent.statement_sha256` records.
+//! Files that nothing here can read ([`readable_of`]) are named in the statement, grouped by why,
+//! since they go without cleaning.
 
 use crate::collect::Plan;
 use crate::config::SourceKind;
 use crate::hash::sha256_str;
 use callsupport_bundle::display_path;
+use callsupport_bundle::readable::{Readable, Unreadable, readable};
 
 /// Where a report goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,12 +77,7 @@ impl Statement {
                 callsupport_bundle::human_bytes(plan.total_bytes())
             )
         });
-        if plan.selected.iter().any(|f| f.encrypted) {
-            paragraphs.push(
-                "Some files are encrypted by the calling software. Only its vendor can read them, and they cannot be reviewed or cleaned here."
-                    .to_owned(),
-            );
-        }
+        paragraphs.extend(unreadable_paragraphs(plan));
         if plan
             .selected
             .iter()
@@ -90,12 +88,14 @@ impl Statement {
                     .to_owned(),
             );
         }
-        if plan
-            .selected
-            .iter()
-            .any(|f| !f.encrypted && f.kind != SourceKind::Screenshot)
-        {
-            paragraphs.push(if redaction {
+        if plan.selected.iter().any(|f| readable_of(f).can_clean()) {
+            let compressed = plan
+                .selected
+                .iter()
+                .any(|f| matches!(readable_of(f), Readable::Gzip | Readable::Zip));
+            paragraphs.push(if redaction && compressed {
+                "Readable logs, also those compressed as gzip or zip, have personal details such as e-mail addresses replaced before sending.".to_owned()
+            } else if redaction {
                 "Readable logs have personal details such as e-mail addresses replaced before sending.".to_owned()
             } else {
                 "Readable logs are sent as they are, without removing personal details.".to_owned()
@@ -132,6 +132,54 @@ impl Statement {
     }
 }
 
+/// What can be read in a planned file ([`readable`]); a screenshot is a picture.
+pub fn readable_of(file: &crate::sources::SourceFile) -> Readable {
+    if file.kind == SourceKind::Screenshot {
+        return Readable::No(Unreadable::Binary);
+    }
+    readable(&file.path, &file.relative, file.encrypted)
+}
+
+/// The files that go as they are because nothing here can read them, named one by one and
+/// grouped by why (the screenshot has its own paragraph).
+fn unreadable_paragraphs(plan: &Plan) -> Vec<String> {
+    let mut by_reason: Vec<(Unreadable, Vec<&str>)> = Vec::new();
+    for file in plan
+        .selected
+        .iter()
+        .filter(|f| f.kind != SourceKind::Screenshot)
+    {
+        if let Readable::No(why) = readable_of(file) {
+            match by_reason.iter_mut().find(|(reason, _)| *reason == why) {
+                Some((_, names)) => names.push(&file.relative),
+                None => by_reason.push((why, vec![&file.relative])),
+            }
+        }
+    }
+    by_reason
+        .into_iter()
+        .map(|(why, names)| {
+            let list = names.join(", ");
+            match (why, names.len()) {
+                (Unreadable::Encrypted, 1) => format!(
+                    "1 file is encrypted by the calling software. Only its vendor can read it, and it cannot be reviewed or cleaned here: {list}."
+                ),
+                (Unreadable::Encrypted, n) => format!(
+                    "{n} files are encrypted by the calling software. Only its vendor can read them, and they cannot be reviewed or cleaned here: {list}."
+                ),
+                (why, 1) => format!(
+                    "1 file cannot be read here, so it goes as it is, without cleaning ({}): {list}.",
+                    why.reason()
+                ),
+                (why, n) => format!(
+                    "{n} files cannot be read here, so they go as they are, without cleaning ({}): {list}.",
+                    why.reason()
+                ),
+            }
+        })
+        .collect()
+}
+
 fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")
@@ -149,6 +197,57 @@ mod tests {
         assert_eq!(callsupport_bundle::human_bytes(532), "532 bytes");
         assert_eq!(callsupport_bundle::human_bytes(4_200_000), "4.2 MB");
         assert_eq!(callsupport_bundle::human_bytes(1_500_000_000), "1.5 GB");
+    }
+
+    #[test]
+    fn files_that_cannot_be_read_are_named_with_why_and_compressed_logs_are_said_cleaned() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: &[u8], encrypted: bool| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            crate::sources::SourceFile {
+                source_id: "app".into(),
+                path,
+                relative: name.into(),
+                size: bytes.len() as u64,
+                modified: std::time::SystemTime::now(),
+                kind: SourceKind::Text,
+                encrypted,
+                calls: vec![],
+            }
+        };
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"candidate 203.0.113.45\n").unwrap();
+        let plan = Plan {
+            sources: vec![],
+            selected: vec![
+                file("1733565731.gz", &gz.finish().unwrap(), false),
+                file("acs_1.blog", b"x", true),
+                file("acs_2.blog", b"y", true),
+                file("old.log.xz", b"\xfd7zXZ\x00", false),
+                file("app.log", b"text\n", false),
+            ],
+            skipped: vec![],
+        };
+        let dest = Destination::File;
+        let text = Statement::new(&plan, &dest, true).paragraphs.join("\n");
+        assert!(
+            text.contains("2 files are encrypted by the calling software. Only its vendor can read them, and they cannot be reviewed or cleaned here: acs_1.blog, acs_2.blog."),
+            "{text}"
+        );
+        assert!(
+            text.contains("1 file cannot be read here, so it goes as it is, without cleaning (compressed in a format this app cannot unpack): old.log.xz."),
+            "{text}"
+        );
+        assert!(
+            text.contains("also those compressed as gzip or zip"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("1733565731.gz") && !text.contains("app.log"),
+            "readable files are not listed as unreadable: {text}"
+        );
     }
 
     #[test]

@@ -98,6 +98,10 @@ pub enum Error {
         "{0} is encrypted by the calling software; only its vendor can read it (Export for vendor)"
     )]
     Encrypted(String),
+    #[error(
+        "{0} is an archive of several files, not one log; extract the bundle (`callsupport extract`) to read them"
+    )]
+    NotALog(String),
     #[error("cannot search for that: {0}")]
     BadSearch(String),
     #[error("{} is damaged ({count} file(s) fail their check, first {first}: {problem}); collect a new bundle", path.display())]
@@ -165,6 +169,7 @@ impl Error {
             | Error::NotOpen
             | Error::NotInBundle(_)
             | Error::Encrypted(_)
+            | Error::NotALog(_)
             | Error::BadSearch(_) => ErrorCode::ReportInvalid,
             Error::Damaged { .. } | Error::DamagedEntry { .. } => ErrorCode::Integrity,
             Error::ScanTimedOut(_) => ErrorCode::SourceUnavailable,

@@ -167,8 +167,62 @@ pub struct FileEntry {
     #[ts(type = "string")]
     pub modified_at: DateTime<Utc>,
     pub encrypted: bool,
+    /// What can be read in it: cleaned on its way when redaction is on, or sent as it is.
+    pub content: FileContent,
     /// Ticked: it goes into the report. Unticked files are listed, and left out.
     pub included: bool,
+}
+
+/// What can be read in a file offered for a report. The first three are readable (previewed,
+/// and cleaned when redaction is on); the others go as they are, for the reason they name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FileContent {
+    Text,
+    /// Text in a gzip file: unpacked, cleaned and packed again.
+    Gzip,
+    /// Text files in a zip archive: unpacked, cleaned and packed again.
+    Zip,
+    /// Encrypted by the calling software's vendor.
+    Encrypted,
+    /// The screenshot the user added.
+    Picture,
+    /// Binary content.
+    Binary,
+    /// Compressed in a format this app cannot unpack.
+    Compressed,
+    /// An archive protected by a password.
+    Password,
+    /// A compressed file damaged from its start.
+    Damaged,
+}
+
+impl FileContent {
+    /// What can be read in a planned file.
+    pub fn of(file: &crate::sources::SourceFile) -> FileContent {
+        use crate::bundle::readable::{Readable, Unreadable};
+        if file.kind == crate::config::SourceKind::Screenshot {
+            return FileContent::Picture;
+        }
+        match crate::consent::readable_of(file) {
+            Readable::Text => FileContent::Text,
+            Readable::Gzip => FileContent::Gzip,
+            Readable::Zip => FileContent::Zip,
+            Readable::No(Unreadable::Encrypted) => FileContent::Encrypted,
+            Readable::No(Unreadable::Binary) => FileContent::Binary,
+            Readable::No(Unreadable::Compressed) => FileContent::Compressed,
+            Readable::No(Unreadable::Password) => FileContent::Password,
+            Readable::No(Unreadable::Damaged) => FileContent::Damaged,
+        }
+    }
+
+    /// Whether its text can be previewed and cleaned.
+    pub fn readable(self) -> bool {
+        matches!(
+            self,
+            FileContent::Text | FileContent::Gzip | FileContent::Zip
+        )
+    }
 }
 
 #[derive(Debug, Clone, Serialize, TS)]

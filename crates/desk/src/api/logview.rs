@@ -122,7 +122,20 @@ impl OpenLog {
         let reader = bundle
             .entry(entry)
             .map_err(|problem| damaged(entry, problem))?;
-        let mut reader = BufReader::with_capacity(1 << 20, reader.take(listed.size));
+        let mut raw = BufReader::with_capacity(1 << 20, reader.take(listed.size));
+        // A gzip log (cleaned and packed again, or sent as it was) is shown unpacked.
+        let magic = raw.fill_buf().map_err(|problem| damaged(entry, problem))?;
+        let text: Box<dyn Read> = if magic.starts_with(&[0x1f, 0x8b]) {
+            Box::new(
+                flate2::bufread::MultiGzDecoder::new(raw)
+                    .take(crate::bundle::readable::MAX_UNPACKED),
+            )
+        } else if magic.starts_with(b"PK\x03\x04") {
+            return Err(Error::NotALog(entry.to_owned()));
+        } else {
+            Box::new(raw)
+        };
+        let mut reader = BufReader::with_capacity(1 << 20, text);
         let mut writer = io::BufWriter::with_capacity(1 << 20, &mut copy);
         let (mut starts, mut levels) = (vec![0u64], Vec::new());
         let mut offset = 0u64;

@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use super::queue::receipt_of;
 use super::{
-    AppOverview, ConsentView, Desk, ExportError, FileEntry, FileGroup, FilePreview, PreviewError,
-    RECENT_CALLS, ReportDraft, SendReceipt, SkippedFile, SourceOverview, preview,
+    AppOverview, ConsentView, Desk, ExportError, FileContent, FileEntry, FileGroup, FilePreview,
+    PreviewError, RECENT_CALLS, ReportDraft, SendReceipt, SkippedFile, SourceOverview, preview,
 };
 use crate::collect::Plan;
 use crate::config::Config;
@@ -459,6 +459,7 @@ fn consent_view(
                     size: f.size,
                     modified_at: f.modified.into(),
                     encrypted: f.encrypted,
+                    content: FileContent::of(f),
                     included: included.contains(&file_id(f)),
                 })
                 .collect(),

@@ -4,8 +4,8 @@
 use ts_rs::TS;
 
 use super::{
-    ApiError, AppOverview, ConsentView, DetectionPrefill, ExportReceipt, FileEntry, FileGroup,
-    FileIntegrity, FilePreview, HistoryEntry, IntegrityView, OpenedBundle, PreviewPart,
+    ApiError, AppOverview, ConsentView, DetectionPrefill, ExportReceipt, FileContent, FileEntry,
+    FileGroup, FileIntegrity, FilePreview, HistoryEntry, IntegrityView, OpenedBundle, PreviewPart,
     QueuedReport, QueuedReports, ReportDraft, ReportState, ScreenshotView, SendReceipt,
     SkippedFile, SourceOverview, SurveyAnswer, View, logview,
 };
@@ -53,6 +53,7 @@ pub fn typescript() -> String {
         ConsentView::decl(&cfg),
         FileGroup::decl(&cfg),
         FileEntry::decl(&cfg),
+        FileContent::decl(&cfg),
         SkippedFile::decl(&cfg),
         SendReceipt::decl(&cfg),
         FilePreview::decl(&cfg),
@@ -80,6 +81,7 @@ pub fn typescript() -> String {
         crate::bundle::manifest::ManifestFile::decl(&cfg),
         crate::bundle::manifest::FileRedaction::decl(&cfg),
         crate::bundle::manifest::Method::decl(&cfg),
+        crate::bundle::manifest::Repacked::decl(&cfg),
         crate::bundle::manifest::ManifestSkipped::decl(&cfg),
         crate::calls::Calls::decl(&cfg),
         crate::calls::Call::decl(&cfg),

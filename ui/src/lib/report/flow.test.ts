@@ -300,6 +300,7 @@ describe("ReportFlow consent choices", () => {
             size: 1,
             modified_at: "2026-11-25T10:00:00Z",
             encrypted: true,
+            content: "encrypted",
             included: true,
           })),
         },

@@ -32,6 +32,7 @@ export function file(id: string, encrypted: boolean, included = true): FileEntry
     size: 1024,
     modified_at: new Date().toISOString(),
     encrypted,
+    content: encrypted ? "encrypted" : id.startsWith("screenshot/") ? "picture" : "text",
     included,
   };
 }

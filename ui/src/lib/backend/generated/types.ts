@@ -259,9 +259,15 @@ name: string,
  */
 path: string, size: number, modified_at: string, encrypted: boolean, 
 /**
+ * What can be read in it: cleaned on its way when redaction is on, or sent as it is.
+ */
+content: FileContent, 
+/**
  * Ticked: it goes into the report. Unticked files are listed, and left out.
  */
 included: boolean, };
+
+export type FileContent = "text" | "gzip" | "zip" | "encrypted" | "picture" | "binary" | "compressed" | "password" | "damaged";
 
 export type SkippedFile = { path: string, reason: string, };
 
@@ -457,11 +463,18 @@ redactions_by_kind?: { [key in string]: number },
 /**
  * Whether personal details were replaced in this file, and if not, why.
  */
-redaction: FileRedaction, method: Method, };
+redaction: FileRedaction, method: Method, 
+/**
+ * A compressed file whose text was unpacked, cleaned and packed again in its own format:
+ * the entry is that new file (its `size` and `sha256` are the packed bytes').
+ */
+repacked?: Repacked | null, };
 
 export type FileRedaction = "applied" | "off" | "impossible";
 
 export type Method = "stored" | "deflated";
+
+export type Repacked = "gzip" | "zip";
 
 export type ManifestSkipped = { original_path: string, reason: string, };
 
