@@ -53,7 +53,7 @@ pub fn schemathesis(root: &Path, st: &Path) -> anyhow::Result<()> {
         root,
     );
     report
-        .args(["report", "--summary", "conformance seed"])
+        .args(["report", "--yes", "--summary", "conformance seed"])
         .env(TOKEN_ENV, SUBMIT_TOKEN)
         .env("CALLSUPPORT_DATA_DIR", work.join("app-data"))
         .stdout(Stdio::null());

@@ -330,7 +330,12 @@ impl Sysroot {
 
         run(&mut self.cli(
             &share,
-            &["report", "--summary", "Checking the installed package"],
+            &[
+                "report",
+                "--yes",
+                "--summary",
+                "Checking the installed package",
+            ],
         ))?;
         ensure!(
             self.user_data().join("history").read_dir()?.count() == 1,

@@ -383,6 +383,7 @@ fn use_installed(kind: Kind, windows: &Windows, dir: &Path) -> anyhow::Result<()
     );
     run(&mut with_token(&[
         "report",
+        "--yes",
         "--summary",
         &format!("Checking the {}", kind.name()),
     ]))?;

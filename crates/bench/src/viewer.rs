@@ -75,6 +75,7 @@ pub fn run(cli: &Path) {
             "--config",
             config.to_str().expect("utf-8"),
             "collect",
+            "--yes",
             "--out",
         ])
         .arg(&bundle)

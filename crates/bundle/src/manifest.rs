@@ -48,6 +48,16 @@ pub struct Consent {
     pub accepted_at: DateTime<Utc>,
     /// SHA-256 of the exact statement text shown on the consent screen.
     pub statement_sha256: String,
+    /// The statement itself, word for word as its hash covers it: its paragraphs, one a line,
+    /// then one `path<TAB>bytes` line a file. Absent in bundles written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
+    /// The version of the statement's wording, which changes whenever its sentences do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement_version: Option<String>,
+    /// The language the statement was shown in (BCP 47, `en`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
     /// Whether readable files had personal details replaced.
     pub redaction: bool,
     /// Where the report was going: the ticket API's host, or `file` for an export.

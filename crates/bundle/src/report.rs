@@ -70,10 +70,6 @@ pub enum ReportError {
     DescriptionTooLong(usize),
     #[error("`{0}` is not an e-mail address; write it as name@example.com or leave it empty")]
     BadContact(String),
-    #[error(
-        "your organisation does not allow a contact e-mail in reports (privacy.allow_contact_email); leave it empty"
-    )]
-    ContactNotAllowed,
     #[error("the time of the problem is in the future ({0}); pick the time it happened")]
     InTheFuture(DateTime<Utc>),
     #[error("{0} call ids is too many; name at most {MAX_CALL_IDS}")]

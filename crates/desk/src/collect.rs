@@ -19,6 +19,7 @@ use crate::bundle::manifest::{
 use crate::bundle::writer::{ContentFilter, InputFile, WriteError, WrittenBundle, write_bundle};
 use crate::config::Config;
 use crate::host::HostFacts;
+use crate::prepare::Found;
 use crate::progress::Progress;
 use crate::redact::{RedactionContext, Redactor};
 use crate::report::Report;
@@ -45,36 +46,14 @@ impl Plan {
         config: &Config,
         call_ids: &[String],
     ) -> Result<(Plan, Vec<SourceError>), SourceError> {
-        let now = SystemTime::now();
-        let (mut scans, mut errors, mut unread) = (Vec::new(), Vec::new(), Vec::new());
-        for source in &config.sources {
-            match scan(source, config.max_age(source), now) {
-                Ok(found) => scans.push(found),
-                Err(err) => {
-                    // The manifest says which sources could not be read, not only the CLI's warning.
-                    let root = source
-                        .expanded_root()
-                        .unwrap_or_else(|_| source.root.clone().into());
-                    unread.push(Skipped {
-                        original_path: root,
-                        reason: err.to_string(),
-                    });
-                    errors.push(err);
-                }
-            }
-        }
-        // Our own log alone is no report: some configured source must be readable.
-        let configured = |s: &SourceScan| s.id != crate::applog::SOURCE_ID;
-        if !scans.iter().any(configured) && !errors.is_empty() {
-            return Err(errors.remove(0));
-        }
+        let found = scan_sources(config)?;
         let mut plan = Plan::from_scans_for_calls(
-            scans,
+            found.scans,
             config.collection.max_bundle_mb.saturating_mul(1024 * 1024),
             call_ids,
         );
-        plan.skipped.extend(unread);
-        Ok((plan, errors))
+        plan.skipped.extend(found.unread);
+        Ok((plan, found.errors))
     }
 
     /// Keeps the newest files that fit in `max_bytes`; the others are skipped as too large.
@@ -130,6 +109,36 @@ impl Plan {
     pub fn total_bytes(&self) -> u64 {
         self.selected.iter().map(|f| f.size).sum()
     }
+}
+
+/// Scans the configured sources once, from the disk (the app asks its live index instead).
+/// Sources that cannot be scanned are returned beside the others; only when none can is it an
+/// error.
+pub fn scan_sources(config: &Config) -> Result<Found, SourceError> {
+    let now = SystemTime::now();
+    let mut found = Found::default();
+    for source in &config.sources {
+        match scan(source, config.max_age(source), now) {
+            Ok(scanned) => found.scans.push(scanned),
+            Err(err) => {
+                // The manifest says which sources could not be read, not only the CLI's warning.
+                let root = source
+                    .expanded_root()
+                    .unwrap_or_else(|_| source.root.clone().into());
+                found.unread.push(Skipped {
+                    original_path: root,
+                    reason: err.to_string(),
+                });
+                found.errors.push(err);
+            }
+        }
+    }
+    // Our own log alone is no report: some configured source must be readable.
+    let configured = |s: &SourceScan| s.id != crate::applog::SOURCE_ID;
+    if !found.scans.iter().any(configured) && !found.errors.is_empty() {
+        return Err(found.errors.remove(0));
+    }
+    Ok(found)
 }
 
 /// Writes the plan's files and the manifest into a new bundle at `out`. Readable files are

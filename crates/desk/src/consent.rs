@@ -4,7 +4,8 @@
 //!
 //! [`Statement::new`] turns a [`Plan`] and a destination into paragraphs and a file list. The UI shows
 //! them as they are; [`Statement::sha256`] hashes their canonical text (paragraphs, then one
-//! `path<TAB>bytes` line a file), which is what `manifest.consent.statement_sha256` records.
+//! `path<TAB>bytes` line a file), which is what `manifest.consent.statement_sha256` records; the
+//! manifest keeps that text too, with its wording's version and language.
 //! Files that nothing here can read ([`readable_of`]) are named in the statement, grouped by why,
 //! since they go without cleaning.
 
@@ -13,6 +14,12 @@ use crate::config::SourceKind;
 use crate::hash::sha256_str;
 use callsupport_bundle::display_path;
 use callsupport_bundle::readable::{Readable, Unreadable, readable};
+
+/// The version of the statement's wording: raised whenever a sentence changes, so an auditor
+/// knows which wording a bundle's consent was given to.
+pub const STATEMENT_VERSION: &str = "2";
+/// The language the statement is worded in.
+pub const STATEMENT_LANGUAGE: &str = "en";
 
 /// Where a report goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +133,9 @@ impl Statement {
         crate::bundle::manifest::Consent {
             accepted_at: chrono::Utc::now(),
             statement_sha256: self.sha256(),
+            statement: Some(self.text()),
+            statement_version: Some(STATEMENT_VERSION.to_owned()),
+            language: Some(STATEMENT_LANGUAGE.to_owned()),
             redaction,
             destination: destination.label(),
         }

@@ -65,6 +65,8 @@ pub enum Error {
     #[error(transparent)]
     Export(#[from] ExportError),
     #[error(transparent)]
+    Policy(#[from] crate::policy::PolicyError),
+    #[error(transparent)]
     Link(#[from] LinkError),
     #[error(transparent)]
     Screenshot(#[from] ScreenshotError),
@@ -90,6 +92,8 @@ pub enum Error {
     NotAWebLink(String),
     #[error("`{0}` is not a time; pick a date and time")]
     NotATime(String),
+    #[error("{}", if *asked { "not agreed to; nothing was collected" } else { "the statement above must be agreed to before anything is collected; answer in a terminal, or add --yes to agree" })]
+    NotAgreed { asked: bool },
     #[error("that bundle is no longer open; open it again")]
     NotOpen,
     #[error("{0} is not a file of this bundle")]
@@ -156,6 +160,7 @@ impl Error {
             Error::Secret(err) => err.code(),
             Error::Preview(err) => err.code(),
             Error::Export(err) => err.code(),
+            Error::Policy(err) => err.code(),
             Error::Link(err) => err.code(),
             Error::Screenshot(err) => err.code(),
             Error::UnknownReport
@@ -167,12 +172,14 @@ impl Error {
             | Error::NotAWebLink(_)
             | Error::NotATime(_)
             | Error::NotOpen
+            | Error::NotAgreed { asked: false }
             | Error::NotInBundle(_)
             | Error::Encrypted(_)
             | Error::NotALog(_)
             | Error::BadSearch(_) => ErrorCode::ReportInvalid,
             Error::Damaged { .. } | Error::DamagedEntry { .. } => ErrorCode::Integrity,
             Error::ScanTimedOut(_) => ErrorCode::SourceUnavailable,
+            Error::NotAgreed { asked: true } => ErrorCode::Cancelled,
             Error::ReportInUse(_)
             | Error::NoBrowser(_)
             | Error::Stopped { .. }

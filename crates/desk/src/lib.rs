@@ -3,7 +3,8 @@
 //! # Brief overview
 //!
 //! [`api::Desk`] is what the shells call: it owns the live index of the configured sources, plans
-//! a report ([`collect::Plan`]) and shows it with the exact statement the user agrees to
+//! a report through [`prepare`] (the one road, shared with the CLI, that keeps the organisation's
+//! [`policy`]) into a [`collect::Plan`] and shows it with the exact statement the user agrees to
 //! ([`consent`]), packs exactly that plan into a bundle, keeps it in the [`outbox`] until the
 //! ticket API's receipt matches, and keeps the history. [`api::Viewer`] is the support agent's
 //! side: a received bundle opened, checked and read. Beside them: our own log ([`applog`]), which
@@ -24,6 +25,8 @@ pub mod consent;
 pub mod doctor;
 pub mod error;
 pub mod outbox;
+pub mod policy;
+pub mod prepare;
 pub mod proxy;
 pub mod screenshot;
 pub mod support_link;

@@ -31,10 +31,6 @@ const MAX_PIXELS: u64 = 7680 * 4320;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScreenshotError {
-    #[error(
-        "your organisation does not allow screenshots in reports (privacy.allow_screenshot); describe what you saw instead"
-    )]
-    NotAllowed,
     #[error("no screenshot could be taken: {0}")]
     Unavailable(String),
     #[error("that screenshot is no longer here; take it again")]
@@ -45,6 +41,8 @@ pub enum ScreenshotError {
         height: u32,
         bytes: usize,
     },
+    #[error("{} is not a PNG picture; attach a screenshot saved as .png", .0.display())]
+    NotAPng(PathBuf),
     #[error("cannot keep the screenshot in {path}: {source}")]
     Io { path: String, source: io::Error },
 }
@@ -143,9 +141,21 @@ pub fn prune(data_dir: &Path, now: SystemTime) {
     crate::tidy::remove_older_than(&dir(data_dir), MAX_AGE, now);
 }
 
-/// The screenshot at `path` as a source of one file, for a report's plan.
+/// The screenshot at `path` as a source of one file, for a report's plan. It must be a PNG
+/// picture of at most a 7680×4320 screen.
 pub fn scan(path: &Path) -> Result<SourceScan, ScreenshotError> {
     let metadata = std::fs::metadata(path).map_err(|_| ScreenshotError::Gone)?;
+    let mut head = [0u8; 24];
+    let png = std::fs::File::open(path)
+        .and_then(|mut file| io::Read::read_exact(&mut file, &mut head))
+        .is_ok()
+        && head.starts_with(b"\x89PNG\r\n\x1a\n")
+        && &head[12..16] == b"IHDR";
+    let width = u64::from(u32::from_be_bytes([head[16], head[17], head[18], head[19]]));
+    let height = u64::from(u32::from_be_bytes([head[20], head[21], head[22], head[23]]));
+    if !png || width * height > MAX_PIXELS || !metadata.is_file() {
+        return Err(ScreenshotError::NotAPng(path.to_path_buf()));
+    }
     Ok(SourceScan {
         id: SOURCE_ID.to_owned(),
         name: "Screenshot".to_owned(),
@@ -178,8 +188,9 @@ pub fn data_url(path: &Path) -> Result<String, ScreenshotError> {
 impl Coded for ScreenshotError {
     fn code(&self) -> ErrorCode {
         match self {
-            ScreenshotError::NotAllowed => ErrorCode::Managed,
-            ScreenshotError::Gone | ScreenshotError::BadPicture { .. } => ErrorCode::ReportInvalid,
+            ScreenshotError::Gone
+            | ScreenshotError::BadPicture { .. }
+            | ScreenshotError::NotAPng(_) => ErrorCode::ReportInvalid,
             ScreenshotError::Unavailable(_) | ScreenshotError::Io { .. } => ErrorCode::Io,
         }
     }

@@ -283,6 +283,9 @@ fn demo_bundle(harness: &Harness) -> anyhow::Result<PathBuf> {
         Consent {
             accepted_at: chrono::Utc::now(),
             statement_sha256: "0".repeat(64),
+            statement: None,
+            statement_version: None,
+            language: None,
             redaction: true,
             destination: "support.contoso.com".into(),
         },

@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use callsupport_desk::Error;
 use callsupport_desk::bundle::human_bytes;
-use callsupport_desk::collect::{Plan, collect};
+use callsupport_desk::collect::{collect, scan_sources};
 use callsupport_desk::config::Config;
-use callsupport_desk::consent::{Destination, Statement};
+use callsupport_desk::consent::Destination;
+use callsupport_desk::policy::Policy;
+use callsupport_desk::prepare::prepare;
 
 use super::report_args::ReportArgs;
 use crate::output;
@@ -22,15 +24,28 @@ pub struct Args {
 }
 
 pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
-    let report = args.report.report()?;
-    let (plan, unavailable) = Plan::from_config_for_calls(config, &report.call_ids)?;
+    // The same road as the app's consent screen: the organisation's policy is kept there.
+    let (prepared, unavailable) =
+        prepare(config, args.report.request(true), Destination::File, || {
+            Ok(scan_sources(config)?)
+        })?;
     for err in &unavailable {
         eprintln!("warning: {err}; collecting the other sources");
     }
-    // Whoever runs the CLI is the one agreeing; the record says what the bundle holds.
-    let statement = Statement::new(&plan, &Destination::File, config.privacy.redact);
-    let consent = statement.agreed(&Destination::File, config.privacy.redact);
-    let written = collect(&plan, report, consent, &args.out, output::progress(!json))?;
+    if !Policy::of(config).collects_logs() {
+        eprintln!(
+            "note: your organisation does not allow collecting logs (privacy.allow_log_collection); the bundle holds the report and this computer's basic facts only"
+        );
+    }
+    args.report.agree(&prepared.statement)?;
+    let consent = prepared.consent(config)?;
+    let written = collect(
+        &prepared.plan,
+        prepared.report,
+        consent,
+        &args.out,
+        output::progress(!json),
+    )?;
     output::progress_done(!json);
     if json {
         output::json(&serde_json::json!({

@@ -4,10 +4,12 @@
 use std::process::ExitCode;
 
 use callsupport_desk::Error;
-use callsupport_desk::collect::Plan;
+use callsupport_desk::collect::scan_sources;
 use callsupport_desk::config::Config;
-use callsupport_desk::consent::{Destination, Statement};
+use callsupport_desk::consent::Destination;
 use callsupport_desk::outbox::Outbox;
+use callsupport_desk::policy::Policy as PrivacyPolicy;
+use callsupport_desk::prepare::prepare;
 use callsupport_desk::upload::Uploader;
 use callsupport_desk::upload::retry::RetryPolicy;
 
@@ -21,23 +23,29 @@ pub struct Args {
 }
 
 pub fn run(config: &Config, outbox: &Outbox, args: Args, json: bool) -> Result<ExitCode, Error> {
-    let report = args.report.report()?;
     // Checked before collecting: without a token there is no point in packing anything.
     let uploader = Uploader::new(&config.ticket_api)?;
-    let (plan, unavailable) = Plan::from_config_for_calls(config, &report.call_ids)?;
-    for err in &unavailable {
-        eprintln!("warning: {err}; collecting the other sources");
-    }
     let destination = Destination::TicketApi {
         organisation: config.ticket_api.organisation.clone(),
         host: config.ticket_api.destination_host(),
     };
-    // Whoever runs the CLI is the one agreeing; the record says what the bundle holds.
-    let statement = Statement::new(&plan, &destination, config.privacy.redact);
-    let consent = statement.agreed(&destination, config.privacy.redact);
+    // The same road as the app's consent screen: the organisation's policy is kept there.
+    let (prepared, unavailable) = prepare(config, args.report.request(false), destination, || {
+        Ok(scan_sources(config)?)
+    })?;
+    for err in &unavailable {
+        eprintln!("warning: {err}; collecting the other sources");
+    }
+    if !PrivacyPolicy::of(config).collects_logs() {
+        eprintln!(
+            "note: your organisation does not allow collecting logs (privacy.allow_log_collection); the report carries your words and this computer's basic facts only"
+        );
+    }
+    args.report.agree(&prepared.statement)?;
+    let consent = prepared.consent(config)?;
     let entry = outbox.queue(
-        &plan,
-        report,
+        &prepared.plan,
+        prepared.report,
         consent,
         config.ticket_api.destination_host(),
         output::progress(!json),

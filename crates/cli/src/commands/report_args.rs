@@ -1,6 +1,13 @@
-//! The report's fields on the command line, shared by `collect` and `report`.
+//! The report's fields on the command line, shared by `collect` and `report`, and the agreement
+//! to the consent statement both ask for before anything is packed.
 
-use callsupport_desk::report::{Category, Report, ReportError};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+use callsupport_desk::Error;
+use callsupport_desk::consent::Statement;
+use callsupport_desk::prepare::ReportRequest;
+use callsupport_desk::report::{Category, Report};
 
 #[derive(clap::Args)]
 pub struct ReportArgs {
@@ -16,17 +23,69 @@ pub struct ReportArgs {
     /// A call id the report is about; repeat for several.
     #[arg(long = "call-id", value_name = "ID")]
     call_ids: Vec<String>,
+    /// An e-mail address support may answer at (where `privacy.allow_contact_email` allows it).
+    #[arg(long, value_name = "EMAIL")]
+    contact: Option<String>,
+    /// A screenshot (PNG) to attach (where `privacy.allow_screenshot` allows it).
+    #[arg(long, value_name = "FILE.png")]
+    screenshot: Option<PathBuf>,
+    /// Agree to the consent statement without being asked; it is printed all the same.
+    #[arg(long)]
+    yes: bool,
 }
 
 impl ReportArgs {
-    /// The checked report.
-    pub fn report(self) -> Result<Report, ReportError> {
-        Report {
-            description: self.description,
-            category: self.category,
-            call_ids: self.call_ids,
-            ..Report::new(self.summary)
+    /// What the user asks for; the policy and the report's rules are checked by `prepare`.
+    pub fn request(&self, to_file: bool) -> ReportRequest {
+        ReportRequest {
+            report: Report {
+                description: self.description.clone(),
+                category: self.category,
+                call_ids: self.call_ids.clone(),
+                contact: self.contact.clone().filter(|c| !c.trim().is_empty()),
+                ..Report::new(self.summary.clone())
+            },
+            to_file,
+            screenshot: self.screenshot.clone(),
         }
-        .normalized()
+    }
+
+    /// Prints the statement on standard error and asks for agreement on the terminal, or takes
+    /// `--yes`. Without a terminal to ask on, `--yes` is required.
+    pub fn agree(&self, statement: &Statement) -> Result<(), Error> {
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "What you agree to by going on:\n");
+        for paragraph in &statement.paragraphs {
+            let _ = writeln!(err, "  {paragraph}");
+        }
+        if !statement.files.is_empty() {
+            let _ = writeln!(err, "\n  Files:");
+            for (path, bytes) in &statement.files {
+                let _ = writeln!(
+                    err,
+                    "    {path} ({})",
+                    callsupport_desk::bundle::human_bytes(*bytes)
+                );
+            }
+        }
+        let _ = writeln!(err);
+        if self.yes {
+            let _ = writeln!(err, "Agreed (--yes).");
+            return Ok(());
+        }
+        if !std::io::stdin().is_terminal() {
+            return Err(Error::NotAgreed { asked: false });
+        }
+        let _ = write!(err, "Agree and go on? [y/N] ");
+        let _ = err.flush();
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(Error::io("cannot read the answer"))?;
+        match answer.trim().to_ascii_lowercase().as_str() {
+            "y" | "yes" => Ok(()),
+            _ => Err(Error::NotAgreed { asked: true }),
+        }
     }
 }

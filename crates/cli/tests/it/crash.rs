@@ -33,6 +33,7 @@ fn reports_killed_mid_collect_or_mid_send_are_delivered_once_after_a_restart() {
     machine
         .run(&[
             "report",
+            "--yes",
             "--config",
             config.to_str().unwrap(),
             "--summary",
@@ -53,7 +54,7 @@ fn reports_killed_mid_collect_or_mid_send_are_delivered_once_after_a_restart() {
         let after = whole.mul_f64((state % 1_000) as f64 / 1_000.0 * 1.1);
         let mut child = machine
             .command()
-            .args(["report", "--config", config.to_str().unwrap()])
+            .args(["report", "--yes", "--config", config.to_str().unwrap()])
             .args(["--summary", &format!("run {run}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -14,7 +14,14 @@ fn no_config_at_all_points_at_the_flag() {
     let machine = Machine::new();
     let out = machine.out("B.zip");
 
-    let run = machine.run(&["collect", "--out", out.to_str().unwrap(), "--summary", "x"]);
+    let run = machine.run(&[
+        "collect",
+        "--yes",
+        "--out",
+        out.to_str().unwrap(),
+        "--summary",
+        "x",
+    ]);
 
     run.failure(3, &["--config", "CALLSUPPORT_CONFIG"]);
     assert!(!out.exists());
@@ -42,6 +49,7 @@ fn an_unknown_key_names_file_line_and_key() {
 
     let run = machine.run(&[
         "collect",
+        "--yes",
         "--config",
         config.to_str().unwrap(),
         "--out",
@@ -151,6 +159,7 @@ fn a_source_folder_that_does_not_exist_is_named() {
 
     let run = machine.run(&[
         "collect",
+        "--yes",
         "--config",
         config.to_str().unwrap(),
         "--out",
@@ -173,6 +182,7 @@ fn a_missing_source_is_named_and_the_others_are_still_collected() {
     let run = machine
         .run(&[
             "collect",
+            "--yes",
             "--config",
             config.to_str().unwrap(),
             "--out",
@@ -182,7 +192,7 @@ fn a_missing_source_is_named_and_the_others_are_still_collected() {
         ])
         .success();
 
-    let stderr = run.stderr();
+    let stderr = run.stderr_after_consent();
     assert_eq!(stderr.lines().count(), 1, "one warning line: {stderr}");
     assert!(
         stderr.starts_with("warning: ") && stderr.contains("does not exist"),
@@ -214,6 +224,7 @@ fn an_output_file_that_exists_is_kept() {
 
     let run = machine.run(&[
         "collect",
+        "--yes",
         "--config",
         config.to_str().unwrap(),
         "--out",
@@ -238,6 +249,7 @@ fn an_empty_summary_is_refused() {
 
     let run = machine.run(&[
         "collect",
+        "--yes",
         "--config",
         config.to_str().unwrap(),
         "--out",

@@ -10,6 +10,7 @@ mod config; // config show / check / schema, the schema checked by Python's json
 mod crash; // `report` killed at random moments, then `outbox flush`: each report exactly once
 mod doctor; // `doctor` against the real server: ready, refused or missing token, unreachable, missing folder
 mod errors; // bad input: exit code and exactly one `error: ` line on stderr naming the problem
+mod policy; // each `[privacy]` switch locked by IT, kept by the CLI and the app's Desk alike
 mod sources; // `sources`: statuses from the live index, `--watch` streaming JSON lines
 mod support; // shared fixtures: the subprocess environment, config files, log tree, ticket server
 mod token; // `token set/status/forget` with the real Secret Service; the token in no file

@@ -172,6 +172,7 @@ kind = "encrypted"
         let out = self.out(name);
         self.run(&[
             "collect",
+            "--yes",
             "--config",
             config.to_str().unwrap(),
             "--out",
@@ -214,10 +215,26 @@ impl Run {
         self
     }
 
-    /// The run must have failed with `code` and exactly one line on stderr, `error: ...`,
-    /// containing each of `needles`. Returns that line.
-    pub fn failure(&self, code: i32, needles: &[&str]) -> String {
+    /// Standard error without the consent statement `collect` and `report` print before
+    /// they go on (it ends with `Agreed (--yes).`).
+    pub fn stderr_after_consent(&self) -> String {
         let stderr = self.stderr();
+        match stderr.split_once("Agreed (--yes).\n") {
+            Some((before, after)) => {
+                let warnings = before.lines().filter(|l| l.starts_with("warning: "));
+                warnings
+                    .chain(after.lines())
+                    .map(|l| format!("{l}\n"))
+                    .collect()
+            }
+            None => stderr,
+        }
+    }
+
+    /// The run must have failed with `code` and exactly one line on stderr (besides the consent
+    /// statement), `error: ...`, containing each of `needles`. Returns that line.
+    pub fn failure(&self, code: i32, needles: &[&str]) -> String {
+        let stderr = self.stderr_after_consent();
         assert_eq!(
             self.code(),
             Some(code),

@@ -16,6 +16,7 @@ fn collect_verify_and_submit_print_what_scripts_read() {
     let collect = machine
         .run(&[
             "collect",
+            "--yes",
             "--config",
             config.to_str().unwrap(),
             "--out",
@@ -115,6 +116,7 @@ fn json_output_parses_and_agrees_with_outside_tools() {
         .run(&[
             "--json",
             "collect",
+            "--yes",
             "--config",
             config.to_str().unwrap(),
             "--out",
@@ -331,6 +333,7 @@ fn a_report_that_cannot_be_sent_waits_in_the_outbox_until_flushed() {
 
     let report = machine.run(&[
         "report",
+        "--yes",
         "--config",
         offline.to_str().unwrap(),
         "--summary",
@@ -380,6 +383,7 @@ fn a_report_that_cannot_be_sent_waits_in_the_outbox_until_flushed() {
     let sent = machine
         .run(&[
             "report",
+            "--yes",
             "--config",
             online.to_str().unwrap(),
             "--summary",
@@ -400,4 +404,65 @@ fn a_report_that_cannot_be_sent_waits_in_the_outbox_until_flushed() {
             online.to_str().unwrap(),
         ])
         .failure(1, &["no report", &id]);
+}
+
+#[test]
+fn collect_asks_for_agreement_and_the_manifest_keeps_the_statement_agreed_to() {
+    let machine = Machine::new();
+    let config = machine.config("callsupport.toml", "http://127.0.0.1:9/t");
+    let bundle = machine.out("agreed.zip");
+    let args = |yes: bool| {
+        let mut args = vec!["collect", "--config", config.to_str().unwrap()];
+        args.extend(["--out", bundle.to_str().unwrap(), "--summary", "echo"]);
+        if yes {
+            args.push("--yes");
+        }
+        args
+    };
+
+    // No terminal to ask on and no --yes: nothing is collected, and the statement was shown.
+    let run = machine.run(&args(false));
+    assert_eq!(run.code(), Some(1), "{}", run.stderr());
+    let stderr = run.stderr();
+    assert!(
+        stderr.contains("What you agree to by going on:"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("acs_1.blog"),
+        "the files are listed: {stderr}"
+    );
+    assert!(stderr.lines().last().unwrap().contains("--yes"), "{stderr}");
+    assert!(!bundle.exists());
+
+    // With --yes the statement is printed all the same, and kept word for word.
+    let run = machine.run(&args(true)).success();
+    assert!(run.stderr().contains("Agreed (--yes)."), "{}", run.stderr());
+    let check = tool(
+        "python3",
+        &[
+            "-c",
+            "import hashlib,json,sys,zipfile; c=json.loads(zipfile.ZipFile(sys.argv[1]).read('manifest.json'))['consent']; \
+             print(hashlib.sha256(c['statement'].encode()).hexdigest()==c['statement_sha256'], c['statement_version'], c['language']); \
+             print(c['statement'])",
+            bundle.to_str().unwrap(),
+        ],
+    );
+    let mut lines = check.lines();
+    assert_eq!(lines.next(), Some("True 2 en"), "{check}");
+    let statement: Vec<&str> = lines.collect();
+    assert!(
+        statement[0].starts_with("Your report is saved to a file you choose"),
+        "{check}"
+    );
+    for paragraph in statement.iter().take_while(|l| !l.contains('\t')) {
+        assert!(
+            run.stderr().contains(paragraph),
+            "printed as kept: {paragraph}"
+        );
+    }
+    assert!(
+        statement.iter().any(|l| l.ends_with("acs_1.blog\t12288")),
+        "one `path<TAB>bytes` line a file: {check}"
+    );
 }

@@ -19,6 +19,7 @@ use super::Desk;
 use crate::collect::{Plan, collect};
 use crate::consent::{Destination, Statement};
 use crate::error::Error;
+use crate::policy::Policy;
 use crate::progress::Progress;
 use crate::report::Report;
 
@@ -45,10 +46,6 @@ pub enum ExportError {
         "this report was prepared to be saved to a file, and the consent given was for that; start a new report to send one"
     )]
     NotForSending,
-    #[error(
-        "your organisation does not allow saving reports to a file (privacy.allow_export); send the report instead"
-    )]
-    NotAllowed,
 }
 
 /// The name the save dialog suggests: `call-support-report-2026-11-25-1015.zip`, local time.
@@ -70,28 +67,29 @@ impl Desk {
         dest: &Path,
         on_progress: impl Fn(Progress) -> bool + Send + Sync + 'static,
     ) -> Result<ExportReceipt, Error> {
-        if !self.config().privacy.allow_export {
-            return Err(ExportError::NotAllowed.into());
-        }
-        let (plan, report, statement) = {
+        let policy = Policy::of(&self.config());
+        policy.check_export()?;
+        let (plan, report, statement, redact) = {
             let pending = self.pending.lock().expect("pending reports lock");
             let prepared = pending.get(report_id).ok_or(Error::UnknownReport)?;
             // Prepared for a file (Export Logs), the statement shown is the one agreed to; from
             // the send screen (Save to file instead), the same words with a file as destination.
             let statement = match prepared.destination {
                 Destination::File => prepared.statement.clone(),
-                _ => Statement::new(
-                    &prepared.plan,
-                    &Destination::File,
-                    self.config().privacy.redact,
-                ),
+                _ => Statement::new(&prepared.plan, &Destination::File, prepared.redact),
             };
-            (prepared.plan.clone(), prepared.report.clone(), statement)
+            policy.check_redaction_agreed(prepared.redact)?;
+            (
+                prepared.plan.clone(),
+                prepared.report.clone(),
+                statement,
+                prepared.redact,
+            )
         };
         let cancelled = self.start_cancellable(report_id);
         let on_progress =
             move |progress| !cancelled.load(Ordering::SeqCst) && on_progress(progress);
-        let (dest, redact) = (dest.to_path_buf(), self.config().privacy.redact);
+        let dest = dest.to_path_buf();
         let result = tokio::task::spawn_blocking(move || {
             write_export(&plan, report, &statement, redact, &dest, on_progress)
         })
@@ -171,8 +169,10 @@ fn write_export(
 impl Coded for ExportError {
     fn code(&self) -> ErrorCode {
         match self {
-            ExportError::NotAllowed => ErrorCode::Managed,
-            _ => ErrorCode::ReportInvalid,
+            ExportError::NoFileName(_)
+            | ExportError::NoFolder(_)
+            | ExportError::IsFolder(_)
+            | ExportError::NotForSending => ErrorCode::ReportInvalid,
         }
     }
 }

@@ -19,9 +19,11 @@ use crate::config::Config;
 use crate::consent::{Destination, Statement};
 use crate::error::{Error, ErrorCode};
 use crate::index::{CallSeen, SourceSnapshot, SourceStatus};
+use crate::policy::Policy;
+use crate::prepare::{Found, ReportRequest, prepare};
 use crate::progress::Progress;
 use crate::redact::{RedactionContext, Redactor};
-use crate::report::{Report, ReportError};
+use crate::report::Report;
 use crate::sources::{SourceScan, apply_size_limit};
 use crate::upload::Uploader;
 use crate::upload::retry::RetryPolicy;
@@ -39,6 +41,8 @@ pub(super) struct Prepared {
     pub(super) plan: Plan,
     pub(super) statement: Statement,
     pub(super) destination: Destination,
+    /// Whether readable files are cleaned, as the statement says.
+    pub(super) redact: bool,
     /// Its bundle in the outbox once collected: a retry sends the same bundle (same id: one
     /// ticket).
     pub(super) queued: Option<Uuid>,
@@ -82,18 +86,18 @@ impl Desk {
         }
     }
 
-    /// Checks the draft, snapshots the file list and returns what the consent screen shows.
+    /// Checks the draft against the organisation's policy and the report's rules, snapshots the
+    /// file list ([`prepare`], the road the CLI takes too) and returns what the consent screen
+    /// shows.
     pub fn prepare_report(&self, draft: ReportDraft) -> Result<ConsentView, Error> {
-        if draft.to_file && !self.config().privacy.allow_export {
-            return Err(ExportError::NotAllowed.into());
-        }
-        let contact = draft.contact.filter(|c| !c.trim().is_empty());
-        if contact.is_some() && !self.config().privacy.allow_contact_email {
-            return Err(ReportError::ContactNotAllowed.into());
-        }
         let ticket_id = draft
             .ticket_id
             .map(|t| self.requested_ticket(&t))
+            .transpose()?;
+        let screenshot = draft
+            .screenshot
+            .as_deref()
+            .map(|id| crate::screenshot::path_of(&self.data_dir, id))
             .transpose()?;
         let report = Report {
             summary: draft.summary,
@@ -101,68 +105,61 @@ impl Desk {
             category: draft.category,
             occurred_at: draft.occurred_at.unwrap_or_else(Utc::now),
             call_ids: draft.call_ids,
-            contact,
+            contact: draft.contact.filter(|c| !c.trim().is_empty()),
             ticket_id,
             survey: draft
                 .survey
                 .map(|survey| survey.checked(self.config().survey.scale))
                 .transpose()?,
-        }
-        .normalized()?;
-        let now = SystemTime::now();
-        // Where the organisation allows no log collection, no source is offered at all.
-        let collect_logs = self.config().privacy.allow_log_collection;
-        let scans: Vec<SourceScan> = self
-            .sources_now()
-            .iter()
-            .filter(|s| collect_logs && s.root.is_some())
-            .map(|s| {
-                let mut scan = s.to_scan(self.config().max_age(&s.config), now);
-                apply_size_limit(&mut scan, s.config.max_mb);
-                scan
-            })
-            .collect();
-        let mut scans = scans;
-        if let Some(id) = &draft.screenshot {
-            self.screenshot_allowed()?;
-            let path = crate::screenshot::path_of(&self.data_dir, id)?;
-            scans.insert(0, crate::screenshot::scan(&path)?);
-        }
-        let plan = Plan::from_scans_for_calls(
-            scans,
-            self.config()
-                .collection
-                .max_bundle_mb
-                .saturating_mul(1 << 20),
-            &report.call_ids,
-        );
-        let destination = if draft.to_file {
-            Destination::File
-        } else {
-            self.destination()
         };
-        let statement = Statement::new(&plan, &destination, self.config().privacy.redact);
+        let request = ReportRequest {
+            report,
+            to_file: draft.to_file,
+            screenshot,
+        };
+        let config = self.config();
+        let (prepared, _) = prepare(&config, request, self.destination(), || {
+            Ok(Found {
+                scans: self.live_scans(),
+                ..Found::default()
+            })
+        })?;
         let view = consent_view(
             Uuid::now_v7().to_string(),
-            &plan,
-            &plan,
-            &statement,
-            &destination,
-            &self.config(),
+            &prepared.plan,
+            &prepared.plan,
+            &prepared.statement,
+            &prepared.destination,
+            &config,
         );
-        let prepared = Prepared {
-            report,
-            offered: plan.clone(),
-            plan,
-            statement,
-            destination,
+        let pending = Prepared {
+            report: prepared.report,
+            offered: prepared.plan.clone(),
+            plan: prepared.plan,
+            statement: prepared.statement,
+            destination: prepared.destination,
+            redact: prepared.redact,
             queued: None,
         };
         self.pending
             .lock()
             .expect("pending reports lock")
-            .insert(view.report_id.clone(), prepared);
+            .insert(view.report_id.clone(), pending);
         Ok(view)
+    }
+
+    /// The sources as the live index holds them, each cut to its own size limit.
+    fn live_scans(&self) -> Vec<SourceScan> {
+        let now = SystemTime::now();
+        self.sources_now()
+            .iter()
+            .filter(|s| s.root.is_some())
+            .map(|s| {
+                let mut scan = s.to_scan(self.config().max_age(&s.config), now);
+                apply_size_limit(&mut scan, s.config.max_mb);
+                scan
+            })
+            .collect()
     }
 
     /// Leaves the files with the given ids (see [`FileEntry::id`]) out of a prepared report, and
@@ -191,8 +188,7 @@ impl Desk {
                 original_path: f.path,
                 reason: LEFT_OUT_BY_USER.to_owned(),
             }));
-        prepared.statement =
-            Statement::new(&plan, &prepared.destination, self.config().privacy.redact);
+        prepared.statement = Statement::new(&plan, &prepared.destination, prepared.redact);
         prepared.plan = plan;
         Ok(consent_view(
             report_id.to_owned(),
@@ -334,9 +330,10 @@ impl Desk {
         let id = match prepared.queued {
             Some(id) => id,
             None => {
+                Policy::of(&self.config()).check_redaction_agreed(prepared.redact)?;
                 let consent = prepared
                     .statement
-                    .agreed(&prepared.destination, self.config().privacy.redact);
+                    .agreed(&prepared.destination, prepared.redact);
                 let (plan, report) = (prepared.plan.clone(), prepared.report.clone());
                 let (queue, host) = (outbox.clone(), self.config().ticket_api.destination_host());
                 let progress = on_progress.clone();

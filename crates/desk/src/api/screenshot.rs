@@ -6,7 +6,7 @@ use ts_rs::TS;
 
 use super::Desk;
 use crate::error::Error;
-use crate::screenshot::{self, ScreenshotError};
+use crate::screenshot;
 
 /// A screenshot kept for the report being written.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -23,11 +23,7 @@ pub struct ScreenshotView {
 impl Desk {
     /// Refuses when the organisation does not allow screenshots, before anything is captured.
     pub fn screenshot_allowed(&self) -> Result<(), Error> {
-        if self.config().privacy.allow_screenshot {
-            Ok(())
-        } else {
-            Err(ScreenshotError::NotAllowed.into())
-        }
+        Ok(crate::policy::Policy::of(&self.config()).check_screenshot()?)
     }
 
     /// Keeps the screen's picture (`width` × `height` RGBA pixels) for a report.

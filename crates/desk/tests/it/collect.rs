@@ -33,6 +33,9 @@ fn consent() -> Consent {
     Consent {
         accepted_at: chrono::Utc::now(),
         statement_sha256: "0".repeat(64),
+        statement: None,
+        statement_version: None,
+        language: None,
         redaction: false,
         destination: Destination::File.label(),
     }

@@ -558,7 +558,7 @@ async fn the_report_form_offers_recent_calls_and_a_contact_only_where_allowed() 
         ..draft("echo")
     };
     let refused = ApiError::from(desk.prepare_report(with_contact.clone()).unwrap_err());
-    assert_eq!(refused.code, ErrorCode::ReportInvalid);
+    assert_eq!(refused.code, ErrorCode::Managed);
     assert!(
         refused.message.contains("privacy.allow_contact_email"),
         "{}",

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::{Duration, SystemTime};
 
-use callsupport_desk::bundle::manifest::Consent;
 use callsupport_desk::bundle::writer::WrittenBundle;
 use callsupport_desk::collect::{Plan, collect};
 use callsupport_desk::config::Config;
@@ -186,12 +185,7 @@ pub fn load_config(dir: &Path, text: &str) -> Config {
 pub fn collect_bundle(config: &Config, out: &Path) -> WrittenBundle {
     let (plan, _) = Plan::from_config(config).unwrap();
     let statement = Statement::new(&plan, &Destination::File, false);
-    let consent = Consent {
-        accepted_at: chrono::Utc::now(),
-        statement_sha256: statement.sha256(),
-        redaction: false,
-        destination: Destination::File.label(),
-    };
+    let consent = statement.agreed(&Destination::File, false);
     collect(&plan, Report::new("audio dropped"), consent, out, |_| true).unwrap()
 }
 

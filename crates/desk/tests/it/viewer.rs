@@ -78,6 +78,9 @@ fn bundle_with(
         Consent {
             accepted_at: chrono::Utc::now(),
             statement_sha256: "0".repeat(64),
+            statement: None,
+            statement_version: None,
+            language: None,
             redaction: false,
             destination: "test".into(),
         },

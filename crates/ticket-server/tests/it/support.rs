@@ -322,6 +322,9 @@ pub fn bundle_of_folder(
         consent: Consent {
             accepted_at: chrono::Utc::now(),
             statement_sha256: sha256_hex(b"the statement the user agreed to"),
+            statement: None,
+            statement_version: None,
+            language: None,
             redaction: false,
             destination: "file".to_owned(),
         },

@@ -429,6 +429,19 @@ export type Consent = { accepted_at: string,
  */
 statement_sha256: string, 
 /**
+ * The statement itself, word for word as its hash covers it: its paragraphs, one a line,
+ * then one `path<TAB>bytes` line a file. Absent in bundles written before it was kept.
+ */
+statement?: string | null, 
+/**
+ * The version of the statement's wording, which changes whenever its sentences do.
+ */
+statement_version?: string | null, 
+/**
+ * The language the statement was shown in (BCP 47, `en`).
+ */
+language?: string | null, 
+/**
  * Whether readable files had personal details replaced.
  */
 redaction: boolean, 
