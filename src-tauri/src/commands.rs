@@ -4,8 +4,8 @@
 use callsupport_desk::api::logview::{Level, LogInfo, LogMatches, LogWindow};
 use callsupport_desk::api::{
     ApiError, AppOverview, ConsentView, ExportReceipt, FilePreview, HistoryEntry, IntegrityView,
-    OpenedBundle, QueuedReports, ReportDraft, ScreenshotView, SendReceipt, SurveyAnswer, Viewer,
-    suggested_file_name, suggested_folder,
+    OpenedBundle, QueuedReport, QueuedReports, ReportDraft, ScreenshotView, SendReceipt,
+    SurveyAnswer, Viewer, suggested_file_name, suggested_folder,
 };
 use callsupport_desk::calls::Calls;
 use callsupport_desk::calls::kql::{self, Query};
@@ -115,6 +115,14 @@ pub async fn send_queued(state: State<'_, AppState>) -> Result<FlushSummary, Api
 #[tauri::command(async)]
 pub fn remove_queued(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
     Ok(state.desk()?.remove_queued(&id)?)
+}
+
+#[tauri::command(async)]
+pub fn agree_queued_destination(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<QueuedReport, ApiError> {
+    Ok(state.desk()?.agree_queued_destination(&id)?)
 }
 
 #[tauri::command(async)]

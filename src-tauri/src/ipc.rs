@@ -38,6 +38,7 @@ macro_rules! ipc_list {
                 queued_reports,
                 send_queued,
                 remove_queued,
+                agree_queued_destination,
                 history,
                 delete_local_copy,
                 settings,

@@ -76,6 +76,14 @@ pub enum Error {
     NotAReportId(String),
     #[error("no report {0} in the outbox; `callsupport outbox list` shows them")]
     NotInOutbox(String),
+    #[error(
+        "report {id} was agreed to go to {agreed}, but reports now go to {now}; it is held until you agree to send it there (or remove it)"
+    )]
+    DestinationChanged {
+        id: uuid::Uuid,
+        agreed: String,
+        now: String,
+    },
     #[error("report {0} is being sent by another Call Support process; try again when it is done")]
     ReportInUse(uuid::Uuid),
     #[error("no report from this computer went to ticket {0}; look it up in History")]
@@ -92,7 +100,7 @@ pub enum Error {
     NotAWebLink(String),
     #[error("`{0}` is not a time; pick a date and time")]
     NotATime(String),
-    #[error("{}", if *asked { "not agreed to; nothing was collected" } else { "the statement above must be agreed to before anything is collected; answer in a terminal, or add --yes to agree" })]
+    #[error("{}", if *asked { "not agreed to; nothing was done" } else { "what is printed above must be agreed to before going on; answer in a terminal, or add --yes to agree" })]
     NotAgreed { asked: bool },
     #[error("that bundle is no longer open; open it again")]
     NotOpen,
@@ -180,6 +188,7 @@ impl Error {
             Error::Damaged { .. } | Error::DamagedEntry { .. } => ErrorCode::Integrity,
             Error::ScanTimedOut(_) => ErrorCode::SourceUnavailable,
             Error::NotAgreed { asked: true } => ErrorCode::Cancelled,
+            Error::DestinationChanged { .. } => ErrorCode::DestinationChanged,
             Error::ReportInUse(_)
             | Error::NoBrowser(_)
             | Error::Stopped { .. }

@@ -61,8 +61,19 @@ const SENT: &str = ".sent-";
 pub struct Queued {
     pub request: TicketRequest,
     pub queued_at: DateTime<Utc>,
-    /// The host it was meant for when it was queued.
+    /// The host the user agreed to send it to: it is sent there or nowhere.
     pub destination: String,
+    /// Each time the user agreed again to a destination that changed while it waited.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agreed_again: Vec<AgreedAgain>,
+}
+
+/// The user agreed that a waiting report go to a new destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgreedAgain {
+    pub from: String,
+    pub to: String,
+    pub at: DateTime<Utc>,
 }
 
 /// How sending a queued report went so far (`attempts.json`).
@@ -177,6 +188,7 @@ impl Incoming {
             request,
             queued_at: Utc::now(),
             destination,
+            agreed_again: Vec::new(),
         };
         write_json(&self.dir.join(REPORT), &queued)?;
         sync_dir(&self.dir)?;
@@ -366,6 +378,44 @@ impl Outbox {
         }
     }
 
+    /// The user agreed that the waiting report `id` go to `to`, the destination configured now:
+    /// recorded with the report, its hold lifted, and a resumable upload begun at the old
+    /// destination forgotten (the token does not go there again; that server lets it expire).
+    pub fn agree_destination(&self, id: Uuid, to: &str) -> Result<Entry, Error> {
+        let io_error = |err| Error::io(format!("outbox {id}"))(err);
+        let entry = self
+            .get(id)
+            .map_err(|_| Error::NotInOutbox(id.to_string()))?;
+        let _lock = lock(&entry.dir)
+            .map_err(io_error)?
+            .ok_or(Error::ReportInUse(id))?;
+        let mut queued = self.get(id).map_err(io_error)?.queued;
+        if queued.destination == to {
+            return Ok(entry);
+        }
+        queued.agreed_again.push(AgreedAgain {
+            from: std::mem::replace(&mut queued.destination, to.to_owned()),
+            to: to.to_owned(),
+            at: Utc::now(),
+        });
+        write_json(&entry.dir.join(REPORT), &queued).map_err(io_error)?;
+        let attempts = Attempts {
+            last_error: None,
+            ..entry.attempts.clone()
+        };
+        write_json(&entry.dir.join(ATTEMPTS), &attempts).map_err(io_error)?;
+        match fs::remove_file(entry.dir.join(UPLOAD)) {
+            Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(io_error(err)),
+            _ => {}
+        }
+        sync_dir(&entry.dir).map_err(io_error)?;
+        log::info!(
+            "outbox: report {id} is now agreed for {to} (was {})",
+            queued.agreed_again.last().map_or("", |a| a.from.as_str())
+        );
+        self.get(id).map_err(io_error)
+    }
+
     /// What the user should hear about: reports waiting longer than the limit, or an outbox
     /// larger than it.
     pub fn warnings(
@@ -418,6 +468,27 @@ impl Outbox {
         // Another process may have delivered it between listing and locking.
         if !entry.dir.exists() {
             return Err(Error::UnknownReport);
+        }
+        // Agreed for one destination, it goes nowhere else: held until the user agrees again.
+        let agreed = self.get(entry.id).map_err(io_error)?.queued.destination;
+        if agreed != uploader.destination() {
+            let error = Error::DestinationChanged {
+                id: entry.id,
+                agreed,
+                now: uploader.destination().to_owned(),
+            };
+            let attempts = Attempts {
+                count: entry.attempts.count,
+                last_at: entry.attempts.last_at,
+                last_error: Some(LastError {
+                    code: error.code(),
+                    message: error.to_string(),
+                    retryable: false,
+                }),
+            };
+            write_json(&entry.dir.join(ATTEMPTS), &attempts).map_err(io_error)?;
+            log::warn!("outbox: {error}");
+            return Err(error);
         }
         let sent = uploader
             .deliver(

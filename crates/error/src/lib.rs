@@ -39,6 +39,9 @@ pub enum ErrorCode {
     Io,
     /// The organisation manages this setting; it cannot be changed here.
     Managed,
+    /// A waiting report was agreed for another destination than the one configured now: it is
+    /// held until the user agrees to the new one.
+    DestinationChanged,
 }
 
 /// An error that knows which [`ErrorCode`] it is.

@@ -273,6 +273,12 @@ impl Uploader {
         result
     }
 
+    /// Where reports go: the ticket API's host (`host:port` when the URL names a port), as the
+    /// consent statement names it.
+    pub fn destination(&self) -> &str {
+        &self.host
+    }
+
     /// A request to the ticket API's host, with the token when there is one.
     fn request(&self, method: reqwest::Method, url: reqwest::Url) -> reqwest::RequestBuilder {
         let builder = self.client.request(method, url);

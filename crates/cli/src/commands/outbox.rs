@@ -1,4 +1,6 @@
-//! `callsupport outbox list|flush|remove ID`: the reports waiting to be delivered.
+//! `callsupport outbox list|flush|agree ID|remove ID`: the reports waiting to be delivered. A
+//! report agreed for a destination that has changed since is held, and `agree` sends it to the
+//! new one once the user says so.
 
 use std::process::ExitCode;
 
@@ -18,6 +20,14 @@ pub enum Args {
     List,
     /// Send every queued report now (those that failed for good too, e.g. after a token fix).
     Flush,
+    /// Agree that a report held because reports now go elsewhere be sent to the new destination.
+    Agree {
+        /// The report's bundle id, as `outbox list` shows it.
+        id: String,
+        /// Agree without being asked (the destination is printed all the same).
+        #[arg(long)]
+        yes: bool,
+    },
     /// Remove a queued report without sending it.
     Remove {
         /// The report's bundle id, as `outbox list` shows it.
@@ -29,6 +39,7 @@ pub fn run(config: &Config, outbox: &Outbox, args: Args, json: bool) -> Result<E
     match args {
         Args::List => list(config, outbox, json),
         Args::Flush => flush(config, outbox, json),
+        Args::Agree { id, yes } => agree(config, outbox, &id, yes, json),
         Args::Remove { id } => {
             let parsed = Uuid::parse_str(&id).map_err(|_| Error::NotAReportId(id.clone()))?;
             if !outbox
@@ -57,6 +68,7 @@ fn entries(outbox: &Outbox) -> Result<Vec<Entry>, Error> {
 
 fn list(config: &Config, outbox: &Outbox, json: bool) -> Result<ExitCode, Error> {
     let entries = entries(outbox)?;
+    let now = config.ticket_api.destination_host();
     for warning in outbox.warnings(&entries, config.outbox.limits(), chrono::Utc::now()) {
         eprintln!("warning: {warning}");
     }
@@ -68,6 +80,7 @@ fn list(config: &Config, outbox: &Outbox, json: bool) -> Result<ExitCode, Error>
                     "id": e.id, "summary": e.queued.request.report.summary,
                     "queued_at": e.queued.queued_at, "destination": e.queued.destination,
                     "bytes": e.bytes, "attempts": e.attempts,
+                    "held_for": (e.queued.destination != now).then_some(&now),
                 })
             })
             .collect();
@@ -79,6 +92,10 @@ fn list(config: &Config, outbox: &Outbox, json: bool) -> Result<ExitCode, Error>
     }
     for entry in &entries {
         let state = match &entry.attempts.last_error {
+            _ if entry.queued.destination != now => format!(
+                "held: agreed for {}, reports now go to {now} (`callsupport outbox agree {}`)",
+                entry.queued.destination, entry.id
+            ),
             None => "queued".to_owned(),
             Some(error) if error.retryable => format!("will retry: {}", error.message),
             Some(error) => format!("failed: {}", error.message),
@@ -89,6 +106,38 @@ fn list(config: &Config, outbox: &Outbox, json: bool) -> Result<ExitCode, Error>
             entry.queued.queued_at.format("%Y-%m-%d %H:%M"),
             human_bytes(entry.bytes),
             entry.queued.request.report.summary
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn agree(
+    config: &Config,
+    outbox: &Outbox,
+    id: &str,
+    yes: bool,
+    json: bool,
+) -> Result<ExitCode, Error> {
+    let parsed = Uuid::parse_str(id).map_err(|_| Error::NotAReportId(id.to_owned()))?;
+    let entry = outbox
+        .get(parsed)
+        .map_err(|_| Error::NotInOutbox(id.to_owned()))?;
+    let now = config.ticket_api.destination_host();
+    eprintln!(
+        "Report {id} (\"{}\") was agreed to go to {}. Agreeing sends it to {now} instead.",
+        entry.queued.request.report.summary, entry.queued.destination
+    );
+    if !yes {
+        crate::commands::report_args::ask()?;
+    } else {
+        eprintln!("Agreed (--yes).");
+    }
+    let entry = outbox.agree_destination(parsed, &now)?;
+    if json {
+        output::json(&serde_json::json!({ "id": id, "destination": entry.queued.destination }));
+    } else {
+        output::line(&format!(
+            "{id}  agreed for {now}; `callsupport outbox flush` sends it"
         ));
     }
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,6 @@
 //! The report's fields on the command line, shared by `collect` and `report`, and the agreement
-//! to the consent statement both ask for before anything is packed.
+//! to the consent statement both ask for before anything is packed ([`ask`], also for
+//! `outbox agree`).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -73,19 +74,26 @@ impl ReportArgs {
             let _ = writeln!(err, "Agreed (--yes).");
             return Ok(());
         }
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::NotAgreed { asked: false });
-        }
-        let _ = write!(err, "Agree and go on? [y/N] ");
-        let _ = err.flush();
-        let mut answer = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .map_err(Error::io("cannot read the answer"))?;
-        match answer.trim().to_ascii_lowercase().as_str() {
-            "y" | "yes" => Ok(()),
-            _ => Err(Error::NotAgreed { asked: true }),
-        }
+        drop(err);
+        ask()
+    }
+}
+
+/// Asks on the terminal whether to go on; without a terminal to ask on, `--yes` is required.
+pub fn ask() -> Result<(), Error> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::NotAgreed { asked: false });
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "Agree and go on? [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(Error::io("cannot read the answer"))?;
+    match answer.trim().to_ascii_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => Err(Error::NotAgreed { asked: true }),
     }
 }

@@ -269,6 +269,11 @@ pub struct QueuedReport {
     pub attempts: u32,
     /// Why the last one failed; `null` before the first.
     pub last_error: Option<LastError>,
+    /// Where the user agreed to send it (the ticket API's host).
+    pub destination: String,
+    /// Where reports go now, when that is another place: the report is held there until the
+    /// user agrees to the new destination.
+    pub held_for: Option<String>,
 }
 
 /// Everything that waits, and what the user should hear about it (too old, too much).

@@ -115,6 +115,7 @@ impl Desk {
         let outbox = self.outbox()?;
         let (entries, mut warnings) = outbox.list().map_err(Error::io("cannot read the outbox"))?;
         warnings.extend(outbox.warnings(&entries, self.config().outbox.limits(), Utc::now()));
+        let now = self.config().ticket_api.destination_host();
         Ok(QueuedReports {
             reports: entries
                 .into_iter()
@@ -125,9 +126,30 @@ impl Desk {
                     bytes: entry.bytes,
                     attempts: entry.attempts.count,
                     last_error: entry.attempts.last_error,
+                    held_for: (entry.queued.destination != now).then(|| now.clone()),
+                    destination: entry.queued.destination,
                 })
                 .collect(),
             warnings,
+        })
+    }
+
+    /// The user agreed that a report held for a changed destination go to the one configured
+    /// now ([`Outbox::agree_destination`]). It is then sent with the others.
+    pub fn agree_queued_destination(&self, id: &str) -> Result<QueuedReport, Error> {
+        let parsed = Uuid::parse_str(id).map_err(|_| Error::NotAReportId(id.to_owned()))?;
+        let outbox = self.outbox()?;
+        let now = self.config().ticket_api.destination_host();
+        let entry = outbox.agree_destination(parsed, &now)?;
+        Ok(QueuedReport {
+            id: entry.id.to_string(),
+            summary: entry.queued.request.report.summary,
+            queued_at: entry.queued.queued_at,
+            bytes: entry.bytes,
+            attempts: entry.attempts.count,
+            last_error: entry.attempts.last_error,
+            destination: entry.queued.destination,
+            held_for: None,
         })
     }
 

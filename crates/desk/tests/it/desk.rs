@@ -1133,3 +1133,92 @@ async fn where_log_collection_is_not_allowed_a_report_carries_words_only() {
     assert!(bundle.manifest.files.is_empty());
     assert_eq!(bundle.manifest.report.summary, "audio dropped");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_report_is_held_when_the_destination_changes_until_the_user_agrees() {
+    let offline = Offline::new();
+    let view = offline.desk.prepare_report(draft("echo")).unwrap();
+    assert!(view.statement[0].contains(&view.destination));
+    offline
+        .desk
+        .send_report(&view.report_id, |_| true)
+        .await
+        .unwrap_err();
+
+    // IT moves the service: the same data folder, another ticket API.
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let moved = desk(&tree, &server, &offline.data);
+    let queued = moved.queued_reports().unwrap();
+    let held = &queued.reports[0];
+    let agreed = offline
+        .url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap();
+    assert_eq!(held.destination, agreed);
+    let now = server
+        .url()
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(held.held_for.as_deref(), Some(now.as_str()));
+
+    // Neither the background pass nor *Send now* sends it there.
+    let mut tending = callsupport_desk::outbox::Tending::default();
+    let pass = moved.tend_outbox(&mut tending).await.unwrap().unwrap();
+    assert!(pass.delivered.is_empty(), "{pass:?}");
+    assert_eq!(
+        pass.failed[0].code,
+        ErrorCode::DestinationChanged,
+        "{pass:?}"
+    );
+    assert!(
+        moved.tend_outbox(&mut tending).await.is_none(),
+        "held, it is no longer due"
+    );
+    let flushed = moved.flush_outbox().await.unwrap();
+    assert!(flushed.delivered.is_empty(), "{flushed:?}");
+    assert!(
+        server.folder("bundles").is_empty(),
+        "nothing reached the new service"
+    );
+    let err = ApiError::from(moved.agree_queued_destination("not-an-id").unwrap_err());
+    assert_eq!(err.code, ErrorCode::ReportInvalid);
+    let waiting = moved.queued_reports().unwrap();
+    let error = waiting.reports[0].last_error.as_ref().unwrap();
+    assert_eq!(error.code, ErrorCode::DestinationChanged);
+    assert!(!error.retryable);
+    assert!(
+        error.message.contains(agreed) && error.message.contains(&now),
+        "{}",
+        error.message
+    );
+
+    // The user agrees to the new destination: it goes, and the agreement is kept with it.
+    let after = moved.agree_queued_destination(&held.id).unwrap();
+    assert_eq!(
+        (after.destination.as_str(), after.held_for.as_deref()),
+        (now.as_str(), None)
+    );
+    let report: serde_json::Value = serde_json::from_slice(
+        &fs::read(
+            offline
+                .data
+                .path()
+                .join("outbox")
+                .join(&held.id)
+                .join("report.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["agreed_again"][0]["from"], agreed);
+    assert_eq!(report["agreed_again"][0]["to"], now.as_str());
+    let sent = moved.flush_outbox().await.unwrap();
+    assert_eq!(sent.delivered.len(), 1, "{sent:?}");
+    assert_eq!(server.folder("bundles").len(), 1);
+}

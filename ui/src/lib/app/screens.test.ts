@@ -139,6 +139,7 @@ describe("OutboxPanel", () => {
   const report: QueuedReport = {
     id: "q1", summary: "Echo", queued_at: new Date().toISOString(), bytes: 2_000, attempts: 1,
     last_error: { code: "unreachable", message: "cannot reach support.contoso.com", retryable: true },
+    destination: "support.contoso.com", held_for: null,
   };
 
   it("is not there while nothing waits", async () => {

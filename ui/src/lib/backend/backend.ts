@@ -27,6 +27,7 @@ import type {
   HistoryEntry,
   IndexEvent,
   Progress,
+  QueuedReport,
   QueuedReports,
   ReportDraft,
   SendReceipt,
@@ -59,6 +60,8 @@ export interface Backend {
   sendQueued(): Promise<FlushSummary>;
   /** Removes a waiting report without sending it. */
   removeQueued(id: string): Promise<void>;
+  /** Agrees that a report held for a changed destination go to the one configured now. */
+  agreeQueuedDestination(id: string): Promise<QueuedReport>;
   /** Every report this computer made and still knows of: waiting ones first, then sent ones. */
   history(): Promise<HistoryEntry[]>;
   /** Deletes the local copy of a report (a waiting one is not sent). */

@@ -52,6 +52,23 @@ export class OutboxState {
     }
   }
 
+  /** The user agrees that a report held for a changed destination go to the new one; it is
+   * then sent with the others. */
+  async agreeAndSend(id: string): Promise<void> {
+    this.busy = true;
+    this.error = null;
+    try {
+      await this.backend.agreeQueuedDestination(id);
+    } catch (error) {
+      this.error = asApiError(error);
+      this.busy = false;
+      await this.load();
+      return;
+    }
+    this.busy = false;
+    await this.sendNow();
+  }
+
   async remove(id: string): Promise<void> {
     this.busy = true;
     this.error = null;
@@ -69,6 +86,7 @@ export class OutboxState {
 /** One line about a waiting report's state, by error code (the message goes in a tooltip). */
 export function stateOf(report: QueuedReport): string {
   const error = report.last_error;
+  if (report.held_for !== null) return `Held: you agreed to send it to ${report.destination}; reports now go to ${report.held_for}`;
   if (!error) return "Waiting to be sent";
   if (!error.retryable) return `Not accepted: ${error.message}`;
   return error.code === "server_busy"
@@ -78,5 +96,5 @@ export function stateOf(report: QueuedReport): string {
 
 /** Whether a waiting report needs the user (it will not go out on its own). */
 export function needsAttention(report: QueuedReport): boolean {
-  return report.last_error !== null && !report.last_error.retryable;
+  return report.held_for !== null || (report.last_error !== null && !report.last_error.retryable);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { viewerNotUsed } from "../testing/backend";
 import type { Backend, FlushSummary, QueuedReport, QueuedReports } from "../backend";
-import { OutboxState, stateOf } from "./outbox.svelte";
+import { OutboxState, needsAttention, stateOf } from "./outbox.svelte";
 
 const waiting: QueuedReport = {
   id: "0190-a",
@@ -10,12 +10,16 @@ const waiting: QueuedReport = {
   bytes: 1200,
   attempts: 1,
   last_error: { code: "unreachable", message: "cannot reach the support service", retryable: true },
+  destination: "support.contoso.com",
+  held_for: null,
 };
 
-function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { removed: string[] } {
+function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { removed: string[]; agreed: string[] } {
   const removed: string[] = [];
+  const agreed: string[] = [];
   return {
     removed,
+    agreed,
     overview: async () => ({
       destination: "d", organisation: null, sources: [], recent_calls: [], allow_contact: false, allow_screenshot: false,
   allow_export: true,
@@ -41,6 +45,10 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
       const summary = flush();
       queue.splice(0, summary.delivered.length);
       return summary;
+    },
+    agreeQueuedDestination: async (id) => {
+      agreed.push(id);
+      return { ...queue.find((r) => r.id === id)!, destination: "new.contoso.com", held_for: null };
     },
     removeQueued: async (id) => {
       removed.push(id);
@@ -106,6 +114,20 @@ describe("OutboxState", () => {
     expect(outbox.reports).toHaveLength(0);
     expect(outbox.outcome).toBe("Sent: ticket CS-000007.");
     expect(outbox.busy).toBe(false);
+  });
+
+  it("holds a report whose destination changed until the user agrees, then sends it", async () => {
+    const held: QueuedReport = { ...waiting, last_error: null, held_for: "new.contoso.com" };
+    const backend = fake([held], () => ({ delivered: [], failed: [], problems: [] }));
+    const outbox = new OutboxState(backend);
+    await outbox.load();
+    expect(stateOf(outbox.reports[0])).toBe(
+      "Held: you agreed to send it to support.contoso.com; reports now go to new.contoso.com",
+    );
+    expect(needsAttention(outbox.reports[0])).toBe(true);
+    await outbox.agreeAndSend(held.id);
+    expect(backend.agreed).toEqual([held.id]);
+    expect(outbox.outcome).not.toBeNull();
   });
 
   it("removes a report the user does not want to send", async () => {

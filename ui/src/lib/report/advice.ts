@@ -56,6 +56,12 @@ export function adviceFor(code: ErrorCode): Advice {
       return { title: "The report needs a change", body: "Go back and check what you wrote.", retry: false };
     case "cancelled":
       return { title: "Cancelled", body: "Nothing was sent.", retry: true };
+    case "destination_changed":
+      return {
+        title: "Your support service moved",
+        body: "This report was meant for another address. Check where reports go now, and send it there or remove it.",
+        retry: false,
+      };
     case "managed":
       return {
         title: "Your organisation manages this",

@@ -122,6 +122,9 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     queuedReports: async () => ({ reports: [], warnings: [] }),
     sendQueued: async () => ({ delivered: [], failed: [], problems: [] }),
     removeQueued: async () => {},
+    agreeQueuedDestination: async () => {
+      throw new Error("unused");
+    },
     onOutboxChanged: async () => () => {},
     history: async () => [],
     onNavigate: async () => () => {},

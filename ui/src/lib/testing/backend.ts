@@ -137,6 +137,9 @@ export function fakeBackend(overrides: Partial<Backend> = {}): FakeBackend {
     queuedReports: record("queuedReports", { reports: [], warnings: [] }),
     sendQueued: record("sendQueued", { delivered: [], failed: [], problems: [] }),
     removeQueued: record("removeQueued", undefined),
+    agreeQueuedDestination: async (id) => {
+      throw { code: "io", message: `not in this test: ${id}` };
+    },
     history: record("history", []),
     deleteLocalCopy: async (id) => {
       calls.push(`deleteLocalCopy:${id}`);

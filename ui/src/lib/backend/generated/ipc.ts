@@ -12,6 +12,7 @@ export const COMMANDS = [
   "queued_reports",
   "send_queued",
   "remove_queued",
+  "agree_queued_destination",
   "history",
   "delete_local_copy",
   "settings",

@@ -1,6 +1,6 @@
 // Generated from crates/desk/src/api.rs by `cargo xtask codegen`. Do not edit by hand.
 
-export type ErrorCode = "config_invalid" | "source_unavailable" | "report_invalid" | "cancelled" | "unreachable" | "unauthorized" | "rejected" | "server_busy" | "integrity" | "io" | "managed";
+export type ErrorCode = "config_invalid" | "source_unavailable" | "report_invalid" | "cancelled" | "unreachable" | "unauthorized" | "rejected" | "server_busy" | "integrity" | "io" | "managed" | "destination_changed";
 
 export type ApiError = { code: ErrorCode, message: string, };
 
@@ -582,7 +582,16 @@ attempts: number,
 /**
  * Why the last one failed; `null` before the first.
  */
-last_error: LastError | null, };
+last_error: LastError | null, 
+/**
+ * Where the user agreed to send it (the ticket API's host).
+ */
+destination: string, 
+/**
+ * Where reports go now, when that is another place: the report is held there until the
+ * user agrees to the new destination.
+ */
+held_for: string | null, };
 
 export type ReportState = "waiting" | "not_accepted" | "sent";
 
