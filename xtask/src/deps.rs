@@ -44,6 +44,10 @@ pub const TEST: &[(&str, &str)] = &[
         "Info-ZIP's `unzip -t` checks our bundles independently",
     ),
     (
+        "age",
+        "Debian's age decrypts the bundles we seal and seals bundles we open, independently",
+    ),
+    (
         "python3",
         "Python's zipfile checks our bundles independently",
     ),

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The tools the tests check with; nothing else is run.
-const TOOLS: &[&str] = &["unzip", "python3", "sha256sum", "zip", "gzip", "age"];
+const TOOLS: &[&str] = &["unzip", "python3", "sha256sum", "age"];
 
 /// The bridge for the Wine prefix at `prefix`; it stops with the xtask process.
 pub struct Bridge {
