@@ -75,10 +75,15 @@ pub async fn save_report(
     on_progress: Channel<Progress>,
 ) -> Result<Option<ExportReceipt>, ApiError> {
     let desk = state.desk()?;
+    let sealed = desk.seals_reports();
+    let (kind, extension) = match sealed {
+        true => ("Sealed report (.age)", "age"),
+        false => ("Report (.zip)", "zip"),
+    };
     let mut dialog = rfd::AsyncFileDialog::new()
         .set_title("Save the report")
-        .set_file_name(suggested_file_name(chrono::Local::now()))
-        .add_filter("Report (.zip)", &["zip"])
+        .set_file_name(suggested_file_name(chrono::Local::now(), sealed))
+        .add_filter(kind, &[extension])
         .set_parent(&window);
     if let Some(folder) = suggested_folder() {
         dialog = dialog.set_directory(folder);

@@ -117,6 +117,11 @@ pub fn run() {
             second_launch(app, argv, cwd)
         }))
         .setup(move |app| {
+            // The agent's key for sealed bundles, from the configuration when there is one.
+            let identity_file = layered
+                .as_ref()
+                .ok()
+                .and_then(|layered| layered.config.viewer.identity_path());
             // The index pushes every change of the support files to the window: no polling.
             let handle = app.handle().clone();
             let desk = layered.map(|layered| {
@@ -132,7 +137,9 @@ pub fn run() {
             });
             app.manage(AppState { desk });
             app.manage(window::Opening::new());
-            app.manage(callsupport_desk::api::Viewer::default());
+            let viewer = callsupport_desk::api::Viewer::default();
+            viewer.use_identity_file(identity_file);
+            app.manage(viewer);
             tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
             if let Some(link) = &link {
                 open_link(app.handle(), link);

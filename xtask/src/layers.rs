@@ -8,6 +8,7 @@ const LAYERS: &[&str] = &[
     "callsupport-error",
     "callsupport-redact",
     "callsupport-kept",
+    "callsupport-seal",
     "callsupport-demo",
     "callsupport-outside-tools",
     "callsupport-screen",
@@ -112,15 +113,19 @@ mod tests {
     }
 
     #[test]
-    fn the_server_and_the_fuzz_target_need_only_the_bundle_format_and_small_files() {
+    fn the_server_and_the_fuzz_target_need_only_the_bundle_format_small_files_and_sealing() {
         let edges = workspace_edges();
         let server: Vec<&str> = edges["callsupport-ticket-server"]
             .iter()
             .filter(|(_, kind)| kind.as_deref() != Some("dev"))
             .map(|(dep, _)| dep.as_str())
             .collect();
-        // `kept`: upload records written whole and synced, and the disk's free space.
-        assert_eq!(server, ["callsupport-bundle", "callsupport-kept"]);
+        // `kept`: upload records written whole and synced, and the disk's free space; `seal`:
+        // sealed bundles opened with the server's identity to be checked.
+        assert_eq!(
+            server,
+            ["callsupport-bundle", "callsupport-kept", "callsupport-seal"]
+        );
         let fuzz = std::fs::read_to_string(root().join("fuzz/Cargo.toml")).expect("fuzz manifest");
         assert!(
             fuzz.contains("callsupport-bundle =") && !fuzz.contains("callsupport-desk"),

@@ -42,7 +42,7 @@ pub mod zip_out;
 pub use display::{HOME_SHOWN_AS, display_path, human_bytes};
 pub use kind::{APPLOG_SOURCE_ID, SCREENSHOT_SOURCE_ID, SourceKind};
 pub use manifest::{FORMAT, Manifest};
-pub use writer::{ContentFilter, InputFile};
+pub use writer::{ContentFilter, InputFile, Sealer};
 
 /// The generator name written into every manifest and sent as the user agent.
 pub const GENERATOR: &str = "callsupport";

@@ -62,6 +62,9 @@ pub struct Consent {
     pub redaction: bool,
     /// Where the report was going: the ticket API's host, or `file` for an export.
     pub destination: String,
+    /// The public keys (`age1…`) the bundle was sealed for; empty when it was not sealed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sealed_for: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -36,6 +36,11 @@ pub enum ReadError {
     Io { path: PathBuf, source: io::Error },
     #[error("{} is not a zip file or is damaged: {detail}", path.display())]
     NotAZip { path: PathBuf, detail: String },
+    #[error(
+        "{} is sealed for the organisation's keys (age); open it with an identity whose key it was sealed for (viewer.identity_file, or `callsupport unseal`)",
+        path.display()
+    )]
+    Sealed { path: PathBuf },
     #[error("{} has no manifest.json; it was not made by Call Support", path.display())]
     NoManifest { path: PathBuf },
     #[error("{}: manifest.json is not valid: {detail}", path.display())]
@@ -134,6 +139,18 @@ impl Bundle {
 impl<R: Read + Seek> Bundle<R> {
     /// Opens a bundle from `reader`; `path` only names it in errors.
     pub fn from_reader(reader: R, path: &Path) -> Result<Bundle<R>, ReadError> {
+        let mut reader = reader;
+        let mut head = [0u8; SEALED_MAGIC.len()];
+        let sealed = reader.read_exact(&mut head).is_ok() && head == *SEALED_MAGIC;
+        reader.rewind().map_err(|source| ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if sealed {
+            return Err(ReadError::Sealed {
+                path: path.to_path_buf(),
+            });
+        }
         let mut archive = ZipArchive::new(reader).map_err(|err| ReadError::NotAZip {
             path: path.to_path_buf(),
             detail: err.to_string(),
@@ -442,10 +459,14 @@ fn verify<R: Read + Seek>(bundle: &mut Bundle<R>, first_only: bool) -> Verificat
     }
 }
 
+/// The first line of a sealed (age) bundle.
+pub const SEALED_MAGIC: &[u8; 22] = b"age-encryption.org/v1\n";
+
 impl Coded for ReadError {
     fn code(&self) -> ErrorCode {
         match self {
             ReadError::Io { .. } => ErrorCode::Io,
+            ReadError::Sealed { .. } => ErrorCode::ConfigInvalid,
             _ => ErrorCode::Integrity,
         }
     }

@@ -104,6 +104,12 @@ impl ContentFilter for callsupport_redact::Redactor {
     }
 }
 
+/// Seals a finished bundle for its readers (age, in `callsupport-seal`): the writer hands it
+/// the whole zip and writes what it returns under the final name instead.
+pub trait Sealer: Send + Sync {
+    fn seal(&self, plain: &mut dyn Read, out: &mut dyn Write) -> io::Result<()>;
+}
+
 /// A file on this machine to pack, as a scan of its source found it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputFile {
@@ -230,9 +236,23 @@ impl Pool {
 /// `filter`, when given, rewrites readable (deflated) files.
 pub fn write_bundle(
     out: &Path,
+    manifest: Manifest,
+    files: &[InputFile],
+    filter: Option<&dyn ContentFilter>,
+    on_progress: impl FnMut(Progress) -> bool,
+) -> Result<WrittenBundle, WriteError> {
+    write_sealed_bundle(out, manifest, files, filter, None, on_progress)
+}
+
+/// [`write_bundle`], sealed by `sealer` when one is given: the zip is written into an anonymous
+/// temporary file beside `out` (it has no name, and the system removes it when it is closed),
+/// and only the sealed bytes go under `out`. The returned hash and size are the sealed file's.
+pub fn write_sealed_bundle(
+    out: &Path,
     mut manifest: Manifest,
     files: &[InputFile],
     filter: Option<&dyn ContentFilter>,
+    sealer: Option<&dyn Sealer>,
     on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<WrittenBundle, WriteError> {
     if out.exists() {
@@ -243,10 +263,14 @@ pub fn write_bundle(
         path: out.to_path_buf(),
         source,
     };
-    let mut zip = ZipOut::new(BufWriter::with_capacity(
-        CHUNK,
-        partial.file.try_clone().map_err(output_error)?,
-    ));
+    let target = match sealer {
+        Some(_) => {
+            let folder = out.parent().filter(|p| !p.as_os_str().is_empty());
+            tempfile::tempfile_in(folder.unwrap_or(Path::new("."))).map_err(output_error)?
+        }
+        None => partial.file.try_clone().map_err(output_error)?,
+    };
+    let mut zip = ZipOut::new(BufWriter::with_capacity(CHUNK, target));
 
     let routes: Vec<Route> = files.iter().map(|f| route(f, filter.is_some())).collect();
     let workers = std::thread::available_parallelism()
@@ -332,7 +356,18 @@ pub fn write_bundle(
         .map_err(output_error)?;
     let mut writer = zip.finish().map_err(output_error)?;
     writer.flush().map_err(output_error)?;
-    drop(writer);
+    if let Some(sealer) = sealer {
+        let mut plain = writer
+            .into_inner()
+            .map_err(|err| output_error(err.into_error()))?;
+        plain.rewind().map_err(output_error)?;
+        let mut sealed =
+            BufWriter::with_capacity(CHUNK, partial.file.try_clone().map_err(output_error)?);
+        sealer.seal(&mut plain, &mut sealed).map_err(output_error)?;
+        sealed.flush().map_err(output_error)?;
+    } else {
+        drop(writer);
+    }
     let path = partial.commit(out)?;
     let (sha256, bytes) = sha256_file(&path).map_err(output_error)?;
     Ok(WrittenBundle {

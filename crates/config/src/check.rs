@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::{
     CollectionConfig, Config, ConfigError, DetectionConfig, OutboxConfig, PrivacyConfig,
-    ShortcutConfig, SourceConfig, StartupConfig, SurveyConfig, TicketApiConfig,
+    ShortcutConfig, SourceConfig, StartupConfig, SurveyConfig, TicketApiConfig, ViewerConfig,
 };
 use crate::load::{line_of, span_of_key};
 
@@ -60,6 +60,7 @@ impl Config {
                 "startup" => section::<StartupConfig>(value),
                 "detection" => section::<DetectionConfig>(value),
                 "survey" => section::<SurveyConfig>(value),
+                "viewer" => section::<ViewerConfig>(value),
                 _ => Err((
                     String::new(),
                     format!(

@@ -69,6 +69,8 @@ pub struct Config {
     pub detection: DetectionConfig,
     #[serde(default)]
     pub survey: SurveyConfig,
+    #[serde(default)]
+    pub viewer: ViewerConfig,
     /// Keys (or sections) the user's file and the app cannot change; read from the machine-wide
     /// file only.
     #[serde(default)]

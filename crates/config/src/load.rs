@@ -217,6 +217,20 @@ impl Config {
                 return Err((key("max_age_days"), "must be at least 1".into()));
             }
         }
+        callsupport_seal::Recipients::parse(&self.privacy.recipients).map_err(|err| match err {
+            callsupport_seal::SealError::BadRecipient { index, .. } => {
+                (format!("privacy.recipients[{index}]"), err.to_string())
+            }
+            other => ("privacy.recipients".to_owned(), other.to_string()),
+        })?;
+        if let Some(path) = &self.viewer.identity_file
+            && path.trim().is_empty()
+        {
+            return Err((
+                "viewer.identity_file".into(),
+                "must name a file made by `age-keygen -o FILE`".into(),
+            ));
+        }
         if self.outbox.max_age_days == 0 {
             return Err(("outbox.max_age_days".into(), "must be at least 1".into()));
         }

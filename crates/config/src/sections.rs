@@ -342,6 +342,12 @@ pub struct PrivacyConfig {
     /// basic facts only (and a screenshot, where those are allowed).
     #[serde(default = "yes")]
     pub allow_log_collection: bool,
+    /// Seal every bundle with age for these public keys (`age1…`, as `age-keygen -y` prints
+    /// them): the report in the outbox, a file saved with *Save to file* and the server's copy
+    /// are then ciphertext only these keys' holders can open. Include the reference server's key
+    /// so it can check what it receives.
+    #[serde(default)]
+    pub recipients: Vec<String>,
 }
 
 impl Default for PrivacyConfig {
@@ -352,6 +358,7 @@ impl Default for PrivacyConfig {
             allow_screenshot: false,
             allow_export: true,
             allow_log_collection: true,
+            recipients: Vec::new(),
         }
     }
 }
@@ -408,5 +415,26 @@ fn is_loopback(url: &url::Url) -> bool {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
+    }
+}
+
+/// The support agent's side of the app: opening received bundles.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ViewerConfig {
+    /// The agent's age identity file (`age-keygen -o FILE`), which opens bundles sealed for its
+    /// public key (`privacy.recipients` on the users' computers). `~` is the home folder.
+    #[serde(default)]
+    pub identity_file: Option<String>,
+}
+
+impl ViewerConfig {
+    /// The identity file, `~` expanded.
+    pub fn identity_path(&self) -> Option<std::path::PathBuf> {
+        let path = self.identity_file.as_deref()?.trim();
+        match path.strip_prefix("~/").or_else(|| path.strip_prefix("~\\")) {
+            Some(rest) => dirs::home_dir().map(|home| home.join(rest)),
+            None => Some(std::path::PathBuf::from(path)),
+        }
     }
 }

@@ -16,7 +16,9 @@ use uuid::Uuid;
 use crate::bundle::manifest::{
     Consent, FORMAT, Generator, Manifest, ManifestSkipped, ManifestSource,
 };
-use crate::bundle::writer::{ContentFilter, InputFile, WriteError, WrittenBundle, write_bundle};
+use crate::bundle::writer::{
+    ContentFilter, InputFile, Sealer, WriteError, WrittenBundle, write_sealed_bundle,
+};
 use crate::config::Config;
 use crate::host::HostFacts;
 use crate::prepare::Found;
@@ -25,6 +27,7 @@ use crate::redact::{RedactionContext, Redactor};
 use crate::report::Report;
 use crate::sources::{Skipped, SourceError, SourceFile, SourceScan, scan};
 use callsupport_bundle::display_path;
+use callsupport_seal::Recipients;
 
 /// What will be collected, and what will not and why.
 #[derive(Debug, Clone)]
@@ -201,7 +204,24 @@ pub fn collect_filtered(
     // Logged only once written: a line written meanwhile would cut our own log in this bundle.
     let started = std::time::Instant::now();
     let files: Vec<InputFile> = plan.selected.iter().map(SourceFile::input).collect();
-    let written = write_bundle(out, manifest, &files, filter, on_progress);
+    // Sealed exactly when the consent record says so, for exactly those keys.
+    let sealer = match manifest.consent.sealed_for.as_slice() {
+        [] => None,
+        keys => Some(AgeSealer(Recipients::parse(keys).map_err(|err| {
+            WriteError::Output {
+                path: out.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, err.to_string()),
+            }
+        })?)),
+    };
+    let written = write_sealed_bundle(
+        out,
+        manifest,
+        &files,
+        filter,
+        sealer.as_ref().map(|s| s as &dyn Sealer),
+        on_progress,
+    );
     match &written {
         Ok(bundle) => log::info!(
             "bundle {bundle_id} written: {} bytes, {} files, {} skipped, {} redactions{}, {} ms",
@@ -224,6 +244,24 @@ pub fn collect_filtered(
         Err(err) => log::warn!("bundle {bundle_id} not written: {err}"),
     }
     written
+}
+
+/// Sealing with age for the bundle writer.
+struct AgeSealer(Recipients);
+
+impl Sealer for AgeSealer {
+    fn seal(
+        &self,
+        plain: &mut dyn std::io::Read,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        callsupport_seal::seal(plain, out, &self.0)
+            .map(|_| ())
+            .map_err(|err| match err {
+                callsupport_seal::SealError::Io { source, .. } => source,
+                other => std::io::Error::other(other.to_string()),
+            })
+    }
 }
 
 #[cfg(test)]

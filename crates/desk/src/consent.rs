@@ -49,10 +49,23 @@ pub struct Statement {
     pub paragraphs: Vec<String>,
     /// `(shown path, bytes)` of every file that will be sent.
     pub files: Vec<(String, u64)>,
+    /// The public keys the bundle is sealed for (`privacy.recipients`); empty: not sealed.
+    pub sealed_for: Vec<String>,
 }
 
 impl Statement {
+    /// The statement for a bundle that is not sealed.
     pub fn new(plan: &Plan, destination: &Destination, redaction: bool) -> Statement {
+        Statement::sealed(plan, destination, redaction, &[])
+    }
+
+    /// The statement for a bundle sealed for `sealed_for` (none: not sealed).
+    pub fn sealed(
+        plan: &Plan,
+        destination: &Destination,
+        redaction: bool,
+        sealed_for: &[String],
+    ) -> Statement {
         let files: Vec<(String, u64)> = plan
             .selected
             .iter()
@@ -108,7 +121,34 @@ impl Statement {
                 "Readable logs are sent as they are, without removing personal details.".to_owned()
             });
         }
-        Statement { paragraphs, files }
+        if !sealed_for.is_empty() {
+            let keys: Vec<String> = sealed_for
+                .iter()
+                .map(|key| callsupport_seal::Recipients::short(key))
+                .collect();
+            let who = if keys.len() == 1 {
+                format!("the holder of your organisation's key {}", keys[0])
+            } else {
+                format!(
+                    "the holders of your organisation's {} keys ({})",
+                    keys.len(),
+                    keys.join(", ")
+                )
+            };
+            paragraphs.push(match destination {
+                Destination::File => format!(
+                    "The file is sealed on this computer: only {who} can open it, not you or anyone it passes through."
+                ),
+                Destination::TicketApi { .. } => format!(
+                    "It is sealed on this computer before it is saved or sent: only {who} can open it."
+                ),
+            });
+        }
+        Statement {
+            paragraphs,
+            files,
+            sealed_for: sealed_for.to_vec(),
+        }
     }
 
     /// The canonical text the hash covers.
@@ -138,6 +178,7 @@ impl Statement {
             language: Some(STATEMENT_LANGUAGE.to_owned()),
             redaction,
             destination: destination.label(),
+            sealed_for: self.sealed_for.clone(),
         }
     }
 }

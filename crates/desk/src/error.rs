@@ -58,6 +58,8 @@ pub enum Error {
     Fetch(#[from] FetchError),
     #[error(transparent)]
     Secret(#[from] SecretError),
+    #[error(transparent)]
+    Seal(#[from] callsupport_seal::SealError),
 
     // The use cases' own.
     #[error(transparent)]
@@ -166,6 +168,7 @@ impl Error {
             Error::Upload(err) => err.code(),
             Error::Fetch(err) => err.code(),
             Error::Secret(err) => err.code(),
+            Error::Seal(err) => err.code(),
             Error::Preview(err) => err.code(),
             Error::Export(err) => err.code(),
             Error::Policy(err) => err.code(),

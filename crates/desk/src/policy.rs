@@ -84,6 +84,19 @@ impl Policy {
         self.privacy.redact
     }
 
+    /// `privacy.recipients`: the keys every bundle is sealed for (none: not sealed).
+    pub fn recipients(&self) -> &[String] {
+        &self.privacy.recipients
+    }
+
+    /// Refuses to pack a report prepared under other sealing keys than today's: the statement
+    /// named who can open it.
+    pub fn check_sealing_agreed(&self, agreed: &[String]) -> Result<(), PolicyError> {
+        (agreed == self.recipients())
+            .then_some(())
+            .ok_or(PolicyError::Changed("recipients"))
+    }
+
     /// Refuses to pack a report prepared under another redaction setting than today's: what the
     /// user agreed to said whether logs are cleaned.
     pub fn check_redaction_agreed(&self, agreed: bool) -> Result<(), PolicyError> {

@@ -89,7 +89,7 @@ pub fn prepare(
         destination
     };
     let redact = policy.redacts();
-    let statement = Statement::new(&plan, &destination, redact);
+    let statement = Statement::sealed(&plan, &destination, redact, policy.recipients());
     Ok((
         Prepared {
             report,
@@ -106,7 +106,9 @@ impl Prepared {
     /// The record of the user agreeing to this report's statement, now. Refused when the
     /// organisation's redaction setting changed since the statement was worded.
     pub fn consent(&self, config: &Config) -> Result<crate::bundle::manifest::Consent, Error> {
-        Policy::of(config).check_redaction_agreed(self.redact)?;
+        let policy = Policy::of(config);
+        policy.check_redaction_agreed(self.redact)?;
+        policy.check_sealing_agreed(&self.statement.sealed_for)?;
         Ok(self.statement.agreed(&self.destination, self.redact))
     }
 }

@@ -99,6 +99,10 @@ pub struct ServerConfig {
     /// Where the blob store signs links, agents' bundle downloads are redirected to one valid this
     /// many minutes; 0 streams them through the server.
     pub signed_link_minutes: u64,
+    /// The server's age identity file: bundles sealed for its public key (among others) are
+    /// opened to be checked, and stored sealed as they came. Without one, sealed bundles are
+    /// refused.
+    pub seal_identity: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -117,6 +121,7 @@ impl ServerConfig {
             lookup_limit: None,
             trusted_proxies: Vec::new(),
             public_url: None,
+            seal_identity: None,
             resumable_uploads: true,
             upload_quotas: None,
             upload_sweep_every: std::time::Duration::from_secs(300),
@@ -285,7 +290,15 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         ))
         .abort_handle(),
     );
+    let seal_identity = match &config.seal_identity {
+        Some(path) => Some(Arc::new(
+            callsupport_seal::Identities::from_file(path)
+                .map_err(|err| anyhow::anyhow!("--seal-identity: {err}"))?,
+        )),
+        None => None,
+    };
     let state = Arc::new(routes::AppState {
+        seal_identity,
         forwarder,
         store,
         incoming,

@@ -119,6 +119,11 @@ struct Args {
     /// AWS_SECRET_ACCESS_KEY, AWS_REGION, AWS_ENDPOINT for S3.
     #[arg(long, value_name = "URL")]
     blob_store: Option<String>,
+    /// This server's age identity file (`age-keygen -o FILE`). Bundles sealed for its public key
+    /// (the app's privacy.recipients) are opened to be checked and stored sealed, as they came;
+    /// without it, sealed bundles are refused.
+    #[arg(long, value_name = "FILE", env = "CALLSUPPORT_SEAL_IDENTITY")]
+    seal_identity: Option<PathBuf>,
     /// With a blob store that signs links, agents' bundle downloads are redirected to a link
     /// valid this many minutes; 0 streams them through this server.
     #[arg(long, default_value_t = 15, value_name = "MINUTES")]
@@ -243,6 +248,7 @@ async fn main() {
             None => BlobConfig::DataFolder,
         },
         signed_link_minutes: args.signed_link_minutes,
+        seal_identity: args.seal_identity,
         forward: args.ado_organization.map(|organization_url| {
             ForwardConfig::new(AzureDevOps {
                 organization_url,

@@ -286,6 +286,7 @@ fn demo_bundle(harness: &Harness) -> anyhow::Result<PathBuf> {
             statement: None,
             statement_version: None,
             language: None,
+            sealed_for: Vec::new(),
             redaction: true,
             destination: "support.contoso.com".into(),
         },

@@ -48,9 +48,14 @@ pub enum ExportError {
     NotForSending,
 }
 
-/// The name the save dialog suggests: `call-support-report-2026-11-25-1015.zip`, local time.
-pub fn suggested_file_name(now: chrono::DateTime<chrono::Local>) -> String {
-    format!("call-support-report-{}.zip", now.format("%Y-%m-%d-%H%M"))
+/// The name the save dialog suggests: `call-support-report-2026-11-25-1015.zip`, local time;
+/// `….zip.age` for a sealed report.
+pub fn suggested_file_name(now: chrono::DateTime<chrono::Local>, sealed: bool) -> String {
+    format!(
+        "call-support-report-{}.zip{}",
+        now.format("%Y-%m-%d-%H%M"),
+        if sealed { ".age" } else { "" }
+    )
 }
 
 /// The folder the save dialog opens in: the user's Downloads folder, else their home.
@@ -59,6 +64,12 @@ pub fn suggested_folder() -> Option<PathBuf> {
 }
 
 impl Desk {
+    /// Whether reports are sealed for the organisation's keys (`privacy.recipients`), so a saved
+    /// one is an age file.
+    pub fn seals_reports(&self) -> bool {
+        !Policy::of(&self.config()).recipients().is_empty()
+    }
+
     /// Writes the prepared report to `dest` as shown on the consent screen, with a file as its
     /// destination. The report stays prepared: it can still be sent afterwards.
     pub async fn export_report(
@@ -76,9 +87,15 @@ impl Desk {
             // the send screen (Save to file instead), the same words with a file as destination.
             let statement = match prepared.destination {
                 Destination::File => prepared.statement.clone(),
-                _ => Statement::new(&prepared.plan, &Destination::File, prepared.redact),
+                _ => Statement::sealed(
+                    &prepared.plan,
+                    &Destination::File,
+                    prepared.redact,
+                    &prepared.statement.sealed_for,
+                ),
             };
             policy.check_redaction_agreed(prepared.redact)?;
+            policy.check_sealing_agreed(&statement.sealed_for)?;
             (
                 prepared.plan.clone(),
                 prepared.report.clone(),

@@ -188,7 +188,12 @@ impl Desk {
                 original_path: f.path,
                 reason: LEFT_OUT_BY_USER.to_owned(),
             }));
-        prepared.statement = Statement::new(&plan, &prepared.destination, prepared.redact);
+        prepared.statement = Statement::sealed(
+            &plan,
+            &prepared.destination,
+            prepared.redact,
+            &prepared.statement.sealed_for,
+        );
         prepared.plan = plan;
         Ok(consent_view(
             report_id.to_owned(),
@@ -330,7 +335,9 @@ impl Desk {
         let id = match prepared.queued {
             Some(id) => id,
             None => {
-                Policy::of(&self.config()).check_redaction_agreed(prepared.redact)?;
+                let policy = Policy::of(&self.config());
+                policy.check_redaction_agreed(prepared.redact)?;
+                policy.check_sealing_agreed(&prepared.statement.sealed_for)?;
                 let consent = prepared
                     .statement
                     .agreed(&prepared.destination, prepared.redact);

@@ -5,6 +5,10 @@
 //! hashes are checked afterwards ([`Viewer::verify`]), and the calls read on request
 //! ([`Viewer::calls`]). Every bundle is hostile until proven otherwise: the reader's rules refuse
 //! unsafe names, duplicates and sizes that do not add up, with an error that says why.
+//!
+//! A bundle sealed for the organisation's keys opens with the agent's identity
+//! ([`Viewer::use_identity_file`]: `viewer.identity_file`, or [`IDENTITY_ENV`]): it is opened
+//! once into a private folder of the viewer's, removed when the viewer ends.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +25,13 @@ use crate::bundle::vendor::{VendorExport, export_for_vendor};
 use crate::calls::{self, Calls};
 use crate::error::Error;
 
+/// The variable naming an age identity file that opens sealed bundles; it comes before
+/// `viewer.identity_file`.
+pub const IDENTITY_ENV: &str = "CALLSUPPORT_IDENTITY";
+
+/// The most a sealed bundle may open to: larger than any bundle a server takes.
+const MAX_OPENED: u64 = 64 << 30;
+
 /// A bundle opened in the viewer.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct OpenedBundle {
@@ -29,6 +40,8 @@ pub struct OpenedBundle {
     /// Its file, home folder as `~`.
     pub path: String,
     pub bytes: u64,
+    /// It came sealed for the organisation's keys, and was opened with the agent's identity.
+    pub sealed: bool,
     pub manifest: Manifest,
     /// For a bundle fetched by ticket id: where that ticket stands in the organisation's
     /// ticket system.
@@ -66,26 +79,102 @@ pub struct Viewer {
     pub(super) agent_token: Mutex<Option<String>>,
     /// Set to stop a ticket download under way.
     pub(super) fetch_cancelled: AtomicBool,
+    /// The agent's age identity file, which opens sealed bundles.
+    identity_file: Mutex<Option<PathBuf>>,
+    /// Where sealed bundles are opened to; removed with the viewer.
+    opened_dir: Mutex<Option<tempfile::TempDir>>,
 }
 
 impl Viewer {
-    /// Opens `path`: the manifest only (see the module documentation).
+    /// The identity that opens sealed bundles: [`IDENTITY_ENV`] when set, else `configured`
+    /// (`viewer.identity_file`).
+    pub fn use_identity_file(&self, configured: Option<PathBuf>) {
+        let chosen = std::env::var_os(IDENTITY_ENV)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or(configured);
+        *self.identity_file.lock().expect("viewer lock") = chosen;
+    }
+
+    /// Opens `path`: the manifest only (see the module documentation). A sealed bundle is
+    /// opened with the agent's identity first.
     pub fn open(&self, path: &Path) -> Result<OpenedBundle, Error> {
-        let bundle = Bundle::open(path)?;
         let bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let sealed = callsupport_seal::is_sealed(path).unwrap_or(false);
+        let readable = if sealed {
+            self.unseal(path)?
+        } else {
+            path.to_path_buf()
+        };
+        let bundle = Bundle::open(&readable).map_err(|err| match err {
+            // Named by the file the agent chose, not the viewer's private copy.
+            crate::bundle::reader::ReadError::NotAZip { detail, .. } => {
+                crate::bundle::reader::ReadError::NotAZip {
+                    path: path.to_path_buf(),
+                    detail,
+                }
+            }
+            other => other,
+        })?;
         let id = bundle.manifest.bundle_id.to_string();
         self.open
             .lock()
             .expect("viewer lock")
-            .insert(id.clone(), path.to_path_buf());
-        log::info!("viewer: opened bundle {id} ({bytes} bytes)");
+            .insert(id.clone(), readable);
+        log::info!(
+            "viewer: opened bundle {id} ({bytes} bytes{})",
+            if sealed { ", sealed" } else { "" }
+        );
         Ok(OpenedBundle {
             id,
             path: callsupport_bundle::display_path(path),
             bytes,
+            sealed,
             manifest: bundle.manifest,
             ticket_system: None,
         })
+    }
+
+    /// Opens a sealed bundle with the agent's identity into the viewer's private folder.
+    fn unseal(&self, path: &Path) -> Result<PathBuf, Error> {
+        let identity_file = self.identity_file.lock().expect("viewer lock").clone();
+        let Some(identity_file) = identity_file else {
+            return Err(crate::bundle::reader::ReadError::Sealed {
+                path: path.to_path_buf(),
+            }
+            .into());
+        };
+        let identities = callsupport_seal::Identities::from_file(&identity_file)?;
+        let mut dir = self.opened_dir.lock().expect("viewer lock");
+        if dir.is_none() {
+            *dir = Some(
+                tempfile::Builder::new()
+                    .prefix("callsupport-opened-")
+                    .tempdir()
+                    .map_err(Error::io("no room to open a sealed bundle"))?,
+            );
+        }
+        let target = dir
+            .as_ref()
+            .expect("made above")
+            .path()
+            .join(format!("{}.zip", uuid::Uuid::now_v7().simple()));
+        let what = format!("cannot open {}", path.display());
+        let mut sealed = std::fs::File::open(path).map_err(Error::io(what.clone()))?;
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(&target).map_err(Error::io(what.clone()))?,
+        );
+        let opened = callsupport_seal::unseal(&mut sealed, &mut out, &identities, MAX_OPENED)
+            .and_then(|_| {
+                std::io::Write::flush(&mut out)
+                    .map_err(|source| callsupport_seal::SealError::Io { what, source })
+            });
+        if let Err(err) = opened {
+            drop(out);
+            let _ = std::fs::remove_file(&target);
+            return Err(err.into());
+        }
+        Ok(target)
     }
 
     /// Opens `path` for the window to take with [`Viewer::take_handed`] (the app opened it: a

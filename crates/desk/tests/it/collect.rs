@@ -36,6 +36,7 @@ fn consent() -> Consent {
         statement: None,
         statement_version: None,
         language: None,
+        sealed_for: Vec::new(),
         redaction: false,
         destination: Destination::File.label(),
     }

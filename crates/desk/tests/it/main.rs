@@ -12,6 +12,7 @@ mod detect; // detection replayed into watched logs: rules fire once, cooldown, 
 mod reader; // Bundle::open / verify against hostile, hand-made zips
 mod received; // Viewer::fetch_ticket from the real server: tokens, the kept copy, bad ids, cancel
 mod resumable; // tus uploads to the real server: chunks, fallback, restart, lost upload or answer, 20 cuts of 200 MiB
+mod sealed; // bundles sealed with age: consent, outbox, saved file, server check, viewer; Debian's age opens them
 mod support; // shared fixtures: log trees, config files, external tool runners, in-process server
 mod upload; // upload::Uploader against the real ticket server: receipt, idempotency, failures
 mod viewer; // api::Viewer: a bundle's manifest, check and calls; a big log a window at a time

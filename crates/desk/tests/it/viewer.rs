@@ -81,6 +81,7 @@ fn bundle_with(
             statement: None,
             statement_version: None,
             language: None,
+            sealed_for: Vec::new(),
             redaction: false,
             destination: "test".into(),
         },

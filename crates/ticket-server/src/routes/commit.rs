@@ -101,9 +101,14 @@ async fn commit(
 ) -> Result<(Stored, bool), ApiProblem> {
     let (checked, data_path) = (request.clone(), data.to_path_buf());
     let max_unpacked = state.max_unpacked_bytes;
+    let opener = Opener {
+        identity: state.seal_identity.clone(),
+        scratch: state.incoming.clone(),
+        limit: state.max_bundle_bytes,
+    };
     // A few checks at a time: each inflates a whole bundle, and more at once only share the cores.
     let _turn = state.checks.acquire().await.map_err(ApiProblem::internal)?;
-    blocking(move || check_bundle(&data_path, &checked, max_unpacked)).await?;
+    blocking(move || check_bundle(&data_path, &checked, max_unpacked, &opener)).await?;
     drop(_turn);
     let store = &state.store;
     let earlier = store
@@ -170,11 +175,55 @@ async fn store_commit(
     Ok((stored, created))
 }
 
+/// How a sealed bundle is opened to be checked: with the server's identity, into an anonymous
+/// file in `scratch`, at most `limit` bytes (a sealed bundle is no larger than the one inside).
+struct Opener {
+    identity: Option<std::sync::Arc<callsupport_seal::Identities>>,
+    scratch: std::path::PathBuf,
+    limit: u64,
+}
+
 /// The bundle must open as a Call Support bundle, belong to this report, unpack to at most
-/// `max_unpacked` bytes, and be intact; the first file that is not ends the check.
-fn check_bundle(path: &Path, request: &TicketRequest, max_unpacked: u64) -> Result<(), ApiProblem> {
-    let mut bundle = Bundle::open(path)
+/// `max_unpacked` bytes, and be intact; the first file that is not ends the check. A sealed
+/// bundle is checked opened, and stored as it came.
+fn check_bundle(
+    path: &Path,
+    request: &TicketRequest,
+    max_unpacked: u64,
+    opener: &Opener,
+) -> Result<(), ApiProblem> {
+    let sealed = callsupport_seal::is_sealed(path).map_err(ApiProblem::internal)?;
+    if !sealed {
+        let bundle = Bundle::open(path)
+            .map_err(|err| ApiProblem::unprocessable("bundle_invalid", err.to_string()))?;
+        return check_opened(bundle, request, max_unpacked);
+    }
+    let Some(identity) = &opener.identity else {
+        return Err(ApiProblem::unprocessable(
+            "bundle_sealed",
+            "the bundle is sealed, and this server has no identity to open it with; start it with --seal-identity FILE and add its public key to privacy.recipients",
+        ));
+    };
+    let opened = callsupport_seal::unseal_to_temp(path, identity, &opener.scratch, opener.limit)
+        .map_err(|err| match err {
+            callsupport_seal::SealError::NotForUs => ApiProblem::unprocessable(
+                "bundle_sealed",
+                "the bundle is sealed for other keys than this server's; add the server's public key to privacy.recipients",
+            ),
+            callsupport_seal::SealError::Io { .. } => ApiProblem::internal(err),
+            other => ApiProblem::unprocessable("bundle_damaged", other.to_string()),
+        })?;
+    let bundle = Bundle::from_reader(std::io::BufReader::new(opened), path)
         .map_err(|err| ApiProblem::unprocessable("bundle_invalid", err.to_string()))?;
+    check_opened(bundle, request, max_unpacked)
+}
+
+/// [`check_bundle`] of an opened bundle.
+fn check_opened<R: std::io::Read + std::io::Seek>(
+    mut bundle: Bundle<R>,
+    request: &TicketRequest,
+    max_unpacked: u64,
+) -> Result<(), ApiProblem> {
     if bundle.manifest.bundle_id != request.bundle_id {
         return Err(ApiProblem::unprocessable(
             "bundle_id_mismatch",

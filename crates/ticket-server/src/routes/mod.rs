@@ -41,6 +41,8 @@ pub(crate) const DRAIN_MARGIN: u64 = 64 << 20;
 
 pub struct AppState {
     pub store: Arc<dyn Tickets>,
+    /// Opens sealed bundles to check them; `None` refuses them.
+    pub seal_identity: Option<Arc<callsupport_seal::Identities>>,
     /// Forwards new tickets to the organisation's ticket system, when set up.
     pub forwarder: Option<Arc<Forwarder>>,
     /// Where a multipart request's bundle is written while it arrives (cleared at start).

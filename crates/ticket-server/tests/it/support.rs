@@ -325,6 +325,7 @@ pub fn bundle_of_folder(
             statement: None,
             statement_version: None,
             language: None,
+            sealed_for: Vec::new(),
             redaction: false,
             destination: "file".to_owned(),
         },
