@@ -58,6 +58,8 @@ enum Command {
     Kql(commands::kql::Args),
     /// Write only a bundle's encrypted SDK logs, with a small manifest, for the SDK vendor.
     VendorExport(commands::vendor_export::Args),
+    /// Open a bundle sealed for the organisation's keys into a plain bundle, with an identity.
+    Unseal(commands::unseal::Args),
     /// Download a ticket's bundle from the ticket API with an agent token.
     Fetch(commands::fetch::Args),
     /// The configuration: show what is in effect, check a file, print the JSON Schema.
@@ -104,6 +106,7 @@ fn main() -> ExitCode {
         Command::Calls(args) => commands::calls::run(args, json),
         Command::Kql(args) => commands::kql::run(args, json),
         Command::VendorExport(args) => commands::vendor_export::run(args, json),
+        Command::Unseal(args) => commands::unseal::run(args, json),
         Command::Fetch(args) => load(cli.config).and_then(|c| commands::fetch::run(&c, args, json)),
         Command::Config(args) => commands::config::run(cli.config, args, json),
         Command::Doctor => commands::doctor::run(cli.config, json),

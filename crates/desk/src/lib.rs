@@ -31,6 +31,7 @@ pub mod proxy;
 pub mod screenshot;
 pub mod support_link;
 mod tidy;
+pub mod unseal;
 
 pub use error::{Error, ErrorCode};
 

@@ -14,5 +14,6 @@ mod report_args;
 pub mod sources;
 pub mod submit;
 pub mod token;
+pub mod unseal;
 pub mod vendor_export;
 pub mod verify;

@@ -466,3 +466,99 @@ fn collect_asks_for_agreement_and_the_manifest_keeps_the_statement_agreed_to() {
         "one `path<TAB>bytes` line a file: {check}"
     );
 }
+
+#[test]
+fn a_sealed_bundle_is_refused_by_verify_until_unsealed_with_a_key_and_age_agrees() {
+    let machine = Machine::new();
+    let key = machine.path("agent.key");
+    let identities = callsupport_seal::Identities::generate();
+    fs::write(&key, identities.to_file_text()).unwrap();
+    let public = identities.public_keys().remove(0);
+    let config = machine.config("callsupport.toml", "http://127.0.0.1:9/t");
+    let text = fs::read_to_string(&config).unwrap().replace(
+        "[privacy]\n",
+        &format!("[privacy]\nrecipients = [\"{public}\"]\n"),
+    );
+    fs::write(&config, text).unwrap();
+    let sealed = machine.out("sealed.zip.age");
+    let run = machine
+        .run(&[
+            "collect",
+            "--yes",
+            "--config",
+            config.to_str().unwrap(),
+            "--out",
+            sealed.to_str().unwrap(),
+            "--summary",
+            "sealed",
+        ])
+        .success();
+    assert!(
+        run.stderr().contains("sealed on this computer"),
+        "{}",
+        run.stderr()
+    );
+    assert!(
+        fs::read(&sealed)
+            .unwrap()
+            .starts_with(b"age-encryption.org/v1\n")
+    );
+
+    // Not a zip to the other commands: they say how to open it.
+    machine
+        .run(&["verify", sealed.to_str().unwrap()])
+        .failure(3, &["sealed", "callsupport unseal"]);
+
+    let plain = machine.out("plain.zip");
+    machine
+        .run(&[
+            "unseal",
+            sealed.to_str().unwrap(),
+            "--identity",
+            key.to_str().unwrap(),
+            "--out",
+            plain.to_str().unwrap(),
+        ])
+        .success();
+    machine.run(&["verify", plain.to_str().unwrap()]).success();
+    let by_age = machine.out("by-age.zip");
+    tool(
+        "age",
+        &[
+            "-d",
+            "-i",
+            key.to_str().unwrap(),
+            "-o",
+            by_age.to_str().unwrap(),
+            sealed.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(sha256sum(&plain), sha256sum(&by_age));
+
+    // Another key: refused, and nothing written.
+    let stranger = machine.path("stranger.key");
+    fs::write(
+        &stranger,
+        callsupport_seal::Identities::generate().to_file_text(),
+    )
+    .unwrap();
+    let again = machine.out("again.zip");
+    machine
+        .run(&[
+            "unseal",
+            sealed.to_str().unwrap(),
+            "--identity",
+            stranger.to_str().unwrap(),
+            "--out",
+            again.to_str().unwrap(),
+        ])
+        .failure(1, &["sealed for other keys"]);
+    assert!(!again.exists());
+    assert_eq!(
+        names_in(&machine.out(""))
+            .iter()
+            .filter(|n| n.starts_with('.'))
+            .count(),
+        0
+    );
+}

@@ -15,6 +15,7 @@ const opened: OpenedBundle = {
   id: "b1",
   path: "~/Downloads/report.zip",
   bytes: 900_000,
+  sealed: false,
   manifest: {
     format: "callsupport/bundle@1",
     bundle_id: "b1",

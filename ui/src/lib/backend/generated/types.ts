@@ -329,7 +329,11 @@ id: string,
 /**
  * Its file, home folder as `~`.
  */
-path: string, bytes: number, manifest: Manifest, 
+path: string, bytes: number, 
+/**
+ * It came sealed for the organisation's keys, and was opened with the agent's identity.
+ */
+sealed: boolean, manifest: Manifest, 
 /**
  * For a bundle fetched by ticket id: where that ticket stands in the organisation's
  * ticket system.
@@ -448,7 +452,11 @@ redaction: boolean,
 /**
  * Where the report was going: the ticket API's host, or `file` for an export.
  */
-destination: string, };
+destination: string, 
+/**
+ * The public keys (`age1…`) the bundle was sealed for; empty when it was not sealed.
+ */
+sealed_for?: Array<string>, };
 
 export type ManifestSource = { id: string, name: string, kind: SourceKind, };
 
