@@ -1,7 +1,7 @@
 //! `cargo xtask bench`: release-build benchmarks against the real alternatives, in one run, and a
 //! fixed-time fuzzing run of the bundle reader.
 //!
-//! `cargo xtask bench [index|redaction|bundle|calls|viewer|upload|backends|app|fuzz] [--idle-secs N] [--fuzz-secs N]`;
+//! `cargo xtask bench [index|redaction|bundle|privacy|calls|viewer|upload|backends|app|fuzz] [--idle-secs N] [--fuzz-secs N]`;
 //! without a part it runs them all. `app` builds the UI and the desktop app in release, beside a
 //! bare Tauri window, and runs both on a private X display. Fuzzing needs the nightly toolchain (sanitizers) and `cargo-fuzz`, which
 //! is installed from crates.io when missing.
@@ -16,6 +16,7 @@ use crate::util::{cmd, output, root, run, which};
 /// Debian packages the benchmarks compare against.
 const BENCH: &[(&str, &str)] = &[
     ("zip", "Info-ZIP's zip, which bundles are compared with"),
+    ("age", "age, which sealing bundles is compared with"),
     ("curl", "curl, which uploads are compared with"),
     ("findutils", "find, which the index is compared with"),
     ("jq", "jq, which reading call records is compared with"),
@@ -52,8 +53,8 @@ pub fn run_bench(args: &[String]) -> anyhow::Result<()> {
                     .and_then(|s| s.parse().ok())
                     .context("--fuzz-secs needs a number of seconds")?;
             }
-            "index" | "redaction" | "bundle" | "calls" | "viewer" | "upload" | "backends"
-            | "hostile" | "app" => {
+            "index" | "redaction" | "bundle" | "privacy" | "calls" | "viewer" | "upload"
+            | "backends" | "hostile" | "app" => {
                 parts += 1;
                 forwarded.push(arg.clone());
             }

@@ -1,7 +1,7 @@
 //! `callsupport-bench`: the project's benchmarks, each against the real alternative in the same run.
 //!
 //! Run through `cargo xtask bench` (release builds). Prints medians, ratios, sizes and peak memory,
-//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|calls|viewer|upload|backends|hostile|app] [--idle-secs N]`
+//! because the machines are shared and noisy. `callsupport-bench [index|redaction|bundle|privacy|calls|viewer|upload|backends|hostile|app] [--idle-secs N]`
 //! runs one part; without a part it runs all. `--fuzz-seeds DIR` writes the seed bundles the fuzz
 //! target starts from (the fuzzing itself is run by `cargo xtask bench fuzz`).
 
@@ -11,6 +11,7 @@ mod bundle;
 mod calls;
 mod fuzz_seeds;
 mod hostile;
+mod privacy;
 mod index;
 mod measure;
 mod redaction;
@@ -45,6 +46,9 @@ fn main() {
             }
             if parts.contains(&"bundle") {
                 bundle::run(&measure::cli_path());
+            }
+            if parts.contains(&"privacy") {
+                privacy::run(&measure::cli_path());
             }
             if parts.contains(&"calls") {
                 calls::run(&measure::cli_path());
@@ -85,8 +89,8 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match *arg {
-            "index" | "redaction" | "bundle" | "calls" | "viewer" | "upload" | "upload-server"
-            | "backends" | "hostile" | "app" => parts.push(*arg),
+            "index" | "redaction" | "bundle" | "privacy" | "calls" | "viewer" | "upload"
+            | "upload-server" | "backends" | "hostile" | "app" => parts.push(*arg),
             "--idle-secs" => {
                 let secs = rest
                     .next()
@@ -102,6 +106,7 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
             "index",
             "redaction",
             "bundle",
+            "privacy",
             "calls",
             "viewer",
             "upload",
@@ -115,7 +120,7 @@ fn parse<'a>(args: &[&'a str]) -> (Vec<&'a str>, Duration) {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: callsupport-bench [index] [redaction] [bundle] [calls] [viewer] [upload] [backends] [hostile] [app] [--idle-secs N]"
+        "usage: callsupport-bench [index] [redaction] [bundle] [privacy] [calls] [viewer] [upload] [backends] [hostile] [app] [--idle-secs N]"
     );
     std::process::exit(2);
 }

@@ -42,6 +42,7 @@ pub use callsupport_config as config;
 pub use callsupport_config::{presets, shortcut};
 pub use callsupport_logs::{calls, detect, index, sources, tail};
 pub use callsupport_redact as redact;
+pub use callsupport_seal as seal;
 pub use callsupport_upload as upload;
 pub use callsupport_upload::{fetch, secrets};
 
