@@ -46,7 +46,14 @@ impl Rng {
 /// Call-operations records as the Calling SDK writes them, every id random.
 fn call_operations(len: usize, rng: &mut Rng) -> Vec<u8> {
     let mut out = Vec::with_capacity(len + 1024);
-    let operations = ["Join", "CreateView", "Mute", "Unmute", "StartVideo", "HangUp"];
+    let operations = [
+        "Join",
+        "CreateView",
+        "Mute",
+        "Unmute",
+        "StartVideo",
+        "HangUp",
+    ];
     let mut n = 0u64;
     while out.len() < len {
         n += 1;
@@ -105,7 +112,11 @@ fn make_corpus(root: &Path) -> (u64, u64) {
         if i % 3 == 2 {
             let packed = gzip(&text);
             gz += packed.len() as u64;
-            total += write("app/WebRTC Logs", format!("{}.gz", 1_733_565_731 + i), &packed);
+            total += write(
+                "app/WebRTC Logs",
+                format!("{}.gz", 1_733_565_731 + i),
+                &packed,
+            );
         } else {
             total += write("app", format!("calling-app.{i}.log"), &text);
         }
@@ -218,7 +229,10 @@ pub fn run(cli: &Path) {
         mib(zip_size),
         zip_peak as f64 / 1024.0
     );
-    for (slot, label) in ["collect, redaction on ", "collect, redaction off"].iter().enumerate() {
+    for (slot, label) in ["collect, redaction on ", "collect, redaction off"]
+        .iter()
+        .enumerate()
+    {
         let (times, size, peak) = &mut ours[slot];
         let t = median(times);
         println!(
@@ -254,7 +268,13 @@ fn sealing(dir: &Path, bundle: &Path) {
         let key = &identities.public_keys()[0];
         let (t, _) = measure(
             Path::new("age"),
-            &["-r", key, "-o", out.to_str().expect("utf-8"), bundle.to_str().expect("utf-8")],
+            &[
+                "-r",
+                key,
+                "-o",
+                out.to_str().expect("utf-8"),
+                bundle.to_str().expect("utf-8"),
+            ],
             dir,
         );
         theirs.push(t);

@@ -90,6 +90,16 @@ pub trait ContentFilter: Send + Sync {
         input: &mut dyn io::BufRead,
         output: &mut dyn Write,
     ) -> io::Result<BTreeMap<String, u32>>;
+
+    /// [`ContentFilter::filter`] of bytes in memory, appended to `output`: what the writer's
+    /// workers call on each piece (a filter can do it without a reader and a writer between).
+    fn filter_slice(
+        &self,
+        input: &[u8],
+        output: &mut Vec<u8>,
+    ) -> io::Result<BTreeMap<String, u32>> {
+        self.filter(&mut &input[..], output)
+    }
 }
 
 /// Redaction as the writer's filter: every readable file of a bundle goes through one
@@ -101,6 +111,14 @@ impl ContentFilter for callsupport_redact::Redactor {
         output: &mut dyn std::io::Write,
     ) -> std::io::Result<std::collections::BTreeMap<String, u32>> {
         Ok(self.redact_stream(input, output)?.by_kind)
+    }
+
+    fn filter_slice(
+        &self,
+        input: &[u8],
+        output: &mut Vec<u8>,
+    ) -> std::io::Result<std::collections::BTreeMap<String, u32>> {
+        Ok(self.redact_into(input, output).by_kind)
     }
 }
 
@@ -517,7 +535,7 @@ fn pack_segment(
     let (content, by_kind) = match filter {
         Some(filter) => {
             let mut content = pools.segments.take(input.len() + input.len() / 8);
-            let by_kind = filter.filter(&mut &input[..], &mut content)?;
+            let by_kind = filter.filter_slice(&input, &mut content)?;
             pools.segments.give(input);
             (content, by_kind)
         }

@@ -25,7 +25,7 @@ use crate::prepare::Found;
 use crate::progress::Progress;
 use crate::redact::{RedactionContext, Redactor};
 use crate::report::Report;
-use crate::sources::{Skipped, SourceError, SourceFile, SourceScan, scan};
+use crate::sources::{Skipped, SourceError, SourceFile, SourceScan, scan_with};
 use callsupport_bundle::display_path;
 use callsupport_seal::Recipients;
 
@@ -49,7 +49,7 @@ impl Plan {
         config: &Config,
         call_ids: &[String],
     ) -> Result<(Plan, Vec<SourceError>), SourceError> {
-        let found = scan_sources(config)?;
+        let found = scan_sources(config, !call_ids.is_empty())?;
         let mut plan = Plan::from_scans_for_calls(
             found.scans,
             config.collection.max_bundle_mb.saturating_mul(1024 * 1024),
@@ -114,14 +114,15 @@ impl Plan {
     }
 }
 
-/// Scans the configured sources once, from the disk (the app asks its live index instead).
-/// Sources that cannot be scanned are returned beside the others; only when none can is it an
-/// error.
-pub fn scan_sources(config: &Config) -> Result<Found, SourceError> {
+/// Scans the configured sources once, from the disk (the app asks its live index instead);
+/// `calls`: call-operations files are read for the calls they mention (only a report about
+/// calls needs that). Sources that cannot be scanned are returned beside the others; only when
+/// none can is it an error.
+pub fn scan_sources(config: &Config, calls: bool) -> Result<Found, SourceError> {
     let now = SystemTime::now();
     let mut found = Found::default();
     for source in &config.sources {
-        match scan(source, config.max_age(source), now) {
+        match scan_with(source, config.max_age(source), now, calls) {
             Ok(scanned) => found.scans.push(scanned),
             Err(err) => {
                 // The manifest says which sources could not be read, not only the CLI's warning.

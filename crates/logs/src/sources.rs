@@ -354,11 +354,23 @@ pub fn scan_all(config: &Config, now: SystemTime) -> Result<Vec<SourceScan>, Sou
         .collect()
 }
 
-/// Finds the files of one source, once, setting aside those older than `max_age`.
+/// Finds the files of one source, once, setting aside those older than `max_age`; a
+/// call-operations file is read for the calls it mentions.
 pub fn scan(
     source: &SourceConfig,
     max_age: Duration,
     now: SystemTime,
+) -> Result<SourceScan, SourceError> {
+    scan_with(source, max_age, now, true)
+}
+
+/// [`scan`]; `calls` false leaves call-operations files unread (their `calls` empty), for a
+/// report that names no call.
+pub fn scan_with(
+    source: &SourceConfig,
+    max_age: Duration,
+    now: SystemTime,
+    calls: bool,
 ) -> Result<SourceScan, SourceError> {
     let resolved = resolve(source)?;
     let (source_id, root) = (source.id.clone(), resolved.root.clone());
@@ -375,7 +387,7 @@ pub fn scan(
         }
     }
     let mut walked = walk(&resolved, &root);
-    if source.kind == SourceKind::CallOperations {
+    if calls && source.kind == SourceKind::CallOperations {
         // The calls each record file mentions, so a plan can keep the files about a reported call.
         for file in &mut walked.files {
             let mut tracker = crate::index::CallTracker::default();

@@ -147,6 +147,35 @@ impl Redactor {
         Ok(tally.counts())
     }
 
+    /// Appends `input`, redacted, to `out`: what [`redact_stream`](Self::redact_stream) writes for
+    /// it, byte for byte (the same lines and the same pieces of long lines), without a reader or
+    /// a buffer in between; runs of lines with nothing to replace are copied at once.
+    pub fn redact_into(&self, input: &[u8], out: &mut Vec<u8>) -> Counts {
+        let mut tally = Tally::default();
+        let mut hits = Vec::new();
+        let (mut at, mut unchanged_from) = (0, 0);
+        out.reserve(input.len() + input.len() / 16);
+        while at < input.len() {
+            let window = &input[at..input.len().min(at + MAX_CHUNK)];
+            let end = match memchr::memchr(b'\n', window) {
+                Some(newline) => at + newline + 1,
+                // The end of the input, as [`redact_stream`] reaches it.
+                None if window.len() < MAX_CHUNK => at + window.len(),
+                None => at + stream::cut_point(window),
+            };
+            let line = &input[at..end];
+            self.engine.scan(line, &mut hits);
+            if !hits.is_empty() {
+                out.extend_from_slice(&input[unchanged_from..at]);
+                line::Engine::replace(line, &hits, &self.table, out, &mut tally, None);
+                unchanged_from = end;
+            }
+            at = end;
+        }
+        out.extend_from_slice(&input[unchanged_from..]);
+        tally.counts()
+    }
+
     /// One line (or any bytes without a newline in the middle), redacted: borrowed as it is when
     /// there is nothing to replace. Lines over [`MAX_CHUNK`] are best sent through
     /// [`redact_stream`](Self::redact_stream), which bounds the work per piece.
@@ -211,6 +240,36 @@ impl Redactor {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn redact_into_writes_what_redact_stream_writes() {
+        let line =
+            "2026-11-24T10:00:00Z joined as jane@contoso.com from 10.1.2.3 +1 425 555 0100\n";
+        let mut long = "x".repeat(MAX_CHUNK - 10);
+        long.push_str(" bob@example.org ");
+        long.push_str(&"y ".repeat(MAX_CHUNK / 2));
+        long.push('\n');
+        let exact = "z".repeat(MAX_CHUNK);
+        for input in [
+            String::new(),
+            "no newline at the end, mail a@b.co".to_owned(),
+            line.repeat(5000),
+            format!("{}{long}{}", line.repeat(3), line.repeat(2)),
+            format!("{exact}{line}"),
+            exact.clone(),
+            format!("plain\n{exact}"),
+        ] {
+            let (streamed, into) = (Redactor::default(), Redactor::default());
+            let mut expected = Vec::new();
+            let counts = streamed
+                .redact_stream(input.as_bytes(), &mut expected)
+                .unwrap();
+            let mut got = b"kept".to_vec();
+            let got_counts = into.redact_into(input.as_bytes(), &mut got);
+            assert!(got[4..] == expected[..], "input of {} bytes", input.len());
+            assert_eq!(got_counts, counts);
+        }
+    }
+
     use super::*;
 
     fn redactor() -> Redactor {

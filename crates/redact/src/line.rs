@@ -37,7 +37,7 @@ impl Engine {
     }
 
     /// Every hit in `line`, sorted, overlapping ones included.
-    fn scan(&self, line: &[u8], hits: &mut Vec<Hit>) {
+    pub(crate) fn scan(&self, line: &[u8], hits: &mut Vec<Hit>) {
         hits.clear();
         keyvalue::find(line, hits);
         self.keywords.find(line, hits);
@@ -62,12 +62,25 @@ impl Engine {
         hits: &mut Vec<Hit>,
         out: &mut Vec<u8>,
         tally: &mut Tally,
-        mut spans: Option<&mut Vec<Span>>,
+        spans: Option<&mut Vec<Span>>,
     ) -> bool {
         self.scan(line, hits);
         if hits.is_empty() {
             return false;
         }
+        Engine::replace(line, hits, table, out, tally, spans);
+        true
+    }
+
+    /// Appends `line` to `out` with the `hits` [`Engine::scan`] found in it replaced by tokens.
+    pub(crate) fn replace(
+        line: &[u8],
+        hits: &[Hit],
+        table: &TokenTable,
+        out: &mut Vec<u8>,
+        tally: &mut Tally,
+        mut spans: Option<&mut Vec<Span>>,
+    ) {
         let mut copied = 0;
         for hit in hits.iter() {
             if hit.start < copied {
@@ -99,7 +112,6 @@ impl Engine {
             copied = hit.end;
         }
         out.extend_from_slice(&line[copied..]);
-        true
     }
 }
 

@@ -25,10 +25,12 @@ pub struct Args {
 
 pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
     // The same road as the app's consent screen: the organisation's policy is kept there.
-    let (prepared, unavailable) =
-        prepare(config, args.report.request(true), Destination::File, || {
-            Ok(scan_sources(config)?)
-        })?;
+    let request = args.report.request(true);
+    // Call-operations files are read for their calls only when the report names a call.
+    let about_calls = !request.report.call_ids.is_empty();
+    let (prepared, unavailable) = prepare(config, request, Destination::File, || {
+        Ok(scan_sources(config, about_calls)?)
+    })?;
     for err in &unavailable {
         eprintln!("warning: {err}; collecting the other sources");
     }

@@ -30,8 +30,11 @@ pub fn run(config: &Config, outbox: &Outbox, args: Args, json: bool) -> Result<E
         host: config.ticket_api.destination_host(),
     };
     // The same road as the app's consent screen: the organisation's policy is kept there.
-    let (prepared, unavailable) = prepare(config, args.report.request(false), destination, || {
-        Ok(scan_sources(config)?)
+    let request = args.report.request(false);
+    // Call-operations files are read for their calls only when the report names a call.
+    let about_calls = !request.report.call_ids.is_empty();
+    let (prepared, unavailable) = prepare(config, request, destination, || {
+        Ok(scan_sources(config, about_calls)?)
     })?;
     for err in &unavailable {
         eprintln!("warning: {err}; collecting the other sources");
