@@ -206,6 +206,15 @@ pub async fn take_screenshot(
 
 /// Takes the screenshot out of the report; it is deleted.
 #[tauri::command(async)]
+pub fn hide_in_screenshot(
+    state: State<'_, AppState>,
+    id: String,
+    areas: Vec<callsupport_desk::screenshot::HiddenArea>,
+) -> Result<ScreenshotView, ApiError> {
+    Ok(state.desk()?.hide_in_screenshot(&id, &areas)?)
+}
+
+#[tauri::command(async)]
 pub fn discard_screenshot(state: State<'_, AppState>, id: String) -> Result<(), ApiError> {
     state.desk()?.discard_screenshot(&id);
     Ok(())

@@ -48,6 +48,7 @@ macro_rules! ipc_list {
                 open_ticket,
                 take_screenshot,
                 discard_screenshot,
+                hide_in_screenshot,
                 choose_bundle,
                 detected,
                 dismiss_detection,

@@ -104,7 +104,7 @@ impl Statement {
             .any(|f| f.kind == SourceKind::Screenshot)
         {
             paragraphs.push(
-                "It includes your screenshot. A picture is sent as it is: nothing in it can be hidden, so check that it shows nothing private."
+                "It includes your screenshot exactly as the report form shows it: any areas you hid are blacked out in the picture itself. Check that it shows nothing else private."
                     .to_owned(),
             );
         }

@@ -6,9 +6,12 @@
 //! [`keep`], which encodes them as PNG into `<data dir>/screenshots/<id>.png`, written aside and
 //! renamed into place. A report that names the id carries the file as the one file of the reserved
 //! source [`SOURCE_ID`], of kind [`SourceKind::Screenshot`]: listed on the consent screen, it can
-//! be unticked like any file, and it is stored in the bundle as it is, since nothing in a picture
-//! can be redacted. Screenshots older than [`MAX_AGE`] are removed ([`prune`]); one that went out
-//! with a report is removed once the report is sent or saved.
+//! be unticked like any file, and it is stored in the bundle as it is. Before that, the user can
+//! hide areas of it ([`hide`]): they are blacked out in the pixels of `<id>.png`, the picture
+//! that goes, made each time from the picture as taken (`<id>.original.png`, which never leaves
+//! the computer), so boxes can be added and taken away. Screenshots older than [`MAX_AGE`] are
+//! removed ([`prune`]); one that went out with a report is removed, original too, once the report
+//! is sent or saved.
 
 use callsupport_error::{Coded, ErrorCode};
 use std::io;
@@ -43,6 +46,20 @@ pub enum ScreenshotError {
     },
     #[error("{} is not a PNG picture; attach a screenshot saved as .png", .0.display())]
     NotAPng(PathBuf),
+    #[error(
+        "hidden area {index} ({x}, {y}, {width}×{height}) is not inside the {picture_width}×{picture_height} picture; draw it on the screenshot"
+    )]
+    BadArea {
+        index: usize,
+        x: u32,
+        y: u32,
+        width: u32,
+        height: u32,
+        picture_width: u32,
+        picture_height: u32,
+    },
+    #[error("{0} hidden areas is too many; hide at most {MAX_AREAS} (one box can cover several)")]
+    TooManyAreas(usize),
     #[error("cannot keep the screenshot in {path}: {source}")]
     Io { path: String, source: io::Error },
 }
@@ -129,11 +146,122 @@ pub fn path_of(data_dir: &Path, id: &str) -> Result<PathBuf, ScreenshotError> {
     }
 }
 
-/// Removes the screenshot `id`; one already gone is fine.
+/// Removes the screenshot `id` and the picture as taken; one already gone is fine.
 pub fn remove(data_dir: &Path, id: &str) {
     if let Ok(path) = path_of(data_dir, id) {
-        let _ = std::fs::remove_file(path);
+        remove_path(&path);
     }
+}
+
+/// Removes the screenshot at `path` (as [`path_of`] gives it) and the picture as taken.
+pub fn remove_path(path: &Path) {
+    let _ = std::fs::remove_file(original_of(path));
+    let _ = std::fs::remove_file(path);
+}
+
+/// The most areas one screenshot may have hidden.
+pub const MAX_AREAS: usize = 64;
+
+/// An area of a screenshot to black out, in the picture's own pixels from its top left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, ts_rs::TS)]
+pub struct HiddenArea {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// The picture as taken, kept beside the one that goes while areas are hidden.
+fn original_of(path: &Path) -> PathBuf {
+    path.with_extension("original.png")
+}
+
+/// Makes the screenshot `id` the picture as taken with `areas` blacked out (opaque black, in the
+/// pixels themselves); no areas gives the picture as taken back. Each area must lie within the
+/// picture. Returns the screenshot as it now goes.
+pub fn hide(data_dir: &Path, id: &str, areas: &[HiddenArea]) -> Result<Kept, ScreenshotError> {
+    if areas.len() > MAX_AREAS {
+        return Err(ScreenshotError::TooManyAreas(areas.len()));
+    }
+    let path = path_of(data_dir, id)?;
+    let original = original_of(&path);
+    let io_error = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| ScreenshotError::Io { path, source }
+    };
+    if !original.exists() {
+        // The first change: what was taken is set aside, unchanged, for later ones.
+        std::fs::copy(&path, &original).map_err(io_error(&original))?;
+    }
+    let (width, height, mut rgba) = read_png(&original).map_err(io_error(&original))?;
+    for (index, area) in areas.iter().enumerate() {
+        let inside = area.width > 0
+            && area.height > 0
+            && area
+                .x
+                .checked_add(area.width)
+                .is_some_and(|right| right <= width)
+            && area
+                .y
+                .checked_add(area.height)
+                .is_some_and(|bottom| bottom <= height);
+        if !inside {
+            return Err(ScreenshotError::BadArea {
+                index,
+                x: area.x,
+                y: area.y,
+                width: area.width,
+                height: area.height,
+                picture_width: width,
+                picture_height: height,
+            });
+        }
+        for row in area.y..area.y + area.height {
+            let start = (row as usize * width as usize + area.x as usize) * 4;
+            for pixel in rgba[start..start + area.width as usize * 4].chunks_exact_mut(4) {
+                pixel.copy_from_slice(&[0, 0, 0, 255]);
+            }
+        }
+    }
+    let dir = dir(data_dir);
+    let partial = dir.join(format!(".{id}.png.partial"));
+    let written =
+        write_png(&partial, width, height, &rgba).and_then(|()| std::fs::rename(&partial, &path));
+    if let Err(err) = written {
+        let _ = std::fs::remove_file(&partial);
+        return Err(io_error(&path)(err));
+    }
+    let bytes = std::fs::metadata(&path).map_err(io_error(&path))?.len();
+    Ok(Kept {
+        id: id.to_owned(),
+        path,
+        width,
+        height,
+        bytes,
+    })
+}
+
+/// The pixels of one of our PNGs, as RGBA.
+fn read_png(path: &Path) -> io::Result<(u32, u32, Vec<u8>)> {
+    let decoder = png::Decoder::new(io::BufReader::new(std::fs::File::open(path)?));
+    let mut reader = decoder.read_info().map_err(io::Error::other)?;
+    let info = reader.info();
+    let (width, height) = (info.width, info.height);
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(io::Error::other("the picture is larger than a screen"));
+    }
+    let mut rgba = vec![
+        0u8;
+        reader
+            .output_buffer_size()
+            .ok_or_else(|| io::Error::other("the picture is too large"))?
+    ];
+    let frame = reader.next_frame(&mut rgba).map_err(io::Error::other)?;
+    if frame.color_type != png::ColorType::Rgba || frame.bit_depth != png::BitDepth::Eight {
+        return Err(io::Error::other("not a picture Call Support took"));
+    }
+    rgba.truncate(frame.buffer_size());
+    Ok((width, height, rgba))
 }
 
 /// Removes screenshots (and leftovers of interrupted writes) older than [`MAX_AGE`].
@@ -190,7 +318,9 @@ impl Coded for ScreenshotError {
         match self {
             ScreenshotError::Gone
             | ScreenshotError::BadPicture { .. }
-            | ScreenshotError::NotAPng(_) => ErrorCode::ReportInvalid,
+            | ScreenshotError::NotAPng(_)
+            | ScreenshotError::BadArea { .. }
+            | ScreenshotError::TooManyAreas(_) => ErrorCode::ReportInvalid,
             ScreenshotError::Unavailable(_) | ScreenshotError::Io { .. } => ErrorCode::Io,
         }
     }

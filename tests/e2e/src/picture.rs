@@ -62,7 +62,7 @@ pub async fn a_screenshot_goes_with_the_report(harness: &Harness) -> anyhow::Res
         click(&client, "review").await?;
         let statement = wait_text(&client, "[data-testid=statement]", |t| !t.is_empty()).await?;
         ensure!(
-            statement.contains("screenshot") && statement.contains("nothing in it can be hidden"),
+            statement.contains("screenshot") && statement.contains("blacked out in the picture itself"),
             "the consent statement should say a picture goes as it is: {statement:?}"
         );
         let files = client

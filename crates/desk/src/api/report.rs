@@ -271,7 +271,7 @@ impl Desk {
             // It went with the report (or was left out of it): it is not kept any longer.
             for file in &prepared.offered.selected {
                 if file.source_id == crate::screenshot::SOURCE_ID {
-                    let _ = std::fs::remove_file(&file.path);
+                    crate::screenshot::remove_path(&file.path);
                 }
             }
         }

@@ -50,6 +50,25 @@ impl Desk {
         })
     }
 
+    /// Blacks out `areas` of the screenshot `id` in its pixels (all of them anew, from the picture
+    /// as taken: none gives it back whole) and returns the picture exactly as it will go.
+    pub fn hide_in_screenshot(
+        &self,
+        id: &str,
+        areas: &[screenshot::HiddenArea],
+    ) -> Result<ScreenshotView, Error> {
+        self.screenshot_allowed()?;
+        let kept = screenshot::hide(&self.data_dir, id, areas)?;
+        log::info!("screenshot {id}: {} areas hidden", areas.len());
+        Ok(ScreenshotView {
+            data_url: screenshot::data_url(&kept.path)?,
+            id: kept.id,
+            width: kept.width,
+            height: kept.height,
+            bytes: kept.bytes,
+        })
+    }
+
     /// The user took the screenshot out of the report: it is deleted.
     pub fn discard_screenshot(&self, id: &str) {
         screenshot::remove(&self.data_dir, id);

@@ -62,6 +62,7 @@ pub fn typescript() -> String {
         crate::redact::Counts::decl(&cfg),
         ExportReceipt::decl(&cfg),
         ScreenshotView::decl(&cfg),
+        crate::screenshot::HiddenArea::decl(&cfg),
         OpenedBundle::decl(&cfg),
         crate::fetch::TicketSystemView::decl(&cfg),
         crate::bundle::vendor::VendorExport::decl(&cfg),

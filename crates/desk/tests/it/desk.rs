@@ -894,7 +894,7 @@ async fn logs_support_asked_for_with_a_link_are_added_to_that_ticket() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_screenshot_goes_as_it_is_and_only_where_allowed() {
+async fn a_screenshot_goes_with_its_hidden_areas_blacked_out_and_only_where_allowed() {
     tokens();
     let server = Server::start(64 << 20).await;
     let tree = LogTree::new();
@@ -930,6 +930,59 @@ async fn a_screenshot_goes_as_it_is_and_only_where_allowed() {
     let err = desk.prepare_report(sneaky).unwrap_err();
     assert!(err.to_string().contains("no longer here"), "{err}");
 
+    // Hidden areas: blacked out in the pixels that go, all anew each time; outside is refused.
+    use callsupport_desk::screenshot::HiddenArea;
+    let area = |x, y, width, height| HiddenArea {
+        x,
+        y,
+        width,
+        height,
+    };
+    let outside = desk
+        .hide_in_screenshot(&shot.id, &[area(40, 0, 9, 5)])
+        .unwrap_err();
+    assert_eq!(outside.code(), ErrorCode::ReportInvalid, "{outside}");
+    assert!(outside.to_string().contains("48×30"), "{outside}");
+    let too_many = vec![area(0, 0, 1, 1); 65];
+    assert!(desk.hide_in_screenshot(&shot.id, &too_many).is_err());
+    desk.hide_in_screenshot(&shot.id, &[area(0, 0, 5, 5)])
+        .unwrap();
+    let hidden = desk
+        .hide_in_screenshot(&shot.id, &[area(10, 4, 8, 6), area(30, 20, 18, 10)])
+        .unwrap();
+    let pixels = |png: &[u8]| {
+        let mut reader = png::Decoder::new(std::io::Cursor::new(png.to_vec()))
+            .read_info()
+            .unwrap();
+        let mut buffer = vec![0u8; reader.output_buffer_size().unwrap()];
+        reader.next_frame(&mut buffer).unwrap();
+        buffer
+    };
+    let shown = {
+        use base64::Engine;
+        let encoded = hidden.data_url.trim_start_matches("data:image/png;base64,");
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap()
+    };
+    let expected: Vec<u8> = (0..width * height)
+        .flat_map(|i| {
+            let (x, y) = (i % width, i / width);
+            let black = (10..18).contains(&x) && (4..10).contains(&y)
+                || (30..48).contains(&x) && (20..30).contains(&y);
+            if black {
+                [0, 0, 0, 255]
+            } else {
+                [(i % 256) as u8, 40, 90, 255]
+            }
+        })
+        .collect();
+    assert!(
+        pixels(&shown) == expected,
+        "the picture shown is the one that goes: the areas black, the rest untouched, the first box undone"
+    );
+    assert_eq!(fs::read(&kept).unwrap(), shown);
+
     let mut with_shot = draft("Video froze");
     with_shot.screenshot = Some(shot.id.clone());
     let view = desk.prepare_report(with_shot).unwrap();
@@ -943,7 +996,7 @@ async fn a_screenshot_goes_as_it_is_and_only_where_allowed() {
     assert!(
         view.statement
             .iter()
-            .any(|p| p.contains("screenshot") && p.contains("nothing in it can be hidden")),
+            .any(|p| p.contains("screenshot") && p.contains("blacked out in the picture itself")),
         "the statement says what a picture means: {:?}",
         view.statement
     );
@@ -979,8 +1032,19 @@ async fn a_screenshot_goes_as_it_is_and_only_where_allowed() {
     let unpacked = out.path().join(&entry.path);
     assert_eq!(sha256sum(&unpacked), entry.sha256);
     assert_eq!(&fs::read(&unpacked).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
-    // Sent, it is not kept any longer.
+    assert!(
+        pixels(&fs::read(&unpacked).unwrap()) == expected,
+        "the bundle holds the picture with its areas blacked out"
+    );
+    // Sent, it is not kept any longer, nor the picture as taken.
     assert!(!kept.exists(), "the screenshot stays after it was sent");
+    assert!(
+        fs::read_dir(data.path().join("screenshots"))
+            .unwrap()
+            .next()
+            .is_none(),
+        "the picture as taken is gone too"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

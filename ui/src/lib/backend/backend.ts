@@ -14,6 +14,7 @@ import type {
   ExportReceipt,
   FilePreview,
   ScreenshotView,
+  HiddenArea,
   OpenedBundle,
   IntegrityView,
   Calls,
@@ -68,6 +69,9 @@ export interface Backend {
   deleteLocalCopy(id: string): Promise<void>;
   /** Takes a screenshot for the report (the window steps aside for a moment); refused with `managed` where not allowed. */
   takeScreenshot(): Promise<ScreenshotView>;
+  /** Blacks out `areas` (in the picture's pixels) of a screenshot, all anew from the picture as
+   * taken; returns the picture exactly as it will be sent. */
+  hideInScreenshot(id: string, areas: HiddenArea[]): Promise<ScreenshotView>;
   /** Deletes a screenshot taken for a report. */
   discardScreenshot(id: string): Promise<void>;
   /** *Open Bundle…*: the native open dialog, then the bundle's manifest; `null` if the dialog was closed. */

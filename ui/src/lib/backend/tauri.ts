@@ -19,6 +19,7 @@ import type {
   ExportReceipt,
   FilePreview,
   ScreenshotView,
+  HiddenArea,
   OpenedBundle,
   IntegrityView,
   Calls,
@@ -107,6 +108,8 @@ export const tauriBackend: Backend = {
   logPositionAt: (logId: string, time: string) => invoke<number>("log_position_at", { logId, time }),
   closeLog: (logId: string) => invoke<void>("close_log", { logId }),
   exportForVendor: (id: string) => invoke<VendorExport | null>("export_for_vendor", { id }),
+  hideInScreenshot: (id: string, areas: HiddenArea[]) =>
+    invoke<ScreenshotView>("hide_in_screenshot", { id, areas }),
   discardScreenshot: (id: string) => invoke<void>("discard_screenshot", { id }),
   settings: () => invoke<SettingsView>("settings"),
   changeSetting: (key: string, value: string) => invoke<SettingsView>("change_setting", { key, value }),

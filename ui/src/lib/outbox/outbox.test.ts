@@ -71,6 +71,9 @@ function fake(queue: QueuedReport[], flush: () => FlushSummary): Backend & { rem
     ...viewerNotUsed,
     takeScreenshot: async () => ({ id: "s1", width: 4, height: 3, bytes: 70, data_url: "data:image/png;base64,AA==" }),
     discardScreenshot: async () => {},
+    hideInScreenshot: async () => {
+      throw new Error("not used");
+    },
     openTicket: async () => {},
     settings: async () => {
       throw new Error("not used");

@@ -9,7 +9,7 @@
 import { asApiError } from "../backend";
 import type {
   ApiError, AppOverview, Backend, Category, ConsentView, ExportReceipt, FilePreview, Progress,
-  ReportDraft, ScreenshotView, SendReceipt,
+  HiddenArea, ReportDraft, ScreenshotView, SendReceipt,
 } from "../backend";
 
 function emptyDraft(toFile = false): ReportDraft {
@@ -53,6 +53,8 @@ export class ReportFlow {
   overview = $state<AppOverview | null>(null);
   /** The screenshot taken for this report, shown on the form. */
   screenshot = $state<ScreenshotView | null>(null);
+  /** The areas of the screenshot blacked out, in its pixels. */
+  hiddenAreas = $state<HiddenArea[]>([]);
   consent = $state<ConsentView | null>(null);
   progress = $state<Progress | null>(null);
   receipt = $state<SendReceipt | null>(null);
@@ -135,8 +137,20 @@ export class ReportFlow {
     const previous = this.screenshot;
     await this.whileBusy(async () => {
       this.screenshot = await this.backend.takeScreenshot();
+      this.hiddenAreas = [];
       this.draft.screenshot = this.screenshot.id;
       if (previous) await this.backend.discardScreenshot(previous.id);
+    });
+  }
+
+  /** Blacks out these areas of the screenshot (all of them anew; none shows it whole again); the
+   * form then shows the picture exactly as it will be sent. */
+  async hideAreas(areas: HiddenArea[]): Promise<void> {
+    const shot = this.screenshot;
+    if (!shot) return;
+    await this.whileBusy(async () => {
+      this.screenshot = await this.backend.hideInScreenshot(shot.id, areas);
+      this.hiddenAreas = areas;
     });
   }
 
@@ -144,6 +158,7 @@ export class ReportFlow {
   async removeScreenshot(): Promise<void> {
     const shot = this.screenshot;
     this.screenshot = null;
+    this.hiddenAreas = [];
     this.draft.screenshot = null;
     if (shot) await this.whileBusy(() => this.backend.discardScreenshot(shot.id));
   }

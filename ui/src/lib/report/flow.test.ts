@@ -144,6 +144,9 @@ function fakeBackend(send: (onProgress: (p: Progress) => void) => Promise<SendRe
     discardScreenshot: async (id) => {
       fake.discarded.push(id);
     },
+    hideInScreenshot: async (id, areas) => ({
+      id, width: 4, height: 3, bytes: 70 + areas.length, data_url: `data:image/png;base64,hidden${areas.length}`,
+    }),
     settings: async () => {
       throw new Error("not used");
     },

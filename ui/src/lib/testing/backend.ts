@@ -149,6 +149,9 @@ export function fakeBackend(overrides: Partial<Backend> = {}): FakeBackend {
     },
     takeScreenshot: record("takeScreenshot", { id: "s1", width: 1280, height: 800, bytes: 20480, data_url: "data:image/png;base64,AA==" }),
     discardScreenshot: record("discardScreenshot", undefined),
+    hideInScreenshot: async (id, areas) => ({
+      id, width: 1280, height: 800, bytes: 20480 + areas.length, data_url: `data:image/png;base64,${areas.length}`,
+    }),
     windowReady: record("windowReady", undefined),
     dismissLink: record("dismissLink", undefined),
     detected: record("detected", []),

@@ -22,6 +22,7 @@ export const COMMANDS = [
   "open_ticket",
   "take_screenshot",
   "discard_screenshot",
+  "hide_in_screenshot",
   "choose_bundle",
   "detected",
   "dismiss_detection",

@@ -321,6 +321,8 @@ id: string, width: number, height: number, bytes: number,
  */
 data_url: string, };
 
+export type HiddenArea = { x: number, y: number, width: number, height: number, };
+
 export type OpenedBundle = { 
 /**
  * What the other viewer calls name it by.
