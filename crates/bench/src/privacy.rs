@@ -57,7 +57,7 @@ fn call_operations(len: usize, rng: &mut Rng) -> Vec<u8> {
     let mut n = 0u64;
     while out.len() < len {
         n += 1;
-        let failed = n % 17 == 0;
+        let failed = n.is_multiple_of(17);
         writeln!(
             out,
             r#"{{"CallClientTimeStamp":"2026-11-24T10:{:02}:{:02}.{:03}Z","OperationName":"{}","CallId":"{}","ParticipantId":"{}","OperationType":"client-api-request","OperationId":"{}","DurationMs":"{}","ResultType":"{}","ResultSignature":"{}","SdkVersion":"1.31.1.0","UserAgent":"azsdk-js-communication-calling/1.31.1 (javascript_calling_sdk)","ClientInstanceId":"{}","EndpointId":"{:012x}","OperationPayload":"{{}}"}}"#,
