@@ -1,6 +1,7 @@
 //! A screenshot in a report, where the organisation allows it: taken from the form (the window
-//! steps aside for a moment), shown before anything goes, named on the consent screen, and
-//! stored in the bundle byte for byte as a PNG of the whole screen.
+//! steps aside for a moment), shown before anything goes, an area hidden by dragging a box over
+//! it with the mouse, named on the consent screen, and stored in the bundle as a PNG of the whole
+//! screen with that area black in its pixels.
 
 use std::process::Command;
 
@@ -50,7 +51,14 @@ pub async fn a_screenshot_goes_with_the_report(harness: &Harness) -> anyhow::Res
             "the picture should be the whole screen, {} pixels wide: {width}",
             SCREEN.0
         );
-        // The picture, its size and what it means, with Take again and Remove.
+        // The user drags a box over part of it, with the mouse: that part goes black.
+        let hidden = hide_by_dragging(&client).await?;
+        wait_text(&client, "[data-testid=screenshot-caption]", |t| {
+            t.contains("1 area is blacked out")
+        })
+        .await
+        .context("the form should say an area is hidden")?;
+        // The picture, its size and what it means, with Take again, Show again and Remove.
         client
             .execute(
                 "document.querySelector('[data-testid=remove-screenshot]').scrollIntoView({block: 'end'});",
@@ -127,17 +135,92 @@ pub async fn a_screenshot_goes_with_the_report(harness: &Harness) -> anyhow::Res
             .arg(out.path())
             .status()?;
         ensure!(status.success(), "unzip could not extract the screenshot");
-        let corner = pixel(&out.path().join("files/screenshot/screenshot.png"), 5, 5)?;
+        let stored_png = out.path().join("files/screenshot/screenshot.png");
+        let corner = pixel(&stored_png, 5, 5)?;
         ensure!(
             corner == BACKGROUND,
             "the screenshot should show the screen's background {BACKGROUND:?} at its corner, not {corner:?}"
         );
+        // The hidden area is black in the pixels that went, its edges included.
+        for (x, y) in [
+            (hidden.0 + 1, hidden.1 + 1),
+            (hidden.0 + hidden.2 / 2, hidden.1 + hidden.3 / 2),
+            (hidden.0 + hidden.2 - 2, hidden.1 + hidden.3 - 2),
+        ] {
+            let inside = pixel(&stored_png, x, y)?;
+            ensure!(
+                inside == [0, 0, 0],
+                "the hidden area should be black at ({x}, {y}) in the picture sent, not {inside:?}"
+            );
+        }
         Ok(())
     }
     .await;
     let _ = paint_background(&harness.display, None);
     harness.close(client, &config).await;
     result
+}
+
+/// Drags a box over the shown screenshot from 20 % to 60 % of its width and 20 % to 55 % of its
+/// height with the mouse, as a user does. Returns the box in the picture's pixels (x, y, width,
+/// height), narrowed by a pixel each side for rounding.
+async fn hide_by_dragging(
+    client: &fantoccini::Client,
+) -> anyhow::Result<(usize, usize, usize, usize)> {
+    use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
+    let rect = client
+        .execute(
+            "const i = document.querySelector('[data-testid=screenshot]'); i.scrollIntoView({block: 'center'}); \
+             const r = i.getBoundingClientRect(); return [r.left, r.top, r.width, r.height, i.naturalWidth];",
+            vec![],
+        )
+        .await?;
+    let value = |i: usize| rect[i].as_f64().unwrap_or_default();
+    let (left, top, width, height, natural) = (value(0), value(1), value(2), value(3), value(4));
+    ensure!(
+        width > 50.0 && height > 30.0,
+        "the picture is shown too small: {rect}"
+    );
+    let (x0, y0) = (left + width * 0.2, top + height * 0.2);
+    let (x1, y1) = (left + width * 0.6, top + height * 0.55);
+    let step = std::time::Duration::from_millis(100);
+    let drag = MouseActions::new("mouse".into())
+        .then(PointerAction::MoveTo {
+            duration: None,
+            x: x0,
+            y: y0,
+        })
+        .then(PointerAction::Down {
+            button: MOUSE_BUTTON_LEFT,
+        })
+        .then(PointerAction::MoveTo {
+            duration: Some(step),
+            x: (x0 + x1) / 2.0,
+            y: (y0 + y1) / 2.0,
+        })
+        .then(PointerAction::MoveTo {
+            duration: Some(step),
+            x: x1,
+            y: y1,
+        })
+        .then(PointerAction::Up {
+            button: MOUSE_BUTTON_LEFT,
+        });
+    client.perform_actions(drag).await?;
+    client
+        .wait()
+        .at_most(WAIT)
+        .for_element(css("[data-testid=hidden-area]"))
+        .await
+        .context("the dragged box should be shown as a hidden area")?;
+    let scale = natural / width;
+    let px = |v: f64| (v * scale).round() as usize;
+    Ok((
+        px(x0 - left) + 1,
+        px(y0 - top) + 1,
+        px(x1 - x0).saturating_sub(2),
+        px(y1 - y0).saturating_sub(2),
+    ))
 }
 
 /// The RGB colour of one pixel of a PNG file.
