@@ -147,7 +147,8 @@ impl Args {
 
     /// A bundle, at most one (a link is alone, and taken before).
     fn operand(&mut self, arg: String) -> Result<(), ArgsError> {
-        if arg.to_ascii_lowercase().ends_with(".zip") && self.bundle.is_none() {
+        let named = std::path::Path::new(&arg);
+        if callsupport_desk::api::is_bundle_name(named) && self.bundle.is_none() {
             self.bundle = Some(bundle_path(&arg)?);
             self.show = View::Viewer;
         } else {
@@ -213,6 +214,12 @@ mod tests {
 
     #[test]
     fn a_bundle_url_from_the_desktop_is_a_path() {
+        // A bundle sealed for the organisation's keys opens in the viewer too.
+        let sealed = parse(&["--", "/home/ana/Downloads/CS-7.zip.age"]).unwrap();
+        assert_eq!(
+            sealed.bundle,
+            Some(PathBuf::from("/home/ana/Downloads/CS-7.zip.age"))
+        );
         let args = parse(&["file:///home/ana/My%20Report.zip"]).unwrap();
         assert_eq!(args.bundle, Some(PathBuf::from("/home/ana/My Report.zip")));
         assert_eq!(

@@ -230,7 +230,10 @@ pub async fn choose_bundle(
 ) -> Result<Option<OpenedBundle>, ApiError> {
     let Some(file) = rfd::AsyncFileDialog::new()
         .set_title("Open a bundle")
-        .add_filter("Call Support bundle (.zip)", &["zip"])
+        .add_filter(
+            "Call Support bundle (.zip, sealed .age)",
+            callsupport_desk::api::BUNDLE_EXTENSIONS,
+        )
         .set_parent(&window)
         .pick_file()
         .await

@@ -132,7 +132,7 @@ pub fn show(app: &AppHandle, view: View) {
                 tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) => {
                     if let Some(path) = paths
                         .iter()
-                        .find(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")))
+                        .find(|p| callsupport_desk::api::is_bundle_name(p))
                     {
                         crate::open_bundle(&closed, path);
                     }

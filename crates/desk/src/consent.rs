@@ -191,9 +191,11 @@ pub fn readable_of(file: &crate::sources::SourceFile) -> Readable {
     readable(&file.path, &file.relative, file.encrypted)
 }
 
-/// The files that go as they are because nothing here can read them, named one by one and
-/// grouped by why (the screenshot has its own paragraph).
+/// The files that go as they are because nothing here can read them, grouped by why: the
+/// vendor's encrypted logs counted (expected, and tagged in the list), any other named by its
+/// file name (the first [`NAMED`]; the list tags them all). The screenshot has its own paragraph.
 fn unreadable_paragraphs(plan: &Plan) -> Vec<String> {
+    const NAMED: usize = 5;
     let mut by_reason: Vec<(Unreadable, Vec<&str>)> = Vec::new();
     for file in plan
         .selected
@@ -201,22 +203,24 @@ fn unreadable_paragraphs(plan: &Plan) -> Vec<String> {
         .filter(|f| f.kind != SourceKind::Screenshot)
     {
         if let Readable::No(why) = readable_of(file) {
+            let name = file.relative.rsplit('/').next().unwrap_or(&file.relative);
             match by_reason.iter_mut().find(|(reason, _)| *reason == why) {
-                Some((_, names)) => names.push(&file.relative),
-                None => by_reason.push((why, vec![&file.relative])),
+                Some((_, names)) => names.push(name),
+                None => by_reason.push((why, vec![name])),
             }
         }
     }
     by_reason
         .into_iter()
         .map(|(why, names)| {
-            let list = names.join(", ");
+            let mut list = names[..names.len().min(NAMED)].join(", ");
+            if names.len() > NAMED {
+                list.push_str(&format!(" and {} more, tagged below", names.len() - NAMED));
+            }
             match (why, names.len()) {
-                (Unreadable::Encrypted, 1) => format!(
-                    "1 file is encrypted by the calling software. Only its vendor can read it, and it cannot be reviewed or cleaned here: {list}."
-                ),
+                (Unreadable::Encrypted, 1) => "1 file is encrypted by the calling software (tagged Encrypted below). Only its vendor can read it, and it cannot be reviewed or cleaned here.".to_owned(),
                 (Unreadable::Encrypted, n) => format!(
-                    "{n} files are encrypted by the calling software. Only its vendor can read them, and they cannot be reviewed or cleaned here: {list}."
+                    "{n} files are encrypted by the calling software (tagged Encrypted below). Only its vendor can read them, and they cannot be reviewed or cleaned here."
                 ),
                 (why, 1) => format!(
                     "1 file cannot be read here, so it goes as it is, without cleaning ({}): {list}.",
@@ -284,7 +288,7 @@ mod tests {
         let dest = Destination::File;
         let text = Statement::new(&plan, &dest, true).paragraphs.join("\n");
         assert!(
-            text.contains("2 files are encrypted by the calling software. Only its vendor can read them, and they cannot be reviewed or cleaned here: acs_1.blog, acs_2.blog."),
+            text.contains("2 files are encrypted by the calling software (tagged Encrypted below). Only its vendor can read them, and they cannot be reviewed or cleaned here."),
             "{text}"
         );
         assert!(

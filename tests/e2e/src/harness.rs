@@ -56,7 +56,7 @@ pub struct Harness {
     /// The X display the app runs on (`:99`), for driving native dialogs.
     pub display: String,
     /// What the app's environment holds (display, bus, private home, data folder, token).
-    env: Vec<(String, OsString)>,
+    pub env: Vec<(String, OsString)>,
     webdriver_url: String,
     pub dir: tempfile::TempDir,
 }

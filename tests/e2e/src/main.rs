@@ -15,6 +15,7 @@ mod look;
 mod noticed;
 mod notifications;
 mod picture;
+mod privacy;
 mod reach;
 mod secrets;
 mod settings;

@@ -38,6 +38,18 @@ pub fn all() -> Vec<(&'static str, TestFn)> {
         ("a_screenshot_goes_with_the_report", |h| {
             Box::pin(crate::picture::a_screenshot_goes_with_the_report(h))
         }),
+        ("a_gzip_log_is_previewed_and_sent_cleaned", |h| {
+            Box::pin(crate::privacy::a_gzip_log_is_previewed_and_sent_cleaned(h))
+        }),
+        ("a_locked_policy_is_refused_by_the_app_and_the_cli", |h| {
+            Box::pin(crate::privacy::a_locked_policy_is_refused_by_the_app_and_the_cli(h))
+        }),
+        (
+            "a_sealed_bundle_opens_in_the_viewer_with_the_agents_key",
+            |h| {
+                Box::pin(crate::privacy::a_sealed_bundle_opens_in_the_viewer_with_the_agents_key(h))
+            },
+        ),
         ("a_received_bundle_shows_its_calls_and_failures", |h| {
             Box::pin(crate::viewer::a_received_bundle_shows_its_calls_and_failures(h))
         }),

@@ -37,7 +37,9 @@ pub use report::LEFT_OUT_BY_USER;
 pub use screenshot::ScreenshotView;
 pub use surveys::SurveyAnswer;
 pub use typescript::{TYPESCRIPT_PATH, typescript};
-pub use viewer::{FileIntegrity, IntegrityView, OpenedBundle, Viewer};
+pub use viewer::{
+    BUNDLE_EXTENSIONS, FileIntegrity, IntegrityView, OpenedBundle, Viewer, is_bundle_name,
+};
 
 use report::{FIRST_SCAN_WAIT, Prepared};
 

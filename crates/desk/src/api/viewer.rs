@@ -29,6 +29,16 @@ use crate::error::Error;
 /// `viewer.identity_file`.
 pub const IDENTITY_ENV: &str = "CALLSUPPORT_IDENTITY";
 
+/// Whether a file's name is a bundle's: `.zip`, or `.age` for one sealed for the organisation's
+/// keys (`….zip.age`); what the app opens when it is double-clicked or dropped.
+pub fn is_bundle_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("zip") || e.eq_ignore_ascii_case("age"))
+}
+
+/// The extensions the viewer's open dialog offers.
+pub const BUNDLE_EXTENSIONS: &[&str] = &["zip", "age"];
+
 /// The most a sealed bundle may open to: larger than any bundle a server takes.
 const MAX_OPENED: u64 = 64 << 30;
 
