@@ -374,22 +374,33 @@ pub fn write_sealed_bundle(
     zip.write_data(&deflated).map_err(output_error)?;
     zip.end_entry(crc32(&json), json.len() as u64)
         .map_err(output_error)?;
-    let mut writer = zip.finish().map_err(output_error)?;
+    let finished = zip.finish_hashed().map_err(output_error)?;
+    let mut writer = finished.out;
     writer.flush().map_err(output_error)?;
-    if let Some(sealer) = sealer {
+    // The whole file's hash, as it was written when it could be (no second read).
+    let hashed = if let Some(sealer) = sealer {
         let mut plain = writer
             .into_inner()
             .map_err(|err| output_error(err.into_error()))?;
         plain.rewind().map_err(output_error)?;
-        let mut sealed =
-            BufWriter::with_capacity(CHUNK, partial.file.try_clone().map_err(output_error)?);
+        let mut sealed = crate::hash::HashingWriter::new(BufWriter::with_capacity(
+            CHUNK,
+            partial.file.try_clone().map_err(output_error)?,
+        ));
         sealer.seal(&mut plain, &mut sealed).map_err(output_error)?;
-        sealed.flush().map_err(output_error)?;
+        let (sha256, bytes, mut inner) = sealed.finish();
+        inner.flush().map_err(output_error)?;
+        Some((sha256, bytes))
     } else {
+        let bytes = writer.get_ref().metadata().map_err(output_error)?.len();
         drop(writer);
-    }
+        finished.sha256.map(|sha| (hex::encode(sha), bytes))
+    };
     let path = partial.commit(out)?;
-    let (sha256, bytes) = sha256_file(&path).map_err(output_error)?;
+    let (sha256, bytes) = match hashed {
+        Some(hashed) => hashed,
+        None => sha256_file(&path).map_err(output_error)?,
+    };
     Ok(WrittenBundle {
         path,
         manifest,
@@ -798,11 +809,19 @@ impl Sink<'_> {
         buffer: &mut [u8],
         on_chunk: &mut dyn FnMut(u64) -> bool,
     ) -> Result<Result<ManifestFile, ManifestSkipped>, WriteError> {
-        let source = match File::open(&file.path) {
+        let mut source = match File::open(&file.path) {
             Ok(source) => source,
             Err(err) => return Ok(Err(skipped(file, &err))),
         };
-        let copied = self.copy_in(zip, file, source.take(file.size), buffer, on_chunk)?;
+        let input_error = |source| WriteError::Input {
+            path: file.path.clone(),
+            source,
+        };
+        // A first pass for the CRC, so the entry's header holds it and the archive is written
+        // (and hashed) in order; the second copies, from the page cache.
+        let known = crc_of(&mut (&mut source).take(file.size), buffer).map_err(input_error)?;
+        source.rewind().map_err(input_error)?;
+        let copied = self.copy_in(zip, file, source.take(known.1), known, buffer, on_chunk)?;
         let truncated = std::fs::metadata(&file.path).is_ok_and(|m| m.len() > file.size);
         // Stored content is encrypted or binary: there is no text to redact.
         let redaction = if file.encrypted || self.filter.is_some() {
@@ -846,18 +865,18 @@ impl Sink<'_> {
                     }));
                 }
             };
-        let size = repacked
-            .file
-            .metadata()
-            .map_err(|source| WriteError::Input {
-                path: file.path.clone(),
-                source,
-            })?;
+        let input_error = |source| WriteError::Input {
+            path: file.path.clone(),
+            source,
+        };
+        let mut packed = repacked.file;
+        let known = crc_of(&mut packed, buffer).map_err(input_error)?;
+        packed.rewind().map_err(input_error)?;
         let sized = InputFile {
-            size: size.len(),
+            size: known.1,
             ..file.clone()
         };
-        let copied = self.copy_in(zip, &sized, repacked.file, buffer, on_chunk)?;
+        let copied = self.copy_in(zip, &sized, packed, known, buffer, on_chunk)?;
         let mut entry = manifest_entry(
             file,
             Method::Stored,
@@ -871,23 +890,20 @@ impl Sink<'_> {
         Ok(Ok(entry))
     }
 
-    /// Stores what `source` gives as the entry of `file` (at most `file.size` bytes are expected).
+    /// Stores what `source` gives as the entry of `file`; `known` is the CRC and size a first
+    /// pass found, which the entry's header announces.
     fn copy_in<W: Write + Seek>(
         &self,
         zip: &mut ZipOut<W>,
         file: &InputFile,
         mut source: impl Read,
+        known: (u32, u64),
         buffer: &mut [u8],
         on_chunk: &mut dyn FnMut(u64) -> bool,
     ) -> Result<Copied, WriteError> {
         let output_error = self.output_error();
-        zip.start_entry(
-            &entry_name(file),
-            ZipMethod::Stored,
-            file.modified.into(),
-            file.size >= LARGE_ENTRY,
-        )
-        .map_err(&output_error)?;
+        zip.start_stored(&entry_name(file), file.modified.into(), known.0, known.1)
+            .map_err(&output_error)?;
         let (mut sha256, mut crc, mut size) = (Sha256::new(), crc32fast::Hasher::new(), 0u64);
         loop {
             let n = match source.read(buffer) {
@@ -914,6 +930,22 @@ impl Sink<'_> {
             sha256: hex::encode(sha256.finalize()),
             size,
         })
+    }
+}
+
+/// The CRC and size of what `source` gives.
+fn crc_of(source: &mut impl Read, buffer: &mut [u8]) -> io::Result<(u32, u64)> {
+    let (mut crc, mut size) = (crc32fast::Hasher::new(), 0u64);
+    loop {
+        match source.read(buffer) {
+            Ok(0) => return Ok((crc.finalize(), size)),
+            Ok(n) => {
+                crc.update(&buffer[..n]);
+                size += n as u64;
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
     }
 }
 
