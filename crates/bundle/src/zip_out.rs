@@ -132,7 +132,13 @@ impl<W: Write + Seek> ZipOut<W> {
         size: u64,
     ) -> io::Result<()> {
         let large = size >= LARGE_STORED;
-        self.open_entry(name, ZipMethod::Stored, modified, large, Some((crc32, size)))
+        self.open_entry(
+            name,
+            ZipMethod::Stored,
+            modified,
+            large,
+            Some((crc32, size)),
+        )
     }
 
     fn open_entry(
@@ -144,7 +150,12 @@ impl<W: Write + Seek> ZipOut<W> {
         announced: Option<(u32, u64)>,
     ) -> io::Result<()> {
         assert!(self.open.is_none(), "the previous entry is still open");
-        let flags = FLAG_UTF8 | if announced.is_none() { FLAG_DESCRIPTOR } else { 0 };
+        let flags = FLAG_UTF8
+            | if announced.is_none() {
+                FLAG_DESCRIPTOR
+            } else {
+                0
+            };
         let (crc32, size) = announced.unwrap_or((0, 0));
         let name = name.as_bytes().to_vec();
         let name_len = u16::try_from(name.len()).map_err(|_| invalid("entry name too long"))?;
@@ -471,7 +482,10 @@ mod tests {
         );
         // The stored entry's local header holds its CRC and size (no descriptor bit); the
         // deflated one has the descriptor bit and its descriptor after the data.
-        assert_eq!(u16::from_le_bytes([bytes[6], bytes[7]]) & FLAG_DESCRIPTOR, 0);
+        assert_eq!(
+            u16::from_le_bytes([bytes[6], bytes[7]]) & FLAG_DESCRIPTOR,
+            0
+        );
         assert_eq!(&bytes[14..18], &crc(b"\x00encrypted\x01").to_le_bytes());
         assert!(
             bytes
