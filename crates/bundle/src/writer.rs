@@ -649,20 +649,14 @@ impl Sink<'_> {
                 return Err(WriteError::Cancelled);
             }
             match item {
-                Item::Store(index) => {
+                Item::Store(index) | Item::Archive(index) => {
                     let file = &self.files[index];
                     let mut on_chunk = |done| report(files_done, bytes_done + done);
-                    match self.store(zip, file, &mut buffer, &mut on_chunk)? {
-                        Ok(entry) => manifest.files.push(entry),
-                        Err(skip) => manifest.skipped.push(skip),
-                    }
-                    files_done += 1;
-                    bytes_done += file.size;
-                }
-                Item::Archive(index) => {
-                    let file = &self.files[index];
-                    let mut on_chunk = |done| report(files_done, bytes_done + done);
-                    match self.archive(zip, file, &mut buffer, &mut on_chunk)? {
+                    let written = match self.routes[index] {
+                        Route::Zip => self.archive(zip, file, &mut buffer, &mut on_chunk)?,
+                        _ => self.store(zip, file, &mut buffer, &mut on_chunk)?,
+                    };
+                    match written {
                         Ok(entry) => manifest.files.push(entry),
                         Err(skip) => manifest.skipped.push(skip),
                     }

@@ -30,22 +30,7 @@ pub fn run(config: &Config, outbox: &Outbox, args: Args, json: bool) -> Result<E
         host: config.ticket_api.destination_host(),
     };
     // The same road as the app's consent screen: the organisation's policy is kept there.
-    let request = args.report.request(false);
-    // Call-operations files are read for their calls only when the report names a call.
-    let about_calls = !request.report.call_ids.is_empty();
-    let (prepared, unavailable) = prepare(config, request, destination, || {
-        Ok(scan_sources(config, about_calls)?)
-    })?;
-    for err in &unavailable {
-        eprintln!("warning: {err}; collecting the other sources");
-    }
-    if !PrivacyPolicy::of(config).collects_logs() {
-        eprintln!(
-            "note: your organisation does not allow collecting logs (privacy.allow_log_collection); the report carries your words and this computer's basic facts only"
-        );
-    }
-    args.report.agree(&prepared.statement)?;
-    let consent = prepared.consent(config)?;
+    let (prepared, consent) = args.report.prepare_agreed(config, destination)?;
     let entry = outbox.queue(
         &prepared.plan,
         prepared.report,

@@ -6,8 +6,12 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use callsupport_desk::Error;
-use callsupport_desk::consent::Statement;
-use callsupport_desk::prepare::ReportRequest;
+use callsupport_desk::bundle::manifest::Consent;
+use callsupport_desk::collect::scan_sources;
+use callsupport_desk::config::Config;
+use callsupport_desk::consent::{Destination, Statement};
+use callsupport_desk::policy::Policy;
+use callsupport_desk::prepare::{Prepared, ReportRequest, prepare};
 use callsupport_desk::report::{Category, Report};
 
 #[derive(clap::Args)]
@@ -36,8 +40,35 @@ pub struct ReportArgs {
 }
 
 impl ReportArgs {
+    /// The report prepared from the disk's sources as the app's consent screen prepares it
+    /// (`prepare`, where the organisation's policy is kept), the statement printed and agreed
+    /// to: what to pack, and the record of agreeing.
+    pub fn prepare_agreed(
+        &self,
+        config: &Config,
+        destination: Destination,
+    ) -> Result<(Prepared, Consent), Error> {
+        let request = self.request(destination == Destination::File);
+        // Call-operations files are read for their calls only when the report names a call.
+        let about_calls = !request.report.call_ids.is_empty();
+        let (prepared, unavailable) = prepare(config, request, destination, || {
+            Ok(scan_sources(config, about_calls)?)
+        })?;
+        for err in &unavailable {
+            eprintln!("warning: {err}; collecting the other sources");
+        }
+        if !Policy::of(config).collects_logs() {
+            eprintln!(
+                "note: your organisation does not allow collecting logs (privacy.allow_log_collection); the report carries your words and this computer's basic facts only"
+            );
+        }
+        self.agree(&prepared.statement)?;
+        let consent = prepared.consent(config)?;
+        Ok((prepared, consent))
+    }
+
     /// What the user asks for; the policy and the report's rules are checked by `prepare`.
-    pub fn request(&self, to_file: bool) -> ReportRequest {
+    fn request(&self, to_file: bool) -> ReportRequest {
         ReportRequest {
             report: Report {
                 description: self.description.clone(),
@@ -53,7 +84,7 @@ impl ReportArgs {
 
     /// Prints the statement on standard error and asks for agreement on the terminal, or takes
     /// `--yes`. Without a terminal to ask on, `--yes` is required.
-    pub fn agree(&self, statement: &Statement) -> Result<(), Error> {
+    fn agree(&self, statement: &Statement) -> Result<(), Error> {
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "What you agree to by going on:\n");
         for paragraph in &statement.paragraphs {

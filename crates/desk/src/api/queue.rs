@@ -119,16 +119,7 @@ impl Desk {
         Ok(QueuedReports {
             reports: entries
                 .into_iter()
-                .map(|entry| QueuedReport {
-                    id: entry.id.to_string(),
-                    summary: entry.queued.request.report.summary,
-                    queued_at: entry.queued.queued_at,
-                    bytes: entry.bytes,
-                    attempts: entry.attempts.count,
-                    last_error: entry.attempts.last_error,
-                    held_for: (entry.queued.destination != now).then(|| now.clone()),
-                    destination: entry.queued.destination,
-                })
+                .map(|entry| queued_view(entry, &now))
                 .collect(),
             warnings,
         })
@@ -141,16 +132,7 @@ impl Desk {
         let outbox = self.outbox()?;
         let now = self.config().ticket_api.destination_host();
         let entry = outbox.agree_destination(parsed, &now)?;
-        Ok(QueuedReport {
-            id: entry.id.to_string(),
-            summary: entry.queued.request.report.summary,
-            queued_at: entry.queued.queued_at,
-            bytes: entry.bytes,
-            attempts: entry.attempts.count,
-            last_error: entry.attempts.last_error,
-            destination: entry.queued.destination,
-            held_for: None,
-        })
+        Ok(queued_view(entry, &now))
     }
 
     /// Removes a waiting report without sending it (the user's choice). A resumable upload it
@@ -204,6 +186,20 @@ impl Desk {
         if let Err(err) = spawned {
             log::warn!("cannot give up the upload {url}: {err}");
         }
+    }
+}
+
+/// A waiting report as the window lists it; `now` is where reports go now.
+fn queued_view(entry: crate::outbox::Entry, now: &str) -> QueuedReport {
+    QueuedReport {
+        id: entry.id.to_string(),
+        summary: entry.queued.request.report.summary,
+        queued_at: entry.queued.queued_at,
+        bytes: entry.bytes,
+        attempts: entry.attempts.count,
+        last_error: entry.attempts.last_error,
+        held_for: (entry.queued.destination != now).then(|| now.to_owned()),
+        destination: entry.queued.destination,
     }
 }
 

@@ -41,13 +41,7 @@ impl Desk {
             kept.height,
             kept.bytes
         );
-        Ok(ScreenshotView {
-            data_url: screenshot::data_url(&kept.path)?,
-            id: kept.id,
-            width: kept.width,
-            height: kept.height,
-            bytes: kept.bytes,
-        })
+        view_of(kept)
     }
 
     /// Blacks out `areas` of the screenshot `id` in its pixels (all of them anew, from the picture
@@ -60,17 +54,22 @@ impl Desk {
         self.screenshot_allowed()?;
         let kept = screenshot::hide(&self.data_dir, id, areas)?;
         log::info!("screenshot {id}: {} areas hidden", areas.len());
-        Ok(ScreenshotView {
-            data_url: screenshot::data_url(&kept.path)?,
-            id: kept.id,
-            width: kept.width,
-            height: kept.height,
-            bytes: kept.bytes,
-        })
+        view_of(kept)
     }
 
     /// The user took the screenshot out of the report: it is deleted.
     pub fn discard_screenshot(&self, id: &str) {
         screenshot::remove(&self.data_dir, id);
     }
+}
+
+/// A kept screenshot as the window shows it: the picture itself, exactly as it will go.
+fn view_of(kept: screenshot::Kept) -> Result<ScreenshotView, Error> {
+    Ok(ScreenshotView {
+        data_url: screenshot::data_url(&kept.path)?,
+        id: kept.id,
+        width: kept.width,
+        height: kept.height,
+        bytes: kept.bytes,
+    })
 }

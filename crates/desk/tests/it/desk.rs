@@ -17,7 +17,7 @@ use crate::support::{
     load_config, names_in, sha256_of, sha256sum, text_log, tokens, write_file,
 };
 
-fn draft(summary: &str) -> ReportDraft {
+pub(crate) fn draft(summary: &str) -> ReportDraft {
     ReportDraft {
         summary: summary.to_owned(),
         description: "Remote side heard nothing after two minutes.".to_owned(),

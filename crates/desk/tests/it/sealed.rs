@@ -8,32 +8,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use callsupport_desk::ErrorCode;
-use callsupport_desk::api::{ApiError, Desk, ReportDraft, Viewer};
-use callsupport_desk::report::Category;
+use callsupport_desk::api::{ApiError, Desk, Viewer};
 use callsupport_seal::Identities;
 use callsupport_ticket_server::ServerConfig;
 
+use crate::desk::draft;
 use crate::support::{
     LogTree, Server, TOKEN_ENV, config_toml, dead_url, load_config, names_in, run_tool, sha256_of,
     tokens,
 };
 
 const AGE_MAGIC: &[u8] = b"age-encryption.org/v1\n";
-
-fn draft(summary: &str) -> ReportDraft {
-    ReportDraft {
-        summary: summary.to_owned(),
-        description: String::new(),
-        category: Category::Audio,
-        call_ids: Vec::new(),
-        occurred_at: None,
-        contact: None,
-        to_file: false,
-        ticket_id: None,
-        screenshot: None,
-        survey: None,
-    }
-}
 
 /// A key pair: its identity file and its public key.
 fn key(dir: &Path, name: &str) -> (PathBuf, String) {
@@ -56,6 +41,21 @@ fn sealed_desk(tree: &LogTree, url: &str, data: &Path, recipients: &[&str]) -> D
         )
         .replace("[ticket_api]\n", "[ticket_api]\nretries = 0\n");
     Desk::new(load_config(tree.dir.path(), &text), data.to_path_buf())
+}
+
+/// Opens `sealed` with Debian's `age` and the identity file `key` into `out`.
+fn age_open(key: &Path, sealed: &Path, out: &Path) {
+    run_tool(
+        "age",
+        &[
+            "-d",
+            "-i",
+            key.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            sealed.to_str().unwrap(),
+        ],
+    );
 }
 
 fn starts_sealed(path: &Path) -> bool {
@@ -99,17 +99,7 @@ async fn a_sealed_report_is_ciphertext_everywhere_and_opens_only_with_the_organi
         .unwrap();
     assert!(starts_sealed(&saved));
     let opened = data.path().join("opened.zip");
-    run_tool(
-        "age",
-        &[
-            "-d",
-            "-i",
-            agent_key.to_str().unwrap(),
-            "-o",
-            opened.to_str().unwrap(),
-            saved.to_str().unwrap(),
-        ],
-    );
+    age_open(&agent_key, &saved, &opened);
     let consent = run_tool(
         "python3",
         &[
@@ -186,17 +176,7 @@ async fn the_outbox_keeps_only_ciphertext_and_a_server_without_the_key_refuses_i
     let queued = outbox.join(&waiting[0]);
     assert!(starts_sealed(&queued.join("bundle.zip")));
     let opened = data.path().join("opened.zip");
-    run_tool(
-        "age",
-        &[
-            "-d",
-            "-i",
-            agent_key.to_str().unwrap(),
-            "-o",
-            opened.to_str().unwrap(),
-            queued.join("bundle.zip").to_str().unwrap(),
-        ],
-    );
+    age_open(&agent_key, &queued.join("bundle.zip"), &opened);
     crate::support::assert_unzip_t_passes(&opened);
     for name in names_in(&queued) {
         assert!(
