@@ -360,6 +360,42 @@ fn a_report_that_cannot_be_sent_waits_in_the_outbox_until_flushed() {
     let queued_sha256 = sha256sum(&queued);
     assert!(tool("unzip", &["-t", queued.to_str().unwrap()]).contains("No errors detected"));
 
+    // Reports now go to another address: the waiting one is held, not sent there unasked.
+    let online_arg = online.to_str().unwrap();
+    let held = machine
+        .run(&["outbox", "list", "--config", online_arg])
+        .success();
+    assert!(
+        held.stdout().contains("held: agreed for 127.0.0.1:"),
+        "{}",
+        held.stdout()
+    );
+    let refused = machine.run(&["outbox", "flush", "--config", online_arg]);
+    assert!(
+        refused.stdout().contains("held until you agree"),
+        "{}",
+        refused.stdout()
+    );
+    assert!(
+        !server.stored_bundle("CS-000001").exists(),
+        "nothing went unasked"
+    );
+    let unasked = machine.run(&["outbox", "agree", &id, "--config", online_arg]);
+    assert_eq!(unasked.code(), Some(1));
+    let said = unasked.stderr();
+    assert!(
+        said.contains("Agreeing sends it to") && said.lines().last().unwrap().contains("--yes"),
+        "without a terminal, agreeing takes --yes: {said}"
+    );
+    let agreed = machine
+        .run(&["outbox", "agree", &id, "--yes", "--config", online_arg])
+        .success();
+    assert!(
+        agreed.stderr().contains("Agreeing sends it to"),
+        "{}",
+        agreed.stderr()
+    );
+
     let flush = machine
         .run(&["outbox", "flush", "--config", online.to_str().unwrap()])
         .success();
