@@ -4,12 +4,9 @@
 use std::process::ExitCode;
 
 use callsupport_desk::Error;
-use callsupport_desk::collect::scan_sources;
 use callsupport_desk::config::Config;
 use callsupport_desk::consent::Destination;
 use callsupport_desk::outbox::Outbox;
-use callsupport_desk::policy::Policy as PrivacyPolicy;
-use callsupport_desk::prepare::prepare;
 use callsupport_desk::upload::Uploader;
 use callsupport_desk::upload::retry::RetryPolicy;
 
