@@ -305,18 +305,18 @@ async fn retry_after_is_honoured() {
     );
     let outbox = Outbox::open(data.path()).unwrap();
     let (plan, _) = Plan::from_config(&config).unwrap();
+    let uploader = Uploader::new(&config.ticket_api).unwrap();
     let entry = outbox
         .queue(
             &plan,
             Report::new("busy"),
             Statement::new(&plan, &Destination::File, true).agreed(&Destination::File, true),
-            "proxy".into(),
+            uploader.destination().to_owned(),
             |_| true,
         )
         .unwrap();
     proxy.then(&[Fault::Busy503]);
 
-    let uploader = Uploader::new(&config.ticket_api).unwrap();
     outbox
         .deliver(&entry, &uploader, &fast_retries(), |_| true)
         .await
