@@ -5,9 +5,12 @@ use std::fs;
 
 use callsupport_desk::api::{ApiError, Desk, ReportDraft};
 use callsupport_desk::bundle::reader::Bundle;
+use callsupport_desk::collect::Plan;
 use callsupport_desk::config::SourceKind;
+use callsupport_desk::consent::{Destination, Statement};
+use callsupport_desk::outbox::Outbox;
 use callsupport_desk::progress::Progress;
-use callsupport_desk::report::{Category, ReportError};
+use callsupport_desk::report::{Category, Report, ReportError};
 use callsupport_desk::{Error, ErrorCode};
 
 use callsupport_desk::redact::Kind;
@@ -1200,27 +1203,35 @@ async fn where_log_collection_is_not_allowed_a_report_carries_words_only() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_report_is_held_when_the_destination_changes_until_the_user_agrees() {
-    let offline = Offline::new();
-    let view = offline.desk.prepare_report(draft("echo")).unwrap();
-    assert!(view.statement[0].contains(&view.destination));
-    offline
-        .desk
-        .send_report(&view.report_id, |_| true)
-        .await
-        .unwrap_err();
-
-    // IT moves the service: the same data folder, another ticket API.
+    // A report agreed for the organisation's old service waits in the outbox when IT moves the
+    // service: the same data folder, another ticket API.
+    tokens();
+    let agreed = "support.old.example:8443";
     let server = Server::start(64 << 20).await;
     let tree = LogTree::new();
-    let moved = desk(&tree, &server, &offline.data);
+    let data = tempfile::tempdir().unwrap();
+    let moved = desk(&tree, &server, &data);
+    let config = load_config(
+        tree.dir.path(),
+        &config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200),
+    );
+    let (plan, _) = Plan::from_config(&config).unwrap();
+    let old = Destination::TicketApi {
+        organisation: None,
+        host: agreed.to_owned(),
+    };
+    Outbox::open(data.path())
+        .unwrap()
+        .queue(
+            &plan,
+            Report::new("echo"),
+            Statement::new(&plan, &old, true).agreed(&old, true),
+            agreed.to_owned(),
+            |_| true,
+        )
+        .unwrap();
     let queued = moved.queued_reports().unwrap();
     let held = &queued.reports[0];
-    let agreed = offline
-        .url
-        .trim_start_matches("http://")
-        .split('/')
-        .next()
-        .unwrap();
     assert_eq!(held.destination, agreed);
     let now = server
         .url()
@@ -1270,9 +1281,7 @@ async fn a_waiting_report_is_held_when_the_destination_changes_until_the_user_ag
     );
     let report: serde_json::Value = serde_json::from_slice(
         &fs::read(
-            offline
-                .data
-                .path()
+            data.path()
                 .join("outbox")
                 .join(&held.id)
                 .join("report.json"),
