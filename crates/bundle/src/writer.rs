@@ -807,15 +807,7 @@ impl Sink<'_> {
             Ok(source) => source,
             Err(err) => return Ok(Err(skipped(file, &err))),
         };
-        let input_error = |source| WriteError::Input {
-            path: file.path.clone(),
-            source,
-        };
-        // A first pass for the CRC, so the entry's header holds it and the archive is written
-        // (and hashed) in order; the second copies, from the page cache.
-        let known = crc_of(&mut (&mut source).take(file.size), buffer).map_err(input_error)?;
-        source.rewind().map_err(input_error)?;
-        let copied = self.copy_in(zip, file, source.take(known.1), known, buffer, on_chunk)?;
+        let copied = self.copy_in(zip, file, &mut source, file.size, buffer, on_chunk)?;
         let truncated = std::fs::metadata(&file.path).is_ok_and(|m| m.len() > file.size);
         // Stored content is encrypted or binary: there is no text to redact.
         let redaction = if file.encrypted || self.filter.is_some() {
@@ -859,18 +851,8 @@ impl Sink<'_> {
                     }));
                 }
             };
-        let input_error = |source| WriteError::Input {
-            path: file.path.clone(),
-            source,
-        };
         let mut packed = repacked.file;
-        let known = crc_of(&mut packed, buffer).map_err(input_error)?;
-        packed.rewind().map_err(input_error)?;
-        let sized = InputFile {
-            size: known.1,
-            ..file.clone()
-        };
-        let copied = self.copy_in(zip, &sized, packed, known, buffer, on_chunk)?;
+        let copied = self.copy_in(zip, file, &mut packed, u64::MAX, buffer, on_chunk)?;
         let mut entry = manifest_entry(
             file,
             Method::Stored,
@@ -884,17 +866,25 @@ impl Sink<'_> {
         Ok(Ok(entry))
     }
 
-    /// Stores what `source` gives as the entry of `file`; `known` is the CRC and size a first
-    /// pass found, which the entry's header announces.
+    /// Stores the first `limit` bytes of `source` as the entry of `file`, in two passes: the
+    /// first finds the CRC and size, so the entry's header holds them and the archive is written
+    /// (and hashed) in order; the second copies, from the page cache.
     fn copy_in<W: Write + Seek>(
         &self,
         zip: &mut ZipOut<W>,
         file: &InputFile,
-        mut source: impl Read,
-        known: (u32, u64),
+        source: &mut File,
+        limit: u64,
         buffer: &mut [u8],
         on_chunk: &mut dyn FnMut(u64) -> bool,
     ) -> Result<Copied, WriteError> {
+        let input_error = |source| WriteError::Input {
+            path: file.path.clone(),
+            source,
+        };
+        let known = crc_of(&mut (&mut *source).take(limit), buffer).map_err(input_error)?;
+        source.rewind().map_err(input_error)?;
+        let mut source = source.take(known.1);
         let output_error = self.output_error();
         zip.start_stored(&entry_name(file), file.modified.into(), known.0, known.1)
             .map_err(&output_error)?;

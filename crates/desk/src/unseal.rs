@@ -1,5 +1,6 @@
-//! A sealed bundle opened into a file, for `callsupport unseal`: written beside its place under a
-//! hidden name and linked into place only once whole, never over an existing file.
+//! A sealed bundle opened into a file, for `callsupport unseal` and the viewer: written beside
+//! its place under a hidden name and linked into place only once whole, never over an existing
+//! file.
 
 use std::path::Path;
 

@@ -39,9 +39,6 @@ pub fn is_bundle_name(path: &Path) -> bool {
 /// The extensions the viewer's open dialog offers.
 pub const BUNDLE_EXTENSIONS: &[&str] = &["zip", "age"];
 
-/// The most a sealed bundle may open to: larger than any bundle a server takes.
-const MAX_OPENED: u64 = 64 << 30;
-
 /// A bundle opened in the viewer.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct OpenedBundle {
@@ -154,7 +151,6 @@ impl Viewer {
             }
             .into());
         };
-        let identities = callsupport_seal::Identities::from_file(&identity_file)?;
         let mut dir = self.opened_dir.lock().expect("viewer lock");
         if dir.is_none() {
             *dir = Some(
@@ -169,21 +165,7 @@ impl Viewer {
             .expect("made above")
             .path()
             .join(format!("{}.zip", uuid::Uuid::now_v7().simple()));
-        let what = format!("cannot open {}", path.display());
-        let mut sealed = std::fs::File::open(path).map_err(Error::io(what.clone()))?;
-        let mut out = std::io::BufWriter::new(
-            std::fs::File::create(&target).map_err(Error::io(what.clone()))?,
-        );
-        let opened = callsupport_seal::unseal(&mut sealed, &mut out, &identities, MAX_OPENED)
-            .and_then(|_| {
-                std::io::Write::flush(&mut out)
-                    .map_err(|source| callsupport_seal::SealError::Io { what, source })
-            });
-        if let Err(err) = opened {
-            drop(out);
-            let _ = std::fs::remove_file(&target);
-            return Err(err.into());
-        }
+        crate::unseal::unseal_file(path, &identity_file, &target)?;
         Ok(target)
     }
 
