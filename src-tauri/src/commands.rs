@@ -5,7 +5,7 @@ use callsupport_desk::api::logview::{Level, LogInfo, LogMatches, LogWindow};
 use callsupport_desk::api::{
     ApiError, AppOverview, ConsentView, ExportReceipt, FilePreview, HistoryEntry, IntegrityView,
     OpenedBundle, QueuedReport, QueuedReports, ReportDraft, ScreenshotView, SendReceipt,
-    SurveyAnswer, Viewer, suggested_file_name, suggested_folder,
+    SurveyAnswer, Viewer, suggested_folder,
 };
 use callsupport_desk::calls::Calls;
 use callsupport_desk::calls::kql::{self, Query};
@@ -75,14 +75,10 @@ pub async fn save_report(
     on_progress: Channel<Progress>,
 ) -> Result<Option<ExportReceipt>, ApiError> {
     let desk = state.desk()?;
-    let sealed = desk.seals_reports();
-    let (kind, extension) = match sealed {
-        true => ("Sealed report (.age)", "age"),
-        false => ("Report (.zip)", "zip"),
-    };
+    let (name, kind, extension) = desk.export_file(chrono::Local::now());
     let mut dialog = rfd::AsyncFileDialog::new()
         .set_title("Save the report")
-        .set_file_name(suggested_file_name(chrono::Local::now(), sealed))
+        .set_file_name(name)
         .add_filter(kind, &[extension])
         .set_parent(&window);
     if let Some(folder) = suggested_folder() {

@@ -64,10 +64,19 @@ pub fn suggested_folder() -> Option<PathBuf> {
 }
 
 impl Desk {
-    /// Whether reports are sealed for the organisation's keys (`privacy.recipients`), so a saved
-    /// one is an age file.
-    pub fn seals_reports(&self) -> bool {
-        !Policy::of(&self.config()).recipients().is_empty()
+    /// What the save dialog offers at `now`: the suggested file name, and the kind of file with
+    /// its extension (a sealed report is an age file).
+    pub fn export_file(
+        &self,
+        now: chrono::DateTime<chrono::Local>,
+    ) -> (String, &'static str, &'static str) {
+        // Sealed for the organisation's keys (`privacy.recipients`), a saved report is an age file.
+        let sealed = !Policy::of(&self.config()).recipients().is_empty();
+        let (kind, extension) = match sealed {
+            true => ("Sealed report (.age)", "age"),
+            false => ("Report (.zip)", "zip"),
+        };
+        (suggested_file_name(now, sealed), kind, extension)
     }
 
     /// Writes the prepared report to `dest` as shown on the consent screen, with a file as its
