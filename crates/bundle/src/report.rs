@@ -48,6 +48,11 @@ pub struct Report {
     /// The existing ticket these logs are for, when support asked for them with a link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket_id: Option<String>,
+    /// The link from support that asked for these logs, as the service signed it
+    /// (`callsupport://report?ticket=…&link=…&sig=…`); it goes with `ticket_id`, and the service
+    /// checks it and counts its uses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
     /// The end-of-call survey, when the report came from one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub survey: Option<crate::survey::Survey>,
@@ -98,6 +103,7 @@ impl Report {
             call_ids: Vec::new(),
             contact: None,
             ticket_id: None,
+            link: None,
             survey: None,
         }
     }

@@ -131,6 +131,10 @@ impl Config {
         self.ticket_api
             .validate()
             .map_err(|err| ("ticket_api.url".to_owned(), err.to_string()))?;
+        if let Some(key) = &self.ticket_api.link_key {
+            callsupport_link::PublicKey::parse(key)
+                .map_err(|err| ("ticket_api.link_key".to_owned(), err.to_string()))?;
+        }
         for (i, path) in self.ticket_api.ca_files.iter().enumerate() {
             ca_certificates(Path::new(path))
                 .map_err(|err| (format!("ticket_api.ca_files[{i}]"), err.to_string()))?;

@@ -39,6 +39,11 @@ pub struct TicketApiConfig {
     /// report. Smaller ones, and every report to a service without it, go in one request.
     #[serde(default = "default_resumable_over_mb")]
     pub resumable_over_mb: u64,
+    /// The public key links from support are signed with (`ed25519:…`, as the ticket service
+    /// prints it and serves it at `/api/v1/link-key`). Set, links are checked against it alone;
+    /// not set, the key is asked of the ticket service when a link is opened.
+    #[serde(default)]
+    pub link_key: Option<String>,
 }
 
 fn default_connect_timeout() -> u64 {
@@ -371,6 +376,14 @@ impl TicketApiConfig {
     /// The parsed URL. Only valid after [`Config::load`] succeeded.
     pub fn parsed_url(&self) -> url::Url {
         url::Url::parse(&self.url).expect("validated when the config was loaded")
+    }
+
+    /// The pinned key links from support are checked with, if any. Only valid after
+    /// [`Config::load`] succeeded.
+    pub fn pinned_link_key(&self) -> Option<callsupport_link::PublicKey> {
+        self.link_key
+            .as_deref()
+            .map(|key| callsupport_link::PublicKey::parse(key).expect("validated when loaded"))
     }
 
     /// The host a report goes to, as the consent screen names it.

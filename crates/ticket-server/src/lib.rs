@@ -23,6 +23,7 @@ pub use forward::ado::AzureDevOps;
 pub use store::DatabaseConfig;
 pub mod forward;
 mod housekeeping;
+pub mod link_key;
 pub mod limit;
 pub mod openapi;
 pub mod problem;
@@ -103,6 +104,9 @@ pub struct ServerConfig {
     /// opened to be checked, and stored sealed as they came. Without one, sealed bundles are
     /// refused.
     pub seal_identity: Option<PathBuf>,
+    /// The file of the key links from support are signed with; `None` for `link-key` in the data
+    /// folder. Made on the first start when missing.
+    pub link_key: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -122,6 +126,7 @@ impl ServerConfig {
             trusted_proxies: Vec::new(),
             public_url: None,
             seal_identity: None,
+            link_key: None,
             resumable_uploads: true,
             upload_quotas: None,
             upload_sweep_every: std::time::Duration::from_secs(300),
@@ -297,8 +302,19 @@ pub async fn start(config: ServerConfig) -> anyhow::Result<RunningServer> {
         )),
         None => None,
     };
+    let link_key_file = config
+        .link_key
+        .clone()
+        .unwrap_or_else(|| config.data_dir.join(link_key::FILE_NAME));
+    let link_key = Arc::new(link_key::load_or_make(&link_key_file)?);
+    tracing::info!(
+        public_key = %link_key.public(),
+        "links from support are signed with the key in {}",
+        link_key_file.display()
+    );
     let state = Arc::new(routes::AppState {
         seal_identity,
+        link_key,
         forwarder,
         store,
         incoming,

@@ -124,6 +124,10 @@ struct Args {
     /// without it, sealed bundles are refused.
     #[arg(long, value_name = "FILE", env = "CALLSUPPORT_SEAL_IDENTITY")]
     seal_identity: Option<PathBuf>,
+    /// The file of the key this server signs links from support with (made there on the first
+    /// start; default: link-key in the data folder). Instances that share a database share it.
+    #[arg(long, value_name = "FILE", env = "CALLSUPPORT_LINK_KEY")]
+    link_key: Option<PathBuf>,
     /// With a blob store that signs links, agents' bundle downloads are redirected to a link
     /// valid this many minutes; 0 streams them through this server.
     #[arg(long, default_value_t = 15, value_name = "MINUTES")]
@@ -249,6 +253,7 @@ async fn main() {
         },
         signed_link_minutes: args.signed_link_minutes,
         seal_identity: args.seal_identity,
+        link_key: args.link_key,
         forward: args.ado_organization.map(|organization_url| {
             ForwardConfig::new(AzureDevOps {
                 organization_url,

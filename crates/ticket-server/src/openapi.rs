@@ -60,6 +60,9 @@ pub struct TicketList {
         routes::list_forwards,
         routes::get_bundle,
         routes::get_attachment,
+        routes::create_link,
+        routes::list_links,
+        routes::link_key,
         routes::healthz,
         routes::openapi_json,
         crate::uploads::options_uploads,
@@ -68,7 +71,7 @@ pub struct TicketList {
         crate::uploads::patch_upload,
         crate::uploads::delete_upload
     ),
-    components(schemas(TicketForm, UploadedTicketForm, TusVersion, TicketList, TicketRequest, TicketReceipt, TicketRecord, crate::store::AttachmentRecord, crate::store::Forward, routes::ForwardList, Problem, Report, Category)),
+    components(schemas(TicketForm, UploadedTicketForm, TusVersion, TicketList, TicketRequest, TicketReceipt, TicketRecord, crate::store::AttachmentRecord, crate::store::Forward, routes::ForwardList, crate::store::LinkRecord, routes::NewLink, routes::LinkList, routes::LinkKeyView, Problem, Report, Category)),
     modifiers(&BearerTokens)
 )]
 pub struct ApiDoc;

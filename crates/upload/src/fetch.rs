@@ -1,6 +1,8 @@
-//! The support agent's side of the ticket API: a ticket's bundle downloaded by ticket id with an
-//! agent token, checked against the SHA-256 the server recorded, and written under a name that
-//! did not exist (written aside, linked into place; nothing half-written is left).
+//! The support agent's side of the ticket API: a ticket's bundle (or one added to it later)
+//! downloaded by ticket id with an agent token, checked against the SHA-256 the server recorded,
+//! and written under a name that did not exist (written aside, linked into place; nothing
+//! half-written is left); links asking the user for more logs made ([`make_link`]); and the
+//! service's public key for links, which the app checks them with ([`link_key`]).
 
 use callsupport_error::{Coded, ErrorCode};
 use std::io::Write;
@@ -19,11 +21,15 @@ use callsupport_config::TicketApiConfig;
 #[derive(Debug, Clone, Serialize)]
 pub struct Fetched {
     pub ticket_id: String,
+    /// The added bundle fetched ([`fetch_added`]); `None` for the ticket's own.
+    pub bundle_id: Option<String>,
     pub path: PathBuf,
     pub bytes: u64,
     pub sha256: String,
     /// Where the ticket stands in the organisation's ticket system, when the service forwards.
     pub ticket_system: Option<TicketSystemView>,
+    /// The bundles added to the ticket later (support asked for logs), oldest first.
+    pub added: Vec<AddedBundle>,
 }
 
 /// Where a ticket stands in the organisation's ticket system (Azure DevOps), as the service
@@ -74,6 +80,12 @@ pub enum FetchError {
     Refused { host: String, status: u16 },
     #[error("the support service has no ticket {0}")]
     NoSuchTicket(String),
+    #[error("ticket {ticket} has no added bundle `{bundle}`; `callsupport fetch {ticket}` lists those it has")]
+    NoSuchAdded { ticket: String, bundle: String },
+    #[error(
+        "cannot check this link with the support service at {host} ({detail}); ask support to send it again, or ask IT to set ticket_api.link_key"
+    )]
+    NoLinkKey { host: String, detail: String },
     #[error("the support service failed ({status}) for ticket {ticket}: {detail}")]
     Failed {
         ticket: String,
@@ -101,10 +113,35 @@ const PROGRESS_EVERY: u64 = 1 << 20;
 
 /// Downloads the bundle of `ticket_id` to `out` (which must not exist), with `token`, telling
 /// `on_progress` as it goes ([`Progress::Downloading`]); `false` from it cancels the download.
+/// The answer also lists the bundles added to the ticket later ([`Fetched::added`]).
 pub async fn fetch_bundle(
     api: &TicketApiConfig,
     token: &str,
     ticket_id: &str,
+    out: &Path,
+    on_progress: impl FnMut(Progress) -> bool,
+) -> Result<Fetched, FetchError> {
+    fetch(api, token, ticket_id, None, out, on_progress).await
+}
+
+/// Downloads bundle `bundle_id`, added to `ticket_id` later (support asked for logs), as
+/// [`fetch_bundle`] does the ticket's own.
+pub async fn fetch_added(
+    api: &TicketApiConfig,
+    token: &str,
+    ticket_id: &str,
+    bundle_id: &str,
+    out: &Path,
+    on_progress: impl FnMut(Progress) -> bool,
+) -> Result<Fetched, FetchError> {
+    fetch(api, token, ticket_id, Some(bundle_id), out, on_progress).await
+}
+
+async fn fetch(
+    api: &TicketApiConfig,
+    token: &str,
+    ticket_id: &str,
+    added: Option<&str>,
     out: &Path,
     mut on_progress: impl FnMut(Progress) -> bool,
 ) -> Result<Fetched, FetchError> {
@@ -114,8 +151,7 @@ pub async fn fetch_bundle(
     }
     let client = http_client(api)?;
     let host = api.destination_host();
-    let base = api.parsed_url();
-    let ticket_url = format!("{}/{id}", base.as_str().trim_end_matches('/'));
+    let ticket_url = ticket_url(api, id);
     let unreachable = |err: reqwest::Error| FetchError::Unreachable {
         host: host.clone(),
         detail: err.to_string(),
@@ -131,13 +167,31 @@ pub async fn fetch_bundle(
         .json()
         .await
         .map_err(unreachable)?;
-    let expected = record["bundle_sha256"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let added_bundles = AddedBundle::list(&record);
+    let (url, expected, recorded_bytes) = match added {
+        None => (
+            format!("{ticket_url}/bundle"),
+            record["bundle_sha256"].as_str().unwrap_or_default().to_owned(),
+            record["bundle_bytes"].as_u64(),
+        ),
+        Some(bundle_id) => {
+            let bundle = added_bundles
+                .iter()
+                .find(|b| b.bundle_id == bundle_id.trim())
+                .ok_or_else(|| FetchError::NoSuchAdded {
+                    ticket: id.to_owned(),
+                    bundle: bundle_id.chars().take(80).collect(),
+                })?;
+            (
+                format!("{ticket_url}/attachments/{}", bundle.bundle_id),
+                bundle.bundle_sha256.clone(),
+                Some(bundle.bundle_bytes),
+            )
+        }
+    };
 
     let response = client
-        .get(format!("{ticket_url}/bundle"))
+        .get(url)
         .bearer_auth(token)
         .send()
         .await
@@ -145,7 +199,7 @@ pub async fn fetch_bundle(
     let response = check(response, id, &host).await?;
     let bytes_total = response
         .content_length()
-        .or_else(|| record["bundle_bytes"].as_u64())
+        .or(recorded_bytes)
         .unwrap_or(0);
     let partial = Partial::create(out, uuid::Uuid::now_v7())?;
     let output = |source: std::io::Error| WriteError::Output {
@@ -188,14 +242,151 @@ pub async fn fetch_bundle(
         });
     }
     let path = partial.commit(out)?;
-    log::info!("fetched the bundle of {id} ({bytes} bytes)");
+    log::info!(
+        "fetched {} of {id} ({bytes} bytes)",
+        added.map_or("the bundle".to_owned(), |b| format!("added bundle {b}"))
+    );
     Ok(Fetched {
         ticket_id: id.to_owned(),
+        bundle_id: added.map(str::to_owned),
         path,
         bytes,
         sha256: actual,
         ticket_system: TicketSystemView::of(&record),
+        added: added_bundles,
     })
+}
+
+/// The ticket's address on the service.
+fn ticket_url(api: &TicketApiConfig, id: &str) -> String {
+    format!("{}/{id}", api.parsed_url().as_str().trim_end_matches('/'))
+}
+
+/// A link asking the user for more logs for a ticket, as the service made it.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MadeLink {
+    pub link_id: String,
+    pub ticket_id: String,
+    /// The link to send the user.
+    pub url: String,
+    /// Until when the user can open it (UTC, RFC 3339).
+    pub expires_at: String,
+    /// How many reports may come through it.
+    pub max_uses: u32,
+    pub uses: u32,
+}
+
+/// Asks the service for a link for `ticket_id`, lasting `hours` and usable `uses` times (the
+/// service's defaults when `None`), with the agent's `token`.
+pub async fn make_link(
+    api: &TicketApiConfig,
+    token: &str,
+    ticket_id: &str,
+    hours: Option<u32>,
+    uses: Option<u32>,
+) -> Result<MadeLink, FetchError> {
+    let id = ticket_id_of(ticket_id)?;
+    let client = http_client(api)?;
+    let host = api.destination_host();
+    let unreachable = |err: reqwest::Error| FetchError::Unreachable {
+        host: host.clone(),
+        detail: err.to_string(),
+    };
+    let mut body = serde_json::Map::new();
+    if let Some(hours) = hours {
+        body.insert("hours".into(), hours.into());
+    }
+    if let Some(uses) = uses {
+        body.insert("uses".into(), uses.into());
+    }
+    let response = client
+        .post(format!("{}/links", ticket_url(api, id)))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .map_err(unreachable)?;
+    let made: MadeLink = check(response, id, &host)
+        .await?
+        .json()
+        .await
+        .map_err(unreachable)?;
+    log::info!(
+        "made link {} for {id}, until {}",
+        made.link_id,
+        made.expires_at
+    );
+    Ok(made)
+}
+
+/// The service's public key for links ([`callsupport_link`]), asked of it at `/api/v1/link-key`
+/// (beside the tickets' address); no token is needed.
+pub async fn link_key(api: &TicketApiConfig) -> Result<callsupport_link::PublicKey, FetchError> {
+    let client = http_client(api)?;
+    let host = api.destination_host();
+    let unreachable = |err: reqwest::Error| FetchError::Unreachable {
+        host: host.clone(),
+        detail: err.to_string(),
+    };
+    let url = api
+        .parsed_url()
+        .join("link-key")
+        .map_err(|err| FetchError::NoLinkKey {
+            host: host.clone(),
+            detail: err.to_string(),
+        })?;
+    let response = client.get(url).send().await.map_err(unreachable)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(FetchError::NoLinkKey {
+            host,
+            detail: format!("it answered {status}; it may need an update"),
+        });
+    }
+    let answer: serde_json::Value = response.json().await.map_err(unreachable)?;
+    answer["key"]
+        .as_str()
+        .and_then(|key| callsupport_link::PublicKey::parse(key).ok())
+        .ok_or_else(|| FetchError::NoLinkKey {
+            host,
+            detail: "its answer holds no key".to_owned(),
+        })
+}
+
+/// A bundle added to a ticket later, as the ticket's record lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AddedBundle {
+    pub bundle_id: String,
+    /// When it arrived (UTC, RFC 3339).
+    pub created_at: String,
+    /// What the user wrote.
+    pub summary: String,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub bundle_bytes: u64,
+    pub bundle_sha256: String,
+}
+
+impl AddedBundle {
+    /// The record's `attachments`, oldest first.
+    pub fn list(record: &serde_json::Value) -> Vec<AddedBundle> {
+        let Some(list) = record["attachments"].as_array() else {
+            return Vec::new();
+        };
+        list.iter()
+            .filter_map(|a| {
+                let text = |key: &str| a[key].as_str().map(str::to_owned);
+                Some(AddedBundle {
+                    bundle_id: text("bundle_id")?,
+                    created_at: text("created_at").unwrap_or_default(),
+                    summary: text("summary").unwrap_or_default(),
+                    bundle_bytes: a["bundle_bytes"].as_u64().unwrap_or(0),
+                    bundle_sha256: text("bundle_sha256")?,
+                })
+            })
+            .collect()
+    }
 }
 
 /// `raw` as a ticket id (letters, digits, `-` and `_`, at most 64), surrounding spaces removed;
@@ -245,7 +436,10 @@ async fn check(
 impl Coded for FetchError {
     fn code(&self) -> ErrorCode {
         match self {
-            FetchError::BadTicketId(_) | FetchError::NoSuchTicket(_) => ErrorCode::ReportInvalid,
+            FetchError::BadTicketId(_)
+            | FetchError::NoSuchTicket(_)
+            | FetchError::NoSuchAdded { .. } => ErrorCode::ReportInvalid,
+            FetchError::NoLinkKey { .. } => ErrorCode::Unreachable,
             FetchError::MissingToken(_) => ErrorCode::ConfigInvalid,
             FetchError::Unreachable { .. } => ErrorCode::Unreachable,
             FetchError::Refused { .. } => ErrorCode::Unauthorized,

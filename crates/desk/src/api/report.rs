@@ -90,10 +90,13 @@ impl Desk {
     /// file list ([`prepare`], the road the CLI takes too) and returns what the consent screen
     /// shows.
     pub fn prepare_report(&self, draft: ReportDraft) -> Result<ConsentView, Error> {
-        let ticket_id = draft
-            .ticket_id
-            .map(|t| self.requested_ticket(&t))
-            .transpose()?;
+        let (ticket_id, link) = match draft.ticket_id {
+            Some(ticket) => {
+                let (ticket, link) = self.requested_ticket(&ticket)?;
+                (Some(ticket), Some(link))
+            }
+            None => (None, None),
+        };
         let screenshot = draft
             .screenshot
             .as_deref()
@@ -107,6 +110,7 @@ impl Desk {
             call_ids: draft.call_ids,
             contact: draft.contact.filter(|c| !c.trim().is_empty()),
             ticket_id,
+            link,
             survey: draft
                 .survey
                 .map(|survey| survey.checked(self.config().survey.scale))

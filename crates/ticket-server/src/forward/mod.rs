@@ -9,7 +9,9 @@
 //! server instances never forward the same ticket at once, and does what is left of the three
 //! steps: create the work item (title, repro steps with the report, calls and versions, tags, area),
 //! put the bundle on it (attached when under the organisation's limit, with the chunked upload when
-//! large; otherwise a hyperlink to the bundle on this server), and mark it done. Each step's result
+//! large; otherwise a hyperlink to the bundle on this server), and mark it done. Logs added to
+//! the ticket later (through a link from support) open its forward again, and go on the same
+//! work item the same way. Each step's result
 //! is written before the next, so a retry goes on from there instead of making a second work item.
 //! A failure is kept on the row (agents see it at `GET /api/v1/forwards` and on the ticket) and
 //! the row comes due again after a doubling wait, or after the pause the service asked for.
@@ -25,7 +27,7 @@ use std::panic::AssertUnwindSafe;
 use tokio::sync::Notify;
 
 use crate::blobs::BlobStore;
-use crate::store::{Forward, TicketRecord, Tickets, bundle_key};
+use crate::store::{AddedForward, Forward, TicketRecord, Tickets, attachment_key, bundle_key};
 use ado::{AdoError, AzureDevOps, Client, NewWorkItem};
 use callsupport_bundle::ticket::TicketRequest;
 
@@ -254,50 +256,120 @@ async fn steps(
             item.id
         }
     };
-    if row.linked {
+    if !row.linked {
+        let file_name = format!("{}.zip", record.ticket_id);
+        let comment = format!(
+            "Call Support bundle of {} ({} bytes, SHA-256 {})",
+            record.ticket_id, record.bundle_bytes, record.bundle_sha256
+        );
+        if record.bundle_bytes <= config.attachment_limit_bytes {
+            let url = match &row.attachment_url {
+                Some(url) => url.clone(),
+                None => {
+                    let key = bundle_key(&record.ticket_id);
+                    let url = attach(client, blobs, &key, record.bundle_bytes, &file_name).await?;
+                    row.attachment_url = Some(url.clone());
+                    saved(row.clone()).await?;
+                    url
+                }
+            };
+            client
+                .add_relation(work_item, "AttachedFile", &url, &comment)
+                .await?;
+        } else {
+            let url = format!(
+                "{}/api/v1/tickets/{}/bundle",
+                forwarder.public_url, record.ticket_id
+            );
+            client
+                .add_relation(work_item, "Hyperlink", &url, &comment)
+                .await?;
+        }
+        row.linked = true;
+        saved(row.clone()).await?;
+    }
+    add_later_bundles(forwarder, store, blobs, record, work_item).await
+}
+
+/// Puts the bundles added to the ticket later (support asked for logs) on its work item, each
+/// as the ticket's own: attached, or linked when over the organisation's limit. Each one's
+/// progress is written as it comes, so a retry does not upload or relate one twice.
+async fn add_later_bundles(
+    forwarder: &Forwarder,
+    store: &dyn Tickets,
+    blobs: &dyn BlobStore,
+    record: &TicketRecord,
+    work_item: i64,
+) -> Result<(), Step> {
+    if record.attachments.is_empty() {
         return Ok(());
     }
-    let file_name = format!("{}.zip", record.ticket_id);
-    let comment = format!(
-        "Call Support bundle of {} ({} bytes, SHA-256 {})",
-        record.ticket_id, record.bundle_bytes, record.bundle_sha256
-    );
-    if record.bundle_bytes <= config.attachment_limit_bytes {
-        let url = match &row.attachment_url {
-            Some(url) => url.clone(),
-            None => {
-                let url = attach(client, blobs, record, &file_name).await?;
-                row.attachment_url = Some(url.clone());
-                saved(row.clone()).await?;
-                url
-            }
-        };
-        client
-            .add_relation(work_item, "AttachedFile", &url, &comment)
-            .await?;
-    } else {
-        let url = format!(
-            "{}/api/v1/tickets/{}/bundle",
-            forwarder.public_url, record.ticket_id
+    let client = &forwarder.client;
+    let ticket = &record.ticket_id;
+    let begun = store.added_forwards(ticket).await.map_err(Step::Store)?;
+    for added in &record.attachments {
+        let mut state = begun
+            .iter()
+            .find(|b| b.bundle_id == added.bundle_id)
+            .cloned()
+            .unwrap_or_else(|| AddedForward {
+                bundle_id: added.bundle_id.clone(),
+                attachment_url: None,
+                linked: false,
+            });
+        if state.linked {
+            continue;
+        }
+        let comment = format!(
+            "Logs added to {ticket} on {} ({} bytes, SHA-256 {}): {}",
+            added.created_at, added.bundle_bytes, added.bundle_sha256, added.summary
         );
-        client
-            .add_relation(work_item, "Hyperlink", &url, &comment)
-            .await?;
+        if added.bundle_bytes <= client.config().attachment_limit_bytes {
+            let url = match &state.attachment_url {
+                Some(url) => url.clone(),
+                None => {
+                    let key = attachment_key(ticket, &added.bundle_id);
+                    let name = format!("{ticket}-added-{}.zip", added.bundle_id);
+                    let url = attach(client, blobs, &key, added.bundle_bytes, &name).await?;
+                    state.attachment_url = Some(url.clone());
+                    store
+                        .save_added_forward(ticket, &state)
+                        .await
+                        .map_err(Step::Store)?;
+                    url
+                }
+            };
+            client
+                .add_relation(work_item, "AttachedFile", &url, &comment)
+                .await?;
+        } else {
+            let url = format!(
+                "{}/api/v1/tickets/{ticket}/attachments/{}",
+                forwarder.public_url, added.bundle_id
+            );
+            client
+                .add_relation(work_item, "Hyperlink", &url, &comment)
+                .await?;
+        }
+        state.linked = true;
+        store
+            .save_added_forward(ticket, &state)
+            .await
+            .map_err(Step::Store)?;
     }
-    row.linked = true;
     Ok(())
 }
 
-/// Uploads the ticket's bundle as an attachment: whole, or in chunks when over the chunk size.
+/// Uploads the bundle at `key` (`total` bytes) as an attachment: whole, or in chunks when over
+/// the chunk size.
 async fn attach(
     client: &Client,
     blobs: &dyn BlobStore,
-    record: &TicketRecord,
+    key: &str,
+    total: u64,
     file_name: &str,
 ) -> Result<String, AdoError> {
-    let key = bundle_key(&record.ticket_id);
-    let total = record.bundle_bytes;
-    let read = |range: std::ops::Range<u64>| read_range(blobs, &key, range);
+    let read = |range: std::ops::Range<u64>| read_range(blobs, key, range);
     let chunk = client.config().chunk_bytes.max(1);
     if total <= chunk {
         let stream = read(0..total).await?;

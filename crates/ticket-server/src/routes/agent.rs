@@ -268,7 +268,7 @@ async fn serve_zip(
     Ok(response)
 }
 
-async fn find(state: &AppState, id: &str) -> Result<TicketRecord, ApiProblem> {
+pub(super) async fn find(state: &AppState, id: &str) -> Result<TicketRecord, ApiProblem> {
     state
         .store
         .get(id)

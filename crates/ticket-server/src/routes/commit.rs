@@ -130,6 +130,9 @@ async fn commit(
             format!("the report adds to ticket `{ticket}`, and there is no such ticket"),
         ));
     }
+    if let Some(ticket) = &request.report.ticket_id {
+        super::links::take_link(state, &request.report, ticket).await?;
+    }
     let row = NewBundle::new(&request, &sha256, size).map_err(ApiProblem::internal)?;
     let commit = match &request.report.ticket_id {
         Some(ticket) => Commit::attachment(ticket, row),
@@ -162,9 +165,8 @@ async fn store_commit(
     faults::step("record").await?;
     let (stored, created) = state.store.record(commit, &now).await?;
     if created {
-        if commit.forward
-            && let Some(forwarder) = &state.forwarder
-        {
+        // A new ticket is queued; logs added to a ticket open its forward again.
+        if let Some(forwarder) = &state.forwarder {
             forwarder.wake();
         }
     } else {

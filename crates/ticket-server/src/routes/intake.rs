@@ -97,7 +97,7 @@ fn is_dry_run(query: Option<&str>) -> Result<bool, ApiProblem> {
         (status = 409, description = "JSON: the upload is not finished", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "JSON: the upload expired", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The bundle or the report is over the limit", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The report is invalid, or the bundle is damaged, not a bundle, or another report's", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The report is invalid, or the bundle is damaged, not a bundle, or another report's; logs added to a ticket came without a good link from support (`link_required`, `link_invalid`, `link_expired`, `link_used_up`)", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many reports or dry runs from this address (`rate_limited`), or too many of its reports arriving at once (`too_many_at_once`)", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 500, description = "The server failed; the problem carries an incident number for its log", body = Problem, content_type = "application/problem+json"),

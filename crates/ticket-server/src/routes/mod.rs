@@ -6,16 +6,19 @@
 //! goes through the same checks. A repeated `Idempotency-Key` returns the first ticket with `200`.
 //!
 //! `auth.rs` says who may call; `intake.rs` receives reports, `commit.rs` checks a received bundle
-//! and makes it a ticket; `agent.rs` serves tickets, forwards and bundles to agents.
+//! and makes it a ticket; `agent.rs` serves tickets, forwards and bundles to agents; `links.rs`
+//! makes and checks the signed links by which support asks for more logs.
 
 mod agent;
 mod auth;
 mod commit;
 mod intake;
+mod links;
 
 pub use agent::*;
 pub(crate) use auth::{check_submit_token, limited};
 pub use intake::*;
+pub use links::*;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,6 +46,8 @@ pub struct AppState {
     pub store: Arc<dyn Tickets>,
     /// Opens sealed bundles to check them; `None` refuses them.
     pub seal_identity: Option<Arc<callsupport_seal::Identities>>,
+    /// Signs links from support ([`links`]).
+    pub link_key: Arc<callsupport_link::LinkKey>,
     /// Forwards new tickets to the organisation's ticket system, when set up.
     pub forwarder: Option<Arc<Forwarder>>,
     /// Where a multipart request's bundle is written while it arrives (cleared at start).
@@ -101,6 +106,11 @@ pub fn router(state: Shared, resumable: bool, body_idle: std::time::Duration) ->
             "/api/v1/tickets/{id}/attachments/{bundle_id}",
             get(get_attachment),
         )
+        .route(
+            "/api/v1/tickets/{id}/links",
+            post(create_link).get(list_links),
+        )
+        .route("/api/v1/link-key", get(link_key))
         .merge(if resumable { uploads } else { Router::new() })
         // The bundle size limit is enforced while streaming, with a problem document.
         .layer(DefaultBodyLimit::disable())

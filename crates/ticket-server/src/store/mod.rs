@@ -80,6 +80,33 @@ impl TicketRecord {
     }
 }
 
+/// A link from support asking for more logs for a ticket, signed by this service
+/// ([`callsupport_link`]), usable `max_uses` times until `expires_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct LinkRecord {
+    pub link_id: String,
+    pub ticket_id: String,
+    /// The link to send the user (`callsupport://report?…`).
+    pub url: String,
+    pub created_at: String,
+    /// Until when the app opens it (UTC, RFC 3339). Logs a user agreed to send before then are
+    /// taken for a week after, as a report can wait offline.
+    pub expires_at: String,
+    pub max_uses: u32,
+    /// Reports that came through it so far.
+    pub uses: u32,
+}
+
+/// Where putting a bundle added later on the ticket's work item stands.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddedForward {
+    pub bundle_id: String,
+    /// The bundle as an attachment of the ticket system, once uploaded.
+    pub attachment_url: Option<String>,
+    /// The bundle is on the work item.
+    pub linked: bool,
+}
+
 /// Where forwarding a ticket to the organisation's ticket system stands (its row in the queue).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Forward {
@@ -157,6 +184,28 @@ pub trait Tickets: Send + Sync {
         forward: &Forward,
         claimed_until: Option<&str>,
     ) -> anyhow::Result<()>;
+
+    /// Where the bundles added to `ticket_id` stand on its work item (those begun).
+    async fn added_forwards(&self, ticket_id: &str) -> anyhow::Result<Vec<AddedForward>>;
+
+    /// Writes where an added bundle of `ticket_id` stands on its work item.
+    async fn save_added_forward(
+        &self,
+        ticket_id: &str,
+        added: &AddedForward,
+    ) -> anyhow::Result<()>;
+
+    /// Keeps a new link.
+    async fn create_link(&self, link: &LinkRecord) -> anyhow::Result<()>;
+
+    /// The links made for `ticket_id`, oldest first.
+    async fn links(&self, ticket_id: &str) -> anyhow::Result<Vec<LinkRecord>>;
+
+    async fn link(&self, link_id: &str) -> anyhow::Result<Option<LinkRecord>>;
+
+    /// Takes one use of `link_id` for `ticket_id`: the uses so far, with this one; `None` when
+    /// the link has none left (or is not that ticket's, or unknown).
+    async fn use_link(&self, link_id: &str, ticket_id: &str) -> anyhow::Result<Option<u32>>;
 }
 
 /// A checked bundle on its way into the records: the blob it goes to and what is recorded once

@@ -8,8 +8,8 @@ use tokio_postgres::{Client, NoTls, Row};
 
 use super::sql::*;
 use super::{
-    AttachmentRecord, Commit, Forward, NewBundle, Pending, Stored, TicketRecord, Tickets,
-    report_value,
+    AddedForward, AttachmentRecord, Commit, Forward, LinkRecord, NewBundle, Pending, Stored,
+    TicketRecord, Tickets, report_value,
 };
 
 /// The tables; made once, under an advisory lock, whichever instance comes first.
@@ -72,6 +72,12 @@ impl Postgres {
             ))
             .await
             .context("cannot create the table of pending commits in PostgreSQL")?;
+        client
+            .batch_execute(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock(7210353); {LINKS_TABLE}; {ADDED_FORWARDS_TABLE}; COMMIT;"
+            ))
+            .await
+            .context("cannot create the tables of links and added bundles' forwards in PostgreSQL")?;
         Ok(Postgres {
             url: url.to_owned(),
             client: RwLock::new(Arc::new(client)),
@@ -260,6 +266,7 @@ impl Tickets for Postgres {
                         &row.bundle_sha256,
                         &row.bundle_bytes,
                         &commit.blob_key,
+                        &now,
                     ],
                 )
                 .await?
@@ -321,6 +328,89 @@ impl Tickets for Postgres {
             )
             .await?;
         Ok(())
+    }
+
+    async fn added_forwards(&self, ticket_id: &str) -> anyhow::Result<Vec<AddedForward>> {
+        let client = self.client().await?;
+        let rows = client.query(ADDED_FORWARDS_OF, &[&ticket_id]).await?;
+        Ok(rows
+            .iter()
+            .map(|row| AddedForward {
+                bundle_id: row.get(0),
+                attachment_url: row.get(1),
+                linked: row.get::<_, i64>(2) != 0,
+            })
+            .collect())
+    }
+
+    async fn save_added_forward(
+        &self,
+        ticket_id: &str,
+        added: &AddedForward,
+    ) -> anyhow::Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                SAVE_ADDED_FORWARD,
+                &[
+                    &added.bundle_id,
+                    &ticket_id,
+                    &added.attachment_url,
+                    &i64::from(added.linked),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn create_link(&self, link: &LinkRecord) -> anyhow::Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                INSERT_LINK,
+                &[
+                    &link.link_id,
+                    &link.ticket_id,
+                    &link.url,
+                    &link.created_at,
+                    &link.expires_at,
+                    &i64::from(link.max_uses),
+                    &i64::from(link.uses),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn links(&self, ticket_id: &str) -> anyhow::Result<Vec<LinkRecord>> {
+        let client = self.client().await?;
+        let rows = client.query(LINKS_OF, &[&ticket_id]).await?;
+        Ok(rows.iter().map(link).collect())
+    }
+
+    async fn link(&self, link_id: &str) -> anyhow::Result<Option<LinkRecord>> {
+        let client = self.client().await?;
+        Ok(client.query_opt(LINK_BY_ID, &[&link_id]).await?.as_ref().map(link))
+    }
+
+    async fn use_link(&self, link_id: &str, ticket_id: &str) -> anyhow::Result<Option<u32>> {
+        let client = self.client().await?;
+        Ok(client
+            .query_opt(USE_LINK, &[&link_id, &ticket_id])
+            .await?
+            .map(|row| row.get::<_, i64>(0) as u32))
+    }
+}
+
+fn link(row: &Row) -> LinkRecord {
+    LinkRecord {
+        link_id: row.get(0),
+        ticket_id: row.get(1),
+        url: row.get(2),
+        created_at: row.get(3),
+        expires_at: row.get(4),
+        max_uses: row.get::<_, i64>(5) as u32,
+        uses: row.get::<_, i64>(6) as u32,
     }
 }
 

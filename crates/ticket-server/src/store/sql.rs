@@ -90,12 +90,14 @@ pub const RECORD_TICKET: &str = concat!(
     SELECT count(*) FROM ticket"
 );
 
-/// PostgreSQL only: `Tickets::record` of an added bundle in one statement, as [`RECORD_TICKET`].
+/// PostgreSQL only: `Tickets::record` of an added bundle in one statement, as [`RECORD_TICKET`];
+/// the ticket's forward, if it has one, due again at `$9` ([`REOPEN_FORWARD`]).
 pub const RECORD_ATTACHMENT: &str = concat!(
     "WITH added AS (INSERT INTO attachments (ticket_id, ",
     attachment_columns!(),
     ") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (bundle_id) DO NOTHING RETURNING bundle_id),
-    cleared AS (DELETE FROM pending_commits WHERE blob_key = $8 AND EXISTS (SELECT 1 FROM added))
+    cleared AS (DELETE FROM pending_commits WHERE blob_key = $8 AND EXISTS (SELECT 1 FROM added)),
+    reopened AS (UPDATE forwards SET done_at = NULL, next_at = $9, updated_at = $9 WHERE ticket_id = $1 AND EXISTS (SELECT 1 FROM added))
     SELECT count(*) FROM added"
 );
 
@@ -145,6 +147,58 @@ pub const OPEN_FORWARDS: &str = concat!(
 /// Writes forward `$11`.
 pub const SAVE_FORWARD: &str = "UPDATE forwards SET attempts = $1, next_at = $2, work_item_id = $3, work_item_url = $4, attachment_url = $5, linked = $6, last_error = $7, done_at = $8, updated_at = $9, claimed_until = $10 WHERE ticket_id = $11";
 
+/// Links from support for a ticket ([`super::LinkRecord`]), the same in both databases.
+pub const LINKS_TABLE: &str = "CREATE TABLE IF NOT EXISTS links (
+    link_id    TEXT PRIMARY KEY,
+    ticket_id  TEXT NOT NULL REFERENCES tickets(ticket_id),
+    url        TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    max_uses   BIGINT NOT NULL,
+    uses       BIGINT NOT NULL
+)";
+
+/// A link's columns, in the order the `SELECT`s give them.
+macro_rules! link_columns {
+    () => {
+        "link_id, ticket_id, url, created_at, expires_at, max_uses, uses"
+    };
+}
+
+pub const INSERT_LINK: &str = concat!(
+    "INSERT INTO links (",
+    link_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+);
+
+pub const LINKS_OF: &str = concat!(
+    "SELECT ",
+    link_columns!(),
+    " FROM links WHERE ticket_id = $1 ORDER BY created_at, link_id"
+);
+
+pub const LINK_BY_ID: &str = concat!("SELECT ", link_columns!(), " FROM links WHERE link_id = $1");
+
+/// Takes one use of link `$1` for ticket `$2`, if it has one left: one statement, so two
+/// reports racing for the last use cannot both have it.
+pub const USE_LINK: &str = "UPDATE links SET uses = uses + 1 WHERE link_id = $1 AND ticket_id = $2 AND uses < max_uses RETURNING uses";
+
+/// Where putting a bundle added later on the ticket's work item stands, one row per bundle.
+pub const ADDED_FORWARDS_TABLE: &str = "CREATE TABLE IF NOT EXISTS added_forwards (
+    bundle_id      TEXT PRIMARY KEY,
+    ticket_id      TEXT NOT NULL,
+    attachment_url TEXT,
+    linked         BIGINT NOT NULL
+)";
+
+pub const ADDED_FORWARDS_OF: &str = "SELECT bundle_id, attachment_url, linked FROM added_forwards WHERE ticket_id = $1";
+
+pub const SAVE_ADDED_FORWARD: &str = "INSERT INTO added_forwards (bundle_id, ticket_id, attachment_url, linked) VALUES ($1, $2, $3, $4) ON CONFLICT (bundle_id) DO UPDATE SET attachment_url = excluded.attachment_url, linked = excluded.linked";
+
+/// A bundle was added to ticket `$2` at `$1`: its forward, if it has one, is due again, to put
+/// the bundle on the work item too.
+pub const REOPEN_FORWARD: &str = "UPDATE forwards SET done_at = NULL, next_at = $1, updated_at = $1 WHERE ticket_id = $2";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +226,13 @@ mod tests {
             PEND_COMMIT,
             PENDING_COMMITS,
             DROP_PENDING,
+            INSERT_LINK,
+            LINKS_OF,
+            LINK_BY_ID,
+            USE_LINK,
+            ADDED_FORWARDS_OF,
+            SAVE_ADDED_FORWARD,
+            REOPEN_FORWARD,
         ] {
             let mut seen: Vec<u32> = Vec::new();
             let mut rest = statement;

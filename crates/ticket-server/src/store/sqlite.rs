@@ -9,8 +9,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::sql::*;
 use super::{
-    AttachmentRecord, Commit, Forward, NewBundle, Pending, Stored, TicketRecord, Tickets,
-    report_value,
+    AddedForward, AttachmentRecord, Commit, Forward, LinkRecord, NewBundle, Pending, Stored,
+    TicketRecord, Tickets, report_value,
 };
 
 const SCHEMA: &str = "
@@ -61,6 +61,10 @@ impl Sqlite {
             .context("cannot create the forwarding queue")?;
         db.execute(PENDING_TABLE, [])
             .context("cannot create the table of pending commits")?;
+        db.execute(LINKS_TABLE, [])
+            .context("cannot create the table of links")?;
+        db.execute(ADDED_FORWARDS_TABLE, [])
+            .context("cannot create the table of added bundles' forwards")?;
         Ok(Sqlite {
             db: Arc::new(Mutex::new(db)),
         })
@@ -194,6 +198,9 @@ impl Tickets for Sqlite {
                 if commit.forward {
                     tx.execute(QUEUE_FORWARD, params![commit.ticket_id, now])?;
                 }
+                if commit.number.is_none() {
+                    tx.execute(REOPEN_FORWARD, params![now, commit.ticket_id])?;
+                }
                 tx.execute(DROP_PENDING, params![commit.blob_key])?;
             }
             let answer = inserted_or_earlier(&tx, inserted, row, &commit.ticket_id)?;
@@ -265,6 +272,106 @@ impl Tickets for Sqlite {
         })
         .await
     }
+
+    async fn added_forwards(&self, ticket_id: &str) -> anyhow::Result<Vec<AddedForward>> {
+        let ticket = ticket_id.to_owned();
+        self.with(move |db| {
+            let mut stmt = db.prepare(ADDED_FORWARDS_OF)?;
+            let rows = stmt.query_map(params![ticket], |row| {
+                Ok(AddedForward {
+                    bundle_id: row.get(0)?,
+                    attachment_url: row.get(1)?,
+                    linked: row.get::<_, i64>(2)? != 0,
+                })
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn save_added_forward(
+        &self,
+        ticket_id: &str,
+        added: &AddedForward,
+    ) -> anyhow::Result<()> {
+        let (ticket, added) = (ticket_id.to_owned(), added.clone());
+        self.with(move |db| {
+            db.execute(
+                SAVE_ADDED_FORWARD,
+                params![
+                    added.bundle_id,
+                    ticket,
+                    added.attachment_url,
+                    i64::from(added.linked)
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_link(&self, link: &LinkRecord) -> anyhow::Result<()> {
+        let link = link.clone();
+        self.with(move |db| {
+            db.execute(
+                INSERT_LINK,
+                params![
+                    link.link_id,
+                    link.ticket_id,
+                    link.url,
+                    link.created_at,
+                    link.expires_at,
+                    i64::from(link.max_uses),
+                    i64::from(link.uses),
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn links(&self, ticket_id: &str) -> anyhow::Result<Vec<LinkRecord>> {
+        let ticket = ticket_id.to_owned();
+        self.with(move |db| {
+            let mut stmt = db.prepare(LINKS_OF)?;
+            let rows = stmt.query_map(params![ticket], row_to_link)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn link(&self, link_id: &str) -> anyhow::Result<Option<LinkRecord>> {
+        let id = link_id.to_owned();
+        self.with(move |db| {
+            Ok(db
+                .query_row(LINK_BY_ID, params![id], row_to_link)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn use_link(&self, link_id: &str, ticket_id: &str) -> anyhow::Result<Option<u32>> {
+        let (id, ticket) = (link_id.to_owned(), ticket_id.to_owned());
+        self.with(move |db| {
+            Ok(db
+                .query_row(USE_LINK, params![id, ticket], |row| row.get::<_, i64>(0))
+                .optional()?
+                .map(|uses| uses as u32))
+        })
+        .await
+    }
+}
+
+fn row_to_link(row: &rusqlite::Row<'_>) -> rusqlite::Result<LinkRecord> {
+    Ok(LinkRecord {
+        link_id: row.get(0)?,
+        ticket_id: row.get(1)?,
+        url: row.get(2)?,
+        created_at: row.get(3)?,
+        expires_at: row.get(4)?,
+        max_uses: row.get::<_, i64>(5)? as u32,
+        uses: row.get::<_, i64>(6)? as u32,
+    })
 }
 
 fn row_to_forward(row: &rusqlite::Row<'_>) -> rusqlite::Result<Forward> {

@@ -194,7 +194,9 @@ async fn logs_support_asked_for_are_added_to_the_existing_ticket() {
     let (server, _) = server_with_two_tickets().await;
     let added = Collected::new();
     let mut request = added.request();
+    let link = server.make_link("CS-000001", serde_json::json!({})).await;
     request.report.ticket_id = Some("CS-000001".into());
+    request.report.link = Some(link["url"].as_str().unwrap().to_owned());
     let upload = Upload::of(&added).with_request(&request);
 
     let response = server.post(&upload).await;

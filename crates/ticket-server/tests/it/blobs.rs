@@ -55,7 +55,9 @@ async fn bundles_go_to_the_container_and_agents_read_them_through_signed_links()
     // Logs support asked for, added to the ticket.
     let added = Collected::new();
     let mut request = added.request();
+    let link = server.make_link("CS-000001", serde_json::json!({})).await;
     request.report.ticket_id = Some("CS-000001".into());
+    request.report.link = Some(link["url"].as_str().unwrap().to_owned());
     let attached = server
         .post(&Upload::of(&added).with_request(&request))
         .await;

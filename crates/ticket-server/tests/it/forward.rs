@@ -439,3 +439,80 @@ async fn a_forward_that_panics_is_that_rows_failure_and_the_others_go_on() {
     assert_eq!(standin.inner().work_items.len(), 1);
     server.stop();
 }
+
+/// Logs support asked for with a link, added after the ticket went to Azure DevOps, go on the
+/// same work item: attached beside the first bundle, or linked when over the limit; no second
+/// work item, and each only once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_added_later_go_on_the_same_work_item() {
+    let standin = StandIn::start().await;
+    let server =
+        server_forwarding(forwarding(standin.organization_url(), 200 << 10, 64 << 10)).await;
+    let first = Collected::new();
+    assert_eq!(
+        server.post(&report_of(&first)).await.status(),
+        StatusCode::CREATED
+    );
+    forwarded(&server, "CS-000001").await;
+    let link = server
+        .make_link("CS-000001", json!({"uses": 2}))
+        .await["url"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let small = Collected::new();
+    let large = Collected::with_blog_bytes(300 << 10);
+    for added in [&small, &large] {
+        let mut request = added.request();
+        request.report.summary = "The logs you asked for".into();
+        request.report.ticket_id = Some("CS-000001".into());
+        request.report.link = Some(link.clone());
+        let response = server
+            .post(&Upload::of(added).with_request(&request))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let mut relations = Vec::new();
+    for _ in 0..300 {
+        relations = standin.inner().work_items[&1].relations.clone();
+        if relations.len() == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        relations.len(),
+        3,
+        "{relations:?}\n{}",
+        ticket(&server, "CS-000001").await["forward"]
+    );
+    let ticket = forwarded(&server, "CS-000001").await;
+    assert_eq!(ticket["forward"]["work_item_id"], 1);
+    let inner = standin.inner();
+    assert_eq!(inner.work_items.len(), 1, "no second work item");
+    let small_id = small.written.manifest.bundle_id.to_string();
+    let large_id = large.written.manifest.bundle_id.to_string();
+    let attached = inner
+        .attachments
+        .values()
+        .find(|a| a.file_name == format!("CS-000001-added-{small_id}.zip"))
+        .expect("the small added bundle is attached");
+    assert_eq!(attached.bytes, small.bytes(), "attached byte for byte");
+    assert_eq!(relations[1]["rel"], "AttachedFile");
+    assert!(
+        relations[1]["attributes"]["comment"]
+            .as_str()
+            .unwrap()
+            .contains("The logs you asked for"),
+        "{}",
+        relations[1]
+    );
+    assert_eq!(relations[2]["rel"], "Hyperlink");
+    assert_eq!(
+        relations[2]["url"],
+        server
+            .url(&format!("/api/v1/tickets/CS-000001/attachments/{large_id}"))
+            .as_str()
+    );
+    assert_eq!(inner.attachments.len(), 2, "each bundle uploaded once");
+}

@@ -45,11 +45,13 @@ async fn the_openapi_document_describes_every_route_and_problem() {
         paths,
         [
             "/api/v1/forwards",
+            "/api/v1/link-key",
             "/api/v1/openapi.json",
             "/api/v1/tickets",
             "/api/v1/tickets/{id}",
             "/api/v1/tickets/{id}/attachments/{bundle_id}",
             "/api/v1/tickets/{id}/bundle",
+            "/api/v1/tickets/{id}/links",
             "/api/v1/uploads",
             "/api/v1/uploads/{id}",
             "/healthz"

@@ -11,6 +11,7 @@ mod flags; // the command line: forwarding without a usable token, a blob store 
 mod forward; // forwarding to Azure DevOps: attached, chunked, linked, rate limited, refused, down
 mod health; // GET /healthz and the OpenAPI document
 mod hostile; // issue 21: padded manifests, bundles that unpack too far, clients that hog what all share
+mod links; // links from support: made by agents, signed, expiring, used a bounded number of times
 mod load; // the server process under 50 concurrent 20 MiB uploads: memory does not follow the data
 mod postgres; // tickets in PostgreSQL; two instances on one database and one blob store
 mod store; // restart on the same data folder: tickets kept, numbering goes on, incoming/ cleared

@@ -59,7 +59,9 @@ async fn tickets_in_postgres_behave_as_in_sqlite() {
 
     let added = Collected::new();
     let mut request = added.request();
+    let link = server.make_link("CS-000001", serde_json::json!({})).await;
     request.report.ticket_id = Some("CS-000001".into());
+    request.report.link = Some(link["url"].as_str().unwrap().to_owned());
     let attached = server
         .post(&Upload::of(&added).with_request(&request))
         .await;

@@ -157,6 +157,20 @@ impl Server {
         request.send().await.unwrap()
     }
 
+    /// A link from support for `ticket`, made with the agent token (`body` as the agent sends it).
+    pub async fn make_link(&self, ticket: &str, body: serde_json::Value) -> serde_json::Value {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/v1/tickets/{ticket}/links")))
+            .bearer_auth(AGENT_TOKEN)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
     /// Posts a ticket request as the client does, with the parts and headers given.
     pub async fn post(&self, upload: &Upload) -> Response {
         self.try_post(upload).await.unwrap()
