@@ -11,6 +11,7 @@ use callsupport_desk::calls::Calls;
 use callsupport_desk::calls::kql::{self, Query};
 use callsupport_desk::config::settings::SettingsView;
 use callsupport_desk::detect::journal::Detected;
+use callsupport_desk::fetch::MadeLink;
 use callsupport_desk::outbox::FlushSummary;
 use callsupport_desk::progress::Progress;
 use callsupport_desk::survey::Survey;
@@ -296,6 +297,41 @@ pub async fn fetch_ticket(
     let received = desk.received_dir();
     Ok(viewer
         .fetch_ticket(api, &received, &ticket, token.as_deref(), progress)
+        .await?)
+}
+
+/// *Open* beside a bundle added to the ticket later: fetched with the token the viewer holds,
+/// then opened.
+#[tauri::command]
+pub async fn fetch_added(
+    state: State<'_, AppState>,
+    viewer: State<'_, Viewer>,
+    ticket: String,
+    bundle_id: String,
+    on_progress: Channel<Progress>,
+) -> Result<OpenedBundle, ApiError> {
+    let desk = state.desk()?;
+    let progress = |p: Progress| {
+        let _ = on_progress.send(p);
+    };
+    let (api, received) = (&desk.config().ticket_api, desk.received_dir());
+    Ok(viewer
+        .fetch_added(api, &received, &ticket, &bundle_id, progress)
+        .await?)
+}
+
+/// *Ask for more logs*: a link for the ticket, made by the ticket service.
+#[tauri::command]
+pub async fn make_link(
+    state: State<'_, AppState>,
+    viewer: State<'_, Viewer>,
+    ticket: String,
+    hours: Option<u32>,
+    uses: Option<u32>,
+) -> Result<MadeLink, ApiError> {
+    let desk = state.desk()?;
+    Ok(viewer
+        .make_link(&desk.config().ticket_api, &ticket, hours, uses)
         .await?)
 }
 

@@ -57,6 +57,8 @@ macro_rules! ipc_list {
                 dismiss_survey,
                 agent_token_known,
                 fetch_ticket,
+                fetch_added,
+                make_link,
                 cancel_fetch,
                 verify_bundle,
                 bundle_calls,

@@ -141,18 +141,21 @@ pub fn run() {
             viewer.use_identity_file(identity_file);
             app.manage(viewer);
             tauri::async_runtime::spawn(tend_outbox(app.handle().clone()));
-            if let Some(link) = &link {
-                open_link(app.handle(), link);
-            }
             if let Some(id) = &detection {
                 open_detection(app.handle(), id);
             }
             if let Some(call) = &survey {
                 open_survey(app.handle(), call);
             }
-            match &bundle {
-                Some(path) => open_bundle(app.handle(), path),
-                None => window::show(app.handle(), show),
+            let show = bundle.is_none().then_some(show);
+            if let Some(path) = &bundle {
+                open_bundle(app.handle(), path);
+            }
+            match &link {
+                Some(link) => open_link(app.handle(), link, show),
+                None => show
+                    .into_iter()
+                    .for_each(|view| window::show(app.handle(), view)),
             }
             Ok(())
         })
@@ -225,19 +228,20 @@ fn start_again(reason: &str) -> ! {
 fn second_launch(app: &tauri::AppHandle, argv: Vec<String>, cwd: String) {
     match args::Args::parse(argv.into_iter().skip(1)) {
         Ok(args) => {
-            if let Some(link) = &args.link {
-                open_link(app, link);
-            }
             if let Some(id) = &args.detection {
                 open_detection(app, id);
             }
             if let Some(call) = &args.survey {
                 open_survey(app, call);
             }
-            match &args.bundle {
+            let show = args.bundle.is_none().then_some(args.show);
+            if let Some(path) = &args.bundle {
                 // A relative path is the other launch's, from its working folder.
-                Some(path) => open_bundle(app, &std::path::Path::new(&cwd).join(path)),
-                None => window::show(app, args.show),
+                open_bundle(app, &std::path::Path::new(&cwd).join(path));
+            }
+            match &args.link {
+                Some(link) => open_link(app, link, show),
+                None => show.into_iter().for_each(|view| window::show(app, view)),
             }
         }
         Err(err) => log::warn!("second launch with a bad command line: {err}"),
@@ -260,10 +264,17 @@ fn open_survey(app: &tauri::AppHandle, call_id: &str) {
     }
 }
 
-/// A `callsupport://` link from support: the report screen names its ticket, or says why the
-/// link cannot be used (the desk keeps either for the window).
-fn open_link(app: &tauri::AppHandle, link: &str) {
-    if let Ok(desk) = app.state::<AppState>().desk() {
-        let _ = desk.open_link(link);
-    }
+/// A `callsupport://` link from support: checked (which may ask the ticket service for its key),
+/// then `show` shown, whose report screen names the link's ticket or says why the link cannot
+/// be used (the desk keeps either for the window).
+fn open_link(app: &tauri::AppHandle, link: &str, show: Option<window::View>) {
+    let (app, link) = (app.clone(), link.to_owned());
+    tauri::async_runtime::spawn(async move {
+        if let Ok(desk) = app.state::<AppState>().desk() {
+            let _ = desk.open_link(&link).await;
+        }
+        if let Some(view) = show {
+            window::show(&app, view);
+        }
+    });
 }

@@ -60,8 +60,12 @@ enum Command {
     VendorExport(commands::vendor_export::Args),
     /// Open a bundle sealed for the organisation's keys into a plain bundle, with an identity.
     Unseal(commands::unseal::Args),
-    /// Download a ticket's bundle from the ticket API with an agent token.
+    /// Download a ticket's bundle (or one added to it later) from the ticket API with an agent
+    /// token.
     Fetch(commands::fetch::Args),
+    /// Links asking a user for more logs for a ticket, made by the ticket API with an agent token.
+    #[command(subcommand)]
+    Link(commands::link::Args),
     /// The configuration: show what is in effect, check a file, print the JSON Schema.
     #[command(subcommand)]
     Config(commands::config::Args),
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         Command::VendorExport(args) => commands::vendor_export::run(args, json),
         Command::Unseal(args) => commands::unseal::run(args, json),
         Command::Fetch(args) => load(cli.config).and_then(|c| commands::fetch::run(&c, args, json)),
+        Command::Link(args) => load(cli.config).and_then(|c| commands::link::run(&c, args, json)),
         Command::Config(args) => commands::config::run(cli.config, args, json),
         Command::Doctor => commands::doctor::run(cli.config, json),
         Command::Token(args) => load(cli.config).and_then(|c| commands::token::run(&c, args, json)),

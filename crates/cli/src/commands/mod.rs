@@ -8,6 +8,7 @@ pub mod extract;
 pub mod fetch;
 pub mod inspect;
 pub mod kql;
+pub mod link;
 pub mod outbox;
 pub mod report;
 mod report_args;

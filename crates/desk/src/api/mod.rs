@@ -32,7 +32,7 @@ pub use detected::DetectionPrefill;
 pub use export::{ExportError, ExportReceipt, suggested_file_name, suggested_folder};
 pub use ipc::*;
 pub use preview::{FilePreview, PREVIEW_BYTES, PreviewError, PreviewPart};
-pub use received::{AGENT_TOKEN_ENV, KEEP_RECEIVED};
+pub use received::{AGENT_TOKEN_ENV, FetchedTicket, KEEP_RECEIVED};
 pub use report::LEFT_OUT_BY_USER;
 pub use screenshot::ScreenshotView;
 pub use surveys::SurveyAnswer;

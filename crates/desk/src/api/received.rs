@@ -1,5 +1,7 @@
 //! Tickets opened in the viewer by id: the ticket's bundle fetched from the ticket API with the
-//! support agent's token into `<data>/received/TICKET.zip`, then opened as any bundle.
+//! support agent's token into `<data>/received/TICKET.zip` (a bundle added to it later into
+//! `TICKET.BUNDLE.zip`), then opened as any bundle; and links made for a ticket, asking the user
+//! for more logs.
 //!
 //! # Brief overview
 //!
@@ -17,8 +19,19 @@ use std::time::{Duration, SystemTime};
 use super::{OpenedBundle, Viewer};
 use crate::config::TicketApiConfig;
 use crate::error::Error;
-use crate::fetch::{FetchError, fetch_bundle, ticket_id_of};
+use crate::fetch::{AddedBundle, FetchError, MadeLink, fetch_added, fetch_bundle, ticket_id_of};
 use crate::progress::Progress;
+
+/// The ticket a bundle was fetched for: which of its bundles this is, and the bundles added to
+/// it later (support asked for logs), which the viewer offers to open.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+pub struct FetchedTicket {
+    pub ticket_id: String,
+    /// The added bundle this is; `None` for the ticket's own.
+    pub added_bundle: Option<String>,
+    /// The bundles added to the ticket later, oldest first.
+    pub added: Vec<AddedBundle>,
+}
 
 /// The environment variable that may hold the agent token (as for `callsupport fetch`).
 pub const AGENT_TOKEN_ENV: &str = "CALLSUPPORT_AGENT_TOKEN";
@@ -52,32 +65,101 @@ impl Viewer {
         received: &Path,
         ticket: &str,
         typed_token: Option<&str>,
+        on_progress: impl FnMut(Progress),
+    ) -> Result<OpenedBundle, Error> {
+        self.receive(api, received, ticket, None, typed_token, on_progress)
+            .await
+    }
+
+    /// Fetches bundle `bundle_id`, added to `ticket` later, into `received` and opens it, with
+    /// the token the viewer holds, as [`Viewer::fetch_ticket`] does the ticket's own.
+    pub async fn fetch_added(
+        &self,
+        api: &TicketApiConfig,
+        received: &Path,
+        ticket: &str,
+        bundle_id: &str,
+        on_progress: impl FnMut(Progress),
+    ) -> Result<OpenedBundle, Error> {
+        self.receive(api, received, ticket, Some(bundle_id), None, on_progress)
+            .await
+    }
+
+    /// A link asking the user for more logs for `ticket`, made by the service with the token
+    /// the viewer holds, lasting `hours` and usable `uses` times (the service's defaults when
+    /// `None`).
+    pub async fn make_link(
+        &self,
+        api: &TicketApiConfig,
+        ticket: &str,
+        hours: Option<u32>,
+        uses: Option<u32>,
+    ) -> Result<MadeLink, Error> {
+        let token = self.token(None)?;
+        match crate::fetch::make_link(api, &token, ticket, hours, uses).await {
+            Err(err @ FetchError::Refused { .. }) => {
+                *self.agent_token.lock().expect("viewer lock") = None;
+                Err(err.into())
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// The token typed now, else the one remembered, else the environment's.
+    fn token(&self, typed: Option<&str>) -> Result<String, Error> {
+        Ok(typed
+            .map(str::to_owned)
+            .or_else(|| self.remembered_token())
+            .or_else(environment_token)
+            .ok_or_else(|| FetchError::MissingToken(AGENT_TOKEN_ENV.to_owned()))?)
+    }
+
+    async fn receive(
+        &self,
+        api: &TicketApiConfig,
+        received: &Path,
+        ticket: &str,
+        added: Option<&str>,
+        typed_token: Option<&str>,
         mut on_progress: impl FnMut(Progress),
     ) -> Result<OpenedBundle, Error> {
         let id = ticket_id_of(ticket)?;
+        let added = added.map(str::trim);
+        if let Some(bundle) = added
+            && ticket_id_of(bundle).is_err()
+        {
+            return Err(FetchError::NoSuchAdded {
+                ticket: id.to_owned(),
+                bundle: bundle.chars().take(80).collect(),
+            }
+            .into());
+        }
         let typed = typed_token
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .map(str::to_owned);
-        let token = typed
-            .clone()
-            .or_else(|| self.remembered_token())
-            .or_else(environment_token)
-            .ok_or_else(|| FetchError::MissingToken(AGENT_TOKEN_ENV.to_owned()))?;
+        let token = self.token(typed.as_deref())?;
         std::fs::create_dir_all(received).map_err(Error::io(format!(
             "cannot create {} for received bundles",
             received.display()
         )))?;
         crate::tidy::remove_older_than(received, KEEP_RECEIVED, SystemTime::now());
 
-        let dest = received.join(format!("{id}.zip"));
-        let staging = received.join(format!(".{id}.{}.fetching", uuid::Uuid::now_v7().simple()));
+        let name = match added {
+            None => format!("{id}.zip"),
+            Some(bundle) => format!("{id}.{bundle}.zip"),
+        };
+        let dest = received.join(&name);
+        let staging = received.join(format!(".{name}.{}.fetching", uuid::Uuid::now_v7().simple()));
         self.fetch_cancelled.store(false, Ordering::SeqCst);
-        let fetched = fetch_bundle(api, &token, id, &staging, |progress| {
+        let tell = |progress| {
             on_progress(progress);
             !self.fetch_cancelled.load(Ordering::SeqCst)
-        })
-        .await;
+        };
+        let fetched = match added {
+            None => fetch_bundle(api, &token, id, &staging, tell).await,
+            Some(bundle) => fetch_added(api, &token, id, bundle, &staging, tell).await,
+        };
         let fetched = match fetched {
             Err(err @ FetchError::Refused { .. }) => {
                 *self.agent_token.lock().expect("viewer lock") = None;
@@ -94,7 +176,12 @@ impl Viewer {
             return Err(Error::io(format!("cannot keep {}", dest.display()))(err));
         }
         let mut opened = self.open(&dest)?;
-        opened.ticket_system = fetched.ticket_system;
+        opened.ticket_system = fetched.ticket_system.clone();
+        opened.ticket = Some(FetchedTicket {
+            ticket_id: fetched.ticket_id,
+            added_bundle: fetched.bundle_id,
+            added: fetched.added,
+        });
         Ok(opened)
     }
 

@@ -55,6 +55,10 @@ pub struct OpenedBundle {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub ticket_system: Option<crate::fetch::TicketSystemView>,
+    /// For a bundle fetched by ticket id: the ticket, and the bundles added to it later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ticket: Option<super::FetchedTicket>,
 }
 
 /// Whether every file matches the manifest, and if not, which and how.
@@ -139,6 +143,7 @@ impl Viewer {
             sealed,
             manifest: bundle.manifest,
             ticket_system: None,
+            ticket: None,
         })
     }
 

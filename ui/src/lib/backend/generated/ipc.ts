@@ -31,6 +31,8 @@ export const COMMANDS = [
   "dismiss_survey",
   "agent_token_known",
   "fetch_ticket",
+  "fetch_added",
+  "make_link",
   "cancel_fetch",
   "verify_bundle",
   "bundle_calls",

@@ -340,7 +340,11 @@ sealed: boolean, manifest: Manifest,
  * For a bundle fetched by ticket id: where that ticket stands in the organisation's
  * ticket system.
  */
-ticket_system?: TicketSystemView, };
+ticket_system?: TicketSystemView, 
+/**
+ * For a bundle fetched by ticket id: the ticket, and the bundles added to it later.
+ */
+ticket?: FetchedTicket, };
 
 export type TicketSystemView = { 
 /**
@@ -363,6 +367,40 @@ last_error: string | null,
  * While not done: when the service tries again (UTC, RFC 3339).
  */
 next_attempt_at: string | null, };
+
+export type FetchedTicket = { ticket_id: string, 
+/**
+ * The added bundle this is; `None` for the ticket's own.
+ */
+added_bundle: string | null, 
+/**
+ * The bundles added to the ticket later, oldest first.
+ */
+added: Array<AddedBundle>, };
+
+export type AddedBundle = { bundle_id: string, 
+/**
+ * When it arrived (UTC, RFC 3339).
+ */
+created_at: string, 
+/**
+ * What the user wrote.
+ */
+summary: string, bundle_bytes: number, bundle_sha256: string, };
+
+export type MadeLink = { link_id: string, ticket_id: string, 
+/**
+ * The link to send the user.
+ */
+url: string, 
+/**
+ * Until when the user can open it (UTC, RFC 3339).
+ */
+expires_at: string, 
+/**
+ * How many reports may come through it.
+ */
+max_uses: number, uses: number, };
 
 export type VendorExport = { path: string, files: number, bytes: number, };
 
@@ -424,6 +462,12 @@ export type Report = { summary: string, description: string, category: Category,
  * The existing ticket these logs are for, when support asked for them with a link.
  */
 ticket_id?: string | null, 
+/**
+ * The link from support that asked for these logs, as the service signed it
+ * (`callsupport://report?ticket=…&link=…&sig=…`); it goes with `ticket_id`, and the service
+ * checks it and counts its uses.
+ */
+link?: string | null, 
 /**
  * The end-of-call survey, when the report came from one.
  */
