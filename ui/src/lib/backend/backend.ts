@@ -16,6 +16,7 @@ import type {
   ScreenshotView,
   HiddenArea,
   OpenedBundle,
+  MadeLink,
   IntegrityView,
   Calls,
   Query,
@@ -82,6 +83,10 @@ export interface Backend {
   agentTokenKnown(): Promise<boolean>;
   /** *Open ticket*: the ticket's bundle from the ticket API (`token` when typed), then opened. */
   fetchTicket(ticket: string, token: string | null, onProgress: (progress: Progress) => void): Promise<OpenedBundle>;
+  /** A bundle added to the ticket later, fetched with the token the app holds, then opened. */
+  fetchAdded(ticket: string, bundleId: string, onProgress: (progress: Progress) => void): Promise<OpenedBundle>;
+  /** *Ask for more logs*: a link for the ticket, made by the ticket service. */
+  makeLink(ticket: string, hours: number | null, uses: number | null): Promise<MadeLink>;
   /** Stops a ticket download under way; nothing of it is kept. */
   cancelFetch(): Promise<void>;
   /** Calls `listener` when the app opened a bundle for this window; take it with `lastBundle`. */

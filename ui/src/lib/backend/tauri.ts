@@ -21,6 +21,7 @@ import type {
   ScreenshotView,
   HiddenArea,
   OpenedBundle,
+  MadeLink,
   IntegrityView,
   Calls,
   Query,
@@ -95,6 +96,13 @@ export const tauriBackend: Backend = {
     channel.onmessage = onProgress;
     return invoke<OpenedBundle>("fetch_ticket", { ticket, token, onProgress: channel });
   },
+  fetchAdded(ticket: string, bundleId: string, onProgress: (progress: Progress) => void) {
+    const channel = new Channel<Progress>();
+    channel.onmessage = onProgress;
+    return invoke<OpenedBundle>("fetch_added", { ticket, bundleId, onProgress: channel });
+  },
+  makeLink: (ticket: string, hours: number | null, uses: number | null) =>
+    invoke<MadeLink>("make_link", { ticket, hours, uses }),
   cancelFetch: () => invoke<void>("cancel_fetch"),
   onBundleOpened: (listener: () => void) => listen(BUNDLE_OPENED, () => listener()),
   verifyBundle: (id: string) => invoke<IntegrityView>("verify_bundle", { id }),

@@ -79,13 +79,19 @@ export const settingsView: SettingsView = {
 /** The viewer's calls for fakes whose tests do not open bundles. */
 export const viewerNotUsed: Pick<
   Backend,
-  "chooseBundle" | "lastBundle" | "agentTokenKnown" | "fetchTicket" | "cancelFetch" | "onBundleOpened" | "verifyBundle" | "bundleCalls" | "kqlQueries" | "addExport"
+  "chooseBundle" | "lastBundle" | "agentTokenKnown" | "fetchTicket" | "fetchAdded" | "makeLink" | "cancelFetch" | "onBundleOpened" | "verifyBundle" | "bundleCalls" | "kqlQueries" | "addExport"
   | "openLog" | "logWindow" | "logFilter" | "logSearch" | "logPositionAt" | "closeLog" | "exportForVendor"
 > = {
   chooseBundle: async () => null,
   lastBundle: async () => null,
   agentTokenKnown: async () => false,
   fetchTicket: async () => {
+    throw { code: "unreachable", message: "no ticket service in this test" };
+  },
+  fetchAdded: async () => {
+    throw { code: "unreachable", message: "no ticket service in this test" };
+  },
+  makeLink: async () => {
     throw { code: "unreachable", message: "no ticket service in this test" };
   },
   cancelFetch: async () => {},

@@ -3,8 +3,8 @@
  * after the manifest is shown), its calls, and the queries for one call.
  */
 import {
-  asApiError, type ApiError, type Backend, type Calls, type IntegrityView, type OpenedBundle, type Query,
-  type VendorExport,
+  asApiError, type ApiError, type Backend, type Calls, type IntegrityView, type MadeLink, type OpenedBundle,
+  type Query, type VendorExport,
 } from "../backend";
 import { LogState } from "./log.svelte";
 
@@ -25,6 +25,10 @@ export class ViewerState {
   tokenKnown = $state(false);
   /** A ticket's bundle on its way, with how much has arrived. */
   receiving = $state<{ ticket: string; received: number; total: number } | null>(null);
+  /** The link made for the open ticket, asking the user for more logs. */
+  link = $state<MadeLink | null>(null);
+  /** Why the last link could not be made. */
+  linkError = $state<ApiError | null>(null);
 
   constructor(private readonly backend: Backend) {}
 
@@ -84,6 +88,46 @@ export class ViewerState {
     }
   }
 
+  /** Fetches a bundle added to the open ticket later and opens it in place of the one shown. */
+  async openAdded(bundleId: string): Promise<boolean> {
+    const ticket = this.bundle?.ticket?.ticket_id;
+    if (!ticket) return false;
+    this.receiving = { ticket, received: 0, total: 0 };
+    try {
+      return await this.present(() =>
+        this.backend
+          .fetchAdded(ticket, bundleId, (p) => {
+            if (p.stage === "downloading" && this.receiving) {
+              this.receiving = { ...this.receiving, received: p.bytes_received, total: p.bytes_total };
+            }
+          })
+          .finally(() => (this.receiving = null)),
+      );
+    } finally {
+      this.receiving = null;
+    }
+  }
+
+  /** Opens the ticket's own bundle again, from a bundle added to it. */
+  async openTicketBundle(): Promise<boolean> {
+    const ticket = this.bundle?.ticket?.ticket_id;
+    return ticket ? this.openTicket(ticket, null) : false;
+  }
+
+  /** Asks the ticket service for a link asking the user for more logs for the open ticket. */
+  async makeLink(hours: number | null, uses: number | null): Promise<void> {
+    const ticket = this.bundle?.ticket?.ticket_id;
+    if (!ticket) return;
+    this.linkError = null;
+    try {
+      this.link = await this.backend.makeLink(ticket, hours, uses);
+    } catch (error) {
+      this.linkError = asApiError(error);
+    } finally {
+      await this.loadTokenKnown();
+    }
+  }
+
   /** Stops the ticket download under way. */
   async cancelTicket(): Promise<void> {
     await this.backend.cancelFetch();
@@ -98,6 +142,10 @@ export class ViewerState {
       if (!opened) return false;
       await this.closeLog();
       this.vendorExport = null;
+      if (opened.ticket?.ticket_id !== this.bundle?.ticket?.ticket_id) {
+        this.link = null;
+        this.linkError = null;
+      }
       this.bundle = opened;
       this.integrity = null;
       this.calls = null;

@@ -250,6 +250,91 @@ describe("files and exports", () => {
   });
 });
 
+describe("a ticket's added logs and links from support", () => {
+  const intact = async () => ({ intact: true, files_checked: 1, bytes_checked: 2048, problems: [] });
+  const added = {
+    bundle_id: "01a2-added", created_at: "2025-05-02T09:00:00Z", summary: "The logs you asked for",
+    bundle_bytes: 2_000_000, bundle_sha256: "ef",
+  };
+  const fetched = (addedBundle: string | null): OpenedBundle => ({
+    ...opened,
+    ticket: { ticket_id: "CS-000042", added_bundle: addedBundle, added: [added] },
+  });
+
+  it("lists the added logs, opens one in place, and goes back to the report's own", async () => {
+    const asked: string[] = [];
+    const viewer = new ViewerState(
+      fakeBackend({
+        agentTokenKnown: async () => true,
+        fetchTicket: async (ticket) => {
+          asked.push(`ticket ${ticket}`);
+          return fetched(null);
+        },
+        fetchAdded: async (ticket, bundleId) => {
+          asked.push(`added ${ticket} ${bundleId}`);
+          return { ...fetched(bundleId), manifest: { ...opened.manifest, report: { ...opened.manifest.report, summary: "The logs you asked for" } } };
+        },
+        verifyBundle: intact,
+        bundleCalls: async () => calls,
+      }),
+    );
+    render(ViewerScreen, { viewer, onClose: () => {} });
+    await fireEvent.input(screen.getByLabelText("Ticket id"), { target: { value: "CS-000042" } });
+    await fireEvent.submit(screen.getByTestId("ticket-form"));
+    await waitFor(() => expect(screen.getByTestId("ticket-panel").textContent).toContain("Ticket CS-000042"));
+    const row = screen.getByTestId("added-bundle");
+    expect(row.textContent).toContain("The logs you asked for");
+    expect(row.textContent).toContain("2.0 MB");
+    await fireEvent.click(within(row).getByTestId("open-added"));
+    await waitFor(() => expect(screen.getByTestId("bundle-summary").textContent).toBe("The logs you asked for"));
+    expect(within(screen.getByTestId("added-bundle")).queryByTestId("open-added"), "the one shown").toBeNull();
+    await fireEvent.click(screen.getByTestId("open-ticket-bundle"));
+    await waitFor(() => expect(screen.getByTestId("bundle-summary").textContent).toBe("Video froze"));
+    expect(asked).toEqual(["ticket CS-000042", "added CS-000042 01a2-added", "ticket CS-000042"]);
+  });
+
+  it("makes a link for the ticket with the time and uses chosen, and says a refusal in words", async () => {
+    const made: [string, number | null, number | null][] = [];
+    let refuse = false;
+    const viewer = new ViewerState(
+      fakeBackend({
+        chooseBundle: async () => fetched(null),
+        makeLink: async (ticket, hours, uses) => {
+          if (refuse) throw { code: "unauthorized", message: "the support service at support.contoso.com refused the agent token (401); check it" };
+          made.push([ticket, hours, uses]);
+          return {
+            link_id: "l1", ticket_id: ticket, url: "callsupport://report?ticket=CS-000042&expires=1&link=l1&sig=x",
+            expires_at: "2025-05-09T09:00:00Z", max_uses: uses ?? 3, uses: 0,
+          };
+        },
+        verifyBundle: intact,
+        bundleCalls: async () => calls,
+      }),
+    );
+    render(ViewerScreen, { viewer, onClose: () => {} });
+    await fireEvent.click(screen.getByTestId("open-bundle"));
+    await waitFor(() => expect(screen.getByTestId("make-link")).toBeTruthy());
+    await fireEvent.change(screen.getByTestId("link-hours"), { target: { value: "168" } });
+    await fireEvent.input(screen.getByTestId("link-uses"), { target: { value: "1" } });
+    await fireEvent.click(screen.getByTestId("make-link"));
+    await waitFor(() => expect((screen.getByTestId("made-link") as HTMLInputElement).value).toContain("callsupport://report?ticket=CS-000042"));
+    expect(made).toEqual([["CS-000042", 168, 1]]);
+    expect(screen.getByTestId("made-link-terms").textContent).toContain("for one report");
+
+    refuse = true;
+    await fireEvent.click(screen.getByTestId("make-link"));
+    await waitFor(() => expect(screen.getByTestId("link-error").textContent).toContain("refused the agent token"));
+  });
+
+  it("a bundle opened from a file has no ticket panel", async () => {
+    const viewer = new ViewerState(fakeBackend({ chooseBundle: async () => opened, verifyBundle: intact, bundleCalls: async () => calls }));
+    render(ViewerScreen, { viewer, onClose: () => {} });
+    await fireEvent.click(screen.getByTestId("open-bundle"));
+    await waitFor(() => expect(screen.getByTestId("bundle-summary")).toBeTruthy());
+    expect(screen.queryByTestId("ticket-panel")).toBeNull();
+  });
+});
+
 describe("a ticket's place in the ticket system", () => {
   const withStatus = (ticket_system: OpenedBundle["ticket_system"]) =>
     new ViewerState(fakeBackend({ chooseBundle: async () => ({ ...opened, ticket_system }) }));
