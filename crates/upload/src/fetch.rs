@@ -80,7 +80,9 @@ pub enum FetchError {
     Refused { host: String, status: u16 },
     #[error("the support service has no ticket {0}")]
     NoSuchTicket(String),
-    #[error("ticket {ticket} has no added bundle `{bundle}`; `callsupport fetch {ticket}` lists those it has")]
+    #[error(
+        "ticket {ticket} has no added bundle `{bundle}`; `callsupport fetch {ticket}` lists those it has"
+    )]
     NoSuchAdded { ticket: String, bundle: String },
     #[error(
         "cannot check this link with the support service at {host} ({detail}); ask support to send it again, or ask IT to set ticket_api.link_key"
@@ -171,7 +173,10 @@ async fn fetch(
     let (url, expected, recorded_bytes) = match added {
         None => (
             format!("{ticket_url}/bundle"),
-            record["bundle_sha256"].as_str().unwrap_or_default().to_owned(),
+            record["bundle_sha256"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
             record["bundle_bytes"].as_u64(),
         ),
         Some(bundle_id) => {
@@ -197,10 +202,7 @@ async fn fetch(
         .await
         .map_err(unreachable)?;
     let response = check(response, id, &host).await?;
-    let bytes_total = response
-        .content_length()
-        .or(recorded_bytes)
-        .unwrap_or(0);
+    let bytes_total = response.content_length().or(recorded_bytes).unwrap_or(0);
     let partial = Partial::create(out, uuid::Uuid::now_v7())?;
     let output = |source: std::io::Error| WriteError::Output {
         path: out.to_path_buf(),

@@ -278,6 +278,7 @@ fn demo_bundle(harness: &Harness) -> anyhow::Result<PathBuf> {
             call_ids: Vec::new(),
             contact: None,
             ticket_id: None,
+            link: None,
             survey: None,
         },
         Consent {

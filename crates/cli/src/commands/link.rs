@@ -56,7 +56,11 @@ pub fn run(config: &Config, args: Args, json: bool) -> Result<ExitCode, Error> {
             made.ticket_id,
             made.expires_at,
             made.max_uses,
-            if made.max_uses == 1 { "report" } else { "reports" }
+            if made.max_uses == 1 {
+                "report"
+            } else {
+                "reports"
+            }
         );
     }
     Ok(ExitCode::SUCCESS)

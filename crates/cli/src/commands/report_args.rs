@@ -13,6 +13,7 @@ use callsupport_desk::consent::{Destination, Statement};
 use callsupport_desk::policy::Policy;
 use callsupport_desk::prepare::{Prepared, ReportRequest, prepare};
 use callsupport_desk::report::{Category, Report};
+use callsupport_desk::support_link;
 
 #[derive(clap::Args)]
 pub struct ReportArgs {
@@ -34,6 +35,10 @@ pub struct ReportArgs {
     /// A screenshot (PNG) to attach (where `privacy.allow_screenshot` allows it).
     #[arg(long, value_name = "FILE.png")]
     screenshot: Option<PathBuf>,
+    /// A link from support asking for logs for a ticket (`callsupport://report?…`): the report
+    /// is added to that ticket. The link is checked first, with the organisation's key.
+    #[arg(long, value_name = "URL")]
+    link: Option<String>,
     /// Agree to the consent statement without being asked; it is printed all the same.
     #[arg(long)]
     yes: bool,
@@ -48,7 +53,20 @@ impl ReportArgs {
         config: &Config,
         destination: Destination,
     ) -> Result<(Prepared, Consent), Error> {
-        let request = self.request(destination == Destination::File);
+        let mut request = self.request(destination == Destination::File);
+        if let Some(text) = &self.link {
+            let link = crate::output::runtime()?.block_on(support_link::check(
+                &config.ticket_api,
+                text,
+                chrono::Utc::now(),
+            ))?;
+            eprintln!(
+                "support asked for these logs: they are added to ticket {}",
+                link.ticket_id
+            );
+            request.report.ticket_id = Some(link.ticket_id.clone());
+            request.report.link = Some(link.url());
+        }
         // Call-operations files are read for their calls only when the report names a call.
         let about_calls = !request.report.call_ids.is_empty();
         let (prepared, unavailable) = prepare(config, request, destination, || {

@@ -350,3 +350,166 @@ fn fetch_downloads_a_tickets_bundle_with_the_agent_token_and_checks_it() {
         .failure(1, &["is not a ticket id"]);
     assert!(!machine.out("none.zip").exists());
 }
+
+/// Support asks for more logs: the agent makes a link with `link create`, the user's
+/// `report --link` adds logs to the ticket through it, and `fetch` lists them and gets them with
+/// `--added`. An edited link is refused before anything is collected.
+#[test]
+fn link_create_report_link_and_fetch_added_carry_more_logs_to_a_ticket() {
+    let server = TicketServer::start();
+    let mut machine = Machine::new();
+    machine.env.push((TOKEN_ENV.into(), SUBMIT_TOKEN.into()));
+    let config = machine.config("config.toml", &server.url());
+    let config = config.to_str().unwrap();
+    let sent = machine
+        .run(&[
+            "report",
+            "--summary",
+            "no sound",
+            "--yes",
+            "--config",
+            config,
+        ])
+        .success()
+        .stdout();
+    let ticket = sent
+        .split_whitespace()
+        .find(|w| w.starts_with("CS-"))
+        .unwrap()
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-')
+        .to_owned();
+
+    // Without the agent token no link is made; with it, bad limits are refused by name.
+    machine
+        .run(&["link", "create", &ticket, "--config", config])
+        .failure(3, &["CALLSUPPORT_AGENT_TOKEN"]);
+    machine
+        .env
+        .push(("CALLSUPPORT_AGENT_TOKEN".into(), AGENT_TOKEN.into()));
+    let refused = machine.run(&[
+        "link", "create", &ticket, "--hours", "0", "--config", config,
+    ]);
+    assert_eq!(refused.code(), Some(2));
+    assert!(refused.stderr().contains("--hours"), "{}", refused.stderr());
+    machine
+        .run(&["link", "create", "CS-999999", "--config", config])
+        .failure(1, &["no ticket CS-999999"]);
+    let made = machine
+        .run(&[
+            "link", "create", &ticket, "--hours", "2", "--uses", "1", "--config", config,
+        ])
+        .success();
+    let url = made.stdout().trim().to_owned();
+    assert!(
+        url.starts_with(&format!("callsupport://report?ticket={ticket}&")),
+        "{url}"
+    );
+    assert!(made.stderr().contains("1 report"), "{}", made.stderr());
+
+    // Edited, the link is refused, and nothing is sent.
+    let edited = url.replace(&format!("ticket={ticket}"), "ticket=CS-000777");
+    machine
+        .run(&[
+            "report",
+            "--summary",
+            "more",
+            "--yes",
+            "--link",
+            &edited,
+            "--config",
+            config,
+        ])
+        .failure(1, &["signature does not match"]);
+
+    let added = machine
+        .run(&[
+            "report",
+            "--summary",
+            "the logs you asked for",
+            "--yes",
+            "--link",
+            &url,
+            "--config",
+            config,
+        ])
+        .success();
+    assert!(added.stdout().contains(&ticket), "{}", added.stdout());
+    assert!(
+        added
+            .stderr()
+            .contains(&format!("added to ticket {ticket}")),
+        "{}",
+        added.stderr()
+    );
+
+    let got = machine.out("ticket.zip");
+    let listed = machine
+        .run(&[
+            "fetch",
+            &ticket,
+            "--out",
+            got.to_str().unwrap(),
+            "--config",
+            config,
+        ])
+        .success()
+        .stdout();
+    assert!(listed.contains("1 bundle was added"), "{listed}");
+    assert!(listed.contains("the logs you asked for"), "{listed}");
+    let bundle_id = listed
+        .lines()
+        .find(|l| l.contains("the logs you asked for"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let more = machine.out("added.zip");
+    let fetched = machine
+        .run(&[
+            "fetch",
+            &ticket,
+            "--added",
+            &bundle_id,
+            "--out",
+            more.to_str().unwrap(),
+            "--config",
+            config,
+            "--json",
+        ])
+        .success()
+        .json();
+    assert_eq!(fetched["bundle_id"], bundle_id.as_str());
+    assert_eq!(fetched["sha256"], sha256sum(&more).as_str());
+    let stored = server
+        .stored_bundle(&ticket)
+        .with_extension("")
+        .join(format!("{bundle_id}.zip"));
+    assert_eq!(sha256sum(&more), sha256sum(&stored));
+    machine
+        .run(&[
+            "fetch",
+            &ticket,
+            "--added",
+            "01-not-there",
+            "--out",
+            machine.out("none.zip").to_str().unwrap(),
+            "--config",
+            config,
+        ])
+        .failure(1, &["no added bundle"]);
+
+    // Its one use is taken.
+    machine
+        .run(&[
+            "report",
+            "--summary",
+            "again",
+            "--yes",
+            "--link",
+            &url,
+            "--config",
+            config,
+        ])
+        .failure(5, &["used 1 times"]);
+}

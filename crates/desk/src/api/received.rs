@@ -150,7 +150,10 @@ impl Viewer {
             Some(bundle) => format!("{id}.{bundle}.zip"),
         };
         let dest = received.join(&name);
-        let staging = received.join(format!(".{name}.{}.fetching", uuid::Uuid::now_v7().simple()));
+        let staging = received.join(format!(
+            ".{name}.{}.fetching",
+            uuid::Uuid::now_v7().simple()
+        ));
         self.fetch_cancelled.store(false, Ordering::SeqCst);
         let tell = |progress| {
             on_progress(progress);

@@ -16,8 +16,8 @@ use callsupport_desk::{Error, ErrorCode};
 use callsupport_desk::redact::Kind;
 
 use crate::support::{
-    LogTree, Server, TOKEN_ENV, agent_get, assert_unzip_t_passes, config_toml, dead_url,
-    load_config, names_in, sha256_of, sha256sum, text_log, tokens, write_file,
+    AGENT_TOKEN, LogTree, Server, TOKEN_ENV, agent_get, assert_unzip_t_passes, config_toml,
+    dead_url, load_config, names_in, sha256_of, sha256sum, text_log, tokens, write_file,
 };
 
 pub(crate) fn draft(summary: &str) -> ReportDraft {
@@ -844,18 +844,46 @@ async fn logs_support_asked_for_with_a_link_are_added_to_that_ticket() {
         .unwrap()
         .ticket_id;
 
-    // An expired link is refused in words, and the report screen says so.
-    let expired = format!("callsupport://report?ticket={ticket}&expires=2020-01-01T00:00:00Z");
-    let err = ApiError::from(desk.open_link(&expired).unwrap_err());
+    // A link written by hand (unsigned, as every link once was) is refused in words, before
+    // anything is asked of the network, and the report screen says so.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).timestamp();
+    let unsigned = format!("callsupport://report?ticket={ticket}&expires={tomorrow}");
+    let err = ApiError::from(desk.open_link(&unsigned).await.unwrap_err());
     assert_eq!(err.code, ErrorCode::ReportInvalid);
+    assert!(err.message.contains("not signed"), "{}", err.message);
     let overview = desk.overview();
     assert!(overview.support_request.is_none());
-    assert!(overview.link_problem.unwrap().contains("expired"));
+    assert!(overview.link_problem.unwrap().contains("new link"));
 
-    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
-    let link =
-        format!("callsupport://report?ticket={ticket}&expires={tomorrow}").replace('+', "%2B");
-    desk.open_link(&link).unwrap();
+    // The agent opens the ticket in the viewer and makes a link for one report.
+    let viewer = callsupport_desk::api::Viewer::default();
+    let api = desk.config().ticket_api.clone();
+    let received = data.path().join("agent-received");
+    let opened = viewer
+        .fetch_ticket(&api, &received, &ticket, Some(AGENT_TOKEN), |_| {})
+        .await
+        .unwrap();
+    assert_eq!(opened.ticket.as_ref().unwrap().added.len(), 0);
+    let made = viewer
+        .make_link(&api, &ticket, Some(2), Some(1))
+        .await
+        .unwrap();
+    assert_eq!(made.ticket_id, ticket);
+    assert_eq!(made.max_uses, 1);
+
+    // Edited (a later expiry), it is a forgery.
+    let link = callsupport_desk::support_link::Link::parse(&made.url).unwrap();
+    let later = (link.expires_at + chrono::Duration::days(300)).timestamp();
+    let edited = made
+        .url
+        .replace(&link.expires_at.timestamp().to_string(), &later.to_string());
+    let err = ApiError::from(desk.open_link(&edited).await.unwrap_err());
+    assert_eq!(err.code, ErrorCode::ReportInvalid);
+    assert!(err.message.contains("signature"), "{}", err.message);
+
+    // As made, it is checked with the key the service serves, and opens the request.
+    let request = desk.open_link(&made.url).await.unwrap();
+    assert_eq!(request.ticket_id, ticket);
     let overview = desk.overview();
     assert_eq!(overview.support_request.unwrap().ticket_id, ticket);
     assert!(overview.link_problem.is_none());
@@ -894,6 +922,116 @@ async fn logs_support_asked_for_with_a_link_are_added_to_that_ticket() {
         record["attachments"][0]["summary"],
         "the logs you asked for"
     );
+    assert_eq!(
+        record["attachments"][0]["report"]["link"],
+        made.url.as_str()
+    );
+
+    // The agent sees the added logs beside the ticket's bundle, and opens them.
+    let again = viewer
+        .fetch_ticket(&api, &received, &ticket, None, |_| {})
+        .await
+        .unwrap();
+    let added = &again.ticket.as_ref().unwrap().added;
+    assert_eq!(added.len(), 1);
+    assert_eq!(added[0].summary, "the logs you asked for");
+    let logs = viewer
+        .fetch_added(&api, &received, &ticket, &added[0].bundle_id, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(logs.manifest.report.summary, "the logs you asked for");
+    assert_eq!(
+        logs.ticket.unwrap().added_bundle.as_deref(),
+        Some(added[0].bundle_id.as_str())
+    );
+
+    // Its one use is taken: the same link opens, but the service refuses a second report
+    // through it, and the report waits in the outbox with the service's words.
+    desk.open_link(&made.url).await.unwrap();
+    let view = desk
+        .prepare_report(ReportDraft {
+            ticket_id: Some(ticket.clone()),
+            ..draft("more logs")
+        })
+        .unwrap();
+    let err = desk
+        .send_report(&view.report_id, |_| true)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("used 1 times"), "{err}");
+}
+
+/// IT pinned the key links are checked with: a link the ticket service signed with another key
+/// is refused without asking the service, and a pinned key that is not a key stops the load.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_link_key_is_the_only_one_trusted() {
+    tokens();
+    let server = Server::start(64 << 20).await;
+    let tree = LogTree::new();
+    let data = tempfile::tempdir().unwrap();
+    let other = callsupport_link::LinkKey::generate().unwrap();
+    let text = config_toml(&server.url(), Some(TOKEN_ENV), &tree.sources_toml(), 200).replace(
+        "[ticket_api]\n",
+        &format!("[ticket_api]\nlink_key = \"{}\"\n", other.public()),
+    );
+    assert!(text.contains("link_key"), "{text}");
+    let desk = Desk::new(
+        load_config(tree.dir.path(), &text),
+        data.path().to_path_buf(),
+    );
+    let first = desk.prepare_report(draft("echo")).unwrap();
+    let ticket = desk
+        .send_report(&first.report_id, |_| true)
+        .await
+        .unwrap()
+        .ticket_id;
+    let viewer = callsupport_desk::api::Viewer::default();
+    let api = desk.config().ticket_api.clone();
+    viewer
+        .fetch_ticket(
+            &api,
+            &data.path().join("r"),
+            &ticket,
+            Some(AGENT_TOKEN),
+            |_| {},
+        )
+        .await
+        .unwrap();
+    let made = viewer.make_link(&api, &ticket, None, None).await.unwrap();
+    let err = ApiError::from(desk.open_link(&made.url).await.unwrap_err());
+    assert!(err.message.contains("signature"), "{}", err.message);
+    // The pinned key's own links pass, with the service stopped.
+    let own = other
+        .sign(
+            &ticket,
+            "pinned-1",
+            chrono::Utc::now() + chrono::Duration::hours(1),
+        )
+        .unwrap();
+    let Server {
+        running,
+        data: _kept,
+    } = server;
+    running.stop().await.unwrap();
+    assert_eq!(desk.open_link(&own.url()).await.unwrap().ticket_id, ticket);
+
+    let bad = config_toml(
+        "http://127.0.0.1:9/api/v1/tickets",
+        None,
+        &tree.sources_toml(),
+        200,
+    )
+    .replace(
+        "[ticket_api]\n",
+        "[ticket_api]\nlink_key = \"age1notakey\"\n",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    fs::write(&path, bad).unwrap();
+    let err = callsupport_desk::config::Config::load(&path)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("ticket_api.link_key"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

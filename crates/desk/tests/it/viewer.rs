@@ -73,6 +73,7 @@ fn bundle_with(
             call_ids: Vec::new(),
             contact: None,
             ticket_id: None,
+            link: None,
             survey: None,
         },
         Consent {

@@ -189,11 +189,8 @@ pub trait Tickets: Send + Sync {
     async fn added_forwards(&self, ticket_id: &str) -> anyhow::Result<Vec<AddedForward>>;
 
     /// Writes where an added bundle of `ticket_id` stands on its work item.
-    async fn save_added_forward(
-        &self,
-        ticket_id: &str,
-        added: &AddedForward,
-    ) -> anyhow::Result<()>;
+    async fn save_added_forward(&self, ticket_id: &str, added: &AddedForward)
+    -> anyhow::Result<()>;
 
     /// Keeps a new link.
     async fn create_link(&self, link: &LinkRecord) -> anyhow::Result<()>;

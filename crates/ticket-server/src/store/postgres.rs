@@ -390,7 +390,11 @@ impl Tickets for Postgres {
 
     async fn link(&self, link_id: &str) -> anyhow::Result<Option<LinkRecord>> {
         let client = self.client().await?;
-        Ok(client.query_opt(LINK_BY_ID, &[&link_id]).await?.as_ref().map(link))
+        Ok(client
+            .query_opt(LINK_BY_ID, &[&link_id])
+            .await?
+            .as_ref()
+            .map(link))
     }
 
     async fn use_link(&self, link_id: &str, ticket_id: &str) -> anyhow::Result<Option<u32>> {

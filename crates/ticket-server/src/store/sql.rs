@@ -191,13 +191,15 @@ pub const ADDED_FORWARDS_TABLE: &str = "CREATE TABLE IF NOT EXISTS added_forward
     linked         BIGINT NOT NULL
 )";
 
-pub const ADDED_FORWARDS_OF: &str = "SELECT bundle_id, attachment_url, linked FROM added_forwards WHERE ticket_id = $1";
+pub const ADDED_FORWARDS_OF: &str =
+    "SELECT bundle_id, attachment_url, linked FROM added_forwards WHERE ticket_id = $1";
 
 pub const SAVE_ADDED_FORWARD: &str = "INSERT INTO added_forwards (bundle_id, ticket_id, attachment_url, linked) VALUES ($1, $2, $3, $4) ON CONFLICT (bundle_id) DO UPDATE SET attachment_url = excluded.attachment_url, linked = excluded.linked";
 
 /// A bundle was added to ticket `$2` at `$1`: its forward, if it has one, is due again, to put
 /// the bundle on the work item too.
-pub const REOPEN_FORWARD: &str = "UPDATE forwards SET done_at = NULL, next_at = $1, updated_at = $1 WHERE ticket_id = $2";
+pub const REOPEN_FORWARD: &str =
+    "UPDATE forwards SET done_at = NULL, next_at = $1, updated_at = $1 WHERE ticket_id = $2";
 
 #[cfg(test)]
 mod tests {

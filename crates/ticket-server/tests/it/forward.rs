@@ -454,9 +454,7 @@ async fn logs_added_later_go_on_the_same_work_item() {
         StatusCode::CREATED
     );
     forwarded(&server, "CS-000001").await;
-    let link = server
-        .make_link("CS-000001", json!({"uses": 2}))
-        .await["url"]
+    let link = server.make_link("CS-000001", json!({"uses": 2})).await["url"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -467,9 +465,7 @@ async fn logs_added_later_go_on_the_same_work_item() {
         request.report.summary = "The logs you asked for".into();
         request.report.ticket_id = Some("CS-000001".into());
         request.report.link = Some(link.clone());
-        let response = server
-            .post(&Upload::of(added).with_request(&request))
-            .await;
+        let response = server.post(&Upload::of(added).with_request(&request)).await;
         assert_eq!(response.status(), StatusCode::CREATED);
     }
     let mut relations = Vec::new();

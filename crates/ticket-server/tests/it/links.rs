@@ -128,10 +128,14 @@ async fn logs_without_a_good_link_are_refused_and_nothing_is_kept() {
             "not signed",
         ),
         (
-            Some(url.replace(
-                &expires,
-                &(link.expires_at + Duration::days(30)).timestamp().to_string(),
-            )),
+            Some(
+                url.replace(
+                    &expires,
+                    &(link.expires_at + Duration::days(30))
+                        .timestamp()
+                        .to_string(),
+                ),
+            ),
             "link_invalid",
             "signature does not match",
         ),
@@ -166,7 +170,11 @@ async fn logs_without_a_good_link_are_refused_and_nothing_is_kept() {
             "link_expired",
             "expired",
         ),
-        (Some("https://example.com/".into()), "link_invalid", "not a Call Support link"),
+        (
+            Some("https://example.com/".into()),
+            "link_invalid",
+            "not a Call Support link",
+        ),
     ];
     for (link, code, words) in cases {
         let problem = assert_problem(
@@ -190,7 +198,11 @@ async fn logs_without_a_good_link_are_refused_and_nothing_is_kept() {
     assert!(problem["detail"].as_str().unwrap().contains("CS-000001"));
     // A link signed for CS-000002 with a known id of CS-000001's is not that ticket's.
     let moved = server_key
-        .sign("CS-000002", &made["link_id"].as_str().unwrap(), link.expires_at)
+        .sign(
+            "CS-000002",
+            &made["link_id"].as_str().unwrap(),
+            link.expires_at,
+        )
         .unwrap()
         .url();
     assert_problem(
@@ -227,7 +239,9 @@ async fn a_link_past_its_expiry_still_brings_logs_agreed_to_in_time_for_a_week()
         .unwrap()
         .url();
     assert_eq!(
-        post_adding(&server, "CS-000001", Some(&waited)).await.status(),
+        post_adding(&server, "CS-000001", Some(&waited))
+            .await
+            .status(),
         StatusCode::CREATED
     );
 }
