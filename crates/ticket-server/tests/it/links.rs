@@ -200,7 +200,7 @@ async fn logs_without_a_good_link_are_refused_and_nothing_is_kept() {
     let moved = server_key
         .sign(
             "CS-000002",
-            &made["link_id"].as_str().unwrap(),
+            made["link_id"].as_str().unwrap(),
             link.expires_at,
         )
         .unwrap()
