@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 
 use crate::harness::Harness;
-use crate::tests::{WAIT, click, css, screenshot, type_summary, wait_text};
+use crate::tests::{WAIT, click, css, screenshot, type_into, type_summary, wait_text};
 use crate::x11::{press, request_close, unfocus, visible_windows, wait_for_focus, wait_for_window};
 
 /// The app window's title, as a pattern for `xdotool search --name`.
@@ -186,9 +186,11 @@ async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> anyhow::
     Ok(())
 }
 
-/// Support sends a `callsupport://` link for a ticket: opening it (a second launch, as a browser
-/// does) brings the running app's report form up naming that ticket, and the report is added to
-/// it. An expired link is refused in words.
+/// Support asks for more logs: the agent opens the ticket in the viewer and makes a link there
+/// (signed by the ticket service); opening it (a second launch, as a browser does) brings the
+/// running app's report form up naming that ticket, and the report is added to it; the agent
+/// sees the added logs beside the ticket's bundle and opens them. An edited link, and one made
+/// by hand, are refused in words.
 pub async fn a_link_from_support_adds_logs_to_its_ticket(harness: &Harness) -> anyhow::Result<()> {
     let config = harness.config.clone();
     let client = harness.session(&config).await?;
@@ -200,9 +202,14 @@ pub async fn a_link_from_support_adds_logs_to_its_ticket(harness: &Harness) -> a
         let ticket =
             wait_text(&client, "[data-testid=ticket-id]", |t| t.starts_with("CS-")).await?;
 
-        // Support asks for more logs with a link, which the desktop opens with the app.
-        let expires = (chrono::Utc::now() + chrono::Duration::hours(24)).timestamp();
-        let link = format!("callsupport://report?ticket={ticket}&expires={expires}");
+        // The agent opens it in the viewer, and asks for more logs with a link.
+        let link = agent_makes_a_link(harness, &client, &ticket).await?;
+        ensure!(
+            link.starts_with(&format!("callsupport://report?ticket={ticket}&")) && link.contains("&sig="),
+            "a signed link for the ticket: {link:?}"
+        );
+
+        // The user's desktop opens the link with the app.
         let status = harness.link_command(&config, &link).status()?;
         ensure!(status.success(), "the link's launch exited with {status}");
         let asked = wait_text(&client, "[data-testid=support-request]", |t| {
@@ -232,20 +239,103 @@ pub async fn a_link_from_support_adds_logs_to_its_ticket(harness: &Harness) -> a
             record["attachments"]
         );
 
-        // An expired link is refused, saying what to do.
+        // An edited link (a later expiry) and one written by hand are refused, saying why.
         click(&client, "done").await?;
-        let stale = format!("callsupport://report?ticket={ticket}&expires=1700000000");
-        harness.link_command(&config, &stale).status()?;
-        let problem = wait_text(&client, "[data-testid=link-problem]", |t| !t.is_empty()).await?;
-        ensure!(
-            problem.contains("expired") && problem.contains("new one"),
-            "an expired link should say so and what to do: {problem:?}"
-        );
-        Ok(())
+        let expires = link
+            .split("expires=")
+            .nth(1)
+            .and_then(|rest| rest.split('&').next())
+            .context("the link has an expiry")?;
+        let later: i64 = expires.parse::<i64>()? + 30 * 24 * 3600;
+        let edited = link.replace(&format!("expires={expires}"), &format!("expires={later}"));
+        harness.link_command(&config, &edited).status()?;
+        let problem =
+            wait_text(&client, "[data-testid=link-problem]", |t| t.contains("signature")).await?;
+        ensure!(problem.contains("do not use it"), "{problem:?}");
+        screenshot(&client, harness, "13b-link-refused.png").await?;
+        let by_hand = format!("callsupport://report?ticket={ticket}&expires={later}");
+        harness.link_command(&config, &by_hand).status()?;
+        wait_text(&client, "[data-testid=link-problem]", |t| t.contains("not signed"))
+            .await
+            .context("a link written by hand is refused")?;
+
+        // Back in the viewer, the agent finds the logs beside the ticket's bundle.
+        agent_opens_the_added_logs(harness, &client, &ticket).await
     }
     .await;
     harness.close(client, &config).await;
     result
+}
+
+/// The viewer (the tray's *Open Bundle…*), the ticket opened by id with the agent token, and a
+/// link made in its panel; the link.
+async fn agent_makes_a_link(
+    harness: &Harness,
+    client: &fantoccini::Client,
+    ticket: &str,
+) -> anyhow::Result<String> {
+    let status = harness
+        .app_command(&harness.config)
+        .args(["--show", "viewer"])
+        .status()?;
+    ensure!(status.success(), "the viewer's launch exited with {status}");
+    type_into(client, "ticket-id", ticket).await?;
+    type_into(client, "agent-token", crate::harness::AGENT_TOKEN).await?;
+    click(client, "ticket-open").await?;
+    let panel = wait_text(client, "[data-testid=ticket-panel]", |t| t.contains(ticket))
+        .await
+        .context("the ticket's panel should show")?;
+    ensure!(panel.contains("No logs were added"), "{panel:?}");
+    click(client, "make-link").await?;
+    let terms = wait_text(client, "[data-testid=ticket-panel]", |t| {
+        t.contains("up to 3 reports") || t.contains("refused") || t.contains("cannot")
+    })
+    .await
+    .context("the link's terms should show")?;
+    ensure!(terms.contains("up to 3 reports"), "the link is made: {terms:?}");
+    screenshot(client, harness, "12b-agent-makes-link.png").await?;
+    Ok(client
+        .find(css("[data-testid=made-link]"))
+        .await?
+        .prop("value")
+        .await?
+        .unwrap_or_default())
+}
+
+/// The ticket opened again in the viewer lists the added logs; opened, they show their report.
+async fn agent_opens_the_added_logs(
+    harness: &Harness,
+    client: &fantoccini::Client,
+    ticket: &str,
+) -> anyhow::Result<()> {
+    let status = harness
+        .app_command(&harness.config)
+        .args(["--show", "viewer"])
+        .status()?;
+    ensure!(status.success(), "the viewer's launch exited with {status}");
+    // The ticket's bundle may still be open (its form then opens over it).
+    if client
+        .find(css("[data-testid=show-ticket-form]"))
+        .await
+        .is_ok()
+    {
+        click(client, "show-ticket-form").await?;
+    }
+    type_into(client, "ticket-id", ticket).await?;
+    click(client, "ticket-open").await?;
+    let added = wait_text(client, "[data-testid=added-bundle]", |t| {
+        t.contains("The logs you asked for")
+    })
+    .await
+    .context("the added logs should be listed beside the ticket's bundle")?;
+    ensure!(added.contains("added"), "{added:?}");
+    click(client, "open-added").await?;
+    wait_text(client, "[data-testid=bundle-summary]", |t| t == "The logs you asked for")
+        .await
+        .context("the added logs should open in the viewer")?;
+    wait_text(client, "[data-testid=integrity]", |t| t.starts_with("Intact")).await?;
+    screenshot(client, harness, "13c-viewer-added-logs.png").await?;
+    Ok(())
 }
 
 async fn ticket_record(harness: &Harness, ticket: &str) -> anyhow::Result<serde_json::Value> {
