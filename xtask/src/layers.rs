@@ -9,6 +9,7 @@ const LAYERS: &[&str] = &[
     "callsupport-redact",
     "callsupport-kept",
     "callsupport-seal",
+    "callsupport-link",
     "callsupport-demo",
     "callsupport-outside-tools",
     "callsupport-screen",
@@ -113,7 +114,7 @@ mod tests {
     }
 
     #[test]
-    fn the_server_and_the_fuzz_target_need_only_the_bundle_format_small_files_and_sealing() {
+    fn the_server_and_the_fuzz_target_need_only_the_bundle_format_small_files_sealing_and_links() {
         let edges = workspace_edges();
         let server: Vec<&str> = edges["callsupport-ticket-server"]
             .iter()
@@ -121,10 +122,16 @@ mod tests {
             .map(|(dep, _)| dep.as_str())
             .collect();
         // `kept`: upload records written whole and synced, and the disk's free space; `seal`:
-        // sealed bundles opened with the server's identity to be checked.
+        // sealed bundles opened with the server's identity to be checked; `link`: links from
+        // support signed and checked.
         assert_eq!(
             server,
-            ["callsupport-bundle", "callsupport-kept", "callsupport-seal"]
+            [
+                "callsupport-bundle",
+                "callsupport-kept",
+                "callsupport-link",
+                "callsupport-seal"
+            ]
         );
         let fuzz = std::fs::read_to_string(root().join("fuzz/Cargo.toml")).expect("fuzz manifest");
         assert!(
