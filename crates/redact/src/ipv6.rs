@@ -30,6 +30,10 @@ pub(crate) fn find(line: &[u8], hits: &mut Vec<Hit>) {
             end += 1;
         }
         next = end;
+        // The shortest address that identifies anyone, `1::`, has three bytes.
+        if end - start < 3 {
+            continue;
+        }
         if let Some(hit) = candidate(line, start, end) {
             hits.push(hit);
         }

@@ -205,7 +205,8 @@ pub async fn a_link_from_support_adds_logs_to_its_ticket(harness: &Harness) -> a
         // The agent opens it in the viewer, and asks for more logs with a link.
         let link = agent_makes_a_link(harness, &client, &ticket).await?;
         ensure!(
-            link.starts_with(&format!("callsupport://report?ticket={ticket}&")) && link.contains("&sig="),
+            link.starts_with(&format!("callsupport://report?ticket={ticket}&"))
+                && link.contains("&sig="),
             "a signed link for the ticket: {link:?}"
         );
 
@@ -249,15 +250,19 @@ pub async fn a_link_from_support_adds_logs_to_its_ticket(harness: &Harness) -> a
         let later: i64 = expires.parse::<i64>()? + 30 * 24 * 3600;
         let edited = link.replace(&format!("expires={expires}"), &format!("expires={later}"));
         harness.link_command(&config, &edited).status()?;
-        let problem =
-            wait_text(&client, "[data-testid=link-problem]", |t| t.contains("signature")).await?;
+        let problem = wait_text(&client, "[data-testid=link-problem]", |t| {
+            t.contains("signature")
+        })
+        .await?;
         ensure!(problem.contains("do not use it"), "{problem:?}");
         screenshot(&client, harness, "13b-link-refused.png").await?;
         let by_hand = format!("callsupport://report?ticket={ticket}&expires={later}");
         harness.link_command(&config, &by_hand).status()?;
-        wait_text(&client, "[data-testid=link-problem]", |t| t.contains("not signed"))
-            .await
-            .context("a link written by hand is refused")?;
+        wait_text(&client, "[data-testid=link-problem]", |t| {
+            t.contains("not signed")
+        })
+        .await
+        .context("a link written by hand is refused")?;
 
         // Back in the viewer, the agent finds the logs beside the ticket's bundle.
         agent_opens_the_added_logs(harness, &client, &ticket).await
@@ -292,7 +297,10 @@ async fn agent_makes_a_link(
     })
     .await
     .context("the link's terms should show")?;
-    ensure!(terms.contains("up to 3 reports"), "the link is made: {terms:?}");
+    ensure!(
+        terms.contains("up to 3 reports"),
+        "the link is made: {terms:?}"
+    );
     screenshot(client, harness, "12b-agent-makes-link.png").await?;
     Ok(client
         .find(css("[data-testid=made-link]"))
@@ -330,10 +338,15 @@ async fn agent_opens_the_added_logs(
     .context("the added logs should be listed beside the ticket's bundle")?;
     ensure!(added.contains("added"), "{added:?}");
     click(client, "open-added").await?;
-    wait_text(client, "[data-testid=bundle-summary]", |t| t == "The logs you asked for")
-        .await
-        .context("the added logs should open in the viewer")?;
-    wait_text(client, "[data-testid=integrity]", |t| t.starts_with("Intact")).await?;
+    wait_text(client, "[data-testid=bundle-summary]", |t| {
+        t == "The logs you asked for"
+    })
+    .await
+    .context("the added logs should open in the viewer")?;
+    wait_text(client, "[data-testid=integrity]", |t| {
+        t.starts_with("Intact")
+    })
+    .await?;
     screenshot(client, harness, "13c-viewer-added-logs.png").await?;
     Ok(())
 }
