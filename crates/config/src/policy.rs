@@ -54,7 +54,7 @@ pub fn policy_keys() -> impl Iterator<Item = (&'static str, PolicyType)> {
 }
 
 /// The lists policy may set (`REG_MULTI_SZ`).
-const POLICY_LISTS: &[&str] = &["ticket_api.ca_files"];
+const POLICY_LISTS: &[&str] = &["ticket_api.ca_files", "privacy.recipients"];
 
 /// One registry value as read.
 #[derive(Debug, Clone, PartialEq, Eq)]

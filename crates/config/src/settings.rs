@@ -121,6 +121,12 @@ pub const KEYS: &[Key] = &[
         false,
     ),
     key(
+        "ticket_api.link_key",
+        "Key that signs links from support",
+        SettingKind::Text,
+        false,
+    ),
+    key(
         "startup.at_login",
         "Start Call Support when you sign in",
         SettingKind::Switch,
@@ -154,6 +160,12 @@ pub const KEYS: &[Key] = &[
         "privacy.allow_export",
         "Allow saving reports to a file",
         SettingKind::Switch,
+        false,
+    ),
+    key(
+        "privacy.recipients",
+        "Keys reports are sealed for",
+        SettingKind::List,
         false,
     ),
     key(
@@ -325,6 +337,8 @@ fn value(config: &Config, key: &str) -> String {
         "ticket_api.resumable_over_mb" => api.resumable_over_mb.to_string(),
         "ticket_api.allow_insecure_http" => api.allow_insecure_http.to_string(),
         "ticket_api.ca_files" => api.ca_files.join(", "),
+        "ticket_api.link_key" => api.link_key.clone().unwrap_or_default(),
+        "privacy.recipients" => config.privacy.recipients.join(", "),
         "privacy.redact" => config.privacy.redact.to_string(),
         "privacy.allow_contact_email" => config.privacy.allow_contact_email.to_string(),
         "privacy.allow_screenshot" => config.privacy.allow_screenshot.to_string(),
@@ -478,6 +492,8 @@ mod tests {
         // Lists that are empty unless a file fills them.
         let may_be_empty = [
             "ticket_api.ca_files",
+            "ticket_api.link_key",
+            "privacy.recipients",
             "presets",
             "sources",
             "detection.patterns",
