@@ -1,7 +1,8 @@
 //! The token table: the same value always gets the same numbered token within one `Redactor`.
 //!
-//! Values are kept only as a 128-bit SHA-256 prefix, so the table holds no personal data. It is
-//! sharded: a value's shard is chosen by its hash and locked only while the value is looked up or
+//! Values are kept only as a 128-bit keyed hash (SipHash-1-3 under two random keys, made for each
+//! table and never written anywhere), so the table holds no personal data, and a hash is cheap
+//! next to the line it was found in. It is sharded: a value's shard is chosen by its hash and locked only while the value is looked up or
 //! inserted, and each kind's next number is an atomic counter. Several threads redacting the files
 //! of one bundle therefore agree on every token; which value gets number 1 depends on arrival order.
 
@@ -10,7 +11,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use sha2::{Digest, Sha256};
+use std::hash::BuildHasher;
 
 use crate::kind::Kind;
 
@@ -18,7 +19,7 @@ const SHARDS: usize = 16;
 
 type Key = [u8; 16];
 
-/// Keys are already uniformly random (a SHA-256 prefix): the map uses their bytes as the hash.
+/// Keys are already uniformly random (a keyed hash): the map uses their bytes as the hash.
 #[derive(Default)]
 struct KeyHasher(u64);
 
@@ -40,6 +41,8 @@ type Shard = HashMap<Key, (Kind, u32), BuildHasherDefault<KeyHasher>>;
 pub(crate) struct TokenTable {
     shards: [Mutex<Shard>; SHARDS],
     next: [AtomicU32; Kind::ALL.len()],
+    /// The two halves of a value's key: SipHash-1-3, each under its own random keys.
+    hashers: [std::hash::RandomState; 2],
 }
 
 impl Default for TokenTable {
@@ -47,6 +50,7 @@ impl Default for TokenTable {
         TokenTable {
             shards: std::array::from_fn(|_| Mutex::new(Shard::default())),
             next: std::array::from_fn(|_| AtomicU32::new(1)),
+            hashers: [std::hash::RandomState::new(), std::hash::RandomState::new()],
         }
     }
 }
@@ -55,7 +59,7 @@ impl TokenTable {
     /// The token of `value` found as `kind`: its existing one, or the kind's next number.
     /// A credential first seen as another credential kind keeps that kind's token.
     pub(crate) fn token(&self, kind: Kind, value: &[u8]) -> (Kind, u32) {
-        let key = key(kind, value);
+        let key = self.key(kind, value);
         let shard = &self.shards[usize::from(key[15]) % SHARDS];
         // A panic elsewhere while holding the lock leaves the map consistent (insert is atomic
         // from our point of view), so a poisoned lock is still usable.
@@ -74,14 +78,20 @@ impl TokenTable {
     }
 }
 
-fn key(kind: Kind, value: &[u8]) -> Key {
-    let mut hasher = Sha256::new();
-    hasher.update([kind.namespace()]);
-    hasher.update(value);
-    let digest = hasher.finalize();
-    let mut key = [0u8; 16];
-    key.copy_from_slice(&digest[..16]);
-    key
+impl TokenTable {
+    /// The 128-bit key of `value` found as `kind` (credential kinds share one namespace).
+    fn key(&self, kind: Kind, value: &[u8]) -> Key {
+        let half = |state: &std::hash::RandomState| {
+            let mut hasher = state.build_hasher();
+            hasher.write_u8(kind.namespace());
+            hasher.write(value);
+            hasher.finish().to_le_bytes()
+        };
+        let mut key = [0u8; 16];
+        key[..8].copy_from_slice(&half(&self.hashers[0]));
+        key[8..].copy_from_slice(&half(&self.hashers[1]));
+        key
+    }
 }
 
 #[cfg(test)]
