@@ -232,7 +232,6 @@ async fn steps(
     hold: &str,
 ) -> Result<(), Step> {
     let client = &forwarder.client;
-    let config = client.config();
     let saved = |row: Forward| async move {
         store
             .save_forward(&row, Some(hold))
@@ -257,38 +256,82 @@ async fn steps(
         }
     };
     if !row.linked {
-        let file_name = format!("{}.zip", record.ticket_id);
-        let comment = format!(
-            "Call Support bundle of {} ({} bytes, SHA-256 {})",
-            record.ticket_id, record.bundle_bytes, record.bundle_sha256
-        );
-        if record.bundle_bytes <= config.attachment_limit_bytes {
-            let url = match &row.attachment_url {
-                Some(url) => url.clone(),
-                None => {
-                    let key = bundle_key(&record.ticket_id);
-                    let url = attach(client, blobs, &key, record.bundle_bytes, &file_name).await?;
-                    row.attachment_url = Some(url.clone());
-                    saved(row.clone()).await?;
-                    url
-                }
-            };
-            client
-                .add_relation(work_item, "AttachedFile", &url, &comment)
-                .await?;
-        } else {
-            let url = format!(
+        let bundle = OnWorkItem {
+            key: bundle_key(&record.ticket_id),
+            bytes: record.bundle_bytes,
+            file_name: format!("{}.zip", record.ticket_id),
+            server_url: format!(
                 "{}/api/v1/tickets/{}/bundle",
                 forwarder.public_url, record.ticket_id
-            );
-            client
-                .add_relation(work_item, "Hyperlink", &url, &comment)
-                .await?;
-        }
+            ),
+            comment: format!(
+                "Call Support bundle of {} ({} bytes, SHA-256 {})",
+                record.ticket_id, record.bundle_bytes, record.bundle_sha256
+            ),
+        };
+        let mut uploaded = row.attachment_url.clone();
+        let keep = |url: String| {
+            row.attachment_url = Some(url);
+            saved(row.clone())
+        };
+        bundle
+            .put(forwarder, blobs, work_item, &mut uploaded, keep)
+            .await?;
+        row.attachment_url = uploaded;
         row.linked = true;
         saved(row.clone()).await?;
     }
     add_later_bundles(forwarder, store, blobs, record, work_item).await
+}
+
+/// One bundle on its way onto a work item.
+struct OnWorkItem {
+    /// Where it is in the blob store.
+    key: String,
+    bytes: u64,
+    /// Its name as an attachment.
+    file_name: String,
+    /// Where agents fetch it from this server: the hyperlink when it is over the limit.
+    server_url: String,
+    /// The relation's comment.
+    comment: String,
+}
+
+impl OnWorkItem {
+    /// Puts the bundle on `work_item`: attached when within the organisation's limit (uploaded
+    /// once: `uploaded` holds the attachment's URL, and `keep` writes it down before the
+    /// relation is added), otherwise as a hyperlink to it on this server.
+    async fn put<F, Kept>(
+        &self,
+        forwarder: &Forwarder,
+        blobs: &dyn BlobStore,
+        work_item: i64,
+        uploaded: &mut Option<String>,
+        keep: F,
+    ) -> Result<(), Step>
+    where
+        F: FnOnce(String) -> Kept,
+        Kept: std::future::Future<Output = Result<(), Step>>,
+    {
+        let client = &forwarder.client;
+        if self.bytes > client.config().attachment_limit_bytes {
+            return Ok(client
+                .add_relation(work_item, "Hyperlink", &self.server_url, &self.comment)
+                .await?);
+        }
+        let url = match uploaded {
+            Some(url) => url.clone(),
+            None => {
+                let url = attach(client, blobs, &self.key, self.bytes, &self.file_name).await?;
+                *uploaded = Some(url.clone());
+                keep(url.clone()).await?;
+                url
+            }
+        };
+        Ok(client
+            .add_relation(work_item, "AttachedFile", &url, &self.comment)
+            .await?)
+    }
 }
 
 /// Puts the bundles added to the ticket later (support asked for logs) on its work item, each
@@ -304,7 +347,6 @@ async fn add_later_bundles(
     if record.attachments.is_empty() {
         return Ok(());
     }
-    let client = &forwarder.client;
     let ticket = &record.ticket_id;
     let begun = store.added_forwards(ticket).await.map_err(Step::Store)?;
     for added in &record.attachments {
@@ -320,37 +362,36 @@ async fn add_later_bundles(
         if state.linked {
             continue;
         }
-        let comment = format!(
-            "Logs added to {ticket} on {} ({} bytes, SHA-256 {}): {}",
-            added.created_at, added.bundle_bytes, added.bundle_sha256, added.summary
-        );
-        if added.bundle_bytes <= client.config().attachment_limit_bytes {
-            let url = match &state.attachment_url {
-                Some(url) => url.clone(),
-                None => {
-                    let key = attachment_key(ticket, &added.bundle_id);
-                    let name = format!("{ticket}-added-{}.zip", added.bundle_id);
-                    let url = attach(client, blobs, &key, added.bundle_bytes, &name).await?;
-                    state.attachment_url = Some(url.clone());
-                    store
-                        .save_added_forward(ticket, &state)
-                        .await
-                        .map_err(Step::Store)?;
-                    url
-                }
-            };
-            client
-                .add_relation(work_item, "AttachedFile", &url, &comment)
-                .await?;
-        } else {
-            let url = format!(
+        let bundle = OnWorkItem {
+            key: attachment_key(ticket, &added.bundle_id),
+            bytes: added.bundle_bytes,
+            file_name: format!("{ticket}-added-{}.zip", added.bundle_id),
+            server_url: format!(
                 "{}/api/v1/tickets/{ticket}/attachments/{}",
                 forwarder.public_url, added.bundle_id
-            );
-            client
-                .add_relation(work_item, "Hyperlink", &url, &comment)
-                .await?;
-        }
+            ),
+            comment: format!(
+                "Logs added to {ticket} on {} ({} bytes, SHA-256 {}): {}",
+                added.created_at, added.bundle_bytes, added.bundle_sha256, added.summary
+            ),
+        };
+        let mut uploaded = state.attachment_url.clone();
+        let keep = |url: String| {
+            let begun = AddedForward {
+                attachment_url: Some(url),
+                ..state.clone()
+            };
+            async move {
+                store
+                    .save_added_forward(ticket, &begun)
+                    .await
+                    .map_err(Step::Store)
+            }
+        };
+        bundle
+            .put(forwarder, blobs, work_item, &mut uploaded, keep)
+            .await?;
+        state.attachment_url = uploaded;
         state.linked = true;
         store
             .save_added_forward(ticket, &state)

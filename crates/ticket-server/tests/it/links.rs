@@ -83,20 +83,10 @@ async fn an_agents_link_is_signed_and_brings_logs_as_often_as_it_may() {
         "{problem}"
     );
 
-    let listed: serde_json::Value = server
-        .get("/api/v1/tickets/CS-000001/links", Some(AGENT_TOKEN))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed = server.agent_json("/api/v1/tickets/CS-000001/links").await;
     assert_eq!(listed["links"][0]["uses"], 2, "{listed}");
     assert_eq!(listed["links"][0]["url"], url);
-    let ticket: serde_json::Value = server
-        .get("/api/v1/tickets/CS-000001", Some(AGENT_TOKEN))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ticket = server.agent_json("/api/v1/tickets/CS-000001").await;
     assert_eq!(ticket["attachments"].as_array().unwrap().len(), 2);
     assert_eq!(ticket["attachments"][0]["report"]["link"], url);
     server.assert_nothing_stored_but(2);
@@ -213,12 +203,7 @@ async fn logs_without_a_good_link_are_refused_and_nothing_is_kept() {
     .await;
 
     server.assert_nothing_stored_but(2);
-    let listed: serde_json::Value = server
-        .get("/api/v1/tickets/CS-000001/links", Some(AGENT_TOKEN))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let listed = server.agent_json("/api/v1/tickets/CS-000001/links").await;
     assert_eq!(listed["links"][0]["uses"], 0, "no refusal took a use");
 }
 

@@ -157,6 +157,13 @@ impl Server {
         request.send().await.unwrap()
     }
 
+    /// What an agent route answers, as JSON.
+    pub async fn agent_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path, Some(AGENT_TOKEN)).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        response.json().await.unwrap()
+    }
+
     /// A link from support for `ticket`, made with the agent token (`body` as the agent sends it).
     pub async fn make_link(&self, ticket: &str, body: serde_json::Value) -> serde_json::Value {
         let response = self
