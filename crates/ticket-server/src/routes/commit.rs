@@ -131,7 +131,7 @@ async fn commit(
         ));
     }
     if let Some(ticket) = &request.report.ticket_id {
-        super::links::take_link(state, &request.report, ticket).await?;
+        super::links::take_link(state, &request, ticket).await?;
     }
     let row = NewBundle::new(&request, &sha256, size).map_err(ApiProblem::internal)?;
     let commit = match &request.report.ticket_id {

@@ -8,8 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use callsupport_bundle::report::Report;
-use callsupport_bundle::ticket::Problem;
+use callsupport_bundle::ticket::{Problem, TicketRequest};
 use callsupport_link::Link;
 use chrono::{SecondsFormat, Utc};
 
@@ -178,12 +177,14 @@ pub async fn list_links(
 }
 
 /// Logs added to `ticket` must come through a link this server signed for it, within its time
-/// (and [`GRACE`]) and its uses; one use is taken. A refusal says what the user can do.
+/// (and [`GRACE`]) and its uses; one use is taken, once for each bundle (a report sent again
+/// after a failure keeps the use it took). A refusal says what the user can do.
 pub(super) async fn take_link(
     state: &AppState,
-    report: &Report,
+    request: &TicketRequest,
     ticket: &str,
 ) -> Result<(), ApiProblem> {
+    let report = &request.report;
     let invalid = |detail: String| ApiProblem::unprocessable("link_invalid", detail);
     let Some(text) = &report.link else {
         return Err(ApiProblem::unprocessable(
@@ -214,10 +215,9 @@ pub(super) async fn take_link(
     let link_id = link.link_id.as_deref().unwrap_or_default();
     let store = &state.store;
     if store
-        .use_link(link_id, ticket)
+        .use_link(link_id, ticket, &request.bundle_id.to_string())
         .await
         .map_err(ApiProblem::internal)?
-        .is_some()
     {
         return Ok(());
     }

@@ -200,9 +200,15 @@ pub trait Tickets: Send + Sync {
 
     async fn link(&self, link_id: &str) -> anyhow::Result<Option<LinkRecord>>;
 
-    /// Takes one use of `link_id` for `ticket_id`: the uses so far, with this one; `None` when
-    /// the link has none left (or is not that ticket's, or unknown).
-    async fn use_link(&self, link_id: &str, ticket_id: &str) -> anyhow::Result<Option<u32>>;
+    /// Whether bundle `bundle_id` may come through `link_id` of `ticket_id`: it took a use of
+    /// the link before (a report sent again after its first try failed), or takes one now.
+    /// `false` when the link has none left (or is not that ticket's, or unknown).
+    async fn use_link(
+        &self,
+        link_id: &str,
+        ticket_id: &str,
+        bundle_id: &str,
+    ) -> anyhow::Result<bool>;
 }
 
 /// A checked bundle on its way into the records: the blob it goes to and what is recorded once

@@ -74,7 +74,7 @@ impl Postgres {
             .context("cannot create the table of pending commits in PostgreSQL")?;
         client
             .batch_execute(&format!(
-                "BEGIN; SELECT pg_advisory_xact_lock(7210353); {LINKS_TABLE}; {ADDED_FORWARDS_TABLE}; COMMIT;"
+                "BEGIN; SELECT pg_advisory_xact_lock(7210353); {LINKS_TABLE}; {LINK_USES_TABLE}; {ADDED_FORWARDS_TABLE}; COMMIT;"
             ))
             .await
             .context("cannot create the tables of links and added bundles' forwards in PostgreSQL")?;
@@ -397,12 +397,18 @@ impl Tickets for Postgres {
             .map(link))
     }
 
-    async fn use_link(&self, link_id: &str, ticket_id: &str) -> anyhow::Result<Option<u32>> {
+    async fn use_link(
+        &self,
+        link_id: &str,
+        ticket_id: &str,
+        bundle_id: &str,
+    ) -> anyhow::Result<bool> {
         let client = self.client().await?;
-        Ok(client
-            .query_opt(USE_LINK, &[&link_id, &ticket_id])
+        let allowed: i64 = client
+            .query_one(TAKE_LINK_USE, &[&link_id, &ticket_id, &bundle_id])
             .await?
-            .map(|row| row.get::<_, i64>(0) as u32))
+            .get(0);
+        Ok(allowed > 0)
     }
 }
 

@@ -179,9 +179,32 @@ pub const LINKS_OF: &str = concat!(
 
 pub const LINK_BY_ID: &str = concat!("SELECT ", link_columns!(), " FROM links WHERE link_id = $1");
 
+/// Which bundle took which use of a link, so that a bundle sent again (its first try failed
+/// after its use was taken) is let through on that use instead of taking another.
+pub const LINK_USES_TABLE: &str = "CREATE TABLE IF NOT EXISTS link_uses (
+    bundle_id TEXT PRIMARY KEY,
+    link_id   TEXT NOT NULL
+)";
+
+/// The use bundle `$1` took of link `$2`, if it took one.
+pub const LINK_USE_OF: &str = "SELECT 1 FROM link_uses WHERE bundle_id = $1 AND link_id = $2";
+
 /// Takes one use of link `$1` for ticket `$2`, if it has one left: one statement, so two
 /// reports racing for the last use cannot both have it.
 pub const USE_LINK: &str = "UPDATE links SET uses = uses + 1 WHERE link_id = $1 AND ticket_id = $2 AND uses < max_uses RETURNING uses";
+
+/// Notes that bundle `$1` took a use of link `$2`.
+pub const NOTE_LINK_USE: &str =
+    "INSERT INTO link_uses (bundle_id, link_id) VALUES ($1, $2) ON CONFLICT (bundle_id) DO NOTHING";
+
+/// PostgreSQL only (SQLite runs [`LINK_USE_OF`], [`USE_LINK`] and [`NOTE_LINK_USE`] in a
+/// transaction instead): whether bundle `$3` may come through link `$1` of ticket `$2`, in one
+/// statement. A use it took before lets it through again; otherwise it takes one, if one is
+/// left, and notes it. More than 0 lets it through.
+pub const TAKE_LINK_USE: &str = "WITH earlier AS (SELECT 1 FROM link_uses WHERE bundle_id = $3 AND link_id = $1),
+    taken AS (UPDATE links SET uses = uses + 1 WHERE link_id = $1 AND ticket_id = $2 AND uses < max_uses AND NOT EXISTS (SELECT 1 FROM earlier) RETURNING uses),
+    noted AS (INSERT INTO link_uses (bundle_id, link_id) SELECT $3, $1 FROM taken ON CONFLICT (bundle_id) DO NOTHING)
+    SELECT (SELECT count(*) FROM earlier) + (SELECT count(*) FROM taken)";
 
 /// Where putting a bundle added later on the ticket's work item stands, one row per bundle.
 pub const ADDED_FORWARDS_TABLE: &str = "CREATE TABLE IF NOT EXISTS added_forwards (
@@ -232,6 +255,8 @@ mod tests {
             LINKS_OF,
             LINK_BY_ID,
             USE_LINK,
+            LINK_USE_OF,
+            NOTE_LINK_USE,
             ADDED_FORWARDS_OF,
             SAVE_ADDED_FORWARD,
             REOPEN_FORWARD,

@@ -63,6 +63,8 @@ impl Sqlite {
             .context("cannot create the table of pending commits")?;
         db.execute(LINKS_TABLE, [])
             .context("cannot create the table of links")?;
+        db.execute(LINK_USES_TABLE, [])
+            .context("cannot create the table of links' uses")?;
         db.execute(ADDED_FORWARDS_TABLE, [])
             .context("cannot create the table of added bundles' forwards")?;
         Ok(Sqlite {
@@ -350,13 +352,36 @@ impl Tickets for Sqlite {
         .await
     }
 
-    async fn use_link(&self, link_id: &str, ticket_id: &str) -> anyhow::Result<Option<u32>> {
-        let (id, ticket) = (link_id.to_owned(), ticket_id.to_owned());
+    async fn use_link(
+        &self,
+        link_id: &str,
+        ticket_id: &str,
+        bundle_id: &str,
+    ) -> anyhow::Result<bool> {
+        let (link, ticket, bundle) = (
+            link_id.to_owned(),
+            ticket_id.to_owned(),
+            bundle_id.to_owned(),
+        );
         self.with(move |db| {
-            Ok(db
-                .query_row(USE_LINK, params![id, ticket], |row| row.get::<_, i64>(0))
+            let tx = db.unchecked_transaction()?;
+            let earlier = tx
+                .query_row(LINK_USE_OF, params![bundle, link], |_| Ok(()))
                 .optional()?
-                .map(|uses| uses as u32))
+                .is_some();
+            let allowed = earlier
+                || match tx
+                    .query_row(USE_LINK, params![link, ticket], |row| row.get::<_, i64>(0))
+                    .optional()?
+                {
+                    Some(_) => {
+                        tx.execute(NOTE_LINK_USE, params![bundle, link])?;
+                        true
+                    }
+                    None => false,
+                };
+            tx.commit()?;
+            Ok(allowed)
         })
         .await
     }

@@ -157,7 +157,15 @@ impl Process {
 
     /// The ticket request with the bundle in it, as the app sends a small one.
     pub fn ticket_with(&self, bundle: &Collected) -> reqwest::RequestBuilder {
-        let request = bundle.request();
+        self.ticket_with_request(bundle, &bundle.request())
+    }
+
+    /// [`Process::ticket_with`], with the report given.
+    pub fn ticket_with_request(
+        &self,
+        bundle: &Collected,
+        request: &callsupport_bundle::ticket::TicketRequest,
+    ) -> reqwest::RequestBuilder {
         let form = Form::new()
             .part(
                 "report",
@@ -496,4 +504,46 @@ async fn a_pending_commit_whose_bundle_another_ticket_has_goes_with_its_blob() {
     assert!(p.blobs.size(&other.blob_key).await.unwrap().is_some());
     assert!(p.store.pending(10).await.unwrap().is_empty());
     assert!(p.store.get("CS-000001").await.unwrap().is_none());
+}
+
+/// A report through a link from support whose first try failed after the link's use was taken
+/// keeps that use: sent again, it is stored, even on a link for one report; another report
+/// through the link is refused.
+#[tokio::test]
+async fn a_report_through_a_link_that_failed_once_keeps_its_use() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Process::start(data.path(), None);
+    let first = Collected::new();
+    let created = server.ticket_with(&first).send().await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    server.stop();
+
+    let server = Process::start(data.path(), Some("put:fail"));
+    let made: serde_json::Value = server
+        .client
+        .post(server.url("/api/v1/tickets/CS-000001/links"))
+        .bearer_auth(AGENT_TOKEN)
+        .json(&serde_json::json!({ "uses": 1 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let through_link = |bundle: &Collected| {
+        let mut request = bundle.request();
+        request.report.ticket_id = Some("CS-000001".into());
+        request.report.link = made["url"].as_str().map(str::to_owned);
+        server.ticket_with_request(bundle, &request)
+    };
+    let added = Collected::new();
+    let failed = through_link(&added).send().await.unwrap();
+    assert_eq!(failed.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let again = through_link(&added).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED, "the use taken is kept");
+    let other = through_link(&Collected::new()).send().await.unwrap();
+    assert_eq!(other.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: serde_json::Value = other.json().await.unwrap();
+    assert_eq!(problem["code"], "link_used_up");
+    server.stop();
 }

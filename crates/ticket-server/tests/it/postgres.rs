@@ -57,15 +57,30 @@ async fn tickets_in_postgres_behave_as_in_sqlite() {
     assert_eq!(again.status(), StatusCode::OK);
     assert_eq!(again.json::<TicketReceipt>().await.unwrap(), receipt);
 
-    let added = Collected::new();
-    let mut request = added.request();
-    let link = server.make_link("CS-000001", serde_json::json!({})).await;
-    request.report.ticket_id = Some("CS-000001".into());
-    request.report.link = Some(link["url"].as_str().unwrap().to_owned());
-    let attached = server
-        .post(&Upload::of(&added).with_request(&request))
+    // Logs through a link for one report: the first is added, the same again answered as
+    // before, another refused.
+    let link = server
+        .make_link("CS-000001", serde_json::json!({"uses": 1}))
         .await;
+    let through_link = |bundle: &Collected| {
+        let mut request = bundle.request();
+        request.report.ticket_id = Some("CS-000001".into());
+        request.report.link = Some(link["url"].as_str().unwrap().to_owned());
+        Upload::of(bundle).with_request(&request)
+    };
+    let added = Collected::new();
+    let attached = server.post(&through_link(&added)).await;
     assert_eq!(attached.status(), StatusCode::CREATED);
+    assert_eq!(
+        server.post(&through_link(&added)).await.status(),
+        StatusCode::OK
+    );
+    crate::support::assert_problem(
+        server.post(&through_link(&Collected::new())).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "link_used_up",
+    )
+    .await;
     let ticket: serde_json::Value = server
         .get("/api/v1/tickets/CS-000001", Some(AGENT_TOKEN))
         .await
