@@ -183,15 +183,10 @@ impl Link {
         }
         url.to_string()
     }
-
-    /// The bytes a link's signature covers: the context, the link id, the ticket, and the expiry
-    /// in Unix seconds, each ended by a NUL (none of them can hold one).
-    pub fn signed_text(&self) -> Option<Vec<u8>> {
-        let id = self.link_id.as_deref()?;
-        Some(signed_text(&self.ticket_id, id, self.expires_at))
-    }
 }
 
+/// The bytes a link's signature covers: the context, the link id, the ticket, and the expiry in
+/// Unix seconds, each after a NUL (none of them can hold one).
 fn signed_text(ticket_id: &str, link_id: &str, expires_at: DateTime<Utc>) -> Vec<u8> {
     let mut text = CONTEXT.to_vec();
     for part in [link_id, ticket_id, &expires_at.timestamp().to_string()] {

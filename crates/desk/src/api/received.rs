@@ -96,13 +96,16 @@ impl Viewer {
         uses: Option<u32>,
     ) -> Result<MadeLink, Error> {
         let token = self.token(None)?;
-        match crate::fetch::make_link(api, &token, ticket, hours, uses).await {
-            Err(err @ FetchError::Refused { .. }) => {
-                *self.agent_token.lock().expect("viewer lock") = None;
-                Err(err.into())
-            }
-            other => Ok(other?),
+        self.forget_if_refused(crate::fetch::make_link(api, &token, ticket, hours, uses).await)
+    }
+
+    /// `result`, after forgetting the token when the service refused it (the viewer then asks
+    /// again).
+    fn forget_if_refused<T>(&self, result: Result<T, FetchError>) -> Result<T, Error> {
+        if matches!(result, Err(FetchError::Refused { .. })) {
+            *self.agent_token.lock().expect("viewer lock") = None;
         }
+        Ok(result?)
     }
 
     /// The token typed now, else the one remembered, else the environment's.
@@ -163,14 +166,7 @@ impl Viewer {
             None => fetch_bundle(api, &token, id, &staging, tell).await,
             Some(bundle) => fetch_added(api, &token, id, bundle, &staging, tell).await,
         };
-        let fetched = match fetched {
-            Err(err @ FetchError::Refused { .. }) => {
-                *self.agent_token.lock().expect("viewer lock") = None;
-                return Err(err.into());
-            }
-            Err(err) => return Err(err.into()),
-            Ok(fetched) => fetched,
-        };
+        let fetched = self.forget_if_refused(fetched)?;
         if typed.is_some() {
             *self.agent_token.lock().expect("viewer lock") = typed;
         }

@@ -830,6 +830,15 @@ async fn export_logs_shows_and_records_a_file_as_the_destination() {
     assert!(server.folder("bundles").is_empty());
 }
 
+/// A ticket for a report sent from `desk`: what support later asks more logs for.
+async fn first_ticket(desk: &Desk) -> String {
+    let first = desk.prepare_report(draft("echo")).unwrap();
+    desk.send_report(&first.report_id, |_| true)
+        .await
+        .unwrap()
+        .ticket_id
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_support_asked_for_with_a_link_are_added_to_that_ticket() {
     tokens();
@@ -837,12 +846,7 @@ async fn logs_support_asked_for_with_a_link_are_added_to_that_ticket() {
     let tree = LogTree::new();
     let data = tempfile::tempdir().unwrap();
     let desk = desk(&tree, &server, &data);
-    let first = desk.prepare_report(draft("echo")).unwrap();
-    let ticket = desk
-        .send_report(&first.report_id, |_| true)
-        .await
-        .unwrap()
-        .ticket_id;
+    let ticket = first_ticket(&desk).await;
 
     // A link written by hand (unsigned, as every link once was) is refused in words, before
     // anything is asked of the network, and the report screen says so.
@@ -979,12 +983,7 @@ async fn a_pinned_link_key_is_the_only_one_trusted() {
         load_config(tree.dir.path(), &text),
         data.path().to_path_buf(),
     );
-    let first = desk.prepare_report(draft("echo")).unwrap();
-    let ticket = desk
-        .send_report(&first.report_id, |_| true)
-        .await
-        .unwrap()
-        .ticket_id;
+    let ticket = first_ticket(&desk).await;
     let viewer = callsupport_desk::api::Viewer::default();
     let api = desk.config().ticket_api.clone();
     viewer
